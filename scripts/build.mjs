@@ -1,0 +1,64 @@
+// One build for every bundle: the extension host side, the engine process, the CLI, the panel, and
+// the test suites. `--production` minifies without source maps; `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  legalComments: production ? 'none' : 'inline',
+};
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'node-llama-cpp'] };
+
+function listTests(dir) {
+  if (!existsSync(join(root, dir))) return [];
+  const out = [];
+  for (const name of readdirSync(join(root, dir))) {
+    const rel = join(dir, name);
+    if (statSync(join(root, rel)).isDirectory()) out.push(...listTests(rel));
+    else if (/\.test\.ts$/.test(name)) out.push(rel);
+  }
+  return out;
+}
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    entryPoints: { panel: 'webview-ui/src/main.ts', 'panel.css': 'webview-ui/src/panel.css' },
+    outdir: 'dist/webview',
+    loader: { '.css': 'css' },
+  },
+];
+if (!production) {
+  // Tests are bundled too, so they run as plain Node (unit, webview) or inside the extension host.
+  const testEntries = [...listTests('test/unit'), ...listTests('test/webview'), ...listTests('test/reliability')];
+  if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'playwright-core', 'fast-check'] });
+  const suite = ['test/integration/suite/index.ts', ...listTests('test/integration/suite')].filter((f) => existsSync(join(root, f)));
+  if (suite.length) builds.push({ ...node, entryPoints: suite, outdir: 'out', outbase: '.', external: [...node.external, 'mocha'] });
+}
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('watching for changes…');
+} else {
+  const t0 = Date.now();
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
+  console.log(`built ${builds.length} bundles in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
+}

@@ -1,0 +1,192 @@
+// The one configuration schema: VS Code settings (`orchestra.*`) and the CLI's JSON config file
+// share these keys. Errors name the field path, so a user can find what is wrong.
+import { z } from 'zod';
+
+export const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const;
+export const PrivacyMode = z.enum(PRIVACY_MODES);
+export type PrivacyMode = z.infer<typeof PrivacyMode>;
+
+export const MODEL_ROLES = ['orchestrator', 'general', 'code', 'math', 'search-query', 'reasoning', 'answer'] as const;
+export const ModelRole = z.enum(MODEL_ROLES);
+export type ModelRole = z.infer<typeof ModelRole>;
+
+export const ModelEntry = z.object({
+  id: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  model: z.string().min(1),
+  /** CLI: name of the environment variable holding the key. VS Code: keys live in SecretStorage under the model id. */
+  apiKeyEnv: z.string().optional(),
+  inputPricePerMillion: z.number().nonnegative().default(0),
+  outputPricePerMillion: z.number().nonnegative().default(0),
+  contextWindow: z.number().int().positive().default(8192),
+  maxOutputTokens: z.number().int().positive().default(2048),
+  openWeights: z.boolean().default(false),
+  /** Overrides the locality derived from the host (loopback and private addresses are local). */
+  local: z.boolean().optional(),
+  roles: z.array(ModelRole).default(['general']),
+  description: z.string().default(''),
+  timeoutSeconds: z.number().positive().optional(),
+});
+export type ModelEntryInput = z.input<typeof ModelEntry>;
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+export const Dialect = z.enum(['auto', 'general', 'toolorchestra']);
+export type Dialect = z.infer<typeof Dialect>;
+
+export const McpServer = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, _ and -'),
+    command: z.string().optional(),
+    args: z.array(z.string()).default([]),
+    url: z.url().optional(),
+    env: z.record(z.string(), z.string()).default({}),
+    /** Whether the server runs on this machine; stdio servers always do. */
+    local: z.boolean().optional(),
+  })
+  .refine((s) => Boolean(s.command) !== Boolean(s.url), { message: 'give exactly one of "command" or "url"' });
+export type McpServer = z.infer<typeof McpServer>;
+
+export const OrchestraConfig = z
+  .object({
+    models: z.array(ModelEntry).default([]),
+    orchestrator: z
+      .object({
+        /** Model id from `models`; empty means the first model with the `orchestrator` role, else the first model. */
+        model: z.string().default(''),
+        dialect: Dialect.default('auto'),
+      })
+      .default({ model: '', dialect: 'auto' }),
+    privacyMode: PrivacyMode.default('any'),
+    preferences: z
+      .object({
+        quality: z.number().min(0).max(1).default(0.5),
+        cost: z.number().min(0).max(1).default(0.3),
+        latency: z.number().min(0).max(1).default(0.2),
+        preferredModels: z.array(z.string()).default([]),
+        deniedModels: z.array(z.string()).default([]),
+        deniedTools: z.array(z.string()).default([]),
+        instructions: z.string().default(''),
+      })
+      .default({ quality: 0.5, cost: 0.3, latency: 0.2, preferredModels: [], deniedModels: [], deniedTools: [], instructions: '' }),
+    budget: z
+      .object({
+        maxDollarsPerTask: z.number().nonnegative().default(0.5),
+        /** Paid calls past this spend in one task need approval; 0 disables the prompt. */
+        softLimitDollars: z.number().nonnegative().default(0),
+        maxTurns: z.number().int().positive().default(20),
+        maxWallTimeSeconds: z.number().positive().default(600),
+        subtaskShare: z.number().gt(0).max(1).default(0.5),
+      })
+      .default({ maxDollarsPerTask: 0.5, softLimitDollars: 0, maxTurns: 20, maxWallTimeSeconds: 600, subtaskShare: 0.5 }),
+    concurrency: z.number().int().min(1).max(32).default(4),
+    requests: z
+      .object({
+        timeoutSeconds: z.number().positive().default(120),
+        retries: z.number().int().min(0).max(10).default(2),
+        stream: z.boolean().default(true),
+      })
+      .default({ timeoutSeconds: 120, retries: 2, stream: true }),
+    tools: z
+      .object({
+        runCode: z
+          .object({
+            enabled: z.boolean().default(true),
+            autoApprove: z.boolean().default(false),
+            allowShell: z.boolean().default(false),
+            timeoutSeconds: z.number().positive().default(60),
+            maxOutputBytes: z.number().int().positive().default(65536),
+            isolation: z.enum(['workspace', 'scratch']).default('workspace'),
+          })
+          .default({ enabled: true, autoApprove: false, allowShell: false, timeoutSeconds: 60, maxOutputBytes: 65536, isolation: 'workspace' }),
+        webSearch: z
+          .object({
+            provider: z.enum(['none', 'searxng', 'tavily', 'brave']).default('none'),
+            url: z.string().default(''),
+            apiKeyEnv: z.string().optional(),
+            maxResults: z.number().int().positive().max(50).default(5),
+          })
+          .default({ provider: 'none', url: '', maxResults: 5 }),
+        mcpServers: z.array(McpServer).default([]),
+      })
+      .default({
+        runCode: { enabled: true, autoApprove: false, allowShell: false, timeoutSeconds: 60, maxOutputBytes: 65536, isolation: 'workspace' },
+        webSearch: { provider: 'none', url: '', maxResults: 5 },
+        mcpServers: [],
+      }),
+    local: z
+      .object({
+        /** GGUF files or folders holding them, served by the embedded llama.cpp runtime. */
+        models: z.array(z.string()).default([]),
+        modelsDir: z.string().default(''),
+        idleUnloadSeconds: z.number().positive().default(300),
+      })
+      .default({ models: [], modelsDir: '', idleUnloadSeconds: 300 }),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.models.forEach((m, i) => {
+      if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `duplicate model id "${m.id}"` });
+      seen.add(m.id);
+    });
+    if (cfg.orchestrator.model && !seen.has(cfg.orchestrator.model)) {
+      ctx.addIssue({ code: 'custom', path: ['orchestrator', 'model'], message: `no model with id "${cfg.orchestrator.model}" in models` });
+    }
+  });
+export type OrchestraConfigInput = z.input<typeof OrchestraConfig>;
+export type OrchestraConfig = z.infer<typeof OrchestraConfig>;
+
+export interface ConfigProblem {
+  /** Dotted path, e.g. `models[1].baseUrl`. */
+  path: string;
+  message: string;
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(root)';
+}
+
+/**
+ * Validates a raw config. Invalid entries are dropped or reset to their default so the valid rest
+ * keeps working; every problem is reported with its field path.
+ */
+export function parseConfig(raw: unknown): { config: OrchestraConfig; problems: ConfigProblem[] } {
+  const first = OrchestraConfig.safeParse(raw ?? {});
+  if (first.success) return { config: first.data, problems: [] };
+  const problems: ConfigProblem[] = first.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  const repaired = structuredClone((raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>);
+  // Remove each offending leaf (or the array element holding it) and retry; bounded by issue count.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const r = OrchestraConfig.safeParse(repaired);
+    if (r.success) return { config: r.data, problems };
+    for (const issue of r.error.issues) dropPath(repaired, issue.path);
+  }
+  return { config: OrchestraConfig.parse({}), problems };
+}
+
+function dropPath(obj: Record<string, unknown>, path: ReadonlyArray<PropertyKey>): void {
+  if (path.length === 0) {
+    for (const k of Object.keys(obj)) delete obj[k];
+    return;
+  }
+  // Drop whole array elements (a half-valid model entry is worse than none), else the leaf key.
+  let cur: unknown = obj;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i] as string | number;
+    if (cur === null || typeof cur !== 'object') return;
+    const isLast = i === path.length - 1;
+    const container = cur as Record<string | number, unknown>;
+    if (Array.isArray(container) && typeof key === 'number') {
+      if (isLast || typeof container[key] === 'object') {
+        container.splice(key, 1);
+        return;
+      }
+    }
+    if (isLast) {
+      delete container[key];
+      return;
+    }
+    cur = container[key];
+  }
+}

@@ -1,0 +1,92 @@
+// The engine's public surface, shared by the CLI, the engine process (src/server) and tests.
+// Implemented by src/core/engine.ts. Pure types: no runtime code lives here.
+import type { OrchestraConfig, PrivacyMode } from './config';
+import type { EngineEvent, Totals } from './protocol/events';
+import type { ApprovalRequest, Tool } from './tools/tool';
+
+/** Context attached to a question: the editor selection, a file, etc. */
+export interface Attachment {
+  kind: 'selection' | 'file';
+  /** Workspace-relative path when inside the workspace. */
+  path: string;
+  text: string;
+  language?: string;
+  startLine?: number;
+  endLine?: number;
+}
+
+export interface TaskRequest {
+  /** Generated when omitted. */
+  taskId?: string;
+  question: string;
+  attachments?: Attachment[];
+  /** Absolute path of the workspace the tools work in. */
+  workspace: string;
+  /** Write the JSONL trajectory here when set. */
+  trajectoryPath?: string;
+  /** Steer toward one role for the whole task ("Delegate to a math or code model"). */
+  preferRole?: 'code' | 'math';
+}
+
+export interface TaskOutcome {
+  taskId: string;
+  ok: boolean;
+  answer?: string;
+  error?: { code: string; message: string };
+  totals: Totals;
+}
+
+/** What the engine needs from whoever hosts it (CLI, engine process, tests). */
+export interface EngineHost {
+  /**
+   * Returns an API key. For models: `ref.modelId` is set (VS Code keeps keys in SecretStorage by
+   * model id) and `ref.env` is the configured `apiKeyEnv`, if any (the CLI reads the environment).
+   */
+  getSecret(ref: { modelId?: string; env?: string; purpose: 'model' | 'web_search' }): Promise<string | undefined>;
+  /** Asks the user; resolving false denies. Called at most once per call needing approval. */
+  requestApproval(req: ApprovalRequest & { taskId: string; callId: string; approvalId: string }): Promise<boolean>;
+  log?(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /** Editor-provided tools (e.g. find_symbols in VS Code). */
+  extraTools?(): Tool[];
+  /** Whether the workspace is trusted; run_code and MCP servers are refused when false. */
+  workspaceTrusted?: boolean;
+}
+
+export interface ModelInfo {
+  id: string;
+  model: string;
+  baseUrl: string;
+  host: string;
+  local: boolean;
+  openWeights: boolean;
+  roles: string[];
+  description: string;
+  inputPricePerMillion: number;
+  outputPricePerMillion: number;
+  contextWindow: number;
+  /** Measured moving average; undefined until the first call. */
+  latencyMs?: number;
+  eligible: boolean;
+  /** Why it is not eligible under the current preferences (names the rule). */
+  ineligibleReason?: string;
+}
+
+export interface DiscoveredServer {
+  kind: 'ollama' | 'lmstudio' | 'vllm' | 'llamacpp' | 'sglang' | 'openai-compatible';
+  baseUrl: string;
+  models: Array<{ id: string; contextWindow?: number }>;
+}
+
+export interface Engine {
+  configure(config: OrchestraConfig): void;
+  readonly config: OrchestraConfig;
+  ask(req: TaskRequest, onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<TaskOutcome>;
+  cancel(taskId: string): boolean;
+  listModels(): ModelInfo[];
+  testModel(id: string, signal?: AbortSignal): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  discover(opts?: { host?: string; timeoutMs?: number }): Promise<DiscoveredServer[]>;
+  /** The JSONL trajectory of a finished task (kept for the last few tasks). */
+  trajectory(taskId: string): string | undefined;
+  setPrivacyMode(mode: PrivacyMode): void;
+  dispose(): Promise<void>;
+}

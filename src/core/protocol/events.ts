@@ -1,0 +1,120 @@
+// The engine's event stream: the one source of truth the CLI, the engine process, the extension and
+// the panel all consume. Every event carries the task id and a monotonically increasing sequence.
+import { z } from 'zod';
+
+export const CallState = z.enum(['queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
+export type CallState = z.infer<typeof CallState>;
+
+export const Usage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  /** True when the server reported no usage and the counts were estimated from text length. */
+  estimated: z.boolean(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const Totals = z.object({
+  dollars: z.number().nonnegative(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  calls: z.number().int().nonnegative(),
+  wallMs: z.number().nonnegative(),
+  /** Model ids used in this task. */
+  models: z.array(z.string()),
+  /** Hosts that received data; empty means nothing left the machine. */
+  remoteHosts: z.array(z.string()),
+  estimated: z.boolean(),
+});
+export type Totals = z.infer<typeof Totals>;
+
+const base = {
+  taskId: z.string(),
+  seq: z.number().int().nonnegative(),
+  /** ms since epoch */
+  time: z.number(),
+};
+
+export const TaskStarted = z.object({
+  ...base,
+  type: z.literal('task_started'),
+  question: z.string(),
+  dialect: z.enum(['general', 'toolorchestra']),
+  orchestratorModel: z.string(),
+  privacyMode: z.string(),
+  budgetDollars: z.number(),
+  /** For a sub-orchestration: the call id of the `delegate` call that spawned it. */
+  parentCallId: z.string().optional(),
+});
+export const TurnStarted = z.object({ ...base, type: z.literal('turn_started'), turn: z.number().int(), parentCallId: z.string().optional() });
+export const OrchestratorDelta = z.object({ ...base, type: z.literal('orchestrator_delta'), turn: z.number().int(), text: z.string(), parentCallId: z.string().optional() });
+export const ToolCallStarted = z.object({
+  ...base,
+  type: z.literal('tool_call_started'),
+  callId: z.string(),
+  turn: z.number().int(),
+  tool: z.string(),
+  /** The model that serves the call, when the tool calls a model. */
+  model: z.string().optional(),
+  args: z.unknown(),
+  state: CallState,
+  /** The `delegate` call this belongs to, when it runs inside a subtask. */
+  parentCallId: z.string().optional(),
+});
+export const ToolCallDelta = z.object({ ...base, type: z.literal('tool_call_delta'), callId: z.string(), text: z.string() });
+export const ToolCallFinished = z.object({
+  ...base,
+  type: z.literal('tool_call_finished'),
+  callId: z.string(),
+  tool: z.string(),
+  model: z.string().optional(),
+  state: CallState,
+  /** First ~500 characters of the result. */
+  preview: z.string(),
+  /** The full result text (capped at 64 KiB). */
+  result: z.string(),
+  error: z.string().optional(),
+  usage: Usage.optional(),
+  dollars: z.number().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+});
+export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
+export const AnswerDelta = z.object({ ...base, type: z.literal('answer_delta'), text: z.string() });
+export const ApprovalRequested = z.object({
+  ...base,
+  type: z.literal('approval_requested'),
+  approvalId: z.string(),
+  callId: z.string(),
+  kind: z.enum(['run_code', 'paid_call', 'mcp_tool']),
+  title: z.string(),
+  /** The code or call in full, as the user must see it before deciding. */
+  detail: z.string(),
+  language: z.string().optional(),
+});
+export const ApprovalResolved = z.object({ ...base, type: z.literal('approval_resolved'), approvalId: z.string(), approved: z.boolean() });
+export const TaskDone = z.object({ ...base, type: z.literal('done'), answer: z.string(), totals: Totals, trajectoryPath: z.string().optional() });
+export const TaskError = z.object({
+  ...base,
+  type: z.literal('error'),
+  /** Says what failed, for the user. */
+  message: z.string(),
+  code: z.enum(['cancelled', 'budget', 'turns', 'wall_time', 'no_model', 'model_failed', 'config', 'internal', 'engine_down']),
+  totals: Totals,
+});
+
+export const EngineEvent = z.discriminatedUnion('type', [
+  TaskStarted,
+  TurnStarted,
+  OrchestratorDelta,
+  ToolCallStarted,
+  ToolCallDelta,
+  ToolCallFinished,
+  CostUpdate,
+  AnswerDelta,
+  ApprovalRequested,
+  ApprovalResolved,
+  TaskDone,
+  TaskError,
+]);
+export type EngineEvent = z.infer<typeof EngineEvent>;
+export type EngineEventType = EngineEvent['type'];
+export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
