@@ -1,0 +1,43 @@
+// The Settings UI is a real way to configure Orchestra only if package.json's configuration schema
+// and the engine's zod schema agree: same keys, same defaults, same enums.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { OrchestraConfig, ModelEntry, PRIVACY_MODES, MODEL_ROLES } from '../../src/core/config';
+
+const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8'));
+const props: Record<string, { default?: unknown; enum?: unknown[]; items?: any }> = pkg.contributes.configuration.properties;
+
+function leaves(obj: unknown, prefix: string, out: Record<string, unknown>): Record<string, unknown> {
+  if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
+    for (const [k, v] of Object.entries(obj)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out[prefix] = obj;
+  return out;
+}
+
+test('every setting in package.json exists in the engine schema with the same default', () => {
+  const defaults = leaves(OrchestraConfig.parse({}), '', {});
+  const settingKeys = Object.keys(props).map((k) => k.replace(/^orchestra\./, ''));
+  assert.deepEqual([...settingKeys].sort(), Object.keys(defaults).sort());
+  for (const key of settingKeys) assert.deepEqual(props[`orchestra.${key}`].default, defaults[key], `default of orchestra.${key}`);
+});
+
+test('enums in package.json match the engine schema', () => {
+  assert.deepEqual(props['orchestra.privacyMode'].enum, [...PRIVACY_MODES]);
+  assert.deepEqual(props['orchestra.models'].items.properties.roles.items.enum, [...MODEL_ROLES]);
+  const modelKeys = Object.keys(props['orchestra.models'].items.properties).sort();
+  assert.deepEqual(modelKeys, Object.keys(ModelEntry.shape).sort());
+});
+
+test('every contributed command has a title in the Orchestra category', () => {
+  for (const c of pkg.contributes.commands) {
+    assert.match(c.command, /^orchestra\./);
+    assert.equal(c.category, 'Orchestra');
+    assert.ok(c.title.length > 2);
+  }
+  const ids = pkg.contributes.commands.map((c: { command: string }) => c.command);
+  for (const required of ['orchestra.ask', 'orchestra.askAboutSelection', 'orchestra.openPanel', 'orchestra.setPrivacyMode', 'orchestra.addModel', 'orchestra.setApiKey', 'orchestra.discoverLocalServers', 'orchestra.exportTrajectory', 'orchestra.showLog']) {
+    assert.ok(ids.includes(required), `missing command ${required}`);
+  }
+});
