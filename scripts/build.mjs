@@ -47,6 +47,8 @@ const builds = [
 if (!production) {
   // Tests are bundled too, so they run as plain Node (unit, webview) or inside the extension host.
   const testEntries = [...listTests('test/unit'), ...listTests('test/webview'), ...listTests('test/reliability')];
+  // The scripted model server also runs as a process (benchmarks, integration tests, `npm start --demo`).
+  testEntries.push(...['test/support/model-server.ts'].filter((f) => existsSync(join(root, f))));
   if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'playwright-core', 'fast-check'] });
   const suite = ['test/integration/suite/index.ts', ...listTests('test/integration/suite')].filter((f) => existsSync(join(root, f)));
   if (suite.length) builds.push({ ...node, entryPoints: suite, outdir: 'out', outbase: '.', external: [...node.external, 'mocha'] });

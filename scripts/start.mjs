@@ -39,7 +39,7 @@ if (!existsSync(serverMain)) {
   }
 }
 
-const userDataDir = join(root, '.vscode-test/user-data');
+const userDataDir = join(root, '.vscode-test/start-user-data');
 mkdirSync(userDataDir, { recursive: true });
 let server;
 try {

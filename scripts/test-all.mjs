@@ -9,6 +9,7 @@ import { root } from './vscode-server.mjs';
 
 const only = process.argv[2];
 const suites = [
+  { name: 'typecheck', kind: 'tsc' },
   { name: 'unit', kind: 'node', dir: 'out/test/unit' },
   { name: 'webview', kind: 'node', dir: 'out/test/webview' },
   { name: 'integration', kind: 'vscode' },
@@ -59,7 +60,12 @@ for (const suite of selected) {
   let passed = 0;
   let failed = 0;
   let code;
-  if (suite.kind === 'node') {
+  if (suite.kind === 'tsc') {
+    const r = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', '.', '--noEmit']);
+    code = r.code;
+    [passed, failed] = r.code === 0 ? [1, 0] : [0, 1];
+    if (r.code === 0) console.log('tsc: no type errors');
+  } else if (suite.kind === 'node') {
     const files = listFiles(suite.dir);
     if (!files.length) {
       console.log(`no test files under ${suite.dir}`);

@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { format } from 'node:util';
 import { startVsCodeServer, workbenchUrl, chromiumPath, chromiumArgs } from './vscode-server.mjs';
 
 const flags = {};
@@ -39,6 +40,7 @@ if (!existsSync(chromiumPath)) {
 let server;
 let browser;
 let exitCode = 1;
+let printing = Promise.resolve();
 try {
   server = await startVsCodeServer({ userDataDir, extensionsDir });
   console.log(`[vscode-exec] VS Code server ${server.url} (user data ${userDataDir})`);
@@ -48,14 +50,22 @@ try {
   const exited = new Promise((r) => (resolveExit = r));
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(Number(code)));
   // The extension host's console arrives as browser console messages, prefixed `%c LEVEL color: …`.
-  const noise = /ServiceWorker|bad HTTP response code|open-vsx|Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|ChatSessionStore|web worker extension host|allow-scripts and allow-same-origin|Overwriting extension <<|vsda|Failed to load resource|marketplace|gallery|update\.code\.visualstudio|Ignoring the error while validating workspace folder|Long running operations during shutdown|\[perf\]/i;
+  const noise = /ServiceWorker|service worker controller|bad HTTP response code|open-vsx|Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|ChatSessionStore|web worker extension host|allow-scripts and allow-same-origin|Overwriting extension <<|vsda|Failed to load resource|marketplace|gallery|update\.code\.visualstudio|Ignoring the error while validating workspace folder|Long running operations during shutdown|\[perf\]/i;
+  // Messages are formatted here (printf-style, like Node's console) and printed in arrival order.
+
   page.on('console', (msg) => {
-    const raw = msg.text();
-    const m = /^%c\s*(\w+)\s+color:\s*\S+\s?([\s\S]*)$/.exec(raw);
-    const level = m ? m[1] : msg.type();
-    const text = m ? m[2] : raw;
-    if (!process.env.ORCHESTRA_DEBUG_SERVER && noise.test(text)) return;
-    console.log(level === 'INFO' || level === 'log' ? text : `[${level}] ${text}`);
+    printing = printing.then(async () => {
+      const raw = msg.text();
+      const m = /^%c\s*(\w+)\s+color:\s*\S+\s?([\s\S]*)$/.exec(raw);
+      const level = m ? m[1] : msg.type();
+      let text = m ? m[2] : raw;
+      if (m && /%[sdifoOj]/.test(text)) {
+        const values = await Promise.all(msg.args().slice(2).map((a) => a.jsonValue().catch(() => '?')));
+        text = format(...values);
+      }
+      if (!process.env.ORCHESTRA_DEBUG_SERVER && noise.test(text)) return;
+      console.log(level === 'INFO' || level === 'log' ? text : `[${level}] ${text}`);
+    });
   });
   page.on('pageerror', (e) => process.env.ORCHESTRA_DEBUG_SERVER && console.error('[page error]', e.message));
   const url = workbenchUrl(server.port, { folder, extensionDevelopmentPath, extensionTestsPath });
@@ -71,6 +81,7 @@ try {
   console.error(`[vscode-exec] could not run the tests in VS Code: ${e instanceof Error ? e.message : e}`);
   exitCode = 1;
 } finally {
+  await printing;
   await browser?.close().catch(() => {});
   server?.stop();
 }

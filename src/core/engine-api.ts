@@ -71,10 +71,25 @@ export interface ModelInfo {
   ineligibleReason?: string;
 }
 
+export interface DiscoveredModel {
+  id: string;
+  /** The context the running server uses for this model, when it says. */
+  contextWindow?: number;
+  /**
+   * Where `contextWindow` comes from: Ollama `num_ctx` (set in the model's parameters) or
+   * `context_length` (the model's maximum: Ollama may run it with a smaller default), LM Studio
+   * `loaded_context_length` or `max_context_length` (not loaded), vLLM/SGLang `max_model_len`,
+   * llama.cpp `n_ctx`.
+   */
+  contextSource?: 'num_ctx' | 'context_length' | 'loaded_context_length' | 'max_context_length' | 'max_model_len' | 'n_ctx';
+  /** The model's trained maximum, when the server reports it separately. */
+  maxContextWindow?: number;
+}
+
 export interface DiscoveredServer {
   kind: 'ollama' | 'lmstudio' | 'vllm' | 'llamacpp' | 'sglang' | 'openai-compatible';
   baseUrl: string;
-  models: Array<{ id: string; contextWindow?: number }>;
+  models: DiscoveredModel[];
 }
 
 export interface Engine {

@@ -44,6 +44,10 @@ export const TaskStarted = z.object({
   budgetDollars: z.number(),
   /** For a sub-orchestration: the call id of the `delegate` call that spawned it. */
   parentCallId: z.string().optional(),
+  /** What was attached to the question, for display (the text itself is not repeated here). */
+  attachments: z
+    .array(z.object({ kind: z.enum(['selection', 'file']), path: z.string(), startLine: z.number().int().optional(), endLine: z.number().int().optional() }))
+    .optional(),
 });
 export const TurnStarted = z.object({ ...base, type: z.literal('turn_started'), turn: z.number().int(), parentCallId: z.string().optional() });
 export const OrchestratorDelta = z.object({ ...base, type: z.literal('orchestrator_delta'), turn: z.number().int(), text: z.string(), parentCallId: z.string().optional() });

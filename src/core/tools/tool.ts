@@ -33,8 +33,11 @@ export interface ToolResult {
   data?: unknown;
   /** Set when ok is false. */
   error?: string;
-  /** 'denied' when the user or a rule refused; 'timeout' when a limit killed it. */
-  state?: 'ok' | 'error' | 'timeout' | 'denied';
+  /**
+   * 'denied' when the user or a rule refused; 'timeout' when a limit killed it; 'over_budget' when
+   * the budget could not cover it (never sent); 'cancelled' when the task was stopped.
+   */
+  state?: 'ok' | 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
 }
 
 export interface Tool<S extends z.ZodType = z.ZodType> {

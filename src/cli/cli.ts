@@ -1,0 +1,338 @@
+// `orchestra`: the headless CLI over the same engine the extension uses.
+//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE]
+//   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
+//   orchestra replay FILE [--json]
+//   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
+// Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error.
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode, parseConfig } from '../core/config';
+import type { Engine, EngineHost } from '../core/engine-api';
+import type { EngineEvent } from '../core/protocol/events';
+import { createEngine } from '../core/engine';
+import { discoverLocalServers, discoveredToModelEntries } from '../core/discovery';
+import type { DiscoveredServer } from '../core/engine-api';
+import { readTrajectory } from '../core/trajectory';
+import { newId } from '../core/ids';
+import { parseArgs, UsageError } from './args';
+import { loadConfig } from './config-file';
+import { LiveView } from './render';
+
+export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
+
+Usage:
+  orchestra ask "QUESTION" [options]     solve a question in a workspace
+      --config FILE        JSON config (same keys as the orchestra.* settings); default $ORCHESTRA_CONFIG or ./orchestra.json
+      --workspace DIR      folder the tools work in (default: current folder)
+      --json               one engine event per line, ending with a done or error line
+      --trajectory FILE    write the task's JSONL trajectory (docs/TRAJECTORY.md)
+      --yes                approve every approval request (running code, paid calls past the soft limit, MCP tools)
+      --privacy MODE       any | open-weights-only | local-only (overrides the config)
+  orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
+                           the model pool and each model's eligibility under the current preferences;
+                           --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
+  orchestra replay FILE [--json]         show a trajectory as it ran
+  orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
+  orchestra local list|download ...      local GGUF models (orchestra local --help)
+  orchestra --help | --version
+
+API keys come from the environment variable named by each model's "apiKeyEnv".
+Exit codes: 0 answered, 1 the task failed, 2 usage or configuration error.
+`;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  stdinIsTty: boolean;
+  stdoutIsTty: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const processIo = (): CliIo => ({
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  stdinIsTty: !!process.stdin.isTTY,
+  stdoutIsTty: !!process.stdout.isTTY,
+  env: process.env,
+  cwd: process.cwd(),
+});
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case '-v':
+        io.out(`${version()}\n`);
+        return 0;
+      case 'ask':
+        return await askCommand(rest, io);
+      case 'models':
+        return await modelsCommand(rest, io);
+      case 'replay':
+        return replayCommand(rest, io);
+      case 'serve': {
+        const { runServeCommand } = await import('./serve');
+        return await runServeCommand(rest);
+      }
+      case 'local': {
+        const { runLocalModelsCommand } = await import('./local-models');
+        return await runLocalModelsCommand(rest);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`orchestra: ${err.message}\nRun "orchestra --help" for usage.\n`);
+      return 2;
+    }
+    io.err(`orchestra: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function configOrExit(file: string | undefined, io: CliIo, required: boolean): OrchestraConfig | undefined {
+  const loaded = loadConfig(file, { cwd: io.cwd, env: io.env, required });
+  if (loaded.ok) return loaded.config;
+  io.err(`orchestra: invalid config${loaded.file ? ` ${loaded.file}` : ''}:\n${loaded.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`);
+  return undefined;
+}
+
+function privacyOrThrow(value: string | undefined): PrivacyMode | undefined {
+  if (value === undefined) return undefined;
+  if (!(PRIVACY_MODES as readonly string[]).includes(value)) throw new UsageError(`--privacy must be one of ${PRIVACY_MODES.join(', ')}, got "${value}"`);
+  return value as PrivacyMode;
+}
+
+/** Starts the embedded llama.cpp endpoint when the config lists local GGUF models, and adds them to the pool. */
+async function withEmbeddedModels(config: OrchestraConfig, io: CliIo): Promise<{ config: OrchestraConfig; close(): Promise<void> }> {
+  if (!config.local.models.length && !config.local.modelsDir) return { config, close: async () => undefined };
+  const { startEmbeddedModels } = await import('../server/llama/embedded');
+  const embedded = await startEmbeddedModels(config.local);
+  for (const p of embedded.problems) io.err(`orchestra: local model ${p.file}: ${p.message}\n`);
+  const known = new Set(config.models.map((m) => m.id));
+  const { config: merged, problems } = parseConfig({ ...config, models: [...config.models, ...embedded.entries.filter((e) => !known.has(e.id))] });
+  for (const p of problems) io.err(`orchestra: local models: ${p.path}: ${p.message}\n`);
+  return { config: merged, close: () => embedded.close() };
+}
+
+function cliHost(io: CliIo, opts: { yes: boolean; json: boolean }): EngineHost {
+  // Approvals are asked one at a time on the terminal, in the order they arrive.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    workspaceTrusted: true,
+    async getSecret(ref) {
+      return ref.env ? io.env[ref.env] : undefined;
+    },
+    requestApproval(req) {
+      if (opts.yes) return Promise.resolve(true);
+      if (!io.stdinIsTty) {
+        io.err(`orchestra: approval needed (${req.kind}): ${req.title} — denied: stdin is not a terminal; pass --yes to approve\n`);
+        return Promise.resolve(false);
+      }
+      const asked = queue.then(
+        () =>
+          new Promise<boolean>((resolveAnswer) => {
+            io.err(`\n${req.title}\n${indent(req.detail)}\n`);
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            rl.question('Approve? [y/N] ', (answer) => {
+              rl.close();
+              resolveAnswer(/^y(es)?$/i.test(answer.trim()));
+            });
+          }),
+      );
+      queue = asked.catch(() => undefined);
+      return asked;
+    },
+    log(level, message) {
+      if (level === 'warn' || level === 'error' || io.env.ORCHESTRA_DEBUG) io.err(`orchestra ${level}: ${message}\n`);
+    },
+  };
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}
+
+async function askCommand(argv: string[], io: CliIo): Promise<number> {
+  const a = parseArgs(argv, { values: ['--config', '--workspace', '--trajectory', '--privacy'], booleans: ['--json', '--yes', '--help'] });
+  if (a.flags.has('--help')) {
+    io.out(USAGE);
+    return 0;
+  }
+  const question = a.positionals.join(' ').trim();
+  if (!question) throw new UsageError('ask needs a question: orchestra ask "QUESTION"');
+  const privacy = privacyOrThrow(a.values['--privacy']);
+  const workspace = resolve(io.cwd, a.values['--workspace'] ?? '.');
+  try {
+    if (!statSync(workspace).isDirectory()) throw new Error('not a folder');
+  } catch {
+    throw new UsageError(`--workspace ${workspace} is not a folder`);
+  }
+  let config = configOrExit(a.values['--config'], io, true);
+  if (!config) return 2;
+  if (privacy) config = { ...config, privacyMode: privacy };
+  const json = a.flags.has('--json');
+  const embedded = await withEmbeddedModels(config, io);
+  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes'), json }), embedded.config);
+  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
+  const taskId = newId('task');
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.err('\norchestra: cancelling… (Ctrl-C again to quit at once)\n');
+      engine.cancel(taskId);
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const outcome = await engine.ask(
+      { taskId, question, workspace, trajectoryPath: a.values['--trajectory'] ? resolve(io.cwd, a.values['--trajectory']) : undefined },
+      (e: EngineEvent) => {
+        if (json) io.out(`${JSON.stringify(e)}\n`);
+        else view.handle(e);
+      },
+    );
+    return outcome.ok ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.dispose();
+    await embedded.close();
+  }
+}
+
+function parseProbes(values: string[] | undefined): Array<{ port: number; kind: DiscoveredServer['kind'] }> | undefined {
+  if (!values?.length) return undefined;
+  const kinds: DiscoveredServer['kind'][] = ['ollama', 'lmstudio', 'vllm', 'llamacpp', 'sglang', 'openai-compatible'];
+  return values.map((v) => {
+    const m = /^([a-z-]+):(\d{1,5})$/.exec(v);
+    if (!m || !kinds.includes(m[1] as DiscoveredServer['kind']) || Number(m[2]) > 65535) throw new UsageError(`--probe wants KIND:PORT with KIND one of ${kinds.join(', ')}, got "${v}"`);
+    return { kind: m[1] as DiscoveredServer['kind'], port: Number(m[2]) };
+  });
+}
+
+async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
+  const a = parseArgs(argv, { values: ['--config', '--privacy'], repeatable: ['--probe'], booleans: ['--discover', '--json', '--help'] });
+  if (a.flags.has('--help')) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (a.positionals.length) throw new UsageError(`models takes no arguments, got "${a.positionals[0]}"`);
+  const probes = parseProbes(a.lists['--probe']);
+  const discover = a.flags.has('--discover') || !!probes;
+  const privacy = privacyOrThrow(a.values['--privacy']);
+  let config = configOrExit(a.values['--config'], io, !discover);
+  if (!config) return 2;
+  if (privacy) config = { ...config, privacyMode: privacy };
+  const engine: Engine = createEngine(cliHost(io, { yes: false, json: a.flags.has('--json') }), config);
+  try {
+    const models = engine.listModels();
+    const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
+    if (a.flags.has('--json')) {
+      io.out(`${JSON.stringify({ privacyMode: config.privacyMode, models, discovered: servers?.map((s) => ({ ...s, suggestedEntries: discoveredToModelEntries(s) })) }, null, 2)}\n`);
+      return 0;
+    }
+    io.out(`Privacy mode: ${config.privacyMode}\n`);
+    if (models.length) io.out(modelTable(models));
+    else io.out('No models configured.\n');
+    if (servers) {
+      io.out('\nLocal servers found:\n');
+      if (!servers.length) io.out('  none (probed Ollama 11434, LM Studio 1234, vLLM 8000, llama.cpp 8080, SGLang 30000 on 127.0.0.1)\n');
+      for (const s of servers) {
+        io.out(`  ${s.kind} at ${s.baseUrl}\n`);
+        for (const m of s.models) io.out(`    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}\n`);
+      }
+      const entries = servers.flatMap(discoveredToModelEntries);
+      if (entries.length) io.out(`\nTo use them, add to "models" in your config:\n${JSON.stringify(entries, null, 2)}\n`);
+    }
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function modelTable(models: ReturnType<Engine['listModels']>): string {
+  const rows = [
+    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'ELIGIBLE'],
+    ...models.map((m) => [
+      m.id,
+      m.model,
+      m.local ? `local (${m.host})` : m.host,
+      m.openWeights ? 'yes' : 'no',
+      m.roles.join(','),
+      String(m.inputPricePerMillion),
+      String(m.outputPricePerMillion),
+      String(m.contextWindow),
+      m.latencyMs !== undefined ? `${Math.round(m.latencyMs)} ms` : '-',
+      m.eligible ? 'yes' : `no: ${m.ineligibleReason}`,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === rows[0].length - 1 ? 0 : r[i].length))));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+}
+
+function replayCommand(argv: string[], io: CliIo): number {
+  const a = parseArgs(argv, { booleans: ['--json', '--help'] });
+  if (a.flags.has('--help')) {
+    io.out(USAGE);
+    return 0;
+  }
+  const file = a.positionals[0];
+  if (!file || a.positionals.length > 1) throw new UsageError('replay needs exactly one trajectory file');
+  let text: string;
+  try {
+    text = readFileSync(resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    io.err(`orchestra: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return 2;
+  }
+  const t = readTrajectory(text);
+  if (!t.header) {
+    io.err(`orchestra: ${file} is not an Orchestra trajectory (no header line)\n`);
+    return 2;
+  }
+  for (const p of t.problems) io.err(`orchestra: ${file}:${p.line}: ${p.message}\n`);
+  if (a.flags.has('--json')) {
+    for (const e of t.events) io.out(`${JSON.stringify(e)}\n`);
+    return 0;
+  }
+  const h = t.header;
+  io.out(`Trajectory ${h.taskId} · ${new Date(h.startedAt).toISOString()} · ${h.pool.length} models in the pool\nQuestion: ${h.question}\n\n`);
+  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
+  for (const e of t.events) view.handle(e);
+  return 0;
+}
+
+// Run when executed as dist/cli.js (or the `orchestra` bin link); stay passive when bundled into tests.
+if (require.main === module && /(?:^|[\\/])(?:cli\.js|orchestra)$/.test(process.argv[1] ?? '')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`orchestra: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,125 @@
+// The CLI's readable live view of the engine's event stream (also used by `replay`): each tool call
+// with its state, model, cost and latency, nested under its delegate/subtask; then the answer and
+// the totals, including which hosts (if any) received data.
+import type { EngineEvent, Totals } from '../core/protocol/events';
+import { fmtDollars } from '../core/budget';
+
+export interface RenderStyle {
+  color: boolean;
+}
+
+const codes = { dim: [2, 22], bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+
+export class LiveView {
+  private readonly depth = new Map<string, number>();
+  private midLine = false;
+  private answer = '';
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly style: RenderStyle,
+  ) {}
+
+  private c(kind: keyof typeof codes, text: string): string {
+    if (!this.style.color) return text;
+    const [on, off] = codes[kind];
+    return `\x1b[${on}m${text}\x1b[${off}m`;
+  }
+
+  private line(indent: number, text: string): void {
+    if (this.midLine) this.write('\n');
+    this.midLine = false;
+    this.write(`${'  '.repeat(indent)}${text}\n`);
+  }
+
+  private indentOf(parentCallId: string | undefined): number {
+    return parentCallId ? (this.depth.get(parentCallId) ?? 0) + 1 : 0;
+  }
+
+  handle(e: EngineEvent): void {
+    switch (e.type) {
+      case 'task_started': {
+        const indent = this.indentOf(e.parentCallId);
+        if (e.parentCallId) this.line(indent, this.c('dim', `subtask led by ${e.orchestratorModel} · budget $${fmtDollars(e.budgetDollars)}`));
+        else
+          this.line(
+            0,
+            this.c('bold', 'Orchestra') +
+              this.c('dim', ` · ${e.dialect} dialect · orchestrator ${e.orchestratorModel || '(none)'} · privacy ${e.privacyMode} · budget $${fmtDollars(e.budgetDollars)}`),
+          );
+        break;
+      }
+      case 'turn_started':
+        this.line(this.indentOf(e.parentCallId), this.c('dim', `── turn ${e.turn}`));
+        break;
+      case 'orchestrator_delta': {
+        const text = e.text.replace(/\s+/g, ' ');
+        if (!text.trim()) break;
+        if (!this.midLine) this.write('  '.repeat(this.indentOf(e.parentCallId)) + this.c('dim', '· '));
+        this.write(this.c('dim', text));
+        this.midLine = true;
+        break;
+      }
+      case 'tool_call_started': {
+        const indent = this.indentOf(e.parentCallId);
+        this.depth.set(e.callId, indent);
+        const model = e.model ? this.c('cyan', ` ${e.model}`) : '';
+        this.line(indent, `${e.state === 'queued' ? this.c('yellow', '… queued') : '→'} ${e.tool}${model} ${this.c('dim', summarizeArgs(e.args))}`);
+        break;
+      }
+      case 'tool_call_finished': {
+        const indent = this.depth.get(e.callId) ?? 0;
+        const mark = e.state === 'ok' ? this.c('green', '✓') : e.state === 'denied' || e.state === 'over_budget' ? this.c('yellow', '⊘') : this.c('red', '✗');
+        const model = e.model ? ` ${e.model}` : '';
+        const detail = (e.state === 'ok' ? e.preview : e.error ?? e.preview).split('\n').find((l) => l.trim()) ?? '';
+        this.line(indent, `${mark} ${e.tool}${model} · ${e.state} · $${fmtDollars(e.dollars)} · ${(e.latencyMs / 1000).toFixed(1)} s${detail ? this.c('dim', ` — ${clip(detail, 120)}`) : ''}`);
+        break;
+      }
+      case 'approval_requested':
+        this.line(0, this.c('yellow', `? approval needed: ${e.title}`));
+        break;
+      case 'approval_resolved':
+        this.line(0, this.c('dim', e.approved ? '  approved' : '  denied'));
+        break;
+      case 'answer_delta':
+        this.answer += e.text;
+        break;
+      case 'done':
+        this.line(0, '');
+        this.line(0, this.c('bold', 'Answer'));
+        this.write(`${e.answer || this.answer}\n`);
+        this.line(0, '');
+        this.line(0, this.c('dim', totalsLine(e.totals)));
+        if (e.trajectoryPath) this.line(0, this.c('dim', `trajectory: ${e.trajectoryPath}`));
+        break;
+      case 'error':
+        this.line(0, '');
+        this.line(0, this.c('red', `✗ ${e.code}: ${e.message}`));
+        this.line(0, this.c('dim', totalsLine(e.totals)));
+        break;
+      case 'tool_call_delta':
+      case 'cost_update':
+        break;
+    }
+  }
+}
+
+export function totalsLine(t: Totals): string {
+  const where = t.remoteHosts.length ? `data sent to ${t.remoteHosts.join(', ')}` : 'nothing left this machine';
+  return `$${fmtDollars(t.dollars)}${t.estimated ? ' (partly estimated)' : ''} · ${t.inputTokens} in / ${t.outputTokens} out tokens · ${t.calls} calls · ${(t.wallMs / 1000).toFixed(1)} s · models: ${t.models.join(', ') || 'none'} · ${where}`;
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+function summarizeArgs(args: unknown): string {
+  if (args === undefined) return '';
+  let text: string;
+  try {
+    text = JSON.stringify(args);
+  } catch {
+    text = String(args);
+  }
+  return clip(text, 100);
+}

@@ -1,0 +1,237 @@
+// Dialect 2, general: a multi-turn tool-calling loop for any model that calls tools (natively or as
+// text the pool parses). Tools are the workspace tools plus call_model, delegate and answer; several
+// calls in one turn run concurrently; every result goes back with its state; bad calls become error
+// observations the orchestrator can recover from.
+import type OpenAI from 'openai';
+import type { Attachment } from '../engine-api';
+import type { PoolModel } from '../pool';
+import type { Tool } from '../tools/tool';
+import { modelVerdict, preferenceInstructions, toolVerdict } from '../preferences';
+import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservation } from '../prompts';
+import { newId } from '../ids';
+import { Scope, TaskFailure, abortFailure, observationText, toOpenAITools } from './runtime';
+import { callableModels, createAnswerTool, createCallModelTool, createDelegateTool, modelLine, pickModelForRole, stripThinking, type SubtaskOutcome, type SubtaskRunner } from './model-tools';
+import type { CallState } from '../protocol/events';
+
+/** Sub-orchestrations may delegate once more; deeper nesting is refused (runaway recursion). */
+export const MAX_DELEGATION_DEPTH = 2;
+/** Consecutive turns whose tool calls could not be parsed before the loop gives up on tools. */
+const MAX_UNPARSEABLE_TURNS = 3;
+
+export interface GeneralOptions {
+  question: string;
+  orchestrator: PoolModel;
+  /** Workspace, editor and MCP tools (before rule filtering). */
+  baseTools: Tool[];
+  attachments?: Attachment[];
+  preferRole?: string;
+  subtask?: boolean;
+  /** Extra guidance for a subtask led by a specialist (its role prompt). */
+  roleHint?: string;
+}
+
+/** Runs the loop to an answer; throws TaskFailure when it cannot finish. */
+export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ answer: string; turns: number }> {
+  const tree = scope.tree;
+  const config = scope.config;
+  // Tools that break a hard rule are never offered (and would be denied if called anyway).
+  const offered = o.baseTools.filter((t) => toolVerdict(t, config).eligible);
+  const answerTool = createAnswerTool();
+  const modelTools: Tool[] = [];
+  const experts = callableModels(scope, o.preferRole).filter((m) => m.id !== o.orchestrator.id || callableModels(scope).length === 1);
+  if (experts.length) modelTools.push(createCallModelTool(scope, o.preferRole));
+  if (scope.depth < MAX_DELEGATION_DEPTH) modelTools.push(createDelegateTool(scope, subtaskRunner(scope, o)));
+  const allTools = [...offered, ...modelTools.filter((t) => toolVerdict(t, config).eligible), answerTool];
+  const toolMap = new Map(allTools.map((t) => [t.name, t]));
+  const toolDefs = toOpenAITools(allTools);
+  const lastTurnDefs = toOpenAITools([answerTool]);
+
+  const system = generalOrchestratorSystem({
+    modelList: experts.map(modelLine).join('\n'),
+    preferences: [preferenceInstructions(config, o.preferRole), o.roleHint ?? ''].filter(Boolean).join('\n'),
+    subtask: !!o.subtask,
+    toolNames: allTools.map((t) => t.name),
+  });
+  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+    { role: 'system', content: system },
+    { role: 'user', content: questionWithAttachments(o.question, o.attachments) },
+  ];
+
+  let unparseableTurns = 0;
+  let nudged = false;
+  for (let turn = 1; ; turn++) {
+    tree.checkAlive();
+    if (turn > scope.maxTurns) throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} turns) without an answer`);
+    const lastTurn = turn === scope.maxTurns;
+    if (lastTurn && turn > 1) messages.push({ role: 'user', content: `This is your last turn (turn limit ${scope.maxTurns}). Give your final answer now with the answer tool.` });
+    scope.turnsUsed = turn;
+    tree.emit({ type: 'turn_started', turn, parentCallId: scope.parentCallId });
+
+    const callId = newId('turn');
+    tree.ledger.link(callId, scope.parentCallId);
+    const t0 = Date.now();
+    const outcome = await scope.callModel(
+      o.orchestrator.id,
+      { messages: [...messages], tools: lastTurn ? lastTurnDefs : toolDefs, toolChoice: 'auto' },
+      {
+        callId,
+        turn,
+        purpose: 'orchestrator',
+        signal: tree.signal,
+        fallback: true,
+        knownTools: [...toolMap.keys()],
+        onDelta: (d) => {
+          if (d.content) tree.emit({ type: 'orchestrator_delta', turn, text: d.content, parentCallId: scope.parentCallId });
+        },
+      },
+    );
+    scope.recordTurn(callId, turn, outcome, Date.now() - t0);
+    if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal);
+    const reply = outcome.result;
+    const content = reply.content ?? '';
+
+    if (reply.toolCalls.length === 0) {
+      if (reply.toolCallErrors.length) {
+        unparseableTurns++;
+        const text = stripThinking(content);
+        if (unparseableTurns >= MAX_UNPARSEABLE_TURNS || lastTurn) {
+          if (text) return { answer: text, turns: turn };
+          throw new TaskFailure('model_failed', `the orchestrator's tool calls could not be parsed ${unparseableTurns} times in a row: ${reply.toolCallErrors.join('; ')}`);
+        }
+        messages.push({ role: 'assistant', content: content || '(unparseable tool call)' });
+        messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
+        continue;
+      }
+      // Plain text with no tool call is the answer: no "you did not use a tool" loop.
+      const text = stripThinking(content);
+      if (text) return { answer: text, turns: turn };
+      if (nudged || lastTurn) throw new TaskFailure('model_failed', `the orchestrator (${o.orchestrator.id}) returned an empty reply twice`);
+      nudged = true;
+      messages.push({ role: 'assistant', content: '' });
+      messages.push({ role: 'user', content: NUDGE_EMPTY_REPLY });
+      continue;
+    }
+    unparseableTurns = 0;
+    nudged = false;
+
+    // An answer ends the task; other calls of that turn are not run.
+    const answerCall = reply.toolCalls.find((c) => c.name === 'answer');
+    const calls = answerCall ? [answerCall] : lastTurn ? reply.toolCalls.filter((c) => c.name === 'answer') : reply.toolCalls;
+    if (calls.length === 0) {
+      const text = stripThinking(content);
+      if (text) return { answer: text, turns: turn };
+      throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} turns): the orchestrator still called ${reply.toolCalls.map((c) => c.name).join(', ')} instead of answering`);
+    }
+    const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap);
+    tree.checkAlive();
+    const answered = observations.find((ob) => ob.tool === 'answer' && ob.state === 'ok');
+    if (answered) return { answer: answered.output, turns: turn };
+
+    messages.push({
+      role: 'assistant',
+      content: content || null,
+      tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}) } })),
+    });
+    for (const ob of observations) messages.push({ role: 'tool', tool_call_id: ob.modelCallId, content: observationText(ob) });
+    if (reply.toolCallErrors.length) messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
+    if (answerCall && reply.toolCalls.length > 1) {
+      messages.push({ role: 'user', content: 'Your other tool calls of that turn were not run because you answered in the same turn; answer alone once you have what you need.' });
+    }
+  }
+}
+
+export function failureFromOutcome(state: CallState, message: string, treeSignal: AbortSignal): TaskFailure {
+  switch (state) {
+    case 'over_budget':
+      return new TaskFailure('budget', `the budget cannot cover the orchestrator's next turn: ${message}`);
+    case 'denied':
+      return new TaskFailure('no_model', message);
+    case 'cancelled':
+      return abortFailure(treeSignal);
+    default:
+      if (treeSignal.aborted) return abortFailure(treeSignal);
+      return new TaskFailure('model_failed', `the orchestrator model failed: ${message}`);
+  }
+}
+
+export function questionWithAttachments(question: string, attachments?: Attachment[]): string {
+  if (!attachments?.length) return question;
+  const blocks = attachments.map((a) => {
+    const where = a.startLine !== undefined ? `${a.path} lines ${a.startLine}-${a.endLine ?? a.startLine}` : a.path;
+    return `Attached ${a.kind} (${where}):\n\`\`\`${a.language ?? ''}\n${a.text}\n\`\`\``;
+  });
+  return `${question}\n\n${blocks.join('\n\n')}`;
+}
+
+/** Runs each delegated subtask as a sub-orchestration under its own `subtask` call. */
+function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
+  const tree = scope.tree;
+  return async (spec, o): Promise<SubtaskOutcome> => {
+    const callId = newId('sub');
+    const started = Date.now();
+    tree.ledger.link(callId, o.delegateCallId);
+    tree.ledger.openScope(callId, started);
+    tree.subtasks.push({ callId, parentCallId: o.delegateCallId, task: spec.task });
+
+    let leader: PoolModel | undefined;
+    let refusal: { state: CallState; error: string } | undefined;
+    if (spec.model) {
+      leader = tree.pool.get(spec.model);
+      if (!leader) refusal = { state: 'error', error: `unknown model "${spec.model}"` };
+      else {
+        const v = modelVerdict(leader, tree.config);
+        if (!v.eligible) refusal = { state: 'denied', error: `denied by rule ${v.rule}: ${v.reason}` };
+      }
+    } else if (spec.role) {
+      leader = pickModelForRole(scope, spec.role);
+      if (!leader) refusal = { state: 'error', error: `no eligible model has the role "${spec.role}"` };
+    } else leader = parent.orchestrator;
+
+    tree.emit({ type: 'tool_call_started', callId, turn: o.turn, tool: 'subtask', model: leader?.id, args: spec, state: 'running', parentCallId: o.delegateCallId });
+    const finish = (state: CallState, answer: string | undefined, error: string | undefined, turns: number): SubtaskOutcome => {
+      tree.ledger.closeScope(callId);
+      const totals = tree.ledger.totals(callId);
+      const text = state === 'ok' ? answer ?? '' : error ?? 'failed';
+      tree.emit({
+        type: 'tool_call_finished',
+        callId,
+        tool: 'subtask',
+        model: leader?.id,
+        state,
+        preview: text.slice(0, 500),
+        result: text.slice(0, 64 * 1024),
+        error: state === 'ok' ? undefined : error,
+        usage: totals.inputTokens || totals.outputTokens ? { inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, estimated: totals.estimated } : undefined,
+        dollars: totals.dollars,
+        latencyMs: Date.now() - started,
+      });
+      return { callId, task: spec.task, model: leader?.id, state, answer, error, dollars: totals.dollars, latencyMs: Date.now() - started, turns };
+    };
+    if (refusal || !leader) return finish(refusal?.state ?? 'error', undefined, refusal?.error ?? 'no model to run the subtask', 0);
+
+    const child = new Scope(tree, { budget: scope.budget.child(o.budgetDollars), maxTurns: o.maxTurns, depth: scope.depth + 1, parentCallId: callId });
+    tree.emit({
+      type: 'task_started',
+      question: spec.task,
+      dialect: 'general',
+      orchestratorModel: leader.id,
+      privacyMode: tree.config.privacyMode,
+      budgetDollars: child.budget.limit,
+      parentCallId: callId,
+    });
+    try {
+      const r = await runGeneral(child, {
+        question: spec.task,
+        orchestrator: leader,
+        baseTools: parent.baseTools,
+        subtask: true,
+        roleHint: spec.role ? `You lead this subtask as a ${spec.role} specialist.` : undefined,
+      });
+      return finish('ok', r.answer, undefined, r.turns);
+    } catch (err) {
+      if (!(err instanceof TaskFailure)) return finish('error', undefined, `subtask failed: ${(err as Error).message}`, child.turnsUsed);
+      const state: CallState = err.code === 'budget' ? 'over_budget' : err.code === 'cancelled' ? 'cancelled' : err.code === 'wall_time' ? 'timeout' : err.code === 'no_model' ? 'denied' : 'error';
+      return finish(state, undefined, err.message, child.turnsUsed);
+    }
+  };
+}

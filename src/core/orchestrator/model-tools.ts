@@ -1,0 +1,181 @@
+// The general dialect's model tools, registered through the same Tool interface as workspace tools
+// (Agent-as-Tool): `call_model` sends a self-contained subtask to one model, `delegate` runs several
+// subtasks as concurrent sub-orchestrations, `answer` ends the task.
+import { z } from 'zod';
+import { MODEL_ROLES, type ModelRole } from '../config';
+import { defineTool, type Tool, type ToolResult } from '../tools/tool';
+import type { PoolModel } from '../pool';
+import { modelVerdict, rankModels } from '../preferences';
+import { fmtDollars } from '../budget';
+import { rolePromptFor } from '../prompts';
+import type { Scope, ModelCallOutcome } from './runtime';
+import type { CallState } from '../protocol/events';
+
+
+export const EXPERT_ROLES = MODEL_ROLES.filter((r) => r !== 'orchestrator') as Exclude<ModelRole, 'orchestrator'>[];
+const ExpertRole = z.enum(EXPERT_ROLES as [string, ...string[]]);
+
+/** The most subtasks one `delegate` call may start. */
+export const MAX_SUBTASKS = 8;
+
+/** Models an orchestrator may hand work to: eligible, and not only an orchestrator. */
+export function callableModels(scope: Scope, preferRole?: string): PoolModel[] {
+  const config = scope.config;
+  const models = scope.tree.pool.all().filter((m) => modelVerdict(m, config).eligible && m.roles.some((r) => r !== 'orchestrator'));
+  return rankModels(models, config, preferRole);
+}
+
+/** The best eligible model for a role (models of that role first, in preference order). */
+export function pickModelForRole(scope: Scope, role: string | undefined, preferRole?: string): PoolModel | undefined {
+  const ranked = callableModels(scope, role ?? preferRole);
+  if (role) return ranked.find((m) => (m.roles as string[]).includes(role));
+  return ranked.find((m) => m.roles.includes('general')) ?? ranked[0];
+}
+
+export function modelLine(m: PoolModel): string {
+  const latency = m.latencyMs !== undefined ? `${(m.latencyMs / 1000).toFixed(1)} s` : 'latency not measured yet';
+  const where = m.local ? 'local' : m.host;
+  return `- ${m.id} — ${m.roles.join(', ')} — $${m.inputPricePerMillion}/$${m.outputPricePerMillion} — ${latency} — ${where}${m.openWeights ? ', open weights' : ''}${m.description ? ` — ${m.description}` : ''}`;
+}
+
+/** Strips reasoning markup an expert may leave in its content. */
+export function stripThinking(text: string): string {
+  return text.replace(/<think>[\s\S]*?<\/think>/g, '').replace(/^[\s\S]*?<\/think>/, '').trim();
+}
+
+export function outcomeState(o: ModelCallOutcome): NonNullable<ToolResult['state']> {
+  return o.ok ? 'ok' : o.state;
+}
+
+const CallModelArgs = z
+  .object({
+    model: z.string().min(1).optional().describe('Model id from the list; omit to pick by role'),
+    role: ExpertRole.optional().describe('Pick the best eligible model of this role instead of naming one'),
+    task: z.string().min(1, 'task must not be empty').describe('A self-contained task: the model sees nothing else'),
+    context: z.string().optional().describe('Code, facts or documents the model needs for the task'),
+  })
+  .strict();
+
+export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
+  return defineTool({
+    name: 'call_model',
+    description:
+      'Send one self-contained subtask to a model from the pool (by id, or by role) and get its reply. The model sees only `task` and `context`, so include everything it needs.',
+    schema: CallModelArgs,
+    kind: 'model',
+    destination: (args) => {
+      const m = args.model ? scope.tree.pool.get(args.model) : undefined;
+      return m && !m.local ? { host: m.host } : 'local';
+    },
+    async run(args, ctx): Promise<ToolResult> {
+      const meter = scope.meter(ctx.callId);
+      let model: PoolModel | undefined;
+      if (args.model) {
+        model = scope.tree.pool.get(args.model);
+        if (!model) {
+          const ids = callableModels(scope).map((m) => m.id);
+          return { ok: false, state: 'error', output: '', error: `unknown model "${args.model}"; models you can call: ${ids.join(', ') || 'none'}` };
+        }
+      } else {
+        model = pickModelForRole(scope, args.role, preferRole);
+        if (!model) {
+          return { ok: false, state: 'error', output: '', error: args.role ? `no eligible model has the role "${args.role}"` : 'no eligible model to call' };
+        }
+      }
+      meter.model = model.id;
+      const roles = args.role ? [args.role] : model.roles;
+      const user = args.context ? `${args.task}\n\nContext:\n${args.context}` : args.task;
+      const outcome = await scope.callModel(
+        model.id,
+        { messages: [{ role: 'system', content: rolePromptFor(roles) }, { role: 'user', content: user }] },
+        { callId: ctx.callId, turn: meter.turn ?? 0, purpose: 'call_model', signal: ctx.signal, fallback: true, onDelta: (d) => d.content && ctx.progress(d.content) },
+      );
+      meter.parts.push(...outcome.parts);
+      for (const h of outcome.remoteHosts) meter.remoteHosts.add(h);
+      if (outcome.model) meter.model = outcome.model.id;
+      if (!outcome.ok) return { ok: false, state: outcomeState(outcome), output: '', error: outcome.message };
+      const notes: string[] = [];
+      if (outcome.result.fellBackFrom) notes.push(`[note: ${outcome.result.fellBackFrom} failed (${outcome.result.attempts.map((a) => a.error).join('; ')}); ${outcome.model.id} answered instead]`);
+      if (outcome.lowered) notes.push(`[note: max tokens lowered to ${outcome.maxTokens} to stay within the budget]`);
+      if (outcome.result.finishReason === 'length') notes.push('[note: the reply was cut at the max-token limit]');
+      const text = stripThinking(outcome.result.content) || '(the model returned no text)';
+      return {
+        ok: true,
+        output: [...notes, text].join('\n'),
+        data: { model: outcome.model.id, usage: outcome.result.usage, fellBackFrom: outcome.result.fellBackFrom, maxTokens: outcome.maxTokens },
+      };
+    },
+  });
+}
+
+const SubtaskSpec = z
+  .object({
+    task: z.string().min(1, 'task must not be empty').describe('A self-contained subtask'),
+    role: ExpertRole.optional().describe('Run it with the best eligible model of this role'),
+    model: z.string().min(1).optional().describe('Or name the model that runs it'),
+  })
+  .strict();
+export type SubtaskSpec = z.infer<typeof SubtaskSpec>;
+
+const DelegateArgs = z
+  .object({
+    subtasks: z.array(SubtaskSpec).min(1, 'give at least one subtask').max(MAX_SUBTASKS, `at most ${MAX_SUBTASKS} subtasks per call`),
+  })
+  .strict();
+
+export interface SubtaskOutcome {
+  callId: string;
+  task: string;
+  model?: string;
+  state: CallState;
+  answer?: string;
+  error?: string;
+  dollars: number;
+  latencyMs: number;
+  turns: number;
+}
+
+export type SubtaskRunner = (spec: SubtaskSpec, o: { delegateCallId: string; turn: number; budgetDollars: number; maxTurns: number; signal: AbortSignal }) => Promise<SubtaskOutcome>;
+
+export function createDelegateTool(scope: Scope, runSubtask: SubtaskRunner): Tool {
+  return defineTool({
+    name: 'delegate',
+    description: `Run up to ${MAX_SUBTASKS} independent subtasks at the same time. Each runs as its own sub-orchestration (with tools and models, its own share of the budget and turn limit) led by the model you name or the best model of the role you give. Results come back in the order given, each with its state and cost.`,
+    schema: DelegateArgs,
+    kind: 'agent',
+    destination: () => 'local',
+    async run(args, ctx): Promise<ToolResult> {
+      const n = args.subtasks.length;
+      const config = scope.config;
+      const share = (scope.budget.left * config.budget.subtaskShare) / n;
+      const maxTurns = Math.max(2, Math.ceil(scope.maxTurns * config.budget.subtaskShare));
+      const turn = scope.meter(ctx.callId).turn ?? 0;
+      const results = await Promise.all(
+        args.subtasks.map((spec) => runSubtask(spec, { delegateCallId: ctx.callId, turn, budgetDollars: share, maxTurns, signal: ctx.signal })),
+      );
+      const blocks = results.map((r, i) => {
+        const head = [`state: ${r.state}`, r.model ? `model: ${r.model}` : '', `cost: $${fmtDollars(r.dollars)}`, `latency: ${(r.latencyMs / 1000).toFixed(1)} s`, `turns: ${r.turns}`].filter(Boolean).join(' | ');
+        const body = r.state === 'ok' ? r.answer ?? '' : `${r.error ?? 'failed'}${r.answer ? `\nPartial result: ${r.answer}` : ''}`;
+        return `Subtask ${i + 1} [${head}]\nTask: ${r.task}\n${body}`;
+      });
+      const failed = results.filter((r) => r.state !== 'ok').length;
+      const output = blocks.join('\n\n');
+      if (ctx.signal.aborted) return { ok: false, state: 'cancelled', output, error: 'cancelled' };
+      if (failed === 0) return { ok: true, output, data: results };
+      return { ok: false, state: 'error', output, error: `${failed} of ${n} subtasks did not finish`, data: results };
+    },
+  });
+}
+
+export function createAnswerTool(): Tool {
+  return defineTool({
+    name: 'answer',
+    description: 'Give the final answer to the user. This ends the task; the answer is shown as written (Markdown).',
+    schema: z.object({ answer: z.string().min(1, 'answer must not be empty').describe('The complete final answer') }),
+    kind: 'local',
+    destination: () => 'local',
+    async run(args) {
+      return { ok: true, output: args.answer };
+    },
+  });
+}

@@ -1,0 +1,576 @@
+// The harness both dialects share. A `TaskTree` holds what one task and all its subtasks share (event
+// sequence, ledger, root budget, concurrency limiter, cancellation); a `Scope` is one orchestration
+// inside it (the task, or a delegated subtask) with its own budget share and turn limit. Every model
+// call goes through `Scope.callModel` (hard rules, soft-limit approval, budget reservation and
+// maxTokens lowering, ledger) and every tool call through `Scope.executeCalls` (validation, rules,
+// approval, concurrency, timeout, explicit state).
+import type OpenAI from 'openai';
+import { z } from 'zod';
+import type { OrchestraConfig } from '../config';
+import type { EngineHost } from '../engine-api';
+import type { CallState, EngineEvent, Totals, Usage } from '../protocol/events';
+import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/tool';
+import type { ParsedToolCall } from '../toolcalls';
+import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
+import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall } from '../budget';
+import { Ledger, sumUsage, type UsagePart } from '../ledger';
+import { Limiter } from './limiter';
+import { modelVerdict, toolVerdict, destinationOf } from '../preferences';
+import { newId } from '../ids';
+import type { TrajectoryWriter } from '../trajectory';
+
+/** Event fields the tree fills in itself. */
+type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
+
+export type TaskEndCode = 'cancelled' | 'budget' | 'turns' | 'wall_time' | 'no_model' | 'model_failed' | 'config' | 'internal';
+
+/** Thrown to end a scope (or the whole task) with a coded failure. */
+export class TaskFailure extends Error {
+  constructor(
+    readonly code: TaskEndCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TaskFailure';
+  }
+}
+
+/** Prompt tokens are estimated from text; pad the estimate so the budget check stays on the safe side. */
+export function paddedPromptTokens(messages: unknown[], tools?: unknown[]): number {
+  return Math.ceil(estimateMessagesTokens(messages, tools) * 1.15) + 16;
+}
+
+const RESULT_EVENT_CAP = 64 * 1024;
+const PREVIEW_CHARS = 500;
+/** What one tool result may put into the orchestrator's context. */
+const OBSERVATION_CAP = 24_000;
+
+export interface TaskTreeOptions {
+  taskId: string;
+  config: OrchestraConfig;
+  pool: ModelPool;
+  host: EngineHost;
+  workspace: string;
+  emit: (e: EngineEvent) => void;
+  trajectory: TrajectoryWriter;
+  signal: AbortSignal;
+}
+
+export class TaskTree {
+  readonly taskId: string;
+  readonly config: OrchestraConfig;
+  readonly pool: ModelPool;
+  readonly host: EngineHost;
+  readonly workspace: string;
+  readonly ledger: Ledger;
+  readonly limiter: Limiter;
+  readonly budget: Budget;
+  readonly signal: AbortSignal;
+  readonly trajectory: TrajectoryWriter;
+  /** Subtask call ids and their task text, for the trajectory's per-subtask totals. */
+  readonly subtasks: Array<{ callId: string; parentCallId?: string; task: string }> = [];
+  private seq = 0;
+  private readonly sink: (e: EngineEvent) => void;
+  /** Once the user approved paid calls past the soft limit, later ones go through. */
+  private paidApproval?: Promise<boolean>;
+
+  constructor(o: TaskTreeOptions) {
+    this.taskId = o.taskId;
+    this.config = o.config;
+    this.pool = o.pool;
+    this.host = o.host;
+    this.workspace = o.workspace;
+    this.signal = o.signal;
+    this.trajectory = o.trajectory;
+    this.sink = o.emit;
+    this.ledger = new Ledger();
+    this.limiter = new Limiter(o.config.concurrency);
+    this.budget = new Budget(o.config.budget.maxDollarsPerTask);
+  }
+
+  emit(body: EventBody): EngineEvent {
+    // Absent, not undefined: events read back from JSON (trajectories, the engine process) compare equal.
+    const event = { ...body, taskId: this.taskId, seq: this.seq++, time: Date.now() } as Record<string, unknown>;
+    for (const k of Object.keys(event)) if (event[k] === undefined) delete event[k];
+    this.sink(event as EngineEvent);
+    return event as EngineEvent;
+  }
+
+  totals(): Totals {
+    return this.ledger.totals();
+  }
+
+  emitCost(): void {
+    this.emit({ type: 'cost_update', totals: this.totals(), budgetLeft: this.budget.left });
+  }
+
+  /** Throws the right TaskFailure when the task was cancelled or ran out of wall time. */
+  checkAlive(): void {
+    if (this.signal.aborted) throw abortFailure(this.signal);
+  }
+
+  /** Asks the host, with the approval events around it; denies when the task is aborted meanwhile. */
+  async requestApproval(callId: string, req: ApprovalRequest, signal: AbortSignal): Promise<boolean> {
+    const approvalId = newId('appr');
+    this.emit({ type: 'approval_requested', approvalId, callId, kind: req.kind, title: req.title, detail: req.detail, language: req.language });
+    let approved = false;
+    try {
+      approved = await raceAbort(Promise.resolve(this.host.requestApproval({ ...req, taskId: this.taskId, callId, approvalId })), signal);
+    } catch (err) {
+      if (!signal.aborted) this.host.log?.('warn', `approval request failed: ${(err as Error).message}`);
+      approved = false;
+    }
+    this.emit({ type: 'approval_resolved', approvalId, approved: approved === true });
+    return approved === true;
+  }
+
+  /** Paid calls past `softLimitDollars` need the user's yes once per task. */
+  async approvePaidCall(callId: string, model: PoolModel, signal: AbortSignal): Promise<boolean> {
+    const soft = this.config.budget.softLimitDollars;
+    const paid = model.inputPricePerMillion > 0 || model.outputPricePerMillion > 0;
+    if (!paid || soft <= 0 || this.budget.spent + this.budget.reserved < soft) return true;
+    this.paidApproval ??= this.requestApproval(
+      callId,
+      {
+        kind: 'paid_call',
+        title: `Continue with paid models past $${fmtDollars(soft)}?`,
+        detail: `This task has spent $${fmtDollars(this.budget.spent)} (soft limit $${fmtDollars(soft)}, hard cap $${fmtDollars(this.config.budget.maxDollarsPerTask)}). Next paid call: ${model.id} ($${model.inputPricePerMillion}/$${model.outputPricePerMillion} per million tokens in/out). Approving allows further paid calls in this task up to the hard cap.`,
+      },
+      signal,
+    );
+    return this.paidApproval;
+  }
+}
+
+export interface ScopeOptions {
+  budget: Budget;
+  maxTurns: number;
+  depth: number;
+  /** The `subtask` call this scope runs under; undefined for the task itself. */
+  parentCallId?: string;
+}
+
+export type FailedCallState = 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
+
+export type ModelCallOutcome =
+  | { ok: true; result: ChatResult; model: PoolModel; parts: UsagePart[]; dollars: number; remoteHosts: string[]; maxTokens: number; lowered: boolean }
+  | { ok: false; state: FailedCallState; message: string; parts: UsagePart[]; dollars: number; remoteHosts: string[]; model?: PoolModel };
+
+export interface ModelCallOptions {
+  /** The ledger/event call this model call belongs to (an orchestrator turn or a tool call). */
+  callId: string;
+  turn: number;
+  /** 'orchestrator' or the calling tool's name; recorded in the trajectory. */
+  purpose: string;
+  signal: AbortSignal;
+  onDelta?: (d: { content?: string; reasoning?: string }) => void;
+  /** Allow the pool to fall back to another eligible model of an overlapping role. */
+  fallback?: boolean;
+  knownTools?: string[];
+}
+
+export interface Observation {
+  callId: string;
+  /** The id the model gave the call (native tool_call id). */
+  modelCallId: string;
+  tool: string;
+  state: CallState;
+  output: string;
+  error?: string;
+  data?: unknown;
+  model?: string;
+  usage?: Usage;
+  dollars: number;
+  latencyMs: number;
+  args?: unknown;
+  /** False when the call was refused before the tool ran (unknown, invalid, denied, unapproved). */
+  ran: boolean;
+}
+
+/** Per-call accounting a tool fills while it runs (model parts, remote hosts). */
+export interface CallMeter {
+  parts: UsagePart[];
+  remoteHosts: Set<string>;
+  model?: string;
+  /** The turn the call was made in (for model calls a tool makes). */
+  turn?: number;
+}
+
+export class Scope {
+  readonly budget: Budget;
+  readonly maxTurns: number;
+  readonly depth: number;
+  readonly parentCallId?: string;
+  /** Orchestrator turns taken so far in this scope. */
+  turnsUsed = 0;
+  private readonly meters = new Map<string, CallMeter>();
+
+  constructor(
+    readonly tree: TaskTree,
+    o: ScopeOptions,
+  ) {
+    this.budget = o.budget;
+    this.maxTurns = o.maxTurns;
+    this.depth = o.depth;
+    this.parentCallId = o.parentCallId;
+  }
+
+  get config(): OrchestraConfig {
+    return this.tree.config;
+  }
+
+  /** The meter of a running call, so model-backed tools can attribute their model usage to it. */
+  meter(callId: string): CallMeter {
+    let m = this.meters.get(callId);
+    if (!m) {
+      m = { parts: [], remoteHosts: new Set() };
+      this.meters.set(callId, m);
+    }
+    return m;
+  }
+
+  /**
+   * One model call under every rule: eligibility, soft-limit approval, the worst case reserved from
+   * the budget (maxTokens lowered to fit), fallback only to models that obey the same rules and fit
+   * the same reservation. Never throws for model failures: the outcome says what happened.
+   */
+  async callModel(modelId: string, req: ChatRequest, o: ModelCallOptions): Promise<ModelCallOutcome> {
+    const tree = this.tree;
+    const config = tree.config;
+    const none = { parts: [] as UsagePart[], dollars: 0, remoteHosts: [] as string[] };
+    const model = tree.pool.get(modelId);
+    if (!model) return { ok: false, state: 'error', message: `unknown model "${modelId}"; known: ${tree.pool.all().map((m) => m.id).join(', ') || 'none'}`, ...none };
+    const verdict = modelVerdict(model, config);
+    if (!verdict.eligible) return { ok: false, state: 'denied', message: `denied by rule ${verdict.rule}: ${verdict.reason}`, model, ...none };
+    if (o.signal.aborted) return { ok: false, state: 'cancelled', message: 'cancelled before the call was sent', model, ...none };
+    if (!(await tree.approvePaidCall(o.callId, model, o.signal))) {
+      return { ok: false, state: 'denied', message: `denied by rule budget.softLimitDollars: the user did not approve paid calls past $${fmtDollars(config.budget.softLimitDollars)}`, model, ...none };
+    }
+
+    const promptTokens = paddedPromptTokens(req.messages, req.tools);
+    const contextRoom = model.contextWindow - promptTokens;
+    if (contextRoom < MIN_ANSWER_TOKENS) {
+      return { ok: false, state: 'error', message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`, model, ...none };
+    }
+    const desired = Math.min(req.maxTokens ?? model.maxOutputTokens, model.maxOutputTokens, contextRoom);
+    const plan = planModelCall(this.budget.left, model, promptTokens, desired);
+    if (!plan.ok) return { ok: false, state: 'over_budget', message: `${model.id}: ${plan.reason}`, model, ...none };
+    const reservation = this.budget.reserve(plan.worstCaseDollars);
+    if (!reservation) return { ok: false, state: 'over_budget', message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`, model, ...none };
+
+    const fallback = o.fallback
+      ? (m: PoolModel) =>
+          modelVerdict(m, config).eligible &&
+          (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0 ? true : dollarsFor(m, { inputTokens: promptTokens, outputTokens: plan.maxTokens }) <= reservation.amount) &&
+          promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow
+      : undefined;
+
+    let streamedChars = 0;
+    const started = Date.now();
+    try {
+      const result = await tree.pool.chat(
+        model.id,
+        { ...req, maxTokens: plan.maxTokens },
+        {
+          signal: o.signal,
+          fallback,
+          knownTools: o.knownTools,
+          onDelta: (d) => {
+            streamedChars += (d.content?.length ?? 0) + (d.reasoning?.length ?? 0);
+            o.onDelta?.(d);
+          },
+        },
+      );
+      const served = tree.pool.get(result.modelId) ?? model;
+      const dollars = dollarsFor(served, result.usage);
+      reservation.settle(dollars);
+      const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];
+      const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
+      tree.trajectory.write({
+        type: 'model_call',
+        callId: o.callId,
+        parentCallId: this.parentCallId,
+        turn: o.turn,
+        purpose: o.purpose,
+        model: served.id,
+        messages: req.messages,
+        tools: req.tools,
+        maxTokens: plan.maxTokens,
+        response: {
+          content: result.content,
+          reasoning: result.reasoning || undefined,
+          toolCalls: result.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, source: c.source })),
+          toolCallErrors: result.toolCallErrors,
+          finishReason: result.finishReason,
+        },
+        usage: result.usage,
+        dollars,
+        latencyMs: result.latencyMs,
+      });
+      if (result.fellBackFrom) tree.host.log?.('info', `${result.fellBackFrom} failed; ${served.id} answered instead`);
+      return { ok: true, result, model: served, parts, dollars, remoteHosts, maxTokens: plan.maxTokens, lowered: plan.lowered };
+    } catch (err) {
+      // A call cut off mid-stream was still processed (and billed) by the server: charge the prompt
+      // and what streamed, estimated. One that failed before any output is charged nothing.
+      let parts: UsagePart[] = [];
+      let dollars = 0;
+      if (streamedChars > 0) {
+        // Output cannot have exceeded maxTokens, so the estimate is capped there (and thus by the reservation).
+        const usage: Usage = { inputTokens: promptTokens, outputTokens: Math.min(plan.maxTokens, Math.max(1, Math.ceil(streamedChars / 4))), estimated: true };
+        dollars = dollarsFor(model, usage);
+        parts = [{ model: model.id, usage, dollars }];
+      }
+      reservation.settle(dollars);
+      const attempts = err instanceof ModelCallError ? err.attempts.map((a) => a.modelId) : [];
+      const remoteHosts = hostsOf(tree.pool, [model.id, ...attempts]);
+      const aborted = o.signal.aborted || (err instanceof ModelCallError && err.kind === 'cancelled');
+      const state: FailedCallState = aborted ? (tree.signal.aborted ? 'cancelled' : 'timeout') : err instanceof ModelCallError && err.kind === 'timeout' ? 'timeout' : 'error';
+      const message = aborted ? (tree.signal.aborted ? abortFailure(tree.signal).message : 'the call ran past its time limit') : `${model.id}: ${(err as Error).message}`;
+      tree.host.log?.('debug', `model call ${model.id} failed after ${Date.now() - started} ms: ${(err as Error).message}`);
+      return { ok: false, state, message, parts, dollars, remoteHosts, model };
+    }
+  }
+
+  /** Records an orchestrator turn (a model call that is not a tool call) in the ledger. */
+  recordTurn(callId: string, turn: number, outcome: ModelCallOutcome, latencyMs: number): void {
+    this.tree.ledger.record({
+      callId,
+      parentCallId: this.parentCallId,
+      tool: 'orchestrator',
+      model: outcome.model?.id,
+      turn,
+      state: outcome.ok === true ? 'ok' : outcome.state,
+      parts: outcome.parts,
+      usage: sumUsage(outcome.parts),
+      dollars: outcome.dollars,
+      latencyMs,
+      remoteHosts: outcome.remoteHosts,
+      startedAt: Date.now() - latencyMs,
+      finishedAt: Date.now(),
+    });
+    this.tree.emitCost();
+  }
+
+  /**
+   * Runs the calls of one turn concurrently (bounded by the tree's limiter) and returns one
+   * observation per call, in the order the model asked. Nothing here throws for a bad call.
+   */
+  async executeCalls(calls: ParsedToolCall[], turn: number, tools: Map<string, Tool>): Promise<Observation[]> {
+    return Promise.all(calls.map((c) => this.executeCall(c, turn, tools)));
+  }
+
+  private async executeCall(call: ParsedToolCall, turn: number, tools: Map<string, Tool>): Promise<Observation> {
+    const tree = this.tree;
+    const callId = newId('call');
+    tree.ledger.link(callId, this.parentCallId);
+    const tool = tools.get(call.name);
+    const argModel = modelArgOf(call.arguments);
+    const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
+    tree.emit({ type: 'tool_call_started', callId, turn, tool: call.name, model: argModel, args: call.arguments, state: willWait ? 'queued' : 'running', parentCallId: this.parentCallId });
+    const started = Date.now();
+    const meter = this.meter(callId);
+    meter.turn = turn;
+    let ran = false;
+
+    const finish = (state: CallState, output: string, extra: { error?: string; data?: unknown } = {}): Observation => {
+      this.meters.delete(callId);
+      const latencyMs = Date.now() - started;
+      const usage = sumUsage(meter.parts);
+      const dollars = meter.parts.reduce((s, p) => s + p.dollars, 0);
+      // Agent calls (delegate, subtasks) spend through their children; their own entry holds no money.
+      tree.ledger.record({
+        callId,
+        parentCallId: this.parentCallId,
+        tool: call.name,
+        model: meter.model,
+        turn,
+        state,
+        parts: meter.parts,
+        usage,
+        dollars,
+        latencyMs,
+        remoteHosts: [...meter.remoteHosts],
+        startedAt: started,
+        finishedAt: Date.now(),
+      });
+      const shownDollars = tool?.kind === 'agent' ? tree.ledger.totals(callId).dollars : dollars;
+      const shownUsage = tool?.kind === 'agent' ? rolledUsage(tree.ledger.totals(callId)) : usage;
+      const fullText = extra.error && !output ? extra.error : output;
+      tree.emit({
+        type: 'tool_call_finished',
+        callId,
+        tool: call.name,
+        model: meter.model ?? argModel,
+        state,
+        preview: fullText.slice(0, PREVIEW_CHARS),
+        result: fullText.length > RESULT_EVENT_CAP ? fullText.slice(0, RESULT_EVENT_CAP) : fullText,
+        error: extra.error,
+        usage: shownUsage,
+        dollars: shownDollars,
+        latencyMs,
+      });
+      tree.emitCost();
+      return { callId, modelCallId: call.id, tool: call.name, state, output, error: extra.error, data: extra.data, model: meter.model ?? argModel, usage: shownUsage, dollars: shownDollars, latencyMs, args: call.arguments, ran };
+    };
+
+    if (!tool) {
+      return finish('error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
+    }
+    const parsed = (tool.schema as z.ZodType).safeParse(call.arguments ?? {});
+    if (!parsed.success) {
+      return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
+    }
+    const args = parsed.data;
+    const verdict = toolVerdict(tool, tree.config, args);
+    if (!verdict.eligible) return finish('denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
+
+    // Each call gets its own controller: cancelling the task aborts it, and so does its own timeout.
+    const controller = new AbortController();
+    const onTreeAbort = () => controller.abort(tree.signal.reason);
+    if (tree.signal.aborted) onTreeAbort();
+    else tree.signal.addEventListener('abort', onTreeAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    let release: (() => void) | undefined;
+    try {
+      const approval = tool.needsApproval?.(args);
+      if (approval) {
+        const approved = await tree.requestApproval(callId, approval, controller.signal);
+        if (!approved) {
+          if (controller.signal.aborted) return finish('cancelled', '', { error: abortFailure(tree.signal).message });
+          return finish('denied', '', { error: `denied: the user did not approve (${approval.title})` });
+        }
+      }
+      if (tool.kind !== 'agent') {
+        release = await tree.limiter.acquire(controller.signal);
+        if (willWait) tree.emit({ type: 'tool_call_started', callId, turn, tool: call.name, model: argModel, args: call.arguments, state: 'running', parentCallId: this.parentCallId });
+      }
+      const timeoutMs = harnessTimeoutMs(tool, tree.config);
+      if (timeoutMs) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort(new TaskFailure('internal', `${tool.name} ran past its ${Math.round(timeoutMs / 1000)} s limit`));
+        }, timeoutMs);
+      }
+      // Model-backed tools report the hosts their model calls really reached; others go where they say.
+      const dest = tool.kind === 'model' || tool.kind === 'agent' ? undefined : destinationOf(tool, args);
+      if (dest && dest !== 'local') meter.remoteHosts.add(dest.host);
+      const ctx: ToolContext = {
+        workspace: tree.workspace,
+        signal: controller.signal,
+        callId,
+        requestApproval: (req) => tree.requestApproval(callId, req, controller.signal),
+        progress: (text) => {
+          if (text) tree.emit({ type: 'tool_call_delta', callId, text });
+        },
+        reportUsage: (u) => {
+          // Spend a tool reports on its own (not through callModel) is charged to the budget too.
+          const reservation = this.budget.reserve(0);
+          reservation?.settle(u.dollars);
+          meter.parts.push({ model: u.model, usage: u.usage, dollars: u.dollars });
+          meter.model = u.model;
+        },
+      };
+      ran = true;
+      const result: ToolResult = await raceAbort(tool.run(args, ctx), controller.signal);
+      const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
+      return finish(state, result.output ?? '', { error: result.ok ? undefined : result.error ?? 'failed', data: result.data });
+    } catch (err) {
+      if (timedOut) return finish('timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
+      if (tree.signal.aborted) return finish('cancelled', '', { error: abortFailure(tree.signal).message });
+      return finish('error', '', { error: `${tool.name} failed: ${(err as Error).message}` });
+    } finally {
+      if (timer) clearTimeout(timer);
+      tree.signal.removeEventListener('abort', onTreeAbort);
+      release?.();
+    }
+  }
+}
+
+/** What the orchestrator reads for one call: the state line first, then the output. */
+export function observationText(o: Observation): string {
+  const head = [`state: ${o.state}`];
+  if (o.model) head.push(`model: ${o.model}`);
+  head.push(`cost: $${fmtDollars(o.dollars)}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
+  let body = o.output;
+  if (o.error) body = body ? `${o.error}\n${body}` : o.error;
+  if (body.length > OBSERVATION_CAP) body = `${body.slice(0, OBSERVATION_CAP)}\n[cut: ${body.length - OBSERVATION_CAP} more characters not shown]`;
+  return `[${head.join(' | ')}]\n${body}`;
+}
+
+/** The tool list in OpenAI function format. */
+export function toOpenAITools(tools: Tool[]): OpenAI.Chat.ChatCompletionTool[] {
+  return tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: jsonSchemaOf(t.schema) } }));
+}
+
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  try {
+    const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    delete s.$schema;
+    return s;
+  } catch {
+    return { type: 'object' };
+  }
+}
+
+export function formatZodError(err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      const path = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(arguments)';
+      return `${path}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+function modelArgOf(args: unknown): string | undefined {
+  return args && typeof args === 'object' && typeof (args as { model?: unknown }).model === 'string' ? (args as { model: string }).model : undefined;
+}
+
+function rolledUsage(t: Totals): Usage | undefined {
+  return t.inputTokens || t.outputTokens ? { inputTokens: t.inputTokens, outputTokens: t.outputTokens, estimated: t.estimated } : undefined;
+}
+
+function hostsOf(pool: ModelPool, modelIds: string[]): string[] {
+  const hosts = new Set<string>();
+  for (const id of modelIds) {
+    const m = pool.get(id);
+    if (m && !m.local) hosts.add(m.host);
+  }
+  return [...hosts];
+}
+
+/** Model-backed and agent tools are bounded by the pool's own timeouts and by turn limits. */
+function harnessTimeoutMs(tool: Tool, config: OrchestraConfig): number | undefined {
+  if (tool.kind === 'agent' || tool.kind === 'model') return undefined;
+  const seconds = tool.name === 'run_code' ? config.tools.runCode.timeoutSeconds + 15 : Math.max(config.requests.timeoutSeconds, 30);
+  return seconds * 1000;
+}
+
+export function abortFailure(signal: AbortSignal): TaskFailure {
+  const r = signal.reason;
+  if (r instanceof TaskFailure) return r;
+  return new TaskFailure('cancelled', 'cancelled by the user');
+}
+
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export { estimateTokens };

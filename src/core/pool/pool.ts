@@ -1,0 +1,519 @@
+// The model pool: every model is an OpenAI-compatible endpoint reached through the `openai` SDK.
+// The pool streams, assembles native tool calls, falls back to text tool-call parsing, reports or
+// estimates usage, applies timeouts suited to slow local prefill, retries with backoff, honours
+// cancellation, falls back to same-role models when asked, and measures latency live.
+import OpenAI from 'openai';
+import type { ModelEntry, OrchestraConfig } from '../config';
+import type { EngineHost } from '../engine-api';
+import type { Usage } from '../protocol/events';
+import { parseTextToolCalls, newToolCallId, repairJson, type ParsedToolCall } from '../toolcalls';
+import { estimateMessagesTokens, estimateTokens } from './estimate';
+import { hostOf, isLocalHost } from './locality';
+
+export interface PoolModel extends ModelEntry {
+  host: string;
+  /** From the config's `local` override, else derived from the host. */
+  local: boolean;
+  /** Exponential moving average of successful call latency (request to last token); undefined until measured. */
+  latencyMs?: number;
+  latencySamples: number;
+  /** Consecutive failed calls (retries exhausted); reset by a success. */
+  failures: number;
+}
+
+export interface ChatRequest {
+  messages: OpenAI.Chat.ChatCompletionMessageParam[];
+  tools?: OpenAI.Chat.ChatCompletionTool[];
+  toolChoice?: 'auto' | 'required' | 'none' | { name: string };
+  /** Default: the model's `maxOutputTokens`. */
+  maxTokens?: number;
+  temperature?: number;
+  stop?: string[];
+}
+
+export interface ChatAttempt {
+  modelId: string;
+  error: string;
+  status?: number;
+  /**
+   * Estimated tokens of a request that failed after the server had started answering (a cut or
+   * stalled stream): remote APIs bill those, so the ledger can count them. Absent when nothing came back.
+   */
+  usage?: Usage;
+}
+
+export interface ChatResult {
+  /** The model that produced this result (differs from the one asked for after a fallback). */
+  modelId: string;
+  /** The reply text; when tool calls were parsed from the text, their markup is removed. */
+  content: string;
+  /** The reply text exactly as the model sent it. */
+  rawContent: string;
+  reasoning: string;
+  toolCalls: ParsedToolCall[];
+  /** Tool calls that could not be read or name an unknown tool; meant to be shown to the orchestrator. */
+  toolCallErrors: string[];
+  finishReason: string;
+  usage: Usage;
+  latencyMs: number;
+  firstTokenMs?: number;
+  /** Every failed attempt before this result, across retries and fallbacks. */
+  attempts: ChatAttempt[];
+  /** Set when the model asked for failed and this result comes from a fallback model. */
+  fellBackFrom?: string;
+}
+
+export type ModelCallErrorKind = 'timeout' | 'network' | 'http' | 'cancelled' | 'bad_response';
+
+export class ModelCallError extends Error {
+  constructor(
+    message: string,
+    readonly modelId: string,
+    readonly kind: ModelCallErrorKind,
+    readonly status: number | undefined,
+    readonly attempts: ChatAttempt[],
+    /** Seconds the server asked to wait (Retry-After), when it did. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ModelCallError';
+  }
+  /** Estimated usage of a stream that failed part-way (see ChatAttempt.usage). */
+  usage?: Usage;
+}
+
+export interface ChatOptions {
+  signal?: AbortSignal;
+  onDelta?: (d: { content?: string; reasoning?: string }) => void;
+  /** Eligible same-role fallbacks; none when omitted. */
+  fallback?: (m: PoolModel) => boolean;
+  /** Tool names accepted from text tool calls; default: the names in `req.tools`. */
+  knownTools?: string[];
+  /** Told before each retry or fallback, so a UI can discard the partial text it showed. */
+  onRetry?: (info: { modelId: string; error: string; status?: number; nextModelId: string; delayMs: number }) => void;
+}
+
+export interface PoolOptions {
+  /** First retry delay; doubles each retry, with jitter. Default 500 ms. */
+  backoffBaseMs?: number;
+  /** Longest wait between retries, Retry-After included. Default 30 s. */
+  maxBackoffMs?: number;
+  /**
+   * Extra first-token allowance per prompt token, for prefill on slow local hardware
+   * (default 5 ms/token ≈ 200 tokens/s). Added to the configured timeout before the first chunk only.
+   */
+  prefillMsPerToken?: number;
+  /** Weight of the newest sample in the latency moving average. Default 0.3. */
+  latencyAlpha?: number;
+}
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+
+/** Which OpenAI hosts want `max_completion_tokens` instead of `max_tokens`. */
+const OPENAI_HOSTS = new Set(['api.openai.com']);
+const NOT_NEEDED_KEY = 'not-needed';
+
+interface TimerState {
+  timedOut: false | 'first' | 'idle' | 'total';
+}
+
+export class ModelPool {
+  private models: PoolModel[] = [];
+  /** Models whose server refused `stream_options`; they are asked without it (usage is then estimated). */
+  private readonly noStreamOptions = new Set<string>();
+  private config!: OrchestraConfig;
+  private readonly opts: Required<PoolOptions>;
+
+  constructor(
+    config: OrchestraConfig,
+    private readonly getSecret: EngineHost['getSecret'],
+    private readonly log: Log = () => undefined,
+    options: PoolOptions = {},
+  ) {
+    this.opts = {
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      maxBackoffMs: options.maxBackoffMs ?? 30_000,
+      prefillMsPerToken: options.prefillMsPerToken ?? 5,
+      latencyAlpha: options.latencyAlpha ?? 0.3,
+    };
+    this.update(config);
+  }
+
+  /** Replaces the model list; measured latency and failure counts survive for unchanged endpoints. */
+  update(config: OrchestraConfig): void {
+    const previous = new Map(this.models.map((m) => [m.id, m]));
+    this.config = config;
+    this.models = config.models.map((entry) => {
+      const host = hostOf(entry.baseUrl);
+      const old = previous.get(entry.id);
+      const sameEndpoint = old && old.baseUrl === entry.baseUrl && old.model === entry.model;
+      return {
+        ...entry,
+        host,
+        local: entry.local ?? isLocalHost(host),
+        latencyMs: sameEndpoint ? old.latencyMs : undefined,
+        latencySamples: sameEndpoint ? old.latencySamples : 0,
+        failures: sameEndpoint ? old.failures : 0,
+      };
+    });
+  }
+
+  all(): PoolModel[] {
+    return this.models;
+  }
+
+  get(id: string): PoolModel | undefined {
+    return this.models.find((m) => m.id === id);
+  }
+
+  async chat(id: string, req: ChatRequest, opts: ChatOptions = {}): Promise<ChatResult> {
+    const primary = this.get(id);
+    if (!primary) throw new ModelCallError(`no model with id "${id}" in the pool`, id, 'bad_response', undefined, []);
+    const chain = [primary];
+    if (opts.fallback) {
+      for (const m of this.models) {
+        if (m === primary || !m.roles.some((r) => primary.roles.includes(r))) continue;
+        if (opts.fallback(m)) chain.push(m);
+      }
+    }
+    const attempts: ChatAttempt[] = [];
+    let lastError: ModelCallError | undefined;
+    for (let i = 0; i < chain.length; i++) {
+      const model = chain[i];
+      try {
+        const result = await this.withRetries(model, req, opts, attempts);
+        model.failures = 0;
+        if (model !== primary) {
+          result.fellBackFrom = primary.id;
+          this.log('info', `model ${primary.id} failed; ${model.id} answered instead`);
+        }
+        return result;
+      } catch (err) {
+        const e = err as ModelCallError;
+        if (e.kind === 'cancelled') throw Object.assign(new ModelCallError(e.message, e.modelId, e.kind, e.status, [...attempts]), { usage: e.usage });
+        model.failures++;
+        lastError = e;
+        const next = chain[i + 1];
+        if (next) {
+          this.log('warn', `model ${model.id} failed (${e.message}); falling back to ${next.id}`);
+          opts.onRetry?.({ modelId: model.id, error: e.message, status: e.status, nextModelId: next.id, delayMs: 0 });
+        }
+      }
+    }
+    const e = lastError!;
+    const tried = chain.map((m) => m.id).join(', ');
+    const message = chain.length > 1 ? `every model failed (${tried}); last: ${e.message}` : e.message;
+    throw new ModelCallError(message, e.modelId, e.kind, e.status, [...attempts], e.retryAfterSeconds);
+  }
+
+  /** A tiny request to check that a model answers; never retried, never falls back. */
+  async test(id: string, signal?: AbortSignal): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+    const model = this.get(id);
+    if (!model) return { ok: false, latencyMs: 0, error: `no model with id "${id}" in the pool` };
+    const started = Date.now();
+    try {
+      await this.callOnce(model, { messages: [{ role: 'user', content: 'Reply with the single word OK.' }], maxTokens: 16, temperature: 0 }, { signal });
+      return { ok: true, latencyMs: Date.now() - started };
+    } catch (err) {
+      return { ok: false, latencyMs: Date.now() - started, error: (err as Error).message };
+    }
+  }
+
+  private async withRetries(model: PoolModel, req: ChatRequest, opts: ChatOptions, attempts: ChatAttempt[]): Promise<ChatResult> {
+    const retries = this.config.requests.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.callOnce(model, req, opts);
+        result.attempts = [...attempts];
+        return result;
+      } catch (err) {
+        const e = err as ModelCallError;
+        if (e.kind === 'cancelled') throw e;
+        attempts.push({ modelId: model.id, error: e.message, ...(e.status !== undefined ? { status: e.status } : {}), ...(e.usage ? { usage: e.usage } : {}) });
+        if (e.kind === 'http' && e.status === 400 && /stream_options/i.test(e.message) && !this.noStreamOptions.has(model.id)) {
+          // An older server that rejects the usage option: ask again without it, once, at no retry cost.
+          this.noStreamOptions.add(model.id);
+          attempts.pop();
+          attempt--;
+          continue;
+        }
+        if (!isRetryable(e) || attempt >= retries) throw e;
+        const delayMs = this.backoff(attempt, e.retryAfterSeconds);
+        this.log('info', `model ${model.id}: attempt ${attempt + 1} failed (${e.message}); retrying in ${delayMs} ms`);
+        opts.onRetry?.({ modelId: model.id, error: e.message, status: e.status, nextModelId: model.id, delayMs });
+        await sleep(delayMs, opts.signal).catch(() => {
+          throw new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, attempts);
+        });
+      }
+    }
+  }
+
+  private backoff(attempt: number, retryAfterSeconds: number | undefined): number {
+    if (retryAfterSeconds !== undefined) return Math.min(this.opts.maxBackoffMs, Math.max(0, Math.round(retryAfterSeconds * 1000)));
+    const exp = Math.min(this.opts.maxBackoffMs, this.opts.backoffBaseMs * 2 ** attempt);
+    // Jitter between half and all of the exponential delay, so parallel callers spread out.
+    return Math.round(exp / 2 + Math.random() * (exp / 2));
+  }
+
+  private async apiKey(model: PoolModel): Promise<string | undefined> {
+    return this.getSecret({ modelId: model.id, env: model.apiKeyEnv, purpose: 'model' });
+  }
+
+  private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta' | 'knownTools'>): Promise<ChatResult> {
+    const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
+    if (opts.signal?.aborted) throw cancelled();
+    const key = await this.apiKey(model);
+    const client = new OpenAI({
+      baseURL: model.baseUrl,
+      apiKey: key || NOT_NEEDED_KEY,
+      maxRetries: 0,
+      // The pool enforces its own first-token and idle timeouts; the SDK's total one must not cut slow prefill.
+      timeout: 2 ** 31 - 1,
+    });
+    const stream = this.config.requests.stream;
+    const timeoutMs = (model.timeoutSeconds ?? this.config.requests.timeoutSeconds) * 1000;
+    const promptTokens = estimateMessagesTokens(req.messages, req.tools);
+    const firstByteMs = timeoutMs + (model.local ? promptTokens * this.opts.prefillMsPerToken : 0);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer: TimerState = { timedOut: false };
+    let handle: NodeJS.Timeout | undefined;
+    const arm = (ms: number, which: 'first' | 'idle' | 'total') => {
+      if (handle) clearTimeout(handle);
+      handle = setTimeout(() => {
+        timer.timedOut = which;
+        controller.abort();
+      }, ms);
+    };
+    arm(stream ? firstByteMs : firstByteMs + timeoutMs, stream ? 'first' : 'total');
+
+    const params = this.buildParams(model, req);
+    const started = Date.now();
+    let firstTokenMs: number | undefined;
+    let content = '';
+    let reasoning = '';
+    let finishReason = '';
+    let serverUsage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    const nativeCalls: Array<{ id?: string; name: string; arguments: string }> = [];
+    const markFirst = () => {
+      if (firstTokenMs === undefined) firstTokenMs = Date.now() - started;
+    };
+
+    try {
+      if (stream) {
+        const s = await client.chat.completions.create(
+          { ...params, stream: true, ...(this.noStreamOptions.has(model.id) ? {} : { stream_options: { include_usage: true } }) },
+          { signal: controller.signal },
+        );
+        let sawChunk = false;
+        for await (const chunk of s) {
+          sawChunk = true;
+          // Until the first real token the generous first-token timer runs (servers may send the
+          // role chunk before a long prefill); after it, the idle timer guards every gap.
+          if (firstTokenMs !== undefined) arm(timeoutMs, 'idle');
+          if (chunk.usage) serverUsage = chunk.usage;
+          const choice = chunk.choices?.[0];
+          if (!choice) continue;
+          const delta = choice.delta as OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
+          const r = delta.reasoning_content ?? delta.reasoning;
+          if (r) {
+            markFirst();
+            reasoning += r;
+            opts.onDelta?.({ reasoning: r });
+          }
+          if (delta.content) {
+            markFirst();
+            content += delta.content;
+            opts.onDelta?.({ content: delta.content });
+          }
+          for (const tc of delta.tool_calls ?? []) {
+            markFirst();
+            const index = tc.index ?? (tc.id && !nativeCalls.some((c) => c.id === tc.id) ? nativeCalls.length : Math.max(0, nativeCalls.length - 1));
+            const slot = (nativeCalls[index] ??= { name: '', arguments: '' });
+            if (tc.id) slot.id = tc.id;
+            if (tc.function?.name) slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
+            if (tc.function?.arguments) slot.arguments += tc.function.arguments;
+          }
+          if (choice.finish_reason) finishReason = choice.finish_reason;
+          if (firstTokenMs !== undefined) arm(timeoutMs, 'idle');
+        }
+        // The SDK ends the iteration quietly on abort; a timeout or cancellation must still fail the call.
+        if (controller.signal.aborted) throw new Error('the stream was aborted');
+        if (!sawChunk) throw new ModelCallError(`${model.id} closed the stream without sending anything`, model.id, 'bad_response', undefined, []);
+      } else {
+        const r = await client.chat.completions.create({ ...params, stream: false }, { signal: controller.signal });
+        markFirst();
+        const choice = r.choices?.[0];
+        if (!choice) throw new ModelCallError(`${model.id} sent a reply without choices`, model.id, 'bad_response', undefined, []);
+        const message = choice.message as OpenAI.Chat.ChatCompletionMessage & { reasoning_content?: string | null; reasoning?: string | null };
+        content = message.content ?? '';
+        reasoning = message.reasoning_content ?? message.reasoning ?? '';
+        for (const tc of message.tool_calls ?? []) {
+          if (tc.type === 'function') nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
+        }
+        finishReason = choice.finish_reason ?? '';
+        if (r.usage) serverUsage = r.usage;
+        if (content) opts.onDelta?.({ ...(reasoning ? { reasoning } : {}), content });
+        else if (reasoning) opts.onDelta?.({ reasoning });
+      }
+    } catch (err) {
+      const e = this.classify(err, model, key, timer, opts.signal, timeoutMs, firstByteMs);
+      if (firstTokenMs !== undefined) {
+        e.usage = {
+          inputTokens: promptTokens,
+          outputTokens: estimateTokens(content) + estimateTokens(reasoning) + nativeCalls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+          estimated: true,
+        };
+      }
+      throw e;
+    } finally {
+      if (handle) clearTimeout(handle);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+
+    const latencyMs = Date.now() - started;
+    const rawContent = content;
+    const serverReasoning = reasoning;
+    // Servers without a reasoning parser leave Qwen3/DeepSeek-style thinking in the content.
+    if (!reasoning) {
+      const think = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(content);
+      if (think) {
+        reasoning = think[1].trim();
+        content = content.slice(think[0].length);
+      }
+    }
+    const knownTools = opts.knownTools ?? (req.tools ?? []).flatMap((t) => (t.type === 'function' ? [t.function.name] : []));
+    const toolCalls: ParsedToolCall[] = [];
+    const toolCallErrors: string[] = [];
+    const known = new Set(knownTools);
+    for (const c of nativeCalls) {
+      if (!c.name) {
+        toolCallErrors.push(`native: a tool call without a name (arguments: ${c.arguments.slice(0, 160)})`);
+        continue;
+      }
+      if (known.size && !known.has(c.name)) {
+        toolCallErrors.push(`native: unknown tool "${c.name}"; the tools are: ${knownTools.join(', ')}`);
+        continue;
+      }
+      const parsed = c.arguments.trim() ? repairJson(c.arguments) : { value: {}, repaired: false };
+      if (!parsed || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+        toolCallErrors.push(`native: the arguments of "${c.name}" are not a valid JSON object: ${c.arguments.slice(0, 160)}`);
+        continue;
+      }
+      toolCalls.push({ id: c.id || newToolCallId(), name: c.name, arguments: parsed.value, rawArguments: c.arguments, source: 'native' });
+    }
+    if (nativeCalls.length === 0 && (knownTools.length > 0 || (req.tools?.length ?? 0) > 0) && content) {
+      const parsed = parseTextToolCalls(content, knownTools, { schemas: schemasOf(req.tools) });
+      if (parsed.calls.length || parsed.errors.length) {
+        toolCalls.push(...parsed.calls);
+        toolCallErrors.push(...parsed.errors);
+        content = parsed.text;
+        if (parsed.reasoning) reasoning = reasoning ? `${reasoning}\n\n${parsed.reasoning}` : parsed.reasoning;
+      }
+    }
+    if (!finishReason) finishReason = toolCalls.length ? 'tool_calls' : 'stop';
+
+    const usage: Usage =
+      serverUsage && typeof serverUsage.prompt_tokens === 'number' && typeof serverUsage.completion_tokens === 'number'
+        ? { inputTokens: serverUsage.prompt_tokens, outputTokens: serverUsage.completion_tokens, estimated: false }
+        : {
+            inputTokens: promptTokens,
+            outputTokens: estimateTokens(rawContent) + estimateTokens(serverReasoning) + nativeCalls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+            estimated: true,
+          };
+    this.recordLatency(model, latencyMs);
+    return { modelId: model.id, content, rawContent, reasoning, toolCalls, toolCallErrors, finishReason, usage, latencyMs, firstTokenMs, attempts: [] };
+  }
+
+  private recordLatency(model: PoolModel, ms: number): void {
+    model.latencyMs = model.latencyMs === undefined ? ms : this.opts.latencyAlpha * ms + (1 - this.opts.latencyAlpha) * model.latencyMs;
+    model.latencySamples++;
+  }
+
+  private buildParams(model: PoolModel, req: ChatRequest): Omit<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, 'stream'> {
+    const maxTokens = req.maxTokens ?? model.maxOutputTokens;
+    const params: Omit<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, 'stream'> = { model: model.model, messages: req.messages };
+    if (OPENAI_HOSTS.has(model.host)) params.max_completion_tokens = maxTokens;
+    else params.max_tokens = maxTokens;
+    if (req.temperature !== undefined) params.temperature = req.temperature;
+    if (req.stop?.length) params.stop = req.stop;
+    if (req.tools?.length) {
+      params.tools = req.tools;
+      if (req.toolChoice) params.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
+    }
+    return params;
+  }
+
+  private classify(
+    err: unknown,
+    model: PoolModel,
+    key: string | undefined,
+    timer: TimerState,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    firstByteMs: number,
+  ): ModelCallError {
+    const scrub = (s: string) => (key && key.length >= 4 ? s.split(key).join('***') : s);
+    if (err instanceof ModelCallError) return err;
+    if (signal?.aborted) return new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
+    if (timer.timedOut) {
+      const what =
+        timer.timedOut === 'first'
+          ? `no first token within ${Math.round(firstByteMs / 100) / 10} s`
+          : timer.timedOut === 'idle'
+            ? `the stream stalled for ${Math.round(timeoutMs / 100) / 10} s`
+            : `no reply within ${Math.round((firstByteMs + timeoutMs) / 100) / 10} s`;
+      return new ModelCallError(`${model.id} timed out: ${what}`, model.id, 'timeout', undefined, []);
+    }
+    if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+      const retryAfter = retryAfterSeconds(err.headers);
+      let detail = scrub(err.message);
+      if (err.status === 401 && !key) detail += model.apiKeyEnv ? ` (no API key: set ${model.apiKeyEnv})` : ' (no API key configured for this model)';
+      return new ModelCallError(`${model.id}: HTTP ${detail}`, model.id, 'http', err.status, [], retryAfter);
+    }
+    const cause = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+    if (err instanceof SyntaxError || /JSON|Unexpected end|could not parse/i.test(cause)) {
+      return new ModelCallError(`${model.id} sent a malformed reply: ${scrub(cause)}`, model.id, 'bad_response', undefined, []);
+    }
+    return new ModelCallError(`${model.id} could not be reached or dropped the connection: ${scrub(cause)}`, model.id, 'network', undefined, []);
+  }
+}
+
+function isRetryable(e: ModelCallError): boolean {
+  if (e.kind === 'cancelled') return false;
+  if (e.kind === 'http') return e.status === 408 || e.status === 429 || (e.status !== undefined && e.status >= 500);
+  return true; // timeout, network, bad_response
+}
+
+function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  if (!headers || typeof headers.get !== 'function') return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms && Number.isFinite(Number(ms))) return Number(ms) / 1000;
+  const v = headers.get('retry-after');
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+function schemasOf(tools: OpenAI.Chat.ChatCompletionTool[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const t of tools ?? []) if (t.type === 'function') out[t.function.name] = t.function.parameters;
+  return out;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('aborted'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

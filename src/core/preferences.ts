@@ -1,0 +1,141 @@
+// The user's preferences, acting twice: hard rules the harness enforces whatever the orchestrator
+// asks (privacy mode, deny lists), and soft preferences it reads (weights, preferred models, free
+// text) plus the order in which eligible models are listed to it.
+import type { OrchestraConfig, ModelRole } from './config';
+import type { Tool } from './tools/tool';
+
+export interface RuleModel {
+  id: string;
+  model: string;
+  host: string;
+  local: boolean;
+  openWeights: boolean;
+  roles: string[];
+  inputPricePerMillion: number;
+  outputPricePerMillion: number;
+  latencyMs?: number;
+  description?: string;
+}
+
+export type Verdict = { eligible: true } | { eligible: false; rule: string; reason: string };
+
+/** Whether a model may be called at all under the hard rules. */
+export function modelVerdict(m: RuleModel, config: OrchestraConfig): Verdict {
+  if (matchesAny(config.preferences.deniedModels, [m.id, m.model])) {
+    return { eligible: false, rule: 'preferences.deniedModels', reason: `model "${m.id}" is on the deny list (preferences.deniedModels)` };
+  }
+  if (config.privacyMode === 'local-only' && !m.local) {
+    return { eligible: false, rule: 'privacyMode', reason: `privacy mode local-only: model "${m.id}" runs on ${m.host}, which is not this machine or a private network` };
+  }
+  if (config.privacyMode === 'open-weights-only' && !m.openWeights) {
+    return { eligible: false, rule: 'privacyMode', reason: `privacy mode open-weights-only: model "${m.id}" is not marked open-weights` };
+  }
+  return { eligible: true };
+}
+
+/**
+ * Whether a tool call may run. `args` may be undefined to ask whether the tool can be offered at all
+ * (then a tool whose destination depends on its arguments is judged at call time).
+ */
+export function toolVerdict(tool: Tool, config: OrchestraConfig, args?: unknown): Verdict {
+  if (matchesAny(config.preferences.deniedTools, [tool.name])) {
+    return { eligible: false, rule: 'preferences.deniedTools', reason: `tool "${tool.name}" is on the deny list (preferences.deniedTools)` };
+  }
+  // Model-backed and agent tools are judged per model call (modelVerdict), which names the model.
+  if (config.privacyMode === 'local-only' && tool.kind !== 'model' && tool.kind !== 'agent') {
+    const dest = destinationOf(tool, args);
+    if (dest && dest !== 'local') {
+      return { eligible: false, rule: 'privacyMode', reason: `privacy mode local-only: tool "${tool.name}" would send data to ${dest.host}` };
+    }
+  }
+  return { eligible: true };
+}
+
+/** The tool's destination for these args; undefined when it cannot be told without valid args. */
+export function destinationOf(tool: Tool, args?: unknown): 'local' | { host: string } | undefined {
+  try {
+    return tool.destination((args ?? {}) as never);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deny-list entries match exactly, or with `*` as a wildcard (e.g. `github__*` for one MCP server). */
+export function matchesAny(patterns: readonly string[], names: readonly string[]): boolean {
+  return patterns.some((p) => {
+    const re = new RegExp('^' + p.split('*').map(escapeRe).join('.*') + '$', 'i');
+    return names.some((n) => re.test(n));
+  });
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Parameter count in billions from a model name ("qwen2.5-coder:32b" → 32), a weak quality hint for open models. */
+export function paramsHint(name: string): number | undefined {
+  const m = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)\s*b(?![a-z])/i.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+function blendedPrice(m: RuleModel): number {
+  // Output tokens dominate most bills; weight them like a typical 3:1 prompt-to-answer token mix.
+  return (3 * m.inputPricePerMillion + m.outputPricePerMillion) / 4;
+}
+
+function minMax(values: number[]): (v: number) => number {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return (v) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
+}
+
+/**
+ * Orders eligible models for the orchestrator: preferred models first (in the user's order), then by
+ * score = quality·q + cost·(1 − c) + latency·(1 − l), each feature min-max normalised across the
+ * candidates. The quality proxy is the price (pricier models are usually stronger) plus a
+ * parameter-count hint from the name; unmeasured latency counts as average.
+ */
+export function rankModels<T extends RuleModel>(models: readonly T[], config: OrchestraConfig, preferRole?: ModelRole | string): T[] {
+  if (models.length <= 1) return [...models];
+  const prefs = config.preferences;
+  const prices = models.map(blendedPrice);
+  const quality = models.map((m, i) => Math.log1p(prices[i]) + Math.log1p(paramsHint(m.model) ?? paramsHint(m.id) ?? 0) / 10);
+  const measured = models.map((m) => m.latencyMs).filter((x): x is number => typeof x === 'number');
+  const avgLatency = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : 0;
+  const latencies = models.map((m) => m.latencyMs ?? avgLatency);
+  const nq = minMax(quality);
+  const nc = minMax(prices);
+  const nl = minMax(latencies);
+  const score = models.map((_, i) => prefs.quality * nq(quality[i]) + prefs.cost * (1 - nc(prices[i])) + prefs.latency * (1 - nl(latencies[i])));
+  const prefRank = (m: T) => {
+    const i = prefs.preferredModels.findIndex((p) => p === m.id || p === m.model);
+    return i < 0 ? Number.POSITIVE_INFINITY : i;
+  };
+  const roleRank = (m: T) => (preferRole && m.roles.includes(preferRole) ? 0 : 1);
+  return models
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => prefRank(a.m) - prefRank(b.m) || roleRank(a.m) - roleRank(b.m) || score[b.i] - score[a.i] || a.i - b.i)
+    .map((x) => x.m);
+}
+
+/** The soft preferences as a short block the orchestrator reads. Empty when there is nothing to say. */
+export function preferenceInstructions(config: OrchestraConfig, preferRole?: string): string {
+  const p = config.preferences;
+  const lines: string[] = [];
+  const weights = [
+    ['answer quality', p.quality],
+    ['low cost', p.cost],
+    ['low latency', p.latency],
+  ] as const;
+  const top = [...weights].sort((a, b) => b[1] - a[1]);
+  lines.push(
+    `The user weighs ${weights.map(([n, w]) => `${n} ${w.toFixed(2)}`).join(', ')}: favour ${top[0][0]}` +
+      (top[1][1] > 0 ? `, then ${top[1][0]}` : '') +
+      '. Models are listed best-first for these weights.',
+  );
+  if (p.preferredModels.length) lines.push(`Preferred models (use them when they fit the subtask): ${p.preferredModels.join(', ')}.`);
+  if (config.privacyMode !== 'any') lines.push(`Privacy mode is ${config.privacyMode}: only the models and tools listed here may be used.`);
+  if (preferRole) lines.push(`The user asked to hand this task to a ${preferRole} model: delegate the work to one.`);
+  if (p.instructions.trim()) lines.push(`User instructions: ${p.instructions.trim()}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,58 @@
+// "Discover local model servers": the engine probes the usual ports on 127.0.0.1 (Ollama 11434,
+// LM Studio 1234, vLLM 8000, llama.cpp 8080, SGLang 30000); the user picks models to add, each with
+// the context window the server really runs with.
+import * as vscode from 'vscode';
+import type { ModelEntryInput } from '../core/config';
+import { discoveredToModelEntries } from '../core/discovery';
+import type { Orchestra } from './orchestra';
+import { uniqueId } from './add-model';
+import { writeSetting } from './settings';
+
+export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInput[]> {
+  const servers = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Orchestra: looking for model servers on 127.0.0.1…' },
+    () => o.engine.discover({}),
+  );
+  o.log.info(`discovery found ${servers.length} server(s)${servers.length ? `: ${servers.map((s) => `${s.kind} at ${s.baseUrl} (${s.models.length} models)`).join(', ')}` : ''}`);
+  if (!servers.length) {
+    void vscode.window.showInformationMessage(
+      'Orchestra: no model server answered on 127.0.0.1 (looked for Ollama :11434, LM Studio :1234, vLLM :8000, llama.cpp :8080, SGLang :30000). Start one, or add an endpoint by hand.',
+    );
+    return [];
+  }
+  const configured = o.settings.config.models;
+  const items: Array<vscode.QuickPickItem & { entry?: ModelEntryInput }> = [];
+  for (const server of servers) {
+    items.push({ label: `${server.kind} — ${server.baseUrl}`, kind: vscode.QuickPickItemKind.Separator });
+    const entries = discoveredToModelEntries(server);
+    for (const entry of entries) {
+      const already = configured.some((m) => m.baseUrl.replace(/\/+$/, '') === entry.baseUrl.replace(/\/+$/, '') && m.model === entry.model);
+      const found = server.models.find((m) => m.id === entry.model);
+      items.push({
+        label: entry.model,
+        description: already ? 'already configured' : (entry.roles ?? []).join(', '),
+        detail: found?.contextWindow ? `context window ${found.contextWindow.toLocaleString('en-US')} tokens (as the server runs it)` : 'context window not reported: the default is used',
+        entry: already ? undefined : entry,
+      });
+    }
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Add local models to Orchestra',
+    placeHolder: 'Pick the models to add (local, free, open weights)',
+    canPickMany: true,
+    ignoreFocusOut: true,
+  });
+  const chosen = (picked ?? []).filter((p) => p.entry).map((p) => p.entry!);
+  if (!chosen.length) return [];
+  const taken = configured.map((m) => m.id);
+  const added = chosen.map((e) => {
+    const id = uniqueId(e.id ?? e.model, taken);
+    taken.push(id);
+    return { ...e, id };
+  });
+  const raw = vscode.workspace.getConfiguration('orchestra').get<unknown[]>('models') ?? [];
+  await writeSetting('models', [...JSON.parse(JSON.stringify(raw)), ...added]);
+  o.log.info(`added local model(s): ${added.map((a) => a.id).join(', ')}`);
+  void vscode.window.showInformationMessage(`Orchestra: added ${added.length} local model(s): ${added.map((a) => a.id).join(', ')}.`);
+  return added;
+}

@@ -1,0 +1,245 @@
+// The extension's parts and how they meet: settings → engine process, engine events → panel,
+// status bar and session, approvals and secrets → the engine. Commands (commands.ts) and the panel
+// call into this one object.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { Attachment } from '../core/engine-api';
+import type { EngineEvent } from '../core/protocol/events';
+import type { ConfigProblem } from '../core/config';
+import type { ApprovalParams } from '../protocol/engine-rpc';
+import { ApprovalBroker } from './approvals';
+import { EngineClient, EngineDownError, errorText } from './engine-client';
+import type { EngineState } from './engine-client';
+import { findWorkspaceSymbols } from './find-symbols';
+import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
+import { PanelBridge } from './panel-bridge';
+import { ApiKeys } from './secrets';
+import { SessionState } from './session';
+import { SettingsWatcher, describeProblem, readRawSettings } from './settings';
+import { OrchestraStatusBar } from './status-bar';
+
+/** How long after activation the engine is warmed up when nothing asked for it earlier. */
+const WARM_UP_DELAY_MS = 3000;
+
+export interface AskInput {
+  question: string;
+  attachments?: Attachment[];
+  preferRole?: 'code' | 'math';
+}
+
+export class Orchestra implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly settings: SettingsWatcher;
+  readonly keys: ApiKeys;
+  readonly session = new SessionState();
+  readonly engine: EngineClient;
+  readonly approvals: ApprovalBroker;
+  readonly panel: PanelBridge;
+  readonly proposals = new ProposalContentProvider();
+  private readonly statusBar = new OrchestraStatusBar();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** The engine's view of the configuration (problems it found, models incl. embedded local ones). */
+  private engineProblems: ConfigProblem[] = [];
+  private engineModelCount: number | undefined;
+  private warmUp: NodeJS.Timeout | undefined;
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('Orchestra', { log: true });
+    this.settings = new SettingsWatcher(this.log);
+    this.keys = new ApiKeys(context.secrets);
+    this.panel = new PanelBridge(this);
+    this.approvals = new ApprovalBroker(
+      {
+        panelVisible: () => this.panel.visible,
+        showInPanel: (a) => this.panel.showApproval(a),
+        resolvedElsewhere: (id, approved) => this.panel.approvalResolved(id, approved),
+      },
+      this.log,
+    );
+    this.engine = new EngineClient(context.asAbsolutePath(join('dist', 'server.js')), this.log, {
+      configureParams: () => ({
+        config: readRawSettings(),
+        workspace: this.workspacePath(),
+        workspaceTrusted: vscode.workspace.isTrusted,
+        clientTools: ['find_symbols'],
+      }),
+      onConfigured: (r) => {
+        this.engineProblems = r.problems;
+        this.engineModelCount = r.modelCount;
+        this.pushStatus();
+      },
+      requestApproval: (p: ApprovalParams) => this.approvals.request(p),
+      getSecret: (p) => this.keys.get(p),
+      findSymbols: (p) => findWorkspaceSymbols(p),
+    });
+
+    this.disposables.push(
+      this.log,
+      this.settings,
+      this.session,
+      this.statusBar,
+      this.approvals,
+      this.panel,
+      vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this.proposals),
+      this.engine.onEvent((e) => this.onEngineEvent(e)),
+      this.engine.onDidChangeState(({ state, message }) => {
+        if (state === 'down') {
+          this.approvals.denyAll();
+          this.log.error(`engine down: ${message ?? ''}`);
+        }
+        this.setContext('orchestra.engineState', state);
+        this.pushStatus();
+      }),
+      this.settings.onDidChange(() => {
+        this.pushStatus();
+        this.engine.configure().catch((err) => this.log.error(`sending the settings to the engine failed: ${errorText(err)}`));
+      }),
+      this.session.onDidChange(() => {
+        this.pushStatus();
+        this.setContext('orchestra.taskRunning', this.session.runningTasks.length > 0);
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log.info('workspace trusted: code execution and MCP servers are allowed now');
+        this.engine.configure().catch((err) => this.log.error(`sending workspace trust to the engine failed: ${errorText(err)}`));
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.engine.configure().catch((err) => this.log.error(`sending the workspace to the engine failed: ${errorText(err)}`));
+      }),
+    );
+    this.settings.report();
+    this.pushStatus();
+    this.setContext('orchestra.engineState', this.engine.state);
+    this.setContext('orchestra.taskRunning', false);
+  }
+
+  /** Context keys for `when` clauses: `orchestra.taskRunning` (boolean), `orchestra.engineState` (stopped|starting|ready|down). */
+  private setContext(key: string, value: unknown): void {
+    void vscode.commands.executeCommand('setContext', key, value);
+  }
+
+  /** Starts the engine a little after activation, so the first question does not wait for it. */
+  scheduleWarmUp(): void {
+    this.warmUp = setTimeout(() => {
+      this.warmUp = undefined;
+      if (this.engine.state === 'stopped') this.engine.whenReady().catch(() => undefined);
+    }, WARM_UP_DELAY_MS);
+  }
+
+  /** The folder the tools work in: the active editor's workspace folder, else the first one. */
+  workspacePath(): string {
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const folder = (active && vscode.workspace.getWorkspaceFolder(active)) ?? vscode.workspace.workspaceFolders?.[0];
+    if (folder && folder.uri.scheme === 'file') return folder.uri.fsPath;
+    // No folder open: an empty scratch folder, so the file tools never roam the home directory.
+    const scratch = join(this.context.globalStorageUri.fsPath, 'no-workspace');
+    mkdirSync(scratch, { recursive: true });
+    return scratch;
+  }
+
+  /** Configured models, embedded local ones included once the engine has reported them. */
+  modelCount(): number {
+    if (this.engineModelCount !== undefined) return this.engineModelCount;
+    const c = this.settings.config;
+    return c.models.length + c.local.models.length + (c.local.modelsDir ? 1 : 0);
+  }
+
+  /** Starts a task and shows it in the panel; returns its id, or undefined when it could not start. */
+  async ask(input: AskInput): Promise<string | undefined> {
+    if (this.modelCount() === 0) {
+      const choice = await vscode.window.showWarningMessage(
+        'Orchestra has no model to ask yet. Add an OpenAI-compatible endpoint, or look for model servers running on this machine.',
+        'Add Model Endpoint',
+        'Discover Local Servers',
+      );
+      if (choice === 'Add Model Endpoint') void vscode.commands.executeCommand('orchestra.addModel');
+      else if (choice === 'Discover Local Servers') void vscode.commands.executeCommand('orchestra.discoverLocalServers');
+      return undefined;
+    }
+    void this.panel.reveal();
+    try {
+      const { taskId } = await this.engine.ask({
+        question: input.question,
+        attachments: input.attachments ?? [],
+        preferRole: input.preferRole,
+        workspace: this.workspacePath(),
+      });
+      this.session.taskStarted(taskId);
+      return taskId;
+    } catch (err) {
+      this.reportEngineError('could not start the task', err);
+      return undefined;
+    }
+  }
+
+  async cancel(taskId: string): Promise<boolean> {
+    try {
+      const cancelled = await this.engine.cancel(taskId);
+      this.approvals.denyTask(taskId);
+      return cancelled;
+    } catch (err) {
+      this.log.error(`cancelling task ${taskId} failed: ${errorText(err)}`);
+      return false;
+    }
+  }
+
+  reportEngineError(what: string, err: unknown): void {
+    const message = `Orchestra ${what}: ${errorText(err)}`;
+    this.log.error(message);
+    const actions = err instanceof EngineDownError ? ['Retry', 'Show Log'] : ['Show Log'];
+    void vscode.window.showErrorMessage(message, ...actions).then((choice) => {
+      if (choice === 'Retry') void vscode.commands.executeCommand('orchestra.restartEngine');
+      else if (choice === 'Show Log') this.log.show(true);
+    });
+  }
+
+  private onEngineEvent(e: EngineEvent): void {
+    this.session.onEvent(e);
+    if (e.type === 'done' || e.type === 'error') this.approvals.denyTask(e.taskId);
+    this.panel.postEngineEvent(e);
+  }
+
+  engineState(): { state: EngineState; message?: string } {
+    return { state: this.engine.state, message: this.engine.message };
+  }
+
+  /** Settings problems: the extension's own check plus any the engine found beyond it. */
+  problems(): ConfigProblem[] {
+    const seen = new Set(this.settings.problems.map(describeProblem));
+    return [...this.settings.problems, ...this.engineProblems.filter((p) => !seen.has(describeProblem(p)))];
+  }
+
+  pushStatus(): void {
+    const config = this.settings.config;
+    const { state, message } = this.engineState();
+    const problems = this.problems();
+    this.statusBar.update({ privacyMode: config.privacyMode, sessionDollars: this.session.sessionDollars, engine: state, engineMessage: message, problems: problems.length });
+    this.panel.postStatus({
+      privacyMode: config.privacyMode,
+      budgetDollars: config.budget.maxDollarsPerTask,
+      sessionDollars: this.session.sessionDollars,
+      engine:
+        state === 'stopped'
+          ? { state: 'starting', message: 'the engine starts with the first question' }
+          : { state, message },
+      modelCount: this.modelCount(),
+      problems,
+      orchestratorModel: config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
+    });
+  }
+
+  private disposing: Promise<void> | undefined;
+
+  /** Stops the engine and releases everything; safe to call more than once (deactivate and subscriptions both do). */
+  dispose(): Promise<void> {
+    this.disposing ??= this.disposeOnce();
+    return this.disposing;
+  }
+
+  private async disposeOnce(): Promise<void> {
+    if (this.warmUp) clearTimeout(this.warmUp);
+    this.approvals.denyAll();
+    await this.engine.dispose();
+    for (const d of this.disposables.reverse()) d.dispose();
+  }
+}

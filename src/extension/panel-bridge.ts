@@ -1,0 +1,95 @@
+// Connects the Orchestra panel (the webview view of src/extension/panel/) to the rest of the
+// extension: its buttons become engine calls, settings writes and editor edits; engine events,
+// status and approvals go to it. Everything the extension says to the panel passes through here.
+import * as vscode from 'vscode';
+import type { PrivacyMode } from '../core/config';
+import type { Attachment } from '../core/engine-api';
+import type { EngineEvent } from '../core/protocol/events';
+import type { ApprovalParams } from '../protocol/engine-rpc';
+import type { PanelStatus } from '../protocol/panel';
+import { applyCode, insertCode } from './editor-actions';
+import { errorText } from './engine-client';
+import type { Orchestra } from './orchestra';
+import { OrchestraPanelProvider } from './panel/OrchestraPanel';
+import type { PanelHandlers } from './panel/OrchestraPanel';
+import { writeSetting } from './settings';
+
+const PANEL_COMMANDS = {
+  addModel: 'orchestra.addModel',
+  discover: 'orchestra.discoverLocalServers',
+  retryEngine: 'orchestra.restartEngine',
+} as const;
+
+export class PanelBridge implements vscode.Disposable {
+  private readonly provider: OrchestraPanelProvider;
+  private readonly registration: vscode.Disposable;
+
+  constructor(private readonly o: Orchestra) {
+    const handlers: PanelHandlers = {
+      ask: (question: string, attachments: Attachment[]) => void o.ask({ question, attachments }),
+      cancel: (taskId: string) => void o.cancel(taskId),
+      approve: (approvalId: string, approved: boolean) => void o.approvals.answer(approvalId, approved, 'panel'),
+      setPrivacyMode: (mode: PrivacyMode) => void this.run('set the privacy mode', () => writeSetting('privacyMode', mode)),
+      setBudget: (dollars: number) => void this.run('set the budget', () => writeSetting('budget.maxDollarsPerTask', dollars)),
+      insertCode: (code: string, language?: string) => void this.run('insert the code', () => insertCode(code, language)),
+      applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
+      copy: (text: string) => void this.run('copy', () => vscode.env.clipboard.writeText(text)),
+      runCommand: (id) => {
+        if (id === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettings', '@ext:orchestra-dev.orchestra');
+        else void vscode.commands.executeCommand(PANEL_COMMANDS[id]);
+      },
+      // Conversations are the panel's: the engine answers every question as its own task.
+      newConversation: () => o.log.info('new conversation started in the panel'),
+    };
+    this.provider = new OrchestraPanelProvider(o.context.extensionUri, handlers, o.context.workspaceState, (level, message) =>
+      level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`),
+    );
+    this.registration = vscode.window.registerWebviewViewProvider(OrchestraPanelProvider.viewId, this.provider, {
+      // The conversation keeps streaming while the view is hidden behind another one.
+      webviewOptions: { retainContextWhenHidden: true },
+    });
+  }
+
+  /** Visible and listening: only then can a user answer an approval there. */
+  get visible(): boolean {
+    return this.provider.visible && this.provider.ready;
+  }
+
+  reveal(): Promise<void> {
+    return this.provider.reveal();
+  }
+
+  postEngineEvent(e: EngineEvent): void {
+    this.provider.postEngineEvent(e);
+  }
+
+  postStatus(status: PanelStatus): void {
+    this.provider.post({ type: 'status', status });
+  }
+
+  showApproval(a: ApprovalParams): void {
+    this.provider.post({ type: 'approval', approval: a });
+  }
+
+  approvalResolved(approvalId: string, approved: boolean): void {
+    this.provider.post({ type: 'approvalResolved', approvalId, approved });
+  }
+
+  async newConversation(): Promise<void> {
+    await this.provider.newConversation();
+  }
+
+  private async run(what: string, fn: () => Thenable<unknown> | Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.o.log.error(`could not ${what}: ${errorText(err)}`);
+      void vscode.window.showErrorMessage(`Orchestra could not ${what}: ${errorText(err)}`);
+    }
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.provider.dispose();
+  }
+}

@@ -1,0 +1,204 @@
+// Everything the panel's VS Code side does that is not VS Code glue: validating what the webview
+// sends, dispatching it to the handlers, recording engine events in the store, batching them to
+// the webview, and replaying the state (conversation, history, status, open approvals) whenever a
+// webview (re)loads and says `ready`.
+import type { PrivacyMode } from '../../core/config';
+import type { Attachment } from '../../core/engine-api';
+import type { EngineEvent } from '../../core/protocol/events';
+import { parsePanelMessage, type ExtensionToPanel, type PanelApproval, type PanelCommand, type PanelStatus } from '../../protocol/panel';
+import type { ConversationStore } from './conversationStore';
+
+export interface PanelHandlers {
+  ask(question: string, attachments: Attachment[]): void;
+  cancel(taskId: string): void;
+  approve(approvalId: string, approved: boolean): void;
+  setPrivacyMode(mode: PrivacyMode): void;
+  setBudget(dollars: number): void;
+  insertCode(code: string, language?: string): void;
+  applyCode(code: string, language?: string): void;
+  copy(text: string): void;
+  runCommand(id: PanelCommand): void;
+  newConversation(): void;
+}
+
+export interface PanelTransport {
+  postMessage(message: ExtensionToPanel): PromiseLike<boolean> | boolean | void;
+}
+
+export interface PanelSessionOptions {
+  /** Opens an http(s) link (already validated) outside the editor. */
+  openLink(url: string): void;
+  /** Where refused messages and handler failures are reported (never message contents). */
+  log?(level: 'warn' | 'error', message: string): void;
+  /** Delay used to batch bursts of events into one message. */
+  batchMs?: number;
+}
+
+export class PanelSession {
+  private transport: PanelTransport | undefined;
+  private ready = false;
+  private status: PanelStatus | undefined;
+  private readonly approvals = new Map<string, PanelApproval>();
+  private compose: ExtensionToPanel | undefined;
+  private batch: EngineEvent[] = [];
+  private batchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly store: ConversationStore,
+    private readonly handlers: PanelHandlers,
+    private readonly options: PanelSessionOptions,
+  ) {}
+
+  /** A webview was created; nothing is sent until it says `ready`. */
+  attach(transport: PanelTransport): void {
+    this.transport = transport;
+    this.ready = false;
+    this.clearBatch();
+  }
+
+  detach(): void {
+    this.transport = undefined;
+    this.ready = false;
+    this.clearBatch();
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get pendingApprovals(): PanelApproval[] {
+    return [...this.approvals.values()];
+  }
+
+  post(msg: ExtensionToPanel): void {
+    switch (msg.type) {
+      case 'event':
+        this.record(msg.event);
+        return;
+      case 'events':
+        for (const e of msg.events) this.record(e);
+        return;
+      case 'status':
+        this.status = msg.status;
+        break;
+      case 'approval':
+        this.approvals.set(msg.approval.approvalId, msg.approval);
+        break;
+      case 'approvalResolved':
+        this.approvals.delete(msg.approvalId);
+        break;
+      case 'compose':
+        if (!this.ready) {
+          this.compose = msg;
+          return;
+        }
+        break;
+      case 'restore':
+        break;
+    }
+    if (this.ready) this.send(msg);
+  }
+
+  /** Starts a new conversation from the extension side (the `orchestra.newConversation` command). */
+  newConversation(): void {
+    this.store.newConversation();
+    this.handlers.newConversation();
+    if (this.ready) this.sendRestore();
+  }
+
+  /** A message from the webview: validated, then handed to its handler. */
+  receive(raw: unknown): void {
+    const parsed = parsePanelMessage(raw);
+    if (!parsed.ok) {
+      this.options.log?.('warn', parsed.error);
+      return;
+    }
+    const m = parsed.message;
+    try {
+      switch (m.type) {
+        case 'ready':
+          this.ready = true;
+          this.replay();
+          return;
+        case 'ask':
+          return this.handlers.ask(m.question, m.attachments);
+        case 'cancel':
+          return this.handlers.cancel(m.taskId);
+        case 'approve':
+          this.approvals.delete(m.approvalId);
+          return this.handlers.approve(m.approvalId, m.approved);
+        case 'setPrivacyMode':
+          return this.handlers.setPrivacyMode(m.mode);
+        case 'setBudget':
+          return this.handlers.setBudget(m.dollars);
+        case 'insertCode':
+          return this.handlers.insertCode(m.code, m.language);
+        case 'applyCode':
+          return this.handlers.applyCode(m.code, m.language);
+        case 'copy':
+          return this.handlers.copy(m.text);
+        case 'openLink':
+          return this.options.openLink(m.url);
+        case 'runCommand':
+          return this.handlers.runCommand(m.command);
+        case 'newConversation':
+          return this.newConversation();
+        case 'deleteHistory':
+          this.store.deleteHistory(m.conversationId);
+          return;
+      }
+    } catch (err) {
+      this.options.log?.('error', `panel action "${m.type}" failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private record(e: EngineEvent): void {
+    this.store.append(e);
+    if (e.type === 'approval_resolved') this.approvals.delete(e.approvalId);
+    if (e.type === 'done' || e.type === 'error') for (const [id, a] of this.approvals) if (a.taskId === e.taskId) this.approvals.delete(id);
+    if (!this.ready) return; // the store has it; `restore` replays it when the webview is ready
+    this.batch.push(e);
+    if (!this.batchTimer) this.batchTimer = setTimeout(() => this.flushBatch(), this.options.batchMs ?? 16);
+  }
+
+  private flushBatch(): void {
+    this.batchTimer = undefined;
+    if (!this.batch.length || !this.ready) return;
+    const events = this.batch;
+    this.batch = [];
+    this.send(events.length === 1 ? { type: 'event', event: events[0] } : { type: 'events', events });
+  }
+
+  private clearBatch(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    this.batch = [];
+  }
+
+  private replay(): void {
+    this.sendRestore();
+    if (this.status) this.send({ type: 'status', status: this.status });
+    for (const approval of this.approvals.values()) this.send({ type: 'approval', approval });
+    if (this.compose) this.send(this.compose);
+    this.compose = undefined;
+  }
+
+  private sendRestore(): void {
+    // Events waiting in the batch are already part of the snapshot.
+    this.clearBatch();
+    this.send({ type: 'restore', ...this.store.snapshot() });
+  }
+
+  private send(msg: ExtensionToPanel): void {
+    const t = this.transport;
+    if (!t) return;
+    try {
+      const r = t.postMessage(msg);
+      if (r && typeof r === 'object' && 'then' in r) {
+        r.then(undefined, (err: unknown) => this.options.log?.('warn', `could not post to the panel: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    } catch (err) {
+      this.options.log?.('warn', `could not post to the panel: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}

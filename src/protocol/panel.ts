@@ -1,0 +1,129 @@
+// The one protocol between the Orchestra panel (webview-ui/) and the extension (src/extension/panel/).
+// Messages in both directions are described here with zod. The extension validates everything the
+// webview sends (`parsePanelMessage`) before acting on it; the webview imports only the types (so no
+// zod lands in the panel bundle) and trusts the extension, which builds its messages from validated
+// engine events.
+import { z } from 'zod';
+import { PrivacyMode } from '../core/config';
+import { EngineEvent } from '../core/protocol/events';
+
+const shortId = z.string().min(1).max(200);
+
+export const PanelAttachment = z.object({
+  kind: z.enum(['selection', 'file']),
+  path: z.string().max(4096),
+  text: z.string().max(2_000_000),
+  language: z.string().max(100).optional(),
+  startLine: z.number().int().nonnegative().optional(),
+  endLine: z.number().int().nonnegative().optional(),
+});
+export type PanelAttachment = z.infer<typeof PanelAttachment>;
+
+/** Commands a panel button can trigger; the extension maps each to its VS Code command. */
+export const PanelCommand = z.enum(['addModel', 'discover', 'retryEngine', 'openSettings']);
+export type PanelCommand = z.infer<typeof PanelCommand>;
+
+/** Only web links leave the panel; everything else (javascript:, file:, command:, data:) is refused. */
+export const WebLink = z
+  .string()
+  .max(8192)
+  .refine((u) => {
+    try {
+      const p = new URL(u).protocol;
+      return p === 'http:' || p === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+// ── Panel → extension ──────────────────────────────────────────────────────────────────────────
+
+export const PanelToExtension = z.discriminatedUnion('type', [
+  /** The panel script loaded and listens; the extension answers with `restore` and the latest `status`. */
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('ask'), question: z.string().trim().min(1, 'the question is empty').max(200_000), attachments: z.array(PanelAttachment).max(50).default([]) }),
+  z.object({ type: z.literal('cancel'), taskId: shortId }),
+  z.object({ type: z.literal('approve'), approvalId: shortId, approved: z.boolean() }),
+  z.object({ type: z.literal('setPrivacyMode'), mode: PrivacyMode }),
+  z.object({ type: z.literal('setBudget'), dollars: z.number().finite().nonnegative().max(10_000) }),
+  z.object({ type: z.literal('insertCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
+  z.object({ type: z.literal('applyCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
+  z.object({ type: z.literal('copy'), text: z.string().max(2_000_000) }),
+  z.object({ type: z.literal('openLink'), url: WebLink }),
+  z.object({ type: z.literal('runCommand'), command: PanelCommand }),
+  /** Archive the current conversation into history and start an empty one. */
+  z.object({ type: z.literal('newConversation') }),
+  z.object({ type: z.literal('deleteHistory'), conversationId: shortId }),
+]);
+export type PanelToExtension = z.infer<typeof PanelToExtension>;
+
+/**
+ * Validates a message from the webview. Returns the message, or an error naming what is wrong
+ * (e.g. `setBudget.dollars: Too small: expected number to be >=0`).
+ */
+export function parsePanelMessage(raw: unknown): { ok: true; message: PanelToExtension } | { ok: false; error: string } {
+  const r = PanelToExtension.safeParse(raw);
+  if (r.success) return { ok: true, message: r.data };
+  const type = raw && typeof raw === 'object' && typeof (raw as { type?: unknown }).type === 'string' ? (raw as { type: string }).type : '(no type)';
+  const detail = r.error.issues.map((i) => `${[type, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+  return { ok: false, error: `invalid panel message: ${detail}` };
+}
+
+// ── Extension → panel ──────────────────────────────────────────────────────────────────────────
+
+export const EngineState = z.enum(['starting', 'ready', 'down']);
+export type EngineState = z.infer<typeof EngineState>;
+
+export const PanelStatus = z.object({
+  privacyMode: PrivacyMode,
+  /** The per-task cap (`budget.maxDollarsPerTask`). */
+  budgetDollars: z.number().nonnegative(),
+  /** Dollars spent in this VS Code session, all tasks together. */
+  sessionDollars: z.number().nonnegative(),
+  engine: z.object({ state: EngineState, message: z.string().optional() }),
+  /** Configured models (settings plus embedded local models); 0 shows the "add a model" state. */
+  modelCount: z.number().int().nonnegative(),
+  /** Settings problems, each naming its field path. */
+  problems: z.array(z.object({ path: z.string(), message: z.string() })),
+  orchestratorModel: z.string().optional(),
+});
+export type PanelStatus = z.infer<typeof PanelStatus>;
+
+export const PanelApproval = z.object({
+  approvalId: shortId,
+  taskId: z.string(),
+  callId: z.string(),
+  kind: z.enum(['run_code', 'paid_call', 'mcp_tool']),
+  title: z.string(),
+  detail: z.string(),
+  language: z.string().optional(),
+});
+export type PanelApproval = z.infer<typeof PanelApproval>;
+
+/** A conversation as kept in history: its events, compacted (deltas merged, long results cut). */
+export const ConversationRecord = z.object({
+  id: z.string(),
+  startedAt: z.number(),
+  /** First question, for the history list. */
+  title: z.string(),
+  dollars: z.number().nonnegative(),
+  taskCount: z.number().int().nonnegative(),
+  events: z.array(EngineEvent),
+});
+export type ConversationRecord = z.infer<typeof ConversationRecord>;
+
+export const ExtensionToPanel = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('event'), event: EngineEvent }),
+  /** Several events at once (the extension batches bursts of deltas). */
+  z.object({ type: z.literal('events'), events: z.array(EngineEvent) }),
+  z.object({ type: z.literal('status'), status: PanelStatus }),
+  /** An approval the engine waits for; also derivable from `approval_requested` events (deduplicated by id). */
+  z.object({ type: z.literal('approval'), approval: PanelApproval }),
+  /** The approval was answered elsewhere (e.g. the modal dialog) or timed out. */
+  z.object({ type: z.literal('approvalResolved'), approvalId: z.string(), approved: z.boolean() }),
+  /** The extension's copy of the current conversation and the history; replaces what the panel shows. */
+  z.object({ type: z.literal('restore'), current: ConversationRecord, history: z.array(ConversationRecord) }),
+  /** Prefill the question box (e.g. "Ask about selection" with the selection attached). */
+  z.object({ type: z.literal('compose'), question: z.string().optional(), attachments: z.array(PanelAttachment).default([]), focus: z.boolean().default(true) }),
+]);
+export type ExtensionToPanel = z.input<typeof ExtensionToPanel>;

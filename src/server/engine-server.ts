@@ -1,0 +1,327 @@
+// Serves one Engine over a JSON-RPC connection (the protocol in src/protocol/engine-rpc.ts). The
+// connection is any vscode-languageserver Connection: stdio, Node IPC or a socket, so the editor
+// that drives this process does not matter. A task runs in the background after `orchestra/ask`
+// returns its id; whatever happens inside it ends as that task's `done` or `error` event, never as a
+// dead process.
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
+import type { Connection } from 'vscode-languageserver/node';
+import { parseConfig } from '../core/config';
+import type { OrchestraConfig } from '../core/config';
+import { createEngine } from '../core/engine';
+import type { Engine, EngineHost, TaskRequest } from '../core/engine-api';
+import { EngineEvent, TaskError } from '../core/protocol/events';
+import type { Totals } from '../core/protocol/events';
+import type { Tool } from '../core/tools/tool';
+import {
+  ApprovalRequestType,
+  AskParams,
+  AskRequest,
+  CancelRequest,
+  ConfigureParams,
+  ConfigureRequest,
+  DiscoverParams,
+  DiscoverRequest,
+  EventNotification,
+  ListModelsRequest,
+  LogNotification,
+  ProbeEndpointParams,
+  ProbeEndpointRequest,
+  SecretRequest,
+  TaskIdParams,
+  TestModelParams,
+  TestModelRequest,
+  TrajectoryRequest,
+  parseAtEdge,
+} from '../protocol/engine-rpc';
+import type { LogParams } from '../protocol/engine-rpc';
+import { createFindSymbolsTool } from './find-symbols-tool';
+import { EmbeddedModelHost } from './local-models';
+import { probeEndpoint } from './probe-endpoint';
+import { SecretRedactor } from './redact';
+import { errorText } from './util';
+
+export const SERVER_NAME = 'orchestra-engine';
+export const SERVER_VERSION = '0.1.0';
+
+interface RunningTask {
+  controller: AbortController;
+  lastSeq: number;
+  totals: Totals;
+  finished: boolean;
+}
+
+export interface EngineServer {
+  /** The engine, once the first `orchestra/configure` arrived. */
+  readonly engine: Engine | undefined;
+  dispose(): Promise<void>;
+}
+
+export function emptyTotals(): Totals {
+  return { dollars: 0, inputTokens: 0, outputTokens: 0, calls: 0, wallMs: 0, models: [], remoteHosts: [], estimated: false };
+}
+
+/** Registers every Orchestra handler on `connection`. The caller calls `connection.listen()`. */
+export function startEngineServer(connection: Connection): EngineServer {
+  const redactor = new SecretRedactor();
+  const tasks = new Map<string, RunningTask>();
+  let engine: Engine | undefined;
+  let workspace = process.cwd();
+  let workspaceTrusted = false;
+  let clientTools: string[] = [];
+
+  const log = (level: LogParams['level'], message: string): void => {
+    void connection.sendNotification(LogNotification, { level, message: redactor.redact(message) }).catch(() => undefined);
+  };
+  const embedded = new EmbeddedModelHost(log);
+
+  const host: EngineHost = {
+    async getSecret(ref) {
+      let value: string | undefined;
+      try {
+        const r = await connection.sendRequest(SecretRequest, { modelId: ref.modelId, env: ref.env, purpose: ref.purpose });
+        value = typeof r?.value === 'string' && r.value ? r.value : undefined;
+      } catch (err) {
+        log('warn', `could not ask the editor for a ${ref.purpose} key${ref.modelId ? ` (model ${ref.modelId})` : ''}: ${errorText(err)}`);
+      }
+      // An editor that keeps no key (or a CLI-style setup) may rely on the named environment variable.
+      if (!value && ref.env) value = process.env[ref.env] || undefined;
+      if (value) redactor.add(value);
+      return value;
+    },
+    async requestApproval(req) {
+      try {
+        const r = await connection.sendRequest(ApprovalRequestType, {
+          taskId: req.taskId,
+          callId: req.callId,
+          approvalId: req.approvalId,
+          kind: req.kind,
+          title: req.title,
+          detail: req.detail,
+          language: req.language,
+        });
+        return r?.approved === true;
+      } catch (err) {
+        // No one could answer: deny, and say why.
+        log('warn', `approval ${req.approvalId} (${req.kind}) could not be asked, denied: ${errorText(err)}`);
+        return false;
+      }
+    },
+    log,
+    extraTools(): Tool[] {
+      return clientTools.includes('find_symbols') ? [createFindSymbolsTool(connection)] : [];
+    },
+    get workspaceTrusted() {
+      return workspaceTrusted;
+    },
+  };
+
+  const requireEngine = (): Engine => {
+    if (!engine) throw new ResponseError(ErrorCodes.InvalidRequest, 'the engine is not configured yet: send orchestra/configure first');
+    return engine;
+  };
+
+  connection.onInitialize(() => ({
+    capabilities: {},
+    serverInfo: { name: SERVER_NAME, version: SERVER_VERSION },
+  }));
+
+  // Configurations apply one after another; a task asked meanwhile starts under the newest one.
+  let configuring: Promise<unknown> = Promise.resolve();
+  connection.onRequest(ConfigureRequest, (raw) => {
+    const params = edge(ConfigureParams, raw, 'orchestra/configure params');
+    const run = configuring.then(async () => {
+      workspace = params.workspace;
+      workspaceTrusted = params.workspaceTrusted;
+      clientTools = params.clientTools;
+      const parsed = parseConfig(params.config);
+      const withLocal = await embedded.apply(parsed.config, workspace);
+      const problems = [...parsed.problems, ...withLocal.problems];
+      applyConfig(withLocal.config);
+      for (const p of problems) log('warn', `setting orchestra.${p.path}: ${p.message}`);
+      return { problems, modelCount: withLocal.config.models.length };
+    });
+    configuring = run.catch(() => undefined);
+    return run;
+  });
+
+  function applyConfig(config: OrchestraConfig): void {
+    if (!engine) engine = createEngine(host, config);
+    else engine.configure(config);
+  }
+
+  connection.onRequest(AskRequest, async (raw) => {
+    const params = edge(AskParams, raw, 'orchestra/ask params');
+    await configuring;
+    const eng = requireEngine();
+    const taskId = params.taskId ?? randomUUID();
+    if (tasks.has(taskId)) throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
+    const request: TaskRequest = {
+      taskId,
+      question: params.question,
+      attachments: params.attachments,
+      workspace: params.workspace ?? workspace,
+      preferRole: params.preferRole,
+    };
+    const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
+    tasks.set(taskId, task);
+    // Runs after the response is on its way: the client learns the id before the first event.
+    setImmediate(() => void runTask(eng, request, task));
+    return { taskId };
+  });
+
+  async function runTask(eng: Engine, request: TaskRequest, task: RunningTask): Promise<void> {
+    const taskId = request.taskId!;
+    const emit = (e: EngineEvent): void => {
+      if (task.finished) return;
+      const parsed = EngineEvent.safeParse(e);
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        log('error', `task ${taskId}: dropped an invalid ${String((e as { type?: unknown })?.type)} event (${why})`);
+        if ((e as { type?: unknown })?.type === 'done' || (e as { type?: unknown })?.type === 'error') {
+          finishWithError('internal', `the engine produced an invalid final event (${why})`);
+        }
+        return;
+      }
+      const ev = parsed.data;
+      task.lastSeq = Math.max(task.lastSeq, ev.seq);
+      if (ev.type === 'cost_update' || ev.type === 'done' || ev.type === 'error') task.totals = ev.totals;
+      if (ev.type === 'done' || ev.type === 'error') task.finished = true;
+      logEvent(ev);
+      void connection.sendNotification(EventNotification, ev).catch(() => undefined);
+    };
+    const finishWithError = (code: 'internal' | 'cancelled', message: string): void => {
+      if (task.finished) return;
+      const ev: EngineEvent = { type: 'error', taskId, seq: task.lastSeq + 1, time: Date.now(), code, message, totals: task.totals };
+      task.finished = true;
+      logEvent(ev);
+      void connection.sendNotification(EventNotification, ev).catch(() => undefined);
+    };
+    try {
+      const outcome = await eng.ask(request, emit, task.controller.signal);
+      if (!task.finished) {
+        // The engine returned without a final event: report its outcome rather than leave the client waiting.
+        if (outcome.ok) {
+          emit({ type: 'done', taskId, seq: task.lastSeq + 1, time: Date.now(), answer: outcome.answer ?? '', totals: outcome.totals });
+        } else {
+          const code = TaskError.shape.code.safeParse(outcome.error?.code);
+          const ev: EngineEvent = {
+            type: 'error',
+            taskId,
+            seq: task.lastSeq + 1,
+            time: Date.now(),
+            code: code.success ? code.data : 'internal',
+            message: outcome.error?.message ?? 'the task failed',
+            totals: outcome.totals,
+          };
+          emit(ev);
+        }
+      }
+    } catch (err) {
+      if (task.controller.signal.aborted) finishWithError('cancelled', 'cancelled');
+      else {
+        log('error', `task ${taskId} failed: ${errorText(err, true)}`);
+        finishWithError('internal', `internal error: ${errorText(err)}`);
+      }
+    } finally {
+      task.finished = true;
+      // Keep the record briefly so a late cancel answers truthfully, then forget it.
+      setTimeout(() => tasks.delete(taskId), 60_000).unref();
+    }
+  }
+
+  function logEvent(ev: EngineEvent): void {
+    switch (ev.type) {
+      case 'task_started':
+        log('info', `task ${ev.taskId}: started (orchestrator ${ev.orchestratorModel}, ${ev.dialect} dialect, privacy ${ev.privacyMode}, budget $${ev.budgetDollars})`);
+        break;
+      case 'tool_call_finished':
+        log(
+          ev.state === 'ok' ? 'info' : 'warn',
+          `task ${ev.taskId}: ${ev.tool}${ev.model ? ` [${ev.model}]` : ''} ${ev.state}` +
+            `${ev.usage ? `, ${ev.usage.inputTokens}+${ev.usage.outputTokens} tokens${ev.usage.estimated ? ' (estimated)' : ''}` : ''}` +
+            `, $${ev.dollars.toFixed(6)}, ${Math.round(ev.latencyMs)} ms${ev.error ? ` — ${ev.error}` : ''}`,
+        );
+        break;
+      case 'approval_resolved':
+        log('info', `task ${ev.taskId}: approval ${ev.approvalId} ${ev.approved ? 'approved' : 'denied'}`);
+        break;
+      case 'done':
+        log('info', `task ${ev.taskId}: done — ${totalsText(ev.totals)}`);
+        break;
+      case 'error':
+        log(ev.code === 'cancelled' ? 'info' : 'error', `task ${ev.taskId}: ${ev.code} — ${ev.message} (${totalsText(ev.totals)})`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  connection.onRequest(CancelRequest, (raw) => {
+    const { taskId } = edge(TaskIdParams, raw, 'orchestra/cancel params');
+    const task = tasks.get(taskId);
+    const byEngine = engine?.cancel(taskId) ?? false;
+    if (task && !task.finished) task.controller.abort();
+    return { cancelled: byEngine || Boolean(task && !task.finished) };
+  });
+
+  connection.onRequest(ListModelsRequest, () => requireEngine().listModels());
+
+  connection.onRequest(TestModelRequest, async (raw, token) => {
+    const { id } = edge(TestModelParams, raw, 'orchestra/testModel params');
+    const eng = requireEngine();
+    if (!eng.config.models.some((m) => m.id === id)) throw new ResponseError(ErrorCodes.InvalidParams, `no model with id "${id}" is configured`);
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    return eng.testModel(id, controller.signal);
+  });
+
+  connection.onRequest(DiscoverRequest, async (raw) => {
+    const params = edge(DiscoverParams, raw, 'orchestra/discover params');
+    return requireEngine().discover(params);
+  });
+
+  connection.onRequest(TrajectoryRequest, (raw) => {
+    const { taskId } = edge(TaskIdParams, raw, 'orchestra/trajectory params');
+    return { jsonl: requireEngine().trajectory(taskId) };
+  });
+
+  connection.onRequest(ProbeEndpointRequest, async (raw, token) => {
+    const params = edge(ProbeEndpointParams, raw, 'orchestra/probeEndpoint params');
+    if (params.apiKey) redactor.add(params.apiKey);
+    const controller = new AbortController();
+    token.onCancellationRequested(() => controller.abort());
+    return probeEndpoint(params, controller.signal);
+  });
+
+  let disposing: Promise<void> | undefined;
+  const dispose = (): Promise<void> =>
+    (disposing ??= (async () => {
+      for (const t of tasks.values()) t.controller.abort();
+      await engine?.dispose();
+      await embedded.stop();
+    })());
+  connection.onShutdown(dispose);
+
+  return {
+    get engine() {
+      return engine;
+    },
+    dispose,
+  };
+}
+
+function edge<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  try {
+    return parseAtEdge(schema, value, what);
+  } catch (err) {
+    throw new ResponseError(ErrorCodes.InvalidParams, errorText(err));
+  }
+}
+
+function totalsText(t: Totals): string {
+  const where = t.remoteHosts.length ? `data sent to ${t.remoteHosts.join(', ')}` : 'nothing left this machine';
+  return `$${t.dollars.toFixed(6)}${t.estimated ? ' (estimated)' : ''}, ${t.calls} calls, ${t.inputTokens}+${t.outputTokens} tokens, ${Math.round(t.wallMs)} ms, models ${t.models.join(', ') || 'none'}; ${where}`;
+}
+

@@ -1,0 +1,264 @@
+// Model downloads on node's own http/https (node-llama-cpp's downloader has no timeout or abort):
+// progress with speed and ETA, resume with `Range` after a cut, optional SHA-256 check, written to
+// `<name>.part` and renamed only when complete, connect and idle timeouts, AbortSignal
+// cancellation, and a bounded number of retries.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { dirname } from 'node:path';
+
+export interface DownloadProgress {
+  receivedBytes: number;
+  /** Undefined while the server has not said. */
+  totalBytes: number | undefined;
+  /** Average over the last few seconds. */
+  bytesPerSecond: number;
+  /** Undefined when the total or the speed is unknown. */
+  etaSeconds: number | undefined;
+  /** Bytes that were already on disk from an earlier, interrupted attempt. */
+  resumedFromBytes: number;
+}
+
+export interface DownloadOptions {
+  url: string;
+  /** Final path; data goes to `<destination>.part` until complete. */
+  destination: string;
+  sha256?: string;
+  /** Expected size; a mismatch is an error. */
+  expectedBytes?: number;
+  onProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
+  /** Time to get response headers. Default 30 s. */
+  connectTimeoutMs?: number;
+  /** Longest silence while receiving the body. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Extra attempts after a cut or a timeout (each resumes). Default 3. */
+  retries?: number;
+  /** Wait before a retry; doubles each time. Default 1000 ms. */
+  retryDelayMs?: number;
+  /** Minimum interval between progress callbacks. Default 250 ms. */
+  progressIntervalMs?: number;
+  headers?: Record<string, string>;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  attempts: number;
+}
+
+export class DownloadError extends Error {
+  constructor(
+    message: string,
+    /** Whether another attempt may succeed (cuts, timeouts, 5xx). */
+    readonly retryable: boolean,
+    readonly kind: 'timeout' | 'network' | 'http' | 'checksum' | 'size' | 'cancelled' | 'filesystem',
+  ) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+const MAX_REDIRECTS = 8;
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function hashFile(path: string, hash: ReturnType<typeof createHash>): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    createReadStream(path)
+      .on('data', (c) => hash.update(c))
+      .on('end', () => resolve())
+      .on('error', reject);
+  });
+}
+
+interface AttemptState {
+  received: number;
+  total: number | undefined;
+  resumedFrom: number;
+  hash: ReturnType<typeof createHash>;
+}
+
+/** One HTTP attempt: appends to the part file from `state.received`, following redirects. */
+function attempt(opts: DownloadOptions, partPath: string, state: AttemptState, emit: () => void): Promise<void> {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let req: http.ClientRequest | undefined;
+    const finish = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        req?.destroy();
+        reject(err);
+      } else resolve();
+    };
+    const onAbort = () => finish(new DownloadError('download cancelled', false, 'cancelled'));
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const arm = (ms: number, what: string) => {
+      if (timer) clearTimeout(timer);
+      const seconds = ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+      timer = setTimeout(() => finish(new DownloadError(`${what} after ${seconds} s from ${new URL(opts.url).host}`, true, 'timeout')), ms);
+    };
+
+    const request = (url: string, redirects: number) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        return finish(new DownloadError(`invalid download URL: ${url}`, false, 'http'));
+      }
+      const lib = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
+      if (!lib) return finish(new DownloadError(`unsupported URL scheme ${parsed.protocol} (http and https only)`, false, 'http'));
+      const headers: Record<string, string> = { 'user-agent': 'orchestra-model-downloader', ...opts.headers };
+      if (state.received > 0) headers.range = `bytes=${state.received}-`;
+      arm(connectTimeoutMs, 'no response');
+      req = lib.get(parsed, { headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location) {
+          res.resume();
+          if (redirects >= MAX_REDIRECTS) return finish(new DownloadError(`too many redirects from ${opts.url}`, false, 'http'));
+          return request(new URL(res.headers.location, parsed).toString(), redirects + 1);
+        }
+        if (status === 416 && state.received > 0) {
+          // Range not satisfiable: the part file already holds the whole file.
+          res.resume();
+          state.total ??= state.received;
+          return finish();
+        }
+        if (status !== 200 && status !== 206) {
+          res.resume();
+          return finish(new DownloadError(`HTTP ${status} from ${parsed.host}${parsed.pathname}`, status >= 500 || status === 429, 'http'));
+        }
+        let append = true;
+        if (status === 200 && state.received > 0) {
+          // The server ignored the range: start over.
+          append = false;
+          state.received = 0;
+          state.resumedFrom = 0;
+          state.hash = createHash('sha256');
+        }
+        const length = Number(res.headers['content-length']);
+        if (Number.isFinite(length)) state.total = (status === 206 ? state.received : 0) + length;
+        const rangeTotal = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
+        if (status === 206 && rangeTotal) state.total = Number(rangeTotal[1]);
+        const out = createWriteStream(partPath, { flags: append ? 'a' : 'w' });
+        out.on('error', (err) => finish(new DownloadError(`cannot write ${partPath}: ${err.message}`, false, 'filesystem')));
+        arm(idleTimeoutMs, 'no data');
+        res.on('data', (chunk: Buffer) => {
+          arm(idleTimeoutMs, 'no data');
+          state.received += chunk.length;
+          state.hash.update(chunk);
+          if (!out.write(chunk)) res.pause();
+          emit();
+        });
+        out.on('drain', () => res.resume());
+        const endWith = (err?: Error) => {
+          if (timer) clearTimeout(timer);
+          out.end(() => finish(err));
+        };
+        res.on('end', () => {
+          if (state.total !== undefined && state.received < state.total) endWith(new DownloadError(`connection closed after ${state.received} of ${state.total} bytes`, true, 'network'));
+          else endWith();
+        });
+        res.on('aborted', () => endWith(new DownloadError(`connection cut after ${state.received} bytes`, true, 'network')));
+        res.on('error', (err) => endWith(new DownloadError(`connection error after ${state.received} bytes: ${err.message}`, true, 'network')));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const retryable = err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN';
+        finish(new DownloadError(`cannot reach ${parsed.host}: ${err.code ?? err.message}`, retryable, 'network'));
+      });
+    };
+    request(opts.url, 0);
+  });
+}
+
+/**
+ * Downloads `url` to `destination`. Resumes a `.part` file left by an earlier attempt; retries a
+ * bounded number of times after cuts and timeouts; verifies the SHA-256 when given (a mismatch
+ * deletes the part file). The destination appears only once the file is complete and verified.
+ */
+export async function downloadFile(opts: DownloadOptions): Promise<DownloadResult> {
+  const partPath = `${opts.destination}.part`;
+  await mkdir(dirname(opts.destination), { recursive: true }).catch((err: Error) => {
+    throw new DownloadError(`cannot create ${dirname(opts.destination)}: ${err.message}`, false, 'filesystem');
+  });
+  const existing = await fileSize(partPath);
+  const state: AttemptState = { received: existing, total: opts.expectedBytes, resumedFrom: existing, hash: createHash('sha256') };
+  if (existing > 0) await hashFile(partPath, state.hash);
+
+  const interval = opts.progressIntervalMs ?? 250;
+  const samples: Array<[number, number]> = [];
+  let lastEmit = 0;
+  const progress = (): DownloadProgress => {
+    const now = Date.now();
+    samples.push([now, state.received]);
+    while (samples.length > 2 && now - samples[0]![0] > 5000) samples.shift();
+    const [t0, b0] = samples[0]!;
+    const bytesPerSecond = now > t0 ? ((state.received - b0) * 1000) / (now - t0) : 0;
+    const etaSeconds = state.total !== undefined && bytesPerSecond > 0 ? Math.max(0, (state.total - state.received) / bytesPerSecond) : undefined;
+    return { receivedBytes: state.received, totalBytes: state.total, bytesPerSecond, etaSeconds, resumedFromBytes: state.resumedFrom };
+  };
+  const emit = (force = false) => {
+    const now = Date.now();
+    if (!opts.onProgress) return;
+    if (!force && now - lastEmit < interval) {
+      samples.push([now, state.received]);
+      return;
+    }
+    lastEmit = now;
+    opts.onProgress(progress());
+  };
+
+  const retries = Math.max(0, opts.retries ?? 3);
+  let delay = opts.retryDelayMs ?? 1000;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    try {
+      await attempt(opts, partPath, state, () => emit());
+      break;
+    } catch (err) {
+      const e = err instanceof DownloadError ? err : new DownloadError(String(err), false, 'network');
+      if (!e.retryable || attempts > retries) {
+        if (e.kind !== 'cancelled' && attempts > 1) e.message += ` (gave up after ${attempts} attempts)`;
+        throw e;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, delay);
+        opts.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(new DownloadError('download cancelled', false, 'cancelled'));
+        }, { once: true });
+      });
+      delay *= 2;
+    }
+  }
+  emit(true);
+  const onDisk = await fileSize(partPath);
+  const expected = opts.expectedBytes ?? state.total;
+  if (expected !== undefined && onDisk !== expected) {
+    throw new DownloadError(`${opts.destination}: size mismatch, got ${onDisk} bytes but expected ${expected}`, false, 'size');
+  }
+  const digest = state.hash.digest('hex');
+  if (opts.sha256 && digest.toLowerCase() !== opts.sha256.toLowerCase()) {
+    await rm(partPath, { force: true });
+    throw new DownloadError(`${opts.destination}: checksum mismatch (SHA-256 ${digest}, expected ${opts.sha256}); the corrupt download was deleted`, false, 'checksum');
+  }
+  await rename(partPath, opts.destination);
+  return { path: opts.destination, bytes: onDisk, sha256: digest, attempts };
+}

@@ -1,0 +1,287 @@
+// The embedded llama.cpp runtime (node-llama-cpp): one Llama instance per process, models loaded on
+// first use and shared by concurrent calls (one context sequence per call, at most `concurrency`
+// at once per model), unloaded after `idleUnloadSeconds` without calls. Never compiles or
+// downloads anything: it uses the prebuilt binary shipped in node_modules.
+import * as os from 'node:os';
+import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+
+export type NodeLlamaCpp = typeof import('node-llama-cpp');
+
+let modulePromise: Promise<NodeLlamaCpp> | undefined;
+/** node-llama-cpp is ESM-only; our bundles are CommonJS, so it is loaded with a dynamic import. */
+export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  modulePromise ??= import('node-llama-cpp').catch((err: unknown) => {
+    modulePromise = undefined;
+    throw new Error(`the embedded llama.cpp runtime (node-llama-cpp) could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  return modulePromise;
+}
+
+/** Chat formats a model can be served with; `auto` picks one from the GGUF's chat template. */
+export const CHAT_FORMATS = ['auto', 'chatml', 'hermes', 'llama3', 'mistral', 'gemma', 'deepseek', 'harmony', 'jinja'] as const;
+export type ChatFormat = (typeof CHAT_FORMATS)[number];
+
+/**
+ * Picks a chat format from the template text with cheap string checks (auto-detection by rendering
+ * the Jinja template costs ~0.6 s). Unknown templates fall back to ChatML.
+ */
+export function detectChatFormat(template: string | undefined): Exclude<ChatFormat, 'auto'> {
+  if (!template) return 'chatml';
+  if (template.includes('<|im_start|>')) return template.includes('<tool_call>') ? 'hermes' : 'chatml';
+  if (template.includes('<|start_header_id|>')) return 'llama3';
+  if (template.includes('<|channel|>')) return 'harmony';
+  if (template.includes('[INST]')) return 'mistral';
+  if (template.includes('<start_of_turn>')) return 'gemma';
+  if (template.includes('<｜Assistant｜>') || template.includes('<｜assistant｜>')) return 'deepseek';
+  return 'chatml';
+}
+
+function createChatWrapper(lib: NodeLlamaCpp, format: Exclude<ChatFormat, 'auto'>, model: LlamaModel): ChatWrapper {
+  switch (format) {
+    case 'hermes':
+      // Qwen 2.5/3 style: <tool_call>{"name": .., "arguments": ..}</tool_call>, results in <tool_response>.
+      // The flat option puts a string tool result in as-is instead of JSON-quoting it.
+      return new lib.QwenChatWrapper({ _flatFunctionResultString: true } as ConstructorParameters<NodeLlamaCpp['QwenChatWrapper']>[0]);
+    case 'chatml':
+      return new lib.ChatMLChatWrapper();
+    case 'llama3':
+      return new lib.Llama3_1ChatWrapper();
+    case 'mistral':
+      return new lib.MistralChatWrapper();
+    case 'gemma':
+      return new lib.GemmaChatWrapper();
+    case 'deepseek':
+      return new lib.DeepSeekChatWrapper();
+    case 'harmony':
+      return new lib.HarmonyChatWrapper();
+    case 'jinja': {
+      const resolved = lib.resolveChatWrapper({ type: 'auto', fileInfo: model.fileInfo, tokenizer: model.tokenizer, warningLogs: false });
+      return resolved ?? new lib.ChatMLChatWrapper();
+    }
+  }
+}
+
+export interface RuntimeLogEntry {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface LlamaRuntimeOptions {
+  /** CPU threads for evaluation; capped at the core count. Default: the core count. */
+  threads?: number;
+  /** `auto` uses a GPU build when one is installed (CUDA/Vulkan/Metal packages); false forces CPU. */
+  gpu?: 'auto' | false;
+  /** Concurrent calls per model (context sequences). Default 2. */
+  concurrency?: number;
+  /** Unload a model after this many seconds without calls. Default 300. */
+  idleUnloadSeconds?: number;
+  /** Context tokens per sequence, capped at the model's trained context. Default 8192. */
+  contextSize?: number;
+  log?: (entry: RuntimeLogEntry) => void;
+}
+
+export interface ModelSpec {
+  path: string;
+  chatFormat?: ChatFormat;
+}
+
+/** One call's hold on a model: a context sequence of its own, released when the call ends. */
+export interface SequenceLease {
+  lib: NodeLlamaCpp;
+  llama: Llama;
+  model: LlamaModel;
+  sequence: LlamaContextSequence;
+  chatWrapper: ChatWrapper;
+  contextSize: number;
+  release(): void;
+}
+
+interface LoadedModel {
+  model: LlamaModel;
+  context: LlamaContext;
+  chatWrapper: ChatWrapper;
+  contextSize: number;
+  active: number;
+  waiters: Array<{ resolve: () => void; reject: (err: Error) => void; signal?: AbortSignal; onAbort?: () => void }>;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export function coreCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length || 1;
+}
+
+export class LlamaRuntime {
+  private llamaPromise?: Promise<Llama>;
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private closed = false;
+  readonly threads: number;
+  readonly concurrency: number;
+  readonly idleUnloadMs: number;
+  readonly contextSize: number;
+
+  constructor(private readonly opts: LlamaRuntimeOptions = {}) {
+    const cores = coreCount();
+    this.threads = Math.max(1, Math.min(cores, Math.floor(opts.threads ?? cores)));
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 2));
+    this.idleUnloadMs = Math.max(1, opts.idleUnloadSeconds ?? 300) * 1000;
+    this.contextSize = Math.max(512, Math.floor(opts.contextSize ?? 8192));
+  }
+
+  private log(level: RuntimeLogEntry['level'], message: string): void {
+    this.opts.log?.({ level, message });
+  }
+
+  getLlama(): Promise<Llama> {
+    if (this.closed) return Promise.reject(new Error('the local model runtime is closed'));
+    this.llamaPromise ??= (async () => {
+      const lib = await loadNodeLlamaCpp();
+      const common = {
+        build: 'never' as const,
+        maxThreads: this.threads,
+        progressLogs: false,
+        logLevel: lib.LlamaLogLevel.warn,
+        logger: (level: unknown, message: string) => {
+          const text = message.trim();
+          if (text) this.log(level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal ? 'error' : 'warn', `llama.cpp: ${text}`);
+        },
+      };
+      if (this.opts.gpu === false) return lib.getLlama({ ...common, gpu: false });
+      try {
+        return await lib.getLlama({ ...common, gpu: 'auto' });
+      } catch (err) {
+        this.log('warn', `no usable GPU build (${err instanceof Error ? err.message : String(err)}); using the CPU`);
+        return lib.getLlama({ ...common, gpu: false });
+      }
+    })().catch((err: unknown) => {
+      this.llamaPromise = undefined;
+      throw new Error(`the embedded llama.cpp runtime could not start: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    return this.llamaPromise;
+  }
+
+  /** Whether a model file is loaded in memory now. */
+  isLoaded(path: string): boolean {
+    return this.models.has(path);
+  }
+
+  private load(spec: ModelSpec): Promise<LoadedModel> {
+    let pending = this.models.get(spec.path);
+    if (!pending) {
+      pending = (async () => {
+        const lib = await loadNodeLlamaCpp();
+        const llama = await this.getLlama();
+        const started = Date.now();
+        let model: LlamaModel;
+        try {
+          model = await llama.loadModel({ modelPath: spec.path });
+        } catch (err) {
+          throw new Error(`${spec.path}: the model could not be loaded (${err instanceof Error ? err.message : String(err)})`);
+        }
+        const contextSize = Math.min(this.contextSize, model.trainContextSize || this.contextSize);
+        let context: LlamaContext;
+        try {
+          context = await model.createContext({ contextSize, sequences: this.concurrency, threads: this.threads });
+        } catch (err) {
+          await model.dispose();
+          throw new Error(`${spec.path}: no memory for a ${contextSize}-token context (${err instanceof Error ? err.message : String(err)})`);
+        }
+        const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+        const format = !spec.chatFormat || spec.chatFormat === 'auto' ? detectChatFormat(typeof template === 'string' ? template : undefined) : spec.chatFormat;
+        const chatWrapper = createChatWrapper(lib, format, model);
+        this.log('info', `loaded ${spec.path} in ${Date.now() - started} ms (${format} chat format, ${contextSize}-token context, ${this.threads} threads, gpu: ${llama.gpu || 'none'})`);
+        return { model, context, chatWrapper, contextSize, active: 0, waiters: [] };
+      })();
+      pending.catch(() => this.models.delete(spec.path));
+      this.models.set(spec.path, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * A context sequence of `spec`'s model for one call, loading the model when needed and waiting
+   * while `concurrency` calls already hold one. Abort `signal` to stop waiting.
+   */
+  async acquire(spec: ModelSpec, signal?: AbortSignal): Promise<SequenceLease> {
+    const lib = await loadNodeLlamaCpp();
+    const llama = await this.getLlama();
+    const loaded = await this.load(spec);
+    if (loaded.idleTimer) {
+      clearTimeout(loaded.idleTimer);
+      loaded.idleTimer = undefined;
+    }
+    if (loaded.active >= this.concurrency || loaded.context.sequencesLeft === 0) {
+      await new Promise<void>((resolve, reject) => {
+        const waiter: LoadedModel['waiters'][number] = { resolve, reject, signal };
+        if (signal) {
+          if (signal.aborted) return reject(new Error('cancelled while waiting for the model'));
+          waiter.onAbort = () => {
+            loaded.waiters = loaded.waiters.filter((w) => w !== waiter);
+            reject(new Error('cancelled while waiting for the model'));
+          };
+          signal.addEventListener('abort', waiter.onAbort, { once: true });
+        }
+        loaded.waiters.push(waiter);
+      });
+    }
+    loaded.active++;
+    let sequence: LlamaContextSequence;
+    try {
+      sequence = loaded.context.getSequence();
+    } catch (err) {
+      loaded.active--;
+      throw err;
+    }
+    let released = false;
+    return {
+      lib,
+      llama,
+      model: loaded.model,
+      sequence,
+      chatWrapper: loaded.chatWrapper,
+      contextSize: loaded.contextSize,
+      release: () => {
+        if (released) return;
+        released = true;
+        // The sequence's slot is reclaimed asynchronously; hand it on only once it is free again.
+        void Promise.resolve(sequence.dispose())
+          .catch((err: unknown) => this.log('warn', `releasing a context sequence failed: ${err instanceof Error ? err.message : String(err)}`))
+          .then(() => {
+            loaded.active--;
+            const next = loaded.waiters.shift();
+            if (next) {
+              if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
+              next.resolve();
+            } else if (loaded.active === 0) this.scheduleUnload(spec.path, loaded);
+          });
+      },
+    };
+  }
+
+  private scheduleUnload(path: string, loaded: LoadedModel): void {
+    loaded.idleTimer = setTimeout(() => {
+      if (loaded.active > 0) return;
+      this.models.delete(path);
+      this.log('info', `unloaded ${path} after ${Math.round(this.idleUnloadMs / 1000)} s idle`);
+      void loaded.context.dispose().then(() => loaded.model.dispose());
+    }, this.idleUnloadMs);
+    loaded.idleTimer.unref();
+  }
+
+  /** Unloads every model and releases the llama.cpp instance. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.models.values()];
+    this.models.clear();
+    for (const p of all) {
+      const loaded = await p.catch(() => undefined);
+      if (!loaded) continue;
+      if (loaded.idleTimer) clearTimeout(loaded.idleTimer);
+      for (const w of loaded.waiters) w.reject(new Error('the local model runtime is closing'));
+      await loaded.context.dispose();
+      await loaded.model.dispose();
+    }
+    const llama = await this.llamaPromise?.catch(() => undefined);
+    this.llamaPromise = undefined;
+    await llama?.dispose();
+  }
+}

@@ -1,0 +1,87 @@
+// Orchestra's commands as a user (or a keybinding) runs them inside the real VS Code: privacy mode
+// written to the settings, a question asked through the Ask command, its trajectory exported.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { startModelServer } from '../../support/model-server';
+import type { ModelServer } from '../../support/model-server';
+import type { EngineEvent } from '../../../src/core/protocol/events';
+import type { OrchestraApi } from '../../../src/extension/extension';
+
+const EXTENSION_ID = 'orchestra-dev.orchestra';
+
+function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const started = Date.now();
+  return new Promise<T>((resolve, reject) => {
+    const tick = async () => {
+      const v = await Promise.resolve(probe()).catch(() => undefined);
+      if (v !== undefined && v !== false) return resolve(v as T);
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    void tick();
+  });
+}
+
+describe('Orchestra commands', function () {
+  this.timeout(60_000);
+  let api: OrchestraApi;
+  let server: ModelServer;
+  let scratch: string;
+  const events: EngineEvent[] = [];
+  let sub: vscode.Disposable | undefined;
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<OrchestraApi>(EXTENSION_ID);
+    assert.ok(ext);
+    api = ext.isActive ? ext.exports : await ext.activate();
+    server = await startModelServer({ usage: true });
+    scratch = mkdtempSync(join(tmpdir(), 'orchestra-commands-'));
+    sub = api.engine.onEvent((e) => events.push(e));
+  });
+
+  after(async () => {
+    sub?.dispose();
+    const config = vscode.workspace.getConfiguration('orchestra');
+    for (const key of ['models', 'orchestrator.model', 'orchestrator.dialect', 'privacyMode']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+    await server?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('Set privacy mode writes the setting, and the engine follows it', async () => {
+    const config = vscode.workspace.getConfiguration('orchestra');
+    await config.update('models', [{ id: 'remote', baseUrl: 'https://models.example.invalid/v1', model: 'm', roles: ['general'] }], vscode.ConfigurationTarget.Global);
+    assert.equal(await vscode.commands.executeCommand('orchestra.setPrivacyMode', 'local-only'), 'local-only');
+    assert.equal(vscode.workspace.getConfiguration('orchestra').get('privacyMode'), 'local-only');
+    // The remote model is ineligible now, and the engine says which rule excludes it.
+    const models = await until('the engine to apply local-only', async () => {
+      const list = await api.engine.listModels();
+      return list.find((m) => m.id === 'remote' && !m.eligible) ? list : undefined;
+    });
+    assert.match(models.find((m) => m.id === 'remote')!.ineligibleReason ?? '', /local/i);
+    await vscode.commands.executeCommand('orchestra.setPrivacyMode', 'any');
+    assert.equal(vscode.workspace.getConfiguration('orchestra').get('privacyMode'), 'any');
+  });
+
+  it('Ask starts a task and Export last trajectory writes its JSONL', async () => {
+    const config = vscode.workspace.getConfiguration('orchestra');
+    await config.update('models', [{ id: 'orch', baseUrl: server.url, model: 'orch-model', roles: ['orchestrator', 'general'], openWeights: true }], vscode.ConfigurationTarget.Global);
+    await config.update('orchestrator.model', 'orch', vscode.ConfigurationTarget.Global);
+    await config.update('orchestrator.dialect', 'general', vscode.ConfigurationTarget.Global);
+    await until('the engine to know the model', async () => (await api.engine.listModels()).some((m) => m.baseUrl === server.url));
+    server.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'Exported soon.' } }] }]);
+    const taskId = await vscode.commands.executeCommand<string | undefined>('orchestra.ask', 'What does math.py compute?');
+    assert.ok(taskId, 'the Ask command returns the task id');
+    const end = await until('the task to finish', () => events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')));
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    const target = vscode.Uri.file(join(scratch, 'trajectory.jsonl'));
+    const written = await vscode.commands.executeCommand<vscode.Uri | undefined>('orchestra.exportTrajectory', undefined, target);
+    assert.equal(written?.fsPath, target.fsPath);
+    const lines = readFileSync(target.fsPath, 'utf8').trim().split('\n');
+    assert.ok(lines.length >= 2, 'a header and more');
+    const parsed = lines.map((l) => JSON.parse(l));
+    assert.match(JSON.stringify(parsed[0]), /What does math\.py compute\?/);
+  });
+});

@@ -1,0 +1,162 @@
+// The CLI as a real child process (`node dist/cli.js`) against the scripted model server: ask --json
+// and the live view, approvals without a terminal, exit codes, config errors naming the field,
+// models with eligibility and discovery, replay of a trajectory.
+import { test, describe, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startModelServer, type ModelServer } from '../../support/model-server';
+import { EngineEvent } from '../../../src/core/protocol/events';
+import { tempWorkspace } from '../engine/helpers';
+
+const CLI = resolve(__dirname, '../../../../dist/cli.js');
+
+function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
+}
+
+describe('orchestra CLI (child process)', () => {
+  let server: ModelServer;
+  let remote: ModelServer;
+  const ws = tempWorkspace({ 'notes.md': 'The deploy key rotates every 30 days.\n' });
+  const configFile = join(ws.dir, 'orchestra.json');
+
+  before(async () => {
+    assert.ok(existsSync(CLI), `build the CLI first (node scripts/build.mjs): ${CLI} is missing`);
+    server = await startModelServer();
+    remote = await startModelServer();
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        models: [
+          { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'], openWeights: true },
+          { id: 'helper', baseUrl: server.url, model: 'helper', roles: ['general'], openWeights: true },
+          { id: 'cloud', baseUrl: remote.url, model: 'cloud', local: false, roles: ['general'], apiKeyEnv: 'CLOUD_KEY', inputPricePerMillion: 2, outputPricePerMillion: 8 },
+        ],
+        orchestrator: { model: 'orch', dialect: 'general' },
+        requests: { retries: 0 },
+      }),
+    );
+  });
+  after(async () => {
+    await server.close();
+    await remote.close();
+    ws.cleanup();
+  });
+  beforeEach(() => {
+    server.reset();
+    remote.reset();
+  });
+
+  test('ask --json prints one valid event per line and ends with done; exit 0', async () => {
+    server.script('orch', [{ toolCalls: [{ name: 'read_file', arguments: { path: 'notes.md' } }] }, { toolCalls: [{ name: 'answer', arguments: { answer: 'Every 30 days.' } }] }]);
+    const r = await runCli(['ask', 'How often does the deploy key rotate?', '--config', configFile, '--workspace', ws.dir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => EngineEvent.parse(JSON.parse(l)));
+    assert.equal(events[0].type, 'task_started');
+    const last = events[events.length - 1];
+    assert.equal(last.type, 'done');
+    if (last.type === 'done') assert.equal(last.answer, 'Every 30 days.');
+    assert.ok(events.some((e) => e.type === 'tool_call_finished' && e.tool === 'read_file' && e.state === 'ok'));
+  });
+
+  test('ask without --json shows the calls, the answer and the totals; --privacy local-only keeps data home', async () => {
+    server.script('orch', [{ toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: 'x' } }] }, { content: 'Answered locally.' }]);
+    const r = await runCli(['ask', 'q', '--config', configFile, '--workspace', ws.dir, '--privacy', 'local-only']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /⊘ call_model cloud · denied/);
+    assert.match(r.stdout, /Answer\nAnswered locally\./);
+    assert.match(r.stdout, /nothing left this machine/);
+    assert.equal(remote.requests.length, 0);
+  });
+
+  test('approvals: denied without a terminal (and said so), granted with --yes', async () => {
+    const code = { name: 'run_code', arguments: { language: 'python', code: 'print(21 * 2)' } };
+    server.script('orch', [{ toolCalls: [code] }, { content: 'could not run' }]);
+    const denied = await runCli(['ask', 'q', '--config', configFile, '--workspace', ws.dir, '--json']);
+    assert.equal(denied.code, 0);
+    assert.match(denied.stderr, /approval needed \(run_code\).*denied: stdin is not a terminal; pass --yes/);
+    assert.match(denied.stdout, /"state":"denied"/);
+
+    server.script('orch', [{ toolCalls: [code] }, { content: 'ran it' }]);
+    const approved = await runCli(['ask', 'q', '--config', configFile, '--workspace', ws.dir, '--json', '--yes']);
+    assert.equal(approved.code, 0, approved.stderr);
+    const fin = approved.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.type === 'tool_call_finished');
+    assert.equal(fin.state, 'ok', JSON.stringify(fin));
+    assert.match(fin.result, /42/);
+  });
+
+  test('a failed task exits 1 with a final error line', async () => {
+    server.script('orch', [{ fault: 'http500' }]);
+    const r = await runCli(['ask', 'q', '--config', configFile, '--workspace', ws.dir, '--json']);
+    assert.equal(r.code, 1);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(last.type, 'error');
+    assert.equal(last.code, 'model_failed');
+  });
+
+  test('usage and config errors exit 2 and name the field', async () => {
+    const bad = join(ws.dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ models: [{ id: 'a', baseUrl: server.url, model: 'a' }, { id: 'b', baseUrl: 'not a url', model: 'b' }] }));
+    const r = await runCli(['ask', 'q', '--config', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /models\[1\]\.baseUrl: Invalid URL/);
+    assert.equal((await runCli(['ask'])).code, 2);
+    assert.equal((await runCli(['ask', 'q', '--privacy', 'nowhere', '--config', configFile])).code, 2);
+    assert.equal((await runCli(['frobnicate'])).code, 2);
+    const help = await runCli(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /orchestra ask "QUESTION"/);
+  });
+
+  test('models: the pool with eligibility and the reason; discovery of a local server', async () => {
+    const r = await runCli(['models', '--config', configFile, '--privacy', 'local-only']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^orch .* yes$/m);
+    assert.match(r.stdout, /^cloud .*no: privacy mode local-only/m);
+    const j = JSON.parse((await runCli(['models', '--config', configFile, '--json'])).stdout);
+    assert.equal(j.models.length, 3);
+    assert.ok(j.models.every((m: any) => m.eligible));
+
+    const ollama = await startModelServer({ flavor: 'ollama', models: ['qwen2.5-coder:7b'] });
+    try {
+      const d = await runCli(['models', '--probe', `ollama:${ollama.port}`], { cwd: ws.dir, env: { ORCHESTRA_CONFIG: configFile } });
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stdout, /ollama at http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(d.stdout, /qwen2\.5-coder:7b/);
+    } finally {
+      await ollama.close();
+    }
+  });
+
+  test('replay shows a trajectory written by ask', async () => {
+    server.script('orch', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'replayed answer' } }] }]);
+    const file = join(ws.dir, 'run.jsonl');
+    const r = await runCli(['ask', 'q', '--config', configFile, '--workspace', ws.dir, '--trajectory', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const replay = await runCli(['replay', file]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /Question: q/);
+    assert.match(replay.stdout, /Answer\nreplayed answer/);
+    const replayJson = await runCli(['replay', file, '--json']);
+    assert.deepEqual(replayJson.stdout.trim().split('\n').map((l) => JSON.parse(l)), r.stdout.trim().split('\n').map((l) => JSON.parse(l)));
+    assert.equal((await runCli(['replay', configFile])).code, 2);
+  });
+});

@@ -1,0 +1,150 @@
+// The model downloader against a loopback HTTP server serving a generated file.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { makeModelDir } from '../../support/gguf';
+import { DownloadError, downloadFile, type DownloadProgress } from '../../../src/server/llama/download';
+
+type Mode = 'normal' | 'cut-once' | 'cut-always' | 'stall' | 'silent' | 'missing';
+
+describe('model downloads', () => {
+  const payload = randomBytes(3 * 1024 * 1024 + 123);
+  const sha = createHash('sha256').update(payload).digest('hex');
+  const dir = makeModelDir();
+  let server: http.Server;
+  let base = '';
+  const ranges: Array<string | undefined> = [];
+  let cuts = 0;
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const mode = new URL(req.url ?? '/', 'http://x').pathname.slice(1) as Mode;
+      ranges.push(req.headers.range);
+      if (mode === 'missing') {
+        res.writeHead(404).end('not here');
+        return;
+      }
+      if (mode === 'silent') return; // accepts, never answers
+      const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+      const start = m ? Number(m[1]) : 0;
+      const body = payload.subarray(start);
+      res.writeHead(m ? 206 : 200, {
+        'content-length': body.length,
+        ...(m ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}),
+      });
+      const cut = mode === 'cut-always' || (mode === 'cut-once' && cuts === 0);
+      if (cut || mode === 'stall') {
+        // Send a first part, then cut the connection (or go silent).
+        res.write(body.subarray(0, 1024 * 1024), () => {
+          if (mode === 'stall') return;
+          cuts++;
+          setTimeout(() => res.socket?.destroy(), 20);
+        });
+        return;
+      }
+      // Several writes so progress has several points.
+      let off = 0;
+      const step = () => {
+        if (off >= body.length) return void res.end();
+        const next = body.subarray(off, off + 256 * 1024);
+        off += next.length;
+        res.write(next, () => setImmediate(step));
+      };
+      step();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    dir.cleanup();
+  });
+
+  test('reports progress and renames the file only when complete and verified', async () => {
+    const dest = join(dir.dir, 'a.gguf');
+    const events: DownloadProgress[] = [];
+    const result = await downloadFile({ url: `${base}/normal`, destination: dest, sha256: sha, onProgress: (p) => events.push(p), progressIntervalMs: 0 });
+    assert.equal(result.sha256, sha);
+    assert.equal(result.bytes, payload.length);
+    assert.equal(result.attempts, 1);
+    assert.ok(readFileSync(dest).equals(payload));
+    assert.equal(existsSync(`${dest}.part`), false);
+    assert.ok(events.length >= 3, `only ${events.length} progress events`);
+    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.receivedBytes >= events[i - 1]!.receivedBytes);
+    const last = events[events.length - 1]!;
+    assert.equal(last.receivedBytes, payload.length);
+    assert.equal(last.totalBytes, payload.length);
+    assert.ok(events.some((e) => e.bytesPerSecond > 0));
+    assert.ok(events.some((e) => e.etaSeconds !== undefined));
+  });
+
+  test('resumes with Range after the server cuts the connection', async () => {
+    const dest = join(dir.dir, 'b.gguf');
+    cuts = 0;
+    ranges.length = 0;
+    const result = await downloadFile({ url: `${base}/cut-once`, destination: dest, sha256: sha, retryDelayMs: 10 });
+    assert.equal(result.attempts, 2);
+    assert.equal(ranges[0], undefined);
+    assert.match(ranges[1] ?? '', /^bytes=\d+-$/);
+    assert.ok(Number(/\d+/.exec(ranges[1]!)![0]) >= 1024 * 1024);
+    assert.ok(readFileSync(dest).equals(payload));
+  });
+
+  test('a later run resumes the part file an interrupted run left', async () => {
+    const dest = join(dir.dir, 'c.gguf');
+    await assert.rejects(downloadFile({ url: `${base}/cut-always`, destination: dest, retries: 0 }), (err: unknown) => err instanceof DownloadError && err.kind === 'network' && /connection/.test(err.message));
+    assert.equal(existsSync(dest), false);
+    const partial = readFileSync(`${dest}.part`).length;
+    assert.ok(partial > 0 && partial < payload.length);
+    const events: DownloadProgress[] = [];
+    const result = await downloadFile({ url: `${base}/normal`, destination: dest, sha256: sha, onProgress: (p) => events.push(p) });
+    assert.equal(result.sha256, sha);
+    assert.equal(events[events.length - 1]!.resumedFromBytes, partial);
+    assert.ok(readFileSync(dest).equals(payload));
+  });
+
+  test('gives up after a bounded number of retries', async () => {
+    const dest = join(dir.dir, 'd.gguf');
+    ranges.length = 0;
+    await assert.rejects(downloadFile({ url: `${base}/cut-always`, destination: dest, retries: 2, retryDelayMs: 5 }), /gave up after 3 attempts/);
+    assert.equal(ranges.length, 3);
+  });
+
+  test('a checksum mismatch is refused and the corrupt file deleted', async () => {
+    const dest = join(dir.dir, 'e.gguf');
+    await assert.rejects(downloadFile({ url: `${base}/normal`, destination: dest, sha256: '0'.repeat(64) }), (err: unknown) => {
+      assert.ok(err instanceof DownloadError);
+      assert.equal(err.kind, 'checksum');
+      assert.match(err.message, /checksum mismatch/);
+      return true;
+    });
+    assert.equal(existsSync(dest), false);
+    assert.equal(existsSync(`${dest}.part`), false);
+  });
+
+  test('a stalled transfer and a silent server time out with a clear error', async () => {
+    await assert.rejects(downloadFile({ url: `${base}/stall`, destination: join(dir.dir, 'f.gguf'), idleTimeoutMs: 200, retries: 0 }), (err: unknown) => {
+      assert.ok(err instanceof DownloadError);
+      assert.equal(err.kind, 'timeout');
+      assert.match(err.message, /^no data after 0\.2 s from 127\.0\.0\.1:\d+$/);
+      return true;
+    });
+    await assert.rejects(downloadFile({ url: `${base}/silent`, destination: join(dir.dir, 'g.gguf'), connectTimeoutMs: 200, retries: 1, retryDelayMs: 5 }), /no response after 0\.2 s .*gave up after 2 attempts/);
+  });
+
+  test('cancellation and HTTP errors stop at once', async () => {
+    const controller = new AbortController();
+    const pending = downloadFile({ url: `${base}/stall`, destination: join(dir.dir, 'h.gguf'), signal: controller.signal, onProgress: () => controller.abort(), progressIntervalMs: 0 });
+    await assert.rejects(pending, (err: unknown) => err instanceof DownloadError && err.kind === 'cancelled');
+    ranges.length = 0;
+    await assert.rejects(downloadFile({ url: `${base}/missing`, destination: join(dir.dir, 'i.gguf'), retries: 3 }), /HTTP 404 from 127\.0\.0\.1:\d+\/missing/);
+    assert.equal(ranges.length, 1, 'a 404 is not retried');
+    writeFileSync(join(dir.dir, 'j.gguf.part'), payload.subarray(0, 10));
+    await assert.rejects(downloadFile({ url: 'ftp://example.invalid/x', destination: join(dir.dir, 'j.gguf') }), /unsupported URL scheme ftp:/);
+  });
+});

@@ -1,0 +1,342 @@
+// The engine process (dist/server.js) as an editor sees it: a real child process spoken to over
+// stdio JSON-RPC with vscode-jsonrpc, models served by the project's scripted test server over HTTP.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } from 'vscode-jsonrpc/node';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { startModelServer } from '../../support/model-server';
+import { makeModelDir, writeToolCallScriptModel } from '../../support/gguf';
+import type { ModelServer } from '../../support/model-server';
+import type { EngineEvent } from '../../../src/core/protocol/events';
+import type { ModelInfo } from '../../../src/core/engine-api';
+import {
+  ApprovalRequestType,
+  AskRequest,
+  CancelRequest,
+  ConfigureRequest,
+  EventNotification,
+  FindSymbolsRequest,
+  ListModelsRequest,
+  LogNotification,
+  ProbeEndpointRequest,
+  SecretRequest,
+  TestModelRequest,
+  TrajectoryRequest,
+} from '../../../src/protocol/engine-rpc';
+import type { ApprovalParams, LogParams, SecretParams } from '../../../src/protocol/engine-rpc';
+
+// out/test/unit/server/engine-process.test.js → the repository root.
+const root = resolve(__dirname, '..', '..', '..', '..');
+const serverModule = join(root, 'dist', 'server.js');
+const SECRET = 'sk-test-orchestra-0123456789abcdef';
+
+interface EngineProcess {
+  child: ChildProcess;
+  rpc: MessageConnection;
+  events: EngineEvent[];
+  logs: LogParams[];
+  stderr: string[];
+  secretAsks: SecretParams[];
+  approvals: ApprovalParams[];
+  /** How the client answers approvals; deny by default. */
+  approve: (p: ApprovalParams) => boolean;
+  eventsOf(taskId: string): EngineEvent[];
+  finished(taskId: string): Promise<EngineEvent>;
+  close(): Promise<void>;
+}
+
+async function startEngine(args: string[] = ['--stdio']): Promise<EngineProcess> {
+  assert.ok(existsSync(serverModule), `${serverModule} is missing: run node scripts/build.mjs first`);
+  const child = spawn(process.execPath, [serverModule, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const p: EngineProcess = {
+    child,
+    rpc,
+    events: [],
+    logs: [],
+    stderr: [],
+    secretAsks: [],
+    approvals: [],
+    approve: () => false,
+    eventsOf: (taskId) => p.events.filter((e) => e.taskId === taskId),
+    finished: (taskId) =>
+      new Promise((res) => {
+        const check = () => {
+          const end = p.events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error'));
+          if (end) return res(end);
+          waiters.push(check);
+        };
+        check();
+      }),
+    async close() {
+      rpc.dispose();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await exited;
+      }
+    },
+  };
+  const waiters: Array<() => void> = [];
+  child.stderr!.on('data', (d) => p.stderr.push(String(d)));
+  rpc.onNotification(EventNotification, (e) => {
+    p.events.push(e);
+    for (const w of waiters.splice(0)) w();
+  });
+  rpc.onNotification(LogNotification, (l) => {
+    p.logs.push(l);
+  });
+  rpc.onRequest(SecretRequest, (params) => {
+    p.secretAsks.push(params);
+    return { value: params.modelId === 'paid' ? SECRET : undefined };
+  });
+  rpc.onRequest(ApprovalRequestType, (params) => {
+    p.approvals.push(params);
+    return { approved: p.approve(params) };
+  });
+  rpc.onRequest(FindSymbolsRequest, (params) => ({
+    symbols: params.query === 'parseConfig' ? [{ name: 'parseConfig', kind: 'Function', path: 'src/core/config.ts', line: 157 }] : [],
+  }));
+  rpc.listen();
+  const init = (await rpc.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} })) as { serverInfo?: { name: string } };
+  assert.equal(init.serverInfo?.name, 'orchestra-engine');
+  await rpc.sendNotification('initialized', {});
+  return p;
+}
+
+function modelsConfig(server: ModelServer, extra: Record<string, unknown> = {}) {
+  return {
+    models: [
+      { id: 'orch', baseUrl: server.url, model: 'orch-model', roles: ['orchestrator', 'general'], openWeights: true },
+      { id: 'paid', baseUrl: server.url, model: 'paid-model', roles: ['code'], inputPricePerMillion: 1, outputPricePerMillion: 2 },
+    ],
+    orchestrator: { model: 'orch', dialect: 'general' },
+    ...extra,
+  };
+}
+
+function assertWellFormedStream(events: EngineEvent[]): void {
+  assert.ok(events.length >= 2, `expected a stream of events, got ${events.map((e) => e.type).join(', ')}`);
+  assert.equal(events[0].type, 'task_started');
+  const finals = events.filter((e) => e.type === 'done' || e.type === 'error');
+  assert.equal(finals.length, 1, 'exactly one final event');
+  assert.equal(events[events.length - 1], finals[0], 'the final event comes last');
+  for (let i = 1; i < events.length; i++) assert.ok(events[i].seq > events[i - 1].seq, `seq increases (${events[i - 1].seq} → ${events[i].seq})`);
+}
+
+describe('engine process over stdio JSON-RPC', () => {
+  let server: ModelServer;
+  let engine: EngineProcess;
+  let workspace: string;
+
+  before(async () => {
+    server = await startModelServer({ usage: true });
+    workspace = mkdtempSync(join(tmpdir(), 'orchestra-engine-ws-'));
+    writeFileSync(join(workspace, 'notes.md'), '# notes\n');
+    engine = await startEngine();
+  });
+
+  after(async () => {
+    await engine?.close();
+    await server?.close();
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  test('refuses work before it is configured, with a message that says what to do', async () => {
+    await assert.rejects(engine.rpc.sendRequest(AskRequest, { question: 'hi' }), (err: ResponseError<unknown>) => {
+      assert.match(err.message, /not configured yet: send orchestra\/configure first/);
+      return true;
+    });
+  });
+
+  test('configure reports invalid settings by field name and keeps the valid rest', async () => {
+    const result = await engine.rpc.sendRequest(ConfigureRequest, {
+      config: { ...modelsConfig(server), budget: { maxDollarsPerTask: -1 }, models: [...modelsConfig(server).models, { id: 'bad', baseUrl: 'not a url', model: 'x' }] },
+      workspace,
+      workspaceTrusted: true,
+    });
+    const paths = result.problems.map((p) => p.path);
+    assert.ok(paths.includes('budget.maxDollarsPerTask'), `problems: ${JSON.stringify(result.problems)}`);
+    assert.ok(paths.includes('models[2].baseUrl'), `problems: ${JSON.stringify(result.problems)}`);
+    const models = await engine.rpc.sendRequest(ListModelsRequest, {});
+    assert.deepEqual(models.map((m: ModelInfo) => m.id).sort(), ['orch', 'paid']);
+    assert.ok(engine.logs.some((l) => l.level === 'warn' && l.message.includes('orchestra.models[2].baseUrl')));
+  });
+
+  test('invalid request params are answered with an error naming the field', async () => {
+    await assert.rejects(engine.rpc.sendRequest(AskRequest, { question: '   ' }), /question: the question is empty/);
+    await assert.rejects(engine.rpc.sendRequest(ConfigureRequest, { config: {}, workspace: '', workspaceTrusted: true }), /workspace/);
+  });
+
+  test('a task streams its events as notifications and ends with one done event', async () => {
+    await engine.rpc.sendRequest(ConfigureRequest, { config: modelsConfig(server), workspace, workspaceTrusted: true });
+    server.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'Forty-two.' } }] }]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'What is six times seven?' });
+    assert.ok(taskId);
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    assert.equal(end.type === 'done' && end.answer, 'Forty-two.');
+    assertWellFormedStream(engine.eventsOf(taskId));
+    assert.equal(server.requestsFor('orch-model').length, 1);
+    // The trajectory of the finished task is there, as JSONL.
+    const { jsonl } = await engine.rpc.sendRequest(TrajectoryRequest, { taskId });
+    assert.ok(jsonl, 'a trajectory');
+    for (const line of jsonl!.trim().split('\n')) JSON.parse(line);
+    assert.ok(engine.logs.some((l) => l.message.includes(`task ${taskId}: done`)));
+  });
+
+  test('the client chooses the task id; a second task with the same id is refused', async () => {
+    server.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'ok' } }] }]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'ping', taskId: 'client-chosen-1' });
+    assert.equal(taskId, 'client-chosen-1');
+    await assert.rejects(engine.rpc.sendRequest(AskRequest, { question: 'ping', taskId: 'client-chosen-1' }), /already in use/);
+    assert.equal((await engine.finished(taskId)).type, 'done');
+  });
+
+  test('API keys come from the client on request and never appear in events or logs', async () => {
+    server.script('orch-model', [
+      { toolCalls: [{ name: 'call_model', arguments: { model: 'paid', task: 'Write a haiku about stdio.' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'Here is the haiku.' } }] },
+    ]);
+    server.script('paid-model', [{ content: `pipes carry the words` }]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'A haiku please' });
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    assert.ok(engine.secretAsks.some((s) => s.modelId === 'paid' && s.purpose === 'model'));
+    const paidRequest = server.requestsFor('paid-model')[0];
+    assert.equal(paidRequest.headers.authorization, `Bearer ${SECRET}`, 'the key reached the model endpoint');
+    const everything = JSON.stringify(engine.events) + JSON.stringify(engine.logs) + engine.stderr.join('');
+    assert.ok(!everything.includes(SECRET), 'the key leaked into events, logs or stderr');
+  });
+
+  test('an approval round-trips: the engine asks the client, the denial reaches the tool', async () => {
+    server.script('orch-model', [
+      { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'print("approval test")' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'The code was not run.' } }] },
+    ]);
+    engine.approve = () => false;
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Run some python' });
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    const asked = engine.approvals.find((a) => a.taskId === taskId);
+    assert.ok(asked, 'the client was asked');
+    assert.equal(asked!.kind, 'run_code');
+    assert.match(asked!.detail, /print\("approval test"\)/, 'the code is shown in full');
+    const events = engine.eventsOf(taskId);
+    const resolved = events.find((e) => e.type === 'approval_resolved');
+    assert.ok(resolved && resolved.type === 'approval_resolved' && resolved.approved === false);
+    const call = events.find((e) => e.type === 'tool_call_finished' && e.tool === 'run_code');
+    assert.ok(call && call.type === 'tool_call_finished' && call.state === 'denied', JSON.stringify(call));
+    // The orchestrator was told the call was denied.
+    assert.match(JSON.stringify(server.requestsFor('orch-model').at(-1)!.body.messages), /denied/i);
+  });
+
+  test('find_symbols is served by the client when it declares it', async () => {
+    await engine.rpc.sendRequest(ConfigureRequest, { config: modelsConfig(server), workspace, workspaceTrusted: true, clientTools: ['find_symbols'] });
+    server.script('orch-model', [
+      { toolCalls: [{ name: 'find_symbols', arguments: { query: 'parseConfig' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'It is in src/core/config.ts.' } }] },
+    ]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Where is parseConfig defined?' });
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    const first = server.requestsFor('orch-model').at(-2)!.body;
+    assert.ok(first.tools.some((t: { function: { name: string } }) => t.function.name === 'find_symbols'), 'the tool was offered');
+    assert.match(JSON.stringify(server.requestsFor('orch-model').at(-1)!.body.messages), /src\/core\/config\.ts:157/);
+  });
+
+  test('cancel stops a running task with a cancelled error event', async () => {
+    server.script('orch-model', [{ content: 'thinking '.repeat(400), tokensPerSecond: 20 }]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Think slowly' });
+    await new Promise<void>((res) => {
+      // Mid-stream: the model has started answering.
+      const poll = () => (engine.eventsOf(taskId).some((e) => e.type === 'orchestrator_delta') ? res() : setTimeout(poll, 20));
+      poll();
+    });
+    const { cancelled } = await engine.rpc.sendRequest(CancelRequest, { taskId });
+    assert.equal(cancelled, true);
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'error');
+    assert.equal(end.type === 'error' && end.code, 'cancelled');
+    assertWellFormedStream(engine.eventsOf(taskId));
+    const req = server.requestsFor('orch-model').at(-1)!;
+    // The HTTP request was ended, not left running.
+    await new Promise<void>((res) => {
+      const poll = () => (req.aborted || req.finishedAt ? res() : setTimeout(poll, 20));
+      poll();
+    });
+    assert.equal(req.aborted, true);
+  });
+
+  test('a failing model ends the task with an error event and the process keeps serving', async () => {
+    server.script('orch-model', [{ fault: 'http500' }, { fault: 'http500' }, { fault: 'http500' }, { fault: 'http500' }]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'This will fail' });
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'error', JSON.stringify(end));
+    assertWellFormedStream(engine.eventsOf(taskId));
+    assert.equal(engine.child.exitCode, null, 'the process is alive');
+    const test = await engine.rpc.sendRequest(TestModelRequest, { id: 'missing' }).catch((e: Error) => e);
+    assert.ok(test instanceof Error && /no model with id "missing"/.test(test.message));
+  });
+
+  test('probeEndpoint lists an endpoint’s models and tests one; a closed port says why', async () => {
+    server.reset();
+    server.script('orch-model', [{ content: 'OK' }]);
+    const ok = await engine.rpc.sendRequest(ProbeEndpointRequest, { baseUrl: server.url, model: 'orch-model' });
+    assert.equal(ok.ok, true, JSON.stringify(ok));
+    assert.ok(ok.models.includes('orch-model'));
+    assert.equal(ok.chat?.ok, true);
+    const closed = await engine.rpc.sendRequest(ProbeEndpointRequest, { baseUrl: 'http://127.0.0.1:9/v1', timeoutMs: 2000 });
+    assert.equal(closed.ok, false);
+    assert.match(closed.error ?? '', /listing models at http:\/\/127\.0\.0\.1:9\/v1 failed/);
+  });
+});
+
+describe('engine process transports', () => {
+  test('with no transport flag it speaks stdio, so any LSP client can start it plainly', async () => {
+    const engine = await startEngine([]);
+    try {
+      const r = await engine.rpc.sendRequest(ListModelsRequest, {}).catch((e: Error) => e);
+      assert.ok(r instanceof Error && /not configured yet/.test(r.message));
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('engine process with embedded local models', () => {
+  test('GGUF files of orchestra.local are served on loopback and join the pool; a bad file is named', async () => {
+    const models = makeModelDir();
+    const engine = await startEngine();
+    try {
+      const good = join(models.dir, 'tiny-orchestrator.gguf');
+      writeToolCallScriptModel(good, { toolName: 'answer', arguments: { answer: 'Local hello.' }, answer: 'unused' });
+      const bad = join(models.dir, 'not-a-model.gguf');
+      writeFileSync(bad, 'this is not GGUF');
+      const result = await engine.rpc.sendRequest(ConfigureRequest, {
+        config: { local: { models: [good, bad] }, orchestrator: { model: 'local:tiny-orchestrator', dialect: 'general' } },
+        workspace: models.dir,
+        workspaceTrusted: true,
+      });
+      assert.equal(result.modelCount, 1, JSON.stringify(result));
+      const problem = result.problems.find((p) => p.path === 'local.models');
+      assert.ok(problem && problem.message.includes('not-a-model.gguf'), JSON.stringify(result.problems));
+      const [info] = await engine.rpc.sendRequest(ListModelsRequest, {});
+      assert.equal(info.id, 'local:tiny-orchestrator');
+      assert.equal(info.local, true);
+      assert.equal(info.openWeights, true);
+      assert.match(info.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+      // A real generation through the embedded runtime (a short prompt: the tiny model's context is small).
+      const tested = await engine.rpc.sendRequest(TestModelRequest, { id: 'local:tiny-orchestrator' });
+      assert.equal(tested.ok, true, JSON.stringify(tested));
+    } finally {
+      await engine.close();
+      models.cleanup();
+    }
+  });
+});

@@ -1,0 +1,492 @@
+// The built panel in headless Chromium, fed recorded engine event streams through the same
+// postMessage channel VS Code uses.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import type { EngineEvent } from '../../src/core/protocol/events';
+import type { PanelStatus } from '../../src/protocol/panel';
+import { EventScript, mainScenario, msg, totals } from './support/events';
+import { launchChromium, openPanel, startPanelServer, type PanelPage, type PanelServer } from './support/panelPage';
+
+const READY_STATUS: PanelStatus = {
+  privacyMode: 'any',
+  budgetDollars: 0.5,
+  sessionDollars: 0.0123,
+  engine: { state: 'ready' },
+  modelCount: 4,
+  problems: [],
+  orchestratorModel: 'orch-8b',
+};
+
+let browser: Browser;
+let server: PanelServer;
+
+before(async () => {
+  server = await startPanelServer();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function withPanel(fn: (p: PanelPage) => Promise<void>, opts?: { width?: number; height?: number }): Promise<void> {
+  const p = await openPanel(browser, server, opts);
+  try {
+    await fn(p);
+    // The CSP must never have had to block anything the panel itself does.
+    assert.deepEqual(
+      p.errors.filter((e) => /Content Security Policy|Refused/i.test(e)),
+      [],
+    );
+  } finally {
+    await p.close();
+  }
+}
+
+const events = (es: EngineEvent[]) => es.map(msg);
+
+describe('panel: a task streamed live', () => {
+  test('cards appear and move through their states; parallel calls grouped; subtasks nested; costs add up', async () => {
+    await withPanel(async (p) => {
+      const s = mainScenario();
+      const { page } = p;
+      assert.deepEqual((await p.posted())[0], { type: 'ready' });
+      await p.send([{ type: 'status', status: READY_STATUS }, ...events(s.start)]);
+
+      // The question with its attachment chip, the reasoning collapsed by default.
+      assert.match(await page.locator('.task .question-text').innerText(), /parseConfig drop my second model/);
+      assert.match(await page.locator('.task .chips .chip').innerText(), /config\.ts:120-140/);
+      assert.equal(await page.locator('.turn[data-turn="1"] details.reasoning').getAttribute('open'), null);
+      assert.match(await page.locator('.turn[data-turn="1"] .reasoning-text').textContent() ?? '', /ask a code model at the same time\./);
+
+      // Two calls of one turn: one group, marked parallel, side by side.
+      const group = page.locator('.turn[data-turn="1"] .call-group');
+      assert.equal(await group.getAttribute('data-count'), '2');
+      assert.ok((await group.getAttribute('class'))?.includes('parallel'));
+      const c1 = page.locator('.card[data-call-id="c1"]');
+      const c2 = page.locator('.card[data-call-id="c2"]');
+      assert.equal(await c1.getAttribute('data-state'), 'running');
+      assert.equal(await c2.getAttribute('data-state'), 'queued');
+      assert.match(await c1.locator('.card-state').innerText(), /running/);
+      assert.equal(await c2.locator('.card-model').innerText(), 'coder-large');
+      const [b1, b2] = [await c1.boundingBox(), await c2.boundingBox()];
+      assert.ok(b1 && b2 && Math.abs(b1.y - b2.y) < 2 && b2.x > b1.x, 'parallel cards sit in one row');
+      // Arguments: a one-line summary that expands to pretty JSON.
+      assert.match(await c1.locator('.card-args summary').innerText(), /query: "parseConfig"/);
+      await c1.locator('.card-args summary').click();
+      assert.match(await c1.locator('.card-args pre').innerText(), /"path": "src"/);
+
+      await p.send(events(s.progress));
+      assert.equal(await c1.getAttribute('data-state'), 'ok');
+      assert.equal(await c2.getAttribute('data-state'), 'ok');
+      assert.match(await c2.locator('.card-meta').innerText(), /1\.2k in · 340 out/);
+      assert.equal(await c2.locator('.meta-dollars').getAttribute('data-dollars'), '0.0042');
+      assert.match(await c2.locator('.meta-latency').innerText(), /2\.1 s/);
+      // Result preview, expandable to the full result; ANSI colour codes are gone.
+      const preview = await c1.locator('.card-preview').innerText();
+      assert.ok(!preview.includes('\u001b') && !preview.includes('[31m'), 'ANSI escapes stripped');
+      const more = c1.locator('.card-result button');
+      assert.equal(await more.getAttribute('aria-expanded'), 'false');
+      await more.click();
+      assert.equal(await more.getAttribute('aria-expanded'), 'true');
+      assert.match(await c1.locator('.card-preview').innerText(), /line 79/);
+      // Live footer while running.
+      assert.match(await page.locator('.task-footer .budget-left').innerText(), /\$0\.4951 of budget left/);
+
+      // An approval inline, in the card of the call that waits for it.
+      await p.send(events(s.approvalTurn));
+      const approval = page.locator('.card[data-call-id="c3"] .approval[data-approval-id="a1"]');
+      assert.match(await approval.innerText(), /Run Python code in the workspace/);
+      assert.match(await approval.locator('pre').innerText(), /print\(sum\(range\(10\)\)\)/);
+      await approval.getByRole('button', { name: 'Approve' }).click();
+      const decisions = (await p.posted()).filter((m) => m.type === 'approve');
+      assert.deepEqual(decisions, [{ type: 'approve', approvalId: 'a1', approved: true }]);
+      assert.equal(await approval.getByRole('button', { name: 'Deny' }).isDisabled(), true);
+      await p.send(events(s.approvalDone));
+      assert.equal(await approval.getAttribute('data-decision'), 'approved');
+      assert.equal(await page.locator('.card[data-call-id="c3"]').getAttribute('data-state'), 'ok');
+
+      // Delegate: the subtasks' calls nested inside the delegate card, side by side.
+      await p.send(events(s.delegateTurn));
+      const d1 = page.locator('.card[data-call-id="d1"]');
+      assert.equal(await d1.locator('.subtask').count(), 2);
+      assert.equal(await d1.locator('.card[data-call-id="s1c1"]').count(), 1);
+      assert.equal(await d1.locator('.card[data-call-id="s2c1"]').count(), 1);
+      assert.match(await d1.locator('.subtask').first().locator('.subtask-question').innerText(), /Check the schema for id rules/);
+      assert.match(await d1.locator('.subtask').first().locator('.subtask-footer').innerText(), /Subtask done · \$0\.0010/);
+      const [s1, s2] = [await d1.locator('.subtask').nth(0).boundingBox(), await d1.locator('.subtask').nth(1).boundingBox()];
+      assert.ok(s1 && s2 && Math.abs(s1.y - s2.y) < 2 && s2.x > s1.x, 'subtasks sit side by side');
+      // The top-level groups hold only top-level calls.
+      assert.equal(await page.locator('.task > .scope-body > .turn > .call-group > .card').count(), 4);
+
+      // Stream the answer in several frames, then finish.
+      const half = Math.floor(s.answer.length / 2);
+      await p.send(events(s.answer.slice(0, half)));
+      assert.equal(await page.locator('.answer').getAttribute('aria-busy'), 'true');
+      await p.screenshot('task-streaming-dark');
+      await p.send(events(s.answer.slice(half)));
+      assert.equal(await page.locator('.task').getAttribute('data-state'), 'done');
+      assert.equal(await page.locator('.answer').getAttribute('aria-busy'), null);
+      assert.equal(await page.locator('.answer h2').innerText(), 'What happens');
+      assert.equal(await page.locator('.answer ol > li').count(), 2);
+      assert.equal((await page.locator('.answer .code-block[data-language="ts"] pre').innerText()).trimEnd(), s.code);
+      assert.ok((await page.locator('.answer .code-block .hljs-keyword').count()) > 0, 'code is highlighted');
+
+      // Footer: totals from the engine, and a per-model chart that adds up to the same total.
+      const footer = page.locator('.task-footer');
+      assert.equal(await footer.locator('.total-dollars').getAttribute('data-dollars'), String(s.totals.dollars));
+      assert.match(await footer.locator('.total-dollars').innerText(), /~\$0\.0083/);
+      assert.match(await footer.locator('.total-calls').innerText(), /6 calls/);
+      assert.match(await footer.locator('.total-tokens').innerText(), /3\.0k tokens \(2\.4k in \/ 640 out\)/);
+      assert.match(await footer.locator('.footer-models').innerText(), /orch-8b, coder-large, small-a, small-b/);
+      assert.match(await footer.locator('.footer-data').innerText(), /sent to api\.example\.com/);
+      const rows = await footer.locator('.cost-chart li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-model'), Number(li.getAttribute('data-dollars'))] as const));
+      const byModel = Object.fromEntries(rows);
+      assert.equal(byModel['coder-large'], 0.0042);
+      assert.equal(byModel['small-a'], 0.001);
+      assert.equal(byModel['small-b'], 0.002);
+      assert.ok(Math.abs(byModel['orch-8b (orchestrator)'] - 0.0011) < 1e-9);
+      assert.ok(Math.abs(rows.reduce((a, [, d]) => a + d, 0) - s.totals.dollars) < 1e-9, 'chart sums to the task total');
+      assert.equal(await page.locator('.task .stop-button').isHidden(), true);
+
+      // Code block buttons post the code to the extension.
+      await page.locator('.answer .code-block [data-code-action="insert"]').click();
+      await page.locator('.answer .code-block [data-code-action="apply"]').click();
+      await page.locator('.answer .code-block [data-code-action="copy"]').click();
+      const codeMsgs = (await p.posted()).filter((m) => ['insertCode', 'applyCode', 'copy'].includes(String(m.type)));
+      assert.deepEqual(codeMsgs, [
+        { type: 'insertCode', code: s.code, language: 'ts' },
+        { type: 'applyCode', code: s.code, language: 'ts' },
+        { type: 'copy', text: s.code },
+      ]);
+      // Links go through the extension; the page never navigates.
+      await page.locator('.answer a', { hasText: 'the zod docs' }).click();
+      assert.deepEqual((await p.posted()).filter((m) => m.type === 'openLink'), [{ type: 'openLink', url: 'https://zod.dev/api' }]);
+      assert.ok(page.url().endsWith('/panel.html'));
+
+      await p.screenshot('task-done-dark');
+      await page.locator('.log').evaluate((el) => (el.scrollTop = 0));
+      await p.screenshot('task-top-dark');
+      await p.setTheme('light');
+      await p.screenshot('task-done-light');
+      await page.locator('.card[data-call-id="d1"]').scrollIntoViewIfNeeded();
+      await p.screenshot('delegate-light');
+    });
+  });
+
+  test('Stop posts cancel for the running task; calls left unfinished end as cancelled', async () => {
+    await withPanel(async (p) => {
+      const s = new EventScript('run-1');
+      await p.send([
+        { type: 'status', status: READY_STATUS },
+        ...events([
+          s.ev('task_started', { question: 'Long job', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'local-only', budgetDollars: 0.5 }),
+          s.ev('turn_started', { turn: 1 }),
+          s.ev('tool_call_started', { callId: 'x1', turn: 1, tool: 'call_model', model: 'local-7b', args: { task: 'think' }, state: 'running' }),
+        ]),
+      ]);
+      const stop = p.page.locator('.task .stop-button');
+      assert.equal(await stop.isVisible(), true);
+      await stop.click();
+      assert.deepEqual((await p.posted()).filter((m) => m.type === 'cancel'), [{ type: 'cancel', taskId: 'run-1' }]);
+      assert.equal(await stop.isDisabled(), true);
+      // The composer's Stop cancels the running task too.
+      await p.page.locator('.composer .stop-all').click();
+      assert.equal((await p.posted()).filter((m) => m.type === 'cancel').length, 2);
+      await p.send(events([s.ev('error', { code: 'cancelled', message: 'Cancelled by the user.', totals: totals(0, 10, 0, 1, ['local-7b'], []) })]));
+      assert.equal(await p.page.locator('.card[data-call-id="x1"]').getAttribute('data-state'), 'cancelled');
+      assert.match(await p.page.locator('.task-error').innerText(), /Stopped\. Cancelled by the user\./);
+      assert.match(await p.page.locator('.footer-data').innerText(), /Local only/);
+      assert.equal(await p.page.locator('.composer .stop-all').isHidden(), true);
+    });
+  });
+
+  test('Deny posts a denial; an approval sent by the extension shows once', async () => {
+    await withPanel(async (p) => {
+      const s = new EventScript('ap-1');
+      const approval = { approvalId: 'ap', taskId: 'ap-1', callId: 'k1', kind: 'paid_call' as const, title: 'Call gpt-big for about $0.12', detail: 'model: gpt-big\nprompt tokens: 12000' };
+      await p.send([
+        ...events([
+          s.ev('task_started', { question: 'q', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 }),
+          s.ev('tool_call_started', { callId: 'k1', turn: 1, tool: 'call_model', model: 'gpt-big', args: {}, state: 'queued' }),
+        ]),
+        { type: 'approval', approval },
+        msg(s.ev('approval_requested', { approvalId: 'ap', callId: 'k1', kind: 'paid_call', title: approval.title, detail: approval.detail })),
+      ]);
+      assert.equal(await p.page.locator('.approval').count(), 1);
+      await p.page.getByRole('button', { name: 'Deny' }).click();
+      assert.deepEqual((await p.posted()).filter((m) => m.type === 'approve'), [{ type: 'approve', approvalId: 'ap', approved: false }]);
+    });
+  });
+});
+
+describe('panel: hostile content renders inert', () => {
+  test('scripts, javascript: links, event handlers, remote images and ANSI escapes do nothing', async () => {
+    await withPanel(async (p) => {
+      const remote = `${server.origin}/remote-image.png`;
+      const hostile = [
+        '<script>window.__pwned = 1</script>',
+        '[click me](javascript:window.__pwned=2)',
+        '[upper](JAVASCRIPT:window.__pwned=2)',
+        '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+        '[vscode](command:workbench.action.openSettings)',
+        `<img src="${remote}" onerror="window.__pwned=3">`,
+        '',
+        `![remote](${remote}?md)`,
+        '',
+        '![tracker](https://evil.invalid/pixel.png)',
+        '',
+        '<a href="#" onclick="window.__pwned=4">x</a> <svg onload="window.__pwned=5"></svg> <iframe src="https://evil.invalid"></iframe>',
+        '',
+        'Colours: \u001b[31mred\u001b[0m and \u001b]0;title\u0007done',
+        '',
+        '[safe link](https://example.com/docs) and https://example.org/auto',
+        '',
+        '```html',
+        '<img src=x onerror="window.__pwned=6">',
+        '```',
+      ].join('\n');
+      const s = new EventScript('evil');
+      await p.send([
+        ...events([
+          s.ev('task_started', { question: '<img src=x onerror="window.__pwned=7"> \u001b[1mbold?', dialect: 'general', orchestratorModel: '<b>o</b>', privacyMode: 'any', budgetDollars: 1 }),
+          s.ev('orchestrator_delta', { turn: 1, text: '<script>window.__pwned=8</script>' }),
+          s.ev('tool_call_started', { callId: 'h1', turn: 1, tool: '<img src=x onerror=alert(1)>', model: '<script>', args: { code: '<script>window.__pwned=9</script>' }, state: 'running' }),
+          s.ev('approval_requested', { approvalId: 'h', callId: 'h1', kind: 'mcp_tool', title: '<img src=x onerror="window.__pwned=10">', detail: '<script>window.__pwned=11</script>', language: 'html' }),
+          s.ev('tool_call_finished', { callId: 'h1', tool: 'x', state: 'error', error: '<img src=x onerror="window.__pwned=12">', preview: '\u001b[2J<b>p</b>', result: '\u001b[2J<b>p</b>', dollars: 0, latencyMs: 1 }),
+        ]),
+        ...events(Array.from({ length: Math.ceil(hostile.length / 23) }, (_, i) => s.ev('answer_delta', { text: hostile.slice(i * 23, i * 23 + 23) }))),
+      ]);
+      // Mid-stream (the open block is rendered too) and after the final render.
+      await checkInert(p, remote);
+      await p.send(events([s.ev('done', { answer: hostile, totals: totals(0, 1, 1, 1, [], []) })]));
+      await checkInert(p, remote);
+      assert.match(await p.page.locator('.answer').innerText(), /<script>window\.__pwned = 1<\/script>/, 'raw HTML is shown as text');
+      assert.match(await p.page.locator('.answer').innerText(), /\[image not loaded: remote\]/);
+      assert.match(await p.page.locator('.answer').innerText(), /Colours: red and done/);
+      await p.page.locator('.answer a', { hasText: 'safe link' }).click();
+      await p.page.locator('.answer a', { hasText: 'https://example.org/auto' }).click();
+      // markdown-it refuses the javascript: link outright: it stays literal text, not a link.
+      assert.equal(await p.page.locator('.answer a', { hasText: 'click me' }).count(), 0);
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'openLink'),
+        [
+          { type: 'openLink', url: 'https://example.com/docs' },
+          { type: 'openLink', url: 'https://example.org/auto' },
+        ],
+      );
+      await p.settle();
+      assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+      await p.screenshot('hostile-dark');
+    });
+  });
+});
+
+async function checkInert(p: PanelPage, remote: string): Promise<void> {
+  const { page } = p;
+  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'no injected script ran');
+  const report = await page.evaluate(() => {
+    const all = Array.from(document.querySelectorAll('*'));
+    return {
+      handlers: all.flatMap((el) => Array.from(el.attributes).filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName}[${a.name}]`)),
+      scripts: document.querySelectorAll('script').length,
+      embeds: document.querySelectorAll('#app img, #app iframe, #app object, #app embed, #app video, #app audio').length,
+      foreignSvgs: Array.from(document.querySelectorAll('#app svg')).filter((s) => !s.classList.contains('cost-chart-bar')).length,
+      badLinks: Array.from(document.querySelectorAll('#app a[href]'))
+        .map((a) => a.getAttribute('href') ?? '')
+        .filter((h) => !/^https?:\/\//i.test(h)),
+      escapes: /[\u001b\u009b\u0007]/.test(document.body.innerText),
+    };
+  });
+  assert.deepEqual(report.handlers, [], 'no element carries an event-handler attribute');
+  assert.equal(report.scripts, 1, 'only the panel bundle is a script');
+  assert.equal(report.embeds, 0, 'no images, frames or media elements');
+  assert.equal(report.foreignSvgs, 0, 'no SVG from content');
+  assert.deepEqual(report.badLinks, [], 'only http(s) links keep an href');
+  assert.equal(report.escapes, false, 'no ANSI escapes in the page text');
+  const unexpected = p.requests.filter((u) => !/\/(panel\.html|dist\/webview\/panel\.(js|css))$/.test(new URL(u).pathname) || !u.startsWith(server.origin));
+  assert.deepEqual(unexpected, [], 'no request besides the panel itself');
+  assert.ok(!server.hits.some((h) => h.startsWith('/remote-image')), `the remote image ${remote} was never fetched`);
+}
+
+describe('panel: state, history, controls', () => {
+  test('the conversation survives a reload (setState), and New moves it into history that also survives', async () => {
+    await withPanel(async (p) => {
+      const s = mainScenario('keep');
+      await p.send([{ type: 'status', status: READY_STATUS }, ...events([...s.start, ...s.progress, ...s.approvalTurn, ...s.approvalDone, ...s.delegateTurn, ...s.answer])]);
+      const cards = await p.page.locator('.card').count();
+      assert.equal(cards, 6);
+      await p.page.locator('.question-input').fill('a draft question');
+      // The panel saves a few times a second; wait until the finished task is in the saved state.
+      await p.page.waitForFunction(() => (sessionStorage.getItem('__orchestra_state') ?? '').includes('"type":"done"') && (sessionStorage.getItem('__orchestra_state') ?? '').includes('a draft question'));
+      await p.page.reload();
+      await p.page.waitForSelector('.task');
+      await p.settle();
+      assert.equal(await p.page.locator('.card').count(), cards);
+      assert.equal(await p.page.locator('.task').getAttribute('data-state'), 'done');
+      assert.equal((await p.page.locator('.answer .code-block pre').innerText()).trimEnd(), s.code);
+      assert.equal(await p.page.locator('.task-footer .total-dollars').getAttribute('data-dollars'), String(s.totals.dollars));
+      assert.equal(await p.page.locator('.question-input').inputValue(), 'a draft question');
+      assert.match(await p.page.locator('.session-spend').innerText(), /Session \$0\.0123/);
+
+      await p.page.getByRole('button', { name: /New/ }).click();
+      assert.ok((await p.posted()).some((m) => m.type === 'newConversation'));
+      assert.equal(await p.page.locator('.task').count(), 0);
+      assert.equal(await p.page.locator('.empty-state').isVisible(), true);
+      await p.page.reload();
+      await p.page.waitForSelector('.composer');
+      await p.settle();
+      assert.equal(await p.page.locator('.task').count(), 0);
+      const historyButton = p.page.getByRole('button', { name: /History/ });
+      assert.equal(await historyButton.innerText(), 'History (1)');
+      await historyButton.click();
+      const entry = p.page.locator('.history-list li').first();
+      assert.match(await entry.innerText(), /parseConfig drop my second model entry/);
+      assert.match(await entry.innerText(), /1 question · \$0\.0083/);
+      await p.screenshot('history-dark');
+      await entry.locator('.history-open').click();
+      assert.equal(await p.page.locator('.card').count(), cards);
+      assert.match(await p.page.locator('.viewing-banner').innerText(), /Earlier conversation/);
+      assert.equal(await p.page.locator('.task .stop-button').count(), 0, 'history is read only');
+      await p.page.getByRole('button', { name: 'Back to current conversation' }).click();
+      assert.equal(await p.page.locator('.task').count(), 0);
+    });
+  });
+
+  test('the extension’s restore replaces what the panel shows', async () => {
+    await withPanel(async (p) => {
+      const a = mainScenario('old');
+      const b = new EventScript('cur');
+      const current = [b.ev('task_started', { question: 'Current question', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 })];
+      const all = [...a.start, ...a.progress, ...a.answer];
+      await p.send([
+        {
+          type: 'restore',
+          current: { id: 'c-cur', startedAt: Date.now(), title: 'Current question', dollars: 0, taskCount: 1, events: current },
+          history: [{ id: 'c-old', startedAt: Date.now() - 3600_000, title: 'Old one', dollars: 0.0083, taskCount: 1, events: all }],
+        },
+      ]);
+      assert.equal(await p.page.locator('.task').count(), 1);
+      assert.equal(await p.page.locator('.question-text').innerText(), 'Current question');
+      assert.equal(await p.page.getByRole('button', { name: /History/ }).innerText(), 'History (1)');
+      await p.page.getByRole('button', { name: /History/ }).click();
+      await p.page.locator('.history-list li .history-delete').click();
+      assert.deepEqual((await p.posted()).filter((m) => m.type === 'deleteHistory'), [{ type: 'deleteHistory', conversationId: 'c-old' }]);
+      assert.equal(await p.page.locator('.history-list li').count(), 0);
+    });
+  });
+
+  test('empty and error states help: no model, engine down, settings problems', async () => {
+    await withPanel(async (p) => {
+      await p.send([{ type: 'status', status: { ...READY_STATUS, modelCount: 0, engine: { state: 'down', message: 'The engine process exited 3 times in 3 minutes (exit code 1).' }, problems: [{ path: 'models[1].baseUrl', message: 'Invalid URL' }] } }]);
+      const empty = p.page.locator('.empty-state');
+      assert.match(await empty.innerText(), /No model configured yet/);
+      await empty.getByRole('button', { name: 'Add model' }).click();
+      await empty.getByRole('button', { name: 'Discover local servers' }).click();
+      await p.page.locator('.banner.error').getByRole('button', { name: 'Retry' }).click();
+      await p.page.locator('.banner.warning').getByRole('button', { name: 'Open settings' }).click();
+      assert.match(await p.page.locator('.banner.error').innerText(), /exited 3 times/);
+      assert.match(await p.page.locator('.banner.warning').innerText(), /models\[1\]\.baseUrl — Invalid URL/);
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'runCommand').map((m) => m.command),
+        ['addModel', 'discover', 'retryEngine', 'openSettings'],
+      );
+      assert.equal(await p.page.locator('.send-button').isDisabled(), true);
+      assert.match(await p.page.locator('.engine-state').innerText(), /Engine down/);
+      await p.screenshot('empty-no-model-dark');
+      await p.setTheme('light');
+      await p.screenshot('empty-no-model-light');
+    });
+  });
+
+  test('controls: ask with attachments, privacy, budget', async () => {
+    await withPanel(async (p) => {
+      await p.send([
+        { type: 'status', status: READY_STATUS },
+        { type: 'compose', question: 'What does this do?', attachments: [{ kind: 'selection', path: 'src/a.ts', text: 'let x = 1;', language: 'typescript', startLine: 3, endLine: 4 }] },
+      ]);
+      assert.equal(await p.page.locator('.compose-chips .chip').count(), 1);
+      assert.equal(await p.page.locator('.question-input').inputValue(), 'What does this do?');
+      await p.page.locator('.question-input').press('Enter');
+      const asks = (await p.posted()).filter((m) => m.type === 'ask');
+      assert.deepEqual(asks, [{ type: 'ask', question: 'What does this do?', attachments: [{ kind: 'selection', path: 'src/a.ts', text: 'let x = 1;', language: 'typescript', startLine: 3, endLine: 4 }] }]);
+      assert.equal(await p.page.locator('.question-input').inputValue(), '');
+      assert.equal(await p.page.locator('.compose-chips .chip').count(), 0);
+      // The question shows at once, before the engine answers.
+      assert.match(await p.page.locator('.pending-ask').innerText(), /What does this do\?/);
+      const s = new EventScript('asked');
+      await p.send(events([s.ev('task_started', { question: 'What does this do?', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 })]));
+      assert.equal(await p.page.locator('.pending-ask').isHidden(), true);
+      assert.match(await p.page.locator('.task .chips').innerText(), /a\.ts:3-4/, 'the attachment chip moves to the task');
+
+      await p.page.locator('.privacy-select').selectOption('local-only');
+      await p.page.locator('.budget-input').fill('1.25');
+      await p.page.locator('.budget-input').press('Tab');
+      const posted = await p.posted();
+      assert.deepEqual(posted.filter((m) => m.type === 'setPrivacyMode'), [{ type: 'setPrivacyMode', mode: 'local-only' }]);
+      assert.deepEqual(posted.filter((m) => m.type === 'setBudget'), [{ type: 'setBudget', dollars: 1.25 }]);
+      // Keyboard: the controls are reachable with Tab and show a focus outline.
+      await p.page.locator('.privacy-select').focus();
+      await p.page.keyboard.press('Tab');
+      assert.equal(await p.page.evaluate(() => document.activeElement?.className), 'budget-input');
+    });
+  });
+});
+
+describe('panel: long conversations stay cheap', () => {
+  test('200 cards and a 10,000-token answer: incremental rendering, no forced scroll', async () => {
+    await withPanel(async (p) => {
+      const s = new EventScript('big');
+      const setup: EngineEvent[] = [s.ev('task_started', { question: 'Survey every module', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 5 })];
+      for (let turn = 1; turn <= 20; turn++) {
+        setup.push(s.ev('turn_started', { turn }));
+        setup.push(s.ev('orchestrator_delta', { turn, text: `Turn ${turn}: ten reads at once.` }));
+        for (let i = 0; i < 10; i++) setup.push(s.ev('tool_call_started', { callId: `b${turn}-${i}`, turn, tool: 'read_file', args: { path: `src/m${turn}/f${i}.ts` }, state: 'running' }));
+        for (let i = 0; i < 10; i++) setup.push(s.ev('tool_call_finished', { callId: `b${turn}-${i}`, tool: 'read_file', state: 'ok', preview: `export const f${i} = ${turn};`, result: `export const f${i} = ${turn};\n`.repeat(50), dollars: 0, latencyMs: 3 }));
+      }
+      await p.send([{ type: 'status', status: READY_STATUS }, ...events(setup)]);
+      assert.equal(await p.page.locator('.card').count(), 200);
+      assert.equal(await p.page.locator('.call-group.parallel[data-count="10"]').count(), 20);
+
+      // ~10,000 tokens (~40,000 characters) of Markdown, streamed in small deltas over many frames.
+      const paragraphs: string[] = [];
+      for (let i = 0; paragraphs.join('\n\n').length < 40_000; i++) {
+        paragraphs.push(i % 7 === 3 ? `\`\`\`ts\nexport function step${i}(x: number): number {\n  return x * ${i};\n}\n\`\`\`` : `Paragraph ${i}: the module m${i % 20} exports ${i} functions, and **each** one is covered by a test in \`test/m${i % 20}\`.`);
+      }
+      const answer = paragraphs.join('\n\n');
+      const deltas: EngineEvent[] = [];
+      for (let i = 0; i < answer.length; i += 16) deltas.push(s.ev('answer_delta', { text: answer.slice(i, i + 16) }, 1));
+      for (let i = 0; i < deltas.length; i += 100) await p.send(events(deltas.slice(i, i + 100)));
+      const stats = await p.page.evaluate(() => (window as unknown as { __orchestraPanel: { stats: { streamingRenders: number; fullRenders: number; maxStreamingParseChars: number } } }).__orchestraPanel.stats);
+      assert.ok(stats.streamingRenders > 10, 'the answer rendered while streaming');
+      assert.ok(stats.streamingRenders < deltas.length, `deltas are batched per frame (${stats.streamingRenders} renders for ${deltas.length} deltas)`);
+      assert.ok(stats.maxStreamingParseChars < answer.length / 20, `no streaming render re-parsed the whole answer (largest: ${stats.maxStreamingParseChars} of ${answer.length} chars)`);
+      assert.equal(stats.fullRenders, 0);
+      await p.send(events([s.ev('done', { answer, totals: totals(0, 20_000, 10_000, 200, ['orch-8b'], []) })]));
+      const after = await p.page.evaluate(() => (window as unknown as { __orchestraPanel: { stats: { fullRenders: number } } }).__orchestraPanel.stats);
+      assert.equal(after.fullRenders, 1, 'one full render at the end');
+      assert.match(await p.page.locator('.answer').innerText(), new RegExp(`Paragraph ${paragraphs.length - 1}:|step${paragraphs.length - 1}`));
+
+      // Scrolled up: new content must not pull the view down.
+      const log = p.page.locator('.log');
+      await log.evaluate((el) => (el.scrollTop = 0));
+      const s2 = new EventScript('big2');
+      await p.send(
+        events([
+          s2.ev('task_started', { question: 'Another one', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 5 }),
+          s2.ev('tool_call_started', { callId: 'n1', turn: 1, tool: 'search_workspace', args: { query: 'x' }, state: 'running' }),
+        ]),
+      );
+      assert.equal(await log.evaluate((el) => el.scrollTop), 0, 'no forced scroll while the user reads above');
+      // The earlier task folded its 200 cards away when the new one started.
+      assert.ok((await p.page.locator('.task[data-task-id="big"]').getAttribute('class'))?.includes('calls-hidden'));
+      // At the bottom: the view follows new content.
+      await log.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await p.send(events(Array.from({ length: 30 }, (_, i) => s2.ev('answer_delta', { text: `Line ${i} of the new answer.\n\n` }))));
+      const atBottom = await log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 48);
+      assert.equal(atBottom, true, 'sticks to the bottom when already there');
+    });
+  });
+});

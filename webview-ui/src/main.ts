@@ -1,0 +1,514 @@
+// The Orchestra panel: header (privacy, budget, spend, engine), the conversation log, the question box.
+// Messages from the extension are queued and applied once per animation frame; the conversation's
+// event log is kept with setState (and by the extension) so it survives the panel being hidden,
+// reloaded or VS Code restarting.
+import type { EngineEvent } from '../../src/core/protocol/events';
+import type { ConversationRecord, ExtensionToPanel, PanelApproval, PanelAttachment, PanelCommand, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
+import { ConversationView } from './conversation';
+import { compactForStorage, EventLog, summarize } from './eventLog';
+import { formatDollars, formatTime, h } from './format';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState<T>(state: T): T;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const STATE_VERSION = 1;
+interface SavedState {
+  version: number;
+  current: { id: string; startedAt: number; events: EngineEvent[] };
+  history: ConversationRecord[];
+  draft: string;
+  status?: PanelStatus;
+}
+const HISTORY_LIMIT = 30;
+const STORED_RESULT_CHARS = 16_000;
+const HISTORY_RESULT_CHARS = 4_000;
+
+const vscode = acquireVsCodeApi();
+function post(msg: PanelToExtension): void {
+  vscode.postMessage(msg);
+}
+
+// ── state ──────────────────────────────────────────────────────────────────────────────────────
+
+let log = new EventLog();
+let conversationId = newId();
+let conversationStartedAt = Date.now();
+let history: ConversationRecord[] = [];
+let status: PanelStatus | undefined;
+let view: ConversationView;
+let viewing: ConversationRecord | undefined;
+let historyOpen = false;
+let composeAttachments: PanelAttachment[] = [];
+const pendingApprovals = new Map<string, PanelApproval>();
+
+function newId(): string {
+  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+// ── layout ─────────────────────────────────────────────────────────────────────────────────────
+
+const privacySelect = h(
+  'select',
+  { id: 'privacy', class: 'privacy-select', title: 'Where data may go: any model, open-weights models only, or this machine only' },
+  h('option', { value: 'any' }, 'Any model'),
+  h('option', { value: 'open-weights-only' }, 'Open weights only'),
+  h('option', { value: 'local-only' }, 'Local only'),
+);
+const budgetInput = h('input', { id: 'budget', class: 'budget-input', type: 'number', min: '0', step: '0.05', inputmode: 'decimal', title: 'Maximum dollars per task' });
+const spendEl = h('span', { class: 'session-spend', title: 'Spent in this session' });
+const engineEl = h('span', { class: 'engine-state', role: 'status' });
+const newButton = h('button', { type: 'button', class: 'icon-button', title: 'New conversation (the current one goes to history)' }, '+ New');
+const historyButton = h('button', { type: 'button', class: 'icon-button', 'aria-expanded': 'false', title: 'Earlier conversations' }, 'History');
+const header = h(
+  'header',
+  { class: 'panel-header' },
+  h('div', { class: 'header-row' }, h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label' }, 'Privacy'), privacySelect), h('label', { class: 'field', for: 'budget' }, h('span', { class: 'field-label' }, 'Budget $'), budgetInput), h('span', { class: 'spacer' }), newButton, historyButton),
+  h('div', { class: 'header-row secondary' }, engineEl, spendEl),
+);
+const bannersEl = h('div', { class: 'banners' });
+const logEl = h('main', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
+const emptyEl = h('div', { class: 'empty-state' });
+const viewingBanner = h('div', { class: 'viewing-banner', role: 'status' });
+const historyEl = h('section', { class: 'history', 'aria-label': 'Earlier conversations' });
+historyEl.hidden = true;
+const pendingAskEl = h('div', { class: 'pending-ask', role: 'status' });
+pendingAskEl.hidden = true;
+
+const chipsEl = h('div', { class: 'compose-chips', 'aria-label': 'Attached context' });
+const questionInput = h('textarea', { class: 'question-input', rows: 3, placeholder: 'Ask a coding question… (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Question' });
+const sendButton = h('button', { type: 'button', class: 'primary send-button' }, 'Send');
+const stopButton = h('button', { type: 'button', class: 'secondary stop-all', title: 'Stop the running task' }, 'Stop');
+const composer = h('footer', { class: 'composer' }, chipsEl, questionInput, h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton));
+
+const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+app.replaceChildren(header, bannersEl, historyEl, viewingBanner, logEl, composer);
+
+// ── conversation view ─────────────────────────────────────────────────────────────────────────
+
+const host = {
+  cancel: (taskId: string) => post({ type: 'cancel', taskId }),
+  approve: (approvalId: string, approved: boolean) => {
+    pendingApprovals.delete(approvalId);
+    post({ type: 'approve', approvalId, approved });
+  },
+};
+
+function mountConversation(events: readonly EngineEvent[], readOnly: boolean): ConversationView {
+  const v = new ConversationView(host, readOnly);
+  for (const e of events) v.apply(e);
+  v.flush();
+  logEl.replaceChildren(emptyEl, v.element, pendingAskEl);
+  return v;
+}
+
+function showCurrent(): void {
+  viewing = undefined;
+  view = mountConversation(log.events, false);
+  for (const a of pendingApprovals.values()) view.addApproval(a);
+  view.flush();
+  renderChrome();
+  scrollToBottom();
+}
+
+// ── frame scheduling ──────────────────────────────────────────────────────────────────────────
+
+const inbox: ExtensionToPanel[] = [];
+let frameRequested = false;
+
+function schedule(): void {
+  if (frameRequested) return;
+  frameRequested = true;
+  let done = false;
+  const run = (): void => {
+    if (done) return;
+    done = true;
+    frameRequested = false;
+    frame();
+  };
+  requestAnimationFrame(run);
+  // rAF does not fire while the panel is hidden; keep the model current anyway.
+  setTimeout(run, 250);
+}
+
+function frame(): void {
+  const atBottom = stickToBottom;
+  const messages = inbox.splice(0);
+  let changedEvents = false;
+  for (const m of messages) changedEvents = handle(m) || changedEvents;
+  const again = viewing ? false : view.flush();
+  if (changedEvents) {
+    saveStateSoon();
+    renderChrome();
+  }
+  if (atBottom) scrollToBottom();
+  if (again) schedule();
+  ensureTicker();
+}
+
+function handle(m: ExtensionToPanel): boolean {
+  switch (m.type) {
+    case 'event':
+      receiveEvent(m.event);
+      return true;
+    case 'events':
+      for (const e of m.events) receiveEvent(e);
+      return true;
+    case 'status':
+      status = m.status;
+      renderChrome();
+      saveStateSoon();
+      return false;
+    case 'approval':
+      pendingApprovals.set(m.approval.approvalId, m.approval);
+      if (!viewing) view.addApproval(m.approval);
+      return false;
+    case 'approvalResolved':
+      pendingApprovals.delete(m.approvalId);
+      if (!viewing) view.resolveApproval(m.approvalId, m.approved);
+      return false;
+    case 'restore':
+      conversationId = m.current.id;
+      conversationStartedAt = m.current.startedAt;
+      log = EventLog.from(m.current.events);
+      history = m.history.slice(0, HISTORY_LIMIT);
+      pendingAskEl.hidden = true;
+      if (viewing) viewing = history.find((c) => c.id === viewing!.id);
+      if (viewing) openHistoryEntry(viewing);
+      else showCurrent();
+      renderHistory();
+      return true;
+    case 'compose':
+      if (m.question !== undefined) questionInput.value = m.question;
+      composeAttachments = [...(m.attachments ?? [])];
+      renderChips();
+      if (m.focus !== false) questionInput.focus();
+      return false;
+  }
+}
+
+function receiveEvent(e: EngineEvent): void {
+  log.append(e);
+  if (e.type === 'task_started' && !e.parentCallId) pendingAskEl.hidden = true;
+  if (e.type === 'approval_resolved') pendingApprovals.delete(e.approvalId);
+  if (e.type === 'done' || e.type === 'error') {
+    for (const [id, a] of pendingApprovals) if (a.taskId === e.taskId) pendingApprovals.delete(id);
+  }
+  if (viewing) return; // the current conversation is re-mounted when the user goes back to it
+  view.apply(e);
+}
+
+window.addEventListener('message', (ev: MessageEvent) => {
+  const m = ev.data as ExtensionToPanel | undefined;
+  if (!m || typeof m !== 'object' || typeof (m as { type?: unknown }).type !== 'string') return;
+  inbox.push(m);
+  schedule();
+});
+
+// ── elapsed-time ticker (only while something runs) ─────────────────────────────────────────────
+
+let ticker: ReturnType<typeof setInterval> | undefined;
+function ensureTicker(): void {
+  const running = !viewing && view.runningTaskIds.length > 0;
+  if (running && !ticker) {
+    ticker = setInterval(() => {
+      if (viewing || !view.tick()) {
+        clearInterval(ticker);
+        ticker = undefined;
+        renderChrome();
+      }
+    }, 1000);
+  }
+  if (!viewing) view.tick();
+}
+
+// ── scrolling: follow new content only when the user is already at the bottom ───────────────────
+
+// Decided at the user's last scroll, not at render time: off-screen sections (content-visibility)
+// settle their real height after layout, which moves scrollHeight without the user doing anything.
+let stickToBottom = true;
+logEl.addEventListener('scroll', () => (stickToBottom = isAtBottom()), { passive: true });
+
+function isAtBottom(): boolean {
+  return logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 48;
+}
+function scrollToBottom(): void {
+  logEl.scrollTop = logEl.scrollHeight;
+  stickToBottom = true;
+}
+
+// ── persistence ───────────────────────────────────────────────────────────────────────────────
+
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+function saveStateSoon(): void {
+  if (saveTimer) return;
+  // Serialising the log is O(size); a few times a second is plenty.
+  saveTimer = setTimeout(saveState, 400);
+}
+function saveState(): void {
+  saveTimer = undefined;
+  const state: SavedState = {
+    version: STATE_VERSION,
+    current: { id: conversationId, startedAt: conversationStartedAt, events: compactForStorage(log.events, { maxResultChars: STORED_RESULT_CHARS }) },
+    history,
+    draft: questionInput.value,
+    status,
+  };
+  vscode.setState(state);
+}
+window.addEventListener('pagehide', saveState);
+
+function loadState(): void {
+  const s = vscode.getState() as Partial<SavedState> | undefined;
+  if (!s || s.version !== STATE_VERSION || !s.current) return;
+  conversationId = s.current.id;
+  conversationStartedAt = s.current.startedAt;
+  log = EventLog.from(s.current.events ?? []);
+  history = Array.isArray(s.history) ? s.history : [];
+  questionInput.value = s.draft ?? '';
+  status = s.status;
+}
+
+function archiveCurrent(): void {
+  if (log.length === 0) return;
+  const events = compactForStorage(log.events, { maxResultChars: HISTORY_RESULT_CHARS });
+  const sum = summarize(events);
+  history.unshift({ id: conversationId, startedAt: sum.startedAt || conversationStartedAt, title: sum.title || 'Untitled conversation', dollars: sum.dollars, taskCount: sum.taskCount, events });
+  history = history.slice(0, HISTORY_LIMIT);
+}
+
+// ── chrome: header, banners, empty state, composer ──────────────────────────────────────────────
+
+function commandButton(label: string, command: PanelCommand, primary = false): HTMLButtonElement {
+  const b = h('button', { type: 'button', class: primary ? 'primary' : 'secondary', 'data-command': command }, label);
+  b.addEventListener('click', () => post({ type: 'runCommand', command }));
+  return b;
+}
+
+function renderChrome(): void {
+  if (status) {
+    if (document.activeElement !== privacySelect) privacySelect.value = status.privacyMode;
+    if (document.activeElement !== budgetInput) budgetInput.value = String(status.budgetDollars);
+    spendEl.textContent = `Session ${formatDollars(status.sessionDollars)}`;
+    const model = status.orchestratorModel ? ` · ${status.orchestratorModel}` : '';
+    engineEl.textContent = status.engine.state === 'ready' ? `● Engine ready${model}` : status.engine.state === 'starting' ? '◌ Engine starting…' : '✕ Engine down';
+    engineEl.dataset.state = status.engine.state;
+    header.dataset.privacy = status.privacyMode;
+  }
+  // Banners: engine down, settings problems.
+  const banners: HTMLElement[] = [];
+  if (status?.engine.state === 'down') {
+    banners.push(
+      h('div', { class: 'banner error', role: 'alert' }, h('div', { class: 'banner-text' }, h('strong', {}, 'The engine is not running. '), status.engine.message ?? 'It stopped and was not restarted.'), commandButton('Retry', 'retryEngine', true)),
+    );
+  }
+  if (status && status.problems.length) {
+    banners.push(
+      h(
+        'div',
+        { class: 'banner warning', role: 'status' },
+        h('div', { class: 'banner-text' }, h('strong', {}, 'Settings problems: '), h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, p.path), ' — ', p.message)))),
+        commandButton('Open settings', 'openSettings'),
+      ),
+    );
+  }
+  bannersEl.replaceChildren(...banners);
+
+  // Empty state.
+  const empty = !viewing && view.taskCount === 0 && pendingAskEl.hidden;
+  emptyEl.hidden = !empty;
+  if (empty) {
+    if (status && status.modelCount === 0) {
+      emptyEl.replaceChildren(
+        h('h2', {}, 'No model configured yet'),
+        h('p', {}, 'Orchestra needs at least one OpenAI-compatible model: a local server (Ollama, LM Studio, llama.cpp, vLLM) or a hosted endpoint. Local models keep your code on this machine.'),
+        h('div', { class: 'empty-actions' }, commandButton('Discover local servers', 'discover', true), commandButton('Add model', 'addModel')),
+      );
+    } else if (status?.engine.state === 'starting') {
+      emptyEl.replaceChildren(h('h2', {}, 'Starting the engine…'), h('p', {}, 'You can type your question already.'));
+    } else {
+      emptyEl.replaceChildren(
+        h('h2', {}, 'Ask Orchestra'),
+        h('p', {}, 'A small orchestrator model picks tools and models for your question. Every call shows up here live, with its model, cost and latency.'),
+        h('ul', { class: 'hints' }, h('li', {}, 'Select code in the editor and use “Ask about selection” to attach it.'), h('li', {}, 'Switch privacy to “Local only” to keep everything on this machine.')),
+      );
+    }
+  }
+
+  // Viewing an earlier conversation.
+  viewingBanner.hidden = !viewing;
+  if (viewing) {
+    const back = h('button', { type: 'button', class: 'primary' }, 'Back to current conversation');
+    back.addEventListener('click', () => showCurrent());
+    viewingBanner.replaceChildren(h('span', {}, `Earlier conversation from ${formatTime(viewing.startedAt)} (read only)`), back);
+  }
+
+  // Composer.
+  const running = viewing ? [] : view.runningTaskIds;
+  stopButton.hidden = running.length === 0;
+  const noModel = status !== undefined && status.modelCount === 0;
+  sendButton.disabled = noModel;
+  const hint = composer.querySelector('.composer-hint');
+  if (hint) hint.textContent = noModel ? 'Add a model to start.' : running.length ? 'A task is running; a new question starts another.' : '';
+  historyButton.setAttribute('aria-expanded', String(historyOpen));
+  historyButton.textContent = history.length ? `History (${history.length})` : 'History';
+}
+
+function renderChips(): void {
+  chipsEl.replaceChildren(
+    ...composeAttachments.map((a, i) => {
+      const remove = h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${a.path}` }, '✕');
+      remove.addEventListener('click', () => {
+        composeAttachments.splice(i, 1);
+        renderChips();
+        questionInput.focus();
+      });
+      const lines = a.startLine !== undefined ? `:${a.startLine}${a.endLine !== undefined ? `-${a.endLine}` : ''}` : '';
+      return h('span', { class: `chip chip-${a.kind}`, title: a.path }, `${a.path.split('/').pop() ?? a.path}${lines}`, remove);
+    }),
+  );
+  chipsEl.hidden = composeAttachments.length === 0;
+}
+
+function renderHistory(): void {
+  historyEl.hidden = !historyOpen;
+  if (!historyOpen) return;
+  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close history' }, '✕');
+  close.addEventListener('click', () => toggleHistory(false));
+  const items = history.map((c) => {
+    const open = h('button', { type: 'button', class: 'history-open' }, h('span', { class: 'history-title' }, c.title || 'Untitled conversation'), h('span', { class: 'history-meta' }, `${formatTime(c.startedAt)} · ${c.taskCount} question${c.taskCount === 1 ? '' : 's'} · ${formatDollars(c.dollars)}`));
+    open.addEventListener('click', () => {
+      toggleHistory(false);
+      openHistoryEntry(c);
+    });
+    const del = h('button', { type: 'button', class: 'icon-button history-delete', 'aria-label': `Delete “${c.title}” from history` }, '✕');
+    del.addEventListener('click', () => {
+      history = history.filter((x) => x.id !== c.id);
+      post({ type: 'deleteHistory', conversationId: c.id });
+      saveState();
+      renderHistory();
+      renderChrome();
+    });
+    return h('li', { 'data-conversation-id': c.id }, open, del);
+  });
+  historyEl.replaceChildren(h('div', { class: 'history-head' }, h('h2', {}, 'History'), close), items.length ? h('ul', { class: 'history-list' }, ...items) : h('p', { class: 'muted' }, 'No earlier conversations yet. “New” moves the current one here.'));
+}
+
+function toggleHistory(open: boolean): void {
+  historyOpen = open;
+  renderHistory();
+  renderChrome();
+  if (open) historyEl.querySelector<HTMLButtonElement>('.history-open')?.focus();
+}
+
+function openHistoryEntry(c: ConversationRecord): void {
+  viewing = c;
+  mountConversation(c.events, true);
+  renderChrome();
+  logEl.scrollTop = 0;
+}
+
+// ── user actions ──────────────────────────────────────────────────────────────────────────────
+
+function send(): void {
+  const question = questionInput.value.trim();
+  if (!question || sendButton.disabled) return;
+  if (viewing) showCurrent();
+  const attachments = composeAttachments;
+  post({ type: 'ask', question, attachments });
+  view.expectAttachments(attachments.map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine })));
+  // Show the question at once; the task's own section replaces this when the engine starts it.
+  pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
+  pendingAskEl.hidden = false;
+  questionInput.value = '';
+  composeAttachments = [];
+  renderChips();
+  renderChrome();
+  saveStateSoon();
+  scrollToBottom();
+}
+
+sendButton.addEventListener('click', send);
+questionInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  }
+});
+questionInput.addEventListener('input', saveStateSoon);
+stopButton.addEventListener('click', () => {
+  const running = view.runningTaskIds;
+  const last = running[running.length - 1];
+  if (last) post({ type: 'cancel', taskId: last });
+});
+privacySelect.addEventListener('change', () => {
+  const mode = privacySelect.value as PanelStatus['privacyMode'];
+  post({ type: 'setPrivacyMode', mode });
+});
+budgetInput.addEventListener('change', () => {
+  const dollars = Number(budgetInput.value);
+  if (!Number.isFinite(dollars) || dollars < 0) {
+    budgetInput.setCustomValidity('Enter a dollar amount of 0 or more');
+    budgetInput.reportValidity();
+    return;
+  }
+  budgetInput.setCustomValidity('');
+  post({ type: 'setBudget', dollars });
+});
+newButton.addEventListener('click', () => {
+  archiveCurrent();
+  log = new EventLog();
+  conversationId = newId();
+  conversationStartedAt = Date.now();
+  pendingApprovals.clear();
+  post({ type: 'newConversation' });
+  showCurrent();
+  saveState();
+  renderHistory();
+  questionInput.focus();
+});
+historyButton.addEventListener('click', () => toggleHistory(!historyOpen));
+
+// Links and code-block buttons inside rendered Markdown, handled in one place.
+document.addEventListener('click', (e) => {
+  const target = e.target as Element | null;
+  const anchor = target?.closest('a');
+  if (anchor) {
+    e.preventDefault();
+    const href = anchor.getAttribute('href');
+    if (href && /^https?:\/\//i.test(href)) post({ type: 'openLink', url: href });
+    return;
+  }
+  const action = target?.closest<HTMLButtonElement>('[data-code-action]');
+  if (action) {
+    const block = action.closest('.code-block');
+    // A fenced block's text ends with the fence's newline; the code itself does not.
+    const code = (block?.querySelector('pre')?.textContent ?? '').replace(/\n$/, '');
+    const language = block?.getAttribute('data-language') ?? undefined;
+    const kind = action.dataset.codeAction;
+    if (kind === 'copy') post({ type: 'copy', text: code });
+    else if (kind === 'insert') post({ type: 'insertCode', code, language });
+    else if (kind === 'apply') post({ type: 'applyCode', code, language });
+    const label = action.textContent;
+    action.textContent = kind === 'copy' ? 'Copied' : 'Sent';
+    setTimeout(() => (action.textContent = label), 1200);
+  }
+});
+
+// ── start ─────────────────────────────────────────────────────────────────────────────────────
+
+loadState();
+showCurrent();
+renderChips();
+renderHistory();
+post({ type: 'ready' });
+
+// Test and diagnostics hook: counters only, nothing that can change state.
+(window as unknown as { __orchestraPanel: unknown }).__orchestraPanel = {
+  get stats() {
+    return { ...view.stats };
+  },
+};
