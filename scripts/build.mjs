@@ -46,7 +46,7 @@ const builds = [
 ];
 if (!production) {
   // Tests are bundled too, so they run as plain Node (unit, webview) or inside the extension host.
-  const testEntries = [...listTests('test/unit'), ...listTests('test/webview'), ...listTests('test/reliability')];
+  const testEntries = [...listTests('test/unit'), ...listTests('test/webview'), ...listTests('test/reliability'), ...listTests('test/ui')];
   // The scripted model server also runs as a process (benchmarks, integration tests, `npm start --demo`).
   testEntries.push(...['test/support/model-server.ts'].filter((f) => existsSync(join(root, f))));
   if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'playwright-core', 'fast-check'] });

@@ -73,7 +73,7 @@ try {
   const deadline = Date.now() + 60_000;
   while (!ok && Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (await frame.locator('[data-orchestra-root]').count().catch(() => 0)) ok = true;
+      if (await frame.locator('.question-input').count().catch(() => 0)) ok = true;
     }
     if (!ok) await page.waitForTimeout(500);
   }

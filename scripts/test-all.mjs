@@ -13,6 +13,7 @@ const suites = [
   { name: 'unit', kind: 'node', dir: 'out/test/unit' },
   { name: 'webview', kind: 'node', dir: 'out/test/webview' },
   { name: 'integration', kind: 'vscode' },
+  { name: 'ui', kind: 'node', dir: 'out/test/ui' },
 ];
 if (only === 'stress') suites.splice(0, suites.length, { name: 'stress', kind: 'node', dir: 'out/test/reliability', env: { ORCHESTRA_STRESS: '1' } });
 const selected = only && only !== 'stress' ? suites.filter((s) => s.name === only) : suites;

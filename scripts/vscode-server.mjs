@@ -36,7 +36,7 @@ export async function startVsCodeServer({ userDataDir, extensionsDir, env = proc
   port ??= await freePort();
   const tmp = join(userDataDir, 'tmp');
   for (const d of [userDataDir, extensionsDir, tmp, join(userDataDir, 'User'), join(userDataDir, 'data/Machine')]) mkdirSync(d, { recursive: true });
-  const base = { 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none', 'workbench.tips.enabled': false, ...settings };
+  const base = { 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none', 'workbench.tips.enabled': false, 'git.openRepositoryInParentFolders': 'never', ...settings };
   for (const f of [join(userDataDir, 'User/settings.json'), join(userDataDir, 'data/Machine/settings.json')]) writeFileSync(f, JSON.stringify(base, null, 2));
   const args = [
     serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',

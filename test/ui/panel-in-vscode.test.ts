@@ -1,0 +1,108 @@
+// The panel inside the real VS Code, driven as a person would: the workbench (VS Code server from the
+// code-server package) in headless Chromium, the Orchestra view opened from the activity bar, a question
+// typed into the panel, the task's tool cards, an inline approval and the answer streamed from the
+// project's scripted model server over real HTTP. Screenshots go to test-artifacts/ui/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { startModelServer, type ModelServer } from '../support/model-server';
+
+const root = resolve(__dirname, '../../..');
+const artifacts = join(root, 'test-artifacts/ui');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+
+interface VsCodeServer { port: number; url: string; stop(): void }
+let vscodeServerModule: { startVsCodeServer(o: object): Promise<VsCodeServer>; workbenchUrl(port: number, o: object): string };
+
+let models: ModelServer;
+let vscode: VsCodeServer;
+let browser: Browser;
+let page: Page;
+let scratch: string;
+
+async function panelFrame(p: Page, timeoutMs = 60_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of p.frames()) if (await f.locator('.question-input').count().catch(() => 0)) return f;
+    await p.waitForTimeout(250);
+  }
+  throw new Error('the Orchestra panel did not render its question box');
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  vscodeServerModule = await import(join(root, 'scripts/vscode-server.mjs'));
+  models = await startModelServer({ usage: true });
+  // The orchestrator (general dialect) reads the workspace with two parallel calls, asks to run code,
+  // then answers; the expert model is never needed.
+  models.setHandler('orch', (body) => {
+    const toolResults = (body.messages as Array<{ role: string }>).filter((m) => m.role === 'tool').length;
+    if (toolResults === 0) {
+      return { toolCalls: [
+        { name: 'search_workspace', arguments: { query: 'def fib' } },
+        { name: 'read_file', arguments: { path: 'src/math.py' } },
+      ] };
+    }
+    if (toolResults === 2) return { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'exec(open("src/math.py").read())\nprint(fib(90))' } }] };
+    return { toolCalls: [{ name: 'answer', arguments: { answer: '`fib(90)` is **2880067194370816120**.\n\n```python\nprint(fib(90))\n```' } }] };
+  });
+  scratch = mkdtempSync(join(tmpdir(), 'orchestra-ui-'));
+  cpSync(join(root, 'test/integration/fixtures/workspace'), join(scratch, 'workspace'), { recursive: true });
+  vscode = await vscodeServerModule.startVsCodeServer({
+    userDataDir: join(scratch, 'user-data'),
+    extensionsDir: join(scratch, 'extensions'),
+    settings: {
+      'orchestra.models': [{ id: 'orch', baseUrl: models.url, model: 'orch', roles: ['orchestrator'], openWeights: true, description: 'scripted orchestrator' }],
+      'orchestra.orchestrator.dialect': 'general',
+    },
+  });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(vscodeServerModule.workbenchUrl(vscode.port, { folder: join(scratch, 'workspace'), extensionDevelopmentPath: root }));
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  vscode?.stop();
+  await models?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+test('the Orchestra view opens from the activity bar and renders the panel', async () => {
+  await page.locator('.activitybar [aria-label^="Orchestra"]').first().click({ timeout: 60_000 });
+  const frame = await panelFrame(page);
+  assert.equal(await frame.locator('.question-input').isVisible(), true);
+  await page.screenshot({ path: join(artifacts, 'panel-open.png') });
+});
+
+test('a question typed in the panel runs a task: parallel cards, an inline approval, the answer and its cost', async () => {
+  const frame = await panelFrame(page);
+  await frame.locator('.question-input').fill('What is fib(90)? Check it by running the code.');
+  await frame.locator('.question-input').press('Enter');
+
+  // Two calls of the first turn, grouped side by side, then run_code waiting for approval.
+  const approve = frame.getByRole('button', { name: /^Approve/ });
+  await approve.waitFor({ timeout: 60_000 });
+  assert.equal(await frame.getByText('fib(90)', { exact: false }).first().isVisible(), true);
+  await page.screenshot({ path: join(artifacts, 'panel-approval.png') });
+  await approve.click();
+
+  await frame.getByText('2880067194370816120').first().waitFor({ timeout: 60_000 });
+  const cards = await frame.locator('.card').count();
+  assert.ok(cards >= 3, `expected at least 3 tool cards, saw ${cards}`);
+  const cardText = await frame.locator('.card').allInnerTexts();
+  for (const tool of ['search_workspace', 'read_file', 'run_code']) {
+    assert.ok(cardText.some((t) => t.includes(tool)), `a card for ${tool}`);
+  }
+  await page.screenshot({ path: join(artifacts, 'panel-answer.png') });
+  // run_code really ran in the workspace: its card shows the number the program printed.
+  const runCard = cardText.find((t) => t.includes('run_code')) ?? '';
+  assert.match(runCard, /done/i, `run_code card: ${runCard}`);
+  assert.match(runCard, /2880067194370816120/, `run_code card: ${runCard}`);
+  // The orchestrator model was called three times over HTTP, each with the tool results of the turn before.
+  assert.equal(models.requestsFor('orch').length, 3);
+});
