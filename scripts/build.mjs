@@ -39,10 +39,10 @@ const builds = [
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
-    entryPoints: { panel: 'webview-ui/src/main.ts', 'panel.css': 'webview-ui/src/panel.css' },
+    entryPoints: { panel: 'webview-ui/src/main.ts' },
     outdir: 'dist/webview',
-    loader: { '.css': 'css' },
   },
+  { ...common, entryPoints: { panel: 'webview-ui/src/panel.css' }, outdir: 'dist/webview', loader: { '.css': 'css' } },
 ];
 if (!production) {
   // Tests are bundled too, so they run as plain Node (unit, webview) or inside the extension host.

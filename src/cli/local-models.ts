@@ -3,7 +3,7 @@
 // `orchestra local download <catalog-id> [--dir D]`: downloads a catalog model with a progress bar
 // (resumable: run it again after a cut).
 import { formatBytes } from '../server/llama/gguf-info';
-import { MODEL_CATALOG, defaultModelsDir, downloadCatalogModel, findCatalogModel } from '../server/llama/catalog';
+import { catalogModels, defaultModelsDir, downloadCatalogModel, findCatalogModel } from '../server/llama/catalog';
 import { describeLocalModels, resolveLocalModelFiles } from '../server/llama/embedded';
 import type { DownloadProgress } from '../server/llama/download';
 
@@ -37,6 +37,14 @@ export function progressBar(p: DownloadProgress, width = 30): string {
   return `${bar} ${formatBytes(p.receivedBytes)}${p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : ''}  ${formatBytes(p.bytesPerSecond)}/s  ETA ${formatDuration(p.etaSeconds)}`;
 }
 
+function catalogIds(): string {
+  try {
+    return catalogModels().map((m) => m.id).join(', ');
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function parseDir(args: string[]): { dir: string | undefined; rest: string[] } {
   const rest: string[] = [];
   let dir: string | undefined;
@@ -68,7 +76,7 @@ export async function runLocalModelsCommand(args: string[], io: LocalIo = { out:
   if (sub === 'list') return listCommand(parsed.dir, parsed.rest, io);
   if (sub === 'download') {
     if (parsed.rest.length !== 1) {
-      io.err(`orchestra local download: name one catalog model (${MODEL_CATALOG.map((m) => m.id).join(', ')})\n`);
+      io.err(`orchestra local download: name one catalog model (${catalogIds()})\n`);
       return 2;
     }
     return downloadCommand(parsed.rest[0]!, parsed.dir ?? defaultModelsDir(), io);
@@ -90,7 +98,14 @@ async function listCommand(dir: string | undefined, files: string[], io: LocalIo
   }
   for (const p of problems) io.out(`problem: ${p.message}\n`);
   io.out('\nDownloadable (orchestra local download <id>):\n');
-  for (const m of MODEL_CATALOG) io.out(`  ${m.id.padEnd(28)} ${formatBytes(m.sizeBytes).padStart(8)} file, ~${formatBytes(m.memoryBytes)} RAM  ${m.title}; ${m.licence}\n`);
+  let catalog;
+  try {
+    catalog = catalogModels();
+  } catch (err) {
+    io.err(`orchestra local list: ${(err as Error).message}\n`);
+    return 1;
+  }
+  for (const m of catalog) io.out(`  ${m.id.padEnd(28)} ${formatBytes(m.sizeBytes).padStart(8)} file, ~${formatBytes(m.memoryBytes)} RAM  ${m.title}; ${m.licence}\n`);
   return described.some((d) => d.problem) || problems.length ? 1 : 0;
 }
 

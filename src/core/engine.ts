@@ -6,7 +6,7 @@ import type { DiscoveredServer, Engine, EngineHost, ModelInfo, TaskOutcome, Task
 import type { EngineEvent, Totals } from './protocol/events';
 import type { Tool } from './tools/tool';
 import { ModelPool, type PoolModel, type PoolOptions } from './pool';
-import { createWorkspaceTools, McpManager } from './tools';
+import { createWorkspaceTools, McpManager, mcpServerDestination } from './tools';
 import { discoverLocalServers } from './discovery';
 import { modelVerdict } from './preferences';
 import { newId } from './ids';
@@ -96,7 +96,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   const tasks = new Map<string, AbortController>();
   const trajectories = new Map<string, string>();
   const keep = options.keepTrajectories ?? 10;
-  let mcp: { key: string; manager: McpManager; tools: Promise<Tool[]> } | undefined;
+  let mcp: { key: string; manager?: McpManager; tools: Promise<Tool[]> } | undefined;
   let disposed = false;
 
   function scrub(text: string): string {
@@ -112,12 +112,22 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   }
 
   function mcpTools(workspace: string, trusted: boolean): Promise<Tool[]> {
-    const servers = config.tools.mcpServers;
-    if (!servers.length) return Promise.resolve([]);
+    // In local-only mode a remote MCP server is never connected: even starting it (initialize,
+    // tools/list) would send data off the machine, so it is skipped, not merely hidden afterwards.
+    const localOnly = config.privacyMode === 'local-only';
+    const servers = config.tools.mcpServers.filter((s) => !localOnly || mcpServerDestination(s) === 'local');
     const key = JSON.stringify([servers, workspace, trusted, config.tools.runCode.autoApprove]);
     if (mcp?.key !== key) {
       const old = mcp;
-      void old?.manager.dispose().catch(() => undefined);
+      mcp = undefined;
+      void old?.manager?.dispose().catch(() => undefined);
+      for (const s of config.tools.mcpServers) {
+        if (!servers.includes(s)) log('info', `MCP server ${s.name} not started: privacy mode local-only, and it is remote (${s.url})`);
+      }
+      if (!servers.length) {
+        mcp = { key, tools: Promise.resolve([]) };
+        return mcp.tools;
+      }
       const manager = new McpManager(servers, { workspace, workspaceTrusted: trusted, log: (l, m) => log(l === 'error' ? 'error' : l === 'warn' ? 'warn' : 'info', m) });
       const tools = manager.start().then(
         (r) => {
@@ -301,7 +311,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       for (const c of tasks.values()) c.abort(new TaskFailure('cancelled', 'the engine is shutting down'));
       const m = mcp;
       mcp = undefined;
-      await m?.manager.dispose().catch(() => undefined);
+      await m?.manager?.dispose().catch(() => undefined);
     },
   };
   return engine;

@@ -94,6 +94,115 @@ export interface ProbeEndpointResult {
 }
 export const ProbeEndpointRequest = new RequestType<ProbeEndpointParams, ProbeEndpointResult, void>('orchestra/probeEndpoint');
 
+// ---------- local models: the catalog, downloads, GGUF files ----------
+
+/** `dir`: the folder models are downloaded to; default `local.modelsDir`, else ~/.orchestra/models. */
+export const CatalogParams = z.object({ dir: z.string().min(1).optional() });
+export type CatalogParams = z.input<typeof CatalogParams>;
+/** A downloadable model as the engine sees it on this machine. */
+export interface CatalogEntry {
+  id: string;
+  title: string;
+  description: string;
+  roles: string[];
+  fileName: string;
+  /** Approximate file size. */
+  sizeBytes: number;
+  /** Approximate RAM to run it with an 8k context. */
+  memoryBytes: number;
+  licence: string;
+  licenceUrl: string;
+  homepage: string;
+  /** Whether the download is checked against a SHA-256. */
+  verified: boolean;
+  /** Whether `memoryBytes` fits this machine's RAM (with room kept for the system and the editor). */
+  fits: boolean;
+  totalMemoryBytes: number;
+  /** Where the file goes. */
+  path: string;
+  /** The complete file is already there. */
+  downloaded: boolean;
+  /** Bytes of an interrupted download (`<path>.part`) that a new download resumes from; 0 when none. */
+  partialBytes: number;
+}
+export const CatalogRequest = new RequestType<CatalogParams, CatalogEntry[], void>('orchestra/catalog');
+
+const DownloadId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)');
+
+/**
+ * Downloads a catalog model in the engine process; answers when the file is complete and checked.
+ * Progress arrives as `orchestra/downloadProgress` notifications carrying `downloadId` (chosen by
+ * the client so it can match them before the answer; generated when omitted). An unfinished
+ * download is kept as `<file>.part` and the next download of the same model resumes from it.
+ * Errors are ResponseErrors whose message names the file and the cause, with `DownloadErrorData`.
+ */
+export const DownloadModelParams = z.object({
+  catalogId: z.string().min(1),
+  dir: z.string().min(1).optional(),
+  downloadId: DownloadId.optional(),
+});
+export type DownloadModelParams = z.input<typeof DownloadModelParams>;
+export interface DownloadModelResult {
+  downloadId: string;
+  catalogId: string;
+  /** The complete GGUF file. */
+  path: string;
+  bytes: number;
+  /** Undefined when the file was already there and nothing was downloaded. */
+  sha256?: string;
+  attempts: number;
+  /** Bytes taken over from an earlier, interrupted download. */
+  resumedFromBytes: number;
+  alreadyPresent: boolean;
+}
+export const DownloadModelRequest = new RequestType<DownloadModelParams, DownloadModelResult, void>('orchestra/downloadModel');
+
+export type DownloadErrorKind = 'timeout' | 'network' | 'http' | 'checksum' | 'size' | 'cancelled' | 'filesystem' | 'not-gguf' | 'busy' | 'unknown-model' | 'catalog';
+/** `data` of a failed `orchestra/downloadModel`. */
+export interface DownloadErrorData {
+  kind: DownloadErrorKind;
+  /** The file the download was writing. */
+  file?: string;
+  /** Bytes kept in `<file>.part` for the next attempt to resume from. */
+  partialBytes?: number;
+}
+
+export const DownloadIdParams = z.object({ downloadId: z.string().min(1) });
+export type DownloadIdParams = z.input<typeof DownloadIdParams>;
+/** Stops a running download; its request then fails with kind `cancelled` and the `.part` file stays. */
+export const CancelDownloadRequest = new RequestType<DownloadIdParams, { cancelled: boolean }, void>('orchestra/cancelDownload');
+
+/** A local GGUF model: what its header says and whether it can run here. */
+export interface LocalModelStatus {
+  file: string;
+  /** Its pool id (`local:<name>`). */
+  id: string;
+  /** Whether the engine serves it in the pool now. */
+  served: boolean;
+  sizeBytes?: number;
+  name?: string;
+  architecture?: string;
+  /** e.g. "7.6B". */
+  parameterLabel?: string;
+  /** e.g. "Q4_K_M". */
+  quantization?: string;
+  trainedContextLength?: number;
+  /** Fits in this machine's RAM with an 8k context (or its trained context when smaller). */
+  fits?: boolean;
+  neededBytes?: number;
+  /** e.g. "needs ~1.6 GB of 16.0 GB RAM". */
+  memorySummary?: string;
+  /** Why it cannot be used (missing, not GGUF, truncated, unsupported architecture, too large). */
+  problem?: string;
+}
+/** Every GGUF model named by `orchestra.local` (files and folders), served or not. */
+export const LocalModelsRequest = new RequestType<Record<string, never>, LocalModelStatus[], void>('orchestra/localModels');
+
+export const InspectModelFileParams = z.object({ path: z.string().min(1) });
+export type InspectModelFileParams = z.input<typeof InspectModelFileParams>;
+/** Checks a GGUF file before it is added to `local.models`; `problem` says why it cannot be used. */
+export const InspectModelFileRequest = new RequestType<InspectModelFileParams, LocalModelStatus, void>('orchestra/inspectModelFile');
+
 // ---------- engine → client notifications ----------
 
 /** Each EngineEvent of every task, validated against the events schema before it is sent. */
@@ -103,6 +212,22 @@ export const LogParams = z.object({ level: z.enum(['debug', 'info', 'warn', 'err
 export type LogParams = z.infer<typeof LogParams>;
 /** What the engine did, for the editor's log. Never carries secrets. */
 export const LogNotification = new NotificationType<LogParams>('orchestra/log');
+
+export const DownloadProgressParams = z.object({
+  downloadId: z.string(),
+  catalogId: z.string(),
+  /** Bytes on disk so far, resumed ones included. */
+  received: z.number().nonnegative(),
+  /** Undefined while the server has not said. */
+  total: z.number().nonnegative().optional(),
+  bytesPerSecond: z.number().nonnegative(),
+  etaSeconds: z.number().nonnegative().optional(),
+  /** Bytes that were on disk from an earlier, interrupted download. */
+  resumedFrom: z.number().nonnegative(),
+});
+export type DownloadProgressParams = z.infer<typeof DownloadProgressParams>;
+/** Progress of an `orchestra/downloadModel`, a few times a second. */
+export const DownloadProgressNotification = new NotificationType<DownloadProgressParams>('orchestra/downloadProgress');
 
 // ---------- engine → client requests ----------
 

@@ -4,6 +4,7 @@
 // returns its id; whatever happens inside it ends as that task's `done` or `error` event, never as a
 // dead process.
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
@@ -18,13 +19,23 @@ import {
   ApprovalRequestType,
   AskParams,
   AskRequest,
+  CancelDownloadRequest,
   CancelRequest,
+  CatalogParams,
+  CatalogRequest,
   ConfigureParams,
   ConfigureRequest,
   DiscoverParams,
   DiscoverRequest,
+  DownloadIdParams,
+  DownloadModelParams,
+  DownloadModelRequest,
+  DownloadProgressNotification,
   EventNotification,
+  InspectModelFileParams,
+  InspectModelFileRequest,
   ListModelsRequest,
+  LocalModelsRequest,
   LogNotification,
   ProbeEndpointParams,
   ProbeEndpointRequest,
@@ -37,7 +48,9 @@ import {
 } from '../protocol/engine-rpc';
 import type { LogParams } from '../protocol/engine-rpc';
 import { createFindSymbolsTool } from './find-symbols-tool';
+import { expandHome } from './llama/embedded';
 import { EmbeddedModelHost } from './local-models';
+import { ModelDownloads, inspectModelFile } from './model-downloads';
 import { probeEndpoint } from './probe-endpoint';
 import { SecretRedactor } from './redact';
 import { errorText } from './util';
@@ -75,6 +88,9 @@ export function startEngineServer(connection: Connection): EngineServer {
     void connection.sendNotification(LogNotification, { level, message: redactor.redact(message) }).catch(() => undefined);
   };
   const embedded = new EmbeddedModelHost(log);
+  const downloads = new ModelDownloads((p) => void connection.sendNotification(DownloadProgressNotification, p).catch(() => undefined), log);
+  /** Where downloads go unless a folder is named: `local.modelsDir` of the current settings, else ~/.orchestra/models. */
+  const downloadFolder = (dir: string | undefined): string => ModelDownloads.folder(dir, engine?.config.local.modelsDir, workspace);
 
   const host: EngineHost = {
     async getSecret(ref) {
@@ -295,10 +311,47 @@ export function startEngineServer(connection: Connection): EngineServer {
     return probeEndpoint(params, controller.signal);
   });
 
+  // ---- local models: catalog, downloads, GGUF files ----
+
+  connection.onRequest(CatalogRequest, async (raw) => {
+    const { dir } = edge(CatalogParams, raw, 'orchestra/catalog params');
+    await configuring;
+    return downloads.catalog(downloadFolder(dir));
+  });
+
+  connection.onRequest(DownloadModelRequest, async (raw, token) => {
+    const params = edge(DownloadModelParams, raw, 'orchestra/downloadModel params');
+    await configuring;
+    const downloadId = params.downloadId ?? randomUUID();
+    // A client may cancel the request itself instead of sending orchestra/cancelDownload.
+    const sub = token.onCancellationRequested(() => downloads.cancel(downloadId));
+    try {
+      return await downloads.download({ catalogId: params.catalogId, dir: downloadFolder(params.dir), downloadId });
+    } finally {
+      sub.dispose();
+    }
+  });
+
+  connection.onRequest(CancelDownloadRequest, (raw) => {
+    const { downloadId } = edge(DownloadIdParams, raw, 'orchestra/cancelDownload params');
+    return { cancelled: downloads.cancel(downloadId) };
+  });
+
+  connection.onRequest(LocalModelsRequest, async () => {
+    await configuring;
+    return embedded.describe();
+  });
+
+  connection.onRequest(InspectModelFileRequest, async (raw) => {
+    const { path } = edge(InspectModelFileParams, raw, 'orchestra/inspectModelFile params');
+    return inspectModelFile(resolve(workspace, expandHome(path)));
+  });
+
   let disposing: Promise<void> | undefined;
   const dispose = (): Promise<void> =>
     (disposing ??= (async () => {
       for (const t of tasks.values()) t.controller.abort();
+      downloads.cancelAll();
       await engine?.dispose();
       await embedded.stop();
     })());

@@ -4,13 +4,20 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ModelEntry } from '../core/config';
 import type { ConfigProblem, OrchestraConfig } from '../core/config';
-import { startEmbeddedModels } from './llama/embedded';
+import type { LocalModelStatus } from '../protocol/engine-rpc';
+import { effectiveModelsDir, resolveLocalModelFiles, startEmbeddedModels } from './llama/embedded';
 import type { EmbeddedModels } from './llama/embedded';
+import { modelIdForFile } from './llama/openai-server';
+import { inspectModelFile } from './model-downloads';
 
 export class EmbeddedModelHost {
   private running: EmbeddedModels | undefined;
   private key = '';
   private problems: ConfigProblem[] = [];
+  /** The local settings last applied, paths taken from the workspace. */
+  private local: Pick<OrchestraConfig['local'], 'models' | 'modelsDir'> = { models: [], modelsDir: '' };
+  /** Pool ids that `apply` left out (already used in `models`), by file. */
+  private notAdded = new Map<string, string>();
 
   constructor(private readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) {}
 
@@ -25,6 +32,7 @@ export class EmbeddedModelHost {
       modelsDir: config.local.modelsDir ? fromWorkspace(config.local.modelsDir, workspace) : '',
     };
     const key = JSON.stringify(local);
+    this.local = local;
     if (key !== this.key) {
       this.key = key;
       await this.stop();
@@ -43,6 +51,7 @@ export class EmbeddedModelHost {
       }
     }
     const entries = this.running?.entries ?? [];
+    this.notAdded = new Map();
     if (!entries.length) return { config, problems: [...this.problems] };
     const taken = new Set(config.models.map((m) => m.id));
     const problems = [...this.problems];
@@ -52,7 +61,10 @@ export class EmbeddedModelHost {
       if (!parsed.success) {
         problems.push({ path: 'local.models', message: `${entry.id}: ${parsed.error.issues.map((i) => i.message).join('; ')}` });
       } else if (taken.has(parsed.data.id)) {
-        problems.push({ path: 'local.models', message: `model id "${parsed.data.id}" is already used in models; the local file is not added` });
+        const message = `model id "${parsed.data.id}" is already used in models; the local file is not added`;
+        problems.push({ path: 'local.models', message });
+        const file = this.running?.served.find((s) => s.id === parsed.data.id)?.file;
+        if (file) this.notAdded.set(file, message);
       } else {
         taken.add(parsed.data.id);
         added.push(parsed.data);
@@ -61,11 +73,37 @@ export class EmbeddedModelHost {
     return { config: { ...config, models: [...config.models, ...added] }, problems };
   }
 
+  /**
+   * Every GGUF model the local settings name (files, folders, and the download folder when
+   * `modelsDir` is empty), with its header facts, memory fit and whether it is in the pool.
+   */
+  async describe(): Promise<LocalModelStatus[]> {
+    if (!this.local.models.length && !this.local.modelsDir) return [];
+    const modelsDir = await effectiveModelsDir(this.local.modelsDir);
+    const { files, problems } = await resolveLocalModelFiles({ models: this.local.models, modelsDir });
+    const served = new Map((this.running?.served ?? []).map((s) => [s.file, s.id]));
+    const runProblems = new Map((this.running?.problems ?? []).map((p) => [p.file, p.message]));
+    const out: LocalModelStatus[] = [];
+    for (const file of files) {
+      const id = served.get(file);
+      const inPool = id !== undefined && !this.notAdded.has(file);
+      const status = await inspectModelFile(file, inPool, id);
+      if (!inPool && !status.problem) status.problem = this.notAdded.get(file) ?? stripFile(runProblems.get(file), file) ?? 'not served (the local model endpoint did not start; see the log)';
+      out.push(status);
+    }
+    for (const p of problems) out.push({ file: p.file, id: modelIdForFile(p.file), served: false, problem: stripFile(p.message, p.file) });
+    return out;
+  }
+
   async stop(): Promise<void> {
     const r = this.running;
     this.running = undefined;
     if (r) await r.close().catch((err) => this.log('warn', `stopping the local model endpoint: ${err instanceof Error ? err.message : String(err)}`));
   }
+}
+
+function stripFile(message: string | undefined, file: string): string | undefined {
+  return message?.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
 }
 
 function fromWorkspace(p: string, workspace: string): string {

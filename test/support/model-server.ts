@@ -358,6 +358,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     res.flushHeaders();
     // Faults mid-stream strike halfway through the events (after at least the role chunk and one more).
     const faultAt = Math.max(2, Math.floor(events.length / 2));
+    // Paced against a schedule rather than by sleeping `gap` after each event: timers cannot wait
+    // less than ~1 ms, so rates above ~1,000 tokens/s would otherwise fall far short.
+    const pacedFrom = performance.now();
     for (let i = 0; i < events.length; i++) {
       if (res.destroyed || closed) return;
       if (i === faultAt && reply.fault === 'hang-during') return;
@@ -369,7 +372,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         return;
       }
       res.write(events[i]);
-      if (gap > 0 && i < events.length - 1) await sleep(gap);
+      if (gap > 0 && i < events.length - 1) {
+        const wait = pacedFrom + (i + 1) * gap - performance.now();
+        if (wait >= 1) await sleep(wait);
+      }
     }
     res.end();
   }

@@ -106,3 +106,41 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   // The orchestrator model was called three times over HTTP, each with the tool results of the turn before.
   assert.equal(models.requestsFor('orch').length, 3);
 });
+
+const CANARY = 'sk-orchestra-canary-0123456789abcdefXYZ';
+
+test('an API key set through the command palette goes to SecretStorage and reaches only the model endpoint', async () => {
+  // Point the orchestrator at a model id whose key we set as a person would: F1, the command, the model, the key.
+  await page.keyboard.press('F1');
+  await page.keyboard.type('Orchestra: Set API key');
+  await page.waitForTimeout(400);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').getByText('orch', { exact: true }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.type('orch');
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget input[type="password"]').waitFor({ timeout: 20_000 });
+  await page.keyboard.type(CANARY);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(500);
+
+  const before = models.requestsFor('orch').length;
+  models.setHandler('orch', () => ({ content: 'Plain answer with the key in use.' }));
+  const frame = await panelFrame(page);
+  await frame.locator('.question-input').fill('Say hello.');
+  await frame.locator('.question-input').press('Enter');
+  await frame.locator('.answer', { hasText: 'Plain answer with the key in use.' }).first().waitFor({ timeout: 60_000 });
+  const reqs = models.requestsFor('orch');
+  assert.ok(reqs.length > before);
+  assert.equal(reqs[reqs.length - 1].headers.authorization, `Bearer ${CANARY}`, 'the key reached the model endpoint');
+  // …and nowhere a person or another process could read it: not the webview, not the settings files.
+  for (const f of page.frames()) {
+    const html = await f.content().catch(() => '');
+    assert.ok(!html.includes(CANARY), `the key appears in a frame (${f.url()})`);
+  }
+  const { readFileSync, readdirSync, statSync } = await import('node:fs');
+  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : [p]; });
+  const settingsFiles = walk(join(scratch, 'user-data')).filter((p) => p.endsWith('settings.json'));
+  assert.ok(settingsFiles.length > 0);
+  for (const f of settingsFiles) assert.ok(!readFileSync(f, 'utf8').includes(CANARY), `the key is in ${f}`);
+  await page.screenshot({ path: join(artifacts, 'panel-api-key.png') });
+});

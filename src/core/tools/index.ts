@@ -13,7 +13,7 @@ export { runCode, probeSandbox, findPythonSync, formatRunCodeResult, DEFAULT_MEM
 export type { RunCodeResult, RunCodeOptions, RunCodeLanguage, SandboxSupport, PythonInfo } from './run-code';
 export { scrubEnv, isSecretEnv } from './env';
 export { resolveInWorkspace, deniedReason, DENIED_GLOBS } from './paths';
-export { McpManager, mcpToolName, jsonSchemaToZod } from './mcp';
+export { McpManager, mcpToolName, jsonSchemaToZod, mcpServerDestination } from './mcp';
 export type { McpManagerOptions } from './mcp';
 export { findRipgrep } from './ripgrep';
 export { isLocalHost } from './net';

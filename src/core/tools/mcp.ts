@@ -51,7 +51,8 @@ export function jsonSchemaToZod(schema: unknown): { schema: z.ZodType; exact: bo
   }
 }
 
-function destinationOf(server: McpServer): 'local' | { host: string } {
+/** Where a server's traffic goes: 'local' for stdio servers and loopback/private URLs (or `local: true`). */
+export function mcpServerDestination(server: McpServer): 'local' | { host: string } {
   if (server.command) return 'local';
   if (server.local === true) return 'local';
   let host: string;
@@ -187,7 +188,7 @@ export class McpManager {
   private toTool(entry: Connected, t: { name: string; description?: string; inputSchema: unknown }): Tool {
     const { schema, exact } = jsonSchemaToZod(t.inputSchema);
     const serverName = entry.server.name;
-    const destination = destinationOf(entry.server);
+    const destination = mcpServerDestination(entry.server);
     const autoApprove = this.opts.autoApprove ?? false;
     const log = this.opts.log;
     return defineTool({

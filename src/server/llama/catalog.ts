@@ -1,8 +1,11 @@
 // Recommended open-weights GGUF models for running Orchestra with nothing else installed. Sizes
 // are the published file sizes rounded (the downloader trusts the server's Content-Length); a
 // SHA-256 is given only where it is known; none is invented.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as os from 'node:os';
+import { z } from 'zod';
+import { MODEL_ROLES } from '../../core/config';
 import type { ModelRole } from '../../core/config';
 import { downloadFile, type DownloadOptions, type DownloadResult } from './download';
 
@@ -68,9 +71,57 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
   },
 ];
 
-export function findCatalogModel(id: string): CatalogModel {
-  const m = MODEL_CATALOG.find((c) => c.id === id);
-  if (!m) throw new Error(`no catalog model "${id}"; choose one of: ${MODEL_CATALOG.map((c) => c.id).join(', ')}`);
+/**
+ * Names a JSON file holding a catalog (an array of CatalogModel objects) that replaces the built-in
+ * one. Meant for tests and mirrors: tests serve tiny models from a loopback server this way.
+ */
+export const CATALOG_FILE_ENV = 'ORCHESTRA_CATALOG_FILE';
+
+const CatalogModelSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'only letters, digits and . _ - (at most 100)'),
+  title: z.string().min(1),
+  description: z.string().default(''),
+  roles: z.array(z.enum(MODEL_ROLES)).default(['general']),
+  url: z.url({ protocol: /^https?$/ }),
+  fileName: z.string().regex(/^[^/\\]+\.gguf$/i, 'a file name ending in .gguf, without folders'),
+  sizeBytes: z.number().int().nonnegative(),
+  memoryBytes: z.number().int().nonnegative(),
+  licence: z.string().min(1),
+  licenceUrl: z.string().default(''),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 digits)').optional(),
+  homepage: z.string().default(''),
+});
+
+/**
+ * The catalog in use: the file named by ORCHESTRA_CATALOG_FILE when set, else MODEL_CATALOG.
+ * Read on every call (it is small), so a changed file applies at once. Throws an Error naming the
+ * file and the bad field.
+ */
+export function catalogModels(env: NodeJS.ProcessEnv = process.env): readonly CatalogModel[] {
+  const file = env[CATALOG_FILE_ENV];
+  if (!file) return MODEL_CATALOG;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`the model catalog ${file} (${CATALOG_FILE_ENV}) cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = z.array(CatalogModelSchema).safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
+    throw new Error(`the model catalog ${file} (${CATALOG_FILE_ENV}) is invalid: ${detail}`);
+  }
+  const ids = new Set<string>();
+  for (const m of parsed.data) {
+    if (ids.has(m.id)) throw new Error(`the model catalog ${file} (${CATALOG_FILE_ENV}) lists "${m.id}" twice`);
+    ids.add(m.id);
+  }
+  return parsed.data;
+}
+
+export function findCatalogModel(id: string, catalog: readonly CatalogModel[] = catalogModels()): CatalogModel {
+  const m = catalog.find((c) => c.id === id);
+  if (!m) throw new Error(`no catalog model "${id}"; choose one of: ${catalog.map((c) => c.id).join(', ')}`);
   return m;
 }
 

@@ -28,12 +28,14 @@ export interface EmbeddedModelsOptions {
 export interface EmbeddedModels {
   entries: ModelEntryInput[];
   problems: LocalModelProblem[];
+  /** Each served file and its pool id. */
+  served: Array<{ id: string; file: string }>;
   /** Undefined when no model could be served. */
   baseUrl: string | undefined;
   close(): Promise<void>;
 }
 
-function expandHome(p: string): string {
+export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(os.homedir(), p.slice(1)) : p;
 }
 
@@ -104,6 +106,12 @@ export async function describeLocalModels(files: string[], contextLength = 8192)
   return out;
 }
 
+/** `local.modelsDir` when set; else the download folder (default ~/.orchestra/models) if it exists; else ''. */
+export async function effectiveModelsDir(modelsDir: string, fallback: string = defaultModelsDir()): Promise<string> {
+  if (modelsDir) return modelsDir;
+  return (await stat(fallback).then((st) => st.isDirectory(), () => false)) ? fallback : '';
+}
+
 /**
  * Resolves `local.models` + `local.modelsDir` (or, when that is empty, the download folder if it
  * exists) to GGUF files, validates each (missing, not GGUF,
@@ -111,11 +119,7 @@ export async function describeLocalModels(files: string[], contextLength = 8192)
  * loopback endpoint. With no usable file, `entries` is empty and nothing listens.
  */
 export async function startEmbeddedModels(local: OrchestraConfig['local'], opts: EmbeddedModelsOptions = {}): Promise<EmbeddedModels> {
-  let modelsDir = local.modelsDir;
-  if (!modelsDir) {
-    const fallback = opts.defaultModelsDir ?? defaultModelsDir();
-    if (await stat(fallback).then((st) => st.isDirectory(), () => false)) modelsDir = fallback;
-  }
+  const modelsDir = await effectiveModelsDir(local.modelsDir, opts.defaultModelsDir);
   const { files, problems } = await resolveLocalModelFiles({ models: local.models, modelsDir });
   const good: Array<{ id: string; path: string }> = [];
   const ids = new Set<string>();
@@ -131,7 +135,7 @@ export async function startEmbeddedModels(local: OrchestraConfig['local'], opts:
     ids.add(id);
     good.push({ id, path: file });
   }
-  if (good.length === 0) return { entries: [], problems, baseUrl: undefined, close: async () => {} };
+  if (good.length === 0) return { entries: [], problems, served: [], baseUrl: undefined, close: async () => {} };
   const endpoint = await startLocalEndpoint({
     models: good,
     port: opts.port,
@@ -142,5 +146,5 @@ export async function startEmbeddedModels(local: OrchestraConfig['local'], opts:
     idleUnloadSeconds: local.idleUnloadSeconds,
     log: opts.log,
   });
-  return { entries: endpoint.modelEntries(), problems, baseUrl: endpoint.baseUrl, close: () => endpoint.close() };
+  return { entries: endpoint.modelEntries(), problems, served: good.map((g) => ({ id: g.id, file: g.path })), baseUrl: endpoint.baseUrl, close: () => endpoint.close() };
 }
