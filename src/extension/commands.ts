@@ -6,6 +6,7 @@ import type { PrivacyMode } from '../core/config';
 import type { Attachment } from '../core/engine-api';
 import { addModelEndpoint } from './add-model';
 import { discoverLocalServers } from './discover';
+import { downloadLocalModel, useLocalModelFile } from './local-models';
 import { applyCode, insertCode } from './editor-actions';
 import { errorText } from './engine-client';
 import type { Orchestra } from './orchestra';
@@ -28,6 +29,8 @@ export const COMMANDS = {
   cancelTask: 'orchestra.cancelTask',
   restartEngine: 'orchestra.restartEngine',
   newConversation: 'orchestra.newConversation',
+  downloadLocalModel: 'orchestra.downloadLocalModel',
+  useLocalModelFile: 'orchestra.useLocalModelFile',
 } as const;
 
 export function registerCommands(o: Orchestra): vscode.Disposable[] {
@@ -185,6 +188,11 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
     }),
 
     reg(COMMANDS.newConversation, () => o.panel.newConversation()),
+
+    // Arguments (scripts, tests): a catalog id and `{ dir }`; the pick otherwise.
+    reg(COMMANDS.downloadLocalModel, (catalogId?: string, options?: { dir?: string }) => downloadLocalModel(o, catalogId, options)),
+    // Argument: the file (URI or path); the open dialog otherwise.
+    reg(COMMANDS.useLocalModelFile, (file?: vscode.Uri | string) => useLocalModelFile(o, file)),
 
     // Used by the panel's code-block buttons and by keybindings; not in the command palette.
     reg('orchestra.insertCode', (code: string, language?: string) => insertCode(code, language)),

@@ -14,13 +14,20 @@ import {
   ApprovalParams,
   ApprovalRequestType,
   AskRequest,
+  CancelDownloadRequest,
   CancelRequest,
+  CatalogRequest,
   ConfigureRequest,
   DiscoverRequest,
+  DownloadModelRequest,
+  DownloadProgressNotification,
+  DownloadProgressParams,
   EventNotification,
   FindSymbolsParams,
   FindSymbolsRequest,
+  InspectModelFileRequest,
   ListModelsRequest,
+  LocalModelsRequest,
   LogNotification,
   LogParams,
   ProbeEndpointRequest,
@@ -32,8 +39,11 @@ import {
 } from '../protocol/engine-rpc';
 import type {
   AskParams,
+  CatalogEntry,
   ConfigureParams,
   DiscoverParams,
+  DownloadModelResult,
+  LocalModelStatus,
   FindSymbolsResult,
   ProbeEndpointParams,
   ProbeEndpointResult,
@@ -77,11 +87,14 @@ export class EngineClient implements vscode.Disposable {
   private readonly inFlight = new Map<string, InFlightTask>();
   private readonly eventEmitter = new vscode.EventEmitter<EngineEvent>();
   private readonly stateEmitter = new vscode.EventEmitter<{ state: EngineState; message?: string }>();
+  private readonly downloadProgressEmitter = new vscode.EventEmitter<DownloadProgressParams>();
   private disposed = false;
 
   /** Every event of every task, validated; includes the `engine_down` errors this class synthesizes. */
   readonly onEvent = this.eventEmitter.event;
   readonly onDidChangeState = this.stateEmitter.event;
+  /** Progress of every model download the engine runs. */
+  readonly onDownloadProgress = this.downloadProgressEmitter.event;
 
   constructor(
     private readonly serverModule: string,
@@ -165,6 +178,45 @@ export class EngineClient implements vscode.Disposable {
     return this.client!.sendRequest(ProbeEndpointRequest, params, token);
   }
 
+  /** The download catalog as it stands on this machine (what fits, what is on disk already). */
+  async catalog(dir?: string): Promise<CatalogEntry[]> {
+    await this.whenReady();
+    return this.client!.sendRequest(CatalogRequest, { dir });
+  }
+
+  /**
+   * Downloads a catalog model in the engine process. `onProgress` gets this download's progress;
+   * cancel with cancelDownload(downloadId). Rejects with the engine's ResponseError (its `data` is
+   * a DownloadErrorData) when the download fails or is cancelled.
+   */
+  async downloadModel(params: { catalogId: string; dir?: string; downloadId?: string }, onProgress?: (p: DownloadProgressParams) => void): Promise<DownloadModelResult> {
+    await this.whenReady();
+    const downloadId = params.downloadId ?? randomUUID();
+    const sub = onProgress ? this.onDownloadProgress((p) => p.downloadId === downloadId && onProgress(p)) : undefined;
+    try {
+      return await this.client!.sendRequest(DownloadModelRequest, { ...params, downloadId });
+    } finally {
+      sub?.dispose();
+    }
+  }
+
+  async cancelDownload(downloadId: string): Promise<boolean> {
+    if (!this.client || this.stateValue !== 'ready') return false;
+    return (await this.client.sendRequest(CancelDownloadRequest, { downloadId })).cancelled;
+  }
+
+  /** Every GGUF model the `orchestra.local` settings name, with its facts and whether it is served. */
+  async localModels(): Promise<LocalModelStatus[]> {
+    await this.whenReady();
+    return this.client!.sendRequest(LocalModelsRequest, {});
+  }
+
+  /** What a GGUF file is and whether it can be served (`problem` when not). */
+  async inspectModelFile(path: string): Promise<LocalModelStatus> {
+    await this.whenReady();
+    return this.client!.sendRequest(InspectModelFileRequest, { path });
+  }
+
   /** Stops the engine (if running) and starts a fresh one; clears the crash count ("Retry"). */
   async restart(): Promise<void> {
     this.restarts = [];
@@ -202,6 +254,10 @@ export class EngineClient implements vscode.Disposable {
     this.clientDisposables.push(
       client.onNotification(EventNotification, (raw) => this.onEngineEvent(raw)),
       client.onNotification(LogNotification, (raw) => this.onEngineLog(raw)),
+      client.onNotification(DownloadProgressNotification, (raw) => {
+        const r = DownloadProgressParams.safeParse(raw);
+        if (r.success) this.downloadProgressEmitter.fire(r.data);
+      }),
       client.onRequest(ApprovalRequestType, async (raw) => {
         const params = parseAtEdge(ApprovalParams, raw, 'orchestra/approval params');
         return { approved: await this.hooks.requestApproval(params) };
@@ -351,6 +407,7 @@ export class EngineClient implements vscode.Disposable {
     await this.stopClient('the extension is shutting down');
     this.eventEmitter.dispose();
     this.stateEmitter.dispose();
+    this.downloadProgressEmitter.dispose();
   }
 }
 

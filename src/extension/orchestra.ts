@@ -4,14 +4,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Attachment } from '../core/engine-api';
+import type { Attachment, ModelInfo } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import type { ConfigProblem } from '../core/config';
-import type { ApprovalParams } from '../protocol/engine-rpc';
+import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
+import type { PanelLocalModel, PanelModel } from '../protocol/panel';
 import { ApprovalBroker } from './approvals';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
+import { offerModelSetup } from './local-models';
 import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
 import { PanelBridge } from './panel-bridge';
 import { ApiKeys } from './secrets';
@@ -21,6 +23,8 @@ import { OrchestraStatusBar } from './status-bar';
 
 /** How long after activation the engine is warmed up when nothing asked for it earlier. */
 const WARM_UP_DELAY_MS = 3000;
+/** Bursts (a configure plus a finished task) refresh the panel's model list once. */
+const MODELS_REFRESH_DELAY_MS = 200;
 
 export interface AskInput {
   question: string;
@@ -43,6 +47,10 @@ export class Orchestra implements vscode.Disposable {
   private engineProblems: ConfigProblem[] = [];
   private engineModelCount: number | undefined;
   private warmUp: NodeJS.Timeout | undefined;
+  /** The pool and the local GGUF models as the engine last reported them (for the panel). */
+  private poolModels: ModelInfo[] | undefined;
+  private localModelStatus: LocalModelStatus[] | undefined;
+  private modelsRefresh: NodeJS.Timeout | undefined;
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Orchestra', { log: true });
@@ -68,6 +76,7 @@ export class Orchestra implements vscode.Disposable {
         this.engineProblems = r.problems;
         this.engineModelCount = r.modelCount;
         this.pushStatus();
+        this.refreshModelsSoon();
       },
       requestApproval: (p: ApprovalParams) => this.approvals.request(p),
       getSecret: (p) => this.keys.get(p),
@@ -146,16 +155,8 @@ export class Orchestra implements vscode.Disposable {
 
   /** Starts a task and shows it in the panel; returns its id, or undefined when it could not start. */
   async ask(input: AskInput): Promise<string | undefined> {
-    if (this.modelCount() === 0) {
-      const choice = await vscode.window.showWarningMessage(
-        'Orchestra has no model to ask yet. Add an OpenAI-compatible endpoint, or look for model servers running on this machine.',
-        'Add Model Endpoint',
-        'Discover Local Servers',
-      );
-      if (choice === 'Add Model Endpoint') void vscode.commands.executeCommand('orchestra.addModel');
-      else if (choice === 'Discover Local Servers') void vscode.commands.executeCommand('orchestra.discoverLocalServers');
-      return undefined;
-    }
+    // No model: offer the embedded runtime (and the other ways), then go on with the question.
+    if (this.modelCount() === 0 && !(await offerModelSetup(this))) return undefined;
     void this.panel.reveal();
     try {
       const { taskId } = await this.engine.ask({
@@ -170,6 +171,43 @@ export class Orchestra implements vscode.Disposable {
       this.reportEngineError('could not start the task', err);
       return undefined;
     }
+  }
+
+  /** Sends the current settings to the engine and waits until it applied them (local models started). */
+  async syncEngine(): Promise<void> {
+    await this.engine.whenReady();
+    await this.engine.configure();
+  }
+
+  /** After `file` was added to `local.models`: applies it and says how the engine serves it. */
+  async syncLocalModel(file: string): Promise<LocalModelStatus | undefined> {
+    try {
+      await this.syncEngine();
+      this.localModelStatus = await this.engine.localModels();
+      this.pushStatus();
+      this.refreshModelsSoon();
+      return this.localModelStatus.find((m) => m.file === file);
+    } catch (err) {
+      this.log.warn(`could not read the local models from the engine: ${errorText(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Refreshes the panel's model list from the engine a moment from now (only while it runs). */
+  refreshModelsSoon(): void {
+    if (this.modelsRefresh) return;
+    this.modelsRefresh = setTimeout(() => {
+      this.modelsRefresh = undefined;
+      if (this.engine.state !== 'ready') return;
+      Promise.all([this.engine.listModels(), this.engine.localModels()]).then(
+        ([pool, local]) => {
+          this.poolModels = pool;
+          this.localModelStatus = local;
+          this.pushStatus();
+        },
+        (err) => this.log.debug(`could not read the model list from the engine: ${errorText(err)}`),
+      );
+    }, MODELS_REFRESH_DELAY_MS);
   }
 
   async cancel(taskId: string): Promise<boolean> {
@@ -195,7 +233,11 @@ export class Orchestra implements vscode.Disposable {
 
   private onEngineEvent(e: EngineEvent): void {
     this.session.onEvent(e);
-    if (e.type === 'done' || e.type === 'error') this.approvals.denyTask(e.taskId);
+    if (e.type === 'done' || e.type === 'error') {
+      this.approvals.denyTask(e.taskId);
+      // Measured latencies changed.
+      this.refreshModelsSoon();
+    }
     this.panel.postEngineEvent(e);
   }
 
@@ -225,6 +267,8 @@ export class Orchestra implements vscode.Disposable {
       modelCount: this.modelCount(),
       problems,
       orchestratorModel: config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
+      models: this.poolModels?.map(toPanelModel),
+      localModels: this.localModelStatus?.map(toPanelLocalModel),
     });
   }
 
@@ -238,8 +282,39 @@ export class Orchestra implements vscode.Disposable {
 
   private async disposeOnce(): Promise<void> {
     if (this.warmUp) clearTimeout(this.warmUp);
+    if (this.modelsRefresh) clearTimeout(this.modelsRefresh);
     this.approvals.denyAll();
     await this.engine.dispose();
     for (const d of this.disposables.reverse()) d.dispose();
   }
+}
+
+function toPanelModel(m: ModelInfo): PanelModel {
+  return {
+    id: m.id,
+    local: m.local,
+    openWeights: m.openWeights,
+    roles: m.roles,
+    inputPricePerMillion: m.inputPricePerMillion,
+    outputPricePerMillion: m.outputPricePerMillion,
+    latencyMs: m.latencyMs,
+    eligible: m.eligible,
+    ineligibleReason: m.ineligibleReason,
+  };
+}
+
+function toPanelLocalModel(m: LocalModelStatus): PanelLocalModel {
+  return {
+    id: m.id,
+    file: m.file,
+    served: m.served,
+    sizeBytes: m.sizeBytes,
+    architecture: m.architecture,
+    parameterLabel: m.parameterLabel,
+    quantization: m.quantization,
+    trainedContextLength: m.trainedContextLength,
+    fits: m.fits,
+    memorySummary: m.memorySummary,
+    problem: m.problem,
+  };
 }

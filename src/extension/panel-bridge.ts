@@ -18,6 +18,8 @@ const PANEL_COMMANDS = {
   addModel: 'orchestra.addModel',
   discover: 'orchestra.discoverLocalServers',
   retryEngine: 'orchestra.restartEngine',
+  downloadLocalModel: 'orchestra.downloadLocalModel',
+  useLocalModelFile: 'orchestra.useLocalModelFile',
 } as const;
 
 export class PanelBridge implements vscode.Disposable {

@@ -20,7 +20,7 @@ export const PanelAttachment = z.object({
 export type PanelAttachment = z.infer<typeof PanelAttachment>;
 
 /** Commands a panel button can trigger; the extension maps each to its VS Code command. */
-export const PanelCommand = z.enum(['addModel', 'discover', 'retryEngine', 'openSettings']);
+export const PanelCommand = z.enum(['addModel', 'discover', 'retryEngine', 'openSettings', 'downloadLocalModel', 'useLocalModelFile']);
 export type PanelCommand = z.infer<typeof PanelCommand>;
 
 /** Only web links leave the panel; everything else (javascript:, file:, command:, data:) is refused. */
@@ -74,6 +74,38 @@ export function parsePanelMessage(raw: unknown): { ok: true; message: PanelToExt
 export const EngineState = z.enum(['starting', 'ready', 'down']);
 export type EngineState = z.infer<typeof EngineState>;
 
+/** A model of the pool as the engine sees it (the header's "Models" list). */
+export const PanelModel = z.object({
+  id: z.string(),
+  local: z.boolean(),
+  openWeights: z.boolean(),
+  roles: z.array(z.string()),
+  inputPricePerMillion: z.number().nonnegative(),
+  outputPricePerMillion: z.number().nonnegative(),
+  /** Measured moving average; absent until the first call. */
+  latencyMs: z.number().nonnegative().optional(),
+  eligible: z.boolean(),
+  /** Why the current privacy mode or preferences exclude it. */
+  ineligibleReason: z.string().optional(),
+});
+export type PanelModel = z.infer<typeof PanelModel>;
+
+/** A GGUF file named by `orchestra.local`, served by the embedded runtime or not (then `problem` says why). */
+export const PanelLocalModel = z.object({
+  id: z.string(),
+  file: z.string(),
+  served: z.boolean(),
+  sizeBytes: z.number().nonnegative().optional(),
+  architecture: z.string().optional(),
+  parameterLabel: z.string().optional(),
+  quantization: z.string().optional(),
+  trainedContextLength: z.number().int().nonnegative().optional(),
+  fits: z.boolean().optional(),
+  memorySummary: z.string().optional(),
+  problem: z.string().optional(),
+});
+export type PanelLocalModel = z.infer<typeof PanelLocalModel>;
+
 export const PanelStatus = z.object({
   privacyMode: PrivacyMode,
   /** The per-task cap (`budget.maxDollarsPerTask`). */
@@ -86,6 +118,10 @@ export const PanelStatus = z.object({
   /** Settings problems, each naming its field path. */
   problems: z.array(z.object({ path: z.string(), message: z.string() })),
   orchestratorModel: z.string().optional(),
+  /** The pool as the engine last reported it; absent until the engine has answered. */
+  models: z.array(PanelModel).optional(),
+  /** The local GGUF models the settings name. */
+  localModels: z.array(PanelLocalModel).optional(),
 });
 export type PanelStatus = z.infer<typeof PanelStatus>;
 

@@ -451,6 +451,8 @@ export interface ToolCallScript {
   arguments: Record<string, unknown>;
   /** The text the model answers once the tool result is in the context. */
   answer: string;
+  /** Trained context (default 4096); a whole engine task's prompt needs more. */
+  contextLength?: number;
 }
 
 /**
@@ -472,5 +474,5 @@ export function writeToolCallScriptModel(file: string, script: ToolCallScript): 
     { from: 'assistant\n', to: answerPieces[0]!, afterToolResult: true },
   ];
   for (let i = 1; i < answerPieces.length; i++) steps.push({ from: answerPieces[i - 1]!, to: answerPieces[i]! });
-  writeScriptModel(file, { steps, extraPieces: ['assistant\n', '", "arguments": ', '\n\n\n\n'], name: 'tiny-script' });
+  writeScriptModel(file, { steps, extraPieces: ['assistant\n', '", "arguments": ', '\n\n\n\n'], name: 'tiny-script', contextLength: script.contextLength });
 }

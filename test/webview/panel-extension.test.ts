@@ -214,6 +214,8 @@ describe('panel session', () => {
     session.receive({ type: 'applyCode', code: 'y' });
     session.receive({ type: 'copy', text: 'z' });
     session.receive({ type: 'runCommand', command: 'discover' });
+    session.receive({ type: 'runCommand', command: 'downloadLocalModel' });
+    session.receive({ type: 'runCommand', command: 'useLocalModelFile' });
     session.receive({ type: 'newConversation' });
     session.receive({ type: 'openLink', url: 'https://example.com' });
     session.receive({ type: 'openLink', url: 'javascript:alert(1)' });
@@ -228,6 +230,8 @@ describe('panel session', () => {
       ['applyCode', 'y', undefined],
       ['copy', 'z'],
       ['runCommand', 'discover'],
+      ['runCommand', 'downloadLocalModel'],
+      ['runCommand', 'useLocalModelFile'],
       ['newConversation'],
     ]);
     assert.deepEqual(links, ['https://example.com']);

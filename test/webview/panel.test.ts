@@ -401,6 +401,86 @@ describe('panel: state, history, controls', () => {
     });
   });
 
+  test('no model: the empty state offers the embedded runtime first and names local files that cannot run', async () => {
+    await withPanel(async (p) => {
+      await p.send([
+        {
+          type: 'status',
+          status: {
+            ...READY_STATUS,
+            modelCount: 0,
+            models: [],
+            localModels: [{ id: 'local:broken', file: '/models/broken.gguf', served: false, problem: 'not a GGUF model (the file does not start with "GGUF")' }],
+          },
+        },
+      ]);
+      const empty = p.page.locator('.empty-state');
+      assert.match(await empty.innerText(), /No model configured yet/);
+      const buttons = await empty.locator('button').allInnerTexts();
+      assert.deepEqual(buttons, ['Download a recommended model', 'Use a GGUF file on disk', 'Discover local servers', 'Add model']);
+      assert.ok((await empty.getByRole('button', { name: 'Download a recommended model' }).getAttribute('class'))?.includes('primary'), 'the download is the first choice');
+      await empty.getByRole('button', { name: 'Download a recommended model' }).click();
+      await empty.getByRole('button', { name: 'Use a GGUF file on disk' }).click();
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'runCommand').map((m) => m.command),
+        ['downloadLocalModel', 'useLocalModelFile'],
+      );
+      const problem = empty.locator('.local-problems li[data-file="/models/broken.gguf"]');
+      assert.match(await problem.innerText(), /broken\.gguf[\s\S]*not a GGUF model/);
+      assert.equal(await p.page.locator('.send-button').isDisabled(), true);
+      await p.screenshot('empty-embedded-offer-dark');
+    });
+  });
+
+  test('the Models disclosure lists the pool and the local model files', async () => {
+    await withPanel(async (p) => {
+      await p.send([
+        {
+          type: 'status',
+          status: {
+            ...READY_STATUS,
+            privacyMode: 'local-only',
+            modelCount: 2,
+            models: [
+              { id: 'local:qwen', local: true, openWeights: true, roles: ['general', 'answer'], inputPricePerMillion: 0, outputPricePerMillion: 0, latencyMs: 850, eligible: true },
+              { id: 'cloud', local: false, openWeights: false, roles: ['code'], inputPricePerMillion: 1.25, outputPricePerMillion: 10, eligible: false, ineligibleReason: 'privacyMode local-only: cloud runs remotely' },
+            ],
+            localModels: [
+              { id: 'local:qwen', file: '/models/qwen.gguf', served: true, sizeBytes: 1.1 * 1024 ** 3, architecture: 'qwen2', parameterLabel: '1.5B', quantization: 'Q4_K_M', trainedContextLength: 32768, fits: true, memorySummary: 'needs ~1.6 GB of 16.0 GB RAM' },
+              { id: 'local:big', file: '/models/big.gguf', served: false, sizeBytes: 40 * 1024 ** 3, architecture: 'llama', fits: false, memorySummary: 'too large: needs ~45.0 GB but this machine has 16.0 GB RAM', problem: 'model too large for this machine' },
+            ],
+          },
+        },
+      ]);
+      const toggle = p.page.locator('.models-toggle');
+      assert.equal(await toggle.innerText(), 'Models (1/2)');
+      assert.equal(await p.page.locator('.models-panel').isVisible(), false);
+      await toggle.click();
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+      const panel = p.page.locator('.models-panel');
+      assert.equal(await panel.isVisible(), true);
+      const qwen = panel.locator('.pool-model[data-model-id="local:qwen"]');
+      assert.match(await qwen.innerText(), /local[\s\S]*open weights[\s\S]*free[\s\S]*850 ms measured[\s\S]*may be called/);
+      const cloud = panel.locator('.pool-model[data-model-id="cloud"]');
+      assert.equal(await cloud.getAttribute('data-eligible'), 'false');
+      assert.match(await cloud.innerText(), /remote[\s\S]*\$1\.25\/\$10 per M tokens[\s\S]*latency not measured yet[\s\S]*privacyMode local-only/);
+      const served = panel.locator('.local-model[data-file="/models/qwen.gguf"]');
+      assert.equal(await served.getAttribute('data-served'), 'true');
+      assert.match(await served.innerText(), /qwen\.gguf[\s\S]*serving[\s\S]*1\.1 GB · qwen2 1\.5B Q4_K_M · trained context 32,768 tokens[\s\S]*needs ~1\.6 GB/);
+      assert.match(await panel.locator('.local-model[data-file="/models/big.gguf"]').innerText(), /too large[\s\S]*model too large for this machine/);
+      await panel.getByRole('button', { name: 'Download a model' }).click();
+      await panel.getByRole('button', { name: 'Use a GGUF file' }).click();
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'runCommand').map((m) => m.command),
+        ['downloadLocalModel', 'useLocalModelFile'],
+      );
+      await p.screenshot('models-disclosure-dark');
+      await panel.getByRole('button', { name: 'Close models' }).click();
+      assert.equal(await panel.isVisible(), false);
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    });
+  });
+
   test('controls: ask with attachments, privacy, budget', async () => {
     await withPanel(async (p) => {
       await p.send([

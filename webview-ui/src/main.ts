@@ -3,10 +3,10 @@
 // event log is kept with setState (and by the extension) so it survives the panel being hidden,
 // reloaded or VS Code restarting.
 import type { EngineEvent } from '../../src/core/protocol/events';
-import type { ConversationRecord, ExtensionToPanel, PanelApproval, PanelAttachment, PanelCommand, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
+import type { ConversationRecord, ExtensionToPanel, PanelApproval, PanelAttachment, PanelCommand, PanelLocalModel, PanelModel, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
 import { ConversationView } from './conversation';
 import { compactForStorage, EventLog, summarize } from './eventLog';
-import { formatDollars, formatTime, h } from './format';
+import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -42,6 +42,7 @@ let status: PanelStatus | undefined;
 let view: ConversationView;
 let viewing: ConversationRecord | undefined;
 let historyOpen = false;
+let modelsOpen = false;
 let composeAttachments: PanelAttachment[] = [];
 const pendingApprovals = new Map<string, PanelApproval>();
 
@@ -63,11 +64,12 @@ const spendEl = h('span', { class: 'session-spend', title: 'Spent in this sessio
 const engineEl = h('span', { class: 'engine-state', role: 'status' });
 const newButton = h('button', { type: 'button', class: 'icon-button', title: 'New conversation (the current one goes to history)' }, '+ New');
 const historyButton = h('button', { type: 'button', class: 'icon-button', 'aria-expanded': 'false', title: 'Earlier conversations' }, 'History');
+const modelsButton = h('button', { type: 'button', class: 'icon-button models-toggle', 'aria-expanded': 'false', 'aria-controls': 'models-panel', title: 'The models Orchestra may call, and the local model files' }, 'Models');
 const header = h(
   'header',
   { class: 'panel-header' },
   h('div', { class: 'header-row' }, h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label' }, 'Privacy'), privacySelect), h('label', { class: 'field', for: 'budget' }, h('span', { class: 'field-label' }, 'Budget $'), budgetInput), h('span', { class: 'spacer' }), newButton, historyButton),
-  h('div', { class: 'header-row secondary' }, engineEl, spendEl),
+  h('div', { class: 'header-row secondary' }, engineEl, modelsButton, spendEl),
 );
 const bannersEl = h('div', { class: 'banners' });
 const logEl = h('main', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
@@ -75,6 +77,8 @@ const emptyEl = h('div', { class: 'empty-state' });
 const viewingBanner = h('div', { class: 'viewing-banner', role: 'status' });
 const historyEl = h('section', { class: 'history', 'aria-label': 'Earlier conversations' });
 historyEl.hidden = true;
+const modelsEl = h('section', { class: 'models-panel', id: 'models-panel', 'aria-label': 'Models' });
+modelsEl.hidden = true;
 const pendingAskEl = h('div', { class: 'pending-ask', role: 'status' });
 pendingAskEl.hidden = true;
 
@@ -85,7 +89,7 @@ const stopButton = h('button', { type: 'button', class: 'secondary stop-all', ti
 const composer = h('footer', { class: 'composer' }, chipsEl, questionInput, h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton));
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
-app.replaceChildren(header, bannersEl, historyEl, viewingBanner, logEl, composer);
+app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer);
 
 // ── conversation view ─────────────────────────────────────────────────────────────────────────
 
@@ -160,6 +164,7 @@ function handle(m: ExtensionToPanel): boolean {
     case 'status':
       status = m.status;
       renderChrome();
+      renderModels();
       saveStateSoon();
       return false;
     case 'approval':
@@ -322,10 +327,14 @@ function renderChrome(): void {
   emptyEl.hidden = !empty;
   if (empty) {
     if (status && status.modelCount === 0) {
+      const unusable = (status.localModels ?? []).filter((m) => m.problem);
       emptyEl.replaceChildren(
         h('h2', {}, 'No model configured yet'),
-        h('p', {}, 'Orchestra needs at least one OpenAI-compatible model: a local server (Ollama, LM Studio, llama.cpp, vLLM) or a hosted endpoint. Local models keep your code on this machine.'),
-        h('div', { class: 'empty-actions' }, commandButton('Discover local servers', 'discover', true), commandButton('Add model', 'addModel')),
+        h('p', {}, 'Orchestra can run a model itself, with nothing else to install: download a recommended one or use a GGUF file you already have. Local models keep your code on this machine.'),
+        h('div', { class: 'empty-actions' }, commandButton('Download a recommended model', 'downloadLocalModel', true), commandButton('Use a GGUF file on disk', 'useLocalModelFile')),
+        ...(unusable.length ? [h('div', { class: 'local-problems', role: 'status' }, h('p', {}, 'These local models cannot run:'), h('ul', { class: 'local-model-list' }, ...unusable.map(localModelItem)))] : []),
+        h('p', { class: 'empty-more' }, 'Or use a model server already running here (Ollama, LM Studio, llama.cpp, vLLM), or any OpenAI-compatible endpoint:'),
+        h('div', { class: 'empty-actions' }, commandButton('Discover local servers', 'discover'), commandButton('Add model', 'addModel')),
       );
     } else if (status?.engine.state === 'starting') {
       emptyEl.replaceChildren(h('h2', {}, 'Starting the engine…'), h('p', {}, 'You can type your question already.'));
@@ -354,6 +363,10 @@ function renderChrome(): void {
   const hint = composer.querySelector('.composer-hint');
   if (hint) hint.textContent = noModel ? 'Add a model to start.' : running.length ? 'A task is running; a new question starts another.' : '';
   historyButton.setAttribute('aria-expanded', String(historyOpen));
+  modelsButton.setAttribute('aria-expanded', String(modelsOpen));
+  const pool = status?.models;
+  modelsButton.textContent = pool ? `Models (${pool.filter((m) => m.eligible).length}/${pool.length})` : 'Models';
+  modelsButton.title = pool ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now` : 'The models Orchestra may call, and the local model files';
   historyButton.textContent = history.length ? `History (${history.length})` : 'History';
 }
 
@@ -395,6 +408,72 @@ function renderHistory(): void {
     return h('li', { 'data-conversation-id': c.id }, open, del);
   });
   historyEl.replaceChildren(h('div', { class: 'history-head' }, h('h2', {}, 'History'), close), items.length ? h('ul', { class: 'history-list' }, ...items) : h('p', { class: 'muted' }, 'No earlier conversations yet. “New” moves the current one here.'));
+}
+
+// ── models: the pool as the engine sees it, and the local GGUF files ───────────────────────────
+
+function priceText(m: PanelModel): string {
+  if (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0) return 'free';
+  return `$${m.inputPricePerMillion}/$${m.outputPricePerMillion} per M tokens`;
+}
+
+function poolModelItem(m: PanelModel): HTMLElement {
+  return h(
+    'li',
+    { class: 'pool-model', 'data-model-id': m.id, 'data-eligible': String(m.eligible) },
+    h('div', { class: 'model-line' }, h('code', { class: 'model-id' }, m.id), h('span', { class: `badge ${m.local ? 'local' : 'remote'}` }, m.local ? 'local' : 'remote'), m.openWeights ? h('span', { class: 'badge open' }, 'open weights') : null),
+    h(
+      'div',
+      { class: 'model-meta' },
+      h('span', { class: 'model-price' }, priceText(m)),
+      ' · ',
+      h('span', { class: 'model-latency' }, m.latencyMs !== undefined ? `${formatMs(m.latencyMs)} measured` : 'latency not measured yet'),
+      m.roles.length ? ` · ${m.roles.join(', ')}` : '',
+    ),
+    h('div', { class: `model-eligibility ${m.eligible ? 'ok' : 'no'}` }, m.eligible ? '✓ may be called' : `✕ ${m.ineligibleReason ?? 'not eligible'}`),
+  );
+}
+
+function localModelItem(m: PanelLocalModel): HTMLElement {
+  const facts = [
+    m.sizeBytes !== undefined ? formatBytes(m.sizeBytes) : undefined,
+    [m.architecture, m.parameterLabel, m.quantization].filter(Boolean).join(' ') || undefined,
+    m.trainedContextLength ? `trained context ${m.trainedContextLength.toLocaleString('en-US')} tokens` : undefined,
+  ].filter(Boolean);
+  const name = m.file.split(/[\\/]/).pop() ?? m.file;
+  return h(
+    'li',
+    { class: 'local-model', 'data-file': m.file, 'data-served': String(m.served) },
+    h('div', { class: 'model-line' }, h('code', { class: 'model-id', title: m.file }, name), m.served ? h('span', { class: 'badge local' }, 'serving') : null),
+    facts.length ? h('div', { class: 'model-meta' }, facts.join(' · ')) : null,
+    m.memorySummary ? h('div', { class: `model-memory ${m.fits === false ? 'no' : 'ok'}` }, `Memory: ${m.memorySummary}`) : null,
+    m.problem ? h('div', { class: 'model-problem' }, `✕ ${m.problem}`) : null,
+  );
+}
+
+function renderModels(): void {
+  modelsEl.hidden = !modelsOpen;
+  if (!modelsOpen) return;
+  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close models' }, '✕');
+  close.addEventListener('click', () => toggleModels(false));
+  const pool = status?.models;
+  const local = status?.localModels ?? [];
+  modelsEl.replaceChildren(
+    h('div', { class: 'history-head' }, h('h2', {}, 'Models'), close),
+    pool === undefined
+      ? h('p', { class: 'muted' }, 'The engine has not reported its models yet.')
+      : pool.length
+        ? h('ul', { class: 'pool-model-list' }, ...pool.map(poolModelItem))
+        : h('p', { class: 'muted' }, 'No model is configured.'),
+    ...(local.length ? [h('h3', {}, 'Local model files'), h('ul', { class: 'local-model-list' }, ...local.map(localModelItem))] : []),
+    h('div', { class: 'empty-actions' }, commandButton('Download a model', 'downloadLocalModel'), commandButton('Use a GGUF file', 'useLocalModelFile'), commandButton('Add model', 'addModel')),
+  );
+}
+
+function toggleModels(open: boolean): void {
+  modelsOpen = open;
+  renderModels();
+  renderChrome();
 }
 
 function toggleHistory(open: boolean): void {
@@ -471,6 +550,7 @@ newButton.addEventListener('click', () => {
   questionInput.focus();
 });
 historyButton.addEventListener('click', () => toggleHistory(!historyOpen));
+modelsButton.addEventListener('click', () => toggleModels(!modelsOpen));
 
 // Links and code-block buttons inside rendered Markdown, handled in one place.
 document.addEventListener('click', (e) => {
