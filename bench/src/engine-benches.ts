@@ -42,7 +42,7 @@ async function runTask(engine: Engine, question: string, workspace: string, onEv
 
 /** Reads a streamed chat completion the way any client must: content and tool-call deltas. */
 async function streamOnce(client: OpenAI, body: any): Promise<{ content: string; calls: Array<{ name: string; args: string }> }> {
-  const stream = await client.chat.completions.create({ ...body, stream: true });
+  const stream = await client.chat.completions.create({ ...body, stream: true } as OpenAI.Chat.ChatCompletionCreateParamsStreaming);
   let content = '';
   const calls: Array<{ name: string; args: string }> = [];
   for await (const chunk of stream) {

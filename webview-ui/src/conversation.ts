@@ -248,9 +248,18 @@ export class ConversationView {
     const turn = this.turnFor(scope, e.turn);
     const call = this.createCall(e, scope.root);
     turn.groupEl.append(call.el);
-    turn.count++;
+    // The `answer` call is the answer itself, rendered below as Markdown: a card would only repeat it.
+    if (e.tool === 'answer') {
+      call.el.hidden = true;
+      if (turn.count === 0) turn.el.hidden = true;
+    } else {
+      turn.count++;
+      turn.el.hidden = false;
+    }
     this.dirtyTurns.add(turn);
     if (e.tool === 'delegate') call.el.classList.add('card--delegate');
+    // An approval asked before its card existed moves into the card, next to the code it is about.
+    for (const a of this.approvals.values()) if (a.approval.callId === e.callId) call.approvalsEl.append(a.el);
   }
 
   private onCallFinished(e: EventOf<'tool_call_finished'>): void {
