@@ -12,6 +12,7 @@ const suites = [
   { name: 'typecheck', kind: 'tsc' },
   { name: 'unit', kind: 'node', dir: 'out/test/unit' },
   { name: 'webview', kind: 'node', dir: 'out/test/webview' },
+  { name: 'reliability', kind: 'node', dir: 'out/test/reliability', env: { ORCHESTRA_STRESS: '0' } },
   { name: 'integration', kind: 'vscode' },
   { name: 'ui', kind: 'node', dir: 'out/test/ui' },
 ];

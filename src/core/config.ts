@@ -156,37 +156,81 @@ export function parseConfig(raw: unknown): { config: OrchestraConfig; problems: 
   if (first.success) return { config: first.data, problems: [] };
   const problems: ConfigProblem[] = first.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
   const repaired = structuredClone((raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>);
+  // Dropped array elements shift the rest; these maps turn repaired indices back into the user's.
+  const indexMaps: IndexMaps = new Map();
   // Remove each offending leaf (or the array element holding it) and retry; bounded by issue count.
   for (let attempt = 0; attempt < 50; attempt++) {
     const r = OrchestraConfig.safeParse(repaired);
     if (r.success) return { config: r.data, problems };
-    for (const issue of r.error.issues) dropPath(repaired, issue.path);
+    for (const issue of r.error.issues) {
+      // Cross-field checks (duplicate ids, orchestrator.model) only run once the fields themselves
+      // parse, so their issues first appear here: they are reported too, not dropped silently.
+      const path = formatPath(originalPath(issue.path, indexMaps));
+      if (!problems.some((p) => p.path === path && p.message === issue.message)) problems.push({ path, message: issue.message });
+    }
+    dropAll(repaired, r.error.issues.map((i) => i.path), indexMaps);
   }
   return { config: OrchestraConfig.parse({}), problems };
 }
 
-function dropPath(obj: Record<string, unknown>, path: ReadonlyArray<PropertyKey>): void {
-  if (path.length === 0) {
-    for (const k of Object.keys(obj)) delete obj[k];
-    return;
+/** Per array (keyed by its path in the user's config): the original index of each remaining element. */
+type IndexMaps = Map<string, number[]>;
+
+function originalPath(path: ReadonlyArray<PropertyKey>, maps: IndexMaps): PropertyKey[] {
+  const out: PropertyKey[] = [];
+  for (const seg of path) {
+    const map = typeof seg === 'number' ? maps.get(formatPath(out)) : undefined;
+    out.push(map && typeof seg === 'number' ? map[seg] ?? seg : seg);
   }
-  // Drop whole array elements (a half-valid model entry is worse than none), else the leaf key.
+  return out;
+}
+
+type DropTarget = { kind: 'delete'; container: Record<string | number, unknown>; key: string | number } | { kind: 'splice'; array: unknown[]; index: number; arrayKey: string };
+
+/**
+ * Where an issue's path is dropped: the whole array element holding it (a half-valid model entry is
+ * worse than none), else the leaf key. Undefined when the path no longer exists.
+ */
+function dropTarget(obj: Record<string, unknown>, path: ReadonlyArray<PropertyKey>, maps: IndexMaps): DropTarget | undefined {
   let cur: unknown = obj;
   for (let i = 0; i < path.length; i++) {
     const key = path[i] as string | number;
-    if (cur === null || typeof cur !== 'object') return;
+    if (cur === null || typeof cur !== 'object') return undefined;
     const isLast = i === path.length - 1;
     const container = cur as Record<string | number, unknown>;
-    if (Array.isArray(container) && typeof key === 'number') {
-      if (isLast || typeof container[key] === 'object') {
-        container.splice(key, 1);
-        return;
-      }
+    if (Array.isArray(container) && typeof key === 'number' && (isLast || typeof container[key] === 'object')) {
+      return { kind: 'splice', array: container, index: key, arrayKey: formatPath(originalPath(path.slice(0, i), maps)) };
     }
-    if (isLast) {
-      delete container[key];
-      return;
-    }
+    if (isLast) return { kind: 'delete', container, key };
     cur = container[key];
+  }
+  return undefined;
+}
+
+/**
+ * Drops every issue of one parse at once. All paths refer to the array positions before any drop,
+ * so elements are removed highest index first, and each only once (an entry with two bad fields must
+ * not take its valid neighbour with it).
+ */
+function dropAll(obj: Record<string, unknown>, paths: ReadonlyArray<ReadonlyArray<PropertyKey>>, maps: IndexMaps): void {
+  if (paths.some((p) => p.length === 0)) {
+    for (const k of Object.keys(obj)) delete obj[k];
+    return;
+  }
+  const targets = paths.map((p) => dropTarget(obj, p, maps)).filter((t): t is DropTarget => t !== undefined);
+  for (const t of targets) if (t.kind === 'delete') delete t.container[t.key];
+  const splices = targets.filter((t): t is Extract<DropTarget, { kind: 'splice' }> => t.kind === 'splice');
+  const seen = new Set<string>();
+  const unique = splices.filter((t) => {
+    const id = `${t.arrayKey}#${t.index}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  for (const t of unique.sort((a, b) => b.index - a.index)) {
+    const map = maps.get(t.arrayKey) ?? t.array.map((_, j) => j);
+    map.splice(t.index, 1);
+    maps.set(t.arrayKey, map);
+    t.array.splice(t.index, 1);
   }
 }

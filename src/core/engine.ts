@@ -11,7 +11,7 @@ import { discoverLocalServers } from './discovery';
 import { modelVerdict } from './preferences';
 import { newId } from './ids';
 import { TrajectoryWriter, TRAJECTORY_VERSION, type TrajectoryPoolEntry } from './trajectory';
-import { Scope, TaskFailure, TaskTree, abortFailure } from './orchestrator/runtime';
+import { Scope, TaskFailure, TaskTree, abortFailure, raceAbort } from './orchestrator/runtime';
 import { runGeneral } from './orchestrator/general';
 import { runToolOrchestra } from './orchestrator/toolorchestra';
 
@@ -144,6 +144,21 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     return mcp.tools;
   }
 
+  /**
+   * Fetches every key this task may use before anything is emitted, so a model that repeats one (or
+   * a provider that echoes it) is scrubbed from the very first event, not only after its first use.
+   */
+  async function learnSecrets(cfg: OrchestraConfig): Promise<void> {
+    const refs: Array<Parameters<EngineHost['getSecret']>[0]> = pool
+      .all()
+      .filter((m) => modelVerdict(m, cfg).eligible)
+      .map((m) => ({ modelId: m.id, env: m.apiKeyEnv, purpose: 'model' as const }));
+    const web = cfg.tools.webSearch;
+    if (web.provider === 'tavily' || web.provider === 'brave') refs.push({ env: web.apiKeyEnv ?? (web.provider === 'tavily' ? 'TAVILY_API_KEY' : 'BRAVE_API_KEY'), purpose: 'web_search' });
+    // A key that cannot be read now is asked for again when it is needed (and fails there, with its reason).
+    await Promise.all(refs.map((ref) => getSecret(ref).catch(() => undefined)));
+  }
+
   function remember(taskId: string, text: string): void {
     trajectories.set(taskId, text);
     while (trajectories.size > keep) trajectories.delete(trajectories.keys().next().value as string);
@@ -183,6 +198,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
 
     let outcome: TaskOutcome;
     try {
+      await raceAbort(learnSecrets(taskConfig), controller.signal);
       const trusted = host.workspaceTrusted !== false;
       const baseTools: Tool[] = [
         ...createWorkspaceTools({ config: taskConfig, getSecret, workspace: req.workspace, workspaceTrusted: trusted, rgPath: options.rgPath }),
@@ -264,7 +280,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     trajectory.flush();
     if (trajectory.error) log('warn', trajectory.error);
     remember(taskId, trajectory.text());
-    return outcome;
+    // The outcome carries the same answer and message as the terminal event: scrubbed the same way.
+    return secrets.size ? (JSON.parse(scrub(JSON.stringify(outcome))) as TaskOutcome) : outcome;
   }
 
   const engine: Engine = {

@@ -97,11 +97,15 @@ function drawPlan(rng: Rng, tag: string): TaskPlan {
   return plan;
 }
 
-/** Deterministic usage for a successful reply, never above the request's max_tokens (an honest server). */
-function usageFor(tag: string, model: string, key: string, maxTokens: number): { prompt_tokens: number; completion_tokens: number } {
+/**
+ * Deterministic usage for a successful reply, as an honest server reports it: about a token per four
+ * characters of prompt (give or take), and never more output than the request's max_tokens.
+ */
+function usageFor(tag: string, model: string, key: string, body: any): { prompt_tokens: number; completion_tokens: number } {
   let h = 2166136261;
   for (const ch of `${tag}|${model}|${key}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-  return { prompt_tokens: 40 + (h % 900), completion_tokens: 1 + ((h >>> 10) % Math.max(1, Math.min(300, maxTokens))) };
+  const maxTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? 2048);
+  return { prompt_tokens: Math.ceil(JSON.stringify(body.messages).length / 4) + (h % 64), completion_tokens: 1 + ((h >>> 10) % Math.max(1, Math.min(300, maxTokens))) };
 }
 
 describe('faults: randomised injections through the real engine', () => {
@@ -135,7 +139,7 @@ describe('faults: randomised injections through the real engine', () => {
       injected.set(fault, (injected.get(fault) ?? 0) + 1);
       return fault === 'http429' ? { fault, retryAfterSeconds: 0 } : { fault };
     }
-    const usage = usageFor(tag!, model, key, Number(body.max_tokens ?? body.max_completion_tokens ?? 2048));
+    const usage = usageFor(tag!, model, key, body);
     if (!orchestrating) return { content: `result ${key} [${tag}]`, usage };
     if (key === 'turn2') {
       if (msgs.filter((m) => m.role === 'assistant').length > 1) unexpected.push(`${tag}: a third orchestrator turn`);

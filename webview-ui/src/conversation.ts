@@ -553,8 +553,8 @@ export class ConversationView {
   /** Updates elapsed times and stalled flags of running calls and tasks (called once a second). */
   tick(now = Date.now()): boolean {
     for (const call of this.running) {
-      call.stateEl.textContent = `${STATE_LABEL[call.state]} · ${formatMs(now - call.startedAt)}`;
-      const stalled = call.state === 'running' && now - call.lastActivity > STALLED_MS;
+      call.stateEl.textContent = liveStateLabel(call, now);
+      const stalled = call.state === 'running' && now - call.lastActivity > STALLED_MS && !awaitingApproval(call);
       if (stalled !== call.stalled) {
         call.stalled = stalled;
         call.el.classList.toggle('stalled', stalled);
@@ -596,7 +596,7 @@ export class ConversationView {
     else this.running.add(call);
     el.setAttribute('aria-label', `${call.tool}${call.model ? ` on ${call.model}` : ''}: ${STATE_LABEL[call.state]}`);
     if (!terminal) {
-      call.stateEl.textContent = call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : 'queued';
+      call.stateEl.textContent = liveStateLabel(call, now);
       if (call.livePending) {
         if (!call.liveEl) {
           call.liveText = document.createTextNode('');
@@ -805,4 +805,14 @@ function errorTitle(code: EventOf<'error'>['code']): string {
     default:
       return 'Something went wrong.';
   }
+}
+
+/** A call waiting for the user says so: "running" would suggest the engine is busy. */
+function awaitingApproval(call: { approvalsEl: HTMLElement }): boolean {
+  return call.approvalsEl.querySelector('.approval.pending') !== null;
+}
+
+function liveStateLabel(call: { state: string; startedAt: number; approvalsEl: HTMLElement }, now: number): string {
+  if (awaitingApproval(call)) return `awaiting approval · ${formatMs(now - call.startedAt)}`;
+  return call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : 'queued';
 }

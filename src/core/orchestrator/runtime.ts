@@ -40,6 +40,28 @@ export function paddedPromptTokens(messages: unknown[], tools?: unknown[]): numb
   return Math.ceil(estimateMessagesTokens(messages, tools) * 1.15) + 16;
 }
 
+/**
+ * A hard upper bound on the prompt tokens a server can count for these messages: a token of a
+ * byte-level tokenizer covers at least one byte, and the JSON form is longer than the text it holds
+ * (its keys and quotes stand in for the chat template's few tokens per message). Tool definitions
+ * get an allowance for the instructions templates wrap around them. The budget reserves against this
+ * bound, so a server that counts more tokens than the estimate cannot push spend past the cap.
+ */
+export function promptTokenBound(messages: unknown[], tools?: unknown[]): number {
+  const toolBytes = tools && tools.length ? Buffer.byteLength(JSON.stringify(tools)) + 256 : 0;
+  return Buffer.byteLength(JSON.stringify(messages)) + toolBytes + 32;
+}
+
+/**
+ * Usage as recorded: what the server reported, unless that is more than the request could produce
+ * (output beyond the max_tokens sent, or a prompt beyond its byte bound) — then the bound, so
+ * recorded spend stays within what was reserved. Returns whether it had to clamp.
+ */
+export function boundedUsage(reported: Usage, promptBound: number, maxTokens: number): { usage: Usage; clamped: boolean } {
+  if (reported.inputTokens <= promptBound && reported.outputTokens <= maxTokens) return { usage: reported, clamped: false };
+  return { usage: { inputTokens: Math.min(reported.inputTokens, promptBound), outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true }, clamped: true };
+}
+
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
 /** What one tool result may put into the orchestrator's context. */
@@ -253,7 +275,9 @@ export class Scope {
       return { ok: false, state: 'error', message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`, model, ...none };
     }
     const desired = Math.min(req.maxTokens ?? model.maxOutputTokens, model.maxOutputTokens, contextRoom);
-    const plan = planModelCall(this.budget.left, model, promptTokens, desired);
+    // The context check uses the estimate; money is reserved against the hard bound.
+    const promptBound = Math.max(promptTokens, promptTokenBound(req.messages, req.tools));
+    const plan = planModelCall(this.budget.left, model, promptBound, desired);
     if (!plan.ok) return { ok: false, state: 'over_budget', message: `${model.id}: ${plan.reason}`, model, ...none };
     const reservation = this.budget.reserve(plan.worstCaseDollars);
     if (!reservation) return { ok: false, state: 'over_budget', message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`, model, ...none };
@@ -261,7 +285,7 @@ export class Scope {
     const fallback = o.fallback
       ? (m: PoolModel) =>
           modelVerdict(m, config).eligible &&
-          (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0 ? true : dollarsFor(m, { inputTokens: promptTokens, outputTokens: plan.maxTokens }) <= reservation.amount) &&
+          (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0 ? true : dollarsFor(m, { inputTokens: promptBound, outputTokens: plan.maxTokens }) <= reservation.amount) &&
           promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow
       : undefined;
 
@@ -282,6 +306,14 @@ export class Scope {
         },
       );
       const served = tree.pool.get(result.modelId) ?? model;
+      const bounded = boundedUsage(result.usage, promptBound, plan.maxTokens);
+      if (bounded.clamped) {
+        tree.host.log?.(
+          'warn',
+          `${served.id} reported ${result.usage.inputTokens} prompt and ${result.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${plan.maxTokens} output tokens sent as max_tokens); recorded at that bound`,
+        );
+        result.usage = bounded.usage;
+      }
       const dollars = dollarsFor(served, result.usage);
       reservation.settle(dollars);
       const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];

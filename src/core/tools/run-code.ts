@@ -414,8 +414,10 @@ export function createRunCodeTool(opts: RunCodeToolOptions): Tool {
     schema,
     kind: 'local',
     destination: () => 'local',
+    // Nothing to approve where the code will be refused anyway (an untrusted workspace): asking would
+    // suggest that approving runs it.
     needsApproval: (args) =>
-      settings.autoApprove ? undefined : { kind: 'run_code', title: `Run ${args.language} code`, detail: args.code, language: args.language },
+      settings.autoApprove || !opts.workspaceTrusted ? undefined : { kind: 'run_code', title: `Run ${args.language} code`, detail: args.code, language: args.language },
     async run(args, ctx) {
       if (!opts.workspaceTrusted) {
         const msg = 'refused: code execution is disabled in an untrusted workspace';

@@ -60,7 +60,9 @@ export async function startEngineProcess(opts: { secret: (p: SecretParams) => st
     p.events.push(e);
     for (const w of waiters.splice(0)) w();
   });
-  rpc.onNotification(LogNotification, (l) => p.logs.push(l));
+  rpc.onNotification(LogNotification, (l) => {
+    p.logs.push(l);
+  });
   rpc.onRequest(SecretRequest, (params) => {
     p.secretAsks.push(params);
     return { value: opts.secret(params) };

@@ -1,0 +1,199 @@
+// Bad configuration, randomised: a valid configuration gets a random set of broken fields (wrong
+// types, unknown privacy mode, negative prices, malformed URLs, duplicate model ids, out-of-range
+// numbers, impossible MCP entries…). Every broken field must be reported by its path, nothing may
+// throw, and the valid rest must keep working: in parseConfig, through the engine process's
+// configure, and through the CLI as a child process (which refuses to run, naming every field).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startModelServer, type ModelServer } from '../support/model-server';
+import { parseConfig } from '../../src/core/config';
+import { createEngine } from '../../src/core/engine';
+import type { EngineHost } from '../../src/core/engine-api';
+import { AskRequest, ConfigureRequest, ListModelsRequest } from '../../src/protocol/engine-rpc';
+import { Rng, STRESS, suiteSeed } from './support/random';
+import { runChecked } from './support/tasks';
+import { startEngineProcess, repoRoot } from './support/engine-process';
+import { tempWorkspace } from '../unit/engine/helpers';
+
+type Raw = Record<string, any>;
+interface Breakage {
+  name: string;
+  /** The path the problem must name. */
+  path: string;
+  apply(c: Raw): void;
+}
+
+/** Model index 2 ("extra") is the one broken; "orch" and "helper" must survive untouched. */
+const BREAKAGES: Breakage[] = [
+  { name: 'malformed URL', path: 'models[2].baseUrl', apply: (c) => (c.models[2].baseUrl = 'not a url') },
+  { name: 'non-http URL', path: 'models[2].baseUrl', apply: (c) => (c.models[2].baseUrl = 'ftp://example.com/v1') },
+  { name: 'negative input price', path: 'models[2].inputPricePerMillion', apply: (c) => (c.models[2].inputPricePerMillion = -1) },
+  { name: 'price as text', path: 'models[2].outputPricePerMillion', apply: (c) => (c.models[2].outputPricePerMillion = 'cheap') },
+  { name: 'zero context', path: 'models[2].contextWindow', apply: (c) => (c.models[2].contextWindow = 0) },
+  { name: 'unknown role', path: 'models[2].roles[0]', apply: (c) => (c.models[2].roles = ['wizard']) },
+  { name: 'bad id characters', path: 'models[2].id', apply: (c) => (c.models[2].id = 'bad id!') },
+  { name: 'model without name', path: 'models[2].model', apply: (c) => delete c.models[2].model },
+  { name: 'duplicate model id', path: 'models[3].id', apply: (c) => c.models.push({ ...c.models[1] }) },
+  { name: 'unknown privacy mode', path: 'privacyMode', apply: (c) => (c.privacyMode = 'nowhere') },
+  { name: 'negative budget', path: 'budget.maxDollarsPerTask', apply: (c) => (c.budget.maxDollarsPerTask = -1) },
+  { name: 'zero turns', path: 'budget.maxTurns', apply: (c) => (c.budget.maxTurns = 0) },
+  { name: 'fractional turns', path: 'budget.maxTurns', apply: (c) => (c.budget.maxTurns = 2.5) },
+  { name: 'concurrency too high', path: 'concurrency', apply: (c) => (c.concurrency = 100) },
+  { name: 'retries as text', path: 'requests.retries', apply: (c) => (c.requests.retries = 'many') },
+  { name: 'zero timeout', path: 'requests.timeoutSeconds', apply: (c) => (c.requests.timeoutSeconds = 0) },
+  { name: 'quality above 1', path: 'preferences.quality', apply: (c) => (c.preferences.quality = 2) },
+  { name: 'unknown search provider', path: 'tools.webSearch.provider', apply: (c) => (c.tools.webSearch.provider = 'google') },
+  { name: 'negative code timeout', path: 'tools.runCode.timeoutSeconds', apply: (c) => (c.tools.runCode.timeoutSeconds = -5) },
+  { name: 'MCP server with neither command nor url', path: 'tools.mcpServers[0]', apply: (c) => (c.tools.mcpServers = [{ name: 'empty' }]) },
+  { name: 'MCP server with a bad url', path: 'tools.mcpServers[0].url', apply: (c) => (c.tools.mcpServers = [{ name: 'web', url: 'nope' }]) },
+  { name: 'unknown dialect', path: 'orchestrator.dialect', apply: (c) => (c.orchestrator.dialect = 'klingon') },
+  { name: 'local models as a string', path: 'local.models', apply: (c) => (c.local.models = 'x.gguf') },
+  { name: 'denied models as a string', path: 'preferences.deniedModels', apply: (c) => (c.preferences.deniedModels = 'extra') },
+];
+
+function validConfig(url: string): Raw {
+  return {
+    models: [
+      { id: 'orch', baseUrl: url, model: 'orch', roles: ['orchestrator'] },
+      { id: 'helper', baseUrl: url, model: 'helper', roles: ['general'], inputPricePerMillion: 1, outputPricePerMillion: 2 },
+      { id: 'extra', baseUrl: url, model: 'extra', roles: ['code'] },
+    ],
+    orchestrator: { model: 'orch', dialect: 'general' },
+    privacyMode: 'any',
+    budget: { maxDollarsPerTask: 1, maxTurns: 5 },
+    concurrency: 3,
+    requests: { retries: 1, timeoutSeconds: 20 },
+    preferences: { quality: 0.7, deniedModels: [] },
+    tools: { webSearch: { provider: 'none' }, runCode: { enabled: false, timeoutSeconds: 30 }, mcpServers: [] },
+    local: { models: [] },
+  };
+}
+
+function breakSome(rng: Rng, url: string): { raw: Raw; broken: Breakage[] } {
+  const raw = validConfig(url);
+  const pool = [...BREAKAGES];
+  const broken: Breakage[] = [];
+  const n = rng.int(1, 5);
+  for (let i = 0; i < n && pool.length; i++) {
+    const b = pool.splice(Math.floor(rng.next() * pool.length), 1)[0];
+    // Two breakages of the same field (or both replacing the MCP list) would leave only the last.
+    const group = (x: Breakage) => (x.path.startsWith('tools.mcpServers') ? 'mcp' : x.path);
+    if (broken.some((x) => group(x) === group(b))) continue;
+    b.apply(raw);
+    broken.push(b);
+  }
+  return { raw, broken };
+}
+
+function assertReported(problems: Array<{ path: string; message: string }>, broken: Breakage[], ctx: string): void {
+  for (const b of broken) {
+    assert.ok(
+      problems.some((p) => p.path === b.path || p.path.startsWith(`${b.path}.`) || p.path.startsWith(`${b.path}[`)),
+      `${ctx}: "${b.name}" must be reported at ${b.path}; got ${JSON.stringify(problems)}`,
+    );
+  }
+  for (const p of problems) assert.ok(p.message.trim().length > 3, `${ctx}: problem at ${p.path} says what is wrong`);
+}
+
+describe('bad configuration: reported by name, nothing crashes, the valid rest works', () => {
+  let server: ModelServer;
+  const seed = suiteSeed('config');
+  const rng = new Rng(seed);
+  const ws = tempWorkspace({ 'a.md': 'a\n' });
+
+  before(async () => {
+    server = await startModelServer();
+    server.setHandler('orch', () => ({ toolCalls: [{ name: 'answer', arguments: { answer: 'still working' } }] }));
+  });
+  after(async () => {
+    await server.close();
+    ws.cleanup();
+  });
+
+  test(`parseConfig and the engine: ${STRESS ? 500 : 40} random breakages`, async () => {
+    const counts = new Map<string, number>();
+    const host: EngineHost = {
+      async getSecret() {
+        return undefined;
+      },
+      async requestApproval() {
+        return false;
+      },
+    };
+    const runs = STRESS ? 500 : 40;
+    for (let i = 0; i < runs; i++) {
+      const { raw, broken } = breakSome(rng, server.url);
+      for (const b of broken) counts.set(b.name, (counts.get(b.name) ?? 0) + 1);
+      const ctx = `seed ${seed} run ${i} (${broken.map((b) => b.name).join(', ')})`;
+      const { config, problems } = parseConfig(structuredClone(raw));
+      assertReported(problems, broken, ctx);
+      // The valid rest survives: both good models, and every unbroken setting as given.
+      const ids = config.models.map((m) => m.id);
+      assert.ok(ids.includes('orch') && ids.includes('helper'), `${ctx}: valid models kept (${ids.join(', ')})`);
+      assert.equal(ids.length, new Set(ids).size, `${ctx}: no duplicate ids survive`);
+      const brokenPaths = broken.map((b) => b.path);
+      if (!brokenPaths.includes('budget.maxTurns')) assert.equal(config.budget.maxTurns, 5, ctx);
+      if (!brokenPaths.includes('concurrency')) assert.equal(config.concurrency, 3, ctx);
+      if (!brokenPaths.includes('preferences.quality')) assert.equal(config.preferences.quality, 0.7, ctx);
+      if (!brokenPaths.includes('privacyMode')) assert.equal(config.privacyMode, 'any', ctx);
+      if (i % 8 === 0) {
+        const engine = createEngine(host, config);
+        try {
+          const run = await runChecked(engine, { question: 'still there?', workspace: ws.dir });
+          assert.equal(run.terminal.type, 'done', `${ctx}: ${JSON.stringify(run.terminal)}`);
+        } finally {
+          await engine.dispose();
+        }
+      }
+    }
+    console.log(`[config] ${JSON.stringify({ seed, runs, breakages: Object.fromEntries([...counts].sort()) })}`);
+  });
+
+  test('engine process: configure reports every broken field by path, keeps the valid models, and answers', async () => {
+    const proc = await startEngineProcess({ secret: () => undefined, approve: () => false });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { raw, broken } = breakSome(rng, server.url);
+        const ctx = `seed ${seed} engine process ${i} (${broken.map((b) => b.name).join(', ')})`;
+        const result = await proc.rpc.sendRequest(ConfigureRequest, { config: raw, workspace: ws.dir, workspaceTrusted: true });
+        assertReported(result.problems, broken, ctx);
+        const models = await proc.rpc.sendRequest(ListModelsRequest, {});
+        assert.ok(['orch', 'helper'].every((id) => models.some((m) => m.id === id)), ctx);
+        const { taskId } = await proc.rpc.sendRequest(AskRequest, { question: 'still there?' });
+        const end = await proc.finished(taskId);
+        assert.equal(end.type, 'done', `${ctx}: ${JSON.stringify(end)}`);
+      }
+      assert.equal(proc.child.exitCode, null, 'the engine process is still running');
+    } finally {
+      await proc.close();
+    }
+    assert.doesNotMatch(proc.stderr.join(''), /TypeError|ReferenceError|uncaught|unhandled/i);
+  });
+
+  test('CLI child process: refuses with exit 2, names every broken field, no stack trace', async () => {
+    for (let i = 0; i < 3; i++) {
+      const { raw, broken } = breakSome(rng, server.url);
+      const file = join(ws.dir, `bad-${i}.json`);
+      writeFileSync(file, JSON.stringify(raw));
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'ask', 'q', '--config', file, '--workspace', ws.dir, '--json'], {
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      const ctx = `seed ${seed} CLI ${i} (${broken.map((b) => b.name).join(', ')})`;
+      assert.equal(r.code, 2, `${ctx}: exit 2; stderr: ${r.stderr}`);
+      for (const b of broken) assert.ok(r.stderr.includes(b.path), `${ctx}: stderr names ${b.path}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /^\s+at .+:\d+:\d+\)?$/m, `${ctx}: no stack trace`);
+    }
+  });
+});
