@@ -52,10 +52,10 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
       return o.ask({ question: q });
     }),
 
-    reg(COMMANDS.askAboutSelection, async () => {
+    reg(COMMANDS.askAboutSelection, async (question?: string) => {
       const attachments = selectionAttachments();
       if (!attachments) return undefined;
-      const q = await askForQuestion('Ask about the selection', 'e.g. What does this do? Is there a bug?');
+      const q = typeof question === 'string' && question.trim() ? question : await askForQuestion('Ask about the selection', 'e.g. What does this do? Is there a bug?');
       if (!q) return undefined;
       return o.ask({ question: q, attachments });
     }),

@@ -4,17 +4,14 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { OrchestraApi } from '../../../src/extension/extension';
-
-const EXTENSION_ID = 'orchestra-dev.orchestra';
+import { activateOrchestra, EXTENSION_ID } from './helpers';
 
 describe('Orchestra in VS Code', function () {
   this.timeout(60_000);
   let api: OrchestraApi;
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<OrchestraApi>(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-    api = ext.isActive ? ext.exports : await ext.activate();
+    api = await activateOrchestra();
     console.log(`      (extension host: VS Code ${vscode.version}, Node ${process.version}, pid ${process.pid})`);
   });
 

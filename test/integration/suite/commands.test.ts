@@ -5,25 +5,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, until } from './helpers';
 import { startModelServer } from '../../support/model-server';
 import type { ModelServer } from '../../support/model-server';
 import type { EngineEvent } from '../../../src/core/protocol/events';
 import type { OrchestraApi } from '../../../src/extension/extension';
 
-const EXTENSION_ID = 'orchestra-dev.orchestra';
 
-function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const started = Date.now();
-  return new Promise<T>((resolve, reject) => {
-    const tick = async () => {
-      const v = await Promise.resolve(probe()).catch(() => undefined);
-      if (v !== undefined && v !== false) return resolve(v as T);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 50);
-    };
-    void tick();
-  });
-}
 
 describe('Orchestra commands', function () {
   this.timeout(60_000);

@@ -4,12 +4,12 @@
 // started here (the extension host is Node).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, until } from './helpers';
 import { startModelServer } from '../../support/model-server';
 import type { ModelServer } from '../../support/model-server';
 import type { EngineEvent } from '../../../src/core/protocol/events';
 import type { OrchestraApi } from '../../../src/extension/extension';
 
-const EXTENSION_ID = 'orchestra-dev.orchestra';
 const TOUCHED_SETTINGS = ['models', 'orchestrator.model', 'orchestrator.dialect', 'privacyMode', 'requests.retries'];
 
 async function orchestraApi(): Promise<OrchestraApi> {
@@ -18,22 +18,6 @@ async function orchestraApi(): Promise<OrchestraApi> {
   return ext.isActive ? ext.exports : ext.activate();
 }
 
-function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const started = Date.now();
-  return new Promise<T>((resolve, reject) => {
-    const tick = async () => {
-      try {
-        const v = await probe();
-        if (v !== undefined && v !== false) return resolve(v as T);
-      } catch {
-        // not yet
-      }
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 50);
-    };
-    void tick();
-  });
-}
 
 /** Collects the events of every task from the extension's event stream. */
 class EventLog implements vscode.Disposable {

@@ -8,23 +8,11 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { EXTENSION_ID, until } from './helpers';
 import { makeModelDir, writeToolCallScriptModel } from '../../support/gguf';
 import type { OrchestraApi } from '../../../src/extension/extension';
 
-const EXTENSION_ID = 'orchestra-dev.orchestra';
 
-function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const started = Date.now();
-  return new Promise<T>((resolve, reject) => {
-    const tick = async () => {
-      const v = await Promise.resolve(probe()).catch(() => undefined);
-      if (v !== undefined && v !== false) return resolve(v as T);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 100);
-    };
-    void tick();
-  });
-}
 
 function localModelsSetting(): string[] {
   return vscode.workspace.getConfiguration('orchestra').inspect<string[]>('local.models')?.globalValue ?? [];
