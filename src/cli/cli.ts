@@ -18,6 +18,7 @@ import { newId } from '../core/ids';
 import { parseArgs, UsageError } from './args';
 import { loadConfig } from './config-file';
 import { LiveView } from './render';
+import { sanitizeTerminal } from './terminal';
 
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
@@ -144,13 +145,14 @@ function cliHost(io: CliIo, opts: { yes: boolean; json: boolean }): EngineHost {
     requestApproval(req) {
       if (opts.yes) return Promise.resolve(true);
       if (!io.stdinIsTty) {
-        io.err(`orchestra: approval needed (${req.kind}): ${req.title} — denied: stdin is not a terminal; pass --yes to approve\n`);
+        io.err(`orchestra: approval needed (${req.kind}): ${sanitizeTerminal(req.title)} — denied: stdin is not a terminal; pass --yes to approve\n`);
         return Promise.resolve(false);
       }
       const asked = queue.then(
         () =>
           new Promise<boolean>((resolveAnswer) => {
-            io.err(`\n${req.title}\n${indent(req.detail)}\n`);
+            // The user approves exactly what is shown: no escape sequence may hide or rewrite it.
+            io.err(`\n${sanitizeTerminal(req.title)}\n${indent(sanitizeTerminal(req.detail))}\n`);
             const rl = createInterface({ input: process.stdin, output: process.stderr });
             rl.question('Approve? [y/N] ', (answer) => {
               rl.close();
@@ -162,7 +164,7 @@ function cliHost(io: CliIo, opts: { yes: boolean; json: boolean }): EngineHost {
       return asked;
     },
     log(level, message) {
-      if (level === 'warn' || level === 'error' || io.env.ORCHESTRA_DEBUG) io.err(`orchestra ${level}: ${message}\n`);
+      if (level === 'warn' || level === 'error' || io.env.ORCHESTRA_DEBUG) io.err(`orchestra ${level}: ${sanitizeTerminal(message)}\n`);
     },
   };
 }

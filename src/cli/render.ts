@@ -3,6 +3,7 @@
 // the totals, including which hosts (if any) received data.
 import type { EngineEvent, Totals } from '../core/protocol/events';
 import { fmtDollars } from '../core/budget';
+import { sanitizeDeep } from './terminal';
 
 export interface RenderStyle {
   color: boolean;
@@ -36,7 +37,8 @@ export class LiveView {
     return parentCallId ? (this.depth.get(parentCallId) ?? 0) + 1 : 0;
   }
 
-  handle(e: EngineEvent): void {
+  handle(event: EngineEvent): void {
+    const e = sanitizeDeep(event);
     switch (e.type) {
       case 'task_started': {
         const indent = this.indentOf(e.parentCallId);
