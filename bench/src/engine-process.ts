@@ -17,10 +17,17 @@ export interface EngineProcess {
   close(): Promise<void>;
 }
 
-export async function startEngineProcess(root: string): Promise<EngineProcess> {
+export interface EngineProcessOptions {
+  /** Node flags before the server module (`--expose-gc`, `--require …`). */
+  nodeArgs?: string[];
+  /** Opens a Node IPC channel to the process as well (for the memory probe). */
+  ipc?: boolean;
+}
+
+export async function startEngineProcess(root: string, options: EngineProcessOptions = {}): Promise<EngineProcess> {
   const serverModule = join(root, 'dist', 'server.js');
   if (!existsSync(serverModule)) throw new Error(`${serverModule} is missing: run node scripts/build.mjs first`);
-  const child = spawn(process.execPath, [serverModule, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), serverModule, '--stdio'], { stdio: options.ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

@@ -216,21 +216,24 @@ export const streamingPipeline: Bench = async (ctx) => {
     };
 
     const TARGET_RATE = 5000;
+    // Offered 10% above the target: delivering exactly the offered rate can never show ≥ the target
+    // when the offer is the target itself (the server's own pacing jitters around it).
+    const OFFERED_RATE = 5500;
     const N = ctx.quick ? 10_000 : 25_000;
-    await run(2000, TARGET_RATE); // warm-up: JIT, first layout
+    await run(2000, OFFERED_RATE); // warm-up: JIT, first layout
     const paced: RunResult[] = [];
     const reps = ctx.quick ? 1 : 3;
-    for (let i = 0; i < reps; i++) paced.push(await run(N, TARGET_RATE));
+    for (let i = 0; i < reps; i++) paced.push(await run(N, OFFERED_RATE));
     // Capacity: the server sends as fast as it can; what the pipeline delivers is its ceiling.
     const flood = await run(N, 0);
     const mid = paced.sort((a, b) => a.lagP95 - b.lagP95)[Math.floor(paced.length / 2)];
     const growth = mid.lastDecileLag - mid.firstDecileLag;
     const noBacklog = growth <= 50;
-    const met = mid.deliveredRate >= 5000 && mid.lagP95 <= 50 && noBacklog;
+    const met = mid.deliveredRate >= TARGET_RATE && mid.lagP95 <= 50 && noBacklog;
     return [
       {
         bench: 'streaming',
-        what: `streaming pipeline: server → engine process → JSON-RPC → relay → panel DOM (Chromium), ${N} tokens at ${TARGET_RATE} tok/s`,
+        what: `streaming pipeline: server → engine process → JSON-RPC → relay → panel DOM (Chromium), ${N} tokens offered at ${OFFERED_RATE} tok/s`,
         baseline: `server sent ${mid.sendRate.toFixed(0)} tok/s`,
         measured: `${mid.deliveredRate.toFixed(0)} tok/s; p95 ${ms(mid.lagP95)} (p50 ${ms(mid.lagP50)})`,
         ratio: `${(mid.deliveredRate / mid.sendRate).toFixed(2)}× of sent`,

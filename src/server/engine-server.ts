@@ -47,6 +47,7 @@ import {
   parseAtEdge,
 } from '../protocol/engine-rpc';
 import type { LogParams } from '../protocol/engine-rpc';
+import { DeltaCoalescer } from './delta-coalescer';
 import { createFindSymbolsTool } from './find-symbols-tool';
 import { expandHome } from './llama/embedded';
 import { EmbeddedModelHost } from './local-models';
@@ -57,6 +58,9 @@ import { errorText } from './util';
 
 export const SERVER_NAME = 'orchestra-engine';
 export const SERVER_VERSION = '0.1.0';
+/** How long a finished task's id is remembered, and how many are remembered at most. */
+const KEEP_FINISHED_MS = 60_000;
+const MAX_FINISHED_KEPT = 1_000;
 
 interface RunningTask {
   controller: AbortController;
@@ -79,6 +83,20 @@ export function emptyTotals(): Totals {
 export function startEngineServer(connection: Connection): EngineServer {
   const redactor = new SecretRedactor();
   const tasks = new Map<string, RunningTask>();
+  /**
+   * Finished task ids → when they finished, kept a while so a late cancel answers truthfully and an
+   * id is not reused. Only the id and a time: a task's controller, closures and totals are let go.
+   */
+  const finishedTasks = new Map<string, number>();
+  const rememberFinished = (taskId: string): void => {
+    const now = Date.now();
+    finishedTasks.set(taskId, now);
+    // Oldest first (insertion order): drop what is too old, or over the cap.
+    for (const [id, at] of finishedTasks) {
+      if (now - at < KEEP_FINISHED_MS && finishedTasks.size <= MAX_FINISHED_KEPT) break;
+      finishedTasks.delete(id);
+    }
+  };
   let engine: Engine | undefined;
   let workspace = process.cwd();
   let workspaceTrusted = false;
@@ -172,7 +190,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     await configuring;
     const eng = requireEngine();
     const taskId = params.taskId ?? randomUUID();
-    if (tasks.has(taskId)) throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
+    if (tasks.has(taskId) || finishedTasks.has(taskId)) throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
     const request: TaskRequest = {
       taskId,
       question: params.question,
@@ -189,7 +207,8 @@ export function startEngineServer(connection: Connection): EngineServer {
 
   async function runTask(eng: Engine, request: TaskRequest, task: RunningTask): Promise<void> {
     const taskId = request.taskId!;
-    const emit = (e: EngineEvent): void => {
+    // Every event is validated once, as sent: a run of merged deltas is one parse, not one per token.
+    const send = (e: EngineEvent): void => {
       if (task.finished) return;
       const parsed = EngineEvent.safeParse(e);
       if (!parsed.success) {
@@ -207,7 +226,12 @@ export function startEngineServer(connection: Connection): EngineServer {
       logEvent(ev);
       void connection.sendNotification(EventNotification, ev).catch(() => undefined);
     };
+    const coalescer = new DeltaCoalescer(send);
+    const emit = (e: EngineEvent): void => {
+      if (!task.finished) coalescer.push(e);
+    };
     const finishWithError = (code: 'internal' | 'cancelled', message: string): void => {
+      coalescer.flush();
       if (task.finished) return;
       const ev: EngineEvent = { type: 'error', taskId, seq: task.lastSeq + 1, time: Date.now(), code, message, totals: task.totals };
       task.finished = true;
@@ -216,6 +240,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     };
     try {
       const outcome = await eng.ask(request, emit, task.controller.signal);
+      coalescer.flush();
       if (!task.finished) {
         // The engine returned without a final event: report its outcome rather than leave the client waiting.
         if (outcome.ok) {
@@ -241,9 +266,10 @@ export function startEngineServer(connection: Connection): EngineServer {
         finishWithError('internal', `internal error: ${errorText(err)}`);
       }
     } finally {
+      coalescer.flush();
       task.finished = true;
-      // Keep the record briefly so a late cancel answers truthfully, then forget it.
-      setTimeout(() => tasks.delete(taskId), 60_000).unref();
+      tasks.delete(taskId);
+      rememberFinished(taskId);
     }
   }
 

@@ -167,11 +167,14 @@ export function createDelegateTool(scope: Scope, runSubtask: SubtaskRunner): Too
   });
 }
 
+// One schema object for every task, so its JSON schema is converted once (see jsonSchemaOf).
+const AnswerArgs = z.object({ answer: z.string().min(1, 'answer must not be empty').describe('The complete final answer') });
+
 export function createAnswerTool(): Tool {
   return defineTool({
     name: 'answer',
     description: 'Give the final answer to the user. This ends the task; the answer is shown as written (Markdown).',
-    schema: z.object({ answer: z.string().min(1, 'answer must not be empty').describe('The complete final answer') }),
+    schema: AnswerArgs,
     kind: 'local',
     destination: () => 'local',
     async run(args) {

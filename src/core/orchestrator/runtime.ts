@@ -11,7 +11,7 @@ import type { EngineHost } from '../engine-api';
 import type { CallState, EngineEvent, Totals, Usage } from '../protocol/events';
 import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
-import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
+import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, toolsJsonSize, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
 import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall } from '../budget';
 import { Ledger, sumUsage, type UsagePart } from '../ledger';
 import { Limiter } from './limiter';
@@ -48,7 +48,7 @@ export function paddedPromptTokens(messages: unknown[], tools?: unknown[]): numb
  * bound, so a server that counts more tokens than the estimate cannot push spend past the cap.
  */
 export function promptTokenBound(messages: unknown[], tools?: unknown[]): number {
-  const toolBytes = tools && tools.length ? Buffer.byteLength(JSON.stringify(tools)) + 256 : 0;
+  const toolBytes = tools && tools.length ? toolsJsonSize(tools).bytes + 256 : 0;
   return Buffer.byteLength(JSON.stringify(messages)) + toolBytes + 32;
 }
 
@@ -112,8 +112,16 @@ export class TaskTree {
 
   emit(body: EventBody): EngineEvent {
     // Absent, not undefined: events read back from JSON (trajectories, the engine process) compare equal.
-    const event = { ...body, taskId: this.taskId, seq: this.seq++, time: Date.now() } as Record<string, unknown>;
-    for (const k of Object.keys(event)) if (event[k] === undefined) delete event[k];
+    // Copied key by key rather than deleted afterwards: `delete` turns the object into a slow
+    // dictionary, and every event is serialised at least twice (trajectory, JSON-RPC).
+    const event: Record<string, unknown> = {};
+    for (const k in body) {
+      const v = (body as Record<string, unknown>)[k];
+      if (v !== undefined) event[k] = v;
+    }
+    event.taskId = this.taskId;
+    event.seq = this.seq++;
+    event.time = Date.now();
     this.sink(event as EngineEvent);
     return event as EngineEvent;
   }
@@ -535,14 +543,22 @@ export function toOpenAITools(tools: Tool[]): OpenAI.Chat.ChatCompletionTool[] {
   return tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: jsonSchemaOf(t.schema) } }));
 }
 
+// Converting a zod schema costs about as much as a zero-latency model turn, and the tools' schemas
+// are module constants: convert each once. Callers treat the result as read-only.
+const jsonSchemaCache = new WeakMap<z.ZodType, Record<string, unknown>>();
+
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  try {
-    const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    delete s.$schema;
-    return s;
-  } catch {
-    return { type: 'object' };
+  let out = jsonSchemaCache.get(schema);
+  if (!out) {
+    try {
+      out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      delete out.$schema;
+    } catch {
+      out = { type: 'object' };
+    }
+    jsonSchemaCache.set(schema, out);
   }
+  return out;
 }
 
 export function formatZodError(err: z.ZodError): string {

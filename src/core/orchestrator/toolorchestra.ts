@@ -141,6 +141,24 @@ export interface ToolOrchestraOptions {
   attachments?: Attachment[];
 }
 
+// One schema object per list of model aliases, reused by every task with the same pool, so its JSON
+// schema is converted once (runtime.ts jsonSchemaOf). Pools change rarely; the cap bounds a churn.
+function buildModelChoiceSchema(names: string[]) {
+  return z.object({ model: z.enum(names as [string, ...string[]], { message: `model must be one of: ${names.join(', ')}` }) });
+}
+type ModelChoiceSchema = ReturnType<typeof buildModelChoiceSchema>;
+const modelChoiceSchemas = new Map<string, ModelChoiceSchema>();
+function modelChoiceSchema(names: string[]): ModelChoiceSchema {
+  const key = names.join('\u0000');
+  let schema = modelChoiceSchemas.get(key);
+  if (!schema) {
+    if (modelChoiceSchemas.size >= 64) modelChoiceSchemas.clear();
+    schema = buildModelChoiceSchema(names);
+    modelChoiceSchemas.set(key, schema);
+  }
+  return schema;
+}
+
 export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): Promise<{ answer: string; turns: number }> {
   const tree = scope.tree;
   const config = scope.config;
@@ -175,10 +193,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     if (outcome.model) meter.model = outcome.model.id;
     return outcome;
   };
-  const schemaFor = (name: ToolOrchestraToolName) => {
-    const names = byTool.get(name)!.map((a) => a.alias);
-    return z.object({ model: z.enum(names as [string, ...string[]], { message: `model must be one of: ${names.join(', ')}` }) });
-  };
+  const schemaFor = (name: ToolOrchestraToolName) => modelChoiceSchema(byTool.get(name)!.map((a) => a.alias));
 
   const tools: Record<ToolOrchestraToolName, Tool | undefined> = {
     search:

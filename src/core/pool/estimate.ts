@@ -27,6 +27,21 @@ function contentText(content: unknown): string {
   return '';
 }
 
+// A task sends the same array of tool definitions on every turn, and several estimates want its JSON
+// size: serialise each array once. Callers never change a definitions array after building it.
+const toolsJsonSizes = new WeakMap<object, { chars: number; bytes: number }>();
+
+/** The size of `tools` as JSON, in characters and in UTF-8 bytes. */
+export function toolsJsonSize(tools: unknown[]): { chars: number; bytes: number } {
+  let size = toolsJsonSizes.get(tools);
+  if (!size) {
+    const json = JSON.stringify(tools);
+    size = { chars: json.length, bytes: Buffer.byteLength(json) };
+    toolsJsonSizes.set(tools, size);
+  }
+  return size;
+}
+
 /** Estimated prompt tokens of chat messages plus the tool definitions sent with them. */
 export function estimateMessagesTokens(messages: unknown[], tools?: unknown[]): number {
   let total = 0;
@@ -38,7 +53,7 @@ export function estimateMessagesTokens(messages: unknown[], tools?: unknown[]): 
     if (Array.isArray(msg.tool_calls)) total += estimateTokens(JSON.stringify(msg.tool_calls));
     if (typeof msg.name === 'string') total += estimateTokens(msg.name);
   }
-  if (tools && tools.length) total += estimateTokens(JSON.stringify(tools));
+  if (tools && tools.length) total += Math.max(1, Math.ceil(toolsJsonSize(tools).chars / 4));
   return total;
 }
 

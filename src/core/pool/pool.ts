@@ -112,6 +112,8 @@ type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void
 /** Which OpenAI hosts want `max_completion_tokens` instead of `max_tokens`. */
 const OPENAI_HOSTS = new Set(['api.openai.com']);
 const NOT_NEEDED_KEY = 'not-needed';
+/** SDK clients kept at once (endpoints × keys); the pool rarely has more than a handful. */
+const MAX_CLIENTS = 32;
 
 interface TimerState {
   timedOut: false | 'first' | 'idle' | 'total';
@@ -121,6 +123,7 @@ export class ModelPool {
   private models: PoolModel[] = [];
   /** Models whose server refused `stream_options`; they are asked without it (usage is then estimated). */
   private readonly noStreamOptions = new Set<string>();
+  private readonly clients = new Map<string, OpenAI>();
   private config!: OrchestraConfig;
   private readonly opts: Required<PoolOptions>;
 
@@ -141,6 +144,7 @@ export class ModelPool {
 
   /** Replaces the model list; measured latency and failure counts survive for unchanged endpoints. */
   update(config: OrchestraConfig): void {
+    this.clients.clear();
     const previous = new Map(this.models.map((m) => [m.id, m]));
     this.config = config;
     this.models = config.models.map((entry) => {
@@ -259,17 +263,30 @@ export class ModelPool {
     return this.getSecret({ modelId: model.id, env: model.apiKeyEnv, purpose: 'model' });
   }
 
+  /** One SDK client per endpoint and key: building one costs more than a zero-latency call's own work. */
+  private clientFor(baseURL: string, apiKey: string): OpenAI {
+    const id = `${baseURL}\u0000${apiKey}`;
+    let client = this.clients.get(id);
+    if (!client) {
+      // A rotated key leaves its old client behind; a small cap keeps that from growing.
+      if (this.clients.size >= MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
+      client = new OpenAI({
+        baseURL,
+        apiKey,
+        maxRetries: 0,
+        // The pool enforces its own first-token and idle timeouts; the SDK's total one must not cut slow prefill.
+        timeout: 2 ** 31 - 1,
+      });
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
   private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta' | 'knownTools'>): Promise<ChatResult> {
     const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
     if (opts.signal?.aborted) throw cancelled();
     const key = await this.apiKey(model);
-    const client = new OpenAI({
-      baseURL: model.baseUrl,
-      apiKey: key || NOT_NEEDED_KEY,
-      maxRetries: 0,
-      // The pool enforces its own first-token and idle timeouts; the SDK's total one must not cut slow prefill.
-      timeout: 2 ** 31 - 1,
-    });
+    const client = this.clientFor(model.baseUrl, key || NOT_NEEDED_KEY);
     const stream = this.config.requests.stream;
     const timeoutMs = (model.timeoutSeconds ?? this.config.requests.timeoutSeconds) * 1000;
     const promptTokens = estimateMessagesTokens(req.messages, req.tools);

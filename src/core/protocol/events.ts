@@ -1,5 +1,12 @@
 // The engine's event stream: the one source of truth the CLI, the engine process, the extension and
 // the panel all consume. Every event carries the task id and a monotonically increasing sequence.
+//
+// Merged deltas: consecutive `answer_delta`, `orchestrator_delta` or `tool_call_delta` events of one
+// stream (same task, and same turn and parentCallId, or same callId) may be merged into one whose
+// text is theirs concatenated and whose `seq` and `time` are those of the last delta merged. The
+// engine process does this before sending (src/server/delta-coalescer.ts), and the panel's event log
+// keeps a stream as one event. So `seq` always increases in the order events are delivered, but it
+// may skip numbers: consumers must not expect consecutive values.
 import { z } from 'zod';
 
 export const CallState = z.enum(['queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
@@ -29,6 +36,7 @@ export type Totals = z.infer<typeof Totals>;
 
 const base = {
   taskId: z.string(),
+  /** Increases with every event of a task; gaps where deltas were merged (see above). */
   seq: z.number().int().nonnegative(),
   /** ms since epoch */
   time: z.number(),

@@ -393,14 +393,21 @@ export function formatRunCodeResult(language: string, r: RunCodeResult): string 
   return lines.join('\n');
 }
 
+function runCodeArgs<L extends readonly [string, ...string[]]>(languages: L) {
+  return z.object({
+    language: z.enum(languages).describe(`Which interpreter runs the code: ${languages.join(', ')}`),
+    code: z.string().min(1, 'code must not be empty').describe('The complete program; print what you need to see'),
+  });
+}
+// Built once, not per task: a schema object is converted to JSON schema once (runtime.ts jsonSchemaOf).
+const RunCodeArgs = runCodeArgs(['python', 'javascript'] as const);
+const RunCodeArgsWithShell = runCodeArgs(['python', 'javascript', 'shell'] as const);
+
 export function createRunCodeTool(opts: RunCodeToolOptions): Tool {
   const python = findPythonSync();
   const settings = opts.config.tools.runCode;
   const languages = settings.allowShell ? (['python', 'javascript', 'shell'] as const) : (['python', 'javascript'] as const);
-  const schema = z.object({
-    language: z.enum(languages).describe(`Which interpreter runs the code: ${languages.join(', ')}`),
-    code: z.string().min(1, 'code must not be empty').describe('The complete program; print what you need to see'),
-  });
+  const schema = settings.allowShell ? RunCodeArgsWithShell : RunCodeArgs;
   const description = [
     `Runs a ${languages.join(' / ')} program as a child process in the workspace${settings.isolation === 'scratch' ? ' (a scratch copy; changes are discarded)' : ''} and returns stdout, stderr and the exit code.`,
     python

@@ -190,6 +190,23 @@ describe('engine process over stdio JSON-RPC', () => {
     assert.ok(engine.logs.some((l) => l.message.includes(`task ${taskId}: done`)));
   });
 
+  test('streamed tokens arrive merged into fewer delta notifications, whole and in order', async () => {
+    // Unpaced, the server writes faster than one notification per token could carry them.
+    const chunks = Array.from({ length: 2000 }, (_, i) => `w${i} `);
+    server.script('orch-model', [{ chunks }]);
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Stream a long reply.' });
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    const events = engine.eventsOf(taskId);
+    assertWellFormedStream(events);
+    const deltas = events.filter((e) => e.type === 'orchestrator_delta');
+    assert.equal(deltas.map((e) => (e.type === 'orchestrator_delta' ? e.text : '')).join(''), chunks.join(''), 'every token, once, in order');
+    assert.ok(deltas.length < chunks.length, `${deltas.length} delta notifications for ${chunks.length} tokens: expected merging`);
+    // Merged deltas never straddle a turn: each stays before the turn's next non-delta event.
+    const firstOther = events.findIndex((e, i) => i > events.indexOf(deltas[0]) && e.type !== 'orchestrator_delta');
+    assert.ok(events.indexOf(deltas[deltas.length - 1]) < firstOther, 'the deltas precede the events that follow the turn');
+  });
+
   test('the client chooses the task id; a second task with the same id is refused', async () => {
     server.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'ok' } }] }]);
     const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'ping', taskId: 'client-chosen-1' });
