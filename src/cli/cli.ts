@@ -19,6 +19,7 @@ import { parseArgs, UsageError } from './args';
 import { loadConfig } from './config-file';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
+import { formatBytes } from '../server/llama/gguf-info';
 
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
@@ -134,7 +135,7 @@ async function withEmbeddedModels(config: OrchestraConfig, io: CliIo): Promise<{
   return { config: merged, close: () => embedded.close() };
 }
 
-function cliHost(io: CliIo, opts: { yes: boolean; json: boolean }): EngineHost {
+function cliHost(io: CliIo, opts: { yes: boolean }): EngineHost {
   // Approvals are asked one at a time on the terminal, in the order they arrive.
   let queue: Promise<unknown> = Promise.resolve();
   return {
@@ -196,7 +197,7 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   if (privacy) config = { ...config, privacyMode: privacy };
   const json = a.flags.has('--json');
   const embedded = await withEmbeddedModels(config, io);
-  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes'), json }), embedded.config);
+  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), embedded.config);
   const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
   const taskId = newId('task');
   let interrupts = 0;
@@ -247,17 +248,19 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
   let config = configOrExit(a.values['--config'], io, !discover);
   if (!config) return 2;
   if (privacy) config = { ...config, privacyMode: privacy };
-  const engine: Engine = createEngine(cliHost(io, { yes: false, json: a.flags.has('--json') }), config);
+  const engine: Engine = createEngine(cliHost(io, { yes: false }), config);
   try {
     const models = engine.listModels();
     const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
+    const local = await localGgufModels(config);
     if (a.flags.has('--json')) {
-      io.out(`${JSON.stringify({ privacyMode: config.privacyMode, models, discovered: servers?.map((s) => ({ ...s, suggestedEntries: discoveredToModelEntries(s) })) }, null, 2)}\n`);
+      io.out(`${JSON.stringify({ privacyMode: config.privacyMode, models, local, discovered: servers?.map((s) => ({ ...s, suggestedEntries: discoveredToModelEntries(s) })) }, null, 2)}\n`);
       return 0;
     }
     io.out(`Privacy mode: ${config.privacyMode}\n`);
     if (models.length) io.out(modelTable(models));
-    else io.out('No models configured.\n');
+    else if (!local) io.out('No models configured.\n');
+    if (local) io.out(localGgufTable(local));
     if (servers) {
       io.out('\nLocal servers found:\n');
       if (!servers.length) io.out('  none (probed Ollama 11434, LM Studio 1234, vLLM 8000, llama.cpp 8080, SGLang 30000 on 127.0.0.1)\n');
@@ -272,6 +275,64 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await engine.dispose();
   }
+}
+
+/** One GGUF file of `config.local`, described from its header (nothing is loaded or started). */
+export interface LocalGgufListing {
+  id: string;
+  file: string;
+  sizeBytes?: number;
+  architecture?: string;
+  parameters?: string;
+  quantization?: string;
+  trainedContext?: number;
+  /** Fits in this machine's memory (total RAM with room for the OS), at an 8192-token context. */
+  fits?: boolean;
+  memory?: string;
+  problem?: string;
+}
+
+/** The GGUF models `config.local` names (files and folders), or undefined when it names none. */
+async function localGgufModels(config: OrchestraConfig): Promise<LocalGgufListing[] | undefined> {
+  if (!config.local.models.length && !config.local.modelsDir) return undefined;
+  // The header readers only: the llama.cpp runtime is never loaded to list models.
+  const { describeLocalModels, resolveLocalModelFiles } = await import('../server/llama/embedded');
+  const { files, problems } = await resolveLocalModelFiles(config.local);
+  const described = await describeLocalModels(files);
+  return [
+    ...described.map((d) => ({
+      id: d.id,
+      file: d.file,
+      sizeBytes: d.info?.sizeBytes,
+      architecture: d.info?.architecture,
+      parameters: d.info?.parameterLabel,
+      quantization: d.info?.quantization,
+      trainedContext: d.info?.trainedContextLength,
+      fits: d.fit?.fits,
+      memory: d.fit?.summary,
+      problem: d.problem,
+    })),
+    ...problems.map((p) => ({ id: '', file: p.file, problem: p.message })),
+  ];
+}
+
+function localGgufTable(local: LocalGgufListing[]): string {
+  const lines = ['', 'Local GGUF models (orchestra.local, served by the embedded llama.cpp runtime):'];
+  if (!local.length) lines.push('  none found');
+  for (const m of local) {
+    if (!m.id) {
+      lines.push(`  problem: ${m.problem}`);
+      continue;
+    }
+    lines.push(`  ${m.id}  ${m.file}`);
+    if (m.sizeBytes !== undefined) {
+      lines.push(
+        `    ${formatBytes(m.sizeBytes)}, ${m.architecture}, ${m.parameters} parameters, ${m.quantization}, trained context ${m.trainedContext ?? 'unknown'} tokens; ${m.fits ? 'fits in memory' : 'does NOT fit in memory'}: ${m.memory}`,
+      );
+    }
+    if (m.problem) lines.push(`    problem: ${m.problem}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function modelTable(models: ReturnType<Engine['listModels']>): string {

@@ -10,6 +10,14 @@ export const MODEL_ROLES = ['orchestrator', 'general', 'code', 'math', 'search-q
 export const ModelRole = z.enum(MODEL_ROLES);
 export type ModelRole = z.infer<typeof ModelRole>;
 
+/**
+ * Upper bounds for durations. Node timers hold at most 2^31−1 ms (about 24.8 days); a longer value
+ * fires at once, so a huge timeout would end every call immediately. One day per call and a week per
+ * task are far beyond any real use and well inside the timer range (prefill allowances included).
+ */
+export const MAX_CALL_SECONDS = 86_400;
+export const MAX_WALL_SECONDS = 604_800;
+
 export const ModelEntry = z.object({
   id: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
   baseUrl: z.url({ protocol: /^https?$/ }),
@@ -25,7 +33,7 @@ export const ModelEntry = z.object({
   local: z.boolean().optional(),
   roles: z.array(ModelRole).default(['general']),
   description: z.string().default(''),
-  timeoutSeconds: z.number().positive().optional(),
+  timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).optional(),
 });
 export type ModelEntryInput = z.input<typeof ModelEntry>;
 export type ModelEntry = z.infer<typeof ModelEntry>;
@@ -74,14 +82,14 @@ export const OrchestraConfig = z
         /** Paid calls past this spend in one task need approval; 0 disables the prompt. */
         softLimitDollars: z.number().nonnegative().default(0),
         maxTurns: z.number().int().positive().default(20),
-        maxWallTimeSeconds: z.number().positive().default(600),
+        maxWallTimeSeconds: z.number().positive().max(MAX_WALL_SECONDS).default(600),
         subtaskShare: z.number().gt(0).max(1).default(0.5),
       })
       .default({ maxDollarsPerTask: 0.5, softLimitDollars: 0, maxTurns: 20, maxWallTimeSeconds: 600, subtaskShare: 0.5 }),
     concurrency: z.number().int().min(1).max(32).default(4),
     requests: z
       .object({
-        timeoutSeconds: z.number().positive().default(120),
+        timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).default(120),
         retries: z.number().int().min(0).max(10).default(2),
         stream: z.boolean().default(true),
       })
@@ -93,7 +101,7 @@ export const OrchestraConfig = z
             enabled: z.boolean().default(true),
             autoApprove: z.boolean().default(false),
             allowShell: z.boolean().default(false),
-            timeoutSeconds: z.number().positive().default(60),
+            timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).default(60),
             maxOutputBytes: z.number().int().positive().default(65536),
             isolation: z.enum(['workspace', 'scratch']).default('workspace'),
           })
@@ -118,7 +126,7 @@ export const OrchestraConfig = z
         /** GGUF files or folders holding them, served by the embedded llama.cpp runtime. */
         models: z.array(z.string()).default([]),
         modelsDir: z.string().default(''),
-        idleUnloadSeconds: z.number().positive().default(300),
+        idleUnloadSeconds: z.number().positive().max(MAX_WALL_SECONDS).default(300),
       })
       .default({ models: [], modelsDir: '', idleUnloadSeconds: 300 }),
   })

@@ -99,6 +99,13 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   let mcp: { key: string; manager?: McpManager; tools: Promise<Tool[]> } | undefined;
   let disposed = false;
 
+  /** What child processes must not inherit: every configured key variable and every key fetched. */
+  function knownSecrets(): { names: string[]; values: string[] } {
+    const names = config.models.flatMap((m) => (m.apiKeyEnv ? [m.apiKeyEnv] : []));
+    if (config.tools.webSearch.apiKeyEnv) names.push(config.tools.webSearch.apiKeyEnv);
+    return { names, values: [...secrets] };
+  }
+
   function scrub(text: string): string {
     let out = text;
     for (const s of secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
@@ -114,9 +121,10 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   function mcpTools(workspace: string, trusted: boolean): Promise<Tool[]> {
     // In local-only mode a remote MCP server is never connected: even starting it (initialize,
     // tools/list) would send data off the machine, so it is skipped, not merely hidden afterwards.
+    // MCP tool calls always ask for approval (run_code's autoApprove does not cover them).
     const localOnly = config.privacyMode === 'local-only';
     const servers = config.tools.mcpServers.filter((s) => !localOnly || mcpServerDestination(s) === 'local');
-    const key = JSON.stringify([servers, workspace, trusted, config.tools.runCode.autoApprove]);
+    const key = JSON.stringify([servers, workspace, trusted]);
     if (mcp?.key !== key) {
       const old = mcp;
       mcp = undefined;
@@ -128,7 +136,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         mcp = { key, tools: Promise.resolve([]) };
         return mcp.tools;
       }
-      const manager = new McpManager(servers, { workspace, workspaceTrusted: trusted, log: (l, m) => log(l === 'error' ? 'error' : l === 'warn' ? 'warn' : 'info', m) });
+      const manager = new McpManager(servers, { workspace, workspaceTrusted: trusted, knownSecrets, log: (l, m) => log(l === 'error' ? 'error' : l === 'warn' ? 'warn' : 'info', m) });
       const tools = manager.start().then(
         (r) => {
           for (const p of r.problems) log('warn', `MCP server ${p.server}: ${p.message}`);
@@ -190,7 +198,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         log('warn', `event listener failed: ${(err as Error).message}`);
       }
     };
-    const tree = new TaskTree({ taskId, config: taskConfig, pool, host: taskHost, workspace: req.workspace, emit, trajectory, signal: controller.signal });
+    const tree = new TaskTree({ taskId, config: taskConfig, pool, host: taskHost, workspace: req.workspace, emit, trajectory, signal: controller.signal, currentConfig: () => config });
     const root = new Scope(tree, { budget: tree.budget, maxTurns: taskConfig.budget.maxTurns, depth: 0 });
     const picked = pickOrchestrator(taskConfig, pool.all());
     const dialect: Dialect = 'dialect' in picked ? picked.dialect : 'general';
@@ -201,7 +209,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       await raceAbort(learnSecrets(taskConfig), controller.signal);
       const trusted = host.workspaceTrusted !== false;
       const baseTools: Tool[] = [
-        ...createWorkspaceTools({ config: taskConfig, getSecret, workspace: req.workspace, workspaceTrusted: trusted, rgPath: options.rgPath }),
+        ...createWorkspaceTools({ config: taskConfig, getSecret, workspace: req.workspace, workspaceTrusted: trusted, rgPath: options.rgPath, knownSecrets }),
         ...(host.extraTools?.() ?? []),
         ...(await mcpTools(req.workspace, trusted)),
       ];
@@ -252,7 +260,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         dialect === 'toolorchestra'
           ? await runToolOrchestra(root, { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments })
           : await runGeneral(root, { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments, preferRole: req.preferRole });
-      tree.emit({ type: 'answer_delta', text: run.answer });
+      tree.answerStream.finish(run.answer);
       const totals = tree.totals();
       tree.emit({ type: 'done', answer: run.answer, totals, trajectoryPath: req.trajectoryPath && !trajectory.error ? req.trajectoryPath : undefined });
       outcome = { taskId, ok: true, answer: run.answer, totals };

@@ -56,6 +56,10 @@ export const ROLE_PROMPTS = {
   code: 'You are an expert programmer. Solve the task below; it is self-contained. Give correct, complete code in fenced blocks with the language named, and explain only what is needed.',
   math: 'You are an expert mathematician. Solve the problem below step by step, then put the final answer in \\boxed{}.',
   reasoning: 'You are a careful reasoner. Work through the task below step by step and state your conclusion clearly at the end.',
+  'search-query':
+    'You write search queries. From the task below, write the one short query (keywords, exact identifiers or error text) most likely to find the missing information. Reply with the query alone.',
+  answer:
+    'You answer from collected context. Use only the context given with the task below; if it does not contain the answer, say what is missing instead of guessing. Be precise and concise.',
 } as const;
 
 /** enhance_reasoning: the chosen model writes python the harness runs (60 s); its stdout joins the context. */
@@ -86,10 +90,17 @@ export function answerPrompt(problem: string, context: string, math: boolean): s
   return [`Answer the problem using the context below. ${format}`, '', `Problem: ${problem}`, context ? `\n${context}` : ''].join('\n');
 }
 
-/** Role prompt for a subtask sent with call_model, from the role asked for or the model's roles. */
+/**
+ * Role prompt for a subtask sent with call_model, from the role asked for or the model's roles.
+ * The specialist roles win; query writing and answering-from-context only when the model is not
+ * also a general model (a general model called by id gets a general task, not a query to write).
+ */
 export function rolePromptFor(roles: readonly string[]): string {
   if (roles.includes('math')) return ROLE_PROMPTS.math;
   if (roles.includes('code')) return ROLE_PROMPTS.code;
   if (roles.includes('reasoning')) return ROLE_PROMPTS.reasoning;
+  if (roles.includes('general')) return ROLE_PROMPTS.general;
+  if (roles.includes('search-query')) return ROLE_PROMPTS['search-query'];
+  if (roles.includes('answer')) return ROLE_PROMPTS.answer;
   return ROLE_PROMPTS.general;
 }

@@ -50,6 +50,13 @@ export interface ScriptedReply {
   fault?: ServerFault;
   /** With `http429`: sent as the Retry-After header. */
   retryAfterSeconds?: number;
+  /**
+   * Streaming: these objects are sent verbatim, one `data:` event each, then `[DONE]` (malformed
+   * shapes: chunks without a delta, tool calls numbered from 1…). Overrides everything above but latency.
+   */
+  rawChunks?: unknown[];
+  /** Non-streaming: this object is the whole response body, verbatim. */
+  rawBody?: unknown;
 }
 
 export interface RecordedRequest {
@@ -263,6 +270,16 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         res.writeHead(200, { 'content-type': body.stream ? 'text/event-stream' : 'application/json' });
         res.end();
         return;
+    }
+    if (body.stream && reply.rawChunks) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      for (const c of reply.rawChunks) res.write(`data: ${JSON.stringify(c)}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+    if (!body.stream && reply.rawBody !== undefined) {
+      sendJson(res, 200, reply.rawBody);
+      return;
     }
     const plan = planReply(reply, body);
     if (reply.fault === 'cut-mid-chunk') cutByServer = true;

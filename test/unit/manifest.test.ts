@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { OrchestraConfig, ModelEntry, PRIVACY_MODES, MODEL_ROLES } from '../../src/core/config';
 
 const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8'));
@@ -39,5 +40,27 @@ test('every contributed command has a title in the Orchestra category', () => {
   const ids = pkg.contributes.commands.map((c: { command: string }) => c.command);
   for (const required of ['orchestra.ask', 'orchestra.askAboutSelection', 'orchestra.openPanel', 'orchestra.setPrivacyMode', 'orchestra.addModel', 'orchestra.setApiKey', 'orchestra.discoverLocalServers', 'orchestra.exportTrajectory', 'orchestra.showLog']) {
     assert.ok(ids.includes(required), `missing command ${required}`);
+  }
+});
+
+test('numeric upper bounds in package.json match the engine schema (durations stay within what timers can hold)', () => {
+  const schema = z.toJSONSchema(OrchestraConfig, { io: 'input' }) as any;
+  const engineMax = (path: string[]): unknown => {
+    let node = schema;
+    for (const k of path) node = k === '[]' ? node.items : node.properties[k];
+    // zod's int() states the safe-integer range; that is no bound a user sets.
+    return node.maximum === Number.MAX_SAFE_INTEGER ? undefined : node.maximum;
+  };
+  for (const [key, setting] of Object.entries(props) as Array<[string, any]>) {
+    if (setting.type !== 'number' && setting.type !== 'integer') continue;
+    assert.equal(setting.maximum, engineMax(key.replace(/^orchestra\./, '').split('.')), `maximum of ${key}`);
+  }
+  const modelProps = props['orchestra.models'].items.properties;
+  for (const [key, setting] of Object.entries(modelProps) as Array<[string, any]>) {
+    if (setting.type !== 'number' && setting.type !== 'integer') continue;
+    assert.equal(setting.maximum, engineMax(['models', '[]', key]), `maximum of orchestra.models[].${key}`);
+  }
+  for (const key of ['orchestra.requests.timeoutSeconds', 'orchestra.budget.maxWallTimeSeconds', 'orchestra.tools.runCode.timeoutSeconds', 'orchestra.local.idleUnloadSeconds']) {
+    assert.ok((props[key] as any).maximum * 1000 < 2 ** 31 - 1, `${key} fits a timer`);
   }
 });

@@ -9,7 +9,7 @@ import type { Tool } from '../tools/tool';
 import { modelVerdict, preferenceInstructions, toolVerdict } from '../preferences';
 import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservation } from '../prompts';
 import { newId } from '../ids';
-import { Scope, TaskFailure, abortFailure, observationText, toOpenAITools } from './runtime';
+import { Scope, TaskFailure, abortFailure, observationText, partialJsonStringField, toOpenAITools } from './runtime';
 import { callableModels, createAnswerTool, createCallModelTool, createDelegateTool, modelLine, pickModelForRole, stripThinking, type SubtaskOutcome, type SubtaskRunner } from './model-tools';
 import type { CallState } from '../protocol/events';
 
@@ -70,21 +70,41 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
-    const outcome = await scope.callModel(
-      o.orchestrator.id,
-      { messages: [...messages], tools: lastTurn ? lastTurnDefs : toolDefs, toolChoice: 'auto' },
-      {
-        callId,
-        turn,
-        purpose: 'orchestrator',
-        signal: tree.signal,
-        fallback: true,
-        knownTools: [...toolMap.keys()],
-        onDelta: (d) => {
-          if (d.content) tree.emit({ type: 'orchestrator_delta', turn, text: d.content, parentCallId: scope.parentCallId });
+    // A sub-orchestrator's own turn is model work like any tool call, so it takes a concurrency slot
+    // (only for the model call: its tool calls take their own, so nothing waits on itself).
+    let release: (() => void) | undefined;
+    if (scope.depth > 0) {
+      try {
+        release = await tree.limiter.acquire(tree.signal);
+      } catch {
+        throw abortFailure(tree.signal);
+      }
+    }
+    let outcome: Awaited<ReturnType<Scope['callModel']>>;
+    try {
+      outcome = await scope.callModel(
+        o.orchestrator.id,
+        { messages: [...messages], tools: lastTurn ? lastTurnDefs : toolDefs, toolChoice: 'auto' },
+        {
+          callId,
+          turn,
+          purpose: 'orchestrator',
+          signal: tree.signal,
+          fallback: true,
+          knownTools: [...toolMap.keys()],
+          onDelta: (d) => {
+            if (d.content) tree.emit({ type: 'orchestrator_delta', turn, text: d.content, parentCallId: scope.parentCallId });
+            // The task's answer streams as the answer tool's arguments arrive.
+            if (scope.depth === 0 && d.toolCall?.name === 'answer') {
+              const text = partialJsonStringField(d.toolCall.arguments, 'answer');
+              if (text) tree.answerStream.update(text);
+            }
+          },
         },
-      },
-    );
+      );
+    } finally {
+      release?.();
+    }
     scope.recordTurn(callId, turn, outcome, Date.now() - t0);
     if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal);
     const reply = outcome.result;

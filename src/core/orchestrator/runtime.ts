@@ -11,11 +11,11 @@ import type { EngineHost } from '../engine-api';
 import type { CallState, EngineEvent, Totals, Usage } from '../protocol/events';
 import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
-import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, toolsJsonSize, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
-import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall } from '../budget';
+import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, toolsJsonSize, type AttemptDecision, type ChatAttempt, type ChatDelta, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
+import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Reservation } from '../budget';
 import { Ledger, sumUsage, type UsagePart } from '../ledger';
 import { Limiter } from './limiter';
-import { modelVerdict, toolVerdict, destinationOf } from '../preferences';
+import { modelVerdict, toolVerdict, destinationOf, type Verdict } from '../preferences';
 import { newId } from '../ids';
 import type { TrajectoryWriter } from '../trajectory';
 
@@ -62,6 +62,24 @@ export function boundedUsage(reported: Usage, promptBound: number, maxTokens: nu
   return { usage: { inputTokens: Math.min(reported.inputTokens, promptBound), outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true }, clamped: true };
 }
 
+/**
+ * The usage a paid call is settled at when the server reported none: the estimate (about four
+ * characters a token) can be several times low (CJK text, code), so it is raised to the hard bounds
+ * instead — the prompt's byte bound and the bytes the model produced, capped at the max tokens sent.
+ * That never exceeds the reserved worst case, and never falls below what the server can have billed.
+ */
+export function conservativeUsage(estimate: Usage, promptBound: number, maxTokens: number, outputBytes: number): Usage {
+  return {
+    inputTokens: Math.max(estimate.inputTokens, promptBound),
+    outputTokens: Math.min(maxTokens, Math.max(estimate.outputTokens, outputBytes)),
+    estimated: true,
+  };
+}
+
+function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {
+  return m.inputPricePerMillion > 0 || m.outputPricePerMillion > 0;
+}
+
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
 /** What one tool result may put into the orchestrator's context. */
@@ -76,6 +94,11 @@ export interface TaskTreeOptions {
   emit: (e: EngineEvent) => void;
   trajectory: TrajectoryWriter;
   signal: AbortSignal;
+  /**
+   * The engine's configuration now. Rules may tighten while a task runs (a stricter privacy mode, a
+   * model or tool added to a deny list): each call is judged against both this and the task's start.
+   */
+  currentConfig?: () => OrchestraConfig;
 }
 
 export class TaskTree {
@@ -89,12 +112,15 @@ export class TaskTree {
   readonly budget: Budget;
   readonly signal: AbortSignal;
   readonly trajectory: TrajectoryWriter;
+  /** The task's final answer as it streams (answer_delta events); see AnswerStream. */
+  readonly answerStream: AnswerStream;
   /** Subtask call ids and their task text, for the trajectory's per-subtask totals. */
   readonly subtasks: Array<{ callId: string; parentCallId?: string; task: string }> = [];
   private seq = 0;
   private readonly sink: (e: EngineEvent) => void;
   /** Once the user approved paid calls past the soft limit, later ones go through. */
   private paidApproval?: Promise<boolean>;
+  private readonly currentConfig: () => OrchestraConfig;
 
   constructor(o: TaskTreeOptions) {
     this.taskId = o.taskId;
@@ -105,9 +131,11 @@ export class TaskTree {
     this.signal = o.signal;
     this.trajectory = o.trajectory;
     this.sink = o.emit;
+    this.currentConfig = o.currentConfig ?? (() => o.config);
     this.ledger = new Ledger();
     this.limiter = new Limiter(o.config.concurrency);
     this.budget = new Budget(o.config.budget.maxDollarsPerTask);
+    this.answerStream = new AnswerStream((text) => this.emit({ type: 'answer_delta', text }));
   }
 
   emit(body: EventBody): EngineEvent {
@@ -128,6 +156,22 @@ export class TaskTree {
 
   totals(): Totals {
     return this.ledger.totals();
+  }
+
+  /** The hard rules for a model under the task's start config and the engine's current one (the stricter wins). */
+  modelVerdict(m: PoolModel): Verdict {
+    const atStart = modelVerdict(m, this.config);
+    if (!atStart.eligible) return atStart;
+    const now = this.currentConfig();
+    return now === this.config ? atStart : modelVerdict(m, now);
+  }
+
+  /** The hard rules for a tool call, judged the same way as `modelVerdict`. */
+  toolVerdict(tool: Tool, args?: unknown): Verdict {
+    const atStart = toolVerdict(tool, this.config, args);
+    if (!atStart.eligible) return atStart;
+    const now = this.currentConfig();
+    return now === this.config ? atStart : toolVerdict(tool, now, args);
   }
 
   emitCost(): void {
@@ -172,6 +216,79 @@ export class TaskTree {
   }
 }
 
+/**
+ * The final answer streamed as `answer_delta` events while the model writing it streams. Only text
+ * that extends what was already sent goes out, so a retried or diverging stream never garbles it;
+ * `finish` sends whatever the final answer adds (all of it when nothing streamed). The `done` event
+ * carries the whole answer and stays authoritative.
+ */
+export class AnswerStream {
+  private streamed = '';
+  constructor(private readonly send: (text: string) => void) {}
+
+  /** `visible` is the whole answer text known so far. */
+  update(visibleSoFar: string): void {
+    // Only whole words go out: secrets are scrubbed event by event, so a key must never be split
+    // across two deltas. The word still arriving waits for the next piece (or `finish`).
+    const lastSpace = Math.max(visibleSoFar.lastIndexOf(' '), visibleSoFar.lastIndexOf('\n'), visibleSoFar.lastIndexOf('\t'));
+    const visible = visibleSoFar.slice(0, lastSpace + 1);
+    if (visible.length > this.streamed.length && visible.startsWith(this.streamed)) {
+      const delta = visible.slice(this.streamed.length);
+      this.streamed = visible;
+      this.send(delta);
+    }
+  }
+
+  finish(answer: string): void {
+    if (answer.length > this.streamed.length && answer.startsWith(this.streamed)) this.send(answer.slice(this.streamed.length));
+    this.streamed = answer;
+  }
+}
+
+/** The value of a JSON string field read from JSON still being streamed (what has arrived of it so far). */
+export function partialJsonStringField(json: string, field: string): string | undefined {
+  const m = new RegExp(`"${field}"\\s*:\\s*"`).exec(json);
+  if (!m) return undefined;
+  const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };
+  let out = '';
+  for (let i = m.index + m[0].length; i < json.length; ) {
+    const c = json[i];
+    if (c === '"') break;
+    if (c !== '\\') {
+      out += c;
+      i++;
+      continue;
+    }
+    // An escape cut at the end of what has arrived waits for the next piece.
+    if (i + 1 >= json.length) break;
+    const e = json[i + 1];
+    if (e === 'u') {
+      if (i + 6 > json.length) break;
+      out += String.fromCharCode(parseInt(json.slice(i + 2, i + 6), 16));
+      i += 6;
+    } else {
+      out += escapes[e] ?? e;
+      i += 2;
+    }
+  }
+  return out;
+}
+
+/** The text inside <answer>…</answer> streamed so far (without a tag cut at the end); undefined before the tag. */
+export function partialTaggedAnswer(text: string): string | undefined {
+  const open = /<answer>/i.exec(text);
+  if (!open) return undefined;
+  let body = text.slice(open.index + open[0].length);
+  const close = body.search(/<\/answer>/i);
+  if (close >= 0) body = body.slice(0, close);
+  else {
+    // Hold back a partial closing tag ("</ans") until it is known not to be one.
+    const lt = body.lastIndexOf('<');
+    if (lt >= 0 && '</answer>'.startsWith(body.slice(lt).toLowerCase())) body = body.slice(0, lt);
+  }
+  return body.replace(/^\s+/, '');
+}
+
 export interface ScopeOptions {
   budget: Budget;
   maxTurns: number;
@@ -193,7 +310,7 @@ export interface ModelCallOptions {
   /** 'orchestrator' or the calling tool's name; recorded in the trajectory. */
   purpose: string;
   signal: AbortSignal;
-  onDelta?: (d: { content?: string; reasoning?: string }) => void;
+  onDelta?: (d: ChatDelta) => void;
   /** Allow the pool to fall back to another eligible model of an overlapping role. */
   fallback?: boolean;
   knownTools?: string[];
@@ -270,7 +387,7 @@ export class Scope {
     const none = { parts: [] as UsagePart[], dollars: 0, remoteHosts: [] as string[] };
     const model = tree.pool.get(modelId);
     if (!model) return { ok: false, state: 'error', message: `unknown model "${modelId}"; known: ${tree.pool.all().map((m) => m.id).join(', ') || 'none'}`, ...none };
-    const verdict = modelVerdict(model, config);
+    const verdict = tree.modelVerdict(model);
     if (!verdict.eligible) return { ok: false, state: 'denied', message: `denied by rule ${verdict.rule}: ${verdict.reason}`, model, ...none };
     if (o.signal.aborted) return { ok: false, state: 'cancelled', message: 'cancelled before the call was sent', model, ...none };
     if (!(await tree.approvePaidCall(o.callId, model, o.signal))) {
@@ -278,52 +395,86 @@ export class Scope {
     }
 
     const promptTokens = paddedPromptTokens(req.messages, req.tools);
-    const contextRoom = model.contextWindow - promptTokens;
-    if (contextRoom < MIN_ANSWER_TOKENS) {
-      return { ok: false, state: 'error', message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`, model, ...none };
-    }
-    const desired = Math.min(req.maxTokens ?? model.maxOutputTokens, model.maxOutputTokens, contextRoom);
     // The context check uses the estimate; money is reserved against the hard bound.
     const promptBound = Math.max(promptTokens, promptTokenBound(req.messages, req.tools));
-    const plan = planModelCall(this.budget.left, model, promptBound, desired);
+    const desiredFor = (m: PoolModel) => Math.min(req.maxTokens ?? m.maxOutputTokens, m.maxOutputTokens, m.contextWindow - promptTokens);
+    if (model.contextWindow - promptTokens < MIN_ANSWER_TOKENS) {
+      return { ok: false, state: 'error', message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`, model, ...none };
+    }
+    const plan = planModelCall(this.budget.left, model, promptBound, desiredFor(model));
     if (!plan.ok) return { ok: false, state: 'over_budget', message: `${model.id}: ${plan.reason}`, model, ...none };
-    const reservation = this.budget.reserve(plan.worstCaseDollars);
-    if (!reservation) return { ok: false, state: 'over_budget', message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`, model, ...none };
+    const firstReservation = this.budget.reserve(plan.worstCaseDollars);
+    if (!firstReservation) return { ok: false, state: 'over_budget', message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`, model, ...none };
 
-    const fallback = o.fallback
-      ? (m: PoolModel) =>
-          modelVerdict(m, config).eligible &&
-          (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0 ? true : dollarsFor(m, { inputTokens: promptBound, outputTokens: plan.maxTokens }) <= reservation.amount) &&
-          promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow
-      : undefined;
+    // Every attempt (the first, each retry, each fallback) is paid for on its own: its worst case is
+    // reserved right before it is sent, and what it consumed is settled, priced by its own model.
+    let current: { model: PoolModel; reservation: Reservation; maxTokens: number; lowered: boolean } = { model, reservation: firstReservation, maxTokens: plan.maxTokens, lowered: plan.lowered };
+    const failedParts: UsagePart[] = [];
+    const settledUsageOf = (m: PoolModel, usage: Usage, maxTokens: number, outputBytes: number): Usage => {
+      const bounded = boundedUsage(usage, promptBound, maxTokens).usage;
+      return usage.estimated && isPaid(m) ? conservativeUsage(bounded, promptBound, maxTokens, outputBytes) : bounded;
+    };
+    const beforeAttempt = ({ model: m }: { model: PoolModel; retry: boolean }): AttemptDecision => {
+      const v = tree.modelVerdict(m);
+      if (!v.eligible) return { refused: `denied by rule ${v.rule}: ${v.reason}` };
+      if (o.signal.aborted) return { refused: 'cancelled' };
+      if (m.contextWindow - promptTokens < MIN_ANSWER_TOKENS) return { refused: `the prompt does not fit the context window of ${m.id}` };
+      const p = planModelCall(this.budget.left, m, promptBound, desiredFor(m));
+      if (!p.ok) return { refused: p.reason };
+      const r = this.budget.reserve(p.worstCaseDollars);
+      if (!r) return { refused: `over budget: $${fmtDollars(this.budget.left)} left, the attempt may cost $${fmtDollars(p.worstCaseDollars)}` };
+      current = { model: m, reservation: r, maxTokens: p.maxTokens, lowered: p.lowered };
+      return { maxTokens: p.maxTokens };
+    };
+    const onAttemptFailed = (a: ChatAttempt) => {
+      const m = tree.pool.get(a.modelId) ?? current.model;
+      const usage = a.usage ? settledUsageOf(m, a.usage, current.maxTokens, a.outputBytes ?? 0) : undefined;
+      const dollars = usage ? dollarsFor(m, usage) : 0;
+      current.reservation.settle(dollars);
+      const part: UsagePart[] = usage ? [{ model: m.id, usage, dollars }] : [];
+      failedParts.push(...part);
+      // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
+      // task's totals are the sum of its entries, cut streams that providers bill included.
+      const finishedAt = Date.now();
+      tree.ledger.record({
+        callId: newId('try'),
+        parentCallId: o.callId,
+        tool: o.purpose,
+        model: m.id,
+        turn: o.turn,
+        state: 'error',
+        parts: part,
+        usage,
+        dollars,
+        latencyMs: a.latencyMs ?? 0,
+        remoteHosts: m.local ? [] : [m.host],
+        startedAt: finishedAt - (a.latencyMs ?? 0),
+        finishedAt,
+      });
+      if (dollars > 0) tree.emitCost();
+    };
 
-    let streamedChars = 0;
+    const fallback = o.fallback ? (m: PoolModel) => tree.modelVerdict(m).eligible && promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow : undefined;
+
     const started = Date.now();
     try {
       const result = await tree.pool.chat(
         model.id,
         { ...req, maxTokens: plan.maxTokens },
-        {
-          signal: o.signal,
-          fallback,
-          knownTools: o.knownTools,
-          onDelta: (d) => {
-            streamedChars += (d.content?.length ?? 0) + (d.reasoning?.length ?? 0);
-            o.onDelta?.(d);
-          },
-        },
+        { signal: o.signal, fallback, knownTools: o.knownTools, onDelta: o.onDelta, beforeAttempt, onAttemptFailed },
       );
-      const served = tree.pool.get(result.modelId) ?? model;
-      const bounded = boundedUsage(result.usage, promptBound, plan.maxTokens);
+      const served = tree.pool.get(result.modelId) ?? current.model;
+      const maxTokens = current.maxTokens;
+      const bounded = boundedUsage(result.usage, promptBound, maxTokens);
       if (bounded.clamped) {
         tree.host.log?.(
           'warn',
-          `${served.id} reported ${result.usage.inputTokens} prompt and ${result.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${plan.maxTokens} output tokens sent as max_tokens); recorded at that bound`,
+          `${served.id} reported ${result.usage.inputTokens} prompt and ${result.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${maxTokens} output tokens sent as max_tokens); recorded at that bound`,
         );
-        result.usage = bounded.usage;
       }
+      result.usage = settledUsageOf(served, result.usage, maxTokens, result.outputBytes);
       const dollars = dollarsFor(served, result.usage);
-      reservation.settle(dollars);
+      current.reservation.settle(dollars);
       const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];
       const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
       tree.trajectory.write({
@@ -335,7 +486,7 @@ export class Scope {
         model: served.id,
         messages: req.messages,
         tools: req.tools,
-        maxTokens: plan.maxTokens,
+        maxTokens,
         response: {
           content: result.content,
           reasoning: result.reasoning || undefined,
@@ -348,25 +499,28 @@ export class Scope {
         latencyMs: result.latencyMs,
       });
       if (result.fellBackFrom) tree.host.log?.('info', `${result.fellBackFrom} failed; ${served.id} answered instead`);
-      return { ok: true, result, model: served, parts, dollars, remoteHosts, maxTokens: plan.maxTokens, lowered: plan.lowered };
+      return { ok: true, result, model: served, parts, dollars, remoteHosts, maxTokens, lowered: current.lowered };
     } catch (err) {
-      // A call cut off mid-stream was still processed (and billed) by the server: charge the prompt
-      // and what streamed, estimated. One that failed before any output is charged nothing.
+      // Failed attempts were settled (and recorded) as they happened. What is left is a call stopped
+      // by cancellation or its time limit: a stream cut that way was still processed (and billed) by
+      // the server, so the prompt and what streamed are charged; nothing, when nothing came back.
       let parts: UsagePart[] = [];
       let dollars = 0;
-      if (streamedChars > 0) {
-        // Output cannot have exceeded maxTokens, so the estimate is capped there (and thus by the reservation).
-        const usage: Usage = { inputTokens: promptTokens, outputTokens: Math.min(plan.maxTokens, Math.max(1, Math.ceil(streamedChars / 4))), estimated: true };
-        dollars = dollarsFor(model, usage);
-        parts = [{ model: model.id, usage, dollars }];
+      if (!current.reservation.settled) {
+        if (err instanceof ModelCallError && err.usage) {
+          const usage = settledUsageOf(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
+          dollars = dollarsFor(current.model, usage);
+          parts = [{ model: current.model.id, usage, dollars }];
+        }
+        current.reservation.settle(dollars);
       }
-      reservation.settle(dollars);
       const attempts = err instanceof ModelCallError ? err.attempts.map((a) => a.modelId) : [];
       const remoteHosts = hostsOf(tree.pool, [model.id, ...attempts]);
       const aborted = o.signal.aborted || (err instanceof ModelCallError && err.kind === 'cancelled');
-      const state: FailedCallState = aborted ? (tree.signal.aborted ? 'cancelled' : 'timeout') : err instanceof ModelCallError && err.kind === 'timeout' ? 'timeout' : 'error';
+      const overBudget = !aborted && err instanceof ModelCallError && err.kind === 'over_budget';
+      const state: FailedCallState = aborted ? (tree.signal.aborted ? 'cancelled' : 'timeout') : overBudget ? 'over_budget' : err instanceof ModelCallError && err.kind === 'timeout' ? 'timeout' : 'error';
       const message = aborted ? (tree.signal.aborted ? abortFailure(tree.signal).message : 'the call ran past its time limit') : `${model.id}: ${(err as Error).message}`;
-      tree.host.log?.('debug', `model call ${model.id} failed after ${Date.now() - started} ms: ${(err as Error).message}`);
+      tree.host.log?.('debug', `model call ${model.id} failed after ${Date.now() - started} ms (${failedParts.length} billed failed attempts): ${(err as Error).message}`);
       return { ok: false, state, message, parts, dollars, remoteHosts, model };
     }
   }
@@ -433,8 +587,10 @@ export class Scope {
         startedAt: started,
         finishedAt: Date.now(),
       });
-      const shownDollars = tool?.kind === 'agent' ? tree.ledger.totals(callId).dollars : dollars;
-      const shownUsage = tool?.kind === 'agent' ? rolledUsage(tree.ledger.totals(callId)) : usage;
+      // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
+      const below = tree.ledger.totals(callId);
+      const shownDollars = dollars + below.dollars;
+      const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
       const fullText = extra.error && !output ? extra.error : output;
       tree.emit({
         type: 'tool_call_finished',
@@ -461,7 +617,7 @@ export class Scope {
       return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
     }
     const args = parsed.data;
-    const verdict = toolVerdict(tool, tree.config, args);
+    const verdict = tree.toolVerdict(tool, args);
     if (!verdict.eligible) return finish('denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
 
     // Each call gets its own controller: cancelling the task aborts it, and so does its own timeout.
@@ -502,13 +658,6 @@ export class Scope {
         requestApproval: (req) => tree.requestApproval(callId, req, controller.signal),
         progress: (text) => {
           if (text) tree.emit({ type: 'tool_call_delta', callId, text });
-        },
-        reportUsage: (u) => {
-          // Spend a tool reports on its own (not through callModel) is charged to the budget too.
-          const reservation = this.budget.reserve(0);
-          reservation?.settle(u.dollars);
-          meter.parts.push({ model: u.model, usage: u.usage, dollars: u.dollars });
-          meter.model = u.model;
         },
       };
       ran = true;
@@ -572,6 +721,10 @@ export function formatZodError(err: z.ZodError): string {
 
 function modelArgOf(args: unknown): string | undefined {
   return args && typeof args === 'object' && typeof (args as { model?: unknown }).model === 'string' ? (args as { model: string }).model : undefined;
+}
+
+function addUsage(t: Totals, u: Usage | undefined): Totals {
+  return u ? { ...t, inputTokens: t.inputTokens + u.inputTokens, outputTokens: t.outputTokens + u.outputTokens, estimated: t.estimated || u.estimated } : t;
 }
 
 function rolledUsage(t: Totals): Usage | undefined {

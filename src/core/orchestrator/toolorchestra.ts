@@ -7,11 +7,11 @@ import { z } from 'zod';
 import type { Attachment } from '../engine-api';
 import type { PoolModel } from '../pool';
 import { defineTool, type Tool, type ToolContext, type ToolResult } from '../tools/tool';
-import { rankModels, toolVerdict } from '../preferences';
+import { preferenceInstructions, rankModels, toolVerdict } from '../preferences';
 import { estimateTokens } from '../pool';
 import { TOOLORCHESTRA_SYSTEM, TOOLORCHESTRA_TOOL_DESCRIPTIONS, answerPrompt, codeWriterPrompt, queryWriterPrompt, toolOrchestraUser } from '../prompts';
 import { newId } from '../ids';
-import { Scope, TaskFailure, formatZodError } from './runtime';
+import { Scope, TaskFailure, formatZodError, partialTaggedAnswer } from './runtime';
 import { outcomeState, stripThinking } from './model-tools';
 import { failureFromOutcome, questionWithAttachments } from './general';
 import { modelVerdict } from '../preferences';
@@ -180,13 +180,26 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
   const expertContext = (m: PoolModel) => buildContext(state, Math.max(500, Math.min(CONTEXT_TOKENS, m.contextWindow - m.maxOutputTokens - 1500)));
 
   const resolve = (name: ToolOrchestraToolName, alias: string) => byTool.get(name)!.find((a) => a.alias === alias)!;
-  const expertCall = async (a: Alias, prompt: string, ctx: ToolContext, purpose: string) => {
+  const expertCall = async (a: Alias, prompt: string, ctx: ToolContext, purpose: string, onContent?: (soFar: string) => void) => {
     const meter = scope.meter(ctx.callId);
     meter.model = a.model.id;
+    let soFar = '';
     const outcome = await scope.callModel(
       a.model.id,
       { messages: [{ role: 'user', content: prompt }] },
-      { callId: ctx.callId, turn: meter.turn ?? 0, purpose, signal: ctx.signal, fallback: true, onDelta: (d) => d.content && ctx.progress(d.content) },
+      {
+        callId: ctx.callId,
+        turn: meter.turn ?? 0,
+        purpose,
+        signal: ctx.signal,
+        fallback: true,
+        onDelta: (d) => {
+          if (!d.content) return;
+          ctx.progress(d.content);
+          soFar += d.content;
+          onContent?.(soFar);
+        },
+      },
     );
     meter.parts.push(...outcome.parts);
     for (const h of outcome.remoteHosts) meter.remoteHosts.add(h);
@@ -195,6 +208,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
   };
   const schemaFor = (name: ToolOrchestraToolName) => modelChoiceSchema(byTool.get(name)!.map((a) => a.alias));
 
+  let answerTool!: Tool;
   const tools: Record<ToolOrchestraToolName, Tool | undefined> = {
     search:
       byTool.get('search')!.length && searchTool
@@ -213,7 +227,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
               if (!query) return { ok: false, state: 'error', output: '', error: `${a.alias} wrote no query` };
               const parsed = searchTool.schema.safeParse({ query });
               if (!parsed.success) return { ok: false, state: 'error', output: '', error: `query "${query}" is not valid for ${searchTool.name}: ${formatZodError(parsed.error)}` };
-              const verdict = toolVerdict(searchTool, config, parsed.data);
+              const verdict = tree.toolVerdict(searchTool, parsed.data);
               if (!verdict.eligible) return { ok: false, state: 'denied', output: '', error: `denied by rule ${verdict.rule}: ${verdict.reason}` };
               const dest = searchTool.destination(parsed.data as never);
               if (dest !== 'local') scope.meter(ctx.callId).remoteHosts.add(dest.host);
@@ -263,7 +277,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
           },
         })
       : undefined,
-    answer: defineTool({
+    answer: (answerTool = defineTool({
       name: 'answer',
       description: TOOLORCHESTRA_TOOL_DESCRIPTIONS.answer,
       schema: schemaFor('answer'),
@@ -272,7 +286,13 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       async run(args, ctx): Promise<ToolResult> {
         const a = resolve('answer', args.model);
         const math = a.kind === 'answer-math';
-        const outcome = await expertCall(a, answerPrompt(problem, expertContext(a.model), math), ctx, 'answer');
+        // The task's answer streams from inside the <answer> tags (a math answer is the last \boxed{}
+        // and is only known at the end).
+        const stream = scope.depth === 0 && !math ? (soFar: string) => {
+          const text = partialTaggedAnswer(soFar);
+          if (text) tree.answerStream.update(text);
+        } : undefined;
+        const outcome = await expertCall(a, answerPrompt(problem, expertContext(a.model), math), ctx, 'answer', stream);
         if (!outcome.ok) return { ok: false, state: outcomeState(outcome), output: '', error: outcome.message };
         const answer = extractAnswer(outcome.result.content, math);
         if (!answer) {
@@ -282,8 +302,21 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         state.answer = answer;
         return { ok: true, output: answer };
       },
-    }),
+    })),
   };
+
+  // Tools on the deny list are never offered (and would be denied if called anyway). Without the
+  // answer tool the protocol cannot end an episode, so that is a configuration error.
+  for (const name of Object.keys(tools) as ToolOrchestraToolName[]) {
+    const tool = tools[name];
+    if (tool && !tree.toolVerdict(tool).eligible) tools[name] = undefined;
+  }
+  if (!tools.answer) {
+    const v = tree.toolVerdict(answerTool);
+    throw new TaskFailure('config', `the ToolOrchestra dialect needs its answer tool: ${v.eligible ? 'it is not available' : v.reason}`);
+  }
+  // Soft preferences (weights, preferred models, the user's own words) go with every round's context.
+  const preferences = preferenceInstructions(config);
 
   const history: Array<Set<string>> = [];
   let noCallRounds = 0;
@@ -300,7 +333,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     tree.emit({ type: 'turn_started', turn: round, parentCallId: scope.parentCallId });
 
     const notes = state.notes.splice(0);
-    const context = [buildContext(state, contextTokens), ...notes].filter(Boolean).join('\n\n');
+    const context = [buildContext(state, contextTokens), ...notes, preferences ? `Preferences:\n${preferences}` : ''].filter(Boolean).join('\n\n');
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
       { role: 'system', content: TOOLORCHESTRA_SYSTEM },
       { role: 'user', content: toolOrchestraUser(problem, context) },

@@ -1,5 +1,8 @@
-// Whether a model's host is on this machine or the local network: loopback, private and link-local
-// addresses, `localhost` and mDNS `*.local` names. Everything else counts as remote.
+// Whether a host is on this machine or the local network: loopback, private (RFC 1918), link-local
+// and unique-local addresses, `localhost`/`*.localhost` and mDNS `*.local` names (resolved on the local
+// link only). The one answer for models, MCP servers and web search. Everything else counts as remote,
+// including carrier-grade NAT (100.64/10, shared with other customers) and suffixes such as
+// `.internal` or `.lan` that any DNS server may point anywhere.
 import { isIP } from 'node:net';
 
 function ipv4Local(ip: string): boolean {

@@ -40,6 +40,10 @@ export interface ChatAttempt {
    * stalled stream): remote APIs bill those, so the ledger can count them. Absent when nothing came back.
    */
   usage?: Usage;
+  /** UTF-8 bytes the model streamed before the failure (a hard bound on its output tokens). */
+  outputBytes?: number;
+  /** How long the attempt ran. */
+  latencyMs?: number;
 }
 
 export interface ChatResult {
@@ -55,6 +59,8 @@ export interface ChatResult {
   toolCallErrors: string[];
   finishReason: string;
   usage: Usage;
+  /** UTF-8 bytes of everything the model produced (text, reasoning, tool calls): a hard bound on its output tokens. */
+  outputBytes: number;
   latencyMs: number;
   firstTokenMs?: number;
   /** Every failed attempt before this result, across retries and fallbacks. */
@@ -63,7 +69,8 @@ export interface ChatResult {
   fellBackFrom?: string;
 }
 
-export type ModelCallErrorKind = 'timeout' | 'network' | 'http' | 'cancelled' | 'bad_response';
+/** `over_budget`: a retry or fallback was not sent because the caller's budget could not cover it. */
+export type ModelCallErrorKind = 'timeout' | 'network' | 'http' | 'cancelled' | 'bad_response' | 'over_budget';
 
 export class ModelCallError extends Error {
   constructor(
@@ -80,17 +87,38 @@ export class ModelCallError extends Error {
   }
   /** Estimated usage of a stream that failed part-way (see ChatAttempt.usage). */
   usage?: Usage;
+  /** UTF-8 bytes streamed before the failure (see ChatAttempt.outputBytes). */
+  outputBytes?: number;
+}
+
+/** What `ChatOptions.beforeAttempt` answers: send (with this max tokens) or do not send, and why. */
+export type AttemptDecision = { maxTokens?: number } | { refused: string };
+
+/** A piece of a streaming reply. `toolCall` carries a native tool call's arguments as assembled so far. */
+export interface ChatDelta {
+  content?: string;
+  reasoning?: string;
+  toolCall?: { index: number; name: string; arguments: string };
 }
 
 export interface ChatOptions {
   signal?: AbortSignal;
-  onDelta?: (d: { content?: string; reasoning?: string }) => void;
+  onDelta?: (d: ChatDelta) => void;
   /** Eligible same-role fallbacks; none when omitted. */
   fallback?: (m: PoolModel) => boolean;
   /** Tool names accepted from text tool calls; default: the names in `req.tools`. */
   knownTools?: string[];
   /** Told before each retry or fallback, so a UI can discard the partial text it showed. */
   onRetry?: (info: { modelId: string; error: string; status?: number; nextModelId: string; delayMs: number }) => void;
+  /**
+   * Asked right before every attempt after the first one (a retry of the same model, or a fallback
+   * model), so the caller can pay for it (reserve its worst case) and set its max tokens. A refusal
+   * means the attempt is not sent: a refused retry moves on to the fallbacks, a refused fallback is
+   * skipped; when nothing else is left the call fails with kind `over_budget`.
+   */
+  beforeAttempt?: (info: { model: PoolModel; retry: boolean }) => AttemptDecision;
+  /** Told of every failed attempt as it happens (not cancellations), with what a cut stream consumed. */
+  onAttemptFailed?: (attempt: ChatAttempt) => void;
 }
 
 export interface PoolOptions {
@@ -175,17 +203,26 @@ export class ModelPool {
     if (!primary) throw new ModelCallError(`no model with id "${id}" in the pool`, id, 'bad_response', undefined, []);
     const chain = [primary];
     if (opts.fallback) {
-      for (const m of this.models) {
-        if (m === primary || !m.roles.some((r) => primary.roles.includes(r))) continue;
-        if (opts.fallback(m)) chain.push(m);
-      }
+      const candidates = this.models.filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
+      // Models that keep failing go last (stable: otherwise in pool order).
+      chain.push(...candidates.map((m, i) => ({ m, i })).sort((a, b) => a.m.failures - b.m.failures || a.i - b.i).map((x) => x.m));
     }
     const attempts: ChatAttempt[] = [];
     let lastError: ModelCallError | undefined;
     for (let i = 0; i < chain.length; i++) {
       const model = chain[i];
+      let modelReq = req;
+      if (i > 0 && opts.beforeAttempt) {
+        const decision = opts.beforeAttempt({ model, retry: false });
+        if ('refused' in decision) {
+          this.log('info', `fallback ${model.id} not tried: ${decision.refused}`);
+          lastError = new ModelCallError(`${model.id} not tried: ${decision.refused}`, model.id, 'over_budget', undefined, [...attempts]);
+          continue;
+        }
+        if (decision.maxTokens !== undefined) modelReq = { ...req, maxTokens: decision.maxTokens };
+      }
       try {
-        const result = await this.withRetries(model, req, opts, attempts);
+        const result = await this.withRetries(model, modelReq, opts, attempts);
         model.failures = 0;
         if (model !== primary) {
           result.fellBackFrom = primary.id;
@@ -194,7 +231,7 @@ export class ModelPool {
         return result;
       } catch (err) {
         const e = err as ModelCallError;
-        if (e.kind === 'cancelled') throw Object.assign(new ModelCallError(e.message, e.modelId, e.kind, e.status, [...attempts]), { usage: e.usage });
+        if (e.kind === 'cancelled') throw Object.assign(new ModelCallError(e.message, e.modelId, e.kind, e.status, [...attempts]), { usage: e.usage, outputBytes: e.outputBytes });
         model.failures++;
         lastError = e;
         const next = chain[i + 1];
@@ -225,23 +262,44 @@ export class ModelPool {
 
   private async withRetries(model: PoolModel, req: ChatRequest, opts: ChatOptions, attempts: ChatAttempt[]): Promise<ChatResult> {
     const retries = this.config.requests.retries;
+    let attemptReq = req;
+    let retrying = false;
     for (let attempt = 0; ; attempt++) {
+      if (retrying && opts.beforeAttempt) {
+        const decision = opts.beforeAttempt({ model, retry: true });
+        if ('refused' in decision) {
+          const last = attempts[attempts.length - 1];
+          throw new ModelCallError(`${model.id} not retried after "${last?.error ?? 'a failure'}": ${decision.refused}`, model.id, 'over_budget', undefined, [...attempts]);
+        }
+        if (decision.maxTokens !== undefined) attemptReq = { ...req, maxTokens: decision.maxTokens };
+      }
+      retrying = false;
+      const started = Date.now();
       try {
-        const result = await this.callOnce(model, req, opts);
+        const result = await this.callOnce(model, attemptReq, opts);
         result.attempts = [...attempts];
         return result;
       } catch (err) {
-        const e = err as ModelCallError;
+        const e = toModelCallError(err, model);
         if (e.kind === 'cancelled') throw e;
-        attempts.push({ modelId: model.id, error: e.message, ...(e.status !== undefined ? { status: e.status } : {}), ...(e.usage ? { usage: e.usage } : {}) });
         if (e.kind === 'http' && e.status === 400 && /stream_options/i.test(e.message) && !this.noStreamOptions.has(model.id)) {
-          // An older server that rejects the usage option: ask again without it, once, at no retry cost.
+          // An older server that rejects the usage option: ask again without it, once, at no retry cost
+          // (nothing was generated, so the caller's reservation still covers it).
           this.noStreamOptions.add(model.id);
-          attempts.pop();
           attempt--;
           continue;
         }
+        const record: ChatAttempt = {
+          modelId: model.id,
+          error: e.message,
+          ...(e.status !== undefined ? { status: e.status } : {}),
+          ...(e.usage ? { usage: e.usage, outputBytes: e.outputBytes ?? 0 } : {}),
+          latencyMs: Date.now() - started,
+        };
+        attempts.push(record);
+        opts.onAttemptFailed?.(record);
         if (!isRetryable(e) || attempt >= retries) throw e;
+        retrying = true;
         const delayMs = this.backoff(attempt, e.retryAfterSeconds);
         this.log('info', `model ${model.id}: attempt ${attempt + 1} failed (${e.message}); retrying in ${delayMs} ms`);
         opts.onRetry?.({ modelId: model.id, error: e.message, status: e.status, nextModelId: model.id, delayMs });
@@ -332,7 +390,8 @@ export class ModelPool {
           if (chunk.usage) serverUsage = chunk.usage;
           const choice = chunk.choices?.[0];
           if (!choice) continue;
-          const delta = choice.delta as OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
+          // Some servers send chunks without a delta (a bare finish_reason, keep-alives).
+          const delta = (choice.delta ?? {}) as OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
           const r = delta.reasoning_content ?? delta.reasoning;
           if (r) {
             markFirst();
@@ -350,7 +409,10 @@ export class ModelPool {
             const slot = (nativeCalls[index] ??= { name: '', arguments: '' });
             if (tc.id) slot.id = tc.id;
             if (tc.function?.name) slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
-            if (tc.function?.arguments) slot.arguments += tc.function.arguments;
+            if (tc.function?.arguments) {
+              slot.arguments += tc.function.arguments;
+              opts.onDelta?.({ toolCall: { index, name: slot.name, arguments: slot.arguments } });
+            }
           }
           if (choice.finish_reason) finishReason = choice.finish_reason;
           if (firstTokenMs !== undefined) arm(timeoutMs, 'idle');
@@ -363,11 +425,12 @@ export class ModelPool {
         markFirst();
         const choice = r.choices?.[0];
         if (!choice) throw new ModelCallError(`${model.id} sent a reply without choices`, model.id, 'bad_response', undefined, []);
+        if (!choice.message || typeof choice.message !== 'object') throw new ModelCallError(`${model.id} sent a choice without a message`, model.id, 'bad_response', undefined, []);
         const message = choice.message as OpenAI.Chat.ChatCompletionMessage & { reasoning_content?: string | null; reasoning?: string | null };
         content = message.content ?? '';
         reasoning = message.reasoning_content ?? message.reasoning ?? '';
         for (const tc of message.tool_calls ?? []) {
-          if (tc.type === 'function') nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
+          if (tc && tc.type === 'function' && tc.function) nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
         }
         finishReason = choice.finish_reason ?? '';
         if (r.usage) serverUsage = r.usage;
@@ -377,11 +440,13 @@ export class ModelPool {
     } catch (err) {
       const e = this.classify(err, model, key, timer, opts.signal, timeoutMs, firstByteMs);
       if (firstTokenMs !== undefined) {
+        const calls = presentCalls(nativeCalls);
         e.usage = {
           inputTokens: promptTokens,
-          outputTokens: estimateTokens(content) + estimateTokens(reasoning) + nativeCalls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+          outputTokens: estimateTokens(content) + estimateTokens(reasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
           estimated: true,
         };
+        e.outputBytes = outputBytesOf(content, reasoning, calls);
       }
       throw e;
     } finally {
@@ -390,6 +455,8 @@ export class ModelPool {
     }
 
     const latencyMs = Date.now() - started;
+    // A server may number tool calls from 1 (or skip one): holes are dropped, the order kept.
+    const calls = presentCalls(nativeCalls);
     const rawContent = content;
     const serverReasoning = reasoning;
     // Servers without a reasoning parser leave Qwen3/DeepSeek-style thinking in the content.
@@ -404,7 +471,7 @@ export class ModelPool {
     const toolCalls: ParsedToolCall[] = [];
     const toolCallErrors: string[] = [];
     const known = new Set(knownTools);
-    for (const c of nativeCalls) {
+    for (const c of calls) {
       if (!c.name) {
         toolCallErrors.push(`native: a tool call without a name (arguments: ${c.arguments.slice(0, 160)})`);
         continue;
@@ -420,7 +487,7 @@ export class ModelPool {
       }
       toolCalls.push({ id: c.id || newToolCallId(), name: c.name, arguments: parsed.value, rawArguments: c.arguments, source: 'native' });
     }
-    if (nativeCalls.length === 0 && (knownTools.length > 0 || (req.tools?.length ?? 0) > 0) && content) {
+    if (calls.length === 0 && (knownTools.length > 0 || (req.tools?.length ?? 0) > 0) && content) {
       const parsed = parseTextToolCalls(content, knownTools, { schemas: schemasOf(req.tools) });
       if (parsed.calls.length || parsed.errors.length) {
         toolCalls.push(...parsed.calls);
@@ -436,11 +503,12 @@ export class ModelPool {
         ? { inputTokens: serverUsage.prompt_tokens, outputTokens: serverUsage.completion_tokens, estimated: false }
         : {
             inputTokens: promptTokens,
-            outputTokens: estimateTokens(rawContent) + estimateTokens(serverReasoning) + nativeCalls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+            outputTokens: estimateTokens(rawContent) + estimateTokens(serverReasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
             estimated: true,
           };
     this.recordLatency(model, latencyMs);
-    return { modelId: model.id, content, rawContent, reasoning, toolCalls, toolCallErrors, finishReason, usage, latencyMs, firstTokenMs, attempts: [] };
+    const outputBytes = outputBytesOf(rawContent, serverReasoning, calls);
+    return { modelId: model.id, content, rawContent, reasoning, toolCalls, toolCallErrors, finishReason, usage, outputBytes, latencyMs, firstTokenMs, attempts: [] };
   }
 
   private recordLatency(model: PoolModel, ms: number): void {
@@ -497,8 +565,25 @@ export class ModelPool {
   }
 }
 
+type NativeCall = { id?: string; name: string; arguments: string };
+
+/** The assembled native calls without the holes a server's odd `index` numbering leaves. */
+function presentCalls(calls: Array<NativeCall | undefined>): NativeCall[] {
+  return calls.filter((c): c is NativeCall => c !== undefined && c !== null);
+}
+
+function outputBytesOf(content: string, reasoning: string, calls: NativeCall[]): number {
+  return Buffer.byteLength(content) + Buffer.byteLength(reasoning) + calls.reduce((n, c) => n + Buffer.byteLength(c.name) + Buffer.byteLength(c.arguments), 0);
+}
+
+/** Anything thrown by an attempt as a ModelCallError (a bug in parsing must not surface without a kind). */
+function toModelCallError(err: unknown, model: PoolModel): ModelCallError {
+  if (err instanceof ModelCallError) return err;
+  return new ModelCallError(`${model.id} sent a reply that could not be read: ${(err as Error)?.message ?? String(err)}`, model.id, 'bad_response', undefined, []);
+}
+
 function isRetryable(e: ModelCallError): boolean {
-  if (e.kind === 'cancelled') return false;
+  if (e.kind === 'cancelled' || e.kind === 'over_budget') return false;
   if (e.kind === 'http') return e.status === 408 || e.status === 429 || (e.status !== undefined && e.status >= 500);
   return true; // timeout, network, bad_response
 }

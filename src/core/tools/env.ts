@@ -31,11 +31,28 @@ export function isSecretEnv(name: string, value: string | undefined): boolean {
   return false;
 }
 
-/** A copy of `env` without any variable whose name or value looks like a secret. */
-export function scrubEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * Secrets the engine knows about beyond the patterns: the variable names configured to hold API keys
+ * (`models[].apiKeyEnv`, `tools.webSearch.apiKeyEnv`) and the key values it has fetched. A key kept
+ * under an innocent name (VLLM_ACCESS=c0ffee…) matches no pattern, so it is named here.
+ */
+export interface KnownSecrets {
+  names?: Iterable<string>;
+  values?: Iterable<string>;
+}
+
+/** Values shorter than this are not matched inside other variables (too likely to be a coincidence). */
+const MIN_SECRET_VALUE_LENGTH = 6;
+
+/** A copy of `env` without any variable whose name or value looks like a secret, or is a known one. */
+export function scrubEnv(env: NodeJS.ProcessEnv, known: KnownSecrets = {}): NodeJS.ProcessEnv {
+  const names = new Set([...(known.names ?? [])].map((n) => n.toUpperCase()));
+  const values = [...(known.values ?? [])].filter((v) => v.length >= MIN_SECRET_VALUE_LENGTH);
   const out: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || isSecretEnv(name, value)) continue;
+    if (names.has(name.toUpperCase())) continue;
+    if (values.some((v) => value.includes(v))) continue;
     out[name] = value;
   }
   return out;

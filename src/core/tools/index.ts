@@ -3,6 +3,7 @@
 import type { OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
 import type { Tool } from './tool';
+import type { KnownSecrets } from './env';
 import { createRunCodeTool } from './run-code';
 import { createSearchTool } from './search';
 import { createListFilesTool, createReadFileTool } from './files';
@@ -12,11 +13,12 @@ import { findRipgrep } from './ripgrep';
 export { runCode, probeSandbox, findPythonSync, formatRunCodeResult, DEFAULT_MEMORY_LIMIT_MB } from './run-code';
 export type { RunCodeResult, RunCodeOptions, RunCodeLanguage, SandboxSupport, PythonInfo } from './run-code';
 export { scrubEnv, isSecretEnv } from './env';
+export type { KnownSecrets } from './env';
 export { resolveInWorkspace, deniedReason, DENIED_GLOBS } from './paths';
 export { McpManager, mcpToolName, jsonSchemaToZod, mcpServerDestination } from './mcp';
 export type { McpManagerOptions } from './mcp';
 export { findRipgrep } from './ripgrep';
-export { isLocalHost } from './net';
+export { isLocalHost } from '../pool/locality';
 export { webSearch, webSearchDestination } from './web-search';
 export type { WebResult } from './web-search';
 export { untrusted } from './untrusted';
@@ -28,6 +30,8 @@ export interface WorkspaceToolsOptions {
   workspaceTrusted: boolean;
   /** VS Code's bundled rg (or its appRoot); a system `rg` on PATH otherwise. */
   rgPath?: string;
+  /** Key variable names and values the engine knows of, kept out of run_code's environment. */
+  knownSecrets?: () => KnownSecrets;
 }
 
 /**
@@ -39,7 +43,7 @@ export function createWorkspaceTools(opts: WorkspaceToolsOptions): Tool[] {
   const rgPath = findRipgrep(opts.rgPath);
   const tools: Tool[] = [];
   if (opts.config.tools.runCode.enabled) {
-    tools.push(createRunCodeTool({ config: opts.config, workspace: opts.workspace, workspaceTrusted: opts.workspaceTrusted }));
+    tools.push(createRunCodeTool({ config: opts.config, workspace: opts.workspace, workspaceTrusted: opts.workspaceTrusted, knownSecrets: opts.knownSecrets }));
   }
   tools.push(createSearchTool({ workspace: opts.workspace, rgPath }));
   tools.push(createReadFileTool({ workspace: opts.workspace }));

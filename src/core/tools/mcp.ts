@@ -8,8 +8,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import type { McpServer } from '../config';
 import { defineTool, type Tool, type ToolResult } from './tool';
-import { scrubEnv } from './env';
-import { isLocalHost } from './net';
+import { scrubEnv, type KnownSecrets } from './env';
+import { isLocalHost } from '../pool/locality';
 import { untrusted } from './untrusted';
 
 export const MCP_START_TIMEOUT_MS = 10_000;
@@ -20,6 +20,8 @@ export interface McpManagerOptions {
   workspace: string;
   workspaceTrusted: boolean;
   autoApprove?: boolean;
+  /** Key variable names and key values the engine knows of: kept out of stdio servers' environment. */
+  knownSecrets?: () => KnownSecrets;
   log?: (level: string, message: string) => void;
   /** How long a server may take to start and list its tools (default 10 s). */
   startTimeoutMs?: number;
@@ -144,7 +146,7 @@ export class McpManager {
         command: server.command,
         args: server.args,
         // The server gets the scrubbed environment plus exactly what its configuration names.
-        env: { ...(scrubEnv(process.env) as Record<string, string>), ...server.env },
+        env: { ...(scrubEnv(process.env, this.opts.knownSecrets?.()) as Record<string, string>), ...server.env },
         cwd: this.opts.workspace,
         stderr: 'pipe',
       });

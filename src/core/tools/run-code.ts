@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { OrchestraConfig } from '../config';
 import { defineTool, type Tool } from './tool';
-import { scrubEnv } from './env';
+import { scrubEnv, type KnownSecrets } from './env';
 import { deniedReason, resolveInWorkspace } from './paths';
 import { findOnPath } from './which';
 
@@ -42,6 +42,8 @@ export interface RunCodeOptions {
   memoryLimitMb?: number;
   /** 'none' skips bubblewrap even when it works (used to exercise the unsandboxed path). */
   sandbox?: 'auto' | 'none';
+  /** Key variable names and key values the engine knows of: kept out of the child's environment too. */
+  knownSecrets?: () => KnownSecrets;
   /** Streams output as it arrives (capped like the result). */
   onOutput?(stream: 'stdout' | 'stderr', text: string): void;
 }
@@ -97,22 +99,61 @@ export interface SandboxSupport {
   reason?: string;
 }
 
+const SANDBOX_PROBE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--unshare-net', '--unshare-pid', '--die-with-parent', '--', '/bin/sh', '-c', 'exit 0'];
+
+function sandboxPrecheck(): SandboxSupport | { bwrapPath: string } {
+  if (process.platform !== 'linux') return { available: false, reason: `bubblewrap is Linux-only (this is ${process.platform})` };
+  const bwrapPath = findOnPath('bwrap');
+  if (!bwrapPath) return { available: false, reason: 'bubblewrap (bwrap) is not installed' };
+  return { bwrapPath };
+}
+
+function probeFailure(bwrapPath: string, message: string): SandboxSupport {
+  return { available: false, bwrapPath, reason: `bubblewrap is installed but failed here: ${message.trim().split('\n')[0]}` };
+}
+
 let sandboxPromise: Promise<SandboxSupport> | undefined;
+/** The probe's answer once known (either probe fills it), for callers that cannot wait. */
+let sandboxKnown: SandboxSupport | undefined;
 /** Checks once that bubblewrap is installed and can actually create the namespaces we ask for. */
 export function probeSandbox(): Promise<SandboxSupport> {
+  if (sandboxKnown) return Promise.resolve(sandboxKnown);
   sandboxPromise ??= (async (): Promise<SandboxSupport> => {
-    if (process.platform !== 'linux') return { available: false, reason: `bubblewrap is Linux-only (this is ${process.platform})` };
-    const bwrapPath = findOnPath('bwrap');
-    if (!bwrapPath) return { available: false, reason: 'bubblewrap (bwrap) is not installed' };
-    const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--unshare-net', '--unshare-pid', '--die-with-parent', '--', '/bin/sh', '-c', 'exit 0'];
+    const pre = sandboxPrecheck();
+    if (!('bwrapPath' in pre) || 'available' in pre) return (sandboxKnown = pre as SandboxSupport);
     return new Promise<SandboxSupport>((resolve) => {
-      execFile(bwrapPath, args, { timeout: 10_000 }, (err, _stdout, stderr) => {
-        if (!err) resolve({ available: true, bwrapPath });
-        else resolve({ available: false, bwrapPath, reason: `bubblewrap is installed but failed here: ${(stderr || err.message).trim().split('\n')[0]}` });
+      execFile(pre.bwrapPath, SANDBOX_PROBE_ARGS, { timeout: 10_000 }, (err, _stdout, stderr) => {
+        sandboxKnown = err ? probeFailure(pre.bwrapPath, stderr || err.message) : { available: true, bwrapPath: pre.bwrapPath };
+        resolve(sandboxKnown);
       });
     });
   })();
   return sandboxPromise;
+}
+
+/** The same answer as `probeSandbox`, probing synchronously when it is not known yet (approval titles need it now). */
+export function probeSandboxSync(): SandboxSupport {
+  if (sandboxKnown) return sandboxKnown;
+  const pre = sandboxPrecheck();
+  if (!('bwrapPath' in pre) || 'available' in pre) return (sandboxKnown = pre as SandboxSupport);
+  try {
+    execFileSync(pre.bwrapPath, SANDBOX_PROBE_ARGS, { timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    sandboxKnown = { available: true, bwrapPath: pre.bwrapPath };
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+    sandboxKnown = probeFailure(pre.bwrapPath, stderr || (err as Error).message);
+  }
+  return sandboxKnown;
+}
+
+/**
+ * Why run_code must not run at all without a sandbox: in local-only mode unsandboxed code has the
+ * network (data could leave the machine) and can read the parent's environment through /proc.
+ */
+export function unsandboxedRefusal(config: OrchestraConfig, support: SandboxSupport, forcedOff: boolean): string | undefined {
+  if (config.privacyMode !== 'local-only') return undefined;
+  const why = forcedOff ? 'the sandbox is turned off' : support.reason ?? 'no sandbox is available';
+  return `refused: privacy mode local-only runs code only inside a sandbox with no network, and ${why} (install bubblewrap, or change the privacy mode)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,12 +325,16 @@ export async function runCode(args: { language: RunCodeLanguage; code: string },
       cwd = scratchDir;
     }
 
-    const support = opts.sandbox === 'none' ? { available: false, reason: 'turned off' } : await probeSandbox();
+    const support: SandboxSupport = opts.sandbox === 'none' ? { available: false, reason: 'turned off' } : await probeSandbox();
     const sandboxed = support.available && opts.sandbox !== 'none';
+    if (!sandboxed) {
+      const refusal = unsandboxedRefusal(opts.config, support, opts.sandbox === 'none');
+      if (refusal) return refusedResult(refusal);
+    }
     let argv = memoryWrapped([...interpreter, codeFile], opts.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
     if (sandboxed) argv = [support.bwrapPath!, ...bwrapArgs(cwd, codeDir), '--', ...argv];
 
-    const env: NodeJS.ProcessEnv = { ...scrubEnv(process.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ELECTRON_RUN_AS_NODE: '1' };
+    const env: NodeJS.ProcessEnv = { ...scrubEnv(process.env, opts.knownSecrets?.()), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ELECTRON_RUN_AS_NODE: '1' };
     if (sandboxed) env.TMPDIR = '/tmp';
 
     const result = await spawnCapped(argv, cwd, env, settings.timeoutSeconds * 1000, settings.maxOutputBytes, opts);
@@ -382,6 +427,10 @@ export interface RunCodeToolOptions {
   config: OrchestraConfig;
   workspace: string;
   workspaceTrusted: boolean;
+  /** See RunCodeOptions.sandbox. */
+  sandbox?: 'auto' | 'none';
+  /** See RunCodeOptions.knownSecrets. */
+  knownSecrets?: () => KnownSecrets;
 }
 
 /** Formats a run for the orchestrator: what ran, how it ended, then the output. */
@@ -421,10 +470,16 @@ export function createRunCodeTool(opts: RunCodeToolOptions): Tool {
     schema,
     kind: 'local',
     destination: () => 'local',
-    // Nothing to approve where the code will be refused anyway (an untrusted workspace): asking would
-    // suggest that approving runs it.
-    needsApproval: (args) =>
-      settings.autoApprove || !opts.workspaceTrusted ? undefined : { kind: 'run_code', title: `Run ${args.language} code`, detail: args.code, language: args.language },
+    // Nothing to approve where the code will be refused anyway (an untrusted workspace, local-only
+    // without a sandbox): asking would suggest that approving runs it.
+    needsApproval: (args) => {
+      if (settings.autoApprove || !opts.workspaceTrusted) return undefined;
+      const forcedOff = opts.sandbox === 'none';
+      const support = forcedOff ? { available: false } : probeSandboxSync();
+      if (!support.available && unsandboxedRefusal(opts.config, support, forcedOff)) return undefined;
+      const title = support.available ? `Run ${args.language} code` : `Run ${args.language} code — NO SANDBOX: full access to your files and the network`;
+      return { kind: 'run_code', title, detail: args.code, language: args.language };
+    },
     async run(args, ctx) {
       if (!opts.workspaceTrusted) {
         const msg = 'refused: code execution is disabled in an untrusted workspace';
@@ -435,6 +490,8 @@ export function createRunCodeTool(opts: RunCodeToolOptions): Tool {
         config: opts.config,
         signal: ctx.signal,
         workspaceTrusted: opts.workspaceTrusted,
+        sandbox: opts.sandbox,
+        knownSecrets: opts.knownSecrets,
         onOutput: (_s, text) => ctx.progress(text),
       });
       const output = formatRunCodeResult(args.language, r);

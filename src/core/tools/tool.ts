@@ -1,7 +1,6 @@
 // One interface for everything the orchestrator can call: local tools, models, MCP servers and
 // sub-orchestrations (Agent-as-Tool). The harness validates arguments against `schema` before `run`.
 import type { z } from 'zod';
-import type { Usage } from '../protocol/events';
 
 export type ToolKind = 'local' | 'model' | 'mcp' | 'agent' | 'web';
 
@@ -21,8 +20,6 @@ export interface ToolContext {
   requestApproval(req: ApprovalRequest): Promise<boolean>;
   /** Streams partial output to the UI (e.g. a model's text as it arrives). */
   progress(text: string): void;
-  /** Tells the harness which model served the call, and what it cost (for model-backed tools). */
-  reportUsage?(u: { model: string; usage: Usage; dollars: number }): void;
 }
 
 export interface ToolResult {

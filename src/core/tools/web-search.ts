@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
 import { defineTool, type Tool } from './tool';
-import { hostOf, isLocalHost } from './net';
+import { hostOf, isLocalHost } from '../pool/locality';
 import { untrusted } from './untrusted';
 
 export const WEB_SEARCH_TIMEOUT_MS = 15_000;
@@ -51,15 +51,38 @@ function clip(s: unknown, n: number): string {
   return text.length > n ? `${text.slice(0, n)}…` : text;
 }
 
+/** A redirect to another origin is never followed: a local SearXNG could otherwise hand the query to a remote host. */
+class RedirectRefused extends Error {}
+
+const MAX_REDIRECTS = 3;
+
+async function fetchSameOrigin(url: string, init: RequestInit, signal: AbortSignal, provider: string): Promise<Response> {
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(current, { ...init, signal, redirect: 'manual' });
+    if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
+    const location = res.headers.get('location');
+    await res.body?.cancel().catch(() => undefined);
+    if (!location) throw new RedirectRefused(`${provider} answered HTTP ${res.status} without a Location header`);
+    const next = new URL(location, current);
+    if (next.origin !== current.origin) {
+      throw new RedirectRefused(`${provider} redirected to ${next.host}, another host; redirects are not followed off the configured endpoint (${current.host}), so the query was not sent there`);
+    }
+    if (hop >= MAX_REDIRECTS) throw new RedirectRefused(`${provider} redirected more than ${MAX_REDIRECTS} times`);
+    current = next;
+  }
+}
+
 async function fetchJson(url: string, init: RequestInit, signal: AbortSignal, provider: string, timeoutMs: number): Promise<unknown> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = AbortSignal.any([signal, timeout]);
   let res: Response;
   let body: string;
   try {
-    res = await fetch(url, { ...init, signal: combined, redirect: 'follow' });
+    res = await fetchSameOrigin(url, init, combined, provider);
     body = await res.text();
   } catch (e) {
+    if (e instanceof RedirectRefused) throw e;
     if (timeout.aborted) throw new Error(`${provider} did not answer within ${timeoutMs / 1000} s`);
     if (signal.aborted) throw new Error('cancelled');
     throw new Error(`${provider} could not be reached: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { startModelServer, type ModelServer } from '../../support/model-server';
 import { EngineEvent } from '../../../src/core/protocol/events';
 import { tempWorkspace } from '../engine/helpers';
+import { makeModelDir, writeRandomModel } from '../../support/gguf';
 
 const CLI = resolve(__dirname, '../../../../dist/cli.js');
 
@@ -143,6 +144,32 @@ describe('orchestra CLI (child process)', () => {
       assert.match(d.stdout, /qwen2\.5-coder:7b/);
     } finally {
       await ollama.close();
+    }
+  });
+
+  test('models also lists the local GGUF models of config.local: size, architecture, trained context, memory fit', async () => {
+    const models = makeModelDir();
+    try {
+      writeRandomModel(join(models.dir, 'tiny-coder.gguf'), { contextLength: 4096 });
+      const localConfig = join(ws.dir, 'local.json');
+      writeFileSync(localConfig, JSON.stringify({ models: [{ id: 'orch', baseUrl: server.url, model: 'orch' }], local: { models: [join(models.dir, 'tiny-coder.gguf'), join(models.dir, 'missing.gguf')] } }));
+      const r = await runCli(['models', '--config', localConfig]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^orch /m, 'the configured pool is still listed');
+      assert.match(r.stdout, /Local GGUF models/);
+      assert.match(r.stdout, /local:tiny-coder .*tiny-coder\.gguf/);
+      assert.match(r.stdout, /llama, .* trained context 4096 tokens; fits in memory/);
+      assert.match(r.stdout, /problem: .*missing\.gguf: file or folder not found/);
+      const j = JSON.parse((await runCli(['models', '--config', localConfig, '--json'])).stdout);
+      const tiny = j.local.find((m: any) => m.id === 'local:tiny-coder');
+      assert.equal(tiny.architecture, 'llama');
+      assert.equal(tiny.trainedContext, 4096);
+      assert.equal(tiny.fits, true);
+      assert.ok(tiny.sizeBytes > 0);
+      // Without config.local nothing local is listed (and nothing is read).
+      assert.equal(JSON.parse((await runCli(['models', '--config', configFile, '--json'])).stdout).local, undefined);
+    } finally {
+      models.cleanup();
     }
   });
 

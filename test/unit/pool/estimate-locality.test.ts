@@ -35,6 +35,12 @@ describe('isLocalHost', () => {
     ['localhost.example.com', false],
     ['local', false],
     ['10.example.com', false],
+    // Not provably on this machine or a private network: carrier-grade NAT and made-up suffixes.
+    ['100.64.0.1', false],
+    ['100.127.255.254', false],
+    ['db.internal', false],
+    ['nas.lan', false],
+    ['0.1.2.3', false],
   ];
   for (const [host, local] of table) {
     test(`${host} is ${local ? 'local' : 'remote'}`, () => assert.equal(isLocalHost(host), local));

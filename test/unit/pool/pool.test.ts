@@ -2,7 +2,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig, type OrchestraConfigInput, type ModelEntryInput } from '../../../src/core/config';
-import { ModelPool, ModelCallError, type ChatRequest } from '../../../src/core/pool';
+import { ModelPool, ModelCallError, type AttemptDecision, type ChatRequest } from '../../../src/core/pool';
 import { startModelServer, toolCallText, type ModelServer } from '../../support/model-server';
 
 let server: ModelServer;
@@ -500,5 +500,119 @@ describe('ModelPool: latency and pool state', () => {
     assert.equal(bad.ok, false);
     assert.match(bad.error!, /503/);
     assert.equal(server.requests.length, 2);
+  });
+});
+
+describe('malformed streams and replies', () => {
+  const chunk = (choice: Record<string, unknown>) => ({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'odd', choices: [{ index: 0, ...choice }] });
+
+  test('a chunk without a delta is skipped, not a crash', async () => {
+    const { pool } = makePool([{ id: 'odd' }]);
+    server.script('odd', [{ rawChunks: [chunk({ delta: { role: 'assistant', content: 'Hel' } }), chunk({ finish_reason: null }), chunk({ delta: { content: 'lo' } }), chunk({ finish_reason: 'stop' })] }]);
+    const r = await pool.chat('odd', ask());
+    assert.equal(r.content, 'Hello');
+    assert.equal(r.finishReason, 'stop');
+  });
+
+  test('native tool calls numbered from 1 (a hole at 0) are read in order', async () => {
+    const { pool } = makePool([{ id: 'odd' }]);
+    server.script('odd', [
+      {
+        rawChunks: [
+          chunk({ delta: { role: 'assistant' } }),
+          chunk({ delta: { tool_calls: [{ index: 1, id: 'call_a', type: 'function', function: { name: 'read_file', arguments: '{"path":' } }] } }),
+          chunk({ delta: { tool_calls: [{ index: 1, function: { arguments: '"a.ts"}' } }] } }),
+          chunk({ delta: { tool_calls: [{ index: 3, id: 'call_b', type: 'function', function: { name: 'search', arguments: '{"q":"x"}' } }] } }),
+          chunk({ delta: {}, finish_reason: 'tool_calls' }),
+        ],
+      },
+    ]);
+    const r = await pool.chat('odd', { ...ask(), tools: [readFileTool, searchTool] });
+    assert.deepEqual(
+      r.toolCalls.map((c) => [c.id, c.name, c.arguments]),
+      [
+        ['call_a', 'read_file', { path: 'a.ts' }],
+        ['call_b', 'search', { q: 'x' }],
+      ],
+    );
+    assert.deepEqual(r.toolCallErrors, []);
+  });
+
+  test('non-streaming: a choice without a message is a bad_response error with a kind, retried', async () => {
+    const { pool } = makePool([{ id: 'odd' }], { requests: { stream: false, retries: 1, timeoutSeconds: 30 } });
+    const broken = { id: 'x', object: 'chat.completion', created: 0, model: 'odd', choices: [{ index: 0, finish_reason: 'stop' }] };
+    server.script('odd', [{ rawBody: broken }, { rawBody: broken }]);
+    const e = await rejectsWith(pool.chat('odd', ask()), (err) => {
+      assert.equal(err.kind, 'bad_response');
+      assert.match(err.message, /odd sent a choice without a message/);
+    });
+    assert.equal(e.attempts.length, 2, 'retried once, both attempts recorded');
+    server.script('odd', [{ rawBody: { ...broken, choices: [{ index: 0, message: { role: 'assistant', content: 'fine', tool_calls: [null] }, finish_reason: 'stop' }] } }]);
+    assert.equal((await pool.chat('odd', ask())).content, 'fine');
+  });
+});
+
+describe('paying for attempts (beforeAttempt / onAttemptFailed)', () => {
+  test('every retry is announced before it is sent, with its own max tokens; a refusal stops retrying with kind over_budget', async () => {
+    const { pool } = makePool([{ id: 'flaky' }], { requests: { retries: 3, timeoutSeconds: 30, stream: true } });
+    server.script('flaky', [{ fault: 'http500' }, { fault: 'http500' }, { fault: 'http500' }, { content: 'never reached' }]);
+    const asked: boolean[] = [];
+    const failed: string[] = [];
+    const e = await rejectsWith(
+      pool.chat('flaky', ask(), {
+        beforeAttempt: ({ retry }) => {
+          asked.push(retry);
+          return asked.length < 2 ? { maxTokens: 77 } : { refused: 'over budget: $0 left' };
+        },
+        onAttemptFailed: (a) => failed.push(a.error),
+      }),
+      (err) => {
+        assert.equal(err.kind, 'over_budget');
+        assert.match(err.message, /not retried .*over budget: \$0 left/);
+      },
+    );
+    assert.deepEqual(asked, [true, true]);
+    assert.equal(failed.length, 2);
+    assert.equal(e.attempts.length, 2);
+    const reqs = server.requestsFor('flaky');
+    assert.equal(reqs.length, 2, 'the refused retry was never sent');
+    assert.equal(reqs[1].body.max_tokens, 77);
+  });
+
+  test('a cut stream reports its estimated usage and output bytes to onAttemptFailed', async () => {
+    const { pool } = makePool([{ id: 'cut' }], { requests: { retries: 1, timeoutSeconds: 30, stream: true } });
+    server.script('cut', [{ content: 'één twee drie vier vijf zes zeven acht', fault: 'cut-mid-chunk' }, { content: 'ok' }]);
+    const failed: Array<{ usage?: unknown; outputBytes?: number }> = [];
+    const r = await pool.chat('cut', ask(), { onAttemptFailed: (a) => failed.push(a) });
+    assert.equal(r.content, 'ok');
+    assert.equal(failed.length, 1);
+    assert.ok(failed[0].usage, 'usage of the cut attempt');
+    assert.ok((failed[0].outputBytes ?? 0) > 0);
+    assert.equal(r.outputBytes, 2);
+  });
+
+  test('fallbacks are tried fewest consecutive failures first; a refused fallback is skipped', async () => {
+    const { pool } = makePool(
+      [
+        { id: 'main', roles: ['general'] },
+        { id: 'shaky', roles: ['general'] },
+        { id: 'steady', roles: ['general'] },
+      ],
+      { requests: { retries: 0, timeoutSeconds: 30, stream: true } },
+    );
+    // Make "shaky" fail once on its own, so it has one consecutive failure.
+    server.script('shaky', [{ fault: 'http500' }]);
+    await assert.rejects(pool.chat('shaky', ask()));
+    assert.equal(pool.get('shaky')!.failures, 1);
+    server.script('main', [{ fault: 'http500' }]);
+    server.script('steady', [{ content: 'steady answer' }]);
+    const r = await pool.chat('main', ask(), { fallback: () => true });
+    assert.equal(r.modelId, 'steady', 'the model with fewer failures was tried first');
+    assert.equal(server.requestsFor('shaky').length, 1, 'shaky was not needed');
+
+    server.script('main', [{ fault: 'http500' }]);
+    server.script('shaky', [{ content: 'shaky answer' }]);
+    const r2 = await pool.chat('main', ask(), { fallback: () => true, beforeAttempt: ({ model }): AttemptDecision => (model.id === 'steady' ? { refused: 'over budget' } : {}) });
+    assert.equal(r2.modelId, 'shaky', 'the refused fallback was skipped, the next one answered');
   });
 });

@@ -285,3 +285,38 @@ describe('run_code: refusals and approval', () => {
     assert.deepEqual(tools.map((t) => t.name), ['search_workspace', 'read_file', 'list_files']);
   });
 });
+
+describe('run_code without a sandbox', () => {
+  test('local-only mode refuses to run unsandboxed code (it would have the network and the parent environment)', async () => {
+    const localOnly = makeConfig({ privacyMode: 'local-only', tools: { runCode: { timeoutSeconds: 30 } } });
+    const refused = await runCode({ language: 'python', code: 'print("ran")' }, { ...opts({ sandbox: 'none' }), config: localOnly });
+    assert.equal(refused.stdout, '');
+    assert.match(refused.refused ?? '', /^refused: privacy mode local-only runs code only inside a sandbox with no network, and the sandbox is turned off/);
+    // The tool reports it as denied, and asks no approval for code it will refuse.
+    const { createRunCodeTool } = await import('../../../src/core/tools/run-code');
+    const tool = createRunCodeTool({ config: localOnly, workspace: ws.dir, workspaceTrusted: true, sandbox: 'none' });
+    assert.equal(tool.needsApproval?.({ language: 'python', code: 'print(1)' }), undefined);
+    const res = await tool.run({ language: 'python', code: 'print("ran")' }, makeContext(ws.dir));
+    assert.equal(res.state, 'denied');
+    assert.doesNotMatch(res.output, /ran\n/);
+    // In other modes it runs, and says so plainly.
+    const any = await runCode({ language: 'python', code: 'print("ran")' }, opts({ sandbox: 'none' }));
+    assert.equal(any.stdout, 'ran\n');
+    assert.match(any.summary, /NO SANDBOX/);
+  });
+
+  test('the approval title says NO SANDBOX when the code would run unsandboxed (auto-approve is unchanged)', async () => {
+    const { createRunCodeTool } = await import('../../../src/core/tools/run-code');
+    const unsandboxed = createRunCodeTool({ config: makeConfig(), workspace: ws.dir, workspaceTrusted: true, sandbox: 'none' });
+    const ask = unsandboxed.needsApproval?.({ language: 'python', code: 'print(1)' });
+    assert.equal(ask?.kind, 'run_code');
+    assert.match(ask?.title ?? '', /NO SANDBOX/);
+    const support = await probeSandbox();
+    const auto = createRunCodeTool({ config: makeConfig(), workspace: ws.dir, workspaceTrusted: true });
+    const title = auto.needsApproval?.({ language: 'python', code: 'print(1)' })?.title ?? '';
+    if (support.available) assert.doesNotMatch(title, /NO SANDBOX/);
+    else assert.match(title, /NO SANDBOX/);
+    const autoApproved = createRunCodeTool({ config: makeConfig({ tools: { runCode: { autoApprove: true } } }), workspace: ws.dir, workspaceTrusted: true, sandbox: 'none' });
+    assert.equal(autoApproved.needsApproval?.({ language: 'python', code: 'print(1)' }), undefined);
+  });
+});

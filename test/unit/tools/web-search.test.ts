@@ -16,6 +16,14 @@ interface Seen {
 }
 const seen: Seen[] = [];
 let base = '';
+/** Another origin (a stand-in for a remote host) that must never receive a redirected query. */
+let redirectTarget = '';
+const targetHits: string[] = [];
+const target = http.createServer((req, res) => {
+  targetHits.push(req.url ?? '');
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ results: [{ title: 'leaked', url: 'https://x.example', content: 'leaked' }] }));
+});
 const server = http.createServer((req, res) => {
   let body = '';
   req.on('data', (c) => (body += c));
@@ -23,6 +31,15 @@ const server = http.createServer((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
     const url = new URL(req.url!, 'http://x');
     const q = url.searchParams.get('q') ?? '';
+    // A SearXNG behind a redirect: to another host (never followed) or within itself (followed).
+    if (url.pathname === '/search' && q === 'elsewhere') {
+      res.writeHead(302, { Location: `${redirectTarget}/search?q=elsewhere&format=json` });
+      return res.end();
+    }
+    if (url.pathname === '/old/search') {
+      res.writeHead(301, { Location: `/search?q=${encodeURIComponent(q)}&format=json` });
+      return res.end();
+    }
     if (url.pathname === '/search' && q === 'hang') return; // never answers (timeout test); closed in after()
     if (url.pathname === '/search' && q === 'boom') {
       res.writeHead(500, { 'Content-Type': 'text/plain' });
@@ -61,10 +78,14 @@ const server = http.createServer((req, res) => {
 before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  redirectTarget = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
 });
 after(async () => {
   server.closeAllConnections();
+  target.closeAllConnections();
   await new Promise((r) => server.close(r));
+  await new Promise((r) => target.close(r));
 });
 
 const noSecret = async () => undefined;
@@ -114,6 +135,16 @@ describe('web_search', () => {
     assert.equal(res.ok, false);
     assert.equal(res.state, 'error');
     assert.match(res.output, /^web_search failed: SearXNG answered HTTP 500/);
+  });
+
+  test('a redirect to another host is refused (the query never reaches it); one within the endpoint is followed', async () => {
+    const settings = makeConfig({ tools: { webSearch: { provider: 'searxng', url: base } } }).tools.webSearch;
+    await assert.rejects(webSearch({ query: 'elsewhere' }, { settings, getSecret: noSecret, signal }), /SearXNG redirected to 127\.0\.0\.1:\d+, another host; redirects are not followed/);
+    assert.deepEqual(targetHits, [], 'the other host received nothing');
+    // An instance that moved within its own host (/old/search → /search) still answers.
+    const moved = makeConfig({ tools: { webSearch: { provider: 'searxng', url: `${base}/old` } } }).tools.webSearch;
+    const results = await webSearch({ query: 'moved' }, { settings: moved, getSecret: noSecret, signal });
+    assert.equal(results[0].title, 'Result 0 for moved');
   });
 
   test('Tavily: key from getSecret sent as a bearer token; a missing key names the variable', async () => {
