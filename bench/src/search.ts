@@ -55,7 +55,7 @@ export const workspaceSearch: Bench = async (ctx) => {
         ratio: ratio(median(tool), median(rg)),
         target: '≤ 1.2×',
         met: r <= 1.2,
-        note: `p95 tool ${ms(p95(tool))}, rg ${ms(p95(rg))}. The tool runs rg with --json, context lines, .gitignore and the deny list, then ranks and formats (${toolText.length} chars for the orchestrator).`,
+        note: `p95 tool ${ms(p95(tool))}, rg ${ms(p95(rg))}. The tool runs rg with .gitignore, --hidden and the deny list, ranks the matches, reads context back from the shown files and formats (${toolText.length} chars for the orchestrator).`,
         data: { files, toolMs: tool, rgMs: rg, ratio: r },
       },
     ];

@@ -8,59 +8,35 @@ import { addModelEndpoint } from './add-model';
 import { discoverLocalServers } from './discover';
 import { downloadLocalModel, useLocalModelFile } from './local-models';
 import { applyCode, insertCode } from './editor-actions';
-import { errorText } from './engine-client';
 import type { Orchestra } from './orchestra';
 import { writeSetting } from './settings';
+import { COMMANDS, type CommandId } from './command-ids';
+
+export { COMMANDS } from './command-ids';
 
 /** Files bigger than this are attached cut, and the attachment says so. */
 const MAX_FILE_ATTACHMENT_CHARS = 200_000;
 
-export const COMMANDS = {
-  ask: 'orchestra.ask',
-  askAboutSelection: 'orchestra.askAboutSelection',
-  delegateSelection: 'orchestra.delegateSelection',
-  openPanel: 'orchestra.openPanel',
-  setPrivacyMode: 'orchestra.setPrivacyMode',
-  addModel: 'orchestra.addModel',
-  setApiKey: 'orchestra.setApiKey',
-  discoverLocalServers: 'orchestra.discoverLocalServers',
-  exportTrajectory: 'orchestra.exportTrajectory',
-  showLog: 'orchestra.showLog',
-  cancelTask: 'orchestra.cancelTask',
-  restartEngine: 'orchestra.restartEngine',
-  newConversation: 'orchestra.newConversation',
-  downloadLocalModel: 'orchestra.downloadLocalModel',
-  useLocalModelFile: 'orchestra.useLocalModelFile',
-} as const;
+export type CommandHandler = (...args: any[]) => unknown;
 
-export function registerCommands(o: Orchestra): vscode.Disposable[] {
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
-    vscode.commands.registerCommand(id, async (...args: any[]) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        o.log.error(`${id} failed: ${errorText(err)}`);
-        void vscode.window.showErrorMessage(`Orchestra: ${errorText(err)}`);
-        return undefined;
-      }
-    });
-
-  return [
-    reg(COMMANDS.ask, async (question?: string) => {
+/** The handler of every command of COMMAND_IDS. extension.ts registers the ids at activation and loads these on first use. */
+export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler> {
+  return {
+    [COMMANDS.ask]: async (question?: string) => {
       const q = typeof question === 'string' && question.trim() ? question : await askForQuestion('Ask Orchestra', 'e.g. Why does parse() fail on empty input?');
       if (!q) return undefined;
       return o.ask({ question: q });
-    }),
+    },
 
-    reg(COMMANDS.askAboutSelection, async (question?: string) => {
+    [COMMANDS.askAboutSelection]: async (question?: string) => {
       const attachments = selectionAttachments();
       if (!attachments) return undefined;
       const q = typeof question === 'string' && question.trim() ? question : await askForQuestion('Ask about the selection', 'e.g. What does this do? Is there a bug?');
       if (!q) return undefined;
       return o.ask({ question: q, attachments });
-    }),
+    },
 
-    reg(COMMANDS.delegateSelection, async () => {
+    [COMMANDS.delegateSelection]: async () => {
       const attachments = selectionAttachments();
       if (!attachments) return undefined;
       const role = await vscode.window.showQuickPick(
@@ -79,11 +55,11 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
       });
       if (!q?.trim()) return undefined;
       return o.ask({ question: q, attachments, preferRole: role.role });
-    }),
+    },
 
-    reg(COMMANDS.openPanel, () => o.panel.reveal()),
+    [COMMANDS.openPanel]: () => o.panel.reveal(),
 
-    reg(COMMANDS.setPrivacyMode, async (mode?: PrivacyMode) => {
+    [COMMANDS.setPrivacyMode]: async (mode?: PrivacyMode) => {
       let chosen = typeof mode === 'string' && (PRIVACY_MODES as readonly string[]).includes(mode) ? mode : undefined;
       if (!chosen) {
         const current = o.settings.config.privacyMode;
@@ -100,11 +76,11 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
       await writeSetting('privacyMode', chosen);
       o.log.info(`privacy mode set to ${chosen}`);
       return chosen;
-    }),
+    },
 
-    reg(COMMANDS.addModel, () => addModelEndpoint(o)),
+    [COMMANDS.addModel]: () => addModelEndpoint(o),
 
-    reg(COMMANDS.setApiKey, async (modelId?: string) => {
+    [COMMANDS.setApiKey]: async (modelId?: string) => {
       let target = typeof modelId === 'string' ? modelId : undefined;
       if (!target) {
         const items: Array<vscode.QuickPickItem & { target: string }> = [];
@@ -131,12 +107,12 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
       o.log.info(`API key for ${target} ${key ? 'stored' : 'removed'}`);
       void vscode.window.showInformationMessage(`Orchestra: API key for ${target === 'webSearch' ? 'web search' : target} ${key ? 'stored' : 'removed'}.`);
       return undefined;
-    }),
+    },
 
-    reg(COMMANDS.discoverLocalServers, () => discoverLocalServers(o)),
+    [COMMANDS.discoverLocalServers]: () => discoverLocalServers(o),
 
     // Arguments (for keybindings and scripts): a task id and a target file URI; the save dialog otherwise.
-    reg(COMMANDS.exportTrajectory, async (taskId?: string, target?: vscode.Uri) => {
+    [COMMANDS.exportTrajectory]: async (taskId?: string, target?: vscode.Uri) => {
       const id = typeof taskId === 'string' ? taskId : o.session.lastTaskId;
       if (!id) {
         void vscode.window.showInformationMessage('Orchestra: no task has run in this session yet, so there is no trajectory to export.');
@@ -158,11 +134,11 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
       o.log.info(`trajectory of task ${id} written to ${uri.fsPath}`);
       void vscode.window.showInformationMessage(`Orchestra: trajectory written to ${vscode.workspace.asRelativePath(uri)}.`);
       return uri;
-    }),
+    },
 
-    reg(COMMANDS.showLog, () => o.log.show(true)),
+    [COMMANDS.showLog]: () => o.log.show(true),
 
-    reg(COMMANDS.cancelTask, async (taskId?: string) => {
+    [COMMANDS.cancelTask]: async (taskId?: string) => {
       const running = o.session.runningTasks;
       let id = typeof taskId === 'string' ? taskId : undefined;
       if (!id) {
@@ -174,9 +150,9 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
       }
       if (!id) return false;
       return o.cancel(id);
-    }),
+    },
 
-    reg(COMMANDS.restartEngine, async () => {
+    [COMMANDS.restartEngine]: async () => {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Orchestra: restarting the engine…' }, async () => {
         try {
           await o.engine.restart();
@@ -185,19 +161,19 @@ export function registerCommands(o: Orchestra): vscode.Disposable[] {
           o.reportEngineError('engine did not start', err);
         }
       });
-    }),
+    },
 
-    reg(COMMANDS.newConversation, () => o.panel.newConversation()),
+    [COMMANDS.newConversation]: () => o.panel.newConversation(),
 
     // Arguments (scripts, tests): a catalog id and `{ dir }`; the pick otherwise.
-    reg(COMMANDS.downloadLocalModel, (catalogId?: string, options?: { dir?: string }) => downloadLocalModel(o, catalogId, options)),
+    [COMMANDS.downloadLocalModel]: (catalogId?: string, options?: { dir?: string }) => downloadLocalModel(o, catalogId, options),
     // Argument: the file (URI or path); the open dialog otherwise.
-    reg(COMMANDS.useLocalModelFile, (file?: vscode.Uri | string) => useLocalModelFile(o, file)),
+    [COMMANDS.useLocalModelFile]: (file?: vscode.Uri | string) => useLocalModelFile(o, file),
 
     // Used by the panel's code-block buttons and by keybindings; not in the command palette.
-    reg('orchestra.insertCode', (code: string, language?: string) => insertCode(code, language)),
-    reg('orchestra.applyCode', (code: string, language?: string) => applyCode(code, o.proposals, language)),
-  ];
+    'orchestra.insertCode': (code: string, language?: string) => insertCode(code, language),
+    'orchestra.applyCode': (code: string, language?: string) => applyCode(code, o.proposals, language),
+  };
 }
 
 async function askForQuestion(title: string, placeHolder: string): Promise<string | undefined> {

@@ -1,21 +1,29 @@
-// Orchestra's VS Code entry point. Activation stays light: it registers commands, the panel, the
-// status bar and the settings watcher; the engine process starts on first use (or a few seconds
-// later, in the background) and never blocks activation.
+// Orchestra's VS Code entry point, kept small because VS Code loads and runs it at startup: it
+// registers the commands, the panel's view provider, the status bar and a settings listener, and
+// nothing else. The rest (dist/extension-main.js: engine client, zod schemas, panel session, command
+// flows) is loaded on first use — a command, the panel being shown, the API — or a few seconds after
+// activation in the background, when the engine is warmed up too. Activation is `onStartupFinished`
+// so the status bar (privacy mode and spend) is there from the start.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ConfigProblem } from '../core/config';
+import type { ConfigProblem, PrivacyMode } from '../core/config';
 import type { ModelInfo } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import type { AskParams, ApprovalParams } from '../protocol/engine-rpc';
-import { registerCommands } from './commands';
+import { COMMAND_IDS } from './command-ids';
 import type { EngineState } from './engine-client';
-import { Orchestra } from './orchestra';
+import type { ExtensionMain } from './extension-main';
+import { OrchestraStatusBar } from './status-bar';
 
-let orchestra: Orchestra | undefined;
+/** How long after activation the rest is loaded and the engine started, when nothing needed them earlier. */
+const BACKGROUND_LOAD_DELAY_MS = 3000;
+/** The privacy modes (core/config's PRIVACY_MODES, repeated here so that zod stays out of this bundle). */
+const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const satisfies readonly PrivacyMode[];
 
 /**
  * What `activate` returns. `engine` is always there (other extensions may ask Orchestra questions);
- * `approvals` and `testing` only when VS Code runs the extension's tests, because answering an
- * approval or killing the engine must never be open to other extensions.
+ * `approvals` only when VS Code runs the extension's tests, because answering an approval must never
+ * be open to other extensions.
  */
 export interface OrchestraApi {
   engine: {
@@ -45,49 +53,82 @@ export interface OrchestraApi {
   };
 }
 
-export function activate(context: vscode.ExtensionContext): OrchestraApi {
-  const o = new Orchestra(context);
-  orchestra = o;
-  context.subscriptions.push(...registerCommands(o), { dispose: () => void o.dispose() });
-  o.scheduleWarmUp();
-  o.log.info(`Orchestra activated (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: code execution and MCP servers are off'})`);
+let deactivateMain: (() => Promise<void>) | undefined;
 
-  const api: OrchestraApi = {
-    engine: {
-      ask: (params) => o.engine.ask({ ...params, workspace: params.workspace ?? o.workspacePath() }).then((r) => {
-        o.session.taskStarted(r.taskId);
-        return r;
-      }),
-      cancel: (taskId) => o.cancel(taskId),
-      listModels: () => o.engine.listModels(),
-      onEvent: o.engine.onEvent,
-      onDidChangeState: o.engine.onDidChangeState,
-      get state() {
-        return o.engine.state;
-      },
-      get pid() {
-        return o.engine.pid;
-      },
-      whenReady: () => o.engine.whenReady(),
-      restart: () => o.engine.restart(),
-    },
-    settings: { problems: () => o.problems() },
+export function activate(context: vscode.ExtensionContext): OrchestraApi {
+  const testApi = context.extensionMode === vscode.ExtensionMode.Test || process.env.ORCHESTRA_TEST === '1';
+  const statusBar = new OrchestraStatusBar();
+  context.subscriptions.push(statusBar);
+  // Until the rest is loaded, the status bar shows the privacy mode as set (validated once loaded).
+  const showRawStatus = () => {
+    const mode = vscode.workspace.getConfiguration('orchestra').get<string>('privacyMode');
+    const privacyMode = PRIVACY_MODES.find((m) => m === mode) ?? 'any';
+    statusBar.update({ privacyMode, sessionDollars: 0, engine: 'stopped', problems: 0 });
   };
-  if (context.extensionMode === vscode.ExtensionMode.Test || process.env.ORCHESTRA_TEST === '1') {
-    api.approvals = {
-      onDidRequest: o.approvals.onDidRequest,
-      pending: () => o.approvals.list(),
-      answer: (approvalId, approved) => o.approvals.answer(approvalId, approved, 'api'),
-      setModalFallback: (enabled) => {
-        o.approvals.modalFallback = enabled;
-      },
-    };
-  }
+  showRawStatus();
+
+  let main: ExtensionMain | undefined;
+  /** Loads the rest synchronously (require), once; everything that needs it goes through here. */
+  const load = (): ExtensionMain => {
+    if (!main) {
+      // A computed path, so esbuild leaves this require alone: extension-main.js is its own bundle next to this one.
+      const mod = require(path.join(__dirname, 'extension-main.js')) as typeof import('./extension-main');
+      main = mod.loadExtensionMain(context, statusBar, { testApi });
+    }
+    return main;
+  };
+  deactivateMain = () => main?.dispose() ?? Promise.resolve();
+
+  const background = setTimeout(() => {
+    try {
+      load().orchestra.warmUp();
+    } catch (err) {
+      console.error(`[orchestra] loading the extension failed: ${err instanceof Error ? err.stack : String(err)}`);
+    }
+  }, BACKGROUND_LOAD_DELAY_MS);
+
+  context.subscriptions.push(
+    { dispose: () => clearTimeout(background) },
+    ...COMMAND_IDS.map((id) =>
+      vscode.commands.registerCommand(id, (...args: unknown[]) => {
+        let m: ExtensionMain;
+        try {
+          m = load();
+        } catch (err) {
+          void vscode.window.showErrorMessage(`Orchestra could not load: ${err instanceof Error ? err.message : String(err)}`);
+          return undefined;
+        }
+        return m.runCommand(id, args);
+      }),
+    ),
+    vscode.window.registerWebviewViewProvider(
+      'orchestra.panel',
+      { resolveWebviewView: (view) => load().resolvePanel(view) },
+      // The conversation keeps streaming while the view is hidden behind another one.
+      { webviewOptions: { retainContextWhenHidden: true } },
+    ),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      // Once loaded, the settings watcher there validates and shows every change.
+      if (!main && e.affectsConfiguration('orchestra.privacyMode')) showRawStatus();
+    }),
+    { dispose: () => void main?.dispose() },
+  );
+
+  // The API loads the rest on first access; `approvals` exists only in tests.
+  const api = {
+    get engine() {
+      return load().api.engine;
+    },
+    get settings() {
+      return load().api.settings;
+    },
+  } as OrchestraApi;
+  if (testApi) Object.defineProperty(api, 'approvals', { enumerable: true, get: () => load().api.approvals });
   return api;
 }
 
 export async function deactivate(): Promise<void> {
-  const o = orchestra;
-  orchestra = undefined;
-  await o?.dispose();
+  const stop = deactivateMain;
+  deactivateMain = undefined;
+  await stop?.();
 }

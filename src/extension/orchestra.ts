@@ -19,10 +19,8 @@ import { PanelBridge } from './panel-bridge';
 import { ApiKeys } from './secrets';
 import { SessionState } from './session';
 import { SettingsWatcher, describeProblem, readRawSettings } from './settings';
-import { OrchestraStatusBar } from './status-bar';
+import type { OrchestraStatusBar } from './status-bar';
 
-/** How long after activation the engine is warmed up when nothing asked for it earlier. */
-const WARM_UP_DELAY_MS = 3000;
 /** Bursts (a configure plus a finished task) refresh the panel's model list once. */
 const MODELS_REFRESH_DELAY_MS = 200;
 
@@ -41,18 +39,20 @@ export class Orchestra implements vscode.Disposable {
   readonly approvals: ApprovalBroker;
   readonly panel: PanelBridge;
   readonly proposals = new ProposalContentProvider();
-  private readonly statusBar = new OrchestraStatusBar();
   private readonly disposables: vscode.Disposable[] = [];
   /** The engine's view of the configuration (problems it found, models incl. embedded local ones). */
   private engineProblems: ConfigProblem[] = [];
   private engineModelCount: number | undefined;
-  private warmUp: NodeJS.Timeout | undefined;
   /** The pool and the local GGUF models as the engine last reported them (for the panel). */
   private poolModels: ModelInfo[] | undefined;
   private localModelStatus: LocalModelStatus[] | undefined;
   private modelsRefresh: NodeJS.Timeout | undefined;
 
-  constructor(readonly context: vscode.ExtensionContext) {
+  /** `statusBar` is extension.ts's, shown since activation; from now on this object keeps it current. */
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    private readonly statusBar: OrchestraStatusBar,
+  ) {
     this.log = vscode.window.createOutputChannel('Orchestra', { log: true });
     this.settings = new SettingsWatcher(this.log);
     this.keys = new ApiKeys(context.secrets);
@@ -87,7 +87,6 @@ export class Orchestra implements vscode.Disposable {
       this.log,
       this.settings,
       this.session,
-      this.statusBar,
       this.approvals,
       this.panel,
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this.proposals),
@@ -127,12 +126,9 @@ export class Orchestra implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', key, value);
   }
 
-  /** Starts the engine a little after activation, so the first question does not wait for it. */
-  scheduleWarmUp(): void {
-    this.warmUp = setTimeout(() => {
-      this.warmUp = undefined;
-      if (this.engine.state === 'stopped') this.engine.whenReady().catch(() => undefined);
-    }, WARM_UP_DELAY_MS);
+  /** Starts the engine when nothing has yet, so the first question does not wait for it (extension.ts calls it a little after activation). */
+  warmUp(): void {
+    if (this.engine.state === 'stopped') this.engine.whenReady().catch(() => undefined);
   }
 
   /** The folder the tools work in: the active editor's workspace folder, else the first one. */
@@ -281,7 +277,6 @@ export class Orchestra implements vscode.Disposable {
   }
 
   private async disposeOnce(): Promise<void> {
-    if (this.warmUp) clearTimeout(this.warmUp);
     if (this.modelsRefresh) clearTimeout(this.modelsRefresh);
     this.approvals.denyAll();
     await this.engine.dispose();

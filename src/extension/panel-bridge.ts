@@ -22,9 +22,12 @@ const PANEL_COMMANDS = {
   useLocalModelFile: 'orchestra.useLocalModelFile',
 } as const;
 
+/**
+ * The panel's side of the Orchestra object. The view provider itself is registered by extension.ts
+ * at activation, which hands each view it is given to `resolveWebviewView` here.
+ */
 export class PanelBridge implements vscode.Disposable {
   private readonly provider: OrchestraPanelProvider;
-  private readonly registration: vscode.Disposable;
 
   constructor(private readonly o: Orchestra) {
     const handlers: PanelHandlers = {
@@ -46,10 +49,10 @@ export class PanelBridge implements vscode.Disposable {
     this.provider = new OrchestraPanelProvider(o.context.extensionUri, handlers, o.context.workspaceState, (level, message) =>
       level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`),
     );
-    this.registration = vscode.window.registerWebviewViewProvider(OrchestraPanelProvider.viewId, this.provider, {
-      // The conversation keeps streaming while the view is hidden behind another one.
-      webviewOptions: { retainContextWhenHidden: true },
-    });
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.provider.resolveWebviewView(view);
   }
 
   /** Visible and listening: only then can a user answer an approval there. */
@@ -91,7 +94,6 @@ export class PanelBridge implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.registration.dispose();
     this.provider.dispose();
   }
 }

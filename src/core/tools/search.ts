@@ -1,16 +1,19 @@
 // search_workspace: ripgrep over the workspace (respecting .gitignore and the deny list), matches
 // ranked and capped, each with a few lines of context.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
 import { defineTool, type Tool } from './tool';
 import { deniedReason, resolveInWorkspace, toWorkspaceRelative } from './paths';
 import { baseRgArgs, runRg } from './ripgrep';
 import { untrusted } from './untrusted';
 
-/** JSON lines read from rg before we stop it; ranking happens over what was read. */
+/** Match lines read from rg before we stop it; ranking happens over what was read. */
 const MAX_RG_LINES = 20_000;
 const MAX_MATCHES_PER_FILE = 50;
 const MAX_LINE_CHARS = 300;
+/** Files larger than this are left out of the results (generated bundles, logs, data dumps). */
+const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export const SearchArgs = z.object({
   query: z.string().min(1, 'query must not be empty').describe('Text to find (literal unless regex is true)'),
@@ -26,8 +29,10 @@ export type SearchArgs = z.infer<typeof SearchArgs>;
 
 interface FileHits {
   path: string;
+  /** Matching line numbers, ascending, at most MAX_MATCHES_PER_FILE. */
   matches: number[];
-  lines: Map<number, string>;
+  /** rg's text of each matching line (already cut to MAX_LINE_CHARS); the fallback when the file cannot be read back. */
+  matchText: Map<number, string>;
 }
 
 export interface SearchOutcome {
@@ -41,16 +46,48 @@ export interface SearchOutcome {
   countsIncomplete: boolean;
   /** matchCount stops at the per-file cap; `capped` says when it did. */
   files: Array<{ path: string; matchCount: number; capped: boolean; snippet: string }>;
+  /** Files with matches that were left out for being larger than 2 MB. */
+  skippedLargeFiles?: number;
 }
 
-function lineText(data: { lines?: { text?: string; bytes?: string } }): string {
-  const raw = data.lines?.text ?? (data.lines?.bytes ? Buffer.from(data.lines.bytes, 'base64').toString('utf8') : '');
-  const text = raw.replace(/\r?\n$/, '');
+function cutLine(text: string): string {
   return text.length > MAX_LINE_CHARS ? `${text.slice(0, MAX_LINE_CHARS)}… [line cut at ${MAX_LINE_CHARS} chars]` : text;
 }
 
 function queryWords(query: string): string[] {
   return [...new Set(query.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3))];
+}
+
+/**
+ * Parses rg's `--null --line-number --with-filename --no-heading` lines: `PATH\0LINE:TEXT`.
+ * Plain output instead of --json because it is cheaper to produce and parse, and because rg's JSON
+ * printer ignores --max-columns (one match in a minified file would bring the whole line).
+ */
+function collectMatches(lines: string[]): Map<string, FileHits> {
+  const byFile = new Map<string, FileHits>();
+  let current: FileHits | undefined;
+  let currentRaw = '';
+  for (const line of lines) {
+    const nul = line.indexOf('\0');
+    if (nul <= 0) continue;
+    const colon = line.indexOf(':', nul + 1);
+    if (colon < 0) continue;
+    const ln = Number(line.slice(nul + 1, colon));
+    if (!Number.isInteger(ln) || ln <= 0) continue;
+    const rawPath = line.slice(0, nul);
+    if (rawPath !== currentRaw || !current) {
+      currentRaw = rawPath;
+      const rel = rawPath.startsWith('./') ? rawPath.slice(2) : rawPath;
+      current = byFile.get(rel);
+      if (!current) byFile.set(rel, (current = { path: rel, matches: [], matchText: new Map() }));
+    }
+    if (current.matches.length >= MAX_MATCHES_PER_FILE) continue;
+    current.matches.push(ln);
+    let text = line.slice(colon + 1);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    current.matchText.set(ln, cutLine(text));
+  }
+  return byFile;
 }
 
 export async function searchWorkspace(args: SearchArgs, opts: { workspace: string; rgPath: string; signal: AbortSignal }): Promise<SearchOutcome> {
@@ -65,13 +102,14 @@ export async function searchWorkspace(args: SearchArgs, opts: { workspace: strin
     target = rel;
   }
   const globs = [...(args.include ?? []), ...(args.exclude ?? []).map((g) => (g.startsWith('!') ? g : `!${g}`))];
+  // rg reports matching lines only. Context is read back from the few files that are shown, and the
+  // 2 MB size limit is checked on files with matches only: rg's own --context and --max-filesize
+  // cost it work (a stat) on every file of the tree, which made up most of the tool's overhead.
   const rgArgs = [
-    '--json',
     ...baseRgArgs(globs),
+    '--null', '--line-number', '--with-filename', '--no-heading', '--color=never',
     '--max-count', String(MAX_MATCHES_PER_FILE),
-    '--max-filesize', '2M',
-    '--max-columns', '2000',
-    '--context', String(args.contextLines),
+    '--max-columns', String(MAX_LINE_CHARS), '--max-columns-preview',
   ];
   if (!args.regex) rgArgs.push('--fixed-strings');
   if (args.caseSensitive === true) rgArgs.push('--case-sensitive');
@@ -84,31 +122,30 @@ export async function searchWorkspace(args: SearchArgs, opts: { workspace: strin
     throw new Error(`ripgrep failed: ${run.stderr || 'exit code 2'}`);
   }
 
-  const byFile = new Map<string, FileHits>();
-  for (const line of run.lines) {
-    let msg: { type: string; data: { path?: { text?: string; bytes?: string }; line_number?: number; lines?: { text?: string; bytes?: string } } };
+  const byFile = collectMatches(run.lines);
+  let skippedLargeFiles = 0;
+  for (const [rel, f] of byFile) {
+    let size = 0;
     try {
-      msg = JSON.parse(line);
+      size = fs.statSync(path.join(root, f.path)).size;
     } catch {
-      continue;
+      // Gone since rg read it: keep rg's answer.
     }
-    if (msg.type !== 'match' && msg.type !== 'context') continue;
-    const p = msg.data.path?.text ?? (msg.data.path?.bytes ? Buffer.from(msg.data.path.bytes, 'base64').toString('utf8') : '');
-    const rel = p.replace(/^\.\//, '');
-    const ln = msg.data.line_number;
-    if (!rel || ln === undefined) continue;
-    let f = byFile.get(rel);
-    if (!f) byFile.set(rel, (f = { path: rel, matches: [], lines: new Map() }));
-    f.lines.set(ln, lineText(msg.data));
-    // rg may report matching trailing-context lines past --max-count as matches; keep the cap exact.
-    if (msg.type === 'match' && f.matches.length < MAX_MATCHES_PER_FILE) f.matches.push(ln);
+    if (size > MAX_FILE_BYTES) {
+      byFile.delete(rel);
+      skippedLargeFiles++;
+    }
   }
 
   const words = queryWords(args.query);
   const ranked = [...byFile.values()]
-    .filter((f) => f.matches.length > 0)
-    .map((f) => ({ f, pathHits: words.filter((w) => f.path.toLowerCase().includes(w)).length }))
-    .sort((a, b) => b.pathHits - a.pathHits || b.f.matches.length - a.f.matches.length || a.f.path.localeCompare(b.f.path))
+    .map((f) => {
+      const lower = f.path.toLowerCase();
+      let pathHits = 0;
+      for (const w of words) if (lower.includes(w)) pathHits++;
+      return { f, pathHits };
+    })
+    .sort((a, b) => b.pathHits - a.pathHits || b.f.matches.length - a.f.matches.length || (a.f.path < b.f.path ? -1 : a.f.path > b.f.path ? 1 : 0))
     .map((x) => x.f);
 
   const totalMatches = ranked.reduce((n, f) => n + f.matches.length, 0);
@@ -120,7 +157,8 @@ export async function searchWorkspace(args: SearchArgs, opts: { workspace: strin
     const shown = f.matches.slice(0, budget);
     budget -= shown.length;
     shownMatches += shown.length;
-    files.push({ path: f.path, matchCount: f.matches.length, capped: f.matches.length >= MAX_MATCHES_PER_FILE, snippet: renderSnippet(f, shown, args.contextLines) });
+    const snippet = renderSnippet(f, shown, args.contextLines, readLines(path.join(root, f.path), shown, args.contextLines));
+    files.push({ path: f.path, matchCount: f.matches.length, capped: f.matches.length >= MAX_MATCHES_PER_FILE, snippet });
   }
   const perFileCapHit = ranked.some((f) => f.matches.length >= MAX_MATCHES_PER_FILE);
   return {
@@ -131,30 +169,77 @@ export async function searchWorkspace(args: SearchArgs, opts: { workspace: strin
     cut: shownMatches < totalMatches || run.cut,
     countsIncomplete: run.cut || perFileCapHit,
     files,
+    ...(skippedLargeFiles ? { skippedLargeFiles } : {}),
   };
 }
 
-function renderSnippet(f: FileHits, shown: number[], context: number): string {
-  const matchSet = new Set(f.matches);
+function decodeText(buf: Buffer): string {
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return new TextDecoder('utf-16le').decode(buf);
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) {
+    try {
+      return new TextDecoder('utf-16be').decode(buf);
+    } catch {
+      return buf.toString('utf8');
+    }
+  }
+  const text = buf.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Lines `shown ± context` of one file (1-based numbers), or an empty map when it cannot be read. */
+function readLines(absPath: string, shown: number[], context: number): Map<number, string> {
+  const out = new Map<number, string>();
+  if (shown.length === 0) return out;
   const wanted = new Set<number>();
-  for (const m of shown) for (let l = m - context; l <= m + context; l++) if (f.lines.has(l)) wanted.add(l);
+  for (const m of shown) for (let l = Math.max(1, m - context); l <= m + context; l++) wanted.add(l);
+  const last = shown[shown.length - 1] + context;
+  let text: string;
+  try {
+    text = decodeText(fs.readFileSync(absPath));
+  } catch {
+    return out;
+  }
+  let start = 0;
+  for (let ln = 1; ln <= last && start <= text.length; ln++) {
+    let end = text.indexOf('\n', start);
+    // The text after the last newline is a line only when it is not empty (as rg counts lines).
+    if (end < 0) {
+      if (start === text.length) break;
+      end = text.length;
+    }
+    if (wanted.has(ln)) {
+      let line = text.slice(start, end);
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      out.set(ln, cutLine(line));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+function renderSnippet(f: FileHits, shown: number[], context: number, fileLines: Map<number, string>): string {
+  const matchSet = new Set(f.matches);
+  const lineAt = (l: number) => fileLines.get(l) ?? f.matchText.get(l);
+  const wanted = new Set<number>();
+  for (const m of shown) for (let l = m - context; l <= m + context; l++) if (lineAt(l) !== undefined) wanted.add(l);
   const order = [...wanted].sort((a, b) => a - b);
   const out: string[] = [];
   let prev: number | undefined;
   for (const l of order) {
     if (prev !== undefined && l > prev + 1) out.push('    --');
-    out.push(`  ${l}${matchSet.has(l) ? ':' : '-'} ${f.lines.get(l)}`);
+    out.push(`  ${l}${matchSet.has(l) ? ':' : '-'} ${lineAt(l)}`);
     prev = l;
   }
   return out.join('\n');
 }
 
 export function formatSearch(args: SearchArgs, r: SearchOutcome): string {
-  if (r.totalMatches === 0) return `No matches for ${args.regex ? 'regex' : 'text'} "${args.query}" (searched files not excluded by .gitignore or the deny list).`;
+  const large = r.skippedLargeFiles ? ` ${r.skippedLargeFiles} file${r.skippedLargeFiles === 1 ? '' : 's'} over 2 MB with matches left out.` : '';
+  if (r.totalMatches === 0) return `No matches for ${args.regex ? 'regex' : 'text'} "${args.query}" (searched files not excluded by .gitignore or the deny list).${large}`;
   const approx = r.countsIncomplete ? 'at least ' : '';
   let head = `Found ${approx}${r.totalMatches} matches in ${approx}${r.totalFiles} files for ${args.regex ? 'regex' : 'text'} "${args.query}"`;
   if (r.cut) head += `; showing ${r.shownMatches} matches in ${r.shownFiles} files (results cut: narrow the query, add include globs or raise maxResults)`;
-  head += '. Lines marked ":" match, "-" are context.';
+  head += `.${large} Lines marked ":" match, "-" are context.`;
   const body = r.files.map((f) => `${f.path} (${f.matchCount}${f.capped ? '+' : ''} match${f.matchCount === 1 ? '' : 'es'})\n${f.snippet}`).join('\n\n');
   return `${head}\n${untrusted('workspace files', body)}`;
 }

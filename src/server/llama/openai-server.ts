@@ -151,6 +151,48 @@ interface StreamSink {
   toolCallArguments(index: number, delta: string): void;
 }
 
+/** Tokens closer together than this share one write. */
+const SSE_FLUSH_INTERVAL_MS = 8;
+
+/**
+ * Writes server-sent events with few writes: an event goes out at once when nothing was written in
+ * the last SSE_FLUSH_INTERVAL_MS, and faster ones are held until then and sent together. A small
+ * model makes a token every fraction of a millisecond; one write (and one wake-up of the client) per
+ * token cost more than the token itself. Slower models still get every token as soon as it exists.
+ */
+class SseCoalescer {
+  private pending: string[] = [];
+  private lastWrite = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly res: http.ServerResponse) {}
+
+  /** The opening event (headers and role) goes out at once, and does not hold back the first token. */
+  start(event: string): void {
+    this.res.write(event);
+  }
+
+  push(event: string): void {
+    this.pending.push(event);
+    const since = performance.now() - this.lastWrite;
+    if (since >= SSE_FLUSH_INTERVAL_MS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), SSE_FLUSH_INTERVAL_MS - since);
+  }
+
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(text);
+    this.lastWrite = performance.now();
+  }
+}
+
 interface CompletionResult {
   text: string;
   reasoning: string;
@@ -312,19 +354,20 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     });
     const stream = Boolean(body.stream);
     const includeUsage = Boolean(body.stream_options?.include_usage);
+    const sse = new SseCoalescer(res);
     let lease: SequenceLease | undefined;
     try {
       lease = await runtime.acquire({ path: spec.path, chatFormat: spec.chatFormat }, controller.signal);
       const chunkBase = () => ({ id: requestId, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: spec.id, system_fingerprint: null });
       const write = (delta: Record<string, unknown>, finishReason: string | null = null) => {
         if (res.writableEnded || res.destroyed) return;
-        res.write(`data: ${JSON.stringify({ ...chunkBase(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`);
+        sse.push(`data: ${JSON.stringify({ ...chunkBase(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`);
       };
       const sink: StreamSink | undefined = stream
         ? {
             role: () => {
               res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
-              write({ role: 'assistant', content: '' });
+              sse.start(`data: ${JSON.stringify({ ...chunkBase(), choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] })}\n\n`);
             },
             text: (t) => write({ content: t }),
             reasoning: (t) => write({ reasoning_content: t }),
@@ -339,7 +382,8 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       if (cancelled) return;
       if (stream) {
         write({}, result.finishReason);
-        if (includeUsage) res.write(`data: ${JSON.stringify({ ...chunkBase(), choices: [], usage })}\n\n`);
+        if (includeUsage) sse.push(`data: ${JSON.stringify({ ...chunkBase(), choices: [], usage })}\n\n`);
+        sse.flush();
         res.end('data: [DONE]\n\n');
       } else {
         const message: Record<string, unknown> = { role: 'assistant', content: result.toolCalls.length && !result.text ? null : result.text, refusal: null };
@@ -354,6 +398,8 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       }
       throw err;
     } finally {
+      // What was generated goes out before anything the caller writes after (an error, the end).
+      sse.flush();
       active.delete(controller);
       lease?.release();
     }

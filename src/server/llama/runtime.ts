@@ -36,7 +36,8 @@ export function detectChatFormat(template: string | undefined): Exclude<ChatForm
   return 'chatml';
 }
 
-function createChatWrapper(lib: NodeLlamaCpp, format: Exclude<ChatFormat, 'auto'>, model: LlamaModel): ChatWrapper {
+/** The chat wrapper the runtime serves `model` with in `format` (exported so benchmarks drive the model the same way). */
+export function createChatWrapper(lib: NodeLlamaCpp, format: Exclude<ChatFormat, 'auto'>, model: LlamaModel): ChatWrapper {
   switch (format) {
     case 'hermes':
       // Qwen 2.5/3 style: <tool_call>{"name": .., "arguments": ..}</tool_call>, results in <tool_response>.

@@ -111,6 +111,23 @@ describe('search_workspace', () => {
     assert.deepEqual(scoped.files.map((f) => f.path), ['docs/guide.md']);
   });
 
+  test('files over 2 MB are left out and the text says so; CRLF context lines are read back clean', async () => {
+    fs.mkdirSync(path.join(ws.dir, 'big'));
+    fs.writeFileSync(path.join(ws.dir, 'big', 'huge.txt'), 'zebraquux here\n' + 'x'.repeat(80) .concat('\n').repeat(30_000));
+    fs.writeFileSync(path.join(ws.dir, 'big', 'crlf.txt'), 'before\r\nzebraquux there\r\nafter\r\n');
+    try {
+      const r = await search({ query: 'zebraquux', path: 'big' });
+      assert.deepEqual(r.files.map((f) => f.path), ['big/crlf.txt']);
+      assert.equal(r.skippedLargeFiles, 1);
+      assert.equal(r.files[0].snippet, '  1- before\n  2: zebraquux there\n  3- after');
+      const [tool] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { enabled: false } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true, rgPath });
+      const res = await tool.run(SearchArgs.parse({ query: 'zebraquux', path: 'big' }), makeContext(ws.dir));
+      assert.match(res.output, /1 file over 2 MB with matches left out/);
+    } finally {
+      fs.rmSync(path.join(ws.dir, 'big'), { recursive: true });
+    }
+  });
+
   test('no matches is an ordinary answer', async () => {
     const [tool] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { enabled: false } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true, rgPath });
     const res = await tool.run(SearchArgs.parse({ query: 'no-such-text-anywhere' }), makeContext(ws.dir));

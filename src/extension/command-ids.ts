@@ -1,0 +1,26 @@
+// Every command id the extension registers. Kept apart from commands.ts so that extension.ts (the
+// small bundle loaded at activation) can register them all without loading their handlers.
+export const COMMANDS = {
+  ask: 'orchestra.ask',
+  askAboutSelection: 'orchestra.askAboutSelection',
+  delegateSelection: 'orchestra.delegateSelection',
+  openPanel: 'orchestra.openPanel',
+  setPrivacyMode: 'orchestra.setPrivacyMode',
+  addModel: 'orchestra.addModel',
+  setApiKey: 'orchestra.setApiKey',
+  discoverLocalServers: 'orchestra.discoverLocalServers',
+  exportTrajectory: 'orchestra.exportTrajectory',
+  showLog: 'orchestra.showLog',
+  cancelTask: 'orchestra.cancelTask',
+  restartEngine: 'orchestra.restartEngine',
+  newConversation: 'orchestra.newConversation',
+  downloadLocalModel: 'orchestra.downloadLocalModel',
+  useLocalModelFile: 'orchestra.useLocalModelFile',
+} as const;
+
+/** Used by the panel's code-block buttons and by keybindings; not in the command palette. */
+export const EDITOR_COMMANDS = ['orchestra.insertCode', 'orchestra.applyCode'] as const;
+
+export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS] | (typeof EDITOR_COMMANDS)[number];
+
+export const COMMAND_IDS: readonly CommandId[] = [...Object.values(COMMANDS), ...EDITOR_COMMANDS];

@@ -1,0 +1,75 @@
+// The bulk of the extension (engine client, settings validation, panel session, command flows),
+// bundled apart as dist/extension-main.js. extension.ts loads it on first use (a command, the panel,
+// the API) or a few seconds after activation, so that activation itself stays small.
+import * as vscode from 'vscode';
+import type { OrchestraApi } from './extension';
+import type { CommandId } from './command-ids';
+import { commandHandlers } from './commands';
+import { errorText } from './engine-client';
+import { Orchestra } from './orchestra';
+import type { OrchestraStatusBar } from './status-bar';
+
+export interface ExtensionMain {
+  readonly orchestra: Orchestra;
+  /** The full API; extension.ts's exports forward to it. */
+  readonly api: OrchestraApi;
+  /** Runs a command; a failure is logged and shown, never thrown at VS Code. */
+  runCommand(id: CommandId, args: unknown[]): Promise<unknown>;
+  resolvePanel(view: vscode.WebviewView): void;
+  dispose(): Promise<void>;
+}
+
+export function loadExtensionMain(context: vscode.ExtensionContext, statusBar: OrchestraStatusBar, opts: { testApi: boolean }): ExtensionMain {
+  const o = new Orchestra(context, statusBar);
+  const handlers = commandHandlers(o);
+  o.log.info(`Orchestra loaded (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: code execution and MCP servers are off'})`);
+
+  const api: OrchestraApi = {
+    engine: {
+      ask: (params) =>
+        o.engine.ask({ ...params, workspace: params.workspace ?? o.workspacePath() }).then((r) => {
+          o.session.taskStarted(r.taskId);
+          return r;
+        }),
+      cancel: (taskId) => o.cancel(taskId),
+      listModels: () => o.engine.listModels(),
+      onEvent: o.engine.onEvent,
+      onDidChangeState: o.engine.onDidChangeState,
+      get state() {
+        return o.engine.state;
+      },
+      get pid() {
+        return o.engine.pid;
+      },
+      whenReady: () => o.engine.whenReady(),
+      restart: () => o.engine.restart(),
+    },
+    settings: { problems: () => o.problems() },
+  };
+  if (opts.testApi) {
+    api.approvals = {
+      onDidRequest: o.approvals.onDidRequest,
+      pending: () => o.approvals.list(),
+      answer: (approvalId, approved) => o.approvals.answer(approvalId, approved, 'api'),
+      setModalFallback: (enabled) => {
+        o.approvals.modalFallback = enabled;
+      },
+    };
+  }
+
+  return {
+    orchestra: o,
+    api,
+    async runCommand(id, args) {
+      try {
+        return await handlers[id](...args);
+      } catch (err) {
+        o.log.error(`${id} failed: ${errorText(err)}`);
+        void vscode.window.showErrorMessage(`Orchestra: ${errorText(err)}`);
+        return undefined;
+      }
+    },
+    resolvePanel: (view) => o.panel.resolveWebviewView(view),
+    dispose: () => o.dispose(),
+  };
+}
