@@ -8,5 +8,4 @@ export default defineConfig({
   workspaceFolder: './test/integration/fixtures/workspace',
   useInstallation: { fromPath: './scripts/vscode-exec.mjs' },
   mocha: { ui: 'bdd', timeout: 60_000, color: false },
-  env: { ORCHESTRA_TEST: '1' },
 });

@@ -111,7 +111,7 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
   };
   const checked = ModelEntry.safeParse(entry);
   if (!checked.success) throw new Error(`the new model entry is invalid: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  if (apiKey) await o.keys.setModelKey(id, apiKey.trim());
+  if (apiKey) await o.keys.setModelKey(id, apiKey.trim(), baseUrl);
   const raw = vscode.workspace.getConfiguration('orchestra').get<unknown[]>('models') ?? [];
   await writeSetting('models', [...JSON.parse(JSON.stringify(raw)), entry]);
   o.log.info(`model ${id} (${model} at ${baseUrl}) added${apiKey ? ' with a stored key' : ''}`);

@@ -1,7 +1,7 @@
 // Approvals the engine waits for (run this code? call this paid model past the soft limit?). Shown
-// inline in the panel when it is visible, otherwise as a modal dialog with the code in full; the
-// first answer wins and the other place is told. A task that ends or an engine that dies denies
-// whatever it still waited for.
+// inline in the panel when it is visible, otherwise (or once the panel is hidden or closed) as a
+// modal dialog with the code in full; the first answer wins and the other place is told. A task
+// that ends or an engine that dies denies whatever it still waited for.
 import * as vscode from 'vscode';
 import type { ApprovalParams } from '../protocol/engine-rpc';
 
@@ -18,18 +18,22 @@ interface Pending {
   resolve(approved: boolean): void;
 }
 
+/** Shows the modal dialog for an approval; resolves with the button chosen (undefined: closed). */
+export type ApprovalModal = (params: ApprovalParams) => Thenable<string | undefined>;
+
 export class ApprovalBroker implements vscode.Disposable {
   private readonly pending = new Map<string, Pending>();
+  /** Approvals whose modal is open (or was): never shown twice. */
+  private readonly modalShown = new Set<string>();
   private readonly requested = new vscode.EventEmitter<ApprovalParams>();
-  private readonly resolved = new vscode.EventEmitter<{ approvalId: string; approved: boolean; source: ApprovalSource }>();
   readonly onDidRequest = this.requested.event;
-  readonly onDidResolve = this.resolved.event;
   /** Tests turn the modal off: a modal dialog cannot be answered from the extension host. */
   modalFallback = true;
 
   constructor(
     private readonly surface: ApprovalSurface,
-    private readonly log: vscode.LogOutputChannel,
+    private readonly log: Pick<vscode.LogOutputChannel, 'info'>,
+    private readonly modal: ApprovalModal = showApprovalModal,
   ) {}
 
   request(params: ApprovalParams): Promise<boolean> {
@@ -48,10 +52,10 @@ export class ApprovalBroker implements vscode.Disposable {
     const p = this.pending.get(approvalId);
     if (!p) return false;
     this.pending.delete(approvalId);
+    this.modalShown.delete(approvalId);
     this.log.info(`task ${p.params.taskId}: approval ${approvalId} ${approved ? 'approved' : 'denied'} (${source})`);
     if (source !== 'panel') this.surface.resolvedElsewhere(approvalId, approved);
     p.resolve(approved);
-    this.resolved.fire({ approvalId, approved, source });
     return true;
   }
 
@@ -68,21 +72,35 @@ export class ApprovalBroker implements vscode.Disposable {
     return [...this.pending.values()].map((p) => p.params);
   }
 
+  /**
+   * The panel was hidden or closed: approvals it showed inline can no longer be seen there, so each
+   * gets its modal now (the first answer, panel or modal, still wins).
+   */
+  panelHidden(): void {
+    if (!this.modalFallback) return;
+    for (const p of [...this.pending.values()]) void this.showModal(p.params);
+  }
+
   private async showModal(params: ApprovalParams): Promise<void> {
-    const what = params.kind === 'run_code' ? 'run this code' : params.kind === 'paid_call' ? 'make this paid call' : 'call this MCP tool';
-    const choice = await vscode.window.showWarningMessage(
-      `Orchestra wants to ${what}: ${params.title}`,
-      { modal: true, detail: params.language ? `(${params.language})\n${params.detail}` : params.detail },
-      'Approve',
-      'Deny',
-    );
-    // Closing the dialog denies.
+    if (this.modalShown.has(params.approvalId)) return;
+    this.modalShown.add(params.approvalId);
+    const choice = await this.modal(params);
+    // Closing the dialog denies (unless it was answered elsewhere meanwhile: then this is a no-op).
     this.answer(params.approvalId, choice === 'Approve', 'modal');
   }
 
   dispose(): void {
     this.denyAll();
     this.requested.dispose();
-    this.resolved.dispose();
   }
+}
+
+function showApprovalModal(params: ApprovalParams): Thenable<string | undefined> {
+  const what = params.kind === 'run_code' ? 'run this code' : params.kind === 'paid_call' ? 'make this paid call' : 'call this MCP tool';
+  return vscode.window.showWarningMessage(
+    `Orchestra wants to ${what}: ${params.title}`,
+    { modal: true, detail: params.language ? `(${params.language})\n${params.detail}` : params.detail },
+    'Approve',
+    'Deny',
+  );
 }

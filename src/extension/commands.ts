@@ -10,6 +10,8 @@ import { downloadLocalModel, useLocalModelFile } from './local-models';
 import { applyCode, insertCode } from './editor-actions';
 import type { Orchestra } from './orchestra';
 import { writeSetting } from './settings';
+import { originOf } from './secrets';
+import { webSearchEndpoint } from '../core/tools/web-search';
 import { COMMANDS, type CommandId } from './command-ids';
 
 export { COMMANDS } from './command-ids';
@@ -92,17 +94,27 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
         target = pick?.target;
       }
       if (!target) return undefined;
+      // The key is bound to the endpoint it is entered for and sent nowhere else.
+      const endpoint = target === 'webSearch' ? webSearchEndpoint(o.settings.config.tools.webSearch) : o.settings.config.models.find((m) => m.id === target)?.baseUrl;
+      const origin = originOf(endpoint);
       const key = await vscode.window.showInputBox({
         title: `API key for ${target === 'webSearch' ? 'web search' : target}`,
-        prompt: 'Stored in VS Code’s secret storage, never in settings. Leave empty to remove the stored key.',
+        prompt: `Stored in VS Code’s secret storage, never in settings${origin ? `, and sent only to ${origin}` : ''}. Leave empty to remove the stored key.`,
         password: true,
         ignoreFocusOut: true,
       });
       if (key === undefined) return undefined;
+      if (key && !origin) {
+        throw new Error(
+          target === 'webSearch'
+            ? 'choose a web search provider (orchestra.tools.webSearch.provider) and its URL before storing its key'
+            : `no model with id "${target}" is configured (orchestra.models), so there is no endpoint to bind its key to`,
+        );
+      }
       if (target === 'webSearch') {
-        if (key) await o.keys.setWebSearchKey(key.trim());
+        if (key) await o.keys.setWebSearchKey(key.trim(), origin!);
         else await o.keys.deleteWebSearchKey();
-      } else if (key) await o.keys.setModelKey(target, key.trim());
+      } else if (key) await o.keys.setModelKey(target, key.trim(), origin!);
       else await o.keys.deleteModelKey(target);
       o.log.info(`API key for ${target} ${key ? 'stored' : 'removed'}`);
       void vscode.window.showInformationMessage(`Orchestra: API key for ${target === 'webSearch' ? 'web search' : target} ${key ? 'stored' : 'removed'}.`);

@@ -33,8 +33,8 @@ import {
   ProbeEndpointRequest,
   SecretParams,
   SecretRequest,
-  TestModelRequest,
   TrajectoryRequest,
+  emptyTotals,
   parseAtEdge,
 } from '../protocol/engine-rpc';
 import type {
@@ -47,7 +47,6 @@ import type {
   FindSymbolsResult,
   ProbeEndpointParams,
   ProbeEndpointResult,
-  TestModelResult,
 } from '../protocol/engine-rpc';
 
 export const MAX_RESTARTS = 3;
@@ -89,6 +88,8 @@ export class EngineClient implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<{ state: EngineState; message?: string }>();
   private readonly downloadProgressEmitter = new vscode.EventEmitter<DownloadProgressParams>();
   private disposed = false;
+  /** Settings changed while the engine was starting: configure again once it runs. */
+  private configDirty = false;
 
   /** Every event of every task, validated; includes the `engine_down` errors this class synthesizes. */
   readonly onEvent = this.eventEmitter.event;
@@ -126,9 +127,17 @@ export class EngineClient implements vscode.Disposable {
     await this.ready!.promise;
   }
 
-  /** Pushes the current settings; a no-op until the engine runs (they are sent on start). */
+  /**
+   * Pushes the current settings. Before the engine runs they are sent on start; while it is starting
+   * (its first configure may already be on the way, with older settings) they are sent again once
+   * it is ready.
+   */
   async configure(): Promise<void> {
-    if (!this.client || this.stateValue !== 'ready') return;
+    if (!this.client) return;
+    if (this.stateValue !== 'ready') {
+      this.configDirty = true;
+      return;
+    }
     await this.sendConfigure(this.client);
   }
 
@@ -155,11 +164,6 @@ export class EngineClient implements vscode.Disposable {
   async listModels(): Promise<ModelInfo[]> {
     await this.whenReady();
     return this.client!.sendRequest(ListModelsRequest, {});
-  }
-
-  async testModel(id: string): Promise<TestModelResult> {
-    await this.whenReady();
-    return this.client!.sendRequest(TestModelRequest, { id });
   }
 
   async discover(params: DiscoverParams = {}): Promise<DiscoveredServer[]> {
@@ -287,7 +291,11 @@ export class EngineClient implements vscode.Disposable {
 
   private async onRunning(client: LanguageClient): Promise<void> {
     try {
-      await this.sendConfigure(client);
+      // Settings that changed while a configure was on its way are sent again before "ready".
+      do {
+        this.configDirty = false;
+        await this.sendConfigure(client);
+      } while (this.configDirty && this.client === client);
       if (this.client !== client) return;
       this.log.info(`engine running (pid ${client.serverProcess?.pid ?? '?'})`);
       this.setState('ready');
@@ -409,10 +417,6 @@ export class EngineClient implements vscode.Disposable {
     this.stateEmitter.dispose();
     this.downloadProgressEmitter.dispose();
   }
-}
-
-export function emptyTotals(): Totals {
-  return { dollars: 0, inputTokens: 0, outputTokens: 0, calls: 0, wallMs: 0, models: [], remoteHosts: [], estimated: false };
 }
 
 export function errorText(err: unknown): string {

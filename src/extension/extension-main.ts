@@ -55,6 +55,7 @@ export function loadExtensionMain(context: vscode.ExtensionContext, statusBar: O
         o.approvals.modalFallback = enabled;
       },
     };
+    api.secrets = { setModelKey: (modelId, key, baseUrl) => o.keys.setModelKey(modelId, key, baseUrl) };
   }
 
   return {

@@ -17,13 +17,13 @@ import { OrchestraStatusBar } from './status-bar';
 
 /** How long after activation the rest is loaded and the engine started, when nothing needed them earlier. */
 const BACKGROUND_LOAD_DELAY_MS = 3000;
-/** The privacy modes (core/config's PRIVACY_MODES, repeated here so that zod stays out of this bundle). */
+/** The privacy modes, loosest first (core/config's PRIVACY_MODES, repeated here so that zod stays out of this bundle). */
 const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const satisfies readonly PrivacyMode[];
 
 /**
  * What `activate` returns. `engine` is always there (other extensions may ask Orchestra questions);
- * `approvals` only when VS Code runs the extension's tests, because answering an approval must never
- * be open to other extensions.
+ * `approvals` and `secrets` only when VS Code runs the extension's tests, because answering an
+ * approval or storing a key must never be open to other extensions.
  */
 export interface OrchestraApi {
   engine: {
@@ -51,18 +51,25 @@ export interface OrchestraApi {
     /** A modal dialog cannot be answered from the extension host, so tests turn it off. */
     setModalFallback(enabled: boolean): void;
   };
+  /** Test mode only: stores a model's API key bound to `baseUrl`, as "Set API key" does. */
+  secrets?: {
+    setModelKey(modelId: string, key: string, baseUrl: string): Promise<void>;
+  };
 }
 
 let deactivateMain: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): OrchestraApi {
-  const testApi = context.extensionMode === vscode.ExtensionMode.Test || process.env.ORCHESTRA_TEST === '1';
+  // Only VS Code's own test mode: an environment variable could be set by anything that starts VS Code.
+  const testApi = context.extensionMode === vscode.ExtensionMode.Test;
   const statusBar = new OrchestraStatusBar();
   context.subscriptions.push(statusBar);
   // Until the rest is loaded, the status bar shows the privacy mode as set (validated once loaded).
   const showRawStatus = () => {
-    const mode = vscode.workspace.getConfiguration('orchestra').get<string>('privacyMode');
-    const privacyMode = PRIVACY_MODES.find((m) => m === mode) ?? 'any';
+    // The strictest of the scopes, as settings.ts combines them (a workspace cannot loosen it).
+    const i = vscode.workspace.getConfiguration('orchestra').inspect<string>('privacyMode');
+    const ranks = [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].map((v) => PRIVACY_MODES.findIndex((m) => m === v));
+    const privacyMode = PRIVACY_MODES[Math.max(0, ...ranks)];
     statusBar.update({ privacyMode, sessionDollars: 0, engine: 'stopped', problems: 0 });
   };
   showRawStatus();
@@ -114,7 +121,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     { dispose: () => void main?.dispose() },
   );
 
-  // The API loads the rest on first access; `approvals` exists only in tests.
+  // The API loads the rest on first access; `approvals` and `secrets` exist only in tests.
   const api = {
     get engine() {
       return load().api.engine;
@@ -123,7 +130,10 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
       return load().api.settings;
     },
   } as OrchestraApi;
-  if (testApi) Object.defineProperty(api, 'approvals', { enumerable: true, get: () => load().api.approvals });
+  if (testApi) {
+    Object.defineProperty(api, 'approvals', { enumerable: true, get: () => load().api.approvals });
+    Object.defineProperty(api, 'secrets', { enumerable: true, get: () => load().api.secrets });
+  }
   return api;
 }
 

@@ -5,16 +5,11 @@
 // the engine serves from its embedded llama.cpp runtime.
 import * as vscode from 'vscode';
 import type { CatalogEntry, DownloadErrorData, DownloadModelResult, DownloadProgressParams, LocalModelStatus } from '../protocol/engine-rpc';
+import { formatBytes } from '../../webview-ui/src/format';
 import { errorText } from './engine-client';
 import type { Orchestra } from './orchestra';
 import { SECTION, writeSetting } from './settings';
 
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(0)} KB`;
-  return `${Math.round(n)} B`;
-}
 
 export function formatEta(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return 'time left unknown';

@@ -18,7 +18,7 @@ import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
 import { PanelBridge } from './panel-bridge';
 import { ApiKeys } from './secrets';
 import { SessionState } from './session';
-import { SettingsWatcher, describeProblem, readRawSettings } from './settings';
+import { SettingsWatcher, describeProblem, readRawSettings, userScopeSecretEndpoint } from './settings';
 import type { OrchestraStatusBar } from './status-bar';
 
 /** Bursts (a configure plus a finished task) refresh the panel's model list once. */
@@ -28,6 +28,8 @@ export interface AskInput {
   question: string;
   attachments?: Attachment[];
   preferRole?: 'code' | 'math';
+  /** Told why, when the question could not start a task (the panel clears its "Sending…" with it). */
+  onFailed?(message: string): void;
 }
 
 export class Orchestra implements vscode.Disposable {
@@ -55,7 +57,7 @@ export class Orchestra implements vscode.Disposable {
   ) {
     this.log = vscode.window.createOutputChannel('Orchestra', { log: true });
     this.settings = new SettingsWatcher(this.log);
-    this.keys = new ApiKeys(context.secrets);
+    this.keys = new ApiKeys(context.secrets, userScopeSecretEndpoint, (message) => this.log.warn(message));
     this.panel = new PanelBridge(this);
     this.approvals = new ApprovalBroker(
       {
@@ -71,6 +73,8 @@ export class Orchestra implements vscode.Disposable {
         workspace: this.workspacePath(),
         workspaceTrusted: vscode.workspace.isTrusted,
         clientTools: ['find_symbols'],
+        // A workspace's settings may name any variable as a model's apiKeyEnv; keys come from SecretStorage only.
+        allowEnvSecrets: false,
       }),
       onConfigured: (r) => {
         this.engineProblems = r.problems;
@@ -152,7 +156,20 @@ export class Orchestra implements vscode.Disposable {
   /** Starts a task and shows it in the panel; returns its id, or undefined when it could not start. */
   async ask(input: AskInput): Promise<string | undefined> {
     // No model: offer the embedded runtime (and the other ways), then go on with the question.
-    if (this.modelCount() === 0 && !(await offerModelSetup(this))) return undefined;
+    if (this.modelCount() === 0) {
+      let ready = false;
+      try {
+        ready = await offerModelSetup(this);
+      } catch (err) {
+        this.reportEngineError('could not set up a model', err);
+        input.onFailed?.(`no model could be set up: ${errorText(err)}`);
+        return undefined;
+      }
+      if (!ready) {
+        input.onFailed?.('no model is configured yet: add one, discover local servers or download a local model, then ask again');
+        return undefined;
+      }
+    }
     void this.panel.reveal();
     try {
       const { taskId } = await this.engine.ask({
@@ -165,6 +182,7 @@ export class Orchestra implements vscode.Disposable {
       return taskId;
     } catch (err) {
       this.reportEngineError('could not start the task', err);
+      input.onFailed?.(`could not start the task: ${errorText(err)}`);
       return undefined;
     }
   }

@@ -31,7 +31,8 @@ export class PanelBridge implements vscode.Disposable {
 
   constructor(private readonly o: Orchestra) {
     const handlers: PanelHandlers = {
-      ask: (question: string, attachments: Attachment[]) => void o.ask({ question, attachments }),
+      ask: (question: string, attachments: Attachment[]) =>
+        void o.ask({ question, attachments, onFailed: (message) => this.provider.post({ type: 'askFailed', message }) }),
       cancel: (taskId: string) => void o.cancel(taskId),
       approve: (approvalId: string, approved: boolean) => void o.approvals.answer(approvalId, approved, 'panel'),
       setPrivacyMode: (mode: PrivacyMode) => void this.run('set the privacy mode', () => writeSetting('privacyMode', mode)),
@@ -46,8 +47,13 @@ export class PanelBridge implements vscode.Disposable {
       // Conversations are the panel's: the engine answers every question as its own task.
       newConversation: () => o.log.info('new conversation started in the panel'),
     };
-    this.provider = new OrchestraPanelProvider(o.context.extensionUri, handlers, o.context.workspaceState, (level, message) =>
-      level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`),
+    this.provider = new OrchestraPanelProvider(
+      o.context.extensionUri,
+      handlers,
+      o.context.workspaceState,
+      (level, message) => (level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`)),
+      // Approvals shown inline can no longer be answered there: they get their modal.
+      () => o.approvals.panelHidden(),
     );
   }
 

@@ -5,7 +5,12 @@ import { RequestType, NotificationType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import type { ConfigProblem } from '../core/config';
 import type { DiscoveredServer, ModelInfo } from '../core/engine-api';
-import type { EngineEvent } from '../core/protocol/events';
+import type { EngineEvent, Totals } from '../core/protocol/events';
+
+/** A task's totals before anything was spent (the engine and its clients start every task from these). */
+export function emptyTotals(): Totals {
+  return { dollars: 0, inputTokens: 0, outputTokens: 0, calls: 0, wallMs: 0, models: [], remoteHosts: [], estimated: false };
+}
 
 // ---------- client → engine requests ----------
 
@@ -17,6 +22,12 @@ export const ConfigureParams = z.object({
   workspaceTrusted: z.boolean(),
   /** Tools the client serves through engine → client requests (e.g. `find_symbols`). */
   clientTools: z.array(z.enum(['find_symbols'])).default([]),
+  /**
+   * Whether a model's `apiKeyEnv` (and the web-search key variable) may be read from the engine
+   * process's environment when the client has no key. Editors whose settings a workspace can write
+   * send false: a repository could otherwise name any variable and have its value sent.
+   */
+  allowEnvSecrets: z.boolean().default(true),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {
@@ -248,6 +259,8 @@ export const SecretParams = z.object({
   modelId: z.string().optional(),
   env: z.string().optional(),
   purpose: z.enum(['model', 'web_search']),
+  /** The endpoint the key will be sent to (the model's baseUrl or the web-search URL); a client releases a key only to the origin it was stored for. */
+  baseUrl: z.string().optional(),
 });
 export type SecretParams = z.infer<typeof SecretParams>;
 /** The engine asks the client for an API key. The value crosses the pipe only into the engine. */

@@ -159,6 +159,8 @@ export const ExtensionToPanel = z.discriminatedUnion('type', [
   z.object({ type: z.literal('approvalResolved'), approvalId: z.string(), approved: z.boolean() }),
   /** The extension's copy of the current conversation and the history; replaces what the panel shows. */
   z.object({ type: z.literal('restore'), current: ConversationRecord, history: z.array(ConversationRecord) }),
+  /** The question just sent could not start a task (engine down, model setup dismissed, invalid); the panel drops its "Sending…" and shows why. */
+  z.object({ type: z.literal('askFailed'), message: z.string() }),
   /** Prefill the question box (e.g. "Ask about selection" with the selection attached). */
   z.object({ type: z.literal('compose'), question: z.string().optional(), attachments: z.array(PanelAttachment).default([]), focus: z.boolean().default(true) }),
 ]);

@@ -15,6 +15,7 @@ import type { Engine, EngineHost, TaskRequest } from '../core/engine-api';
 import { EngineEvent, TaskError } from '../core/protocol/events';
 import type { Totals } from '../core/protocol/events';
 import type { Tool } from '../core/tools/tool';
+import { webSearchEndpoint } from '../core/tools/web-search';
 import {
   ApprovalRequestType,
   AskParams,
@@ -44,6 +45,7 @@ import {
   TestModelParams,
   TestModelRequest,
   TrajectoryRequest,
+  emptyTotals,
   parseAtEdge,
 } from '../protocol/engine-rpc';
 import type { LogParams } from '../protocol/engine-rpc';
@@ -72,11 +74,9 @@ interface RunningTask {
 export interface EngineServer {
   /** The engine, once the first `orchestra/configure` arrived. */
   readonly engine: Engine | undefined;
+  /** `text` with every secret this process has seen blanked out (for anything it sends or logs). */
+  redact(text: string): string;
   dispose(): Promise<void>;
-}
-
-export function emptyTotals(): Totals {
-  return { dollars: 0, inputTokens: 0, outputTokens: 0, calls: 0, wallMs: 0, models: [], remoteHosts: [], estimated: false };
 }
 
 /** Registers every Orchestra handler on `connection`. The caller calls `connection.listen()`. */
@@ -101,6 +101,9 @@ export function startEngineServer(connection: Connection): EngineServer {
   let workspace = process.cwd();
   let workspaceTrusted = false;
   let clientTools: string[] = [];
+  let allowEnvSecrets = true;
+  /** The configuration last applied (set before the engine is created, which may already ask for keys). */
+  let currentConfig: OrchestraConfig | undefined;
 
   const log = (level: LogParams['level'], message: string): void => {
     void connection.sendNotification(LogNotification, { level, message: redactor.redact(message) }).catch(() => undefined);
@@ -110,17 +113,29 @@ export function startEngineServer(connection: Connection): EngineServer {
   /** Where downloads go unless a folder is named: `local.modelsDir` of the current settings, else ~/.orchestra/models. */
   const downloadFolder = (dir: string | undefined): string => ModelDownloads.folder(dir, engine?.config.local.modelsDir, workspace);
 
+  /**
+   * The endpoint a key is for: the model's baseUrl, or the web-search provider's URL, under the
+   * configuration in force. The editor releases a key only to the origin it was stored for.
+   */
+  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search' }): string | undefined => {
+    if (!currentConfig) return undefined;
+    if (ref.purpose === 'web_search') return webSearchEndpoint(currentConfig.tools.webSearch) || undefined;
+    return currentConfig.models.find((m) => m.id === ref.modelId)?.baseUrl;
+  };
+
   const host: EngineHost = {
     async getSecret(ref) {
       let value: string | undefined;
+      const baseUrl = secretEndpoint(ref);
       try {
-        const r = await connection.sendRequest(SecretRequest, { modelId: ref.modelId, env: ref.env, purpose: ref.purpose });
+        const r = await connection.sendRequest(SecretRequest, { modelId: ref.modelId, env: ref.env, purpose: ref.purpose, baseUrl });
         value = typeof r?.value === 'string' && r.value ? r.value : undefined;
       } catch (err) {
         log('warn', `could not ask the editor for a ${ref.purpose} key${ref.modelId ? ` (model ${ref.modelId})` : ''}: ${errorText(err)}`);
       }
-      // An editor that keeps no key (or a CLI-style setup) may rely on the named environment variable.
-      if (!value && ref.env) value = process.env[ref.env] || undefined;
+      // A CLI-style client may rely on the named environment variable. Not an editor that says
+      // otherwise: a workspace's settings could name any variable (GITHUB_TOKEN) and have it sent.
+      if (!value && ref.env && allowEnvSecrets) value = process.env[ref.env] || undefined;
       if (value) redactor.add(value);
       return value;
     },
@@ -169,6 +184,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       workspace = params.workspace;
       workspaceTrusted = params.workspaceTrusted;
       clientTools = params.clientTools;
+      allowEnvSecrets = params.allowEnvSecrets;
       const parsed = parseConfig(params.config);
       const withLocal = await embedded.apply(parsed.config, workspace);
       const problems = [...parsed.problems, ...withLocal.problems];
@@ -181,6 +197,7 @@ export function startEngineServer(connection: Connection): EngineServer {
   });
 
   function applyConfig(config: OrchestraConfig): void {
+    currentConfig = config;
     if (!engine) engine = createEngine(host, config);
     else engine.configure(config);
   }
@@ -334,7 +351,11 @@ export function startEngineServer(connection: Connection): EngineServer {
     if (params.apiKey) redactor.add(params.apiKey);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
-    return probeEndpoint(params, controller.signal);
+    const result = await probeEndpoint(params, controller.signal);
+    // A provider's error may echo the key it was given.
+    if (result.error) result.error = redactor.redact(result.error);
+    if (result.chat?.error) result.chat.error = redactor.redact(result.chat.error);
+    return result;
   });
 
   // ---- local models: catalog, downloads, GGUF files ----
@@ -387,6 +408,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     get engine() {
       return engine;
     },
+    redact: (text) => redactor.redact(text),
     dispose,
   };
 }

@@ -31,7 +31,9 @@ export class EmbeddedModelHost {
       models: config.local.models.map((p) => fromWorkspace(p, workspace)),
       modelsDir: config.local.modelsDir ? fromWorkspace(config.local.modelsDir, workspace) : '',
     };
-    const key = JSON.stringify(local);
+    // Concurrent calls per local model follow the pool's concurrency; a change restarts the endpoint.
+    const concurrency = config.concurrency;
+    const key = JSON.stringify({ local, concurrency });
     this.local = local;
     if (key !== this.key) {
       this.key = key;
@@ -40,6 +42,7 @@ export class EmbeddedModelHost {
       if (local.models.length || local.modelsDir) {
         try {
           this.running = await startEmbeddedModels(local, {
+            concurrency,
             log: (e) => this.log(e.level === 'info' ? 'debug' : e.level, `local model endpoint: ${e.message}`),
           });
           for (const p of this.running.problems) this.problems.push({ path: 'local.models', message: p.message });

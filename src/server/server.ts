@@ -16,9 +16,10 @@ performance.setResourceTimingBufferSize(0);
 
 const server = startEngineServer(connection);
 
-// A failure outside any task must not take the process down with tasks still running; it is logged.
-process.on('uncaughtException', (err) => connection.console.error(`uncaught exception in the engine: ${errorText(err, true)}`));
-process.on('unhandledRejection', (err) => connection.console.error(`unhandled rejection in the engine: ${errorText(err, true)}`));
+// A failure outside any task must not take the process down with tasks still running; it is logged,
+// without any key it may carry (a provider error that echoes one, a request object in a stack).
+process.on('uncaughtException', (err) => connection.console.error(server.redact(`uncaught exception in the engine: ${errorText(err, true)}`)));
+process.on('unhandledRejection', (err) => connection.console.error(server.redact(`unhandled rejection in the engine: ${errorText(err, true)}`)));
 // vscode-languageserver exits the process right after this handler; stop tasks and child processes first.
 connection.onExit(() => void server.dispose());
 

@@ -98,6 +98,12 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   for (const tool of ['search_workspace', 'read_file', 'run_code']) {
     assert.ok(cardText.some((t) => t.includes(tool)), `a card for ${tool}`);
   }
+  // The first turn's two calls ran at once: one group, marked parallel, holding both cards.
+  const firstTurnGroup = frame.locator('.turn[data-turn="1"] .call-group.parallel');
+  assert.equal(await firstTurnGroup.count(), 1, 'the first turn has one parallel group');
+  const parallelCards = await firstTurnGroup.locator('.card').allInnerTexts();
+  assert.equal(parallelCards.length, 2, `parallel group cards: ${JSON.stringify(parallelCards)}`);
+  assert.ok(parallelCards.some((t) => t.includes('search_workspace')) && parallelCards.some((t) => t.includes('read_file')), JSON.stringify(parallelCards));
   await page.screenshot({ path: join(artifacts, 'panel-answer.png') });
   // run_code really ran in the workspace: its card shows the number the program printed.
   const runCard = cardText.find((t) => t.includes('run_code')) ?? '';

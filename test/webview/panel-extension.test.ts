@@ -138,6 +138,25 @@ describe('conversation store', () => {
     assert.equal(new ConversationStore(memento).snapshot().history.length, 0);
   });
 
+  test('streaming is written on a slow timer; a finished task at once; nothing unchanged twice', async () => {
+    const memento = new MemoryMemento();
+    const store = new ConversationStore(memento, { saveDelayMs: 600_000 });
+    const s = mainScenario('w1');
+    for (const e of [...s.start, ...s.progress]) store.append(e);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(memento.writes, 0, 'deltas wait for the slow timer');
+    for (const e of s.answer) store.append(e);
+    assert.ok(s.answer.some((e) => e.type === 'done'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(memento.writes, 1, 'the finished task is written at once');
+    await store.flush();
+    assert.equal(memento.writes, 1, 'a flush with nothing new writes nothing');
+    store.append(new EventScript('w2').ev('task_started', { question: 'q', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 }));
+    await store.flush();
+    assert.equal(memento.writes, 2, 'a flush (panel hidden or closed) writes what is pending');
+    await store.dispose();
+  });
+
   test('history is bounded by count and by stored size, oldest first out', async () => {
     const memento = new MemoryMemento();
     const store = new ConversationStore(memento, { historyLimit: 3, maxStoredChars: 40_000 });
@@ -195,6 +214,25 @@ describe('panel session', () => {
     const again = sent.find((m): m is Extract<ExtensionToPanel, { type: 'restore' }> => m.type === 'restore');
     assert.ok(again);
     assert.equal(again.current.events.length, EventLog.from([...s.start, ...s.progress]).length);
+  });
+
+  test('an ask the extension refuses is answered with askFailed, so the panel does not wait forever', () => {
+    const store = new ConversationStore(new MemoryMemento());
+    const { handlers, calls } = recordingHandlers();
+    const sent: ExtensionToPanel[] = [];
+    const session = new PanelSession(store, handlers, { openLink: () => undefined, log: () => undefined });
+    session.attach({ postMessage: (m) => void sent.push(m) });
+    session.receive({ type: 'ready' });
+    sent.length = 0;
+    session.receive({ type: 'ask', question: '   ' });
+    assert.deepEqual(calls, []);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].type, 'askFailed');
+    assert.match((sent[0] as Extract<ExtensionToPanel, { type: 'askFailed' }>).message, /ask\.question: the question is empty/);
+    // The extension's own failures (engine down, no model) go the same way.
+    session.post({ type: 'askFailed', message: 'could not start the task: the engine is down' });
+    assert.deepEqual(sent.at(-1), { type: 'askFailed', message: 'could not start the task: the engine is down' });
+    assert.ok(ExtensionToPanel.safeParse(sent.at(-1)).success);
   });
 
   test('dispatches valid panel messages to the handlers and refuses the rest', () => {

@@ -515,6 +515,28 @@ describe('panel: state, history, controls', () => {
   });
 });
 
+describe('panel: a question that cannot start', () => {
+  test('askFailed clears "Sending…", shows why, and gives the question back', async () => {
+    await withPanel(async (p) => {
+      await p.send([{ type: 'status', status: READY_STATUS }]);
+      await p.page.locator('.question-input').fill('Will this start?');
+      await p.page.locator('.question-input').press('Enter');
+      assert.match(await p.page.locator('.pending-ask').innerText(), /Sending/);
+      assert.equal(await p.page.locator('.question-input').inputValue(), '');
+      await p.send([{ type: 'askFailed', message: 'could not start the task: the engine is down' }]);
+      assert.equal(await p.page.locator('.pending-ask').isHidden(), true, 'no endless "Sending…"');
+      const error = p.page.locator('.ask-error');
+      assert.equal(await error.getAttribute('role'), 'alert');
+      assert.match(await error.innerText(), /Not sent: could not start the task: the engine is down/);
+      assert.equal(await p.page.locator('.question-input').inputValue(), 'Will this start?', 'the question comes back to be sent again');
+      // The next question clears the message.
+      await p.page.locator('.question-input').press('Enter');
+      assert.equal(await error.isHidden(), true);
+      assert.match(await p.page.locator('.pending-ask').innerText(), /Will this start\?/);
+    });
+  });
+});
+
 describe('panel: long conversations stay cheap', () => {
   test('200 cards and a 10,000-token answer: incremental rendering, no forced scroll', async () => {
     await withPanel(async (p) => {

@@ -82,11 +82,17 @@ modelsEl.hidden = true;
 const pendingAskEl = h('div', { class: 'pending-ask', role: 'status' });
 pendingAskEl.hidden = true;
 
+/** Why the last question could not be sent; cleared by the next one. */
+const askErrorEl = h('div', { class: 'ask-error', role: 'alert' });
+askErrorEl.hidden = true;
+/** The question shown as "Sending…", kept to give it back to the input box if it fails. */
+let pendingQuestion = '';
+
 const chipsEl = h('div', { class: 'compose-chips', 'aria-label': 'Attached context' });
 const questionInput = h('textarea', { class: 'question-input', rows: 3, placeholder: 'Ask a coding question… (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Question' });
 const sendButton = h('button', { type: 'button', class: 'primary send-button' }, 'Send');
 const stopButton = h('button', { type: 'button', class: 'secondary stop-all', title: 'Stop the running task' }, 'Stop');
-const composer = h('footer', { class: 'composer' }, chipsEl, questionInput, h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton));
+const composer = h('footer', { class: 'composer' }, askErrorEl, chipsEl, questionInput, h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton));
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
 app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer);
@@ -185,6 +191,16 @@ function handle(m: ExtensionToPanel): boolean {
       if (viewing) openHistoryEntry(viewing);
       else showCurrent();
       renderHistory();
+      return true;
+    case 'askFailed':
+      // The question never became a task: drop its "Sending…", say why, and give the text back.
+      pendingAskEl.hidden = true;
+      askErrorEl.replaceChildren(h('strong', {}, 'Not sent: '), m.message);
+      askErrorEl.hidden = false;
+      if (!questionInput.value.trim() && pendingQuestion) questionInput.value = pendingQuestion;
+      pendingQuestion = '';
+      renderChrome();
+      saveStateSoon();
       return true;
     case 'compose':
       if (m.question !== undefined) questionInput.value = m.question;
@@ -502,6 +518,8 @@ function send(): void {
   // Show the question at once; the task's own section replaces this when the engine starts it.
   pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
   pendingAskEl.hidden = false;
+  pendingQuestion = question;
+  askErrorEl.hidden = true;
   questionInput.value = '';
   composeAttachments = [];
   renderChips();

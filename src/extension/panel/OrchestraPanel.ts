@@ -23,6 +23,8 @@ export class OrchestraPanelProvider implements vscode.WebviewViewProvider, vscod
     handlers: PanelHandlers,
     state: vscode.Memento,
     log?: (level: 'warn' | 'error', message: string) => void,
+    /** Called when a shown view is hidden or closed (approvals shown there need another way to be seen). */
+    private readonly onHidden?: () => void,
   ) {
     this.store = new ConversationStore(state);
     this.session = new PanelSession(this.store, handlers, {
@@ -39,15 +41,23 @@ export class OrchestraPanelProvider implements vscode.WebviewViewProvider, vscod
     webview.options = {
       enableScripts: true,
       enableCommandUris: false,
-      localResourceRoots: [bundle, vscode.Uri.joinPath(this.extensionUri, 'media')],
+      // Only the panel bundle: nothing else of the extension is readable from the webview.
+      localResourceRoots: [bundle],
     };
     this.session.attach({ postMessage: (m: ExtensionToPanel) => webview.postMessage(m) });
     this.viewSubscriptions = [
       webview.onDidReceiveMessage((m: unknown) => this.session.receive(m)),
+      webviewView.onDidChangeVisibility(() => {
+        if (webviewView.visible || this.view !== webviewView) return;
+        void this.store.flush();
+        this.onHidden?.();
+      }),
       webviewView.onDidDispose(() => {
         if (this.view === webviewView) {
           this.view = undefined;
           this.session.detach();
+          void this.store.flush();
+          this.onHidden?.();
         }
       }),
     ];

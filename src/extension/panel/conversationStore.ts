@@ -17,7 +17,11 @@ export interface ConversationStoreOptions {
   historyLimit?: number;
   /** Stored size cap in characters of JSON; the oldest history goes first when over. */
   maxStoredChars?: number;
-  /** Delay before a burst of events is written. */
+  /**
+   * Longest a change waits to be written while a task streams (default 10 s): the stored JSON may be
+   * megabytes, and the extension host should not serialise it for every burst of tokens. A finished
+   * task, a new conversation and a hidden or closed panel are written at once.
+   */
   saveDelayMs?: number;
   now?: () => number;
 }
@@ -38,6 +42,8 @@ export class ConversationStore {
   private history: ConversationRecord[] = [];
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** Changes not written yet. */
+  private dirty = false;
   private readonly historyLimit: number;
   private readonly maxStoredChars: number;
   private readonly saveDelayMs: number;
@@ -49,7 +55,7 @@ export class ConversationStore {
   ) {
     this.historyLimit = opts.historyLimit ?? 30;
     this.maxStoredChars = opts.maxStoredChars ?? 4_000_000;
-    this.saveDelayMs = opts.saveDelayMs ?? 1_000;
+    this.saveDelayMs = opts.saveDelayMs ?? 10_000;
     this.now = opts.now ?? Date.now;
     this.currentId = newConversationId(this.now());
     this.currentStartedAt = this.now();
@@ -67,6 +73,7 @@ export class ConversationStore {
 
   append(e: EngineEvent): void {
     this.log.append(e);
+    this.dirty = true;
     // A finished task is worth saving at once; streaming deltas wait for the burst to end.
     this.scheduleSave(e.type === 'done' || e.type === 'error' ? 0 : this.saveDelayMs);
   }
@@ -82,6 +89,7 @@ export class ConversationStore {
     this.log = new EventLog();
     this.currentStartedAt = this.now();
     this.currentId = newConversationId(this.currentStartedAt);
+    this.dirty = true;
     this.scheduleSave(0);
   }
 
@@ -89,6 +97,7 @@ export class ConversationStore {
     const before = this.history.length;
     this.history = this.history.filter((c) => c.id !== id);
     if (this.history.length === before) return false;
+    this.dirty = true;
     this.scheduleSave(0);
     return true;
   }
@@ -103,17 +112,13 @@ export class ConversationStore {
     };
   }
 
-  get currentEventCount(): number {
-    return this.log.length;
-  }
-
-  /** Writes pending changes now. */
+  /** Writes pending changes now (nothing when there are none). */
   flush(): Promise<void> {
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
     }
-    return this.save();
+    return this.dirty ? this.save() : this.saving;
   }
 
   dispose(): Promise<void> {
@@ -142,6 +147,7 @@ export class ConversationStore {
   }
 
   private save(): Promise<void> {
+    this.dirty = false;
     const stored: Stored = {
       current: { id: this.currentId, startedAt: this.currentStartedAt, events: compactForStorage(this.log.events, { maxResultChars: CURRENT_RESULT_CHARS }) },
       history: this.history,

@@ -87,6 +87,8 @@ export class PanelSession {
       case 'approvalResolved':
         this.approvals.delete(msg.approvalId);
         break;
+      case 'askFailed':
+        break;
       case 'compose':
         if (!this.ready) {
           this.compose = msg;
@@ -111,6 +113,8 @@ export class PanelSession {
     const parsed = parsePanelMessage(raw);
     if (!parsed.ok) {
       this.options.log?.('warn', parsed.error);
+      // The panel shows "Sending…" until a task starts: tell it this question never will.
+      if ((raw as { type?: unknown } | null)?.type === 'ask') this.post({ type: 'askFailed', message: parsed.error });
       return;
     }
     const m = parsed.message;

@@ -189,8 +189,8 @@ function attempt(opts: DownloadOptions, partPath: string, state: AttemptState, e
 
 /**
  * Downloads `url` to `destination`. Resumes a `.part` file left by an earlier attempt; retries a
- * bounded number of times after cuts and timeouts; verifies the SHA-256 when given (a mismatch
- * deletes the part file). The destination appears only once the file is complete and verified.
+ * bounded number of times after cuts and timeouts; verifies the size and the SHA-256 when given
+ * (a mismatch deletes the part file, which could only fail the same way again). The destination appears only once the file is complete and verified.
  */
 export async function downloadFile(opts: DownloadOptions): Promise<DownloadResult> {
   const partPath = `${opts.destination}.part`;
@@ -238,13 +238,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
         if (e.kind !== 'cancelled' && attempts > 1) e.message += ` (gave up after ${attempts} attempts)`;
         throw e;
       }
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, delay);
-        opts.signal?.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(new DownloadError('download cancelled', false, 'cancelled'));
-        }, { once: true });
-      });
+      await waitBeforeRetry(delay, opts.signal);
       delay *= 2;
     }
   }
@@ -252,7 +246,9 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   const onDisk = await fileSize(partPath);
   const expected = opts.expectedBytes ?? state.total;
   if (expected !== undefined && onDisk !== expected) {
-    throw new DownloadError(`${opts.destination}: size mismatch, got ${onDisk} bytes but expected ${expected}`, false, 'size');
+    // Resuming from this part file would end the same way every time: start over next time.
+    await rm(partPath, { force: true });
+    throw new DownloadError(`${opts.destination}: size mismatch, got ${onDisk} bytes but expected ${expected}; the incomplete download was deleted`, false, 'size');
   }
   const digest = state.hash.digest('hex');
   if (opts.sha256 && digest.toLowerCase() !== opts.sha256.toLowerCase()) {
@@ -261,4 +257,20 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   }
   await rename(partPath, opts.destination);
   return { path: opts.destination, bytes: onDisk, sha256: digest, attempts };
+}
+
+/** Waits `ms` before the next attempt; a cancel ends the wait. The abort listener never outlives the wait. */
+function waitBeforeRetry(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(new DownloadError('download cancelled', false, 'cancelled'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new DownloadError('download cancelled', false, 'cancelled'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

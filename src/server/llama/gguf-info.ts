@@ -5,6 +5,10 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as os from 'node:os';
+// One byte formatter for the engine, the extension and the panel (plain string code, no DOM).
+import { formatBytes } from '../../../webview-ui/src/format';
+
+export { formatBytes };
 
 /** Architectures the bundled llama.cpp (node-llama-cpp 3.21.1) can run as text-generation models. */
 export const SUPPORTED_ARCHITECTURES: ReadonlySet<string> = new Set(
@@ -282,13 +286,6 @@ export interface MemoryFit {
   totalBytes: number;
   contextLength: number;
   summary: string;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(0)} KB`;
-  return `${n} B`;
 }
 
 /**

@@ -160,11 +160,6 @@ export class LlamaRuntime {
     return this.llamaPromise;
   }
 
-  /** Whether a model file is loaded in memory now. */
-  isLoaded(path: string): boolean {
-    return this.models.has(path);
-  }
-
   private load(spec: ModelSpec): Promise<LoadedModel> {
     let pending = this.models.get(spec.path);
     if (!pending) {
@@ -210,7 +205,10 @@ export class LlamaRuntime {
       clearTimeout(loaded.idleTimer);
       loaded.idleTimer = undefined;
     }
-    if (loaded.active >= this.concurrency || loaded.context.sequencesLeft === 0) {
+    // Queue behind earlier waiters too, so a freed slot goes to them in order.
+    if (loaded.active >= this.concurrency || loaded.waiters.length > 0 || loaded.context.sequencesLeft === 0) {
+      // A releasing call hands its slot straight to the first waiter (`active` stays counted), so no
+      // new arrival can take the sequence between the release and this call resuming.
       await new Promise<void>((resolve, reject) => {
         const waiter: LoadedModel['waiters'][number] = { resolve, reject, signal };
         if (signal) {
@@ -223,13 +221,14 @@ export class LlamaRuntime {
         }
         loaded.waiters.push(waiter);
       });
+    } else {
+      loaded.active++;
     }
-    loaded.active++;
     let sequence: LlamaContextSequence;
     try {
       sequence = loaded.context.getSequence();
     } catch (err) {
-      loaded.active--;
+      this.freeSlot(spec.path, loaded);
       throw err;
     }
     let released = false;
@@ -246,16 +245,21 @@ export class LlamaRuntime {
         // The sequence's slot is reclaimed asynchronously; hand it on only once it is free again.
         void Promise.resolve(sequence.dispose())
           .catch((err: unknown) => this.log('warn', `releasing a context sequence failed: ${err instanceof Error ? err.message : String(err)}`))
-          .then(() => {
-            loaded.active--;
-            const next = loaded.waiters.shift();
-            if (next) {
-              if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
-              next.resolve();
-            } else if (loaded.active === 0) this.scheduleUnload(spec.path, loaded);
-          });
+          .then(() => this.freeSlot(spec.path, loaded));
       },
     };
+  }
+
+  /** A call gave its slot back: it goes to the first waiter (still counted as active), else it is freed. */
+  private freeSlot(path: string, loaded: LoadedModel): void {
+    const next = loaded.waiters.shift();
+    if (next) {
+      if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
+      next.resolve();
+      return;
+    }
+    loaded.active--;
+    if (loaded.active === 0) this.scheduleUnload(path, loaded);
   }
 
   private scheduleUnload(path: string, loaded: LoadedModel): void {

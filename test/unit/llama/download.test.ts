@@ -127,6 +127,39 @@ describe('model downloads', () => {
     assert.equal(existsSync(`${dest}.part`), false);
   });
 
+  test('a size mismatch deletes the part file, so the next download starts over instead of failing again', async () => {
+    const dest = join(dir.dir, 'k.gguf');
+    await assert.rejects(downloadFile({ url: `${base}/normal`, destination: dest, expectedBytes: payload.length + 5 }), (err: unknown) => {
+      assert.ok(err instanceof DownloadError);
+      assert.equal(err.kind, 'size');
+      assert.match(err.message, /size mismatch, got \d+ bytes but expected \d+; the incomplete download was deleted/);
+      return true;
+    });
+    assert.equal(existsSync(`${dest}.part`), false);
+    assert.equal(existsSync(dest), false);
+    const again = await downloadFile({ url: `${base}/normal`, destination: dest, sha256: sha });
+    assert.equal(again.bytes, payload.length);
+  });
+
+  test('retries do not pile up abort listeners on the caller’s signal', async () => {
+    const controller = new AbortController();
+    const added: string[] = [];
+    const removed: string[] = [];
+    const add = controller.signal.addEventListener.bind(controller.signal);
+    const remove = controller.signal.removeEventListener.bind(controller.signal);
+    controller.signal.addEventListener = ((type: string, ...rest: unknown[]) => {
+      added.push(type);
+      return (add as (...a: unknown[]) => void)(type, ...rest);
+    }) as typeof controller.signal.addEventListener;
+    controller.signal.removeEventListener = ((type: string, ...rest: unknown[]) => {
+      removed.push(type);
+      return (remove as (...a: unknown[]) => void)(type, ...rest);
+    }) as typeof controller.signal.removeEventListener;
+    await assert.rejects(downloadFile({ url: `${base}/cut-always`, destination: join(dir.dir, 'l.gguf'), retries: 1, retryDelayMs: 1, signal: controller.signal }), /gave up after 2 attempts/);
+    assert.ok(added.length >= 3, `listeners added: ${added.length}`);
+    assert.equal(removed.length, added.length, 'every abort listener added for an attempt or a retry wait is removed');
+  });
+
   test('a stalled transfer and a silent server time out with a clear error', async () => {
     await assert.rejects(downloadFile({ url: `${base}/stall`, destination: join(dir.dir, 'f.gguf'), idleTimeoutMs: 200, retries: 0 }), (err: unknown) => {
       assert.ok(err instanceof DownloadError);

@@ -3,6 +3,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,9 +52,9 @@ interface EngineProcess {
   close(): Promise<void>;
 }
 
-async function startEngine(args: string[] = ['--stdio']): Promise<EngineProcess> {
+async function startEngine(args: string[] = ['--stdio'], env?: NodeJS.ProcessEnv): Promise<EngineProcess> {
   assert.ok(existsSync(serverModule), `${serverModule} is missing: run node scripts/build.mjs first`);
-  const child = spawn(process.execPath, [serverModule, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serverModule, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const p: EngineProcess = {
     child,
@@ -225,6 +227,8 @@ describe('engine process over stdio JSON-RPC', () => {
     const end = await engine.finished(taskId);
     assert.equal(end.type, 'done', JSON.stringify(end));
     assert.ok(engine.secretAsks.some((s) => s.modelId === 'paid' && s.purpose === 'model'));
+    // The client learns where the key would go, so it can refuse an endpoint the key was not stored for.
+    assert.ok(engine.secretAsks.filter((s) => s.modelId === 'paid').every((s) => s.baseUrl === server.url), JSON.stringify(engine.secretAsks));
     const paidRequest = server.requestsFor('paid-model')[0];
     assert.equal(paidRequest.headers.authorization, `Bearer ${SECRET}`, 'the key reached the model endpoint');
     const everything = JSON.stringify(engine.events) + JSON.stringify(engine.logs) + engine.stderr.join('');
@@ -311,6 +315,58 @@ describe('engine process over stdio JSON-RPC', () => {
     const closed = await engine.rpc.sendRequest(ProbeEndpointRequest, { baseUrl: 'http://127.0.0.1:9/v1', timeoutMs: 2000 });
     assert.equal(closed.ok, false);
     assert.match(closed.error ?? '', /listing models at http:\/\/127\.0\.0\.1:9\/v1 failed/);
+  });
+
+  test('probeEndpoint errors that echo the key come back with it blanked out', async () => {
+    // An endpoint that answers every request with an error quoting the Authorization header it got.
+    const echo = createServer((req, res) => {
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `rejected credentials ${req.headers.authorization}` } }));
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    try {
+      const key = 'sk-probe-echo-key-9876543210';
+      const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/v1`;
+      const r = await engine.rpc.sendRequest(ProbeEndpointRequest, { baseUrl: url, apiKey: key, model: 'm' });
+      assert.equal(r.ok, false);
+      assert.match(`${r.error} ${r.chat?.error}`, /rejected credentials/);
+      assert.ok(!JSON.stringify(r).includes(key), JSON.stringify(r));
+      assert.match(JSON.stringify(r), /\[redacted\]/);
+    } finally {
+      await new Promise((r) => echo.close(r));
+    }
+  });
+});
+
+describe('engine process: keys from the environment', () => {
+  const ENV_KEY = 'sk-from-the-environment-424242';
+  let server: ModelServer;
+  let engine: EngineProcess;
+  before(async () => {
+    server = await startModelServer({ usage: true });
+    engine = await startEngine(['--stdio'], { ...process.env, ORCHESTRA_TEST_ENV_KEY: ENV_KEY });
+  });
+  after(async () => {
+    await engine?.close();
+    await server?.close();
+  });
+
+  test('a model’s apiKeyEnv is read only when the client allows it (editors whose workspaces write settings do not)', async () => {
+    const config = {
+      models: [{ id: 'envy', baseUrl: server.url, model: 'envy-model', roles: ['orchestrator', 'general'], openWeights: true, apiKeyEnv: 'ORCHESTRA_TEST_ENV_KEY' }],
+    };
+    const workspace = tmpdir();
+    await engine.rpc.sendRequest(ConfigureRequest, { config, workspace, workspaceTrusted: true, allowEnvSecrets: false });
+    server.script('envy-model', [{ content: 'OK' }]);
+    await engine.rpc.sendRequest(TestModelRequest, { id: 'envy' });
+    const refused = server.requestsFor('envy-model').at(-1)!;
+    assert.ok(!JSON.stringify(refused.headers).includes(ENV_KEY), 'the variable was sent although the client forbade it');
+
+    // A client that allows it (the CLI-style default) gets the variable used.
+    await engine.rpc.sendRequest(ConfigureRequest, { config, workspace, workspaceTrusted: true });
+    server.script('envy-model', [{ content: 'OK' }]);
+    await engine.rpc.sendRequest(TestModelRequest, { id: 'envy' });
+    assert.equal(server.requestsFor('envy-model').at(-1)!.headers.authorization, `Bearer ${ENV_KEY}`);
   });
 });
 
