@@ -75,6 +75,8 @@ export class Orchestra implements vscode.Disposable {
         clientTools: ['find_symbols'],
         // A workspace's settings may name any variable as a model's apiKeyEnv; keys come from SecretStorage only.
         allowEnvSecrets: false,
+        // VS Code ships ripgrep: workspace search needs nothing else installed.
+        ripgrepHint: vscode.env.appRoot,
       }),
       onConfigured: (r) => {
         this.engineProblems = r.problems;

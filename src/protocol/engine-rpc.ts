@@ -28,6 +28,11 @@ export const ConfigureParams = z.object({
    * send false: a repository could otherwise name any variable and have its value sent.
    */
   allowEnvSecrets: z.boolean().default(true),
+  /**
+   * A ripgrep the client ships (a binary, or an editor install folder holding
+   * node_modules/@vscode/ripgrep): search works even where no `rg` is on PATH.
+   */
+  ripgrepHint: z.string().optional(),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {

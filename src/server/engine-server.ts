@@ -102,6 +102,7 @@ export function startEngineServer(connection: Connection): EngineServer {
   let workspaceTrusted = false;
   let clientTools: string[] = [];
   let allowEnvSecrets = true;
+  let ripgrepHint: string | undefined;
   /** The configuration last applied (set before the engine is created, which may already ask for keys). */
   let currentConfig: OrchestraConfig | undefined;
 
@@ -185,6 +186,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       workspaceTrusted = params.workspaceTrusted;
       clientTools = params.clientTools;
       allowEnvSecrets = params.allowEnvSecrets;
+      ripgrepHint = params.ripgrepHint ?? ripgrepHint;
       const parsed = parseConfig(params.config);
       const withLocal = await embedded.apply(parsed.config, workspace);
       const problems = [...parsed.problems, ...withLocal.problems];
@@ -198,7 +200,7 @@ export function startEngineServer(connection: Connection): EngineServer {
 
   function applyConfig(config: OrchestraConfig): void {
     currentConfig = config;
-    if (!engine) engine = createEngine(host, config);
+    if (!engine) engine = createEngine(host, config, { rgPath: ripgrepHint });
     else engine.configure(config);
   }
 

@@ -2,11 +2,11 @@
 // stdio JSON-RPC with vscode-jsonrpc, models served by the project's scripted test server over HTTP.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } from 'vscode-jsonrpc/node';
@@ -367,6 +367,39 @@ describe('engine process: keys from the environment', () => {
     server.script('envy-model', [{ content: 'OK' }]);
     await engine.rpc.sendRequest(TestModelRequest, { id: 'envy' });
     assert.equal(server.requestsFor('envy-model').at(-1)!.headers.authorization, `Bearer ${ENV_KEY}`);
+  });
+});
+
+describe('engine process: the client\'s ripgrep', () => {
+  test('search_workspace runs the ripgrep the client names (an editor install folder), not only one on PATH', async () => {
+    const server = await startModelServer({ usage: true });
+    const workspace = mkdtempSync(join(tmpdir(), 'orchestra-rg-ws-'));
+    const appRoot = mkdtempSync(join(tmpdir(), 'orchestra-approot-'));
+    const engine = await startEngine();
+    try {
+      writeFileSync(join(workspace, 'notes.md'), 'the needle is here\n');
+      const binDir = join(appRoot, 'node_modules/@vscode/ripgrep/bin');
+      mkdirSync(binDir, { recursive: true });
+      const calls = join(appRoot, 'calls.log');
+      const realRg = execFileSync('sh', ['-c', 'command -v rg']).toString().trim();
+      writeFileSync(join(binDir, 'rg'), `#!/bin/sh\necho called >> '${calls}'\nexec '${realRg}' "$@"\n`, { mode: 0o755 });
+      await engine.rpc.sendRequest(ConfigureRequest, { config: modelsConfig(server), workspace, workspaceTrusted: true, ripgrepHint: appRoot });
+      server.script('orch-model', [
+        { toolCalls: [{ name: 'search_workspace', arguments: { query: 'needle' } }] },
+        { toolCalls: [{ name: 'answer', arguments: { answer: 'Found it.' } }] },
+      ]);
+      const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Where is the needle?' });
+      const end = await engine.finished(taskId);
+      assert.equal(end.type, 'done', JSON.stringify(end));
+      const search = engine.eventsOf(taskId).find((e) => e.type === 'tool_call_finished' && e.tool === 'search_workspace');
+      assert.ok(search && search.type === 'tool_call_finished' && search.state === 'ok' && search.result.includes('notes.md'), JSON.stringify(search));
+      assert.ok(existsSync(calls) && readFileSync(calls, 'utf8').includes('called'), 'the client\'s ripgrep ran');
+    } finally {
+      await engine.close();
+      await server.close();
+      rmSync(workspace, { recursive: true, force: true });
+      rmSync(appRoot, { recursive: true, force: true });
+    }
   });
 });
 
