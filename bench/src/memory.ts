@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModelServer } from '../../test/support/model-server';
-import { startEngineProcess } from './engine-process';
+import { startEngineProcess } from '../../test/support/engine-process';
 import { mb, sleep, type Bench } from './util';
 
 interface MemorySample {
@@ -47,7 +47,7 @@ export const memory: Bench = async (ctx) => {
   const server = await startModelServer();
   const ws = mkdtempSync(join(tmpdir(), 'orchestra-bench-mem-'));
   writeFileSync(join(ws, 'README.md'), '# memory bench\n');
-  const engine = await startEngineProcess(ctx.root, { nodeArgs: ['--expose-gc', '--require', join(ctx.root, 'bench', 'src', 'memory-probe.cjs')], ipc: true });
+  const engine = await startEngineProcess({ root: ctx.root, nodeArgs: ['--expose-gc', '--require', join(ctx.root, 'bench', 'src', 'memory-probe.cjs')], ipc: true });
   const snapshots = process.env.BENCH_HEAP_SNAPSHOTS;
   try {
     server.setHandler('orch', (body) =>

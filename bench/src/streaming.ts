@@ -16,7 +16,7 @@ import { makeNonce, panelHtml } from '../../src/extension/panel/panelHtml';
 import { ConversationStore } from '../../src/extension/panel/conversationStore';
 import { PanelSession } from '../../src/extension/panel/panelSession';
 import type { ExtensionToPanel } from '../../src/protocol/panel';
-import { startEngineProcess } from './engine-process';
+import { startEngineProcess } from '../../test/support/engine-process';
 import { median, ms, p95, sleep, wallNow, type Bench } from './util';
 
 /** Serves the built panel under its real HTML and CSP, as test/webview/support/panelPage does. */
@@ -132,7 +132,7 @@ export const streamingPipeline: Bench = async (ctx) => {
   const server = await startModelServer();
   const panelServer = await startPanelServer(ctx.root);
   const ws = mkdtempSync(join(tmpdir(), 'orchestra-bench-stream-'));
-  const engine = await startEngineProcess(ctx.root);
+  const engine = await startEngineProcess({ root: ctx.root });
   let browser: Browser | undefined;
   try {
     browser = await launchChromium();

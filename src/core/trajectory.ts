@@ -4,23 +4,12 @@
 import { appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EngineEvent, type Totals } from './protocol/events';
+import type { ModelInfo } from './engine-api';
 
 export const TRAJECTORY_VERSION = 1;
 
-export interface TrajectoryPoolEntry {
-  id: string;
-  model: string;
-  host: string;
-  local: boolean;
-  openWeights: boolean;
-  roles: string[];
-  inputPricePerMillion: number;
-  outputPricePerMillion: number;
-  contextWindow: number;
-  description: string;
-  eligible: boolean;
-  ineligibleReason?: string;
-}
+/** A pool model as `listModels` describes it, less its address and measured latency. */
+export type TrajectoryPoolEntry = Omit<ModelInfo, 'baseUrl' | 'latencyMs'>;
 
 export interface TrajectoryHeader {
   type: 'header';

@@ -13,7 +13,7 @@ import { createEngine } from '../../src/core/engine';
 import type { EngineHost } from '../../src/core/engine-api';
 import { AskRequest, ConfigureRequest, ListModelsRequest } from '../../src/protocol/engine-rpc';
 import { runChecked, crashWatch } from './support/tasks';
-import { startEngineProcess } from './support/engine-process';
+import { startEngineProcess } from '../support/engine-process';
 import { within } from './support/random';
 import { tempWorkspace } from '../unit/engine/helpers';
 

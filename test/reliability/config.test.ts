@@ -5,7 +5,6 @@
 // configure, and through the CLI as a child process (which refuses to run, naming every field).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../support/model-server';
@@ -15,7 +14,8 @@ import type { EngineHost } from '../../src/core/engine-api';
 import { AskRequest, ConfigureRequest, ListModelsRequest } from '../../src/protocol/engine-rpc';
 import { Rng, STRESS, suiteSeed } from './support/random';
 import { runChecked } from './support/tasks';
-import { startEngineProcess, repoRoot } from './support/engine-process';
+import { startEngineProcess } from '../support/engine-process';
+import { runCli } from '../support/cli-process';
 import { tempWorkspace } from '../unit/engine/helpers';
 
 type Raw = Record<string, any>;
@@ -178,18 +178,7 @@ describe('bad configuration: reported by name, nothing crashes, the valid rest w
       const { raw, broken } = breakSome(rng, server.url);
       const file = join(ws.dir, `bad-${i}.json`);
       writeFileSync(file, JSON.stringify(raw));
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'ask', 'q', '--config', file, '--workspace', ws.dir, '--json'], {
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+      const r = await runCli(['ask', 'q', '--config', file, '--workspace', ws.dir, '--json']);
       const ctx = `seed ${seed} CLI ${i} (${broken.map((b) => b.name).join(', ')})`;
       assert.equal(r.code, 2, `${ctx}: exit 2; stderr: ${r.stderr}`);
       for (const b of broken) assert.ok(r.stderr.includes(b.path), `${ctx}: stderr names ${b.path}: ${r.stderr}`);

@@ -14,7 +14,7 @@ import { createEngine } from '../../src/core/engine';
 import type { EngineHost } from '../../src/core/engine-api';
 import { AskRequest, ConfigureRequest, TrajectoryRequest } from '../../src/protocol/engine-rpc';
 import { runChecked, crashWatch } from './support/tasks';
-import { startEngineProcess } from './support/engine-process';
+import { startEngineProcess } from '../support/engine-process';
 import { tempWorkspace } from '../unit/engine/helpers';
 
 const CANARY = 'sk-canary-0RCHESTRA-4f3b2a1c9d8e7f60a1b2';

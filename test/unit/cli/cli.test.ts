@@ -3,31 +3,13 @@
 // models with eligibility and discovery, replay of a trajectory.
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../../support/model-server';
+import { CLI, runCli } from '../../support/cli-process';
 import { EngineEvent } from '../../../src/core/protocol/events';
 import { tempWorkspace } from '../engine/helpers';
 import { makeModelDir, writeRandomModel } from '../../support/gguf';
-
-const CLI = resolve(__dirname, '../../../../dist/cli.js');
-
-function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: opts.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
 
 describe('orchestra CLI (child process)', () => {
   let server: ModelServer;

@@ -3,27 +3,16 @@
 // conservatively; sub-orchestrators' turns take concurrency slots; rules tightened mid-task apply to
 // the next call; ToolOrchestra reads the preferences and hides denied tools; role prompts for query
 // writing and answering; the final answer streams as answer_delta events.
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startModelServer, type ModelServer } from '../../support/model-server';
 import { dollarsFor } from '../../../src/core/pool';
 import { ROLE_PROMPTS, rolePromptFor } from '../../../src/core/prompts';
 import { partialJsonStringField, partialTaggedAnswer } from '../../../src/core/orchestrator/runtime';
 import type { Engine } from '../../../src/core/engine-api';
-import { config, model, newEngine, overlaps, recordingHost, runTask, tempWorkspace, toolNames } from './helpers';
+import { config, model, newEngine, overlaps, recordingHost, runTask, scriptedServerSuite, toolNames } from './helpers';
 
 describe('attempts, rules and streaming', () => {
-  let server: ModelServer;
-  const ws = tempWorkspace({ 'README.md': '# demo\n' });
-
-  before(async () => {
-    server = await startModelServer();
-  });
-  after(async () => {
-    await server.close();
-    ws.cleanup();
-  });
-  beforeEach(() => server.reset());
+  const { server, ws } = scriptedServerSuite({ 'README.md': '# demo\n' });
 
   const paidPrices = { inputPricePerMillion: 10, outputPricePerMillion: 30 };
 

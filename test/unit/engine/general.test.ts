@@ -1,24 +1,14 @@
 // The general dialect end to end against the scripted model server over real HTTP: tool calls in
 // every text dialect, parallel calls and delegate subtasks (overlap seen by the server), recovery
 // from broken calls, fallback, plain-text answers.
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startModelServer, toolCallText, type ModelServer } from '../../support/model-server';
+import { toolCallText } from '../../support/model-server';
 import { dollarsFor } from '../../../src/core/pool';
-import { config, model, newEngine, overlaps, recordingHost, runTask, tempWorkspace, toolNames, lastUserOrToolText } from './helpers';
+import { config, model, newEngine, overlaps, recordingHost, runTask, scriptedServerSuite, toolNames, lastUserOrToolText } from './helpers';
 
 describe('general dialect', () => {
-  let server: ModelServer;
-  const ws = tempWorkspace({ 'src/answer.ts': 'export const ANSWER = 4217; // the magic number\n', 'README.md': '# demo\n' });
-
-  before(async () => {
-    server = await startModelServer();
-  });
-  after(async () => {
-    await server.close();
-    ws.cleanup();
-  });
-  beforeEach(() => server.reset());
+  const { server, ws } = scriptedServerSuite({ 'src/answer.ts': 'export const ANSWER = 4217; // the magic number\n', 'README.md': '# demo\n' });
 
   const baseConfig = (extra: Record<string, unknown> = {}) =>
     config({

@@ -1,6 +1,7 @@
 // Shared by the engine tests: config building, a recording host, and a task runner that checks the
 // event stream's invariants (schema, increasing seq, exactly one terminal event, last).
 import assert from 'node:assert/strict';
+import { after, before, beforeEach } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -8,6 +9,7 @@ import { parseConfig, type OrchestraConfig, type OrchestraConfigInput, type Mode
 import { createEngine, type EngineOptions } from '../../../src/core/engine';
 import type { Engine, EngineHost, TaskOutcome, TaskRequest } from '../../../src/core/engine-api';
 import { EngineEvent, type EventOf } from '../../../src/core/protocol/events';
+import { startModelServer, type ModelServer } from '../../support/model-server';
 
 export const FAST_POOL: EngineOptions = { pool: { backoffBaseMs: 5, maxBackoffMs: 20 } };
 
@@ -85,6 +87,32 @@ export function tempWorkspace(files: Record<string, string> = {}): { dir: string
     writeFileSync(join(dir, rel), text);
   }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The usual engine suite, set up from inside `describe`: a scripted model server started before the
+ * suite's tests, reset before each and closed after, and a workspace holding `files`, removed after.
+ * `server` forwards to the started server, so tests use it as they would the server itself.
+ */
+export function scriptedServerSuite(files: Record<string, string>): { server: ModelServer; ws: { dir: string; cleanup(): void } } {
+  const ws = tempWorkspace(files);
+  let started: ModelServer | undefined;
+  const server = new Proxy({} as ModelServer, {
+    get(_target, key) {
+      assert.ok(started, 'the model server is used before the suite started it');
+      const value: unknown = Reflect.get(started, key, started);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
+  before(async () => {
+    started = await startModelServer();
+  });
+  after(async () => {
+    await started?.close();
+    ws.cleanup();
+  });
+  beforeEach(() => started!.reset());
+  return { server, ws };
 }
 
 export function newEngine(host: EngineHost, cfg: OrchestraConfig): Engine {

@@ -1,24 +1,14 @@
 // The ToolOrchestra-native dialect end to end: stateless two-message rounds, the three tools with
 // alias lists and the price/latency table, enhance_reasoning running real python (approved), search
 // running real ripgrep over the workspace, answer extraction, validation and the repetition rule.
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startModelServer, toolCallText, type ModelServer } from '../../support/model-server';
+import { toolCallText } from '../../support/model-server';
 import { extractAnswer, lastBoxed, cutFront } from '../../../src/core/orchestrator/toolorchestra';
-import { config, model, newEngine, recordingHost, runTask, tempWorkspace, toolNames } from './helpers';
+import { config, model, newEngine, recordingHost, runTask, scriptedServerSuite, toolNames } from './helpers';
 
 describe('toolorchestra dialect', () => {
-  let server: ModelServer;
-  const ws = tempWorkspace({ 'src/config.ts': 'export const RETRY_LIMIT = 7; // how often we retry\n' });
-
-  before(async () => {
-    server = await startModelServer();
-  });
-  after(async () => {
-    await server.close();
-    ws.cleanup();
-  });
-  beforeEach(() => server.reset());
+  const { server, ws } = scriptedServerSuite({ 'src/config.ts': 'export const RETRY_LIMIT = 7; // how often we retry\n' });
 
   const cfg = () =>
     config({

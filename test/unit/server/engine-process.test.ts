@@ -2,113 +2,42 @@
 // stdio JSON-RPC with vscode-jsonrpc, models served by the project's scripted test server over HTTP.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError } from 'vscode-jsonrpc/node';
-import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { join } from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc/node';
 import { startModelServer } from '../../support/model-server';
+import { startEngineProcess } from '../../support/engine-process';
 import { makeModelDir, writeToolCallScriptModel } from '../../support/gguf';
 import type { ModelServer } from '../../support/model-server';
+import type { EngineProcess } from '../../support/engine-process';
 import type { EngineEvent } from '../../../src/core/protocol/events';
 import type { ModelInfo } from '../../../src/core/engine-api';
 import {
-  ApprovalRequestType,
   AskRequest,
   CancelRequest,
   ConfigureRequest,
-  EventNotification,
-  FindSymbolsRequest,
   ListModelsRequest,
-  LogNotification,
   ProbeEndpointRequest,
-  SecretRequest,
   TestModelRequest,
   TrajectoryRequest,
 } from '../../../src/protocol/engine-rpc';
-import type { ApprovalParams, LogParams, SecretParams } from '../../../src/protocol/engine-rpc';
 
-// out/test/unit/server/engine-process.test.js → the repository root.
-const root = resolve(__dirname, '..', '..', '..', '..');
-const serverModule = join(root, 'dist', 'server.js');
 const SECRET = 'sk-test-orchestra-0123456789abcdef';
 
-interface EngineProcess {
-  child: ChildProcess;
-  rpc: MessageConnection;
-  events: EngineEvent[];
-  logs: LogParams[];
-  stderr: string[];
-  secretAsks: SecretParams[];
-  approvals: ApprovalParams[];
-  /** How the client answers approvals; deny by default. */
-  approve: (p: ApprovalParams) => boolean;
-  eventsOf(taskId: string): EngineEvent[];
-  finished(taskId: string): Promise<EngineEvent>;
-  close(): Promise<void>;
-}
-
-async function startEngine(args: string[] = ['--stdio'], env?: NodeJS.ProcessEnv): Promise<EngineProcess> {
-  assert.ok(existsSync(serverModule), `${serverModule} is missing: run node scripts/build.mjs first`);
-  const child = spawn(process.execPath, [serverModule, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
-  const rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-  const p: EngineProcess = {
-    child,
-    rpc,
-    events: [],
-    logs: [],
-    stderr: [],
-    secretAsks: [],
-    approvals: [],
-    approve: () => false,
-    eventsOf: (taskId) => p.events.filter((e) => e.taskId === taskId),
-    finished: (taskId) =>
-      new Promise((res) => {
-        const check = () => {
-          const end = p.events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error'));
-          if (end) return res(end);
-          waiters.push(check);
-        };
-        check();
-      }),
-    async close() {
-      rpc.dispose();
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill();
-        await exited;
-      }
-    },
-  };
-  const waiters: Array<() => void> = [];
-  child.stderr!.on('data', (d) => p.stderr.push(String(d)));
-  rpc.onNotification(EventNotification, (e) => {
-    p.events.push(e);
-    for (const w of waiters.splice(0)) w();
+/** The engine as this suite's editor: it holds a key for the paid model and knows one symbol. */
+function startEngine(args: string[] = ['--stdio'], env?: NodeJS.ProcessEnv): Promise<EngineProcess> {
+  return startEngineProcess({
+    args,
+    env,
+    secret: (p) => (p.modelId === 'paid' ? SECRET : undefined),
+    findSymbols: (p) => ({
+      symbols: p.query === 'parseConfig' ? [{ name: 'parseConfig', kind: 'Function', path: 'src/core/config.ts', line: 157 }] : [],
+    }),
   });
-  rpc.onNotification(LogNotification, (l) => {
-    p.logs.push(l);
-  });
-  rpc.onRequest(SecretRequest, (params) => {
-    p.secretAsks.push(params);
-    return { value: params.modelId === 'paid' ? SECRET : undefined };
-  });
-  rpc.onRequest(ApprovalRequestType, (params) => {
-    p.approvals.push(params);
-    return { approved: p.approve(params) };
-  });
-  rpc.onRequest(FindSymbolsRequest, (params) => ({
-    symbols: params.query === 'parseConfig' ? [{ name: 'parseConfig', kind: 'Function', path: 'src/core/config.ts', line: 157 }] : [],
-  }));
-  rpc.listen();
-  const init = (await rpc.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} })) as { serverInfo?: { name: string } };
-  assert.equal(init.serverInfo?.name, 'orchestra-engine');
-  await rpc.sendNotification('initialized', {});
-  return p;
 }
 
 function modelsConfig(server: ModelServer, extra: Record<string, unknown> = {}) {

@@ -5,15 +5,15 @@
 // model list, and the downloaded model answering a whole task in local-only mode.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { join } from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc/node';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { startEngineProcess } from '../../support/engine-process';
+import type { EngineProcess } from '../../support/engine-process';
 import { makeModelDir, writeToolCallScriptModel } from '../../support/gguf';
 import type { EngineEvent } from '../../../src/core/protocol/events';
 import {
@@ -23,15 +23,11 @@ import {
   ConfigureRequest,
   DownloadModelRequest,
   DownloadProgressNotification,
-  EventNotification,
   InspectModelFileRequest,
   ListModelsRequest,
   LocalModelsRequest,
 } from '../../../src/protocol/engine-rpc';
 import type { DownloadErrorData, DownloadProgressParams } from '../../../src/protocol/engine-rpc';
-
-const root = resolve(__dirname, '..', '..', '..', '..');
-const serverModule = join(root, 'dist', 'server.js');
 
 type Mode = 'normal' | 'stall' | 'missing' | 'html';
 
@@ -45,11 +41,9 @@ describe('engine process: local model catalog, downloads and files', () => {
   let mode: Mode = 'normal';
   const ranges: Array<string | undefined> = [];
   let httpServer: http.Server;
-  let child: ChildProcess;
+  let engine: EngineProcess;
   let rpc: MessageConnection;
   const progress: DownloadProgressParams[] = [];
-  const events: EngineEvent[] = [];
-  const stderr: string[] = [];
 
   before(async () => {
     httpServer = http.createServer((req, res) => {
@@ -99,24 +93,14 @@ describe('engine process: local model catalog, downloads and files', () => {
       ]),
     );
 
-    assert.ok(existsSync(serverModule), `${serverModule} is missing: run node scripts/build.mjs first`);
-    child = spawn(process.execPath, [serverModule, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ORCHESTRA_CATALOG_FILE: catalogFile } });
-    child.stderr!.on('data', (d) => stderr.push(String(d)));
-    rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    engine = await startEngineProcess({ env: { ...process.env, ORCHESTRA_CATALOG_FILE: catalogFile } });
+    rpc = engine.rpc;
+    // Progress arrives only once a download is asked for, so a handler added after start sees it all.
     rpc.onNotification(DownloadProgressNotification, (p) => void progress.push(p));
-    rpc.onNotification(EventNotification, (e) => void events.push(e));
-    rpc.listen();
-    await rpc.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
-    await rpc.sendNotification('initialized', {});
   });
 
   after(async () => {
-    rpc?.dispose();
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill();
-      await exited;
-    }
+    await engine?.close();
     httpServer?.closeAllConnections();
     await new Promise<void>((r) => httpServer.close(() => r()));
     work.cleanup();
@@ -276,8 +260,8 @@ describe('engine process: local model catalog, downloads and files', () => {
     const { taskId } = await rpc.sendRequest(AskRequest, { question: 'Who answers?' });
     const deadline = Date.now() + 60_000;
     let end: EngineEvent | undefined;
-    while (!(end = events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')))) {
-      assert.ok(Date.now() < deadline, `the task did not finish: ${events.map((e) => e.type).join(', ')}`);
+    while (!(end = engine.events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')))) {
+      assert.ok(Date.now() < deadline, `the task did not finish: ${engine.events.map((e) => e.type).join(', ')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(end.type, 'done', JSON.stringify(end));
