@@ -269,10 +269,16 @@ export interface RandomModelOptions {
   seed?: number;
   contextLength?: number;
   name?: string;
+  /** Width of the residual stream (a multiple of 4). Default 64. Larger models cost more per token. */
+  embedding?: number;
+  /** Default 2. */
+  layers?: number;
+  /** Feed-forward width. Default 2 × embedding. */
+  feedForward?: number;
 }
 
 /**
- * A random `llama` model: embedding 64, 2 layers, 4 heads / 2 KV heads, feed-forward 128. Its
+ * A random `llama` model: by default embedding 64, 2 layers, 4 heads / 2 KV heads, feed-forward 128. Its
  * output is biased against tokens that would end or corrupt a generation (end-of-turn, control and
  * tool tags, invalid UTF-8 bytes), so it writes until `max_tokens` and grammars are what close JSON.
  */
@@ -283,7 +289,9 @@ export function writeRandomModel(file: string, opts: RandomModelOptions = {}): v
     v.addText(w);
     v.addText(` ${w}`);
   }
-  const s: LlamaShape = { name: opts.name ?? 'tiny-random', nEmbd: 64, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 128, contextLength: opts.contextLength ?? 4096, ropeFreqBase: 10000 };
+  const nEmbd = opts.embedding ?? 64;
+  if (nEmbd % 4 !== 0 || nEmbd < 8) throw new Error(`embedding must be a multiple of 4 and at least 8, got ${nEmbd}`);
+  const s: LlamaShape = { name: opts.name ?? 'tiny-random', nEmbd, nLayer: opts.layers ?? 2, nHead: 4, nHeadKv: 2, nFf: opts.feedForward ?? 2 * nEmbd, contextLength: opts.contextLength ?? 4096, ropeFreqBase: 10000 };
   const gauss = (n: number, scale: number) => {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = r.normal() * scale;

@@ -154,26 +154,85 @@ interface StreamSink {
 /** Tokens closer together than this share one write. */
 const SSE_FLUSH_INTERVAL_MS = 8;
 
+type DeltaKind = 'content' | 'reasoning' | 'arguments';
+
 /**
- * Writes server-sent events with few writes: an event goes out at once when nothing was written in
- * the last SSE_FLUSH_INTERVAL_MS, and faster ones are held until then and sent together. A small
- * model makes a token every fraction of a millisecond; one write (and one wake-up of the client) per
- * token cost more than the token itself. Slower models still get every token as soon as it exists.
+ * Writes a chat completion's server-sent events with few writes and few events: an event goes out at
+ * once when nothing was written in the last SSE_FLUSH_INTERVAL_MS, and faster ones are held until
+ * then and sent together. Consecutive held deltas of one kind (text, reasoning, one tool call's
+ * arguments) merge into one event, as the engine's own delta coalescer does. A small model makes a
+ * token every fraction of a millisecond: a write, an event to serialise and an event for the client
+ * to parse per token cost more than the token itself. Slower models still get every token as soon
+ * as it exists. Chunk JSON is assembled around a per-request prefix instead of re-serialising the
+ * same fields for every token.
  */
-class SseCoalescer {
-  private pending: string[] = [];
+class SseWriter {
+  private pending = '';
+  private open: { kind: DeltaKind; index: number; text: string } | undefined;
   private lastWrite = -Infinity;
   private timer: NodeJS.Timeout | undefined;
+  /** `data: {"id":…,"choices":[{"index":0,"delta":` — every chunk of this response starts so. */
+  private readonly prefix: string;
 
-  constructor(private readonly res: http.ServerResponse) {}
-
-  /** The opening event (headers and role) goes out at once, and does not hold back the first token. */
-  start(event: string): void {
-    this.res.write(event);
+  constructor(
+    private readonly res: http.ServerResponse,
+    requestId: string,
+    model: string,
+    created: number,
+  ) {
+    this.prefix = `data: {"id":${JSON.stringify(requestId)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
   }
 
-  push(event: string): void {
-    this.pending.push(event);
+  private chunk(deltaJson: string, finishReason: string | null): string {
+    return `${this.prefix}${deltaJson},"logprobs":null,"finish_reason":${finishReason === null ? 'null' : JSON.stringify(finishReason)}}]}\n\n`;
+  }
+
+  /**
+   * The opening event (headers and role). It goes out with the first token when that comes within
+   * SSE_FLUSH_INTERVAL_MS (one write and one client wake-up, not two), else on its own then, so a
+   * long prompt evaluation does not keep the client waiting for headers.
+   */
+  start(): void {
+    this.pending += this.chunk('{"role":"assistant","content":""}', null);
+    this.timer ??= setTimeout(() => this.flush(), SSE_FLUSH_INTERVAL_MS);
+  }
+
+  /** A piece of text, reasoning or tool-call arguments; merged with the held one of the same kind. */
+  delta(kind: DeltaKind, index: number, text: string): void {
+    const open = this.open;
+    if (open && open.kind === kind && open.index === index) open.text += text;
+    else {
+      this.closeOpen();
+      this.open = { kind, index, text };
+    }
+    this.schedule();
+  }
+
+  /** Any other delta (a tool call's start, the finish), as its JSON. */
+  event(deltaJson: string, finishReason: string | null = null): void {
+    this.closeOpen();
+    this.pending += this.chunk(deltaJson, finishReason);
+    this.schedule();
+  }
+
+  /** The usage chunk (no choices). */
+  usage(usage: object): void {
+    this.closeOpen();
+    this.pending += `${this.prefix.slice(0, this.prefix.indexOf('"choices":'))}"choices":[],"usage":${JSON.stringify(usage)}}\n\n`;
+    this.schedule();
+  }
+
+  private closeOpen(): void {
+    const open = this.open;
+    if (!open) return;
+    this.open = undefined;
+    const text = JSON.stringify(open.text);
+    const delta =
+      open.kind === 'content' ? `{"content":${text}}` : open.kind === 'reasoning' ? `{"reasoning_content":${text}}` : `{"tool_calls":[{"index":${open.index},"function":{"arguments":${text}}}]}`;
+    this.pending += this.chunk(delta, null);
+  }
+
+  private schedule(): void {
     const since = performance.now() - this.lastWrite;
     if (since >= SSE_FLUSH_INTERVAL_MS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), SSE_FLUSH_INTERVAL_MS - since);
@@ -184,9 +243,10 @@ class SseCoalescer {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending.length === 0) return;
-    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
-    this.pending = [];
+    this.closeOpen();
+    if (!this.pending) return;
+    const text = this.pending;
+    this.pending = '';
     if (this.res.writableEnded || this.res.destroyed) return;
     this.res.write(text);
     this.lastWrite = performance.now();
@@ -354,25 +414,20 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     });
     const stream = Boolean(body.stream);
     const includeUsage = Boolean(body.stream_options?.include_usage);
-    const sse = new SseCoalescer(res);
+    const sse = new SseWriter(res, requestId, spec.id, Math.floor(started / 1000));
     let lease: SequenceLease | undefined;
     try {
       lease = await runtime.acquire({ path: spec.path, chatFormat: spec.chatFormat }, controller.signal);
-      const chunkBase = () => ({ id: requestId, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: spec.id, system_fingerprint: null });
-      const write = (delta: Record<string, unknown>, finishReason: string | null = null) => {
-        if (res.writableEnded || res.destroyed) return;
-        sse.push(`data: ${JSON.stringify({ ...chunkBase(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`);
-      };
       const sink: StreamSink | undefined = stream
         ? {
             role: () => {
               res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
-              sse.start(`data: ${JSON.stringify({ ...chunkBase(), choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] })}\n\n`);
+              sse.start();
             },
-            text: (t) => write({ content: t }),
-            reasoning: (t) => write({ reasoning_content: t }),
-            toolCallStart: (index, id, name) => write({ tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] }),
-            toolCallArguments: (index, args) => write({ tool_calls: [{ index, function: { arguments: args } }] }),
+            text: (t) => sse.delta('content', 0, t),
+            reasoning: (t) => sse.delta('reasoning', 0, t),
+            toolCallStart: (index, id, name) => sse.event(`{"tool_calls":[{"index":${index},"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}`),
+            toolCallArguments: (index, args) => sse.delta('arguments', index, args),
           }
         : undefined;
       const result = await generate(lease, body, maxToolStringLength, sink, controller.signal);
@@ -381,8 +436,9 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       log({ level: 'info', message: cancelled ? 'cancelled by the client' : 'completed', requestId, model: spec.id, finishReason: cancelled ? 'cancelled' : result.finishReason, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, ms: Date.now() - started });
       if (cancelled) return;
       if (stream) {
-        write({}, result.finishReason);
-        if (includeUsage) sse.push(`data: ${JSON.stringify({ ...chunkBase(), choices: [], usage })}\n\n`);
+        if (res.writableEnded || res.destroyed) return;
+        sse.event('{}', result.finishReason);
+        if (includeUsage) sse.usage(usage);
         sse.flush();
         res.end('data: [DONE]\n\n');
       } else {

@@ -107,6 +107,23 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
   });
 
+  test('merged stream deltas add up to the non-streamed answer; every chunk names the same completion', async () => {
+    const request = { model: 'random', messages: [{ role: 'user' as const, content: 'tell me a story' }], max_tokens: 40, temperature: 0 };
+    const whole = await client.chat.completions.create(request);
+    const stream = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    assert.equal(chunks[0]!.choices[0]!.delta.role, 'assistant');
+    assert.equal(new Set(chunks.map((c) => c.id)).size, 1);
+    assert.equal(new Set(chunks.map((c) => c.created)).size, 1);
+    assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk' && c.model === 'random'));
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    assert.equal(text, whole.choices[0]!.message.content);
+    const usage = chunks[chunks.length - 1]!.usage;
+    assert.equal(usage?.completion_tokens, 40);
+    assert.equal(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0]!.finish_reason).join(), 'length');
+  });
+
   test('tool_choice "required" makes a random model produce a valid call of the schema', async () => {
     const res = await client.chat.completions.create({
       model: 'random',
