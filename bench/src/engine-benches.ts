@@ -19,6 +19,10 @@ const host: EngineHost = {
   workspaceTrusted: true,
   getSecret: async () => undefined,
   requestApproval: async () => false,
+  // A warning is something the bench set up wrong (e.g. usage the request could not produce): show it.
+  log: (level, message) => {
+    if (level === 'warn' || level === 'error') console.error(`engine ${level}: ${message}`);
+  },
 };
 
 function config(input: OrchestraConfigInput): OrchestraConfig {
@@ -241,13 +245,15 @@ export const cost: Bench = async () => {
       if (body.messages.some((m: any) => m.role === 'tool')) return { content: 'Here is the answer.', usage: ORCH_USAGE };
       const t = TASKS[taskIndex];
       const model = policy === 'cheapest' ? cheapestFor(t.role, t.prompt, t.completion).id : 'gpt-5';
-      return { toolCalls: [{ name: 'call_model', arguments: { model, task: t.question } }], usage: ORCH_USAGE };
+      // The context makes the expert's prompt really as long as the tokens its server reports: the
+      // engine records reported usage only up to what the request could have produced.
+      return { toolCalls: [{ name: 'call_model', arguments: { model, task: t.question, context: 'lorem '.repeat(t.prompt) } }], usage: ORCH_USAGE };
     });
     for (const m of POOL) server.setHandler(m.id, () => ({ content: 'expert answer', usage: { prompt_tokens: TASKS[taskIndex].prompt, completion_tokens: TASKS[taskIndex].completion } }));
     const cfg = config({
       models: [
-        { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'], openWeights: true, description: 'local orchestrator (free)' },
-        ...POOL.map((m) => ({ id: m.id, baseUrl: server.url, model: m.id, roles: m.roles, inputPricePerMillion: m.inputPricePerMillion, outputPricePerMillion: m.outputPricePerMillion, local: false })),
+        { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'], openWeights: true, contextWindow: 131072, description: 'local orchestrator (free)' },
+        ...POOL.map((m) => ({ id: m.id, baseUrl: server.url, model: m.id, roles: m.roles, inputPricePerMillion: m.inputPricePerMillion, outputPricePerMillion: m.outputPricePerMillion, maxOutputTokens: 4096, local: false })),
       ],
       orchestrator: { model: 'orch', dialect: 'general' },
       tools: { runCode: { enabled: false } },
