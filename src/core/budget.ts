@@ -1,11 +1,12 @@
 // The dollar budget of a task tree. Money is reserved before a call is sent (its worst case) and
 // settled to the actual cost afterwards, so calls in flight — parallel tool calls and delegated
 // subtasks — count against what is left, and the cap cannot be overrun by concurrency.
-import { dollarsFor } from './pool';
+import { dollarsFor, worstCasePrices } from './pool';
 
 export interface Prices {
   inputPricePerMillion: number;
   outputPricePerMillion: number;
+  cachedInputPricePerMillion?: number;
 }
 
 /** The fewest output tokens worth asking for; below this a call is `over_budget` and never sent. */
@@ -72,10 +73,12 @@ export type CallPlan =
 
 /**
  * Decides how many output tokens a call may ask for: the worst case (prompt × input price + max
- * tokens × output price) must fit in `left`. `maxTokens` is lowered to fit; when not even
+ * tokens × output price, at list prices) must fit in `left`. `maxTokens` is lowered to fit; when not even
  * MIN_ANSWER_TOKENS fit, the call must not be sent.
  */
 export function planModelCall(left: number, prices: Prices, promptTokens: number, desiredMaxTokens: number, minTokens = MIN_ANSWER_TOKENS): CallPlan {
+  // The worst case at list prices: no cache discount assumed, no reported cost known yet.
+  prices = worstCasePrices(prices);
   const desired = Math.max(1, Math.floor(desiredMaxTokens));
   const worst = dollarsFor(prices, { inputTokens: promptTokens, outputTokens: desired });
   if (worst <= left) return { ok: true, maxTokens: desired, worstCaseDollars: worst, lowered: false };

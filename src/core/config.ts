@@ -26,6 +26,8 @@ export const ModelEntry = z.object({
   apiKeyEnv: z.string().optional(),
   inputPricePerMillion: z.number().nonnegative().default(0),
   outputPricePerMillion: z.number().nonnegative().default(0),
+  /** Dollars per million prompt tokens the provider served from its cache; unset: the input price. */
+  cachedInputPricePerMillion: z.number().nonnegative().optional(),
   contextWindow: z.number().int().positive().default(8192),
   maxOutputTokens: z.number().int().positive().default(2048),
   openWeights: z.boolean().default(false),

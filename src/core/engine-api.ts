@@ -97,6 +97,13 @@ export interface Engine {
   readonly config: OrchestraConfig;
   ask(req: TaskRequest, onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<TaskOutcome>;
   cancel(taskId: string): boolean;
+  /**
+   * Stops one running tool call or delegated subtask of a running task (for `delegate` and
+   * `subtask` calls, everything under them: model requests, child processes). The call finishes
+   * with state `cancelled`, the orchestrator reads that the user cancelled it, and the task goes
+   * on; the call is never restarted. False when the task or call is not running.
+   */
+  cancelCall(taskId: string, callId: string): boolean;
   listModels(): ModelInfo[];
   testModel(id: string, signal?: AbortSignal): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
   discover(opts?: { host?: string; timeoutMs?: number }): Promise<DiscoveredServer[]>;

@@ -94,6 +94,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
   };
   const tasks = new Map<string, AbortController>();
+  /** The running tasks' trees, so one call in them can be stopped (`cancelCall`). */
+  const trees = new Map<string, TaskTree>();
   const trajectories = new Map<string, string>();
   const keep = options.keepTrajectories ?? 10;
   let mcp: { key: string; manager?: McpManager; tools: Promise<Tool[]> } | undefined;
@@ -199,6 +201,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       }
     };
     const tree = new TaskTree({ taskId, config: taskConfig, pool, host: taskHost, workspace: req.workspace, emit, trajectory, signal: controller.signal, currentConfig: () => config });
+    trees.set(taskId, tree);
     const root = new Scope(tree, { budget: tree.budget, maxTurns: taskConfig.budget.maxTurns, depth: 0 });
     const picked = pickOrchestrator(taskConfig, pool.all());
     const dialect: Dialect = 'dialect' in picked ? picked.dialect : 'general';
@@ -276,6 +279,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       // Anything still running under this task (a subtask's straggler) is stopped now.
       if (!controller.signal.aborted) controller.abort(new TaskFailure('cancelled', 'the task ended'));
       tasks.delete(taskId);
+      trees.delete(taskId);
     }
     trajectory.write({
       type: 'end',
@@ -309,6 +313,11 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       if (!c || c.signal.aborted) return false;
       c.abort(new TaskFailure('cancelled', 'cancelled by the user'));
       return true;
+    },
+    cancelCall(taskId: string, callId: string): boolean {
+      const c = tasks.get(taskId);
+      if (!c || c.signal.aborted) return false;
+      return trees.get(taskId)?.cancelCall(callId) ?? false;
     },
     listModels(): ModelInfo[] {
       return pool.all().map((m) => modelInfo(m, config));

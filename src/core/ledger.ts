@@ -3,11 +3,26 @@
 // delegated subtask's spend is never missing from the task total.
 import type { CallState, Totals, Usage } from './protocol/events';
 
-/** One model's share of a call: what it consumed and what that cost (tokens × its prices). */
+/**
+ * One model's share of a call: what it consumed and what that cost (the provider's reported cost when
+ * it sent one, else tokens × its prices).
+ */
 export interface UsagePart {
   model: string;
   usage: Usage;
   dollars: number;
+  /**
+   * Set when a paid model was sent the request but nothing tells what it consumed (it timed out or
+   * was cancelled before answering, or answered unreadably): the provider may still bill it. Such a
+   * part counts 0 tokens and $0 but is marked estimated, so totals show "~$"/"partly estimated"
+   * instead of a confident figure.
+   */
+  costUnknown?: true;
+}
+
+/** The part of a paid attempt whose cost cannot be known (see `UsagePart.costUnknown`). */
+export function unknownCostPart(model: string): UsagePart {
+  return { model, usage: { inputTokens: 0, outputTokens: 0, estimated: true }, dollars: 0, costUnknown: true };
 }
 
 export interface LedgerEntry {
@@ -31,10 +46,16 @@ export interface LedgerEntry {
 
 export function sumUsage(parts: UsagePart[]): Usage | undefined {
   if (!parts.length) return undefined;
+  const cached = parts.reduce((s, p) => s + (p.usage.cachedInputTokens ?? 0), 0);
+  // A reported cost stands for the call only when every part has one; otherwise the sum would pass
+  // a partial figure off as the provider's bill.
+  const reported = parts.every((p) => p.usage.reportedDollars !== undefined) ? parts.reduce((s, p) => s + (p.usage.reportedDollars ?? 0), 0) : undefined;
   return {
     inputTokens: parts.reduce((s, p) => s + p.usage.inputTokens, 0),
     outputTokens: parts.reduce((s, p) => s + p.usage.outputTokens, 0),
     estimated: parts.some((p) => p.usage.estimated),
+    ...(cached > 0 ? { cachedInputTokens: cached } : {}),
+    ...(reported !== undefined ? { reportedDollars: reported } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   ApprovalParams,
   ApprovalRequestType,
   AskRequest,
+  CancelCallRequest,
   CancelDownloadRequest,
   CancelRequest,
   CatalogRequest,
@@ -158,6 +159,13 @@ export class EngineClient implements vscode.Disposable {
   async cancel(taskId: string): Promise<boolean> {
     if (!this.client || this.stateValue !== 'ready') return false;
     const r = await this.client.sendRequest(CancelRequest, { taskId });
+    return r.cancelled;
+  }
+
+  /** Stops one running tool call or subtask of a task; the task goes on. False when it is not running. */
+  async cancelCall(taskId: string, callId: string): Promise<boolean> {
+    if (!this.client || this.stateValue !== 'ready') return false;
+    const r = await this.client.sendRequest(CancelCallRequest, { taskId, callId });
     return r.cancelled;
   }
 

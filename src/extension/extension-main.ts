@@ -32,6 +32,7 @@ export function loadExtensionMain(context: vscode.ExtensionContext, statusBar: O
           return r;
         }),
       cancel: (taskId) => o.cancel(taskId),
+      cancelCall: (taskId, callId) => o.cancelCall(taskId, callId),
       listModels: () => o.engine.listModels(),
       onEvent: o.engine.onEvent,
       onDidChangeState: o.engine.onDidChangeState,

@@ -29,6 +29,8 @@ export interface OrchestraApi {
   engine: {
     ask(params: AskParams): Promise<{ taskId: string }>;
     cancel(taskId: string): Promise<boolean>;
+    /** Stops one running tool call or subtask of a task; the task goes on. */
+    cancelCall(taskId: string, callId: string): Promise<boolean>;
     /** The pool as the engine sees it (starts the engine when needed). */
     listModels(): Promise<ModelInfo[]>;
     readonly onEvent: vscode.Event<EngineEvent>;

@@ -237,6 +237,16 @@ export class Orchestra implements vscode.Disposable {
     }
   }
 
+  /** Stops one tool call or subtask of a running task (the panel's per-card Stop). */
+  async cancelCall(taskId: string, callId: string): Promise<boolean> {
+    try {
+      return await this.engine.cancelCall(taskId, callId);
+    } catch (err) {
+      this.log.error(`cancelling call ${callId} of task ${taskId} failed: ${errorText(err)}`);
+      return false;
+    }
+  }
+
   reportEngineError(what: string, err: unknown): void {
     const message = `Orchestra ${what}: ${errorText(err)}`;
     this.log.error(message);

@@ -69,6 +69,14 @@ export const TaskIdParams = z.object({ taskId: z.string().min(1) });
 export type TaskIdParams = z.input<typeof TaskIdParams>;
 export const CancelRequest = new RequestType<TaskIdParams, { cancelled: boolean }, void>('orchestra/cancel');
 
+export const CancelCallParams = z.object({ taskId: z.string().min(1), callId: z.string().min(1) });
+export type CancelCallParams = z.input<typeof CancelCallParams>;
+/**
+ * Stops one running tool call or subtask (with everything under it) of a running task; the task
+ * goes on. `cancelled` is false when that task or call is not running.
+ */
+export const CancelCallRequest = new RequestType<CancelCallParams, { cancelled: boolean }, void>('orchestra/cancelCall');
+
 export const ListModelsRequest = new RequestType<Record<string, never>, ModelInfo[], void>('orchestra/listModels');
 
 export const TestModelParams = z.object({ id: z.string().min(1) });

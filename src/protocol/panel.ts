@@ -43,6 +43,8 @@ export const PanelToExtension = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('ask'), question: z.string().trim().min(1, 'the question is empty').max(200_000), attachments: z.array(PanelAttachment).max(50).default([]) }),
   z.object({ type: z.literal('cancel'), taskId: shortId }),
+  /** Stop one running tool call or subtask (its card's Stop button); the task goes on. */
+  z.object({ type: z.literal('cancelCall'), taskId: shortId, callId: shortId }),
   z.object({ type: z.literal('approve'), approvalId: shortId, approved: z.boolean() }),
   z.object({ type: z.literal('setPrivacyMode'), mode: PrivacyMode }),
   z.object({ type: z.literal('setBudget'), dollars: z.number().finite().nonnegative().max(10_000) }),

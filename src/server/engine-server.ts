@@ -20,6 +20,8 @@ import {
   ApprovalRequestType,
   AskParams,
   AskRequest,
+  CancelCallParams,
+  CancelCallRequest,
   CancelDownloadRequest,
   CancelRequest,
   CatalogParams,
@@ -325,6 +327,11 @@ export function startEngineServer(connection: Connection): EngineServer {
     const byEngine = engine?.cancel(taskId) ?? false;
     if (task && !task.finished) task.controller.abort();
     return { cancelled: byEngine || Boolean(task && !task.finished) };
+  });
+
+  connection.onRequest(CancelCallRequest, (raw) => {
+    const { taskId, callId } = edge(CancelCallParams, raw, 'orchestra/cancelCall params');
+    return { cancelled: engine?.cancelCall(taskId, callId) ?? false };
   });
 
   connection.onRequest(ListModelsRequest, () => requireEngine().listModels());

@@ -31,6 +31,17 @@ export interface ScriptedToolCall {
   id?: string;
 }
 
+/** Usage a scripted reply reports: the token counts, and the provider extensions the pool reads. */
+export interface ScriptedUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  /** OpenRouter: dollars charged for the call; with BYOK, its fee only. */
+  cost?: number;
+  is_byok?: boolean;
+  cost_details?: { upstream_inference_cost: number };
+}
+
 export interface ScriptedReply {
   /** Streamed in chunks (split on words unless `chunks` is given). */
   content?: string;
@@ -41,8 +52,11 @@ export interface ScriptedReply {
   /** Explicit content chunks; overrides `content`. */
   chunks?: string[];
   finishReason?: string;
-  /** Default: the server option. An object gives the exact numbers reported. */
-  usage?: boolean | { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Default: the server option. An object gives the exact numbers reported, with optional cached
+   * prompt tokens (OpenAI, vLLM) and OpenRouter's cost fields.
+   */
+  usage?: boolean | ScriptedUsage;
   /** Delay before the first byte (before the response headers). */
   latencyMs?: number;
   /** Pacing between chunks: one chunk is treated as one token. */
@@ -292,7 +306,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     reasoningChunks: string[];
     toolCalls: Array<{ id: string; name: string; arguments: string }>;
     finishReason: string;
-    usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+    usage?: ScriptedUsage & { total_tokens: number };
   }
 
   function planReply(reply: ScriptedReply, body: any): ReplyPlan {

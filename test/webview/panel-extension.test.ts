@@ -33,6 +33,7 @@ function recordingHandlers(): { handlers: PanelHandlers; calls: Array<[string, .
   const handlers: PanelHandlers = {
     ask: rec('ask'),
     cancel: rec('cancel'),
+    cancelCall: rec('cancelCall'),
     approve: rec('approve'),
     setPrivacyMode: rec('setPrivacyMode'),
     setBudget: rec('setBudget'),
@@ -245,6 +246,8 @@ describe('panel session', () => {
     session.receive({ type: 'ready' });
     session.receive({ type: 'ask', question: 'q', attachments: [{ kind: 'file', path: 'a.ts', text: 'x' }] });
     session.receive({ type: 'cancel', taskId: 't1' });
+    session.receive({ type: 'cancelCall', taskId: 't1', callId: 'call_2' });
+    session.receive({ type: 'cancelCall', taskId: 't1' });
     session.receive({ type: 'approve', approvalId: 'a1', approved: true });
     session.receive({ type: 'setPrivacyMode', mode: 'open-weights-only' });
     session.receive({ type: 'setBudget', dollars: 2 });
@@ -261,6 +264,7 @@ describe('panel session', () => {
     assert.deepEqual(calls, [
       ['ask', 'q', [{ kind: 'file', path: 'a.ts', text: 'x' }]],
       ['cancel', 't1'],
+      ['cancelCall', 't1', 'call_2'],
       ['approve', 'a1', true],
       ['setPrivacyMode', 'open-weights-only'],
       ['setBudget', 2],
@@ -273,9 +277,10 @@ describe('panel session', () => {
       ['newConversation'],
     ]);
     assert.deepEqual(links, ['https://example.com']);
-    assert.equal(logs.length, 2);
-    assert.match(logs[0], /openLink\.url/);
-    assert.match(logs[1], /setBudget\.dollars/);
+    assert.equal(logs.length, 3);
+    assert.match(logs[0], /cancelCall\.callId/);
+    assert.match(logs[1], /openLink\.url/);
+    assert.match(logs[2], /setBudget\.dollars/);
   });
 });
 

@@ -203,6 +203,49 @@ describe('panel: a task streamed live', () => {
     });
   });
 
+  test('a card\'s Stop posts cancelCall for that call alone (tool calls and subtasks); the task keeps running', async () => {
+    await withPanel(async (p) => {
+      const s = new EventScript('run-2');
+      await p.send([
+        { type: 'status', status: READY_STATUS },
+        ...events([
+          s.ev('task_started', { question: 'Two things at once', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'local-only', budgetDollars: 0.5 }),
+          s.ev('turn_started', { turn: 1 }),
+          s.ev('tool_call_started', { callId: 'k1', turn: 1, tool: 'call_model', model: 'local-7b', args: { task: 'keep' }, state: 'running' }),
+          s.ev('tool_call_started', { callId: 'k2', turn: 1, tool: 'search_workspace', args: { query: 'slow' }, state: 'running' }),
+          s.ev('tool_call_started', { callId: 'd1', turn: 1, tool: 'delegate', args: { subtasks: [{ task: 'sub' }] }, state: 'running' }),
+          s.ev('tool_call_started', { callId: 'sub1', turn: 1, tool: 'subtask', model: 'local-7b', args: { task: 'sub' }, state: 'running', parentCallId: 'd1' }),
+        ]),
+      ]);
+      const card = p.page.locator('.card[data-call-id="k2"]');
+      const stop = card.getByRole('button', { name: 'Stop search_workspace' });
+      assert.equal(await stop.isVisible(), true);
+      await stop.click();
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'cancelCall' || m.type === 'cancel'),
+        [{ type: 'cancelCall', taskId: 'run-2', callId: 'k2' }],
+        'only that call is cancelled, not the task',
+      );
+      assert.equal(await stop.isDisabled(), true);
+      // The subtask card has its own Stop, scoped to it.
+      await p.page.locator('.card[data-call-id="sub1"]').getByRole('button', { name: 'Stop subtask' }).first().click();
+      assert.deepEqual((await p.posted()).filter((m) => m.type === 'cancelCall').at(-1), { type: 'cancelCall', taskId: 'run-2', callId: 'sub1' });
+
+      await p.send(
+        events([
+          s.ev('tool_call_finished', { callId: 'k2', tool: 'search_workspace', state: 'cancelled', preview: '', result: '', error: 'cancelled by the user', dollars: 0, latencyMs: 900 }),
+        ]),
+      );
+      assert.equal(await card.getAttribute('data-state'), 'cancelled');
+      assert.equal(await stop.isHidden(), true, 'a finished card offers no Stop');
+      assert.match(await card.locator('.card-error').innerText(), /cancelled by the user/);
+      // The sibling and the task still run, each with its Stop.
+      assert.equal(await p.page.locator('.card[data-call-id="k1"]').getAttribute('data-state'), 'running');
+      assert.equal(await p.page.locator('.card[data-call-id="k1"]').getByRole('button', { name: 'Stop call_model' }).isVisible(), true);
+      assert.equal(await p.page.locator('.task .stop-button').isVisible(), true);
+    });
+  });
+
   test('Deny posts a denial; an approval sent by the extension shows once', async () => {
     await withPanel(async (p) => {
       const s = new EventScript('ap-1');

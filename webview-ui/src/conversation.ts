@@ -13,6 +13,8 @@ import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown
 
 export interface ConversationHost {
   cancel(taskId: string): void;
+  /** Stops one running tool call or subtask; the task goes on. */
+  cancelCall(taskId: string, callId: string): void;
   approve(approvalId: string, approved: boolean): void;
 }
 
@@ -96,6 +98,8 @@ interface CallView {
   resultEl: HTMLElement;
   childrenEl?: HTMLElement;
   approvalsEl: HTMLElement;
+  /** Stops this call alone; absent on read-only conversations and on `answer`. */
+  stopButton?: HTMLButtonElement;
   finished?: EventOf<'tool_call_finished'>;
   dirty: boolean;
   stalled: boolean;
@@ -445,11 +449,16 @@ export class ConversationView {
     const resultEl = h('div', { class: 'card-result' });
     const approvalsEl = h('div', { class: 'card-approvals' });
     const pretty = prettyArgs(e.args);
+    // A call that ends the task (answer) has nothing to stop on its own; everything else does.
+    const stopButton =
+      this.readOnly || e.tool === 'answer'
+        ? undefined
+        : h('button', { type: 'button', class: 'card-stop', 'aria-label': `Stop ${e.tool}`, title: `Stop this ${e.tool === 'subtask' || e.tool === 'delegate' ? 'subtask and everything under it' : 'call'}; the task goes on` }, 'Stop');
     const args = h('details', { class: 'card-args' }, h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)'), h('pre', {}, pretty));
     const el = h(
       'article',
       { class: 'card', 'data-call-id': e.callId, 'data-tool': e.tool, 'data-state': e.state, tabindex: '-1' },
-      h('header', { class: 'card-head' }, h('span', { class: `card-icon tool-${toolKind(e.tool)}`, 'aria-hidden': 'true' }), h('span', { class: 'card-tool' }, e.tool), modelEl, h('span', { class: 'spacer' }), stateEl),
+      h('header', { class: 'card-head' }, h('span', { class: `card-icon tool-${toolKind(e.tool)}`, 'aria-hidden': 'true' }), h('span', { class: 'card-tool' }, e.tool), modelEl, h('span', { class: 'spacer' }), stateEl, stopButton ?? null),
       args,
       approvalsEl,
       resultEl,
@@ -471,9 +480,15 @@ export class ConversationView {
       liveLength: 0,
       resultEl,
       approvalsEl,
+      stopButton,
       dirty: true,
       stalled: false,
     };
+    stopButton?.addEventListener('click', () => {
+      stopButton.disabled = true;
+      stopButton.textContent = 'Stopping…';
+      this.host.cancelCall(call.root.taskId, call.callId);
+    });
     this.calls.set(e.callId, call);
     root.calls.push(call);
     this.markCall(call);
@@ -594,6 +609,7 @@ export class ConversationView {
     const terminal = TERMINAL.has(call.state);
     if (terminal) this.running.delete(call);
     else this.running.add(call);
+    if (call.stopButton) call.stopButton.hidden = terminal;
     el.setAttribute('aria-label', `${call.tool}${call.model ? ` on ${call.model}` : ''}: ${STATE_LABEL[call.state]}`);
     if (!terminal) {
       call.stateEl.textContent = liveStateLabel(call, now);
@@ -705,7 +721,7 @@ export class ConversationView {
     const line = h(
       'div',
       { class: 'totals' },
-      h('span', { class: 'total-dollars', 'data-dollars': String(t.dollars), title: t.estimated ? 'Some token counts were estimated from text length' : 'Total cost of this task, subtasks included' }, `${approx}${formatDollars(t.dollars)}`),
+      h('span', { class: 'total-dollars', 'data-dollars': String(t.dollars), title: t.estimated ? 'Partly estimated: some calls reported no usage (or their cost is unknown)' : 'Total cost of this task, subtasks included' }, `${approx}${formatDollars(t.dollars)}`),
       h('span', { class: 'total-tokens', 'data-tokens': String(t.inputTokens + t.outputTokens) }, `${approx}${formatTokens(t.inputTokens + t.outputTokens)} tokens (${formatTokens(t.inputTokens)} in / ${formatTokens(t.outputTokens)} out)`),
       h('span', { class: 'total-wall' }, formatMs(t.wallMs)),
       h('span', { class: 'total-calls', 'data-calls': String(t.calls) }, `${t.calls} call${t.calls === 1 ? '' : 's'}`),
@@ -761,7 +777,11 @@ function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number)
     const approx = usage.estimated ? '~' : '';
     out.push(h('span', { class: 'meta-tokens', title: usage.estimated ? 'Estimated from text length (the server reported no usage)' : 'Tokens in / out' }, `${approx}${formatTokens(usage.inputTokens)} in · ${approx}${formatTokens(usage.outputTokens)} out`));
   }
-  out.push(h('span', { class: 'meta-dollars', 'data-dollars': String(dollars) }, formatDollars(dollars)));
+  // A cost derived from estimated or missing usage is shown as such, never as a confident figure.
+  const unknown = usage?.estimated && usage.inputTokens === 0 && usage.outputTokens === 0;
+  const costText = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
+  const costTitle = unknown ? 'The call was sent but no usage came back: what it cost is not known' : usage?.estimated ? 'Estimated: the server reported no usage' : usage?.reportedDollars !== undefined ? 'As billed by the provider' : 'Tokens × the configured prices';
+  out.push(h('span', { class: 'meta-dollars', 'data-dollars': String(dollars), title: costTitle }, costText));
   out.push(h('span', { class: 'meta-latency' }, formatMs(latencyMs)));
   return out;
 }

@@ -60,7 +60,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
   let unparseableTurns = 0;
   let nudged = false;
   for (let turn = 1; ; turn++) {
-    tree.checkAlive();
+    scope.checkAlive();
     if (turn > scope.maxTurns) throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} turns) without an answer`);
     const lastTurn = turn === scope.maxTurns;
     if (lastTurn && turn > 1) messages.push({ role: 'user', content: `This is your last turn (turn limit ${scope.maxTurns}). Give your final answer now with the answer tool.` });
@@ -75,9 +75,9 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     let release: (() => void) | undefined;
     if (scope.depth > 0) {
       try {
-        release = await tree.limiter.acquire(tree.signal);
+        release = await tree.limiter.acquire(scope.signal);
       } catch {
-        throw abortFailure(tree.signal);
+        throw tree.signal.aborted ? abortFailure(tree.signal) : abortFailure(scope.signal);
       }
     }
     let outcome: Awaited<ReturnType<Scope['callModel']>>;
@@ -89,7 +89,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
           callId,
           turn,
           purpose: 'orchestrator',
-          signal: tree.signal,
+          signal: scope.signal,
           fallback: true,
           knownTools: [...toolMap.keys()],
           onDelta: (d) => {
@@ -106,7 +106,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       release?.();
     }
     scope.recordTurn(callId, turn, outcome, Date.now() - t0);
-    if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal);
+    if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal.aborted ? tree.signal : scope.signal);
     const reply = outcome.result;
     const content = reply.content ?? '';
 
@@ -143,7 +143,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} turns): the orchestrator still called ${reply.toolCalls.map((c) => c.name).join(', ')} instead of answering`);
     }
     const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap);
-    tree.checkAlive();
+    scope.checkAlive();
     const answered = observations.find((ob) => ob.tool === 'answer' && ob.state === 'ok');
     if (answered) return { answer: answered.output, turns: turn };
 
@@ -229,7 +229,13 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
     };
     if (refusal || !leader) return finish(refusal?.state ?? 'error', undefined, refusal?.error ?? 'no model to run the subtask', 0);
 
-    const child = new Scope(tree, { budget: scope.budget.child(o.budgetDollars), maxTurns: o.maxTurns, depth: scope.depth + 1, parentCallId: callId });
+    // The subtask stops with its delegate call (and so with the task), or alone when the user stops it.
+    const controller = new AbortController();
+    const onParentAbort = () => controller.abort(o.signal.reason);
+    if (o.signal.aborted) onParentAbort();
+    else o.signal.addEventListener('abort', onParentAbort, { once: true });
+    const untrack = tree.trackCall(callId, controller);
+    const child = new Scope(tree, { budget: scope.budget.child(o.budgetDollars), maxTurns: o.maxTurns, depth: scope.depth + 1, parentCallId: callId, signal: controller.signal });
     tree.emit({
       type: 'task_started',
       question: spec.task,
@@ -252,6 +258,9 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       if (!(err instanceof TaskFailure)) return finish('error', undefined, `subtask failed: ${(err as Error).message}`, child.turnsUsed);
       const state: CallState = err.code === 'budget' ? 'over_budget' : err.code === 'cancelled' ? 'cancelled' : err.code === 'wall_time' ? 'timeout' : err.code === 'no_model' ? 'denied' : 'error';
       return finish(state, undefined, err.message, child.turnsUsed);
+    } finally {
+      o.signal.removeEventListener('abort', onParentAbort);
+      untrack();
     }
   };
 }

@@ -13,7 +13,7 @@ import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/to
 import type { ParsedToolCall } from '../toolcalls';
 import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, toolsJsonSize, type AttemptDecision, type ChatAttempt, type ChatDelta, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
 import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Reservation } from '../budget';
-import { Ledger, sumUsage, type UsagePart } from '../ledger';
+import { Ledger, sumUsage, unknownCostPart, type UsagePart } from '../ledger';
 import { Limiter } from './limiter';
 import { modelVerdict, toolVerdict, destinationOf, type Verdict } from '../preferences';
 import { newId } from '../ids';
@@ -59,7 +59,10 @@ export function promptTokenBound(messages: unknown[], tools?: unknown[]): number
  */
 export function boundedUsage(reported: Usage, promptBound: number, maxTokens: number): { usage: Usage; clamped: boolean } {
   if (reported.inputTokens <= promptBound && reported.outputTokens <= maxTokens) return { usage: reported, clamped: false };
-  return { usage: { inputTokens: Math.min(reported.inputTokens, promptBound), outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true }, clamped: true };
+  const inputTokens = Math.min(reported.inputTokens, promptBound);
+  // Cached tokens and a reported cost stay: the provider's bill is what it is (see dollarsFor).
+  const cached = reported.cachedInputTokens !== undefined ? { cachedInputTokens: Math.min(reported.cachedInputTokens, inputTokens) } : {};
+  return { usage: { ...reported, inputTokens, outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true, ...cached }, clamped: true };
 }
 
 /**
@@ -70,6 +73,7 @@ export function boundedUsage(reported: Usage, promptBound: number, maxTokens: nu
  */
 export function conservativeUsage(estimate: Usage, promptBound: number, maxTokens: number, outputBytes: number): Usage {
   return {
+    ...estimate,
     inputTokens: Math.max(estimate.inputTokens, promptBound),
     outputTokens: Math.min(maxTokens, Math.max(estimate.outputTokens, outputBytes)),
     estimated: true,
@@ -78,6 +82,25 @@ export function conservativeUsage(estimate: Usage, promptBound: number, maxToken
 
 function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {
   return m.inputPricePerMillion > 0 || m.outputPricePerMillion > 0;
+}
+
+/**
+ * A failed paid attempt with no usage whose cost is unknown rather than $0: it timed out or answered
+ * unreadably, so the server may have processed (and billed) it. HTTP errors and unreachable servers
+ * processed nothing.
+ */
+function costUnknown(m: { inputPricePerMillion: number; outputPricePerMillion: number }, a: ChatAttempt): boolean {
+  return !a.usage && isPaid(m) && (a.kind === 'timeout' || a.kind === 'bad_response');
+}
+
+/**
+ * The budget reserves a call's worst case at list prices before it is sent; a provider's reported
+ * bill can still exceed that (its prices changed, or differ from those configured). The bill is
+ * recorded as it is — the ledger must match what is paid — and the overrun is said aloud.
+ */
+function overReservationWarning(modelId: string, usage: Usage, dollars: number, reserved: number): string | undefined {
+  if (usage.reportedDollars === undefined || dollars <= reserved) return undefined;
+  return `${modelId} reported a cost of $${fmtDollars(dollars)}, more than the $${fmtDollars(reserved)} reserved for the call at the configured prices; recorded as reported (check the model's prices)`;
 }
 
 const RESULT_EVENT_CAP = 64 * 1024;
@@ -120,6 +143,8 @@ export class TaskTree {
   private readonly sink: (e: EngineEvent) => void;
   /** Once the user approved paid calls past the soft limit, later ones go through. */
   private paidApproval?: Promise<boolean>;
+  /** Running tool calls and subtasks by call id, so the user can stop one (`cancelCall`). */
+  private readonly runningCalls = new Map<string, AbortController>();
   private readonly currentConfig: () => OrchestraConfig;
 
   constructor(o: TaskTreeOptions) {
@@ -181,6 +206,25 @@ export class TaskTree {
   /** Throws the right TaskFailure when the task was cancelled or ran out of wall time. */
   checkAlive(): void {
     if (this.signal.aborted) throw abortFailure(this.signal);
+  }
+
+  /** Makes a running call stoppable by id until the returned function is called. */
+  trackCall(callId: string, controller: AbortController): () => void {
+    this.runningCalls.set(callId, controller);
+    return () => {
+      if (this.runningCalls.get(callId) === controller) this.runningCalls.delete(callId);
+    };
+  }
+
+  /**
+   * Stops one running tool call or subtask (with everything under it); the task goes on and the
+   * orchestrator reads that the user cancelled it. False when no such call is running.
+   */
+  cancelCall(callId: string): boolean {
+    const c = this.runningCalls.get(callId);
+    if (!c || c.signal.aborted) return false;
+    c.abort(new TaskFailure('cancelled', CANCELLED_BY_USER));
+    return true;
   }
 
   /** Asks the host, with the approval events around it; denies when the task is aborted meanwhile. */
@@ -295,6 +339,8 @@ export interface ScopeOptions {
   depth: number;
   /** The `subtask` call this scope runs under; undefined for the task itself. */
   parentCallId?: string;
+  /** Stops this scope and everything under it (a cancelled subtask); the task's signal when omitted. */
+  signal?: AbortSignal;
 }
 
 export type FailedCallState = 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
@@ -348,6 +394,8 @@ export class Scope {
   readonly maxTurns: number;
   readonly depth: number;
   readonly parentCallId?: string;
+  /** Aborted when the task stops or this scope's subtask is cancelled. */
+  readonly signal: AbortSignal;
   /** Orchestrator turns taken so far in this scope. */
   turnsUsed = 0;
   private readonly meters = new Map<string, CallMeter>();
@@ -360,10 +408,17 @@ export class Scope {
     this.maxTurns = o.maxTurns;
     this.depth = o.depth;
     this.parentCallId = o.parentCallId;
+    this.signal = o.signal ?? tree.signal;
   }
 
   get config(): OrchestraConfig {
     return this.tree.config;
+  }
+
+  /** Throws the right TaskFailure when the task stopped or this scope's subtask was cancelled. */
+  checkAlive(): void {
+    this.tree.checkAlive();
+    if (this.signal.aborted) throw abortFailure(this.signal);
   }
 
   /** The meter of a running call, so model-backed tools can attribute their model usage to it. */
@@ -430,8 +485,10 @@ export class Scope {
       const m = tree.pool.get(a.modelId) ?? current.model;
       const usage = a.usage ? settledUsageOf(m, a.usage, current.maxTokens, a.outputBytes ?? 0) : undefined;
       const dollars = usage ? dollarsFor(m, usage) : 0;
+      const overrun = usage && overReservationWarning(m.id, usage, dollars, current.reservation.amount);
+      if (overrun) tree.host.log?.('warn', overrun);
       current.reservation.settle(dollars);
-      const part: UsagePart[] = usage ? [{ model: m.id, usage, dollars }] : [];
+      const part: UsagePart[] = usage ? [{ model: m.id, usage, dollars }] : costUnknown(m, a) ? [unknownCostPart(m.id)] : [];
       failedParts.push(...part);
       // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
       // task's totals are the sum of its entries, cut streams that providers bill included.
@@ -451,7 +508,7 @@ export class Scope {
         startedAt: finishedAt - (a.latencyMs ?? 0),
         finishedAt,
       });
-      if (dollars > 0) tree.emitCost();
+      if (dollars > 0 || part.length) tree.emitCost();
     };
 
     const fallback = o.fallback ? (m: PoolModel) => tree.modelVerdict(m).eligible && promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow : undefined;
@@ -474,6 +531,8 @@ export class Scope {
       }
       result.usage = settledUsageOf(served, result.usage, maxTokens, result.outputBytes);
       const dollars = dollarsFor(served, result.usage);
+      const overrun = overReservationWarning(served.id, result.usage, dollars, current.reservation.amount);
+      if (overrun) tree.host.log?.('warn', overrun);
       current.reservation.settle(dollars);
       const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];
       const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
@@ -503,7 +562,7 @@ export class Scope {
     } catch (err) {
       // Failed attempts were settled (and recorded) as they happened. What is left is a call stopped
       // by cancellation or its time limit: a stream cut that way was still processed (and billed) by
-      // the server, so the prompt and what streamed are charged; nothing, when nothing came back.
+      // the server, so the prompt and what streamed are charged; when nothing came back, a paid call's cost is unknown.
       let parts: UsagePart[] = [];
       let dollars = 0;
       if (!current.reservation.settled) {
@@ -511,6 +570,9 @@ export class Scope {
           const usage = settledUsageOf(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
           dollars = dollarsFor(current.model, usage);
           parts = [{ model: current.model.id, usage, dollars }];
+        } else if (isPaid(current.model)) {
+          // Stopped before anything came back: the server may have billed the prompt; unknown, not $0.
+          parts = [unknownCostPart(current.model.id)];
         }
         current.reservation.settle(dollars);
       }
@@ -518,8 +580,10 @@ export class Scope {
       const remoteHosts = hostsOf(tree.pool, [model.id, ...attempts]);
       const aborted = o.signal.aborted || (err instanceof ModelCallError && err.kind === 'cancelled');
       const overBudget = !aborted && err instanceof ModelCallError && err.kind === 'over_budget';
-      const state: FailedCallState = aborted ? (tree.signal.aborted ? 'cancelled' : 'timeout') : overBudget ? 'over_budget' : err instanceof ModelCallError && err.kind === 'timeout' ? 'timeout' : 'error';
-      const message = aborted ? (tree.signal.aborted ? abortFailure(tree.signal).message : 'the call ran past its time limit') : `${model.id}: ${(err as Error).message}`;
+      // Stopped by the user (the task, or this call or a subtask around it) is `cancelled`; by a time limit, `timeout`.
+      const userCancelled = !tree.signal.aborted && o.signal.reason instanceof TaskFailure && o.signal.reason.code === 'cancelled';
+      const state: FailedCallState = aborted ? (tree.signal.aborted || userCancelled ? 'cancelled' : 'timeout') : overBudget ? 'over_budget' : err instanceof ModelCallError && err.kind === 'timeout' ? 'timeout' : 'error';
+      const message = aborted ? (tree.signal.aborted ? abortFailure(tree.signal).message : userCancelled ? CANCELLED_BY_USER : 'the call ran past its time limit') : `${model.id}: ${(err as Error).message}`;
       tree.host.log?.('debug', `model call ${model.id} failed after ${Date.now() - started} ms (${failedParts.length} billed failed attempts): ${(err as Error).message}`);
       return { ok: false, state, message, parts, dollars, remoteHosts, model };
     }
@@ -620,11 +684,14 @@ export class Scope {
     const verdict = tree.toolVerdict(tool, args);
     if (!verdict.eligible) return finish('denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
 
-    // Each call gets its own controller: cancelling the task aborts it, and so does its own timeout.
+    // Each call gets its own controller: cancelling the task (or the subtask this scope runs) aborts
+    // it, and so do its own timeout and the user stopping this one call.
     const controller = new AbortController();
-    const onTreeAbort = () => controller.abort(tree.signal.reason);
-    if (tree.signal.aborted) onTreeAbort();
-    else tree.signal.addEventListener('abort', onTreeAbort, { once: true });
+    const scopeSignal = this.signal;
+    const onTreeAbort = () => controller.abort(scopeSignal.reason);
+    if (scopeSignal.aborted) onTreeAbort();
+    else scopeSignal.addEventListener('abort', onTreeAbort, { once: true });
+    const untrack = tree.trackCall(callId, controller);
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     let release: (() => void) | undefined;
@@ -633,7 +700,7 @@ export class Scope {
       if (approval) {
         const approved = await tree.requestApproval(callId, approval, controller.signal);
         if (!approved) {
-          if (controller.signal.aborted) return finish('cancelled', '', { error: abortFailure(tree.signal).message });
+          if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
           return finish('denied', '', { error: `denied: the user did not approve (${approval.title})` });
         }
       }
@@ -666,11 +733,12 @@ export class Scope {
       return finish(state, result.output ?? '', { error: result.ok ? undefined : result.error ?? 'failed', data: result.data });
     } catch (err) {
       if (timedOut) return finish('timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
-      if (tree.signal.aborted) return finish('cancelled', '', { error: abortFailure(tree.signal).message });
+      if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
       return finish('error', '', { error: `${tool.name} failed: ${(err as Error).message}` });
     } finally {
       if (timer) clearTimeout(timer);
-      tree.signal.removeEventListener('abort', onTreeAbort);
+      scopeSignal.removeEventListener('abort', onTreeAbort);
+      untrack();
       release?.();
     }
   }
@@ -745,6 +813,16 @@ function harnessTimeoutMs(tool: Tool, config: OrchestraConfig): number | undefin
   if (tool.kind === 'agent' || tool.kind === 'model') return undefined;
   const seconds = tool.name === 'run_code' ? config.tools.runCode.timeoutSeconds + 15 : Math.max(config.requests.timeoutSeconds, 30);
   return seconds * 1000;
+}
+
+/** What a call stopped by the user says, in its event and in the orchestrator's observation. */
+export const CANCELLED_BY_USER = 'cancelled by the user';
+
+/** Why a call was cancelled: the task's reason when the task stopped, else this call's (or its subtask's). */
+function cancelledText(tree: TaskTree, callSignal: AbortSignal): string {
+  if (tree.signal.aborted) return abortFailure(tree.signal).message;
+  const failure = abortFailure(callSignal);
+  return failure.code === 'cancelled' ? `${failure.message}: this call was stopped and is not run again` : failure.message;
 }
 
 export function abortFailure(signal: AbortSignal): TaskFailure {

@@ -57,9 +57,45 @@ export function estimateMessagesTokens(messages: unknown[], tools?: unknown[]): 
   return total;
 }
 
-export function dollarsFor(
-  m: { inputPricePerMillion: number; outputPricePerMillion: number },
-  u: { inputTokens: number; outputTokens: number },
-): number {
-  return (u.inputTokens * m.inputPricePerMillion + u.outputTokens * m.outputPricePerMillion) / 1_000_000;
+export interface PricedModel {
+  inputPricePerMillion: number;
+  outputPricePerMillion: number;
+  /** Price of prompt tokens served from the provider's cache; unset: the input price. */
+  cachedInputPricePerMillion?: number;
+}
+
+export interface PricedUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Part of `inputTokens` the provider served from its cache. */
+  cachedInputTokens?: number;
+  /** The provider's own figure for the call, when it reported one. */
+  reportedDollars?: number;
+}
+
+/**
+ * What a call cost. When the provider reported its cost (OpenRouter), that figure is the bill and is
+ * taken as is: it may differ from the list prices configured here (routing, discounts, BYOK fees).
+ * Otherwise tokens × prices, cached prompt tokens at the cached price. Budget checks before a call
+ * never see a reported cost or cached tokens: they stay the worst case at list prices (see
+ * `worstCasePrices`), and a reported bill above that reservation is recorded and warned about by the
+ * caller, never hidden.
+ */
+export function dollarsFor(m: PricedModel, u: PricedUsage): number {
+  if (u.reportedDollars !== undefined && Number.isFinite(u.reportedDollars) && u.reportedDollars >= 0) return u.reportedDollars;
+  const cached = Math.min(u.inputTokens, Math.max(0, u.cachedInputTokens ?? 0));
+  const cachedPrice = m.cachedInputPricePerMillion ?? m.inputPricePerMillion;
+  return ((u.inputTokens - cached) * m.inputPricePerMillion + cached * cachedPrice + u.outputTokens * m.outputPricePerMillion) / 1_000_000;
+}
+
+/**
+ * Prices for a worst-case reservation: every prompt token at the higher of the input and cached
+ * prices (a cached price is a discount in practice, but a configured one above the input price must
+ * not let a cache hit cost more than was reserved).
+ */
+export function worstCasePrices(m: PricedModel): { inputPricePerMillion: number; outputPricePerMillion: number } {
+  return {
+    inputPricePerMillion: Math.max(m.inputPricePerMillion, m.cachedInputPricePerMillion ?? 0),
+    outputPricePerMillion: m.outputPricePerMillion,
+  };
 }

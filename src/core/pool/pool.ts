@@ -35,6 +35,8 @@ export interface ChatAttempt {
   modelId: string;
   error: string;
   status?: number;
+  /** How it failed. */
+  kind?: ModelCallErrorKind;
   /**
    * Estimated tokens of a request that failed after the server had started answering (a cut or
    * stalled stream): remote APIs bill those, so the ledger can count them. Absent when nothing came back.
@@ -139,6 +141,8 @@ type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void
 
 /** Which OpenAI hosts want `max_completion_tokens` instead of `max_tokens`. */
 const OPENAI_HOSTS = new Set(['api.openai.com']);
+/** Hosts that report a call's cost in `usage.cost` when the request asks with `usage: { include: true }`. */
+const OPENROUTER_HOSTS = new Set(['openrouter.ai']);
 const NOT_NEEDED_KEY = 'not-needed';
 /** SDK clients kept at once (endpoints × keys); the pool rarely has more than a handful. */
 const MAX_CLIENTS = 32;
@@ -292,6 +296,7 @@ export class ModelPool {
         const record: ChatAttempt = {
           modelId: model.id,
           error: e.message,
+          kind: e.kind,
           ...(e.status !== undefined ? { status: e.status } : {}),
           ...(e.usage ? { usage: e.usage, outputBytes: e.outputBytes ?? 0 } : {}),
           latencyMs: Date.now() - started,
@@ -369,7 +374,7 @@ export class ModelPool {
     let content = '';
     let reasoning = '';
     let finishReason = '';
-    let serverUsage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    let serverUsage: ServerUsage | undefined;
     const nativeCalls: Array<{ id?: string; name: string; arguments: string }> = [];
     const markFirst = () => {
       if (firstTokenMs === undefined) firstTokenMs = Date.now() - started;
@@ -498,14 +503,12 @@ export class ModelPool {
     }
     if (!finishReason) finishReason = toolCalls.length ? 'tool_calls' : 'stop';
 
-    const usage: Usage =
-      serverUsage && typeof serverUsage.prompt_tokens === 'number' && typeof serverUsage.completion_tokens === 'number'
-        ? { inputTokens: serverUsage.prompt_tokens, outputTokens: serverUsage.completion_tokens, estimated: false }
-        : {
-            inputTokens: promptTokens,
-            outputTokens: estimateTokens(rawContent) + estimateTokens(serverReasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
-            estimated: true,
-          };
+    const usage: Usage = usageFromServer(serverUsage) ?? {
+      inputTokens: promptTokens,
+      outputTokens: estimateTokens(rawContent) + estimateTokens(serverReasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+      estimated: true,
+      ...reportedCostOf(serverUsage),
+    };
     this.recordLatency(model, latencyMs);
     const outputBytes = outputBytesOf(rawContent, serverReasoning, calls);
     return { modelId: model.id, content, rawContent, reasoning, toolCalls, toolCallErrors, finishReason, usage, outputBytes, latencyMs, firstTokenMs, attempts: [] };
@@ -523,6 +526,8 @@ export class ModelPool {
     else params.max_tokens = maxTokens;
     if (req.temperature !== undefined) params.temperature = req.temperature;
     if (req.stop?.length) params.stop = req.stop;
+    // OpenRouter reports what a call cost (the bill) when asked; other servers may reject unknown fields.
+    if (OPENROUTER_HOSTS.has(model.host)) Object.assign(params, { usage: { include: true } });
     if (req.tools?.length) {
       params.tools = req.tools;
       if (req.toolChoice) params.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
@@ -566,6 +571,58 @@ export class ModelPool {
 }
 
 type NativeCall = { id?: string; name: string; arguments: string };
+
+/**
+ * A server's `usage` object, with the extensions read here beyond OpenAI's token counts: cached
+ * prompt tokens (OpenAI, vLLM, OpenRouter: `prompt_tokens_details.cached_tokens`) and OpenRouter's
+ * cost in dollars (`cost`; with BYOK, `is_byok` and the upstream provider's charge in
+ * `cost_details.upstream_inference_cost`).
+ */
+interface ServerUsage {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  cost?: unknown;
+  is_byok?: unknown;
+  cost_details?: { upstream_inference_cost?: unknown } | null;
+}
+
+function countOf(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
+}
+
+function dollarsOf(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * The provider's own figure for a call, when it sent one. With BYOK, OpenRouter's `cost` is only its
+ * fee and the upstream provider bills the user's key `upstream_inference_cost` on top, so the bill is
+ * both; without BYOK `cost` is the whole charge (OpenRouter may repeat it as the upstream cost, which
+ * must not be added twice).
+ */
+function reportedCostOf(u: ServerUsage | undefined): { reportedDollars?: number } {
+  if (!u) return {};
+  const cost = dollarsOf(u.cost);
+  const upstream = u.is_byok === true ? dollarsOf(u.cost_details?.upstream_inference_cost) : undefined;
+  if (cost === undefined && upstream === undefined) return {};
+  return { reportedDollars: (cost ?? 0) + (upstream ?? 0) };
+}
+
+/** The usage a server reported, or undefined when it reported no token counts. */
+function usageFromServer(u: ServerUsage | undefined): Usage | undefined {
+  const inputTokens = countOf(u?.prompt_tokens);
+  const outputTokens = countOf(u?.completion_tokens);
+  if (!u || inputTokens === undefined || outputTokens === undefined) return undefined;
+  const cached = countOf(u.prompt_tokens_details?.cached_tokens);
+  return {
+    inputTokens,
+    outputTokens,
+    estimated: false,
+    ...(cached !== undefined && cached > 0 ? { cachedInputTokens: Math.min(cached, inputTokens) } : {}),
+    ...reportedCostOf(u),
+  };
+}
 
 /** The assembled native calls without the holes a server's odd `index` numbering leaves. */
 function presentCalls(calls: Array<NativeCall | undefined>): NativeCall[] {

@@ -17,6 +17,10 @@ export const Usage = z.object({
   outputTokens: z.number().int().nonnegative(),
   /** True when the server reported no usage and the counts were estimated from text length. */
   estimated: z.boolean(),
+  /** Prompt tokens the provider served from its cache (part of `inputTokens`), priced at the cached price. */
+  cachedInputTokens: z.number().int().nonnegative().optional(),
+  /** What the provider said the call cost (OpenRouter `usage.cost`, or the upstream cost with BYOK): the bill. */
+  reportedDollars: z.number().nonnegative().optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 

@@ -18,6 +18,7 @@ import type { EngineEvent } from '../../../src/core/protocol/events';
 import type { ModelInfo } from '../../../src/core/engine-api';
 import {
   AskRequest,
+  CancelCallRequest,
   CancelRequest,
   ConfigureRequest,
   ListModelsRequest,
@@ -221,6 +222,42 @@ describe('engine process over stdio JSON-RPC', () => {
       poll();
     });
     assert.equal(req.aborted, true);
+  });
+
+  test('cancelCall stops one running call: its request is aborted, the orchestrator reads why and answers', async () => {
+    server.script('orch-model', [
+      { toolCalls: [{ name: 'call_model', arguments: { model: 'orch', task: 'a long side job' } }] },
+      { content: 'slow '.repeat(400), tokensPerSecond: 20 },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'answered after the stop' } }] },
+    ]);
+    const before = server.requestsFor('orch-model').length;
+    const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Start a side job' });
+    // Mid-stream: the call's model has started answering.
+    const callId = await new Promise<string>((res) => {
+      const poll = () => {
+        const delta = engine.eventsOf(taskId).find((e) => e.type === 'tool_call_delta');
+        if (delta && delta.type === 'tool_call_delta') res(delta.callId);
+        else setTimeout(poll, 20);
+      };
+      poll();
+    });
+    assert.deepEqual(await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId: 'call_unknown' }), { cancelled: false });
+    const bad = await engine.rpc.sendRequest(CancelCallRequest, { taskId } as never).catch((e: Error) => e);
+    assert.ok(bad instanceof ResponseError && /callId/.test(bad.message), String(bad));
+    assert.deepEqual(await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId }), { cancelled: true });
+
+    const end = await engine.finished(taskId);
+    assert.equal(end.type, 'done', JSON.stringify(end));
+    assert.equal(end.type === 'done' && end.answer, 'answered after the stop');
+    assertWellFormedStream(engine.eventsOf(taskId));
+    const finished = engine.eventsOf(taskId).find((e) => e.type === 'tool_call_finished' && e.callId === callId);
+    assert.equal(finished?.type === 'tool_call_finished' && finished.state, 'cancelled');
+    const requests = server.requestsFor('orch-model').slice(before);
+    assert.equal(requests.length, 3, 'the stopped call was not sent again');
+    assert.equal(requests[1].aborted, true, 'the stopped call\'s HTTP request was ended');
+    const observation = requests[2].body.messages.find((m: any) => m.role === 'tool');
+    assert.match(observation.content, /^\[state: cancelled[\s\S]*cancelled by the user/);
+    assert.deepEqual(await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId }), { cancelled: false }, 'nothing to stop once the task ended');
   });
 
   test('a failing model ends the task with an error event and the process keeps serving', async () => {
