@@ -104,7 +104,7 @@ describe('run_code: output, environment, stdin', () => {
   });
 
   test('secrets in the parent environment are absent in the child (by name and by value)', async () => {
-    const names = { ORCHESTRA_CANARY_API_KEY: 'canary-by-name-7f3a', ORCHESTRA_CANARY_PLAIN: 'sk-canaryByValue0123456789', ORCHESTRA_VISIBLE: 'visible-control-value' };
+    const names = { ORCHESTRA_CANARY_API_KEY: 'canary-by-name-7f3a', ORCHESTRA_CANARY_PLAIN: 'sk-canary-by-value-0123', ORCHESTRA_VISIBLE: 'visible-control-value' };
     Object.assign(process.env, names);
     try {
       for (const language of ['python', 'javascript'] as const) {
@@ -115,7 +115,7 @@ describe('run_code: output, environment, stdin', () => {
         assert.equal(env.ORCHESTRA_VISIBLE, 'visible-control-value', 'ordinary variables pass through');
         assert.equal(env.ORCHESTRA_CANARY_API_KEY, undefined);
         assert.equal(env.ORCHESTRA_CANARY_PLAIN, undefined);
-        assert.ok(!r.stdout.includes('canary-by-name-7f3a') && !r.stdout.includes('sk-canaryByValue'), 'no canary value anywhere');
+        assert.ok(!r.stdout.includes('canary-by-name-7f3a') && !r.stdout.includes('sk-canary-by-value'), 'no canary value anywhere');
       }
     } finally {
       for (const k of Object.keys(names)) delete process.env[k];

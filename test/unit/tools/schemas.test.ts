@@ -103,7 +103,7 @@ describe('scrubEnv', () => {
       GOOGLE_APPLICATION_CREDENTIALS: '/k.json',
       INNOCENT_A: 'sk-proj-abcdefghijklmnop',
       INNOCENT_B: 'ghp_abcdefghijklmnopqrstuvwx',
-      INNOCENT_C: 'tvly-abcdefgh1234',
+      INNOCENT_C: 'tvly-canary-1234',
       INNOCENT_D: 'postgres://user:hunter2@db:5432/app',
       INNOCENT_E: 'AKIAABCDEFGHIJKLMNOP',
       EDITOR: 'vim',
