@@ -141,7 +141,7 @@ export const streamingPipeline: Bench = async (ctx) => {
     const memento = new Map<string, unknown>();
     const store = new ConversationStore({ get: <T>(k: string) => memento.get(k) as T | undefined, update: async (k, v) => void memento.set(k, v) }, { saveDelayMs: 1000 });
     const noop = () => undefined;
-    const session = new PanelSession(store, { ask: noop, cancel: noop, approve: noop, setPrivacyMode: noop, setBudget: noop, insertCode: noop, applyCode: noop, copy: noop, runCommand: noop, newConversation: noop }, { openLink: noop });
+    const session = new PanelSession(store, { ask: noop, cancel: noop, cancelCall: noop, approve: noop, setPrivacyMode: noop, setBudget: noop, insertCode: noop, applyCode: noop, copy: noop, runCommand: noop, newConversation: noop }, { openLink: noop });
     let posting: Promise<unknown> = Promise.resolve();
     session.attach({
       // The webview's postMessage: one message in, in order.

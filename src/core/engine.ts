@@ -230,21 +230,9 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         budget: taskConfig.budget,
         concurrency: taskConfig.concurrency,
         pool: pool.all().map((m): TrajectoryPoolEntry => {
-          const info = modelInfo(m, taskConfig);
-          return {
-            id: info.id,
-            model: info.model,
-            host: info.host,
-            local: info.local,
-            openWeights: info.openWeights,
-            roles: info.roles,
-            inputPricePerMillion: info.inputPricePerMillion,
-            outputPricePerMillion: info.outputPricePerMillion,
-            contextWindow: info.contextWindow,
-            description: info.description,
-            eligible: info.eligible,
-            ineligibleReason: info.ineligibleReason,
-          };
+          // Where a model lives and how fast it was are not part of what a trajectory teaches.
+          const { baseUrl: _baseUrl, latencyMs: _latencyMs, ...entry } = modelInfo(m, taskConfig);
+          return entry;
         }),
         tools: baseTools.map((t) => ({ name: t.name, kind: t.kind, description: t.description })),
       });

@@ -12,7 +12,7 @@ export interface PanelHandlers {
   ask(question: string, attachments: Attachment[]): void;
   cancel(taskId: string): void;
   /** Stops one running tool call or subtask; the task goes on. Optional for hosts without an engine (benchmarks). */
-  cancelCall?(taskId: string, callId: string): void;
+  cancelCall(taskId: string, callId: string): void;
   approve(approvalId: string, approved: boolean): void;
   setPrivacyMode(mode: PrivacyMode): void;
   setBudget(dollars: number): void;
@@ -131,7 +131,7 @@ export class PanelSession {
         case 'cancel':
           return this.handlers.cancel(m.taskId);
         case 'cancelCall':
-          return this.handlers.cancelCall?.(m.taskId, m.callId);
+          return this.handlers.cancelCall(m.taskId, m.callId);
         case 'approve':
           this.approvals.delete(m.approvalId);
           return this.handlers.approve(m.approvalId, m.approved);
