@@ -70,7 +70,15 @@ for (const name of selected) {
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (code !== 0 || !line) {
     failures.push(name);
-    rows.push({ bench: name, what: `${name}: FAILED (exit ${code}; see the output above)`, baseline: '', measured: '', ratio: '', target: '', met: false });
+    rows.push({
+      bench: name,
+      what: `${name}: FAILED (exit ${code}; see the output above)`,
+      baseline: '',
+      measured: '',
+      ratio: '',
+      target: '',
+      met: false,
+    });
   } else rows.push(...JSON.parse(line.slice(7)));
   process.stderr.write(`  ${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
@@ -86,12 +94,25 @@ if (notes.length) {
   for (const r of notes) console.log(`- ${r.what}: ${r.note}`);
 }
 const seconds = (Date.now() - started) / 1000;
-console.log(`\n${quick ? 'quick ' : ''}run of ${selected.length} benchmark(s) in ${seconds.toFixed(0)} s on ${process.platform} ${process.arch}, Node ${process.version}, ${(await import('node:os')).availableParallelism()} cores.`);
+console.log(
+  `\n${quick ? 'quick ' : ''}run of ${selected.length} benchmark(s) in ${seconds.toFixed(0)} s on ${process.platform} ${process.arch}, Node ${process.version}, ${(await import('node:os')).availableParallelism()} cores.`,
+);
 
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(
   join(root, 'bench/results/latest.json'),
-  JSON.stringify({ date: new Date().toISOString(), quick, seconds, node: process.version, cores: (await import('node:os')).availableParallelism(), rows }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      quick,
+      seconds,
+      node: process.version,
+      cores: (await import('node:os')).availableParallelism(),
+      rows,
+    },
+    null,
+    2,
+  ) + '\n',
 );
 console.log('written: bench/results/latest.json');
 process.exit(failures.length ? 1 : 0);

@@ -33,7 +33,11 @@ function listTests(dir) {
 const builds = [
   // Two extension bundles: the small one VS Code loads at activation, and the rest, which it
   // require()s on first use (src/extension/extension.ts says why).
-  { ...node, entryPoints: { extension: 'src/extension/extension.ts', 'extension-main': 'src/extension/extension-main.ts' }, outdir: 'dist' },
+  {
+    ...node,
+    entryPoints: { extension: 'src/extension/extension.ts', 'extension-main': 'src/extension/extension-main.ts' },
+    outdir: 'dist',
+  },
   { ...node, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
@@ -51,7 +55,14 @@ if (!production) {
   const testEntries = [...listTests('test/unit'), ...listTests('test/webview'), ...listTests('test/reliability'), ...listTests('test/ui')];
   // The scripted model server also runs as a process (benchmarks, integration tests, `npm start --demo`).
   testEntries.push(...['test/support/model-server.ts'].filter((f) => existsSync(join(root, f))));
-  if (testEntries.length) builds.push({ ...node, entryPoints: testEntries, outdir: 'out', outbase: '.', external: [...node.external, 'playwright-core', 'fast-check'] });
+  if (testEntries.length)
+    builds.push({
+      ...node,
+      entryPoints: testEntries,
+      outdir: 'out',
+      outbase: '.',
+      external: [...node.external, 'playwright-core', 'fast-check'],
+    });
   const suite = ['test/integration/suite/index.ts', ...listTests('test/integration/suite')].filter((f) => existsSync(join(root, f)));
   if (suite.length) builds.push({ ...node, entryPoints: suite, outdir: 'out', outbase: '.', external: [...node.external, 'mocha'] });
 }

@@ -43,7 +43,11 @@ const userDataDir = join(root, '.vscode-test/start-user-data');
 mkdirSync(userDataDir, { recursive: true });
 let server;
 try {
-  server = await startVsCodeServer({ userDataDir, extensionsDir: join(userDataDir, 'extensions'), port: Number(process.env.PORT) || undefined });
+  server = await startVsCodeServer({
+    userDataDir,
+    extensionsDir: join(userDataDir, 'extensions'),
+    port: Number(process.env.PORT) || undefined,
+  });
 } catch (e) {
   console.error(`Could not start the VS Code server: ${e.message}`);
   process.exit(1);
@@ -51,7 +55,9 @@ try {
 const url = workbenchUrl(server.port, { folder: workspace, extensionDevelopmentPath: root });
 
 if (!check) {
-  console.log(`\nOrchestra is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Chromium, Chrome, Firefox). Press Ctrl+C to stop.`);
+  console.log(
+    `\nOrchestra is running in VS Code at:\n\n  ${url}\n\nOpen it in a browser (Chromium, Chrome, Firefox). Press Ctrl+C to stop.`,
+  );
   const stop = () => {
     server.stop();
     process.exit(0);
@@ -73,13 +79,23 @@ try {
   const deadline = Date.now() + 60_000;
   while (!ok && Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if (await frame.locator('.question-input').count().catch(() => 0)) ok = true;
+      if (
+        await frame
+          .locator('.question-input')
+          .count()
+          .catch(() => 0)
+      )
+        ok = true;
     }
     if (!ok) await page.waitForTimeout(500);
   }
   mkdirSync(join(root, 'test-artifacts'), { recursive: true });
   await page.screenshot({ path: join(root, 'test-artifacts/npm-start.png') });
-  console.log(ok ? 'The Orchestra panel rendered (screenshot: test-artifacts/npm-start.png).' : 'The Orchestra panel did not render within 60 s (see test-artifacts/npm-start.png).');
+  console.log(
+    ok
+      ? 'The Orchestra panel rendered (screenshot: test-artifacts/npm-start.png).'
+      : 'The Orchestra panel did not render within 60 s (see test-artifacts/npm-start.png).',
+  );
 } finally {
   await browser.close();
   server.stop();

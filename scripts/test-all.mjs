@@ -16,7 +16,8 @@ const suites = [
   { name: 'integration', kind: 'vscode' },
   { name: 'ui', kind: 'node', dir: 'out/test/ui' },
 ];
-if (only === 'stress') suites.splice(0, suites.length, { name: 'stress', kind: 'node', dir: 'out/test/reliability', env: { ORCHESTRA_STRESS: '1' } });
+if (only === 'stress')
+  suites.splice(0, suites.length, { name: 'stress', kind: 'node', dir: 'out/test/reliability', env: { ORCHESTRA_STRESS: '1' } });
 const selected = only && only !== 'stress' ? suites.filter((s) => s.name === only) : suites;
 if (!selected.length) {
   console.error(`unknown suite "${only}"; use one of: ${suites.map((s) => s.name).join(', ')}, stress`);

@@ -50,7 +50,8 @@ try {
   const exited = new Promise((r) => (resolveExit = r));
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(Number(code)));
   // The extension host's console arrives as browser console messages, prefixed `%c LEVEL color: …`.
-  const noise = /ServiceWorker|service worker controller|bad HTTP response code|open-vsx|Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|ChatSessionStore|web worker extension host|allow-scripts and allow-same-origin|Overwriting extension <<|vsda|Failed to load resource|marketplace|gallery|update\.code\.visualstudio|Ignoring the error while validating workspace folder|Long running operations during shutdown|\[perf\]/i;
+  const noise =
+    /ServiceWorker|service worker controller|bad HTTP response code|open-vsx|Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|ChatSessionStore|web worker extension host|allow-scripts and allow-same-origin|Overwriting extension <<|vsda|Failed to load resource|marketplace|gallery|update\.code\.visualstudio|Ignoring the error while validating workspace folder|Long running operations during shutdown|\[perf\]/i;
   // Messages are formatted here (printf-style, like Node's console) and printed in arrival order.
 
   page.on('console', (msg) => {
@@ -60,7 +61,12 @@ try {
       const level = m ? m[1] : msg.type();
       let text = m ? m[2] : raw;
       if (m && /%[sdifoOj]/.test(text)) {
-        const values = await Promise.all(msg.args().slice(2).map((a) => a.jsonValue().catch(() => '?')));
+        const values = await Promise.all(
+          msg
+            .args()
+            .slice(2)
+            .map((a) => a.jsonValue().catch(() => '?')),
+        );
         text = format(...values);
       }
       if (!process.env.ORCHESTRA_DEBUG_SERVER && noise.test(text)) return;

@@ -11,8 +11,15 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const serverMain = join(root, '.vscode-test/code-server/node_modules/code-server/lib/vscode/out/server-main.js');
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const chromiumArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
 ];
 
 export function freePort() {
@@ -29,19 +36,41 @@ export function freePort() {
 /** Starts the server in its own process group; resolves once it listens. */
 export async function startVsCodeServer({ userDataDir, extensionsDir, env = process.env, port, settings = {}, quiet = false }) {
   if (!existsSync(serverMain)) {
-    throw new Error(
-      `The VS Code server is not installed (${serverMain} is missing). Run: bash scripts/install-vscode-server.sh`,
-    );
+    throw new Error(`The VS Code server is not installed (${serverMain} is missing). Run: bash scripts/install-vscode-server.sh`);
   }
   port ??= await freePort();
   const tmp = join(userDataDir, 'tmp');
-  for (const d of [userDataDir, extensionsDir, tmp, join(userDataDir, 'User'), join(userDataDir, 'data/Machine')]) mkdirSync(d, { recursive: true });
-  const base = { 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none', 'workbench.tips.enabled': false, 'git.openRepositoryInParentFolders': 'never', ...settings };
-  for (const f of [join(userDataDir, 'User/settings.json'), join(userDataDir, 'data/Machine/settings.json')]) writeFileSync(f, JSON.stringify(base, null, 2));
+  for (const d of [userDataDir, extensionsDir, tmp, join(userDataDir, 'User'), join(userDataDir, 'data/Machine')])
+    mkdirSync(d, { recursive: true });
+  const base = {
+    'workbench.startupEditor': 'none',
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'update.mode': 'none',
+    'workbench.tips.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
+    ...settings,
+  };
+  for (const f of [join(userDataDir, 'User/settings.json'), join(userDataDir, 'data/Machine/settings.json')])
+    writeFileSync(f, JSON.stringify(base, null, 2));
   const args = [
-    serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
-    '--enable-smoke-test-driver', '--disable-telemetry', '--disable-workspace-trust', '--user-data-dir', userDataDir,
-    '--server-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+    serverMain,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--enable-smoke-test-driver',
+    '--disable-telemetry',
+    '--disable-workspace-trust',
+    '--user-data-dir',
+    userDataDir,
+    '--server-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
   ];
   const child = spawn(process.execPath, args, { env: { ...env, TMPDIR: tmp }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -58,7 +87,11 @@ export async function startVsCodeServer({ userDataDir, extensionsDir, env = proc
   });
   await ready;
   const stop = () => {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   };
   process.once('exit', stop);
   return { port, url: `http://127.0.0.1:${port}`, child, stop, log: () => log };

@@ -70,16 +70,35 @@ export const engineOverhead: Bench = async (ctx) => {
   try {
     // Turn 1 calls a cheap tool, turn 2 answers in text: two orchestration turns per task.
     server.setHandler('orch', (body) =>
-      body.messages.some((m: any) => m.role === 'tool') ? { content: 'The workspace holds README.md and main.py.' } : { toolCalls: [{ name: 'list_files', arguments: { path: '.' } }] },
+      body.messages.some((m: any) => m.role === 'tool')
+        ? { content: 'The workspace holds README.md and main.py.' }
+        : { toolCalls: [{ name: 'list_files', arguments: { path: '.' } }] },
     );
-    const cfg = config({ models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }], orchestrator: { model: 'orch', dialect: 'general' }, tools: { runCode: { enabled: false } } });
+    const cfg = config({
+      models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }],
+      orchestrator: { model: 'orch', dialect: 'general' },
+      tools: { runCode: { enabled: false } },
+    });
     const engine = createEngine(host, cfg, { rgPath: '/usr/bin/rg' });
     // The requests the engine sends for one task, replayed byte for byte by the baseline.
     await runTask(engine, 'What files are in the workspace?', ws.dir);
     const bodies = server.requests.slice(-2).map((r) => r.body);
     const client = new OpenAI({ baseURL: server.url, apiKey: 'bench', maxRetries: 0 });
-    const listFiles = createWorkspaceTools({ config: cfg, getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true, rgPath: '/usr/bin/rg' }).find((t) => t.name === 'list_files')!;
-    const toolCtx: any = { workspace: ws.dir, signal: new AbortController().signal, callId: 'bench', taskId: 'bench', progress: () => undefined, requestApproval: async () => false };
+    const listFiles = createWorkspaceTools({
+      config: cfg,
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+      rgPath: '/usr/bin/rg',
+    }).find((t) => t.name === 'list_files')!;
+    const toolCtx: any = {
+      workspace: ws.dir,
+      signal: new AbortController().signal,
+      callId: 'bench',
+      taskId: 'bench',
+      progress: () => undefined,
+      requestApproval: async () => false,
+    };
 
     const viaEngine = () => runTask(engine, 'What files are in the workspace?', ws.dir);
     const bareLoop = async () => {
@@ -106,7 +125,12 @@ export const engineOverhead: Bench = async (ctx) => {
         target: '≤ 1.10×',
         met: r <= 1.1,
         note: `${rounds} tasks × 2 turns each way, alternated; medians. Absolute overhead ${ms(perTurnEngine - perTurnBare)} per turn.`,
-        data: { rounds, engineTaskMs: { median: median(eng), p95: p95(eng) }, bareTaskMs: { median: median(bare), p95: p95(bare) }, ratio: r },
+        data: {
+          rounds,
+          engineTaskMs: { median: median(eng), p95: p95(eng) },
+          bareTaskMs: { median: median(bare), p95: p95(bare) },
+          ratio: r,
+        },
       },
     ];
   } finally {
@@ -126,7 +150,12 @@ export const parallelSubtasks: Bench = async (ctx) => {
     server.setHandler('orch', (body) =>
       body.messages.some((m: any) => m.role === 'tool')
         ? { content: 'All eight parts are done.' }
-        : { toolCalls: Array.from({ length: N }, (_, i) => ({ name: 'call_model', arguments: { model: 'expert', task: `Independent part ${i + 1} of the job.` } })) },
+        : {
+            toolCalls: Array.from({ length: N }, (_, i) => ({
+              name: 'call_model',
+              arguments: { model: 'expert', task: `Independent part ${i + 1} of the job.` },
+            })),
+          },
     );
     server.setHandler('expert', () => ({ content: 'part done', latencyMs: L }));
     const make = (concurrency: number) =>
@@ -209,8 +238,22 @@ interface PricedModel {
 
 // The ToolOrchestra price pool (dollars per million input / output tokens).
 const POOL: PricedModel[] = [
-  { id: 'gpt-5', roles: ['general', 'code', 'math', 'reasoning'], inputPricePerMillion: 1.25, outputPricePerMillion: 10, centsIn: 125, centsOut: 1000 },
-  { id: 'gpt-5-mini', roles: ['general', 'code', 'reasoning'], inputPricePerMillion: 0.25, outputPricePerMillion: 2, centsIn: 25, centsOut: 200 },
+  {
+    id: 'gpt-5',
+    roles: ['general', 'code', 'math', 'reasoning'],
+    inputPricePerMillion: 1.25,
+    outputPricePerMillion: 10,
+    centsIn: 125,
+    centsOut: 1000,
+  },
+  {
+    id: 'gpt-5-mini',
+    roles: ['general', 'code', 'reasoning'],
+    inputPricePerMillion: 0.25,
+    outputPricePerMillion: 2,
+    centsIn: 25,
+    centsOut: 200,
+  },
   { id: 'qwen3-32b', roles: ['general', 'code', 'math'], inputPricePerMillion: 0.8, outputPricePerMillion: 0.8, centsIn: 80, centsOut: 80 },
   { id: 'math-7b', roles: ['math'], inputPricePerMillion: 0.2, outputPricePerMillion: 0.2, centsIn: 20, centsOut: 20 },
 ];
@@ -232,7 +275,11 @@ const ORCH_USAGE = { prompt_tokens: 1500, completion_tokens: 80 };
 
 function cheapestFor(role: string, prompt: number, completion: number): PricedModel {
   const eligible = POOL.filter((m) => m.roles.includes(role as never));
-  return eligible.reduce((best, m) => (dollarsFor(m, { inputTokens: prompt, outputTokens: completion }) < dollarsFor(best, { inputTokens: prompt, outputTokens: completion }) ? m : best));
+  return eligible.reduce((best, m) =>
+    dollarsFor(m, { inputTokens: prompt, outputTokens: completion }) < dollarsFor(best, { inputTokens: prompt, outputTokens: completion })
+      ? m
+      : best,
+  );
 }
 
 export const cost: Bench = async () => {
@@ -247,13 +294,37 @@ export const cost: Bench = async () => {
       const model = policy === 'cheapest' ? cheapestFor(t.role, t.prompt, t.completion).id : 'gpt-5';
       // The context makes the expert's prompt really as long as the tokens its server reports: the
       // engine records reported usage only up to what the request could have produced.
-      return { toolCalls: [{ name: 'call_model', arguments: { model, task: t.question, context: 'lorem '.repeat(t.prompt) } }], usage: ORCH_USAGE };
+      return {
+        toolCalls: [{ name: 'call_model', arguments: { model, task: t.question, context: 'lorem '.repeat(t.prompt) } }],
+        usage: ORCH_USAGE,
+      };
     });
-    for (const m of POOL) server.setHandler(m.id, () => ({ content: 'expert answer', usage: { prompt_tokens: TASKS[taskIndex].prompt, completion_tokens: TASKS[taskIndex].completion } }));
+    for (const m of POOL)
+      server.setHandler(m.id, () => ({
+        content: 'expert answer',
+        usage: { prompt_tokens: TASKS[taskIndex].prompt, completion_tokens: TASKS[taskIndex].completion },
+      }));
     const cfg = config({
       models: [
-        { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'], openWeights: true, contextWindow: 131072, description: 'local orchestrator (free)' },
-        ...POOL.map((m) => ({ id: m.id, baseUrl: server.url, model: m.id, roles: m.roles, inputPricePerMillion: m.inputPricePerMillion, outputPricePerMillion: m.outputPricePerMillion, maxOutputTokens: 4096, local: false })),
+        {
+          id: 'orch',
+          baseUrl: server.url,
+          model: 'orch',
+          roles: ['orchestrator'],
+          openWeights: true,
+          contextWindow: 131072,
+          description: 'local orchestrator (free)',
+        },
+        ...POOL.map((m) => ({
+          id: m.id,
+          baseUrl: server.url,
+          model: m.id,
+          roles: m.roles,
+          inputPricePerMillion: m.inputPricePerMillion,
+          outputPricePerMillion: m.outputPricePerMillion,
+          maxOutputTokens: 4096,
+          local: false,
+        })),
       ],
       orchestrator: { model: 'orch', dialect: 'general' },
       tools: { runCode: { enabled: false } },
@@ -274,8 +345,12 @@ export const cost: Bench = async () => {
         let sum = 0;
         let exact = 0n;
         for (const req of server.requests.slice(before)) {
-          const m = req.model === 'orch' ? { inputPricePerMillion: 0, outputPricePerMillion: 0, centsIn: 0, centsOut: 0 } : POOL.find((x) => x.id === req.model)!;
-          const u = req.model === 'orch' ? ORCH_USAGE : { prompt_tokens: TASKS[taskIndex].prompt, completion_tokens: TASKS[taskIndex].completion };
+          const m =
+            req.model === 'orch'
+              ? { inputPricePerMillion: 0, outputPricePerMillion: 0, centsIn: 0, centsOut: 0 }
+              : POOL.find((x) => x.id === req.model)!;
+          const u =
+            req.model === 'orch' ? ORCH_USAGE : { prompt_tokens: TASKS[taskIndex].prompt, completion_tokens: TASKS[taskIndex].completion };
           sum += dollarsFor(m, { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens });
           exact += BigInt(u.prompt_tokens * m.centsIn + u.completion_tokens * m.centsOut);
           if (req.model !== 'orch') calls.push(req.model);
@@ -302,7 +377,14 @@ export const cost: Bench = async () => {
         target: 'report; ledger = Σ tokens × prices',
         met: ledgerOk,
         note: `Ledger ${ledgerOk ? 'equals' : 'DIFFERS FROM'} Σ tokens × prices for every task (bit-identical to the per-call sum, and within 1e-15 of the exact integer total: cheapest ${results.cheapest.centsTimesTokens} ¢·tokens/1e6 = $${(Number(results.cheapest.centsTimesTokens) / 1e8).toFixed(8)}, strongest ${results.strongest.centsTimesTokens} = $${(Number(results.strongest.centsTimesTokens) / 1e8).toFixed(8)}). Cheapest picks: ${results.cheapest.calls.join(', ')}. Same token counts for every model (the simulation's simplification).`,
-        data: { tasks: TASKS, orchestratorUsage: ORCH_USAGE, cheapestDollars: results.cheapest.dollars, strongestDollars: results.strongest.dollars, cheapestPicks: results.cheapest.calls, ledgerExact: ledgerOk },
+        data: {
+          tasks: TASKS,
+          orchestratorUsage: ORCH_USAGE,
+          cheapestDollars: results.cheapest.dollars,
+          strongestDollars: results.strongest.dollars,
+          cheapestPicks: results.cheapest.calls,
+          ledgerExact: ledgerOk,
+        },
       },
     ];
   } finally {

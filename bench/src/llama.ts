@@ -19,7 +19,25 @@ const MAX_TOKENS = 64;
 const CONTEXT = 4096;
 
 async function startServe(root: string, model: string, threads: number): Promise<{ baseUrl: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--model', model, '--port', '0', '--cpu', '--threads', String(threads), '--context', String(CONTEXT), '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'dist', 'cli.js'),
+      'serve',
+      '--model',
+      model,
+      '--port',
+      '0',
+      '--cpu',
+      '--threads',
+      String(threads),
+      '--context',
+      String(CONTEXT),
+      '--concurrency',
+      '1',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -68,7 +86,13 @@ interface CaseResult {
 async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase): Promise<CaseResult> {
   const serve = await startServe(ctx.root, c.file, threads);
   const lib = await loadNodeLlamaCpp();
-  const llama = await lib.getLlama({ gpu: false, build: 'never', maxThreads: threads, progressLogs: false, logLevel: lib.LlamaLogLevel.error });
+  const llama = await lib.getLlama({
+    gpu: false,
+    build: 'never',
+    maxThreads: threads,
+    progressLogs: false,
+    logLevel: lib.LlamaLogLevel.error,
+  });
   const model = await llama.loadModel({ modelPath: c.file });
   const context = await model.createContext({ contextSize: CONTEXT, sequences: 1, threads });
   // The chat wrapper the server picks for this model (from its template), made once as the runtime
@@ -81,7 +105,15 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
       const t0 = now();
       let first = 0;
       let tokens = 0;
-      const stream = await client.chat.completions.create({ model: c.id, messages: [{ role: 'user', content: PROMPT }], max_tokens: MAX_TOKENS, temperature: 0.7, seed: 7, stream: true, stream_options: { include_usage: true } });
+      const stream = await client.chat.completions.create({
+        model: c.id,
+        messages: [{ role: 'user', content: PROMPT }],
+        max_tokens: MAX_TOKENS,
+        temperature: 0.7,
+        seed: 7,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       for await (const chunk of stream) {
         if (!first && chunk.choices[0]?.delta?.content) first = now();
         if (chunk.usage) tokens = chunk.usage.completion_tokens;
@@ -97,16 +129,22 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
       const chat = new lib.LlamaChat({ contextSequence: sequence, chatWrapper });
       const before = sequence.tokenMeter.usedOutputTokens;
       try {
-        await chat.generateResponse([{ type: 'user', text: PROMPT }, { type: 'model', response: [] }], {
-          maxTokens: MAX_TOKENS,
-          temperature: 0.7,
-          seed: 7,
-          // As the server does for an OpenAI request without frequency/presence penalties.
-          repeatPenalty: false,
-          onTextChunk: (t: string) => {
-            if (!first && t) first = now();
+        await chat.generateResponse(
+          [
+            { type: 'user', text: PROMPT },
+            { type: 'model', response: [] },
+          ],
+          {
+            maxTokens: MAX_TOKENS,
+            temperature: 0.7,
+            seed: 7,
+            // As the server does for an OpenAI request without frequency/presence penalties.
+            repeatPenalty: false,
+            onTextChunk: (t: string) => {
+              if (!first && t) first = now();
+            },
           },
-        });
+        );
         return { totalMs: now() - t0, ttftMs: first - t0, tokens: sequence.tokenMeter.usedOutputTokens - before };
       } finally {
         chat.dispose({ disposeSequence: false });
@@ -123,7 +161,8 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
       }
     }
     for (const g of [...serveRuns, ...directRuns]) {
-      if (g.tokens !== MAX_TOKENS) throw new Error(`a ${c.label} run generated ${g.tokens} tokens, not ${MAX_TOKENS}: the two sides would not do the same work`);
+      if (g.tokens !== MAX_TOKENS)
+        throw new Error(`a ${c.label} run generated ${g.tokens} tokens, not ${MAX_TOKENS}: the two sides would not do the same work`);
     }
     const tps = (g: Gen) => g.tokens / (g.totalMs / 1000);
     const serveTps = median(serveRuns.map(tps));

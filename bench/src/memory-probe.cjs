@@ -10,7 +10,15 @@ process.on('message', (m) => {
     // Several passes: weak maps and finalizers free more on the second.
     for (let i = 0; i < 3; i++) global.gc();
     const u = process.memoryUsage();
-    process.send({ type: 'bench-memory', id: m.id, rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers });
+    process.send({
+      type: 'bench-memory',
+      id: m.id,
+      rss: u.rss,
+      heapUsed: u.heapUsed,
+      heapTotal: u.heapTotal,
+      external: u.external,
+      arrayBuffers: u.arrayBuffers,
+    });
   } else if (m.type === 'bench-snapshot') {
     global.gc();
     process.send({ type: 'bench-snapshot', id: m.id, path: v8.writeHeapSnapshot(m.path) });

@@ -47,7 +47,11 @@ export const memory: Bench = async (ctx) => {
   const server = await startModelServer();
   const ws = mkdtempSync(join(tmpdir(), 'orchestra-bench-mem-'));
   writeFileSync(join(ws, 'README.md'), '# memory bench\n');
-  const engine = await startEngineProcess({ root: ctx.root, nodeArgs: ['--expose-gc', '--require', join(ctx.root, 'bench', 'src', 'memory-probe.cjs')], ipc: true });
+  const engine = await startEngineProcess({
+    root: ctx.root,
+    nodeArgs: ['--expose-gc', '--require', join(ctx.root, 'bench', 'src', 'memory-probe.cjs')],
+    ipc: true,
+  });
   const snapshots = process.env.BENCH_HEAP_SNAPSHOTS;
   try {
     server.setHandler('orch', (body) =>
@@ -55,7 +59,14 @@ export const memory: Bench = async (ctx) => {
         ? { content: 'The workspace has a README. '.repeat(20) }
         : { toolCalls: [{ name: 'read_file', arguments: { path: 'README.md' } }] },
     );
-    await engine.configure({ models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }], orchestrator: { model: 'orch', dialect: 'general' }, tools: { runCode: { enabled: false } } }, ws);
+    await engine.configure(
+      {
+        models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }],
+        orchestrator: { model: 'orch', dialect: 'general' },
+        tools: { runCode: { enabled: false } },
+      },
+      ws,
+    );
     await sleep(1000);
     const idle = await sample(engine.child);
     const TASKS = 200;
@@ -67,7 +78,8 @@ export const memory: Bench = async (ctx) => {
       const end = await engine.ask(`Task ${i}: what is in the workspace?`);
       if (end.type !== 'done') throw new Error(`memory bench: task ${i} ended with ${end.type}`);
       if (i % 10 === 0) samples.push({ tasks: i, ...(await sample(engine.child)) });
-      if (snapshots && (i === WARMUP || i === TASKS)) await probe(engine.child, { type: 'bench-snapshot', path: join(snapshots, `engine-${i}.heapsnapshot`) });
+      if (snapshots && (i === WARMUP || i === TASKS))
+        await probe(engine.child, { type: 'bench-snapshot', path: join(snapshots, `engine-${i}.heapsnapshot`) });
     }
     await sleep(500);
     const after = await sample(engine.child);

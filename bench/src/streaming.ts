@@ -40,13 +40,29 @@ async function startPanelServer(root: string): Promise<{ origin: string; close()
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    origin,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -139,14 +155,35 @@ export const streamingPipeline: Bench = async (ctx) => {
     const context = await browser.newContext({ viewport: { width: 480, height: 900 } });
     const page = await context.newPage();
     const memento = new Map<string, unknown>();
-    const store = new ConversationStore({ get: <T>(k: string) => memento.get(k) as T | undefined, update: async (k, v) => void memento.set(k, v) }, { saveDelayMs: 1000 });
+    const store = new ConversationStore(
+      { get: <T>(k: string) => memento.get(k) as T | undefined, update: async (k, v) => void memento.set(k, v) },
+      { saveDelayMs: 1000 },
+    );
     const noop = () => undefined;
-    const session = new PanelSession(store, { ask: noop, cancel: noop, cancelCall: noop, approve: noop, setPrivacyMode: noop, setBudget: noop, insertCode: noop, applyCode: noop, copy: noop, runCommand: noop, newConversation: noop }, { openLink: noop });
+    const session = new PanelSession(
+      store,
+      {
+        ask: noop,
+        cancel: noop,
+        cancelCall: noop,
+        approve: noop,
+        setPrivacyMode: noop,
+        setBudget: noop,
+        insertCode: noop,
+        applyCode: noop,
+        copy: noop,
+        runCommand: noop,
+        newConversation: noop,
+      },
+      { openLink: noop },
+    );
     let posting: Promise<unknown> = Promise.resolve();
     session.attach({
       // The webview's postMessage: one message in, in order.
       postMessage: (m: ExtensionToPanel) => {
-        posting = page.evaluate((msg) => window.postMessage(msg, '*'), m as unknown).catch((err: unknown) => ctx.log(`post failed: ${String(err)}`));
+        posting = page
+          .evaluate((msg) => window.postMessage(msg, '*'), m as unknown)
+          .catch((err: unknown) => ctx.log(`post failed: ${String(err)}`));
         return true;
       },
     });
@@ -165,7 +202,14 @@ export const streamingPipeline: Bench = async (ctx) => {
       }
       session.post({ type: 'event', event: e });
     };
-    await engine.configure({ models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }], orchestrator: { model: 'orch', dialect: 'general' }, tools: { runCode: { enabled: false } } }, ws);
+    await engine.configure(
+      {
+        models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }],
+        orchestrator: { model: 'orch', dialect: 'general' },
+        tools: { runCode: { enabled: false } },
+      },
+      ws,
+    );
 
     const run = async (tokens: number, tokensPerSecond: number): Promise<RunResult> => {
       sent.clear();
@@ -188,8 +232,13 @@ export const streamingPipeline: Bench = async (ctx) => {
       const offset = await clockOffset(page);
       const paint: number[] = await page.evaluate(() => (window as any).__paint);
       if (paint.length < tokens) {
-        const tail = await page.evaluate(() => { const els = document.querySelectorAll('.reasoning-text'); return Array.from(els).map((e) => (e.textContent ?? '').length + ':' + (e.textContent ?? '').slice(-40)); });
-        throw new Error(`only ${paint.length} of ${tokens} tokens reached the panel's DOM (server stamped ${sent.size}; reasoning elements ${JSON.stringify(tail)})`);
+        const tail = await page.evaluate(() => {
+          const els = document.querySelectorAll('.reasoning-text');
+          return Array.from(els).map((e) => (e.textContent ?? '').length + ':' + (e.textContent ?? '').slice(-40));
+        });
+        throw new Error(
+          `only ${paint.length} of ${tokens} tokens reached the panel's DOM (server stamped ${sent.size}; reasoning elements ${JSON.stringify(tail)})`,
+        );
       }
       const lags: number[] = [];
       const toRelay: number[] = [];

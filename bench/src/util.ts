@@ -83,7 +83,11 @@ export function rssBytes(pid: number): number {
 }
 
 /** Spawns a command and resolves with its stdout (rejects on spawn failure or exit code > 1). */
-export function capture(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ stdout: string; code: number | null }> {
+export function capture(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ stdout: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const parts: Buffer[] = [];

@@ -113,13 +113,16 @@ function version(): string {
 function configOrExit(file: string | undefined, io: CliIo, required: boolean): OrchestraConfig | undefined {
   const loaded = loadConfig(file, { cwd: io.cwd, env: io.env, required });
   if (loaded.ok) return loaded.config;
-  io.err(`orchestra: invalid config${loaded.file ? ` ${loaded.file}` : ''}:\n${loaded.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`);
+  io.err(
+    `orchestra: invalid config${loaded.file ? ` ${loaded.file}` : ''}:\n${loaded.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`,
+  );
   return undefined;
 }
 
 function privacyOrThrow(value: string | undefined): PrivacyMode | undefined {
   if (value === undefined) return undefined;
-  if (!(PRIVACY_MODES as readonly string[]).includes(value)) throw new UsageError(`--privacy must be one of ${PRIVACY_MODES.join(', ')}, got "${value}"`);
+  if (!(PRIVACY_MODES as readonly string[]).includes(value))
+    throw new UsageError(`--privacy must be one of ${PRIVACY_MODES.join(', ')}, got "${value}"`);
   return value as PrivacyMode;
 }
 
@@ -130,7 +133,10 @@ async function withEmbeddedModels(config: OrchestraConfig, io: CliIo): Promise<{
   const embedded = await startEmbeddedModels(config.local);
   for (const p of embedded.problems) io.err(`orchestra: local model ${p.file}: ${p.message}\n`);
   const known = new Set(config.models.map((m) => m.id));
-  const { config: merged, problems } = parseConfig({ ...config, models: [...config.models, ...embedded.entries.filter((e) => !known.has(e.id))] });
+  const { config: merged, problems } = parseConfig({
+    ...config,
+    models: [...config.models, ...embedded.entries.filter((e) => !known.has(e.id))],
+  });
   for (const p of problems) io.err(`orchestra: local models: ${p.path}: ${p.message}\n`);
   return { config: merged, close: () => embedded.close() };
 }
@@ -146,7 +152,9 @@ function cliHost(io: CliIo, opts: { yes: boolean }): EngineHost {
     requestApproval(req) {
       if (opts.yes) return Promise.resolve(true);
       if (!io.stdinIsTty) {
-        io.err(`orchestra: approval needed (${req.kind}): ${sanitizeTerminal(req.title)} — denied: stdin is not a terminal; pass --yes to approve\n`);
+        io.err(
+          `orchestra: approval needed (${req.kind}): ${sanitizeTerminal(req.title)} — denied: stdin is not a terminal; pass --yes to approve\n`,
+        );
         return Promise.resolve(false);
       }
       const asked = queue.then(
@@ -230,7 +238,8 @@ function parseProbes(values: string[] | undefined): Array<{ port: number; kind: 
   const kinds: DiscoveredServer['kind'][] = ['ollama', 'lmstudio', 'vllm', 'llamacpp', 'sglang', 'openai-compatible'];
   return values.map((v) => {
     const m = /^([a-z-]+):(\d{1,5})$/.exec(v);
-    if (!m || !kinds.includes(m[1] as DiscoveredServer['kind']) || Number(m[2]) > 65535) throw new UsageError(`--probe wants KIND:PORT with KIND one of ${kinds.join(', ')}, got "${v}"`);
+    if (!m || !kinds.includes(m[1] as DiscoveredServer['kind']) || Number(m[2]) > 65535)
+      throw new UsageError(`--probe wants KIND:PORT with KIND one of ${kinds.join(', ')}, got "${v}"`);
     return { kind: m[1] as DiscoveredServer['kind'], port: Number(m[2]) };
   });
 }
@@ -254,7 +263,9 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
     const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
     const local = await localGgufModels(config);
     if (a.flags.has('--json')) {
-      io.out(`${JSON.stringify({ privacyMode: config.privacyMode, models, local, discovered: servers?.map((s) => ({ ...s, suggestedEntries: discoveredToModelEntries(s) })) }, null, 2)}\n`);
+      io.out(
+        `${JSON.stringify({ privacyMode: config.privacyMode, models, local, discovered: servers?.map((s) => ({ ...s, suggestedEntries: discoveredToModelEntries(s) })) }, null, 2)}\n`,
+      );
       return 0;
     }
     io.out(`Privacy mode: ${config.privacyMode}\n`);
@@ -266,7 +277,8 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
       if (!servers.length) io.out('  none (probed Ollama 11434, LM Studio 1234, vLLM 8000, llama.cpp 8080, SGLang 30000 on 127.0.0.1)\n');
       for (const s of servers) {
         io.out(`  ${s.kind} at ${s.baseUrl}\n`);
-        for (const m of s.models) io.out(`    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}\n`);
+        for (const m of s.models)
+          io.out(`    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}\n`);
       }
       const entries = servers.flatMap(discoveredToModelEntries);
       if (entries.length) io.out(`\nTo use them, add to "models" in your config:\n${JSON.stringify(entries, null, 2)}\n`);
@@ -381,7 +393,9 @@ function replayCommand(argv: string[], io: CliIo): number {
     return 0;
   }
   const h = t.header;
-  io.out(`Trajectory ${h.taskId} · ${new Date(h.startedAt).toISOString()} · ${h.pool.length} models in the pool\nQuestion: ${h.question}\n\n`);
+  io.out(
+    `Trajectory ${h.taskId} · ${new Date(h.startedAt).toISOString()} · ${h.pool.length} models in the pool\nQuestion: ${h.question}\n\n`,
+  );
   const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
   for (const e of t.events) view.handle(e);
   return 0;

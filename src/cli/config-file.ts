@@ -45,14 +45,26 @@ export function loadConfig(explicit: string | undefined, opts: { cwd?: string; e
   if (!file) file = DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
   if (!file) {
     if (!opts.required) return { ok: true, config: parseConfig({}).config };
-    return { ok: false, problems: [{ path: '(config)', message: `no config file: pass --config FILE, set ORCHESTRA_CONFIG, or create ${DEFAULT_CONFIG_FILES[0]} here` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          path: '(config)',
+          message: `no config file: pass --config FILE, set ORCHESTRA_CONFIG, or create ${DEFAULT_CONFIG_FILES[0]} here`,
+        },
+      ],
+    };
   }
   const path = resolve(cwd, file);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    return { ok: false, file: path, problems: [{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+    return {
+      ok: false,
+      file: path,
+      problems: [{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }],
+    };
   }
   let raw: unknown;
   try {
@@ -60,7 +72,8 @@ export function loadConfig(explicit: string | undefined, opts: { cwd?: string; e
   } catch (err) {
     return { ok: false, file: path, problems: [{ path: '(file)', message: `${path} is not valid JSON: ${(err as Error).message}` }] };
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, file: path, problems: [{ path: '(root)', message: 'the config must be a JSON object' }] };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, file: path, problems: [{ path: '(root)', message: 'the config must be a JSON object' }] };
   const { config, problems } = parseConfig(unflattenSettings(raw as Record<string, unknown>));
   if (problems.length) return { ok: false, file: path, problems };
   return { ok: true, config, file: path };

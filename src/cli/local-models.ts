@@ -33,13 +33,17 @@ function formatDuration(s: number | undefined): string {
 export function progressBar(p: DownloadProgress, width = 30): string {
   const frac = p.totalBytes ? Math.min(1, p.receivedBytes / p.totalBytes) : 0;
   const filled = Math.round(frac * width);
-  const bar = p.totalBytes ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(1).padStart(5)}%` : '[size unknown]';
+  const bar = p.totalBytes
+    ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(1).padStart(5)}%`
+    : '[size unknown]';
   return `${bar} ${formatBytes(p.receivedBytes)}${p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : ''}  ${formatBytes(p.bytesPerSecond)}/s  ETA ${formatDuration(p.etaSeconds)}`;
 }
 
 function catalogIds(): string {
   try {
-    return catalogModels().map((m) => m.id).join(', ');
+    return catalogModels()
+      .map((m) => m.id)
+      .join(', ');
   } catch (err) {
     return (err as Error).message;
   }
@@ -60,7 +64,10 @@ function parseDir(args: string[]): { dir: string | undefined; rest: string[] } {
   return { dir, rest };
 }
 
-export async function runLocalModelsCommand(args: string[], io: LocalIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), isTty: process.stdout.isTTY }): Promise<number> {
+export async function runLocalModelsCommand(
+  args: string[],
+  io: LocalIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), isTty: process.stdout.isTTY },
+): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     io.out(`${LOCAL_USAGE}\n`);
@@ -93,7 +100,9 @@ async function listCommand(dir: string | undefined, files: string[], io: LocalIo
   for (const d of described) {
     if (d.info && d.fit) {
       const i = d.info;
-      io.out(`${d.id}\n  ${d.file}\n  ${formatBytes(i.sizeBytes)}, ${i.architecture}, ${i.parameterLabel} parameters, ${i.quantization}, trained context ${i.trainedContextLength ?? 'unknown'} tokens\n  memory: ${d.fit.summary}${d.problem ? `\n  problem: ${d.problem}` : ''}\n`);
+      io.out(
+        `${d.id}\n  ${d.file}\n  ${formatBytes(i.sizeBytes)}, ${i.architecture}, ${i.parameterLabel} parameters, ${i.quantization}, trained context ${i.trainedContextLength ?? 'unknown'} tokens\n  memory: ${d.fit.summary}${d.problem ? `\n  problem: ${d.problem}` : ''}\n`,
+      );
     } else io.out(`${d.id}\n  ${d.file}\n  problem: ${d.problem}\n`);
   }
   for (const p of problems) io.out(`problem: ${p.message}\n`);
@@ -105,7 +114,10 @@ async function listCommand(dir: string | undefined, files: string[], io: LocalIo
     io.err(`orchestra local list: ${(err as Error).message}\n`);
     return 1;
   }
-  for (const m of catalog) io.out(`  ${m.id.padEnd(28)} ${formatBytes(m.sizeBytes).padStart(8)} file, ~${formatBytes(m.memoryBytes)} RAM  ${m.title}; ${m.licence}\n`);
+  for (const m of catalog)
+    io.out(
+      `  ${m.id.padEnd(28)} ${formatBytes(m.sizeBytes).padStart(8)} file, ~${formatBytes(m.memoryBytes)} RAM  ${m.title}; ${m.licence}\n`,
+    );
   return described.some((d) => d.problem) || problems.length ? 1 : 0;
 }
 

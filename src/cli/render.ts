@@ -42,12 +42,16 @@ export class LiveView {
     switch (e.type) {
       case 'task_started': {
         const indent = this.indentOf(e.parentCallId);
-        if (e.parentCallId) this.line(indent, this.c('dim', `subtask led by ${e.orchestratorModel} · budget $${fmtDollars(e.budgetDollars)}`));
+        if (e.parentCallId)
+          this.line(indent, this.c('dim', `subtask led by ${e.orchestratorModel} · budget $${fmtDollars(e.budgetDollars)}`));
         else
           this.line(
             0,
             this.c('bold', 'Orchestra') +
-              this.c('dim', ` · ${e.dialect} dialect · orchestrator ${e.orchestratorModel || '(none)'} · privacy ${e.privacyMode} · budget $${fmtDollars(e.budgetDollars)}`),
+              this.c(
+                'dim',
+                ` · ${e.dialect} dialect · orchestrator ${e.orchestratorModel || '(none)'} · privacy ${e.privacyMode} · budget $${fmtDollars(e.budgetDollars)}`,
+              ),
           );
         break;
       }
@@ -66,15 +70,26 @@ export class LiveView {
         const indent = this.indentOf(e.parentCallId);
         this.depth.set(e.callId, indent);
         const model = e.model ? this.c('cyan', ` ${e.model}`) : '';
-        this.line(indent, `${e.state === 'queued' ? this.c('yellow', '… queued') : '→'} ${e.tool}${model} ${this.c('dim', summarizeArgs(e.args))}`);
+        this.line(
+          indent,
+          `${e.state === 'queued' ? this.c('yellow', '… queued') : '→'} ${e.tool}${model} ${this.c('dim', summarizeArgs(e.args))}`,
+        );
         break;
       }
       case 'tool_call_finished': {
         const indent = this.depth.get(e.callId) ?? 0;
-        const mark = e.state === 'ok' ? this.c('green', '✓') : e.state === 'denied' || e.state === 'over_budget' ? this.c('yellow', '⊘') : this.c('red', '✗');
+        const mark =
+          e.state === 'ok'
+            ? this.c('green', '✓')
+            : e.state === 'denied' || e.state === 'over_budget'
+              ? this.c('yellow', '⊘')
+              : this.c('red', '✗');
         const model = e.model ? ` ${e.model}` : '';
-        const detail = (e.state === 'ok' ? e.preview : e.error ?? e.preview).split('\n').find((l) => l.trim()) ?? '';
-        this.line(indent, `${mark} ${e.tool}${model} · ${e.state} · $${fmtDollars(e.dollars)} · ${(e.latencyMs / 1000).toFixed(1)} s${detail ? this.c('dim', ` — ${clip(detail, 120)}`) : ''}`);
+        const detail = (e.state === 'ok' ? e.preview : (e.error ?? e.preview)).split('\n').find((l) => l.trim()) ?? '';
+        this.line(
+          indent,
+          `${mark} ${e.tool}${model} · ${e.state} · $${fmtDollars(e.dollars)} · ${(e.latencyMs / 1000).toFixed(1)} s${detail ? this.c('dim', ` — ${clip(detail, 120)}`) : ''}`,
+        );
         break;
       }
       case 'approval_requested':

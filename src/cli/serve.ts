@@ -26,12 +26,14 @@ export function parseServeArgs(args: string[]): ServeArgs {
   const out: ServeArgs = { models: [], port: 8088, host: '127.0.0.1', allowRemote: false, cpu: false };
   const int = (flag: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
+    if (v === undefined || !Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
     return n;
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => {
       const v = inline ?? args[++i];
       if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new Error(`${flag} needs a value`);
@@ -98,7 +100,10 @@ function signalStop(): Promise<void> {
   });
 }
 
-export async function runServeCommand(args: string[], io: ServeIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
+export async function runServeCommand(
+  args: string[],
+  io: ServeIo = { out: (l) => console.log(l), err: (l) => console.error(l) },
+): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     io.out(SERVE_USAGE);
     return 0;
@@ -154,7 +159,8 @@ export async function runServeCommand(args: string[], io: ServeIo = { out: (l) =
   }
   io.out(`OpenAI-compatible endpoint: ${endpoint.baseUrl}`);
   for (const m of models) io.out(`  model "${m.id}"  ${m.path}`);
-  if (!isLoopbackHost(parsed.host)) io.out(`warning: listening on ${parsed.host}; other machines can reach it${apiKey ? ' (API key required)' : ' without a key'}`);
+  if (!isLoopbackHost(parsed.host))
+    io.out(`warning: listening on ${parsed.host}; other machines can reach it${apiKey ? ' (API key required)' : ' without a key'}`);
   io.out('Press Ctrl+C to stop.');
   io.onListening?.(endpoint);
   await (io.stopSignal ?? signalStop());

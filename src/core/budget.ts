@@ -68,15 +68,20 @@ export class Budget {
 }
 
 export type CallPlan =
-  | { ok: true; maxTokens: number; worstCaseDollars: number; lowered: boolean }
-  | { ok: false; reason: string; worstCaseDollars: number };
+  { ok: true; maxTokens: number; worstCaseDollars: number; lowered: boolean } | { ok: false; reason: string; worstCaseDollars: number };
 
 /**
  * Decides how many output tokens a call may ask for: the worst case (prompt × input price + max
  * tokens × output price, at list prices) must fit in `left`. `maxTokens` is lowered to fit; when not even
  * MIN_ANSWER_TOKENS fit, the call must not be sent.
  */
-export function planModelCall(left: number, prices: Prices, promptTokens: number, desiredMaxTokens: number, minTokens = MIN_ANSWER_TOKENS): CallPlan {
+export function planModelCall(
+  left: number,
+  prices: Prices,
+  promptTokens: number,
+  desiredMaxTokens: number,
+  minTokens = MIN_ANSWER_TOKENS,
+): CallPlan {
   // The worst case at list prices: no cache discount assumed, no reported cost known yet.
   prices = worstCasePrices(prices);
   const desired = Math.max(1, Math.floor(desiredMaxTokens));
@@ -98,7 +103,12 @@ export function planModelCall(left: number, prices: Prices, promptTokens: number
     };
   }
   const maxTokens = Math.min(desired, fitting);
-  return { ok: true, maxTokens, worstCaseDollars: dollarsFor(prices, { inputTokens: promptTokens, outputTokens: maxTokens }), lowered: maxTokens < desired };
+  return {
+    ok: true,
+    maxTokens,
+    worstCaseDollars: dollarsFor(prices, { inputTokens: promptTokens, outputTokens: maxTokens }),
+    lowered: maxTokens < desired,
+  };
 }
 
 export function fmtDollars(d: number): string {

@@ -19,7 +19,10 @@ export const MAX_CALL_SECONDS = 86_400;
 export const MAX_WALL_SECONDS = 604_800;
 
 export const ModelEntry = z.object({
-  id: z.string().min(1).regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
+  id: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
   baseUrl: z.url({ protocol: /^https?$/ }),
   model: z.string().min(1),
   /** CLI: name of the environment variable holding the key. VS Code: keys live in SecretStorage under the model id. */
@@ -107,7 +110,14 @@ export const OrchestraConfig = z
             maxOutputBytes: z.number().int().positive().default(65536),
             isolation: z.enum(['workspace', 'scratch']).default('workspace'),
           })
-          .default({ enabled: true, autoApprove: false, allowShell: false, timeoutSeconds: 60, maxOutputBytes: 65536, isolation: 'workspace' }),
+          .default({
+            enabled: true,
+            autoApprove: false,
+            allowShell: false,
+            timeoutSeconds: 60,
+            maxOutputBytes: 65536,
+            isolation: 'workspace',
+          }),
         webSearch: z
           .object({
             provider: z.enum(['none', 'searxng', 'tavily', 'brave']).default('none'),
@@ -119,7 +129,14 @@ export const OrchestraConfig = z
         mcpServers: z.array(McpServer).default([]),
       })
       .default({
-        runCode: { enabled: true, autoApprove: false, allowShell: false, timeoutSeconds: 60, maxOutputBytes: 65536, isolation: 'workspace' },
+        runCode: {
+          enabled: true,
+          autoApprove: false,
+          allowShell: false,
+          timeoutSeconds: 60,
+          maxOutputBytes: 65536,
+          isolation: 'workspace',
+        },
         webSearch: { provider: 'none', url: '', maxResults: 5 },
         mcpServers: [],
       }),
@@ -178,7 +195,11 @@ export function parseConfig(raw: unknown): { config: OrchestraConfig; problems: 
       const path = formatPath(originalPath(issue.path, indexMaps));
       if (!problems.some((p) => p.path === path && p.message === issue.message)) problems.push({ path, message: issue.message });
     }
-    dropAll(repaired, r.error.issues.map((i) => i.path), indexMaps);
+    dropAll(
+      repaired,
+      r.error.issues.map((i) => i.path),
+      indexMaps,
+    );
   }
   return { config: OrchestraConfig.parse({}), problems };
 }
@@ -190,12 +211,14 @@ function originalPath(path: ReadonlyArray<PropertyKey>, maps: IndexMaps): Proper
   const out: PropertyKey[] = [];
   for (const seg of path) {
     const map = typeof seg === 'number' ? maps.get(formatPath(out)) : undefined;
-    out.push(map && typeof seg === 'number' ? map[seg] ?? seg : seg);
+    out.push(map && typeof seg === 'number' ? (map[seg] ?? seg) : seg);
   }
   return out;
 }
 
-type DropTarget = { kind: 'delete'; container: Record<string | number, unknown>; key: string | number } | { kind: 'splice'; array: unknown[]; index: number; arrayKey: string };
+type DropTarget =
+  | { kind: 'delete'; container: Record<string | number, unknown>; key: string | number }
+  | { kind: 'splice'; array: unknown[]; index: number; arrayKey: string };
 
 /**
  * Where an issue's path is dropped: the whole array element holding it (a half-valid model entry is

@@ -70,7 +70,9 @@ function ollamaContextLength(modelInfo: unknown): number | undefined {
 async function probeOllama(origin: string, t: number, signal?: AbortSignal): Promise<DiscoveredServer | undefined> {
   const tags = await getJson(`${origin}/api/tags`, t, signal);
   if (!tags || !Array.isArray(tags.models)) return undefined;
-  const names = (tags.models as Json[]).map((m) => (typeof m?.model === 'string' ? m.model : typeof m?.name === 'string' ? m.name : '')).filter(Boolean);
+  const names = (tags.models as Json[])
+    .map((m) => (typeof m?.model === 'string' ? m.model : typeof m?.name === 'string' ? m.name : ''))
+    .filter(Boolean);
   const models = await Promise.all(
     names.map(async (name): Promise<DiscoveredModel | undefined> => {
       const show = await getJson(`${origin}/api/show`, t, signal, { model: name });
@@ -97,7 +99,8 @@ async function probeLmStudio(origin: string, t: number, signal?: AbortSignal): P
       if (e.type === 'embeddings') continue;
       const loaded = positiveInt(e.loaded_context_length);
       const max = positiveInt(e.max_context_length);
-      if (loaded) models.push({ id: e.id, contextWindow: loaded, contextSource: 'loaded_context_length', ...(max ? { maxContextWindow: max } : {}) });
+      if (loaded)
+        models.push({ id: e.id, contextWindow: loaded, contextSource: 'loaded_context_length', ...(max ? { maxContextWindow: max } : {}) });
       else if (max) models.push({ id: e.id, contextWindow: max, contextSource: 'max_context_length', maxContextWindow: max });
       else models.push({ id: e.id });
     }
@@ -106,7 +109,12 @@ async function probeLmStudio(origin: string, t: number, signal?: AbortSignal): P
   return probeOpenAiModels(origin, t, signal);
 }
 
-async function probeOpenAiModels(origin: string, t: number, signal: AbortSignal | undefined, kind: ServerKind = 'openai-compatible'): Promise<DiscoveredServer | undefined> {
+async function probeOpenAiModels(
+  origin: string,
+  t: number,
+  signal: AbortSignal | undefined,
+  kind: ServerKind = 'openai-compatible',
+): Promise<DiscoveredServer | undefined> {
   const list = await getJson(`${origin}/v1/models`, t, signal);
   if (!list || !Array.isArray(list.data)) return undefined;
   const models = listIds(list).map((e): DiscoveredModel => {
@@ -129,16 +137,25 @@ async function probeLlamaCpp(origin: string, t: number, signal?: AbortSignal): P
   const nCtx = positiveInt(settings?.n_ctx) ?? positiveInt(props?.n_ctx);
   if (!props || nCtx === undefined) return list ? probeOpenAiModels(origin, t, signal) : undefined;
   const ids = listIds(list).map((e) => ({ id: e.id, trained: positiveInt((e.meta as Json | undefined)?.n_ctx_train) }));
-  if (!ids.length && typeof props.model_path === 'string') ids.push({ id: props.model_path.split(/[\\/]/).pop() ?? props.model_path, trained: undefined });
+  if (!ids.length && typeof props.model_path === 'string')
+    ids.push({ id: props.model_path.split(/[\\/]/).pop() ?? props.model_path, trained: undefined });
   return {
     kind: 'llamacpp',
     baseUrl: `${origin}/v1`,
-    models: ids.map((m) => ({ id: m.id, contextWindow: nCtx, contextSource: 'n_ctx', ...(m.trained ? { maxContextWindow: m.trained } : {}) })),
+    models: ids.map((m) => ({
+      id: m.id,
+      contextWindow: nCtx,
+      contextSource: 'n_ctx',
+      ...(m.trained ? { maxContextWindow: m.trained } : {}),
+    })),
   };
 }
 
 async function probeSglang(origin: string, t: number, signal?: AbortSignal): Promise<DiscoveredServer | undefined> {
-  const [info, models] = await Promise.all([getJson(`${origin}/get_model_info`, t, signal), probeOpenAiModels(origin, t, signal, 'sglang')]);
+  const [info, models] = await Promise.all([
+    getJson(`${origin}/get_model_info`, t, signal),
+    probeOpenAiModels(origin, t, signal, 'sglang'),
+  ]);
   if (!info || typeof info.model_path !== 'string') return models ? { ...models, kind: 'openai-compatible' } : undefined;
   if (models && models.models.length) return models;
   return { kind: 'sglang', baseUrl: `${origin}/v1`, models: [{ id: info.model_path }] };

@@ -46,7 +46,12 @@ export function pickOrchestrator(config: OrchestraConfig, models: PoolModel[]): 
       return { error: `no model is eligible to orchestrate:\n${why.filter(Boolean).join('\n')}` };
     }
   }
-  const dialect = config.orchestrator.dialect === 'auto' ? (/orchestrator/i.test(model.model) ? 'toolorchestra' : 'general') : config.orchestrator.dialect;
+  const dialect =
+    config.orchestrator.dialect === 'auto'
+      ? /orchestrator/i.test(model.model)
+        ? 'toolorchestra'
+        : 'general'
+      : config.orchestrator.dialect;
   return { model, dialect };
 }
 
@@ -138,7 +143,12 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         mcp = { key, tools: Promise.resolve([]) };
         return mcp.tools;
       }
-      const manager = new McpManager(servers, { workspace, workspaceTrusted: trusted, knownSecrets, log: (l, m) => log(l === 'error' ? 'error' : l === 'warn' ? 'warn' : 'info', m) });
+      const manager = new McpManager(servers, {
+        workspace,
+        workspaceTrusted: trusted,
+        knownSecrets,
+        log: (l, m) => log(l === 'error' ? 'error' : l === 'warn' ? 'warn' : 'info', m),
+      });
       const tools = manager.start().then(
         (r) => {
           for (const p of r.problems) log('warn', `MCP server ${p.server}: ${p.message}`);
@@ -164,7 +174,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       .filter((m) => modelVerdict(m, cfg).eligible)
       .map((m) => ({ modelId: m.id, env: m.apiKeyEnv, purpose: 'model' as const }));
     const web = cfg.tools.webSearch;
-    if (web.provider === 'tavily' || web.provider === 'brave') refs.push({ env: web.apiKeyEnv ?? (web.provider === 'tavily' ? 'TAVILY_API_KEY' : 'BRAVE_API_KEY'), purpose: 'web_search' });
+    if (web.provider === 'tavily' || web.provider === 'brave')
+      refs.push({ env: web.apiKeyEnv ?? (web.provider === 'tavily' ? 'TAVILY_API_KEY' : 'BRAVE_API_KEY'), purpose: 'web_search' });
     // A key that cannot be read now is asked for again when it is needed (and fails there, with its reason).
     await Promise.all(refs.map((ref) => getSecret(ref).catch(() => undefined)));
   }
@@ -184,7 +195,10 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     if (signal?.aborted) onOuterAbort();
     else signal?.addEventListener('abort', onOuterAbort, { once: true });
     const wallSeconds = taskConfig.budget.maxWallTimeSeconds;
-    const wallTimer = setTimeout(() => controller.abort(new TaskFailure('wall_time', `stopped at the wall-time limit (${wallSeconds} s)`)), wallSeconds * 1000);
+    const wallTimer = setTimeout(
+      () => controller.abort(new TaskFailure('wall_time', `stopped at the wall-time limit (${wallSeconds} s)`)),
+      wallSeconds * 1000,
+    );
 
     const trajectory = new TrajectoryWriter(req.trajectoryPath, scrub);
     let ended = false;
@@ -200,7 +214,17 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         log('warn', `event listener failed: ${(err as Error).message}`);
       }
     };
-    const tree = new TaskTree({ taskId, config: taskConfig, pool, host: taskHost, workspace: req.workspace, emit, trajectory, signal: controller.signal, currentConfig: () => config });
+    const tree = new TaskTree({
+      taskId,
+      config: taskConfig,
+      pool,
+      host: taskHost,
+      workspace: req.workspace,
+      emit,
+      trajectory,
+      signal: controller.signal,
+      currentConfig: () => config,
+    });
     trees.set(taskId, tree);
     const root = new Scope(tree, { budget: tree.budget, maxTurns: taskConfig.budget.maxTurns, depth: 0 });
     const picked = pickOrchestrator(taskConfig, pool.all());
@@ -212,7 +236,14 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       await raceAbort(learnSecrets(taskConfig), controller.signal);
       const trusted = host.workspaceTrusted !== false;
       const baseTools: Tool[] = [
-        ...createWorkspaceTools({ config: taskConfig, getSecret, workspace: req.workspace, workspaceTrusted: trusted, rgPath: options.rgPath, knownSecrets }),
+        ...createWorkspaceTools({
+          config: taskConfig,
+          getSecret,
+          workspace: req.workspace,
+          workspaceTrusted: trusted,
+          rgPath: options.rgPath,
+          knownSecrets,
+        }),
         ...(host.extraTools?.() ?? []),
         ...(await mcpTools(req.workspace, trusted)),
       ];
@@ -221,7 +252,13 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         version: TRAJECTORY_VERSION,
         taskId,
         question: req.question,
-        attachments: (req.attachments ?? []).map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine, chars: a.text.length })),
+        attachments: (req.attachments ?? []).map((a) => ({
+          kind: a.kind,
+          path: a.path,
+          startLine: a.startLine,
+          endLine: a.endLine,
+          chars: a.text.length,
+        })),
         startedAt: tree.ledger.startedAt,
         dialect,
         orchestratorModel: orchestratorId,
@@ -243,20 +280,44 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
         orchestratorModel: orchestratorId,
         privacyMode: taskConfig.privacyMode,
         budgetDollars: taskConfig.budget.maxDollarsPerTask,
-        attachments: req.attachments?.length ? req.attachments.map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine })) : undefined,
+        attachments: req.attachments?.length
+          ? req.attachments.map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine }))
+          : undefined,
       });
-      if ('error' in picked) throw new TaskFailure(picked.error.startsWith('orchestrator.model') || picked.error.startsWith('no models') ? 'config' : 'no_model', picked.error);
+      if ('error' in picked)
+        throw new TaskFailure(
+          picked.error.startsWith('orchestrator.model') || picked.error.startsWith('no models') ? 'config' : 'no_model',
+          picked.error,
+        );
       tree.checkAlive();
       const run =
         dialect === 'toolorchestra'
           ? await runToolOrchestra(root, { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments })
-          : await runGeneral(root, { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments, preferRole: req.preferRole });
+          : await runGeneral(root, {
+              question: req.question,
+              orchestrator: picked.model,
+              baseTools,
+              attachments: req.attachments,
+              preferRole: req.preferRole,
+            });
       tree.answerStream.finish(run.answer);
       const totals = tree.totals();
-      tree.emit({ type: 'done', answer: run.answer, totals, trajectoryPath: req.trajectoryPath && !trajectory.error ? req.trajectoryPath : undefined });
+      tree.emit({
+        type: 'done',
+        answer: run.answer,
+        totals,
+        trajectoryPath: req.trajectoryPath && !trajectory.error ? req.trajectoryPath : undefined,
+      });
       outcome = { taskId, ok: true, answer: run.answer, totals };
     } catch (err) {
-      const failure = err instanceof TaskFailure ? (controller.signal.aborted && err.code === 'internal' ? abortFailure(controller.signal) : err) : controller.signal.aborted ? abortFailure(controller.signal) : new TaskFailure('internal', `internal error: ${(err as Error).message}`);
+      const failure =
+        err instanceof TaskFailure
+          ? controller.signal.aborted && err.code === 'internal'
+            ? abortFailure(controller.signal)
+            : err
+          : controller.signal.aborted
+            ? abortFailure(controller.signal)
+            : new TaskFailure('internal', `internal error: ${(err as Error).message}`);
       if (failure.code === 'internal') log('error', `task ${taskId}: ${(err as Error).stack ?? (err as Error).message}`);
       const totals = tree.totals();
       tree.emit({ type: 'error', code: failure.code, message: failure.message, totals });

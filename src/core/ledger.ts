@@ -49,7 +49,9 @@ export function sumUsage(parts: UsagePart[]): Usage | undefined {
   const cached = parts.reduce((s, p) => s + (p.usage.cachedInputTokens ?? 0), 0);
   // A reported cost stands for the call only when every part has one; otherwise the sum would pass
   // a partial figure off as the provider's bill.
-  const reported = parts.every((p) => p.usage.reportedDollars !== undefined) ? parts.reduce((s, p) => s + (p.usage.reportedDollars ?? 0), 0) : undefined;
+  const reported = parts.every((p) => p.usage.reportedDollars !== undefined)
+    ? parts.reduce((s, p) => s + (p.usage.reportedDollars ?? 0), 0)
+    : undefined;
   return {
     inputTokens: parts.reduce((s, p) => s + p.usage.inputTokens, 0),
     outputTokens: parts.reduce((s, p) => s + p.usage.outputTokens, 0),
@@ -115,8 +117,8 @@ export class Ledger {
       if (e.model) models.add(e.model);
       for (const h of e.remoteHosts) hosts.add(h);
     }
-    const start = scope === undefined ? this.startedAt : this.scopeStarted.get(scope) ?? this.startedAt;
-    const end = scope === undefined ? now : this.scopeFinished.get(scope) ?? now;
+    const start = scope === undefined ? this.startedAt : (this.scopeStarted.get(scope) ?? this.startedAt);
+    const end = scope === undefined ? now : (this.scopeFinished.get(scope) ?? now);
     return {
       dollars,
       inputTokens,

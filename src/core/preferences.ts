@@ -25,7 +25,11 @@ export function modelVerdict(m: RuleModel, config: OrchestraConfig): Verdict {
     return { eligible: false, rule: 'preferences.deniedModels', reason: `model "${m.id}" is on the deny list (preferences.deniedModels)` };
   }
   if (config.privacyMode === 'local-only' && !m.local) {
-    return { eligible: false, rule: 'privacyMode', reason: `privacy mode local-only: model "${m.id}" runs on ${m.host}, which is not this machine or a private network` };
+    return {
+      eligible: false,
+      rule: 'privacyMode',
+      reason: `privacy mode local-only: model "${m.id}" runs on ${m.host}, which is not this machine or a private network`,
+    };
   }
   if (config.privacyMode === 'open-weights-only' && !m.openWeights) {
     return { eligible: false, rule: 'privacyMode', reason: `privacy mode open-weights-only: model "${m.id}" is not marked open-weights` };
@@ -39,13 +43,21 @@ export function modelVerdict(m: RuleModel, config: OrchestraConfig): Verdict {
  */
 export function toolVerdict(tool: Tool, config: OrchestraConfig, args?: unknown): Verdict {
   if (matchesAny(config.preferences.deniedTools, [tool.name])) {
-    return { eligible: false, rule: 'preferences.deniedTools', reason: `tool "${tool.name}" is on the deny list (preferences.deniedTools)` };
+    return {
+      eligible: false,
+      rule: 'preferences.deniedTools',
+      reason: `tool "${tool.name}" is on the deny list (preferences.deniedTools)`,
+    };
   }
   // Model-backed and agent tools are judged per model call (modelVerdict), which names the model.
   if (config.privacyMode === 'local-only' && tool.kind !== 'model' && tool.kind !== 'agent') {
     const dest = destinationOf(tool, args);
     if (dest && dest !== 'local') {
-      return { eligible: false, rule: 'privacyMode', reason: `privacy mode local-only: tool "${tool.name}" would send data to ${dest.host}` };
+      return {
+        eligible: false,
+        rule: 'privacyMode',
+        reason: `privacy mode local-only: tool "${tool.name}" would send data to ${dest.host}`,
+      };
     }
   }
   return { eligible: true };
@@ -106,7 +118,9 @@ export function rankModels<T extends RuleModel>(models: readonly T[], config: Or
   const nq = minMax(quality);
   const nc = minMax(prices);
   const nl = minMax(latencies);
-  const score = models.map((_, i) => prefs.quality * nq(quality[i]) + prefs.cost * (1 - nc(prices[i])) + prefs.latency * (1 - nl(latencies[i])));
+  const score = models.map(
+    (_, i) => prefs.quality * nq(quality[i]) + prefs.cost * (1 - nc(prices[i])) + prefs.latency * (1 - nl(latencies[i])),
+  );
   const prefRank = (m: T) => {
     const i = prefs.preferredModels.findIndex((p) => p === m.id || p === m.model);
     return i < 0 ? Number.POSITIVE_INFINITY : i;

@@ -79,7 +79,13 @@ export function queryWriterPrompt(problem: string, context: string, target: 'web
     target === 'web'
       ? 'Write one web search query that finds the missing information.'
       : 'Write one search pattern for ripgrep over the code workspace: a literal identifier, file name fragment or short phrase likely to appear in the relevant code.';
-  return [what, 'Reply with the query inside <query></query> tags and nothing else.', '', `Problem: ${problem}`, context ? `\n${context}` : ''].join('\n');
+  return [
+    what,
+    'Reply with the query inside <query></query> tags and nothing else.',
+    '',
+    `Problem: ${problem}`,
+    context ? `\n${context}` : '',
+  ].join('\n');
 }
 
 /** answer: the chosen model answers from the collected context. */

@@ -40,7 +40,13 @@ export interface TrajectoryModelCall {
   messages: unknown[];
   tools?: unknown[];
   maxTokens?: number;
-  response: { content: string; reasoning?: string; toolCalls: Array<{ id: string; name: string; arguments: unknown; source: string }>; toolCallErrors: string[]; finishReason: string };
+  response: {
+    content: string;
+    reasoning?: string;
+    toolCalls: Array<{ id: string; name: string; arguments: unknown; source: string }>;
+    toolCallErrors: string[];
+    finishReason: string;
+  };
   usage?: unknown;
   dollars: number;
   latencyMs: number;
@@ -136,7 +142,8 @@ export function readTrajectory(text: string): ParsedTrajectory {
     }
     switch (obj?.type) {
       case 'header':
-        if (obj.version !== TRAJECTORY_VERSION) out.problems.push({ line: i + 1, message: `trajectory version ${obj.version}, this reader knows ${TRAJECTORY_VERSION}` });
+        if (obj.version !== TRAJECTORY_VERSION)
+          out.problems.push({ line: i + 1, message: `trajectory version ${obj.version}, this reader knows ${TRAJECTORY_VERSION}` });
         out.header = obj;
         break;
       case 'event': {

@@ -19,7 +19,10 @@ const PRESETS: Array<{ label: string; url: string; local: boolean }> = [
 export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | undefined> {
   const title = 'Add model endpoint';
   const preset = await vscode.window.showQuickPick(
-    [...PRESETS.map((p) => ({ label: p.label, description: p.url, url: p.url })), { label: '$(edit) Another OpenAI-compatible endpoint…', description: '', url: '' }],
+    [
+      ...PRESETS.map((p) => ({ label: p.label, description: p.url, url: p.url })),
+      { label: '$(edit) Another OpenAI-compatible endpoint…', description: '', url: '' },
+    ],
     { title: `${title} (1/6): where is it?`, placeHolder: 'Pick a known server or enter a base URL', ignoreFocusOut: true },
   );
   if (!preset) return undefined;
@@ -37,7 +40,9 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
 
   const apiKey = await vscode.window.showInputBox({
     title: `${title} (3/6): API key`,
-    prompt: local ? 'Local servers usually need none: leave empty.' : 'Stored in VS Code’s secret storage, never in settings. Leave empty if the endpoint needs none.',
+    prompt: local
+      ? 'Local servers usually need none: leave empty.'
+      : 'Stored in VS Code’s secret storage, never in settings. Leave empty if the endpoint needs none.',
     password: true,
     ignoreFocusOut: true,
   });
@@ -59,7 +64,12 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
     void vscode.window.showWarningMessage(`Orchestra: ${listing.error}. You can still type the model name.`);
   }
   model ??= (
-    await vscode.window.showInputBox({ title: `${title} (4/6): model`, prompt: 'The model name the endpoint expects', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'enter a model name') })
+    await vscode.window.showInputBox({
+      title: `${title} (4/6): model`,
+      prompt: 'The model name the endpoint expects',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'enter a model name'),
+    })
   )?.trim();
   if (!model) return undefined;
 
@@ -78,14 +88,24 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
     o.log.info(`test call to ${model} at ${baseUrl} answered in ${test.chat.latencyMs} ms`);
   }
 
-  const prices = local
-    ? { input: 0, output: 0 }
-    : await askPrices(`${title} (5/6): prices`);
+  const prices = local ? { input: 0, output: 0 } : await askPrices(`${title} (5/6): prices`);
   if (!prices) return undefined;
 
   const roles = await vscode.window.showQuickPick(
-    MODEL_ROLES.map((r) => ({ label: r, picked: r === 'general' || (r === 'code' && /coder|code/i.test(model!)) || (r === 'math' && /math/i.test(model!)) || (r === 'orchestrator' && /orchestrator/i.test(model!)) })),
-    { title: `${title} (6/6): roles`, placeHolder: 'What is this model good for? (pick one or more)', canPickMany: true, ignoreFocusOut: true },
+    MODEL_ROLES.map((r) => ({
+      label: r,
+      picked:
+        r === 'general' ||
+        (r === 'code' && /coder|code/i.test(model!)) ||
+        (r === 'math' && /math/i.test(model!)) ||
+        (r === 'orchestrator' && /orchestrator/i.test(model!)),
+    })),
+    {
+      title: `${title} (6/6): roles`,
+      placeHolder: 'What is this model good for? (pick one or more)',
+      canPickMany: true,
+      ignoreFocusOut: true,
+    },
   );
   if (!roles?.length) return undefined;
 
@@ -99,7 +119,10 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
   if (!openWeights) return undefined;
 
   const existing = o.settings.config.models;
-  const id = uniqueId(model, existing.map((m) => m.id));
+  const id = uniqueId(
+    model,
+    existing.map((m) => m.id),
+  );
   const entry: ModelEntryInput = {
     id,
     baseUrl,
@@ -110,7 +133,8 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
     roles: roles.map((r) => r.label as ModelRole),
   };
   const checked = ModelEntry.safeParse(entry);
-  if (!checked.success) throw new Error(`the new model entry is invalid: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!checked.success)
+    throw new Error(`the new model entry is invalid: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (apiKey) await o.keys.setModelKey(id, apiKey.trim(), baseUrl);
   const raw = vscode.workspace.getConfiguration('orchestra').get<unknown[]>('models') ?? [];
   await writeSetting('models', [...JSON.parse(JSON.stringify(raw)), entry]);
@@ -122,9 +146,21 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
 async function askPrices(title: string): Promise<{ input: number; output: number } | undefined> {
   const parse = (v: string) => (v.trim() === '' ? 0 : Number(v));
   const check = (v: string) => (Number.isFinite(parse(v)) && parse(v) >= 0 ? undefined : 'a number of dollars, 0 or more');
-  const input = await vscode.window.showInputBox({ title, prompt: 'Price in dollars per million INPUT tokens (0 if free)', value: '0', ignoreFocusOut: true, validateInput: check });
+  const input = await vscode.window.showInputBox({
+    title,
+    prompt: 'Price in dollars per million INPUT tokens (0 if free)',
+    value: '0',
+    ignoreFocusOut: true,
+    validateInput: check,
+  });
   if (input === undefined) return undefined;
-  const output = await vscode.window.showInputBox({ title, prompt: 'Price in dollars per million OUTPUT tokens (0 if free)', value: '0', ignoreFocusOut: true, validateInput: check });
+  const output = await vscode.window.showInputBox({
+    title,
+    prompt: 'Price in dollars per million OUTPUT tokens (0 if free)',
+    value: '0',
+    ignoreFocusOut: true,
+    validateInput: check,
+  });
   if (output === undefined) return undefined;
   return { input: parse(input), output: parse(output) };
 }

@@ -25,7 +25,10 @@ export type CommandHandler = (...args: any[]) => unknown;
 export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler> {
   return {
     [COMMANDS.ask]: async (question?: string) => {
-      const q = typeof question === 'string' && question.trim() ? question : await askForQuestion('Ask Orchestra', 'e.g. Why does parse() fail on empty input?');
+      const q =
+        typeof question === 'string' && question.trim()
+          ? question
+          : await askForQuestion('Ask Orchestra', 'e.g. Why does parse() fail on empty input?');
       if (!q) return undefined;
       return o.ask({ question: q });
     },
@@ -33,7 +36,10 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
     [COMMANDS.askAboutSelection]: async (question?: string) => {
       const attachments = selectionAttachments();
       if (!attachments) return undefined;
-      const q = typeof question === 'string' && question.trim() ? question : await askForQuestion('Ask about the selection', 'e.g. What does this do? Is there a bug?');
+      const q =
+        typeof question === 'string' && question.trim()
+          ? question
+          : await askForQuestion('Ask about the selection', 'e.g. What does this do? Is there a bug?');
       if (!q) return undefined;
       return o.ask({ question: q, attachments });
     },
@@ -67,11 +73,22 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
         const current = o.settings.config.privacyMode;
         const items: Array<vscode.QuickPickItem & { mode: PrivacyMode }> = [
           { mode: 'any', label: '$(globe) Any model', detail: 'Every configured model and tool may be used, local or remote.' },
-          { mode: 'open-weights-only', label: '$(unlock) Open-weights models only', detail: 'Only models marked open-weights (they may still run remotely).' },
-          { mode: 'local-only', label: '$(lock) Local only', detail: 'Nothing leaves this machine: only local models and tools. Enforced, not advised.' },
+          {
+            mode: 'open-weights-only',
+            label: '$(unlock) Open-weights models only',
+            detail: 'Only models marked open-weights (they may still run remotely).',
+          },
+          {
+            mode: 'local-only',
+            label: '$(lock) Local only',
+            detail: 'Nothing leaves this machine: only local models and tools. Enforced, not advised.',
+          },
         ];
         for (const i of items) if (i.mode === current) i.description = '(current)';
-        const pick = await vscode.window.showQuickPick(items, { title: 'Orchestra privacy mode', placeHolder: 'Which models may Orchestra use?' });
+        const pick = await vscode.window.showQuickPick(items, {
+          title: 'Orchestra privacy mode',
+          placeHolder: 'Which models may Orchestra use?',
+        });
         chosen = pick?.mode;
       }
       if (!chosen) return undefined;
@@ -87,15 +104,27 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
       if (!target) {
         const items: Array<vscode.QuickPickItem & { target: string }> = [];
         for (const m of o.settings.config.models) {
-          items.push({ target: m.id, label: m.id, description: `${m.model} · ${m.baseUrl}`, detail: (await o.keys.hasModelKey(m.id)) ? 'a key is stored' : 'no key stored' });
+          items.push({
+            target: m.id,
+            label: m.id,
+            description: `${m.model} · ${m.baseUrl}`,
+            detail: (await o.keys.hasModelKey(m.id)) ? 'a key is stored' : 'no key stored',
+          });
         }
-        items.push({ target: 'webSearch', label: '$(search) Web search provider', description: o.settings.config.tools.webSearch.provider });
+        items.push({
+          target: 'webSearch',
+          label: '$(search) Web search provider',
+          description: o.settings.config.tools.webSearch.provider,
+        });
         const pick = await vscode.window.showQuickPick(items, { title: 'Set API key', placeHolder: 'For which model endpoint?' });
         target = pick?.target;
       }
       if (!target) return undefined;
       // The key is bound to the endpoint it is entered for and sent nowhere else.
-      const endpoint = target === 'webSearch' ? webSearchEndpoint(o.settings.config.tools.webSearch) : o.settings.config.models.find((m) => m.id === target)?.baseUrl;
+      const endpoint =
+        target === 'webSearch'
+          ? webSearchEndpoint(o.settings.config.tools.webSearch)
+          : o.settings.config.models.find((m) => m.id === target)?.baseUrl;
       const origin = originOf(endpoint);
       const key = await vscode.window.showInputBox({
         title: `API key for ${target === 'webSearch' ? 'web search' : target}`,
@@ -117,7 +146,9 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
       } else if (key) await o.keys.setModelKey(target, key.trim(), origin!);
       else await o.keys.deleteModelKey(target);
       o.log.info(`API key for ${target} ${key ? 'stored' : 'removed'}`);
-      void vscode.window.showInformationMessage(`Orchestra: API key for ${target === 'webSearch' ? 'web search' : target} ${key ? 'stored' : 'removed'}.`);
+      void vscode.window.showInformationMessage(
+        `Orchestra: API key for ${target === 'webSearch' ? 'web search' : target} ${key ? 'stored' : 'removed'}.`,
+      );
       return undefined;
     },
 
@@ -132,15 +163,20 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
       }
       const jsonl = await o.engine.trajectory(id);
       if (!jsonl) {
-        void vscode.window.showWarningMessage(`Orchestra: the engine has no trajectory for task ${id} (it keeps the last few tasks, and a restart clears them).`);
+        void vscode.window.showWarningMessage(
+          `Orchestra: the engine has no trajectory for task ${id} (it keeps the last few tasks, and a restart clears them).`,
+        );
         return undefined;
       }
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const uri = target instanceof vscode.Uri ? target : await vscode.window.showSaveDialog({
-        title: 'Export trajectory',
-        defaultUri: folder ? vscode.Uri.joinPath(folder, `orchestra-${id}.jsonl`) : undefined,
-        filters: { 'JSON Lines': ['jsonl'] },
-      });
+      const uri =
+        target instanceof vscode.Uri
+          ? target
+          : await vscode.window.showSaveDialog({
+              title: 'Export trajectory',
+              defaultUri: folder ? vscode.Uri.joinPath(folder, `orchestra-${id}.jsonl`) : undefined,
+              filters: { 'JSON Lines': ['jsonl'] },
+            });
       if (!uri) return undefined;
       await vscode.workspace.fs.writeFile(uri, Buffer.from(jsonl, 'utf8'));
       o.log.info(`trajectory of task ${id} written to ${uri.fsPath}`);
@@ -158,21 +194,24 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
           void vscode.window.showInformationMessage('Orchestra: no task is running.');
           return false;
         }
-        id = running.length === 1 ? running[0] : (await vscode.window.showQuickPick(running, { title: 'Stop which task?' }));
+        id = running.length === 1 ? running[0] : await vscode.window.showQuickPick(running, { title: 'Stop which task?' });
       }
       if (!id) return false;
       return o.cancel(id);
     },
 
     [COMMANDS.restartEngine]: async () => {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Orchestra: restarting the engine…' }, async () => {
-        try {
-          await o.engine.restart();
-          o.log.info('engine restarted');
-        } catch (err) {
-          o.reportEngineError('engine did not start', err);
-        }
-      });
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Orchestra: restarting the engine…' },
+        async () => {
+          try {
+            await o.engine.restart();
+            o.log.info('engine restarted');
+          } catch (err) {
+            o.reportEngineError('engine did not start', err);
+          }
+        },
+      );
     },
 
     [COMMANDS.newConversation]: () => o.panel.newConversation(),
@@ -189,7 +228,12 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
 }
 
 async function askForQuestion(title: string, placeHolder: string): Promise<string | undefined> {
-  const q = await vscode.window.showInputBox({ title, placeHolder, prompt: 'Orchestra coordinates models and tools to answer; progress shows in the Orchestra panel.', ignoreFocusOut: true });
+  const q = await vscode.window.showInputBox({
+    title,
+    placeHolder,
+    prompt: 'Orchestra coordinates models and tools to answer; progress shows in the Orchestra panel.',
+    ignoreFocusOut: true,
+  });
   return q?.trim() ? q.trim() : undefined;
 }
 

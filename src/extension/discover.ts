@@ -13,7 +13,9 @@ export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInpu
     { location: vscode.ProgressLocation.Notification, title: 'Orchestra: looking for model servers on 127.0.0.1…' },
     () => o.engine.discover({}),
   );
-  o.log.info(`discovery found ${servers.length} server(s)${servers.length ? `: ${servers.map((s) => `${s.kind} at ${s.baseUrl} (${s.models.length} models)`).join(', ')}` : ''}`);
+  o.log.info(
+    `discovery found ${servers.length} server(s)${servers.length ? `: ${servers.map((s) => `${s.kind} at ${s.baseUrl} (${s.models.length} models)`).join(', ')}` : ''}`,
+  );
   if (!servers.length) {
     void vscode.window.showInformationMessage(
       'Orchestra: no model server answered on 127.0.0.1 (looked for Ollama :11434, LM Studio :1234, vLLM :8000, llama.cpp :8080, SGLang :30000). Start one, or add an endpoint by hand.',
@@ -26,12 +28,16 @@ export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInpu
     items.push({ label: `${server.kind} — ${server.baseUrl}`, kind: vscode.QuickPickItemKind.Separator });
     const entries = discoveredToModelEntries(server);
     for (const entry of entries) {
-      const already = configured.some((m) => m.baseUrl.replace(/\/+$/, '') === entry.baseUrl.replace(/\/+$/, '') && m.model === entry.model);
+      const already = configured.some(
+        (m) => m.baseUrl.replace(/\/+$/, '') === entry.baseUrl.replace(/\/+$/, '') && m.model === entry.model,
+      );
       const found = server.models.find((m) => m.id === entry.model);
       items.push({
         label: entry.model,
         description: already ? 'already configured' : (entry.roles ?? []).join(', '),
-        detail: found?.contextWindow ? `context window ${found.contextWindow.toLocaleString('en-US')} tokens (as the server runs it)` : 'context window not reported: the default is used',
+        detail: found?.contextWindow
+          ? `context window ${found.contextWindow.toLocaleString('en-US')} tokens (as the server runs it)`
+          : 'context window not reported: the default is used',
         entry: already ? undefined : entry,
       });
     }

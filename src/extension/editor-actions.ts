@@ -59,7 +59,11 @@ export async function applyCode(code: string, proposals: ProposalContentProvider
   const name = doc.uri.path.split('/').pop();
   try {
     await vscode.commands.executeCommand('vscode.diff', doc.uri, proposal, `${name} ↔ Orchestra's proposal`, { preview: true });
-    const choice = await vscode.window.showInformationMessage(`Replace the contents of ${name} with Orchestra's proposal?`, 'Apply', 'Discard');
+    const choice = await vscode.window.showInformationMessage(
+      `Replace the contents of ${name} with Orchestra's proposal?`,
+      'Apply',
+      'Discard',
+    );
     if (choice !== 'Apply') return 'discarded';
     const edit = new vscode.WorkspaceEdit();
     edit.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), code);
@@ -73,6 +77,13 @@ export async function applyCode(code: string, proposals: ProposalContentProvider
 
 function languageId(language?: string): string | undefined {
   if (!language) return undefined;
-  const aliases: Record<string, string> = { py: 'python', js: 'javascript', ts: 'typescript', sh: 'shellscript', bash: 'shellscript', shell: 'shellscript' };
+  const aliases: Record<string, string> = {
+    py: 'python',
+    js: 'javascript',
+    ts: 'typescript',
+    sh: 'shellscript',
+    bash: 'shellscript',
+    shell: 'shellscript',
+  };
   return aliases[language] ?? language;
 }

@@ -201,7 +201,10 @@ export class EngineClient implements vscode.Disposable {
    * cancel with cancelDownload(downloadId). Rejects with the engine's ResponseError (its `data` is
    * a DownloadErrorData) when the download fails or is cancelled.
    */
-  async downloadModel(params: { catalogId: string; dir?: string; downloadId?: string }, onProgress?: (p: DownloadProgressParams) => void): Promise<DownloadModelResult> {
+  async downloadModel(
+    params: { catalogId: string; dir?: string; downloadId?: string },
+    onProgress?: (p: DownloadProgressParams) => void,
+  ): Promise<DownloadModelResult> {
     await this.whenReady();
     const downloadId = params.downloadId ?? randomUUID();
     const sub = onProgress ? this.onDownloadProgress((p) => p.downloadId === downloadId && onProgress(p)) : undefined;
@@ -332,7 +335,9 @@ export class EngineClient implements vscode.Disposable {
       return { action: CloseAction.DoNotRestart, handled: true };
     }
     this.restarts.push(now);
-    this.log.warn(`the engine process stopped unexpectedly; restarting it (${this.restarts.length} of ${MAX_RESTARTS} within ${RESTART_WINDOW_MS / 60_000} minutes)`);
+    this.log.warn(
+      `the engine process stopped unexpectedly; restarting it (${this.restarts.length} of ${MAX_RESTARTS} within ${RESTART_WINDOW_MS / 60_000} minutes)`,
+    );
     if (this.stateValue === 'ready' || !this.ready) this.ready = new Deferred<void>();
     this.setState('starting', 'the engine stopped unexpectedly and is restarting');
     return { action: CloseAction.Restart, handled: true };
@@ -341,7 +346,9 @@ export class EngineClient implements vscode.Disposable {
   private onEngineEvent(raw: unknown): void {
     const parsed = EngineEvent.safeParse(raw);
     if (!parsed.success) {
-      this.log.error(`ignored an invalid event from the engine: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      this.log.error(
+        `ignored an invalid event from the engine: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
       return;
     }
     const e = parsed.data;
@@ -370,7 +377,15 @@ export class EngineClient implements vscode.Disposable {
     this.inFlight.clear();
     for (const [taskId, t] of tasks) {
       this.log.error(`task ${taskId}: engine_down — ${message}`);
-      this.eventEmitter.fire({ type: 'error', taskId, seq: t.lastSeq + 1, time: Date.now(), code: 'engine_down', message, totals: t.totals });
+      this.eventEmitter.fire({
+        type: 'error',
+        taskId,
+        seq: t.lastSeq + 1,
+        time: Date.now(),
+        code: 'engine_down',
+        message,
+        totals: t.totals,
+      });
     }
   }
 

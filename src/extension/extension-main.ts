@@ -19,10 +19,16 @@ export interface ExtensionMain {
   dispose(): Promise<void>;
 }
 
-export function loadExtensionMain(context: vscode.ExtensionContext, statusBar: OrchestraStatusBar, opts: { testApi: boolean }): ExtensionMain {
+export function loadExtensionMain(
+  context: vscode.ExtensionContext,
+  statusBar: OrchestraStatusBar,
+  opts: { testApi: boolean },
+): ExtensionMain {
   const o = new Orchestra(context, statusBar);
   const handlers = commandHandlers(o);
-  o.log.info(`Orchestra loaded (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: code execution and MCP servers are off'})`);
+  o.log.info(
+    `Orchestra loaded (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: code execution and MCP servers are off'})`,
+  );
 
   const api: OrchestraApi = {
     engine: {

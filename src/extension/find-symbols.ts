@@ -4,7 +4,8 @@ import type { FindSymbolsResult, SymbolHit } from '../protocol/engine-rpc';
 
 export async function findWorkspaceSymbols(params: { query: string; maxResults: number }): Promise<FindSymbolsResult> {
   const found =
-    (await vscode.commands.executeCommand<vscode.SymbolInformation[] | undefined>('vscode.executeWorkspaceSymbolProvider', params.query)) ?? [];
+    (await vscode.commands.executeCommand<vscode.SymbolInformation[] | undefined>('vscode.executeWorkspaceSymbolProvider', params.query)) ??
+    [];
   const symbols: SymbolHit[] = [];
   for (const s of found) {
     if (symbols.length >= params.maxResults) break;

@@ -4,12 +4,17 @@
 // when someone asks with no model configured. Each adds the file to `orchestra.local.models`, which
 // the engine serves from its embedded llama.cpp runtime.
 import * as vscode from 'vscode';
-import type { CatalogEntry, DownloadErrorData, DownloadModelResult, DownloadProgressParams, LocalModelStatus } from '../protocol/engine-rpc';
+import type {
+  CatalogEntry,
+  DownloadErrorData,
+  DownloadModelResult,
+  DownloadProgressParams,
+  LocalModelStatus,
+} from '../protocol/engine-rpc';
 import { formatBytes } from '../../webview-ui/src/format';
 import { errorText } from './engine-client';
 import type { Orchestra } from './orchestra';
 import { SECTION, writeSetting } from './settings';
-
 
 export function formatEta(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return 'time left unknown';
@@ -21,7 +26,9 @@ export function formatEta(seconds: number | undefined): string {
 }
 
 /** One line for the progress notification: "412.0 MB of 1.0 GB · 12.3 MB/s · 48 s left". */
-export function progressMessage(p: Pick<DownloadProgressParams, 'received' | 'total' | 'bytesPerSecond' | 'etaSeconds' | 'resumedFrom'>): string {
+export function progressMessage(
+  p: Pick<DownloadProgressParams, 'received' | 'total' | 'bytesPerSecond' | 'etaSeconds' | 'resumedFrom'>,
+): string {
   const amount = p.total ? `${formatBytes(p.received)} of ${formatBytes(p.total)}` : formatBytes(p.received);
   const resumed = p.resumedFrom > 0 ? ` (resumed at ${formatBytes(p.resumedFrom)})` : '';
   return `${amount}${resumed} · ${formatBytes(p.bytesPerSecond)}/s · ${formatEta(p.etaSeconds)}`;
@@ -44,7 +51,11 @@ interface CatalogPick extends vscode.QuickPickItem {
 }
 
 function catalogItem(e: CatalogEntry): CatalogPick {
-  const state = e.downloaded ? 'already downloaded' : e.partialBytes > 0 ? `${formatBytes(e.partialBytes)} downloaded before, resumes from there` : '';
+  const state = e.downloaded
+    ? 'already downloaded'
+    : e.partialBytes > 0
+      ? `${formatBytes(e.partialBytes)} downloaded before, resumes from there`
+      : '';
   const fit = e.fits ? 'fits this machine' : `too large for this machine (${formatBytes(e.totalMemoryBytes)} RAM)`;
   return {
     entry: e,
@@ -138,10 +149,14 @@ export async function downloadLocalModel(o: Orchestra, catalogId?: string, optio
   }
 
   await addLocalModelSetting(result.path);
-  o.log.info(`${model.id}: ${result.alreadyPresent ? 'already on disk at' : 'downloaded to'} ${result.path}; added to orchestra.local.models`);
+  o.log.info(
+    `${model.id}: ${result.alreadyPresent ? 'already on disk at' : 'downloaded to'} ${result.path}; added to orchestra.local.models`,
+  );
   const served = await o.syncLocalModel(result.path);
   if (served?.problem) {
-    void vscode.window.showWarningMessage(`Orchestra: ${model.title} was saved to ${result.path}, but it cannot run here: ${served.problem}`);
+    void vscode.window.showWarningMessage(
+      `Orchestra: ${model.title} was saved to ${result.path}, but it cannot run here: ${served.problem}`,
+    );
   } else {
     void vscode.window.showInformationMessage(
       `Orchestra: ${model.title} is ${result.alreadyPresent ? 'already downloaded' : 'downloaded'} and runs on this machine${served ? ` as ${served.id}` : ''}.`,
@@ -173,8 +188,12 @@ export async function useLocalModelFile(o: Orchestra, file?: vscode.Uri | string
   await addLocalModelSetting(status.file);
   o.log.info(`${status.file} (${describeModel(status)}) added to orchestra.local.models`);
   const served = await o.syncLocalModel(status.file);
-  if (served?.problem) void vscode.window.showWarningMessage(`Orchestra: ${status.file} was added, but it cannot run here: ${served.problem}`);
-  else void vscode.window.showInformationMessage(`Orchestra: ${status.name ?? status.id} (${describeModel(status)}) runs on this machine${served ? ` as ${served.id}` : ''}.`);
+  if (served?.problem)
+    void vscode.window.showWarningMessage(`Orchestra: ${status.file} was added, but it cannot run here: ${served.problem}`);
+  else
+    void vscode.window.showInformationMessage(
+      `Orchestra: ${status.name ?? status.id} (${describeModel(status)}) runs on this machine${served ? ` as ${served.id}` : ''}.`,
+    );
   return status.file;
 }
 
@@ -183,7 +202,9 @@ export function describeModel(s: LocalModelStatus): string {
   const parts = [
     s.sizeBytes !== undefined ? formatBytes(s.sizeBytes) : undefined,
     [s.architecture, s.parameterLabel, s.quantization].filter(Boolean).join(' ') || undefined,
-    s.trainedContextLength ? `${s.trainedContextLength >= 1024 ? `${Math.round(s.trainedContextLength / 1024)}k` : s.trainedContextLength} context` : undefined,
+    s.trainedContextLength
+      ? `${s.trainedContextLength >= 1024 ? `${Math.round(s.trainedContextLength / 1024)}k` : s.trainedContextLength} context`
+      : undefined,
   ];
   return parts.filter(Boolean).join(', ');
 }
@@ -196,9 +217,21 @@ type SetupChoice = vscode.QuickPickItem & { command: string };
  */
 export async function offerModelSetup(o: Orchestra): Promise<boolean> {
   const items: SetupChoice[] = [
-    { command: 'orchestra.downloadLocalModel', label: '$(cloud-download) Download a recommended model', detail: 'Runs inside Orchestra: nothing else to install, nothing leaves this machine.' },
-    { command: 'orchestra.useLocalModelFile', label: '$(file) Use a GGUF file on disk', detail: 'A model you already have, served by Orchestra’s embedded llama.cpp.' },
-    { command: 'orchestra.discoverLocalServers', label: '$(search) Discover local servers', detail: 'Ollama, LM Studio, llama.cpp, vLLM or SGLang running on this machine.' },
+    {
+      command: 'orchestra.downloadLocalModel',
+      label: '$(cloud-download) Download a recommended model',
+      detail: 'Runs inside Orchestra: nothing else to install, nothing leaves this machine.',
+    },
+    {
+      command: 'orchestra.useLocalModelFile',
+      label: '$(file) Use a GGUF file on disk',
+      detail: 'A model you already have, served by Orchestra’s embedded llama.cpp.',
+    },
+    {
+      command: 'orchestra.discoverLocalServers',
+      label: '$(search) Discover local servers',
+      detail: 'Ollama, LM Studio, llama.cpp, vLLM or SGLang running on this machine.',
+    },
     { command: 'orchestra.addModel', label: '$(add) Add an endpoint', detail: 'Any OpenAI-compatible API, hosted or local.' },
   ];
   const pick = await vscode.window.showQuickPick(items, {

@@ -281,18 +281,22 @@ export class Orchestra implements vscode.Disposable {
     const config = this.settings.config;
     const { state, message } = this.engineState();
     const problems = this.problems();
-    this.statusBar.update({ privacyMode: config.privacyMode, sessionDollars: this.session.sessionDollars, engine: state, engineMessage: message, problems: problems.length });
+    this.statusBar.update({
+      privacyMode: config.privacyMode,
+      sessionDollars: this.session.sessionDollars,
+      engine: state,
+      engineMessage: message,
+      problems: problems.length,
+    });
     this.panel.postStatus({
       privacyMode: config.privacyMode,
       budgetDollars: config.budget.maxDollarsPerTask,
       sessionDollars: this.session.sessionDollars,
-      engine:
-        state === 'stopped'
-          ? { state: 'starting', message: 'the engine starts with the first question' }
-          : { state, message },
+      engine: state === 'stopped' ? { state: 'starting', message: 'the engine starts with the first question' } : { state, message },
       modelCount: this.modelCount(),
       problems,
-      orchestratorModel: config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
+      orchestratorModel:
+        config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
       models: this.poolModels?.map(toPanelModel),
       localModels: this.localModelStatus?.map(toPanelLocalModel),
     });

@@ -62,7 +62,9 @@ export class ApiKeys {
       return undefined;
     }
     if (requested !== stored.origin) {
-      this.log?.(`${what} was not released: it was stored for ${stored.origin}, and this request goes to ${requested} (set the key again for the new endpoint if that is intended)`);
+      this.log?.(
+        `${what} was not released: it was stored for ${stored.origin}, and this request goes to ${requested} (set the key again for the new endpoint if that is intended)`,
+      );
       return undefined;
     }
     return stored.key;
@@ -113,7 +115,10 @@ export class ApiKeys {
       }
     }
     const origin = originOf(this.legacyEndpoint(params));
-    if (!origin) this.log?.(`a key stored for ${params.purpose === 'web_search' ? 'web search' : `model "${params.modelId}"`} before keys were bound to endpoints is not used: your user settings give no endpoint for it (set the key again)`);
+    if (!origin)
+      this.log?.(
+        `a key stored for ${params.purpose === 'web_search' ? 'web search' : `model "${params.modelId}"`} before keys were bound to endpoints is not used: your user settings give no endpoint for it (set the key again)`,
+      );
     return origin ? { key: raw, origin } : undefined;
   }
 }

@@ -8,7 +8,17 @@ import type { SecretParams } from '../protocol/engine-rpc';
 
 export const SECTION = 'orchestra';
 /** Top-level keys of OrchestraConfig; VS Code assembles dotted leaf settings into these objects. */
-const TOP_LEVEL_KEYS = ['models', 'orchestrator', 'privacyMode', 'preferences', 'budget', 'concurrency', 'requests', 'tools', 'local'] as const;
+const TOP_LEVEL_KEYS = [
+  'models',
+  'orchestrator',
+  'privacyMode',
+  'preferences',
+  'budget',
+  'concurrency',
+  'requests',
+  'tools',
+  'local',
+] as const;
 
 /**
  * The raw settings object as the engine's schema expects it (values VS Code holds, defaults included),
@@ -70,7 +80,6 @@ interface SafetyRule {
   combine(user: unknown, workspace: unknown[]): unknown;
 }
 
-
 const SAFETY_RULES: SafetyRule[] = [
   {
     key: 'privacyMode',
@@ -78,9 +87,12 @@ const SAFETY_RULES: SafetyRule[] = [
     valid: (v) => PRIVACY_ORDER.includes(v as (typeof PRIVACY_ORDER)[number]),
     combine: (user, ws) => PRIVACY_ORDER[Math.max(...[user, ...ws].map((v) => PRIVACY_ORDER.indexOf(v as (typeof PRIVACY_ORDER)[number])))],
   },
-  ...CAPS.map(
-    ([key, expected, valid]): SafetyRule => ({ key, expected, valid, combine: (user, ws) => Math.min(...([user, ...ws] as number[])) }),
-  ),
+  ...CAPS.map(([key, expected, valid]): SafetyRule => ({
+    key,
+    expected,
+    valid,
+    combine: (user, ws) => Math.min(...([user, ...ws] as number[])),
+  })),
   {
     key: 'budget.softLimitDollars',
     expected: 'a number, 0 or more',
@@ -99,9 +111,12 @@ const SAFETY_RULES: SafetyRule[] = [
     valid: (v) => v === 'workspace' || v === 'scratch',
     combine: (user, ws) => ([user, ...ws].includes('scratch') ? 'scratch' : 'workspace'),
   },
-  ...['preferences.deniedModels', 'preferences.deniedTools'].map(
-    (key): SafetyRule => ({ key, expected: 'a list of strings', valid: isStringList, combine: (user, ws) => [...new Set(([user, ...ws] as string[][]).flat())] }),
-  ),
+  ...['preferences.deniedModels', 'preferences.deniedTools'].map((key): SafetyRule => ({
+    key,
+    expected: 'a list of strings',
+    valid: isStringList,
+    combine: (user, ws) => [...new Set(([user, ...ws] as string[][]).flat())],
+  })),
 ];
 
 /**
@@ -130,7 +145,10 @@ export function applySafetyScopes(raw: Record<string, unknown>, inspect: (key: s
   for (const rule of SAFETY_RULES) {
     const i = inspect(rule.key) ?? {};
     const report = (scope: string, v: unknown) =>
-      problems.push({ path: rule.key, message: `${JSON.stringify(v)} in the ${scope} settings is not valid (expected ${rule.expected}); ignored` });
+      problems.push({
+        path: rule.key,
+        message: `${JSON.stringify(v)} in the ${scope} settings is not valid (expected ${rule.expected}); ignored`,
+      });
     let user = i.defaultValue;
     if (i.globalValue !== undefined) {
       if (rule.valid(i.globalValue)) user = i.globalValue;
@@ -138,7 +156,10 @@ export function applySafetyScopes(raw: Record<string, unknown>, inspect: (key: s
     }
     if (!rule.valid(user)) continue;
     const workspace: unknown[] = [];
-    for (const [scope, v] of [['workspace', i.workspaceValue], ['folder', i.workspaceFolderValue]] as const) {
+    for (const [scope, v] of [
+      ['workspace', i.workspaceValue],
+      ['folder', i.workspaceFolderValue],
+    ] as const) {
       if (v === undefined) continue;
       if (rule.valid(v)) workspace.push(v);
       else report(scope, v);
@@ -162,7 +183,9 @@ export function userScopeSecretEndpoint(params: SecretParams): string | undefine
   }
   const models = section.inspect<unknown>('models')?.globalValue;
   if (!Array.isArray(models)) return undefined;
-  const entry = models.find((m): m is { id: string; baseUrl: unknown } => Boolean(m && typeof m === 'object' && (m as { id?: unknown }).id === params.modelId));
+  const entry = models.find((m): m is { id: string; baseUrl: unknown } =>
+    Boolean(m && typeof m === 'object' && (m as { id?: unknown }).id === params.modelId),
+  );
   return typeof entry?.baseUrl === 'string' ? entry.baseUrl : undefined;
 }
 
@@ -230,7 +253,11 @@ export class SettingsWatcher implements vscode.Disposable {
     void vscode.window
       .showWarningMessage(`Orchestra: invalid setting ${shown}${more}. The rest of the settings keep working.`, 'Open Settings', 'Show Log')
       .then((choice) => {
-        if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:orchestra-dev.orchestra ${problems[0]?.path.replace(/\[\d+\].*$/, '') ?? ''}`.trim());
+        if (choice === 'Open Settings')
+          void vscode.commands.executeCommand(
+            'workbench.action.openSettings',
+            `@ext:orchestra-dev.orchestra ${problems[0]?.path.replace(/\[\d+\].*$/, '') ?? ''}`.trim(),
+          );
         else if (choice === 'Show Log') this.log.show(true);
       });
   }

@@ -24,7 +24,8 @@ export class OrchestraStatusBar implements vscode.Disposable {
   update(s: { privacyMode: PrivacyMode; sessionDollars: number; engine: EngineState; engineMessage?: string; problems: number }): void {
     const down = s.engine === 'down';
     this.item.text = `${down ? '$(error)' : MODE_ICON[s.privacyMode]} ${MODE_LABEL[s.privacyMode]} · ${formatDollars(s.sessionDollars)}`;
-    this.item.backgroundColor = down || s.problems ? new vscode.ThemeColor(down ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
+    this.item.backgroundColor =
+      down || s.problems ? new vscode.ThemeColor(down ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
     const lines = [
       `**Orchestra** — privacy mode: ${MODE_LABEL[s.privacyMode]} (click to change)`,
       `Spent this session: ${formatDollars(s.sessionDollars)}`,
@@ -34,7 +35,9 @@ export class OrchestraStatusBar implements vscode.Disposable {
     const md = new vscode.MarkdownString(lines.join('\n\n'));
     md.isTrusted = false;
     this.item.tooltip = md;
-    this.item.accessibilityInformation = { label: `Orchestra, privacy mode ${MODE_LABEL[s.privacyMode]}, spent ${formatDollars(s.sessionDollars)} this session, engine ${s.engine}` };
+    this.item.accessibilityInformation = {
+      label: `Orchestra, privacy mode ${MODE_LABEL[s.privacyMode]}, spent ${formatDollars(s.sessionDollars)} this session, engine ${s.engine}`,
+    };
   }
 
   dispose(): void {

@@ -57,7 +57,10 @@ export const AskParams = z.object({
   /** Defaults to the configured workspace. */
   workspace: z.string().optional(),
   preferRole: z.enum(['code', 'math']).optional(),
-  taskId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)').optional(),
+  taskId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)')
+    .optional(),
 });
 export type AskParams = z.input<typeof AskParams>;
 export interface AskResult {
@@ -181,7 +184,8 @@ export interface DownloadModelResult {
 }
 export const DownloadModelRequest = new RequestType<DownloadModelParams, DownloadModelResult, void>('orchestra/downloadModel');
 
-export type DownloadErrorKind = 'timeout' | 'network' | 'http' | 'checksum' | 'size' | 'cancelled' | 'filesystem' | 'not-gguf' | 'busy' | 'unknown-model' | 'catalog';
+export type DownloadErrorKind =
+  'timeout' | 'network' | 'http' | 'checksum' | 'size' | 'cancelled' | 'filesystem' | 'not-gguf' | 'busy' | 'unknown-model' | 'catalog';
 /** `data` of a failed `orchestra/downloadModel`. */
 export interface DownloadErrorData {
   kind: DownloadErrorKind;

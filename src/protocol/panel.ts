@@ -41,7 +41,11 @@ export const WebLink = z
 export const PanelToExtension = z.discriminatedUnion('type', [
   /** The panel script loaded and listens; the extension answers with `restore` and the latest `status`. */
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('ask'), question: z.string().trim().min(1, 'the question is empty').max(200_000), attachments: z.array(PanelAttachment).max(50).default([]) }),
+  z.object({
+    type: z.literal('ask'),
+    question: z.string().trim().min(1, 'the question is empty').max(200_000),
+    attachments: z.array(PanelAttachment).max(50).default([]),
+  }),
   z.object({ type: z.literal('cancel'), taskId: shortId }),
   /** Stop one running tool call or subtask (its card's Stop button); the task goes on. */
   z.object({ type: z.literal('cancelCall'), taskId: shortId, callId: shortId }),
@@ -66,7 +70,8 @@ export type PanelToExtension = z.infer<typeof PanelToExtension>;
 export function parsePanelMessage(raw: unknown): { ok: true; message: PanelToExtension } | { ok: false; error: string } {
   const r = PanelToExtension.safeParse(raw);
   if (r.success) return { ok: true, message: r.data };
-  const type = raw && typeof raw === 'object' && typeof (raw as { type?: unknown }).type === 'string' ? (raw as { type: string }).type : '(no type)';
+  const type =
+    raw && typeof raw === 'object' && typeof (raw as { type?: unknown }).type === 'string' ? (raw as { type: string }).type : '(no type)';
   const detail = r.error.issues.map((i) => `${[type, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
   return { ok: false, error: `invalid panel message: ${detail}` };
 }
@@ -164,6 +169,11 @@ export const ExtensionToPanel = z.discriminatedUnion('type', [
   /** The question just sent could not start a task (engine down, model setup dismissed, invalid); the panel drops its "Sending…" and shows why. */
   z.object({ type: z.literal('askFailed'), message: z.string() }),
   /** Prefill the question box (e.g. "Ask about selection" with the selection attached). */
-  z.object({ type: z.literal('compose'), question: z.string().optional(), attachments: z.array(PanelAttachment).default([]), focus: z.boolean().default(true) }),
+  z.object({
+    type: z.literal('compose'),
+    question: z.string().optional(),
+    attachments: z.array(PanelAttachment).default([]),
+    focus: z.boolean().default(true),
+  }),
 ]);
 export type ExtensionToPanel = z.input<typeof ExtensionToPanel>;

@@ -20,7 +20,9 @@ export function isMergeableDelta(e: EngineEvent): e is DeltaEvent {
   const t = e.type;
   if (t !== 'answer_delta' && t !== 'orchestrator_delta' && t !== 'tool_call_delta') return false;
   const d = e as DeltaEvent;
-  return typeof d.text === 'string' && typeof d.taskId === 'string' && Number.isSafeInteger(d.seq) && d.seq >= 0 && typeof d.time === 'number';
+  return (
+    typeof d.text === 'string' && typeof d.taskId === 'string' && Number.isSafeInteger(d.seq) && d.seq >= 0 && typeof d.time === 'number'
+  );
 }
 
 /** Whether `next` continues the stream of `held`: same kind, task, and turn or call. */

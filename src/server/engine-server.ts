@@ -112,7 +112,10 @@ export function startEngineServer(connection: Connection): EngineServer {
     void connection.sendNotification(LogNotification, { level, message: redactor.redact(message) }).catch(() => undefined);
   };
   const embedded = new EmbeddedModelHost(log);
-  const downloads = new ModelDownloads((p) => void connection.sendNotification(DownloadProgressNotification, p).catch(() => undefined), log);
+  const downloads = new ModelDownloads(
+    (p) => void connection.sendNotification(DownloadProgressNotification, p).catch(() => undefined),
+    log,
+  );
   /** Where downloads go unless a folder is named: `local.modelsDir` of the current settings, else ~/.orchestra/models. */
   const downloadFolder = (dir: string | undefined): string => ModelDownloads.folder(dir, engine?.config.local.modelsDir, workspace);
 
@@ -211,7 +214,8 @@ export function startEngineServer(connection: Connection): EngineServer {
     await configuring;
     const eng = requireEngine();
     const taskId = params.taskId ?? randomUUID();
-    if (tasks.has(taskId) || finishedTasks.has(taskId)) throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
+    if (tasks.has(taskId) || finishedTasks.has(taskId))
+      throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
     const request: TaskRequest = {
       taskId,
       question: params.question,
@@ -297,7 +301,10 @@ export function startEngineServer(connection: Connection): EngineServer {
   function logEvent(ev: EngineEvent): void {
     switch (ev.type) {
       case 'task_started':
-        log('info', `task ${ev.taskId}: started (orchestrator ${ev.orchestratorModel}, ${ev.dialect} dialect, privacy ${ev.privacyMode}, budget $${ev.budgetDollars})`);
+        log(
+          'info',
+          `task ${ev.taskId}: started (orchestrator ${ev.orchestratorModel}, ${ev.dialect} dialect, privacy ${ev.privacyMode}, budget $${ev.budgetDollars})`,
+        );
         break;
       case 'tool_call_finished':
         log(
@@ -339,7 +346,8 @@ export function startEngineServer(connection: Connection): EngineServer {
   connection.onRequest(TestModelRequest, async (raw, token) => {
     const { id } = edge(TestModelParams, raw, 'orchestra/testModel params');
     const eng = requireEngine();
-    if (!eng.config.models.some((m) => m.id === id)) throw new ResponseError(ErrorCodes.InvalidParams, `no model with id "${id}" is configured`);
+    if (!eng.config.models.some((m) => m.id === id))
+      throw new ResponseError(ErrorCodes.InvalidParams, `no model with id "${id}" is configured`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
     return eng.testModel(id, controller.signal);
@@ -434,4 +442,3 @@ function totalsText(t: Totals): string {
   const where = t.remoteHosts.length ? `data sent to ${t.remoteHosts.join(', ')}` : 'nothing left this machine';
   return `$${t.dollars.toFixed(6)}${t.estimated ? ' (estimated)' : ''}, ${t.calls} calls, ${t.inputTokens}+${t.outputTokens} tokens, ${Math.round(t.wallMs)} ms, models ${t.models.join(', ') || 'none'}; ${where}`;
 }
-

@@ -23,9 +23,14 @@ export function createFindSymbolsTool(connection: Connection) {
     destination: () => 'local',
     async run(args, ctx) {
       try {
-        const raw = await connection.sendRequest(FindSymbolsRequest, { query: args.query, maxResults: args.maxResults ?? 50 }, tokenFor(ctx.signal));
+        const raw = await connection.sendRequest(
+          FindSymbolsRequest,
+          { query: args.query, maxResults: args.maxResults ?? 50 },
+          tokenFor(ctx.signal),
+        );
         const parsed = FindSymbolsResult.safeParse(raw);
-        if (!parsed.success) return { ok: false, output: 'find_symbols: the editor sent a malformed result', error: 'malformed result', state: 'error' };
+        if (!parsed.success)
+          return { ok: false, output: 'find_symbols: the editor sent a malformed result', error: 'malformed result', state: 'error' };
         const { symbols } = parsed.data;
         if (!symbols.length) return { ok: true, output: `No symbols match "${args.query}".`, data: symbols };
         const lines = symbols.map((s) => `${s.kind} ${s.name}${s.containerName ? ` (in ${s.containerName})` : ''} — ${s.path}:${s.line}`);

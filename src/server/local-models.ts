@@ -46,10 +46,17 @@ export class EmbeddedModelHost {
             log: (e) => this.log(e.level === 'info' ? 'debug' : e.level, `local model endpoint: ${e.message}`),
           });
           for (const p of this.running.problems) this.problems.push({ path: 'local.models', message: p.message });
-          if (this.running.entries.length) this.log('info', `serving ${this.running.entries.length} local model(s) at ${this.running.baseUrl}: ${this.running.entries.map((e) => e.id).join(', ')}`);
+          if (this.running.entries.length)
+            this.log(
+              'info',
+              `serving ${this.running.entries.length} local model(s) at ${this.running.baseUrl}: ${this.running.entries.map((e) => e.id).join(', ')}`,
+            );
         } catch (err) {
           this.running = undefined;
-          this.problems.push({ path: 'local.models', message: `the embedded model runtime could not start: ${err instanceof Error ? err.message : String(err)}` });
+          this.problems.push({
+            path: 'local.models',
+            message: `the embedded model runtime could not start: ${err instanceof Error ? err.message : String(err)}`,
+          });
         }
       }
     }
@@ -91,7 +98,11 @@ export class EmbeddedModelHost {
       const id = served.get(file);
       const inPool = id !== undefined && !this.notAdded.has(file);
       const status = await inspectModelFile(file, inPool, id);
-      if (!inPool && !status.problem) status.problem = this.notAdded.get(file) ?? stripFile(runProblems.get(file), file) ?? 'not served (the local model endpoint did not start; see the log)';
+      if (!inPool && !status.problem)
+        status.problem =
+          this.notAdded.get(file) ??
+          stripFile(runProblems.get(file), file) ??
+          'not served (the local model endpoint did not start; see the log)';
       out.push(status);
     }
     for (const p of problems) out.push({ file: p.file, id: modelIdForFile(p.file), served: false, problem: stripFile(p.message, p.file) });
@@ -101,7 +112,10 @@ export class EmbeddedModelHost {
   async stop(): Promise<void> {
     const r = this.running;
     this.running = undefined;
-    if (r) await r.close().catch((err) => this.log('warn', `stopping the local model endpoint: ${err instanceof Error ? err.message : String(err)}`));
+    if (r)
+      await r
+        .close()
+        .catch((err) => this.log('warn', `stopping the local model endpoint: ${err instanceof Error ? err.message : String(err)}`));
   }
 }
 

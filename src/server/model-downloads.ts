@@ -39,8 +39,17 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-function downloadFailure(kind: DownloadErrorKind, message: string, data: Omit<DownloadErrorData, 'kind'> = {}): ResponseError<DownloadErrorData> {
-  const code = kind === 'cancelled' ? LSPErrorCodes.RequestCancelled : kind === 'unknown-model' || kind === 'catalog' ? ErrorCodes.InvalidParams : ErrorCodes.InternalError;
+function downloadFailure(
+  kind: DownloadErrorKind,
+  message: string,
+  data: Omit<DownloadErrorData, 'kind'> = {},
+): ResponseError<DownloadErrorData> {
+  const code =
+    kind === 'cancelled'
+      ? LSPErrorCodes.RequestCancelled
+      : kind === 'unknown-model' || kind === 'catalog'
+        ? ErrorCodes.InvalidParams
+        : ErrorCodes.InternalError;
   return new ResponseError<DownloadErrorData>(code, message, { kind, ...data });
 }
 
@@ -108,14 +117,25 @@ export class ModelDownloads {
     }
     const destination = join(params.dir, model.fileName);
     for (const other of this.active.values()) {
-      if (other.destination === destination) throw downloadFailure('busy', `${destination} is already being downloaded; wait for that download or cancel it`, { file: destination });
+      if (other.destination === destination)
+        throw downloadFailure('busy', `${destination} is already being downloaded; wait for that download or cancel it`, {
+          file: destination,
+        });
     }
 
     const existing = await sizeOf(destination);
     if (existing !== undefined) {
       await this.checkGguf(destination, false);
       this.log('info', `${model.id}: ${destination} is already downloaded (${formatBytes(existing)})`);
-      return { downloadId, catalogId: model.id, path: destination, bytes: existing, attempts: 0, resumedFromBytes: 0, alreadyPresent: true };
+      return {
+        downloadId,
+        catalogId: model.id,
+        path: destination,
+        bytes: existing,
+        attempts: 0,
+        resumedFromBytes: 0,
+        alreadyPresent: true,
+      };
     }
 
     const controller = new AbortController();
@@ -140,20 +160,37 @@ export class ModelDownloads {
         },
       });
       await this.checkGguf(result.path, true);
-      this.log('info', `${model.id}: saved ${result.path} (${formatBytes(result.bytes)}, sha256 ${result.sha256}, ${result.attempts} attempt(s), ${Math.round((Date.now() - started) / 1000)} s)`);
-      return { downloadId, catalogId: model.id, path: result.path, bytes: result.bytes, sha256: result.sha256, attempts: result.attempts, resumedFromBytes, alreadyPresent: false };
+      this.log(
+        'info',
+        `${model.id}: saved ${result.path} (${formatBytes(result.bytes)}, sha256 ${result.sha256}, ${result.attempts} attempt(s), ${Math.round((Date.now() - started) / 1000)} s)`,
+      );
+      return {
+        downloadId,
+        catalogId: model.id,
+        path: result.path,
+        bytes: result.bytes,
+        sha256: result.sha256,
+        attempts: result.attempts,
+        resumedFromBytes,
+        alreadyPresent: false,
+      };
     } catch (err) {
       if (err instanceof ResponseError) throw err;
       const partialBytes = (await sizeOf(`${destination}.part`)) ?? 0;
       if (err instanceof DownloadError) {
         if (err.kind === 'cancelled') {
-          const kept = partialBytes ? `; ${formatBytes(partialBytes)} are kept in ${destination}.part and the next download resumes from there` : '';
+          const kept = partialBytes
+            ? `; ${formatBytes(partialBytes)} are kept in ${destination}.part and the next download resumes from there`
+            : '';
           this.log('info', `${model.id}: download cancelled${kept}`);
           throw downloadFailure('cancelled', `the download of ${model.fileName} was cancelled${kept}`, { file: destination, partialBytes });
         }
         // The downloader's messages for checksum and size already start with the file.
         const cause = err.message.startsWith(`${destination}: `) ? err.message.slice(destination.length + 2) : err.message;
-        const resume = partialBytes && err.retryable ? ` ${formatBytes(partialBytes)} are kept in ${destination}.part; downloading again resumes from there.` : '';
+        const resume =
+          partialBytes && err.retryable
+            ? ` ${formatBytes(partialBytes)} are kept in ${destination}.part; downloading again resumes from there.`
+            : '';
         const message = `cannot download ${model.fileName} to ${destination}: ${cause}.${resume}`;
         this.log('error', `${model.id}: ${message}`);
         throw downloadFailure(err.kind, message, { file: destination, partialBytes });
@@ -173,7 +210,11 @@ export class ModelDownloads {
     } catch (err) {
       const reason = err instanceof GgufError ? err.reason : err instanceof Error ? err.message : String(err);
       if (deleteWhenBad) await rm(path, { force: true });
-      throw downloadFailure('not-gguf', `${path}: the downloaded file is not a usable GGUF model (${reason})${deleteWhenBad ? '; it was deleted' : ''}`, { file: path });
+      throw downloadFailure(
+        'not-gguf',
+        `${path}: the downloaded file is not a usable GGUF model (${reason})${deleteWhenBad ? '; it was deleted' : ''}`,
+        { file: path },
+      );
     }
   }
 

@@ -49,7 +49,11 @@ describe('budgets: recorded spend never exceeds the cap', () => {
           if (!plan.ok) continue;
           const r = budget.reserve(plan.worstCaseDollars);
           if (!r) continue;
-          const reported = { inputTokens: Math.round(c.promptBound * c.inFactor), outputTokens: Math.round(plan.maxTokens * c.outFactor), estimated: false };
+          const reported = {
+            inputTokens: Math.round(c.promptBound * c.inFactor),
+            outputTokens: Math.round(plan.maxTokens * c.outFactor),
+            estimated: false,
+          };
           const { usage } = boundedUsage(reported, c.promptBound, plan.maxTokens);
           const dollars = dollarsFor(prices, usage);
           assert.ok(dollars <= r.amount + EPS, `a call never costs more than its reservation (${dollars} > ${r.amount})`);
@@ -94,19 +98,32 @@ describe('budgets: recorded spend never exceeds the cap', () => {
             runs++;
             const tag = `b${runs}`;
             server.setHandler(`orch-${tag}`, (body) => {
-              if (body.messages.filter((m: any) => m.role === 'assistant').length > 0) return { toolCalls: [{ name: 'answer', arguments: { answer: 'done' } }], usage: false };
+              if (body.messages.filter((m: any) => m.role === 'assistant').length > 0)
+                return { toolCalls: [{ name: 'answer', arguments: { answer: 'done' } }], usage: false };
               const calls: Array<{ name: string; arguments: object }> = Array.from({ length: p.calls }, (_, i) => ({
                 name: 'call_model',
                 arguments: { model: 'paid', task: `[${tag}] part ${i}: ${'x'.repeat(p.taskChars)}` },
               }));
-              if (p.delegate) calls.push({ name: 'delegate', arguments: { subtasks: [{ task: `[${tag}] sub`, model: 'paid' }, { task: `[${tag}] sub 2`, model: 'paid' }] } });
+              if (p.delegate)
+                calls.push({
+                  name: 'delegate',
+                  arguments: {
+                    subtasks: [
+                      { task: `[${tag}] sub`, model: 'paid' },
+                      { task: `[${tag}] sub 2`, model: 'paid' },
+                    ],
+                  },
+                });
               return { toolCalls: calls, usage: false };
             });
             // The paid expert reports usage scaled from the estimate — often beyond what is possible.
             server.setHandler(`paid-${tag}`, (body) => {
               const estimate = Math.ceil(JSON.stringify(body.messages).length / 4);
               const maxTokens = Number(body.max_tokens ?? 2048);
-              const usage = { prompt_tokens: Math.round(estimate * p.inFactor), completion_tokens: Math.max(1, Math.round(maxTokens * p.outFactor)) };
+              const usage = {
+                prompt_tokens: Math.round(estimate * p.inFactor),
+                completion_tokens: Math.max(1, Math.round(maxTokens * p.outFactor)),
+              };
               if (body.tools) return { toolCalls: [{ name: 'answer', arguments: { answer: 'sub done' } }], usage };
               return { content: 'paid answer', usage };
             });
@@ -123,7 +140,15 @@ describe('budgets: recorded spend never exceeds the cap', () => {
             const { config, problems } = parseConfig({
               models: [
                 { id: 'orch', baseUrl: server.url, model: `orch-${tag}`, roles: ['orchestrator'] },
-                { id: 'paid', baseUrl: server.url, model: `paid-${tag}`, roles: ['general', 'code'], inputPricePerMillion: p.inPrice, outputPricePerMillion: p.outPrice, contextWindow: 65536 },
+                {
+                  id: 'paid',
+                  baseUrl: server.url,
+                  model: `paid-${tag}`,
+                  roles: ['general', 'code'],
+                  inputPricePerMillion: p.inPrice,
+                  outputPricePerMillion: p.outPrice,
+                  contextWindow: 65536,
+                },
               ],
               orchestrator: { model: 'orch', dialect: 'general' },
               budget: { maxDollarsPerTask: p.cap, maxTurns: 4 },
@@ -137,7 +162,10 @@ describe('budgets: recorded spend never exceeds the cap', () => {
               const totals = run.terminal.totals;
               assert.ok(totals.dollars <= p.cap + EPS, `recorded $${totals.dollars} exceeds the cap $${p.cap} (${JSON.stringify(p)})`);
               // Every recorded paid call is its (bounded) tokens × prices.
-              const lines = (engine.trajectory(run.outcome.taskId) ?? '').trim().split('\n').map((l) => JSON.parse(l));
+              const lines = (engine.trajectory(run.outcome.taskId) ?? '')
+                .trim()
+                .split('\n')
+                .map((l) => JSON.parse(l));
               for (const c of lines.filter((l) => l.type === 'model_call' && l.model === 'paid')) {
                 assert.equal(c.dollars, dollarsFor({ inputPricePerMillion: p.inPrice, outputPricePerMillion: p.outPrice }, c.usage));
                 assert.ok(c.usage.outputTokens <= c.maxTokens, 'never more output recorded than max_tokens sent');

@@ -52,7 +52,11 @@ describe('code execution: refusals, limits, and a responsive engine', () => {
     const mcpMarker = join(ws.dir, 'mcp-started');
     server.setHandler('orch-untrusted', (body) =>
       body.messages.length === 2
-        ? { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: `open(${JSON.stringify(codeMarker)}, 'w').write('x')` } }] }
+        ? {
+            toolCalls: [
+              { name: 'run_code', arguments: { language: 'python', code: `open(${JSON.stringify(codeMarker)}, 'w').write('x')` } },
+            ],
+          }
         : { toolCalls: [{ name: 'answer', arguments: { answer: 'ok' } }] },
     );
     const approvals: string[] = [];
@@ -71,7 +75,9 @@ describe('code execution: refusals, limits, and a responsive engine', () => {
       requests: { retries: 0 },
       tools: {
         runCode: { autoApprove: false },
-        mcpServers: [{ name: 'starter', command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(mcpMarker)}, 'x')`] }],
+        mcpServers: [
+          { name: 'starter', command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(mcpMarker)}, 'x')`] },
+        ],
       },
     });
     assert.deepEqual(problems, []);
@@ -121,18 +127,28 @@ describe('code execution: refusals, limits, and a responsive engine', () => {
       // Wait until all three are running, then ask the engine something.
       await within(
         (async () => {
-          while (proc.events.filter((e) => e.taskId === taskId && e.type === 'tool_call_started' && e.tool === 'run_code' && e.state === 'running').length < 3) await sleep(20);
+          while (
+            proc.events.filter(
+              (e) => e.taskId === taskId && e.type === 'tool_call_started' && e.tool === 'run_code' && e.state === 'running',
+            ).length < 3
+          )
+            await sleep(20);
         })(),
         30_000,
         'the three run_code calls starting',
       );
       const models = await within(proc.rpc.sendRequest(ListModelsRequest, {}), 10_000, 'listModels while the code runs');
       const answeredAt = proc.events.length;
-      assert.deepEqual(models.map((m) => m.id), ['orch']);
+      assert.deepEqual(
+        models.map((m) => m.id),
+        ['orch'],
+      );
       const end = await within(proc.finished(taskId), 90_000, 'the task');
       assert.equal(end.type, 'done', JSON.stringify(end));
       const events = proc.events.filter((e) => e.taskId === taskId);
-      const fin = events.filter((e) => e.type === 'tool_call_finished' && e.tool === 'run_code') as Array<Extract<(typeof events)[number], { type: 'tool_call_finished' }>>;
+      const fin = events.filter((e) => e.type === 'tool_call_finished' && e.tool === 'run_code') as Array<
+        Extract<(typeof events)[number], { type: 'tool_call_finished' }>
+      >;
       assert.equal(fin.length, 3);
       const [loop, hog, bomb] = ['python', 'javascript', 'python'].map((_, i) => {
         const started = events.filter((e) => e.type === 'tool_call_started' && e.tool === 'run_code' && e.state === 'running');

@@ -47,8 +47,16 @@ const BREAKAGES: Breakage[] = [
   { name: 'quality above 1', path: 'preferences.quality', apply: (c) => (c.preferences.quality = 2) },
   { name: 'unknown search provider', path: 'tools.webSearch.provider', apply: (c) => (c.tools.webSearch.provider = 'google') },
   { name: 'negative code timeout', path: 'tools.runCode.timeoutSeconds', apply: (c) => (c.tools.runCode.timeoutSeconds = -5) },
-  { name: 'MCP server with neither command nor url', path: 'tools.mcpServers[0]', apply: (c) => (c.tools.mcpServers = [{ name: 'empty' }]) },
-  { name: 'MCP server with a bad url', path: 'tools.mcpServers[0].url', apply: (c) => (c.tools.mcpServers = [{ name: 'web', url: 'nope' }]) },
+  {
+    name: 'MCP server with neither command nor url',
+    path: 'tools.mcpServers[0]',
+    apply: (c) => (c.tools.mcpServers = [{ name: 'empty' }]),
+  },
+  {
+    name: 'MCP server with a bad url',
+    path: 'tools.mcpServers[0].url',
+    apply: (c) => (c.tools.mcpServers = [{ name: 'web', url: 'nope' }]),
+  },
   { name: 'unknown dialect', path: 'orchestrator.dialect', apply: (c) => (c.orchestrator.dialect = 'klingon') },
   { name: 'local models as a string', path: 'local.models', apply: (c) => (c.local.models = 'x.gguf') },
   { name: 'denied models as a string', path: 'preferences.deniedModels', apply: (c) => (c.preferences.deniedModels = 'extra') },
@@ -161,7 +169,10 @@ describe('bad configuration: reported by name, nothing crashes, the valid rest w
         const result = await proc.rpc.sendRequest(ConfigureRequest, { config: raw, workspace: ws.dir, workspaceTrusted: true });
         assertReported(result.problems, broken, ctx);
         const models = await proc.rpc.sendRequest(ListModelsRequest, {});
-        assert.ok(['orch', 'helper'].every((id) => models.some((m) => m.id === id)), ctx);
+        assert.ok(
+          ['orch', 'helper'].every((id) => models.some((m) => m.id === id)),
+          ctx,
+        );
         const { taskId } = await proc.rpc.sendRequest(AskRequest, { question: 'still there?' });
         const end = await proc.finished(taskId);
         assert.equal(end.type, 'done', `${ctx}: ${JSON.stringify(end)}`);

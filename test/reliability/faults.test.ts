@@ -21,7 +21,18 @@ import { crashWatch, runChecked } from './support/tasks';
 const TASKS = STRESS ? 500 : 30;
 const PARALLEL = STRESS ? 4 : 3;
 /** Faults that make an attempt fail; the pool retries all but 400/401 and then falls back. */
-const FAILING: ServerFault[] = ['drop', 'http429', 'http500', 'http503', 'hang-before', 'hang-during', 'cut-mid-chunk', 'empty', 'http400', 'http401'];
+const FAILING: ServerFault[] = [
+  'drop',
+  'http429',
+  'http500',
+  'http503',
+  'hang-before',
+  'hang-during',
+  'cut-mid-chunk',
+  'empty',
+  'http400',
+  'http401',
+];
 const NOT_RETRIED = new Set<ServerFault>(['http400', 'http401']);
 const ACTIONS = ['answer-tool', 'text', 'call1', 'call2', 'unknown-tool', 'bad-args', 'huge'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -105,7 +116,10 @@ function usageFor(tag: string, model: string, key: string, body: any): { prompt_
   let h = 2166136261;
   for (const ch of `${tag}|${model}|${key}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   const maxTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? 2048);
-  return { prompt_tokens: Math.ceil(JSON.stringify(body.messages).length / 4) + (h % 64), completion_tokens: 1 + ((h >>> 10) % Math.max(1, Math.min(300, maxTokens))) };
+  return {
+    prompt_tokens: Math.ceil(JSON.stringify(body.messages).length / 4) + (h % 64),
+    completion_tokens: 1 + ((h >>> 10) % Math.max(1, Math.min(300, maxTokens))),
+  };
 }
 
 describe('faults: randomised injections through the real engine', () => {
@@ -226,7 +240,8 @@ describe('faults: randomised injections through the real engine', () => {
       else if (plan.action === 'text') expected = { answer: `plain answer [${tag}]` };
       else if (plan.action === 'huge') expected = { answer: /^(This line is repeated to make a very large reply\. ){1000}/ };
       else {
-        if (plan.action === 'call1' || plan.action === 'call2') jobs.push({ key: 'A', primary: 'e1', sim: simulate(plan, ['e1', 'e2'], 'A', sent) });
+        if (plan.action === 'call1' || plan.action === 'call2')
+          jobs.push({ key: 'A', primary: 'e1', sim: simulate(plan, ['e1', 'e2'], 'A', sent) });
         if (plan.action === 'call2') jobs.push({ key: 'B', primary: 'e2', sim: simulate(plan, ['e2', 'e1'], 'B', sent) });
         const t2 = simulate(plan, orchChain, 'turn2', sent);
         expected = t2.served ? { answer: `final [${tag}]` } : expectFailure('turn2', t2);
@@ -261,7 +276,12 @@ describe('faults: randomised injections through the real engine', () => {
               'cut-mid-chunk': /could not be reached|dropped|malformed|terminated|socket|closed|stream/i,
               empty: /closed the stream without sending anything|malformed|could not be reached|Unexpected end|JSON/i,
             };
-            if (expected.fault) assert.match(run.terminal.message, why[expected.fault], `${ctx}: the message says what failed (${expected.fault}): ${run.terminal.message}`);
+            if (expected.fault)
+              assert.match(
+                run.terminal.message,
+                why[expected.fault],
+                `${ctx}: the message says what failed (${expected.fault}): ${run.terminal.message}`,
+              );
           }
         }
         // Retries and fallbacks as configured: the server saw exactly the requests the plan implies.
@@ -275,7 +295,12 @@ describe('faults: randomised injections through the real engine', () => {
         const finished = run.of('tool_call_finished').filter((e) => e.tool === 'call_model');
         assert.equal(finished.length, t1.served ? jobs.length : 0, `${ctx}: one finished call per job`);
         for (const job of jobs) {
-          const ev = finished.find((e) => e.result.includes(`result ${job.key}`) || e.error !== undefined && JSON.stringify(run.of('tool_call_started').find((s) => s.callId === e.callId)?.args).includes(`job ${job.key}`));
+          const ev = finished.find(
+            (e) =>
+              e.result.includes(`result ${job.key}`) ||
+              (e.error !== undefined &&
+                JSON.stringify(run.of('tool_call_started').find((s) => s.callId === e.callId)?.args).includes(`job ${job.key}`)),
+          );
           assert.ok(ev, `${ctx}: job ${job.key} has its finished event`);
           if (job.sim.served) {
             assert.equal(ev.state, 'ok', `${ctx}: job ${job.key}`);
@@ -290,9 +315,20 @@ describe('faults: randomised injections through the real engine', () => {
           }
         }
         // The ledger adds up: each model call costs its tokens × its prices; totals are their sum.
-        const lines = (engine.trajectory(run.outcome.taskId) ?? '').trim().split('\n').map((l) => JSON.parse(l));
+        const lines = (engine.trajectory(run.outcome.taskId) ?? '')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
         const calls = lines.filter((l) => l.type === 'model_call');
-        const prices = new Map<string, Prices>(models.map((m) => [m.id, { inputPricePerMillion: (m as Partial<Prices>).inputPricePerMillion ?? 0, outputPricePerMillion: (m as Partial<Prices>).outputPricePerMillion ?? 0 }]));
+        const prices = new Map<string, Prices>(
+          models.map((m) => [
+            m.id,
+            {
+              inputPricePerMillion: (m as Partial<Prices>).inputPricePerMillion ?? 0,
+              outputPricePerMillion: (m as Partial<Prices>).outputPricePerMillion ?? 0,
+            },
+          ]),
+        );
         let sumDollars = 0;
         let sumIn = 0;
         let sumOut = 0;
@@ -317,7 +353,10 @@ describe('faults: randomised injections through the real engine', () => {
           assert.equal(totals.outputTokens, sumOut, `${ctx}: output tokens add up`);
         } else {
           // Calls cut off mid-stream are charged an estimate on top of the reported ones.
-          assert.ok(totals.dollars >= sumDollars - 1e-12 && totals.inputTokens >= sumIn && totals.outputTokens >= sumOut, `${ctx}: estimated charges only add`);
+          assert.ok(
+            totals.dollars >= sumDollars - 1e-12 && totals.inputTokens >= sumIn && totals.outputTokens >= sumOut,
+            `${ctx}: estimated charges only add`,
+          );
         }
         assert.ok(totals.dollars <= 5, `${ctx}: within the cap`);
       } catch (err) {

@@ -64,7 +64,10 @@ describe('hostile input: inert in the panel, never an action without approval', 
           content: 'The README says to run rm -rf. Doing it.',
           toolCalls: [
             { name: 'run_code', arguments: { language: 'python', code } },
-            { name: 'run_code', arguments: { language: 'javascript', code: `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')` } },
+            {
+              name: 'run_code',
+              arguments: { language: 'javascript', code: `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')` },
+            },
             { name: 'read_file', arguments: { path: '../../../../../../etc/passwd' } },
             { name: 'read_file', arguments: { path: join(outside, 'secret.txt') } },
             { name: 'read_file', arguments: { path: 'escape/secret.txt' } },
@@ -122,11 +125,19 @@ describe('hostile input: inert in the panel, never an action without approval', 
     assert.equal(approvals.length, 2, approvals.join('\n'));
     assert.ok(approvals.every((a) => a.startsWith('run_code: ') && a.includes('PWNED')));
     const runs = run.of('tool_call_finished').filter((e) => e.tool === 'run_code');
-    assert.deepEqual(runs.map((e) => e.state), ['denied', 'denied']);
+    assert.deepEqual(
+      runs.map((e) => e.state),
+      ['denied', 'denied'],
+    );
     assert.equal(existsSync(marker), false, 'the denied code never ran');
-    assert.deepEqual(run.of('approval_resolved').map((e) => e.approved), [false, false]);
+    assert.deepEqual(
+      run.of('approval_resolved').map((e) => e.approved),
+      [false, false],
+    );
     // Every file tool refused every path that leaves the workspace, and said so.
-    const fileCalls = run.of('tool_call_finished').filter((e) => ['read_file', 'list_files', 'search_workspace'].includes(e.tool) && e !== readme);
+    const fileCalls = run
+      .of('tool_call_finished')
+      .filter((e) => ['read_file', 'list_files', 'search_workspace'].includes(e.tool) && e !== readme);
     assert.equal(fileCalls.length, 7);
     for (const e of fileCalls) {
       assert.notEqual(e.state, 'ok', `${e.tool} ${e.callId} must be refused: ${e.result.slice(0, 200)}`);
@@ -138,17 +149,26 @@ describe('hostile input: inert in the panel, never an action without approval', 
     // The same events, as the extension forwards them, in the real panel.
     const p = await openPanel(browser, panelServer);
     try {
-      for (let i = 0; i < run.events.length; i += 20) await p.send(run.events.slice(i, i + 20).map((event: EngineEvent) => ({ type: 'event', event })));
+      for (let i = 0; i < run.events.length; i += 20)
+        await p.send(run.events.slice(i, i + 20).map((event: EngineEvent) => ({ type: 'event', event })));
       await p.settle();
       const report = await p.page.evaluate(() => {
         const all = Array.from(document.querySelectorAll('*'));
         return {
           pwned: (window as unknown as { __pwned?: number }).__pwned,
-          handlers: all.flatMap((el) => Array.from(el.attributes).filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName}[${a.name}]`)),
+          handlers: all.flatMap((el) =>
+            Array.from(el.attributes)
+              .filter((a) => /^on/i.test(a.name))
+              .map((a) => `${el.tagName}[${a.name}]`),
+          ),
           scripts: document.querySelectorAll('script').length,
           embeds: document.querySelectorAll('#app img, #app iframe, #app object, #app embed, #app video, #app audio').length,
-          badLinks: Array.from(document.querySelectorAll('#app a[href]')).map((a) => a.getAttribute('href') ?? '').filter((h) => !/^https?:\/\//i.test(h)),
-          styled: Array.from(document.querySelectorAll('#app [style]')).map((el) => el.getAttribute('style') ?? '').filter((s) => /url\(|javascript:/i.test(s)),
+          badLinks: Array.from(document.querySelectorAll('#app a[href]'))
+            .map((a) => a.getAttribute('href') ?? '')
+            .filter((h) => !/^https?:\/\//i.test(h)),
+          styled: Array.from(document.querySelectorAll('#app [style]'))
+            .map((el) => el.getAttribute('style') ?? '')
+            .filter((s) => /url\(|javascript:/i.test(s)),
           escapes: /[\u001b\u009b\u0007]/.test(document.body.innerText),
           text: document.body.innerText,
         };
@@ -163,16 +183,31 @@ describe('hostile input: inert in the panel, never an action without approval', 
       assert.match(report.text, /ignore previous instructions/, 'the injection is shown as text');
       assert.match(report.text, /<script>window.__pwned = 1<\/script>/, 'markup is shown as text');
       // Hover and click everything the content produced: still nothing runs, nothing is posted.
-      for (const el of await p.page.locator('#app .answer *, #app .card *').all()) await el.hover({ timeout: 500, force: true }).catch(() => undefined);
+      for (const el of await p.page.locator('#app .answer *, #app .card *').all())
+        await el.hover({ timeout: 500, force: true }).catch(() => undefined);
       await p.settle();
       assert.equal(await p.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
       const posted = await p.posted();
-      assert.deepEqual(posted.filter((m) => m.type !== 'ready'), [], `the panel posted nothing on the content's behalf: ${JSON.stringify(posted)}`);
-      const foreign = p.requests.filter((u) => !u.startsWith(panelServer.origin) || !/\/(panel\.html|dist\/webview\/panel\.(js|css))$/.test(new URL(u).pathname));
+      assert.deepEqual(
+        posted.filter((m) => m.type !== 'ready'),
+        [],
+        `the panel posted nothing on the content's behalf: ${JSON.stringify(posted)}`,
+      );
+      const foreign = p.requests.filter(
+        (u) => !u.startsWith(panelServer.origin) || !/\/(panel\.html|dist\/webview\/panel\.(js|css))$/.test(new URL(u).pathname),
+      );
       assert.deepEqual(foreign, [], 'the page requested nothing besides the panel itself');
       // The server saw only the panel's own files (Chromium's automatic favicon probe aside).
-      assert.deepEqual(panelServer.hits.filter((h) => !/^\/(panel\.html|dist\/webview\/panel\.(js|css)|favicon\.ico)$/.test(h)), [], 'no other path was fetched');
-      assert.deepEqual(p.errors.filter((e) => !/404 \(Not Found\)/.test(e) || !panelServer.hits.includes('/favicon.ico')), [], 'no page errors');
+      assert.deepEqual(
+        panelServer.hits.filter((h) => !/^\/(panel\.html|dist\/webview\/panel\.(js|css)|favicon\.ico)$/.test(h)),
+        [],
+        'no other path was fetched',
+      );
+      assert.deepEqual(
+        p.errors.filter((e) => !/404 \(Not Found\)/.test(e) || !panelServer.hits.includes('/favicon.ico')),
+        [],
+        'no page errors',
+      );
     } finally {
       await p.close();
     }

@@ -33,7 +33,19 @@ describe('secrets: configured key variables with innocent names and values', () 
     process.env[COPY_ENV] = `v1-${KEY}`;
     process.env[SEARCH_KEY_ENV] = 'plainvalue42';
     const root = path.resolve(__dirname, '../../..');
-    execFileSync(path.join(root, 'node_modules', '.bin', 'esbuild'), ['test/support/mcp-echo-server.ts', '--bundle', '--platform=node', '--format=cjs', '--target=node20', `--outfile=${mcpJs}`, '--log-level=warning'], { cwd: root });
+    execFileSync(
+      path.join(root, 'node_modules', '.bin', 'esbuild'),
+      [
+        'test/support/mcp-echo-server.ts',
+        '--bundle',
+        '--platform=node',
+        '--format=cjs',
+        '--target=node20',
+        `--outfile=${mcpJs}`,
+        '--log-level=warning',
+      ],
+      { cwd: root },
+    );
     server = await startModelServer();
     server.setHandler('orch', (body) => {
       const turn = body.messages.filter((m: any) => m.role === 'assistant').length;
@@ -96,7 +108,8 @@ describe('secrets: configured key variables with innocent names and values', () 
       const code = finished.find((e) => e.tool === 'run_code')!;
       assert.equal(code.state, 'ok', code.result);
       assert.match(code.result, /PATH/, 'the environment was really dumped');
-      for (const name of [KEY_ENV, COPY_ENV, SEARCH_KEY_ENV]) assert.ok(!code.result.includes(name), `run_code's child does not see ${name}`);
+      for (const name of [KEY_ENV, COPY_ENV, SEARCH_KEY_ENV])
+        assert.ok(!code.result.includes(name), `run_code's child does not see ${name}`);
       assert.ok(!code.result.includes(KEY), 'nor the key value');
       const mcp = finished.filter((e) => e.tool === 'echo__has_env');
       assert.equal(mcp.length, 4);

@@ -121,8 +121,19 @@ describe('privacy at the socket level', () => {
       const calls = Array.from({ length: r.int(1, 5) }, () =>
         r.pick([
           () => ({ name: 'call_model', arguments: { model: pickRemote(), task: 'send this to the cloud' } }),
-          () => ({ name: 'call_model', arguments: { role: r.pick(['general', 'code', 'math', 'reasoning']), task: 'best model for the job' } }),
-          () => ({ name: 'delegate', arguments: { subtasks: [{ task: 'remote subtask', model: pickRemote() }, { task: 'by role', role: 'code' }] } }),
+          () => ({
+            name: 'call_model',
+            arguments: { role: r.pick(['general', 'code', 'math', 'reasoning']), task: 'best model for the job' },
+          }),
+          () => ({
+            name: 'delegate',
+            arguments: {
+              subtasks: [
+                { task: 'remote subtask', model: pickRemote() },
+                { task: 'by role', role: 'code' },
+              ],
+            },
+          }),
           () => ({ name: 'web_search', arguments: { query: 'leak this query' } }),
           () => ({ name: mcpServers.length ? `${mcpServers[0].name}__echo` : 'remote_mcp_0__echo', arguments: { text: 'leak' } }),
         ])(),
@@ -138,7 +149,12 @@ describe('privacy at the socket level', () => {
         assert.equal(probe.ok, false);
         assert.match(probe.error ?? '', /local-only/);
         await engine.discover({ timeoutMs: 300 });
-        assert.ok(engine.listModels().filter((m) => !m.local).every((m) => !m.eligible && /local-only/.test(m.ineligibleReason ?? '')));
+        assert.ok(
+          engine
+            .listModels()
+            .filter((m) => !m.local)
+            .every((m) => !m.eligible && /local-only/.test(m.ineligibleReason ?? '')),
+        );
       } finally {
         await engine.dispose();
         attempts.delete(tag);
@@ -150,8 +166,13 @@ describe('privacy at the socket level', () => {
       );
     }
     // The guard itself saw the loopback traffic, so it was watching.
-    assert.ok(guard.attempts.some((a) => a.allowed && a.via === 'fetch'), 'the guard recorded the local model traffic');
-    console.log(`[privacy] ${JSON.stringify({ seed, runs: RUNS, remoteModels, remoteTools, remoteCallsTried: tries, loopbackConnections: guard.attempts.length, refused: guard.refused().length })}`);
+    assert.ok(
+      guard.attempts.some((a) => a.allowed && a.via === 'fetch'),
+      'the guard recorded the local model traffic',
+    );
+    console.log(
+      `[privacy] ${JSON.stringify({ seed, runs: RUNS, remoteModels, remoteTools, remoteCallsTried: tries, loopbackConnections: guard.attempts.length, refused: guard.refused().length })}`,
+    );
     assert.deepEqual(watch.crashes, []);
   });
 
@@ -164,8 +185,22 @@ describe('privacy at the socket level', () => {
       const models = [
         { id: 'orch', baseUrl: local.url, model: 'orch', roles: ['orchestrator'], openWeights: true },
         { id: 'helper', baseUrl: local.url, model: 'helper', roles: ['general', 'code'], openWeights: true },
-        { id: 'closed-a', baseUrl: closed.url, model: 'closed-a', roles: ['general', 'code'], openWeights: false, local: r.chance(0.5) ? false : undefined },
-        { id: 'closed-b', baseUrl: closed.url, model: 'closed-b', roles: ['code', 'orchestrator'], inputPricePerMillion: 1, outputPricePerMillion: 1 },
+        {
+          id: 'closed-a',
+          baseUrl: closed.url,
+          model: 'closed-a',
+          roles: ['general', 'code'],
+          openWeights: false,
+          local: r.chance(0.5) ? false : undefined,
+        },
+        {
+          id: 'closed-b',
+          baseUrl: closed.url,
+          model: 'closed-b',
+          roles: ['code', 'orchestrator'],
+          inputPricePerMillion: 1,
+          outputPricePerMillion: 1,
+        },
       ];
       if (r.chance(0.5)) models.reverse();
       const { config, problems } = parseConfig({
@@ -180,7 +215,15 @@ describe('privacy at the socket level', () => {
         r.pick([
           () => ({ name: 'call_model', arguments: { model: r.pick(['closed-a', 'closed-b']), task: 'closed please' } }),
           () => ({ name: 'call_model', arguments: { role: 'code', task: 'by role' } }),
-          () => ({ name: 'delegate', arguments: { subtasks: [{ task: 'closed subtask', model: 'closed-a' }, { task: 'by role', role: 'general' }] } }),
+          () => ({
+            name: 'delegate',
+            arguments: {
+              subtasks: [
+                { task: 'closed subtask', model: 'closed-a' },
+                { task: 'by role', role: 'general' },
+              ],
+            },
+          }),
         ])(),
       );
       attempts.set(tag, { toolCalls: calls });
@@ -192,7 +235,11 @@ describe('privacy at the socket level', () => {
         await engine.dispose();
         attempts.delete(tag);
       }
-      assert.deepEqual(closed.requests.map((q) => q.model), [], `task ${tag} (seed ${seed}): no request reached a closed model`);
+      assert.deepEqual(
+        closed.requests.map((q) => q.model),
+        [],
+        `task ${tag} (seed ${seed}): no request reached a closed model`,
+      );
     }
     assert.ok(local.requests.length > 0, 'the open models did work');
     assert.deepEqual(guard.refused(), []);

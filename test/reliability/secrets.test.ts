@@ -27,7 +27,9 @@ async function startEchoingProvider(): Promise<{ url: string; close(): Promise<v
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const body = JSON.stringify({ error: { message: `invalid request for key ${req.headers.authorization}`, type: 'invalid_request_error' } });
+      const body = JSON.stringify({
+        error: { message: `invalid request for key ${req.headers.authorization}`, type: 'invalid_request_error' },
+      });
       res.writeHead(400, { 'content-type': 'application/json' }).end(body);
     });
   });
@@ -43,7 +45,10 @@ async function startEchoingProvider(): Promise<{ url: string; close(): Promise<v
 }
 
 function canaryIn(label: string, text: string): void {
-  assert.ok(!text.includes(CANARY), `the canary key leaked into ${label}: …${text.slice(Math.max(0, text.indexOf(CANARY) - 120), text.indexOf(CANARY) + 60)}…`);
+  assert.ok(
+    !text.includes(CANARY),
+    `the canary key leaked into ${label}: …${text.slice(Math.max(0, text.indexOf(CANARY) - 120), text.indexOf(CANARY) + 60)}…`,
+  );
 }
 
 const ENV_DUMP = 'import os, json\nprint(json.dumps(dict(os.environ)))';
@@ -60,7 +65,9 @@ describe('secrets: a canary key stays where it belongs', () => {
     server = await startModelServer();
     echoing = await startEchoingProvider();
     // The paid model echoes the key it was sent, in its reply text and in a tool call's arguments.
-    server.setHandler('paid', (body) => ({ content: `I was called with ${String(body.messages.at(-1)?.content).slice(0, 40)}; my key: ${CANARY}` }));
+    server.setHandler('paid', (body) => ({
+      content: `I was called with ${String(body.messages.at(-1)?.content).slice(0, 40)}; my key: ${CANARY}`,
+    }));
     server.setHandler('orch', (body) => {
       const turn = body.messages.filter((m: any) => m.role === 'assistant').length;
       if (turn === 0) {
@@ -89,7 +96,15 @@ describe('secrets: a canary key stays where it belongs', () => {
   const rawConfig = () => ({
     models: [
       { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] },
-      { id: 'paid', baseUrl: server.url, model: 'paid', roles: ['code'], apiKeyEnv: CANARY_ENV, inputPricePerMillion: 1, outputPricePerMillion: 2 },
+      {
+        id: 'paid',
+        baseUrl: server.url,
+        model: 'paid',
+        roles: ['code'],
+        apiKeyEnv: CANARY_ENV,
+        inputPricePerMillion: 1,
+        outputPricePerMillion: 2,
+      },
       { id: 'echo', baseUrl: echoing.url, model: 'echo', roles: ['math'], apiKeyEnv: CANARY_ENV },
     ],
     orchestrator: { model: 'orch', dialect: 'general' },
@@ -117,7 +132,10 @@ describe('secrets: a canary key stays where it belongs', () => {
     try {
       const run = await runChecked(engine, { question: 'What key do you use?', workspace: ws.dir, trajectoryPath });
       assert.equal(run.terminal.type, 'done', JSON.stringify(run.terminal));
-      assert.ok(asked.some((a) => a.startsWith('paid:')), 'the key was really handed out for the paid model');
+      assert.ok(
+        asked.some((a) => a.startsWith('paid:')),
+        'the key was really handed out for the paid model',
+      );
       // The key really travelled to the servers (so there was something to leak) …
       assert.equal(server.requestsFor('paid')[0].headers.authorization, `Bearer ${CANARY}`);
       // … and came back in the model's text, a tool call, an error message and run_code output.
@@ -128,7 +146,10 @@ describe('secrets: a canary key stays where it belongs', () => {
       assert.equal(codeRuns.length, 2);
       for (const r of codeRuns) {
         assert.equal(r.state, 'ok', r.result);
-        assert.ok(!r.result.includes(CANARY_ENV) && !r.result.includes(INNOCENT_ENV), `the child's environment holds neither variable: ${r.result.slice(0, 300)}`);
+        assert.ok(
+          !r.result.includes(CANARY_ENV) && !r.result.includes(INNOCENT_ENV),
+          `the child's environment holds neither variable: ${r.result.slice(0, 300)}`,
+        );
         assert.match(r.result, /PATH/, 'the environment was really dumped');
       }
       canaryIn('events', JSON.stringify(run.events));
@@ -145,7 +166,10 @@ describe('secrets: a canary key stays where it belongs', () => {
 
   test('engine process: the key fetched from the editor never reaches notifications, logs or stderr', async () => {
     // The engine process inherits an environment with the canary in it, like an editor's would.
-    const proc = await startEngineProcess({ secret: (p) => (p.modelId === 'paid' || p.modelId === 'echo' ? CANARY : undefined), approve: () => true });
+    const proc = await startEngineProcess({
+      secret: (p) => (p.modelId === 'paid' || p.modelId === 'echo' ? CANARY : undefined),
+      approve: () => true,
+    });
     try {
       const raw = rawConfig();
       for (const m of raw.models) delete (m as { apiKeyEnv?: string }).apiKeyEnv;
@@ -154,8 +178,14 @@ describe('secrets: a canary key stays where it belongs', () => {
       const { taskId } = await proc.rpc.sendRequest(AskRequest, { question: 'What key do you use?' });
       const end = await proc.finished(taskId);
       assert.equal(end.type, 'done', JSON.stringify(end));
-      assert.ok(proc.secretAsks.some((a) => a.modelId === 'paid'), 'the engine asked the editor for the key');
-      assert.ok(server.requests.some((r) => r.headers.authorization === `Bearer ${CANARY}`), 'the key was used');
+      assert.ok(
+        proc.secretAsks.some((a) => a.modelId === 'paid'),
+        'the engine asked the editor for the key',
+      );
+      assert.ok(
+        server.requests.some((r) => r.headers.authorization === `Bearer ${CANARY}`),
+        'the key was used',
+      );
       const events = proc.events.filter((e) => e.taskId === taskId);
       assert.ok(events.some((e) => e.type === 'tool_call_finished' && e.tool === 'run_code' && /PATH/.test(e.result)));
       canaryIn('event notifications', JSON.stringify(events));

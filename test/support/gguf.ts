@@ -11,7 +11,21 @@ import { join } from 'node:path';
 // ---------------------------------------------------------------------------------------------
 // GGUF encoding
 
-const GGUF_TYPE = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
+const GGUF_TYPE = {
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  string: 8,
+  array: 9,
+  u64: 10,
+  i64: 11,
+  f64: 12,
+} as const;
 type ScalarType = Exclude<keyof typeof GGUF_TYPE, 'array'>;
 export type GgufValue =
   | { type: ScalarType; value: number | bigint | boolean | string }
@@ -50,18 +64,51 @@ class ByteWriter {
   scalar(type: ScalarType, v: number | bigint | boolean | string): void {
     const b8 = (n: number) => Buffer.from([n & 0xff]);
     switch (type) {
-      case 'u8': return this.push(b8(Number(v)));
-      case 'i8': { const b = Buffer.alloc(1); b.writeInt8(Number(v)); return this.push(b); }
-      case 'u16': { const b = Buffer.alloc(2); b.writeUInt16LE(Number(v)); return this.push(b); }
-      case 'i16': { const b = Buffer.alloc(2); b.writeInt16LE(Number(v)); return this.push(b); }
-      case 'u32': return this.u32(Number(v));
-      case 'i32': { const b = Buffer.alloc(4); b.writeInt32LE(Number(v)); return this.push(b); }
-      case 'f32': { const b = Buffer.alloc(4); b.writeFloatLE(Number(v)); return this.push(b); }
-      case 'bool': return this.push(b8(v ? 1 : 0));
-      case 'string': return this.string(String(v));
-      case 'u64': return this.u64(BigInt(v as number));
-      case 'i64': { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(v as number)); return this.push(b); }
-      case 'f64': { const b = Buffer.alloc(8); b.writeDoubleLE(Number(v)); return this.push(b); }
+      case 'u8':
+        return this.push(b8(Number(v)));
+      case 'i8': {
+        const b = Buffer.alloc(1);
+        b.writeInt8(Number(v));
+        return this.push(b);
+      }
+      case 'u16': {
+        const b = Buffer.alloc(2);
+        b.writeUInt16LE(Number(v));
+        return this.push(b);
+      }
+      case 'i16': {
+        const b = Buffer.alloc(2);
+        b.writeInt16LE(Number(v));
+        return this.push(b);
+      }
+      case 'u32':
+        return this.u32(Number(v));
+      case 'i32': {
+        const b = Buffer.alloc(4);
+        b.writeInt32LE(Number(v));
+        return this.push(b);
+      }
+      case 'f32': {
+        const b = Buffer.alloc(4);
+        b.writeFloatLE(Number(v));
+        return this.push(b);
+      }
+      case 'bool':
+        return this.push(b8(v ? 1 : 0));
+      case 'string':
+        return this.string(String(v));
+      case 'u64':
+        return this.u64(BigInt(v as number));
+      case 'i64': {
+        const b = Buffer.alloc(8);
+        b.writeBigInt64LE(BigInt(v as number));
+        return this.push(b);
+      }
+      case 'f64': {
+        const b = Buffer.alloc(8);
+        b.writeDoubleLE(Number(v));
+        return this.push(b);
+      }
     }
   }
   pad(): void {
@@ -124,10 +171,43 @@ export const CHATML_HERMES_TEMPLATE =
   "{% if tools %}<tool_call></tool_call>{% endif %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 const CONTROL_PIECES = ['<|im_start|>', '<|im_end|>'];
-const USER_DEFINED_PIECES = ['<tool_call>', '</tool_call>', '<tool_response>', '</tool_response>', '<think>', '</think>', '<tools>', '</tools>'];
+const USER_DEFINED_PIECES = [
+  '<tool_call>',
+  '</tool_call>',
+  '<tool_response>',
+  '</tool_response>',
+  '<think>',
+  '</think>',
+  '<tools>',
+  '</tools>',
+];
 const COMMON_WORDS = [
-  'assistant', 'user', 'system', 'hello', 'world', 'the', 'answer', 'file', 'read', 'name', 'arguments', 'path', 'query',
-  'function', 'tool', 'call', 'result', 'json', 'object', 'string', 'number', 'true', 'false', 'null', 'type', 'properties',
+  'assistant',
+  'user',
+  'system',
+  'hello',
+  'world',
+  'the',
+  'answer',
+  'file',
+  'read',
+  'name',
+  'arguments',
+  'path',
+  'query',
+  'function',
+  'tool',
+  'call',
+  'result',
+  'json',
+  'object',
+  'string',
+  'number',
+  'true',
+  'false',
+  'null',
+  'type',
+  'properties',
 ];
 
 class Vocab {
@@ -291,7 +371,16 @@ export function writeRandomModel(file: string, opts: RandomModelOptions = {}): v
   }
   const nEmbd = opts.embedding ?? 64;
   if (nEmbd % 4 !== 0 || nEmbd < 8) throw new Error(`embedding must be a multiple of 4 and at least 8, got ${nEmbd}`);
-  const s: LlamaShape = { name: opts.name ?? 'tiny-random', nEmbd, nLayer: opts.layers ?? 2, nHead: 4, nHeadKv: 2, nFf: opts.feedForward ?? 2 * nEmbd, contextLength: opts.contextLength ?? 4096, ropeFreqBase: 10000 };
+  const s: LlamaShape = {
+    name: opts.name ?? 'tiny-random',
+    nEmbd,
+    nLayer: opts.layers ?? 2,
+    nHead: 4,
+    nHeadKv: 2,
+    nFf: opts.feedForward ?? 2 * nEmbd,
+    contextLength: opts.contextLength ?? 4096,
+    ropeFreqBase: 10000,
+  };
   const gauss = (n: number, scale: number) => {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) a[i] = r.normal() * scale;
@@ -322,8 +411,11 @@ export function writeRandomModel(file: string, opts: RandomModelOptions = {}): v
     const byte = /^<0x([0-9A-F]{2})>$/.exec(piece);
     const byteValue = byte ? parseInt(byte[1]!, 16) : -1;
     const banned =
-      type === TOKEN_TYPE.control || type === TOKEN_TYPE.unknown || type === TOKEN_TYPE.userDefined ||
-      byteValue >= 0x80 || (byteValue >= 0 && byteValue < 0x20 && byteValue !== 0x0a);
+      type === TOKEN_TYPE.control ||
+      type === TOKEN_TYPE.unknown ||
+      type === TOKEN_TYPE.userDefined ||
+      byteValue >= 0x80 ||
+      (byteValue >= 0 && byteValue < 0x20 && byteValue !== 0x0a);
     out[t * s.nEmbd] = banned ? -20 : 0;
   }
   tensors.push({ name: 'output.weight', dims: [s.nEmbd, v.size], data: out });
@@ -378,7 +470,16 @@ export function writeScriptModel(file: string, opts: ScriptModelOptions): void {
   const slotted = [marker, ...steps.map((st) => st.from), ...steps.map((st) => st.to)];
   for (const t of slotted) if (!slotOf.has(t)) slotOf.set(t, 3 + slotOf.size);
   const nEmbd = Math.max(64, Math.ceil((3 + slotOf.size + 2) / 32) * 32);
-  const s: LlamaShape = { name: opts.name ?? 'tiny-script', nEmbd, nLayer: 1, nHead: 1, nHeadKv: 1, nFf: 32, contextLength: opts.contextLength ?? 4096, ropeFreqBase: 1e30 };
+  const s: LlamaShape = {
+    name: opts.name ?? 'tiny-script',
+    nEmbd,
+    nLayer: 1,
+    nHead: 1,
+    nHeadKv: 1,
+    nFf: 32,
+    contextLength: opts.contextLength ?? 4096,
+    ropeFreqBase: 1e30,
+  };
   const slot = (t: number) => slotOf.get(t) ?? 2;
 
   const embd = new Float32Array(v.size * nEmbd);
@@ -448,7 +549,10 @@ export function makeModelDir(): { dir: string; cleanup(): void } {
 /** JSON as the tool-parameter grammar accepts it (`{"a": 1, "b": "x"}`), keys in the given order. */
 export function grammarJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(grammarJson).join(', ')}]`;
-  if (value && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${grammarJson(v)}`).join(', ')}}`;
+  if (value && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${grammarJson(v)}`)
+      .join(', ')}}`;
   return JSON.stringify(value);
 }
 
@@ -482,5 +586,10 @@ export function writeToolCallScriptModel(file: string, script: ToolCallScript): 
     { from: 'assistant\n', to: answerPieces[0]!, afterToolResult: true },
   ];
   for (let i = 1; i < answerPieces.length; i++) steps.push({ from: answerPieces[i - 1]!, to: answerPieces[i]! });
-  writeScriptModel(file, { steps, extraPieces: ['assistant\n', '", "arguments": ', '\n\n\n\n'], name: 'tiny-script', contextLength: script.contextLength });
+  writeScriptModel(file, {
+    steps,
+    extraPieces: ['assistant\n', '", "arguments": ', '\n\n\n\n'],
+    name: 'tiny-script',
+    contextLength: script.contextLength,
+  });
 }

@@ -229,7 +229,8 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       return;
     }
     if (opts.contextWindow) {
-      const promptTokens = estimateTextTokens(JSON.stringify(body.messages)) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
+      const promptTokens =
+        estimateTextTokens(JSON.stringify(body.messages)) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
       const maxTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? 0);
       if (promptTokens + maxTokens > opts.contextWindow) {
         sendJson(
@@ -333,9 +334,12 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       if (typeof wantUsage === 'object') {
         usage = { ...wantUsage, total_tokens: wantUsage.prompt_tokens + wantUsage.completion_tokens };
       } else {
-        const prompt = estimateTextTokens(JSON.stringify(body.messages ?? [])) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
+        const prompt =
+          estimateTextTokens(JSON.stringify(body.messages ?? [])) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
         const completion =
-          estimateTextTokens(contentChunks.join('')) + estimateTextTokens(reasoningChunks.join('')) + toolCalls.reduce((n, c) => n + estimateTextTokens(c.name + c.arguments), 0);
+          estimateTextTokens(contentChunks.join('')) +
+          estimateTextTokens(reasoningChunks.join('')) +
+          toolCalls.reduce((n, c) => n + estimateTextTokens(c.name + c.arguments), 0);
         usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
       }
     }
@@ -345,15 +349,23 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
   function sendCompleteReply(res: http.ServerResponse, plan: ReplyPlan, reply: ScriptedReply, body: any, model: string): void {
     if (reply.fault === 'hang-during' || reply.fault === 'cut-mid-chunk') {
       // Headers and half of the JSON body, then silence (hang) or a reset (cut).
-      const half = JSON.stringify({ id: 'chatcmpl-x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: plan.contentChunks.join('') } }] });
+      const half = JSON.stringify({
+        id: 'chatcmpl-x',
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content: plan.contentChunks.join('') } }],
+      });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write(half.slice(0, Math.floor(half.length / 2)));
       if (reply.fault === 'cut-mid-chunk') res.socket?.destroy();
       return;
     }
-    const message: Record<string, unknown> = { role: 'assistant', content: plan.contentChunks.length || !plan.toolCalls.length ? plan.contentChunks.join('') : null };
+    const message: Record<string, unknown> = {
+      role: 'assistant',
+      content: plan.contentChunks.length || !plan.toolCalls.length ? plan.contentChunks.join('') : null,
+    };
     if (plan.reasoningChunks.length) message.reasoning_content = plan.reasoningChunks.join('');
-    if (plan.toolCalls.length) message.tool_calls = plan.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
+    if (plan.toolCalls.length)
+      message.tool_calls = plan.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
     sendJson(res, 200, {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
@@ -381,7 +393,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     });
     events.push(chunk({}, plan.finishReason));
     if (plan.usage && body.stream_options?.include_usage) {
-      events.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model ?? model, choices: [], usage: plan.usage })}\n\n`);
+      events.push(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model ?? model, choices: [], usage: plan.usage })}\n\n`,
+      );
     }
     events.push('data: [DONE]\n\n');
 
@@ -444,7 +458,12 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       parameters: parameters.join('\n'),
       template: '{{ .Prompt }}',
       details: { format: 'gguf', family: 'llama', parameter_size: '8B', quantization_level: 'Q4_K_M' },
-      model_info: { 'general.architecture': 'llama', 'general.parameter_count': 8_030_261_248, 'llama.context_length': trainedContext, 'llama.embedding_length': 4096 },
+      model_info: {
+        'general.architecture': 'llama',
+        'general.parameter_count': 8_030_261_248,
+        'llama.context_length': trainedContext,
+        'llama.embedding_length': 4096,
+      },
       capabilities: ['completion', 'tools'],
     });
   }
@@ -602,7 +621,10 @@ export const toolCallText = {
   /** gpt-oss harmony: a commentary-channel message addressed to functions.NAME. */
   harmony(calls: TextCall[], withStart = true): string {
     return calls
-      .map((c) => `${withStart ? '<|start|>assistant' : ''}<|channel|>commentary to=functions.${c.name} <|constrain|>json<|message|>${enc(c.arguments)}<|call|>`)
+      .map(
+        (c) =>
+          `${withStart ? '<|start|>assistant' : ''}<|channel|>commentary to=functions.${c.name} <|constrain|>json<|message|>${enc(c.arguments)}<|call|>`,
+      )
       .join('');
   },
   /** JSON in a ```json fence. */

@@ -12,9 +12,23 @@ import { startModelServer, type ModelServer } from '../support/model-server';
 
 const root = resolve(__dirname, '../../..');
 const artifacts = join(root, 'test-artifacts/ui');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
 
-interface VsCodeServer { port: number; url: string; stop(): void }
+interface VsCodeServer {
+  port: number;
+  url: string;
+  stop(): void;
+}
 let vscodeServerModule: { startVsCodeServer(o: object): Promise<VsCodeServer>; workbenchUrl(port: number, o: object): string };
 
 let models: ModelServer;
@@ -26,7 +40,14 @@ let scratch: string;
 async function panelFrame(p: Page, timeoutMs = 60_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    for (const f of p.frames()) if (await f.locator('.question-input').count().catch(() => 0)) return f;
+    for (const f of p.frames())
+      if (
+        await f
+          .locator('.question-input')
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     await p.waitForTimeout(250);
   }
   throw new Error('the Orchestra panel did not render its question box');
@@ -41,13 +62,20 @@ before(async () => {
   models.setHandler('orch', (body) => {
     const toolResults = (body.messages as Array<{ role: string }>).filter((m) => m.role === 'tool').length;
     if (toolResults === 0) {
-      return { toolCalls: [
-        { name: 'search_workspace', arguments: { query: 'def fib' } },
-        { name: 'read_file', arguments: { path: 'src/math.py' } },
-      ] };
+      return {
+        toolCalls: [
+          { name: 'search_workspace', arguments: { query: 'def fib' } },
+          { name: 'read_file', arguments: { path: 'src/math.py' } },
+        ],
+      };
     }
-    if (toolResults === 2) return { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'exec(open("src/math.py").read())\nprint(fib(90))' } }] };
-    return { toolCalls: [{ name: 'answer', arguments: { answer: '`fib(90)` is **2880067194370816120**.\n\n```python\nprint(fib(90))\n```' } }] };
+    if (toolResults === 2)
+      return {
+        toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'exec(open("src/math.py").read())\nprint(fib(90))' } }],
+      };
+    return {
+      toolCalls: [{ name: 'answer', arguments: { answer: '`fib(90)` is **2880067194370816120**.\n\n```python\nprint(fib(90))\n```' } }],
+    };
   });
   scratch = mkdtempSync(join(tmpdir(), 'orchestra-ui-'));
   cpSync(join(root, 'test/integration/fixtures/workspace'), join(scratch, 'workspace'), { recursive: true });
@@ -55,7 +83,16 @@ before(async () => {
     userDataDir: join(scratch, 'user-data'),
     extensionsDir: join(scratch, 'extensions'),
     settings: {
-      'orchestra.models': [{ id: 'orch', baseUrl: models.url, model: 'orch', roles: ['orchestrator'], openWeights: true, description: 'scripted orchestrator' }],
+      'orchestra.models': [
+        {
+          id: 'orch',
+          baseUrl: models.url,
+          model: 'orch',
+          roles: ['orchestrator'],
+          openWeights: true,
+          description: 'scripted orchestrator',
+        },
+      ],
       'orchestra.orchestrator.dialect': 'general',
     },
   });
@@ -96,14 +133,20 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   assert.ok(cards >= 3, `expected at least 3 tool cards, saw ${cards}`);
   const cardText = await frame.locator('.card').allInnerTexts();
   for (const tool of ['search_workspace', 'read_file', 'run_code']) {
-    assert.ok(cardText.some((t) => t.includes(tool)), `a card for ${tool}`);
+    assert.ok(
+      cardText.some((t) => t.includes(tool)),
+      `a card for ${tool}`,
+    );
   }
   // The first turn's two calls ran at once: one group, marked parallel, holding both cards.
   const firstTurnGroup = frame.locator('.turn[data-turn="1"] .call-group.parallel');
   assert.equal(await firstTurnGroup.count(), 1, 'the first turn has one parallel group');
   const parallelCards = await firstTurnGroup.locator('.card').allInnerTexts();
   assert.equal(parallelCards.length, 2, `parallel group cards: ${JSON.stringify(parallelCards)}`);
-  assert.ok(parallelCards.some((t) => t.includes('search_workspace')) && parallelCards.some((t) => t.includes('read_file')), JSON.stringify(parallelCards));
+  assert.ok(
+    parallelCards.some((t) => t.includes('search_workspace')) && parallelCards.some((t) => t.includes('read_file')),
+    JSON.stringify(parallelCards),
+  );
   await page.screenshot({ path: join(artifacts, 'panel-answer.png') });
   // run_code really ran in the workspace: its card shows the number the program printed.
   const runCard = cardText.find((t) => t.includes('run_code')) ?? '';
@@ -144,7 +187,11 @@ test('an API key set through the command palette goes to SecretStorage and reach
     assert.ok(!html.includes(CANARY), `the key appears in a frame (${f.url()})`);
   }
   const { readFileSync, readdirSync, statSync } = await import('node:fs');
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : [p]; });
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => {
+      const p = join(d, n);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
   const settingsFiles = walk(join(scratch, 'user-data')).filter((p) => p.endsWith('settings.json'));
   assert.ok(settingsFiles.length > 0);
   for (const f of settingsFiles) assert.ok(!readFileSync(f, 'utf8').includes(CANARY), `the key is in ${f}`);

@@ -38,7 +38,17 @@ test('every contributed command has a title in the Orchestra category', () => {
     assert.ok(c.title.length > 2);
   }
   const ids = pkg.contributes.commands.map((c: { command: string }) => c.command);
-  for (const required of ['orchestra.ask', 'orchestra.askAboutSelection', 'orchestra.openPanel', 'orchestra.setPrivacyMode', 'orchestra.addModel', 'orchestra.setApiKey', 'orchestra.discoverLocalServers', 'orchestra.exportTrajectory', 'orchestra.showLog']) {
+  for (const required of [
+    'orchestra.ask',
+    'orchestra.askAboutSelection',
+    'orchestra.openPanel',
+    'orchestra.setPrivacyMode',
+    'orchestra.addModel',
+    'orchestra.setApiKey',
+    'orchestra.discoverLocalServers',
+    'orchestra.exportTrajectory',
+    'orchestra.showLog',
+  ]) {
     assert.ok(ids.includes(required), `missing command ${required}`);
   }
 });
@@ -60,7 +70,12 @@ test('numeric upper bounds in package.json match the engine schema (durations st
     if (setting.type !== 'number' && setting.type !== 'integer') continue;
     assert.equal(setting.maximum, engineMax(['models', '[]', key]), `maximum of orchestra.models[].${key}`);
   }
-  for (const key of ['orchestra.requests.timeoutSeconds', 'orchestra.budget.maxWallTimeSeconds', 'orchestra.tools.runCode.timeoutSeconds', 'orchestra.local.idleUnloadSeconds']) {
+  for (const key of [
+    'orchestra.requests.timeoutSeconds',
+    'orchestra.budget.maxWallTimeSeconds',
+    'orchestra.tools.runCode.timeoutSeconds',
+    'orchestra.local.idleUnloadSeconds',
+  ]) {
     assert.ok((props[key] as any).maximum * 1000 < 2 ** 31 - 1, `${key} fits a timer`);
   }
 });

@@ -46,7 +46,14 @@ function recordingHandlers(): { handlers: PanelHandlers; calls: Array<[string, .
   return { handlers, calls };
 }
 
-const STATUS: PanelStatus = { privacyMode: 'local-only', budgetDollars: 0.25, sessionDollars: 0, engine: { state: 'ready' }, modelCount: 2, problems: [] };
+const STATUS: PanelStatus = {
+  privacyMode: 'local-only',
+  budgetDollars: 0.25,
+  sessionDollars: 0,
+  engine: { state: 'ready' },
+  modelCount: 2,
+  problems: [],
+};
 
 describe('panel protocol', () => {
   test('valid messages parse; bad ones are refused with the field named', () => {
@@ -93,9 +100,19 @@ describe('event log', () => {
     log.append(s.ev('orchestrator_delta', { turn: 2, text: 'c' }));
     for (const t of ['x', 'y', 'z']) log.append(s.ev('answer_delta', { text: t }));
     log.append(s.ev('tool_call_delta', { callId: 'c1', text: 'out' }));
-    log.append(s.ev('tool_call_finished', { callId: 'c1', tool: 'x', state: 'ok', preview: 'r', result: 'r'.repeat(100), dollars: 0, latencyMs: 1 }));
+    log.append(
+      s.ev('tool_call_finished', { callId: 'c1', tool: 'x', state: 'ok', preview: 'r', result: 'r'.repeat(100), dollars: 0, latencyMs: 1 }),
+    );
     const types = log.events.map((e) => e.type);
-    assert.deepEqual(types, ['task_started', 'orchestrator_delta', 'tool_call_started', 'orchestrator_delta', 'answer_delta', 'tool_call_delta', 'tool_call_finished']);
+    assert.deepEqual(types, [
+      'task_started',
+      'orchestrator_delta',
+      'tool_call_started',
+      'orchestrator_delta',
+      'answer_delta',
+      'tool_call_delta',
+      'tool_call_finished',
+    ]);
     assert.equal((log.events[1] as { text: string }).text, 'ab');
     assert.equal((log.events[3] as { text: string }).text, 'c');
     assert.equal((log.events[4] as { text: string }).text, 'xyz');
@@ -152,7 +169,15 @@ describe('conversation store', () => {
     assert.equal(memento.writes, 1, 'the finished task is written at once');
     await store.flush();
     assert.equal(memento.writes, 1, 'a flush with nothing new writes nothing');
-    store.append(new EventScript('w2').ev('task_started', { question: 'q', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 }));
+    store.append(
+      new EventScript('w2').ev('task_started', {
+        question: 'q',
+        dialect: 'general',
+        orchestratorModel: 'o',
+        privacyMode: 'any',
+        budgetDollars: 1,
+      }),
+    );
     await store.flush();
     assert.equal(memento.writes, 2, 'a flush (panel hidden or closed) writes what is pending');
     await store.dispose();
@@ -163,8 +188,26 @@ describe('conversation store', () => {
     const store = new ConversationStore(memento, { historyLimit: 3, maxStoredChars: 40_000 });
     for (let i = 0; i < 6; i++) {
       const s = new EventScript(`h${i}`);
-      store.append(s.ev('task_started', { question: `question ${i}`, dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 }));
-      store.append(s.ev('tool_call_finished', { callId: `c${i}`, tool: 'x', state: 'ok', preview: 'p', result: 'z'.repeat(30_000), dollars: 0, latencyMs: 1 }));
+      store.append(
+        s.ev('task_started', {
+          question: `question ${i}`,
+          dialect: 'general',
+          orchestratorModel: 'o',
+          privacyMode: 'any',
+          budgetDollars: 1,
+        }),
+      );
+      store.append(
+        s.ev('tool_call_finished', {
+          callId: `c${i}`,
+          tool: 'x',
+          state: 'ok',
+          preview: 'p',
+          result: 'z'.repeat(30_000),
+          dollars: 0,
+          latencyMs: 1,
+        }),
+      );
       store.newConversation();
     }
     await store.flush();
@@ -185,8 +228,14 @@ describe('panel session', () => {
     const s = mainScenario('rp');
     for (const e of s.start) session.post({ type: 'event', event: e });
     session.post({ type: 'status', status: STATUS });
-    session.post({ type: 'approval', approval: { approvalId: 'a9', taskId: 'rp', callId: 'c2', kind: 'paid_call', title: 'Pay', detail: 'd' } });
-    session.post({ type: 'approval', approval: { approvalId: 'a8', taskId: 'rp', callId: 'c1', kind: 'paid_call', title: 'Pay', detail: 'd' } });
+    session.post({
+      type: 'approval',
+      approval: { approvalId: 'a9', taskId: 'rp', callId: 'c2', kind: 'paid_call', title: 'Pay', detail: 'd' },
+    });
+    session.post({
+      type: 'approval',
+      approval: { approvalId: 'a8', taskId: 'rp', callId: 'c1', kind: 'paid_call', title: 'Pay', detail: 'd' },
+    });
     session.post({ type: 'approvalResolved', approvalId: 'a8', approved: false });
     session.post({ type: 'compose', question: 'pre', attachments: [] });
     session.attach({ postMessage: (m) => void sent.push(m) });
@@ -287,7 +336,12 @@ describe('panel session', () => {
 describe('panel html', () => {
   test('strict CSP: nonce-only scripts, no inline styles, nothing remote', () => {
     const nonce = makeNonce();
-    const html = panelHtml({ cspSource: 'https://file+.vscode-resource.vscode-cdn.net', scriptUri: 'https://x/panel.js', styleUri: 'https://x/panel.css', nonce });
+    const html = panelHtml({
+      cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+      scriptUri: 'https://x/panel.js',
+      styleUri: 'https://x/panel.css',
+      nonce,
+    });
     const csp = contentSecurityPolicy('https://file+.vscode-resource.vscode-cdn.net', nonce);
     assert.ok(html.includes(`content="${csp}"`));
     assert.match(csp, /default-src 'none'/);

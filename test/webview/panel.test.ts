@@ -59,7 +59,7 @@ describe('panel: a task streamed live', () => {
       assert.match(await page.locator('.task .question-text').innerText(), /parseConfig drop my second model/);
       assert.match(await page.locator('.task .chips .chip').innerText(), /config\.ts:120-140/);
       assert.equal(await page.locator('.turn[data-turn="1"] details.reasoning').getAttribute('open'), null);
-      assert.match(await page.locator('.turn[data-turn="1"] .reasoning-text').textContent() ?? '', /ask a code model at the same time\./);
+      assert.match((await page.locator('.turn[data-turn="1"] .reasoning-text').textContent()) ?? '', /ask a code model at the same time\./);
 
       // Two calls of one turn: one group, marked parallel, side by side.
       const group = page.locator('.turn[data-turn="1"] .call-group');
@@ -142,7 +142,9 @@ describe('panel: a task streamed live', () => {
       assert.match(await footer.locator('.total-tokens').innerText(), /3\.0k tokens \(2\.4k in \/ 640 out\)/);
       assert.match(await footer.locator('.footer-models').innerText(), /orch-8b, coder-large, small-a, small-b/);
       assert.match(await footer.locator('.footer-data').innerText(), /sent to api\.example\.com/);
-      const rows = await footer.locator('.cost-chart li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-model'), Number(li.getAttribute('data-dollars'))] as const));
+      const rows = await footer
+        .locator('.cost-chart li')
+        .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-model'), Number(li.getAttribute('data-dollars'))] as const));
       const byModel = Object.fromEntries(rows);
       assert.equal(byModel['coder-large'], 0.0042);
       assert.equal(byModel['small-a'], 0.001);
@@ -163,7 +165,10 @@ describe('panel: a task streamed live', () => {
       ]);
       // Links go through the extension; the page never navigates.
       await page.locator('.answer a', { hasText: 'the zod docs' }).click();
-      assert.deepEqual((await p.posted()).filter((m) => m.type === 'openLink'), [{ type: 'openLink', url: 'https://zod.dev/api' }]);
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'openLink'),
+        [{ type: 'openLink', url: 'https://zod.dev/api' }],
+      );
       assert.ok(page.url().endsWith('/panel.html'));
 
       await p.screenshot('task-done-dark');
@@ -182,20 +187,38 @@ describe('panel: a task streamed live', () => {
       await p.send([
         { type: 'status', status: READY_STATUS },
         ...events([
-          s.ev('task_started', { question: 'Long job', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'local-only', budgetDollars: 0.5 }),
+          s.ev('task_started', {
+            question: 'Long job',
+            dialect: 'general',
+            orchestratorModel: 'orch-8b',
+            privacyMode: 'local-only',
+            budgetDollars: 0.5,
+          }),
           s.ev('turn_started', { turn: 1 }),
-          s.ev('tool_call_started', { callId: 'x1', turn: 1, tool: 'call_model', model: 'local-7b', args: { task: 'think' }, state: 'running' }),
+          s.ev('tool_call_started', {
+            callId: 'x1',
+            turn: 1,
+            tool: 'call_model',
+            model: 'local-7b',
+            args: { task: 'think' },
+            state: 'running',
+          }),
         ]),
       ]);
       const stop = p.page.locator('.task .stop-button');
       assert.equal(await stop.isVisible(), true);
       await stop.click();
-      assert.deepEqual((await p.posted()).filter((m) => m.type === 'cancel'), [{ type: 'cancel', taskId: 'run-1' }]);
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'cancel'),
+        [{ type: 'cancel', taskId: 'run-1' }],
+      );
       assert.equal(await stop.isDisabled(), true);
       // The composer's Stop cancels the running task too.
       await p.page.locator('.composer .stop-all').click();
       assert.equal((await p.posted()).filter((m) => m.type === 'cancel').length, 2);
-      await p.send(events([s.ev('error', { code: 'cancelled', message: 'Cancelled by the user.', totals: totals(0, 10, 0, 1, ['local-7b'], []) })]));
+      await p.send(
+        events([s.ev('error', { code: 'cancelled', message: 'Cancelled by the user.', totals: totals(0, 10, 0, 1, ['local-7b'], []) })]),
+      );
       assert.equal(await p.page.locator('.card[data-call-id="x1"]').getAttribute('data-state'), 'cancelled');
       assert.match(await p.page.locator('.task-error').innerText(), /Stopped\. Cancelled by the user\./);
       assert.match(await p.page.locator('.footer-data').innerText(), /Local only/);
@@ -203,18 +226,39 @@ describe('panel: a task streamed live', () => {
     });
   });
 
-  test('a card\'s Stop posts cancelCall for that call alone (tool calls and subtasks); the task keeps running', async () => {
+  test("a card's Stop posts cancelCall for that call alone (tool calls and subtasks); the task keeps running", async () => {
     await withPanel(async (p) => {
       const s = new EventScript('run-2');
       await p.send([
         { type: 'status', status: READY_STATUS },
         ...events([
-          s.ev('task_started', { question: 'Two things at once', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'local-only', budgetDollars: 0.5 }),
+          s.ev('task_started', {
+            question: 'Two things at once',
+            dialect: 'general',
+            orchestratorModel: 'orch-8b',
+            privacyMode: 'local-only',
+            budgetDollars: 0.5,
+          }),
           s.ev('turn_started', { turn: 1 }),
-          s.ev('tool_call_started', { callId: 'k1', turn: 1, tool: 'call_model', model: 'local-7b', args: { task: 'keep' }, state: 'running' }),
+          s.ev('tool_call_started', {
+            callId: 'k1',
+            turn: 1,
+            tool: 'call_model',
+            model: 'local-7b',
+            args: { task: 'keep' },
+            state: 'running',
+          }),
           s.ev('tool_call_started', { callId: 'k2', turn: 1, tool: 'search_workspace', args: { query: 'slow' }, state: 'running' }),
           s.ev('tool_call_started', { callId: 'd1', turn: 1, tool: 'delegate', args: { subtasks: [{ task: 'sub' }] }, state: 'running' }),
-          s.ev('tool_call_started', { callId: 'sub1', turn: 1, tool: 'subtask', model: 'local-7b', args: { task: 'sub' }, state: 'running', parentCallId: 'd1' }),
+          s.ev('tool_call_started', {
+            callId: 'sub1',
+            turn: 1,
+            tool: 'subtask',
+            model: 'local-7b',
+            args: { task: 'sub' },
+            state: 'running',
+            parentCallId: 'd1',
+          }),
         ]),
       ]);
       const card = p.page.locator('.card[data-call-id="k2"]');
@@ -229,11 +273,24 @@ describe('panel: a task streamed live', () => {
       assert.equal(await stop.isDisabled(), true);
       // The subtask card has its own Stop, scoped to it.
       await p.page.locator('.card[data-call-id="sub1"]').getByRole('button', { name: 'Stop subtask' }).first().click();
-      assert.deepEqual((await p.posted()).filter((m) => m.type === 'cancelCall').at(-1), { type: 'cancelCall', taskId: 'run-2', callId: 'sub1' });
+      assert.deepEqual((await p.posted()).filter((m) => m.type === 'cancelCall').at(-1), {
+        type: 'cancelCall',
+        taskId: 'run-2',
+        callId: 'sub1',
+      });
 
       await p.send(
         events([
-          s.ev('tool_call_finished', { callId: 'k2', tool: 'search_workspace', state: 'cancelled', preview: '', result: '', error: 'cancelled by the user', dollars: 0, latencyMs: 900 }),
+          s.ev('tool_call_finished', {
+            callId: 'k2',
+            tool: 'search_workspace',
+            state: 'cancelled',
+            preview: '',
+            result: '',
+            error: 'cancelled by the user',
+            dollars: 0,
+            latencyMs: 900,
+          }),
         ]),
       );
       assert.equal(await card.getAttribute('data-state'), 'cancelled');
@@ -249,18 +306,30 @@ describe('panel: a task streamed live', () => {
   test('Deny posts a denial; an approval sent by the extension shows once', async () => {
     await withPanel(async (p) => {
       const s = new EventScript('ap-1');
-      const approval = { approvalId: 'ap', taskId: 'ap-1', callId: 'k1', kind: 'paid_call' as const, title: 'Call gpt-big for about $0.12', detail: 'model: gpt-big\nprompt tokens: 12000' };
+      const approval = {
+        approvalId: 'ap',
+        taskId: 'ap-1',
+        callId: 'k1',
+        kind: 'paid_call' as const,
+        title: 'Call gpt-big for about $0.12',
+        detail: 'model: gpt-big\nprompt tokens: 12000',
+      };
       await p.send([
         ...events([
           s.ev('task_started', { question: 'q', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 }),
           s.ev('tool_call_started', { callId: 'k1', turn: 1, tool: 'call_model', model: 'gpt-big', args: {}, state: 'queued' }),
         ]),
         { type: 'approval', approval },
-        msg(s.ev('approval_requested', { approvalId: 'ap', callId: 'k1', kind: 'paid_call', title: approval.title, detail: approval.detail })),
+        msg(
+          s.ev('approval_requested', { approvalId: 'ap', callId: 'k1', kind: 'paid_call', title: approval.title, detail: approval.detail }),
+        ),
       ]);
       assert.equal(await p.page.locator('.approval').count(), 1);
       await p.page.getByRole('button', { name: 'Deny' }).click();
-      assert.deepEqual((await p.posted()).filter((m) => m.type === 'approve'), [{ type: 'approve', approvalId: 'ap', approved: false }]);
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'approve'),
+        [{ type: 'approve', approvalId: 'ap', approved: false }],
+      );
     });
   });
 });
@@ -294,13 +363,46 @@ describe('panel: hostile content renders inert', () => {
       const s = new EventScript('evil');
       await p.send([
         ...events([
-          s.ev('task_started', { question: '<img src=x onerror="window.__pwned=7"> \u001b[1mbold?', dialect: 'general', orchestratorModel: '<b>o</b>', privacyMode: 'any', budgetDollars: 1 }),
+          s.ev('task_started', {
+            question: '<img src=x onerror="window.__pwned=7"> \u001b[1mbold?',
+            dialect: 'general',
+            orchestratorModel: '<b>o</b>',
+            privacyMode: 'any',
+            budgetDollars: 1,
+          }),
           s.ev('orchestrator_delta', { turn: 1, text: '<script>window.__pwned=8</script>' }),
-          s.ev('tool_call_started', { callId: 'h1', turn: 1, tool: '<img src=x onerror=alert(1)>', model: '<script>', args: { code: '<script>window.__pwned=9</script>' }, state: 'running' }),
-          s.ev('approval_requested', { approvalId: 'h', callId: 'h1', kind: 'mcp_tool', title: '<img src=x onerror="window.__pwned=10">', detail: '<script>window.__pwned=11</script>', language: 'html' }),
-          s.ev('tool_call_finished', { callId: 'h1', tool: 'x', state: 'error', error: '<img src=x onerror="window.__pwned=12">', preview: '\u001b[2J<b>p</b>', result: '\u001b[2J<b>p</b>', dollars: 0, latencyMs: 1 }),
+          s.ev('tool_call_started', {
+            callId: 'h1',
+            turn: 1,
+            tool: '<img src=x onerror=alert(1)>',
+            model: '<script>',
+            args: { code: '<script>window.__pwned=9</script>' },
+            state: 'running',
+          }),
+          s.ev('approval_requested', {
+            approvalId: 'h',
+            callId: 'h1',
+            kind: 'mcp_tool',
+            title: '<img src=x onerror="window.__pwned=10">',
+            detail: '<script>window.__pwned=11</script>',
+            language: 'html',
+          }),
+          s.ev('tool_call_finished', {
+            callId: 'h1',
+            tool: 'x',
+            state: 'error',
+            error: '<img src=x onerror="window.__pwned=12">',
+            preview: '\u001b[2J<b>p</b>',
+            result: '\u001b[2J<b>p</b>',
+            dollars: 0,
+            latencyMs: 1,
+          }),
         ]),
-        ...events(Array.from({ length: Math.ceil(hostile.length / 23) }, (_, i) => s.ev('answer_delta', { text: hostile.slice(i * 23, i * 23 + 23) }))),
+        ...events(
+          Array.from({ length: Math.ceil(hostile.length / 23) }, (_, i) =>
+            s.ev('answer_delta', { text: hostile.slice(i * 23, i * 23 + 23) }),
+          ),
+        ),
       ]);
       // Mid-stream (the open block is rendered too) and after the final render.
       await checkInert(p, remote);
@@ -333,7 +435,11 @@ async function checkInert(p: PanelPage, remote: string): Promise<void> {
   const report = await page.evaluate(() => {
     const all = Array.from(document.querySelectorAll('*'));
     return {
-      handlers: all.flatMap((el) => Array.from(el.attributes).filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName}[${a.name}]`)),
+      handlers: all.flatMap((el) =>
+        Array.from(el.attributes)
+          .filter((a) => /^on/i.test(a.name))
+          .map((a) => `${el.tagName}[${a.name}]`),
+      ),
       scripts: document.querySelectorAll('script').length,
       embeds: document.querySelectorAll('#app img, #app iframe, #app object, #app embed, #app video, #app audio').length,
       foreignSvgs: Array.from(document.querySelectorAll('#app svg')).filter((s) => !s.classList.contains('cost-chart-bar')).length,
@@ -349,7 +455,9 @@ async function checkInert(p: PanelPage, remote: string): Promise<void> {
   assert.equal(report.foreignSvgs, 0, 'no SVG from content');
   assert.deepEqual(report.badLinks, [], 'only http(s) links keep an href');
   assert.equal(report.escapes, false, 'no ANSI escapes in the page text');
-  const unexpected = p.requests.filter((u) => !/\/(panel\.html|dist\/webview\/panel\.(js|css))$/.test(new URL(u).pathname) || !u.startsWith(server.origin));
+  const unexpected = p.requests.filter(
+    (u) => !/\/(panel\.html|dist\/webview\/panel\.(js|css))$/.test(new URL(u).pathname) || !u.startsWith(server.origin),
+  );
   assert.deepEqual(unexpected, [], 'no request besides the panel itself');
   assert.ok(!server.hits.some((h) => h.startsWith('/remote-image')), `the remote image ${remote} was never fetched`);
 }
@@ -358,12 +466,19 @@ describe('panel: state, history, controls', () => {
   test('the conversation survives a reload (setState), and New moves it into history that also survives', async () => {
     await withPanel(async (p) => {
       const s = mainScenario('keep');
-      await p.send([{ type: 'status', status: READY_STATUS }, ...events([...s.start, ...s.progress, ...s.approvalTurn, ...s.approvalDone, ...s.delegateTurn, ...s.answer])]);
+      await p.send([
+        { type: 'status', status: READY_STATUS },
+        ...events([...s.start, ...s.progress, ...s.approvalTurn, ...s.approvalDone, ...s.delegateTurn, ...s.answer]),
+      ]);
       const cards = await p.page.locator('.card').count();
       assert.equal(cards, 6);
       await p.page.locator('.question-input').fill('a draft question');
       // The panel saves a few times a second; wait until the finished task is in the saved state.
-      await p.page.waitForFunction(() => (sessionStorage.getItem('__orchestra_state') ?? '').includes('"type":"done"') && (sessionStorage.getItem('__orchestra_state') ?? '').includes('a draft question'));
+      await p.page.waitForFunction(
+        () =>
+          (sessionStorage.getItem('__orchestra_state') ?? '').includes('"type":"done"') &&
+          (sessionStorage.getItem('__orchestra_state') ?? '').includes('a draft question'),
+      );
       await p.page.reload();
       await p.page.waitForSelector('.task');
       await p.settle();
@@ -402,7 +517,15 @@ describe('panel: state, history, controls', () => {
     await withPanel(async (p) => {
       const a = mainScenario('old');
       const b = new EventScript('cur');
-      const current = [b.ev('task_started', { question: 'Current question', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 })];
+      const current = [
+        b.ev('task_started', {
+          question: 'Current question',
+          dialect: 'general',
+          orchestratorModel: 'o',
+          privacyMode: 'any',
+          budgetDollars: 1,
+        }),
+      ];
       const all = [...a.start, ...a.progress, ...a.answer];
       await p.send([
         {
@@ -416,14 +539,27 @@ describe('panel: state, history, controls', () => {
       assert.equal(await p.page.getByRole('button', { name: /History/ }).innerText(), 'History (1)');
       await p.page.getByRole('button', { name: /History/ }).click();
       await p.page.locator('.history-list li .history-delete').click();
-      assert.deepEqual((await p.posted()).filter((m) => m.type === 'deleteHistory'), [{ type: 'deleteHistory', conversationId: 'c-old' }]);
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'deleteHistory'),
+        [{ type: 'deleteHistory', conversationId: 'c-old' }],
+      );
       assert.equal(await p.page.locator('.history-list li').count(), 0);
     });
   });
 
   test('empty and error states help: no model, engine down, settings problems', async () => {
     await withPanel(async (p) => {
-      await p.send([{ type: 'status', status: { ...READY_STATUS, modelCount: 0, engine: { state: 'down', message: 'The engine process exited 3 times in 3 minutes (exit code 1).' }, problems: [{ path: 'models[1].baseUrl', message: 'Invalid URL' }] } }]);
+      await p.send([
+        {
+          type: 'status',
+          status: {
+            ...READY_STATUS,
+            modelCount: 0,
+            engine: { state: 'down', message: 'The engine process exited 3 times in 3 minutes (exit code 1).' },
+            problems: [{ path: 'models[1].baseUrl', message: 'Invalid URL' }],
+          },
+        },
+      ]);
       const empty = p.page.locator('.empty-state');
       assert.match(await empty.innerText(), /No model configured yet/);
       await empty.getByRole('button', { name: 'Add model' }).click();
@@ -453,7 +589,14 @@ describe('panel: state, history, controls', () => {
             ...READY_STATUS,
             modelCount: 0,
             models: [],
-            localModels: [{ id: 'local:broken', file: '/models/broken.gguf', served: false, problem: 'not a GGUF model (the file does not start with "GGUF")' }],
+            localModels: [
+              {
+                id: 'local:broken',
+                file: '/models/broken.gguf',
+                served: false,
+                problem: 'not a GGUF model (the file does not start with "GGUF")',
+              },
+            ],
           },
         },
       ]);
@@ -461,7 +604,10 @@ describe('panel: state, history, controls', () => {
       assert.match(await empty.innerText(), /No model configured yet/);
       const buttons = await empty.locator('button').allInnerTexts();
       assert.deepEqual(buttons, ['Download a recommended model', 'Use a GGUF file on disk', 'Discover local servers', 'Add model']);
-      assert.ok((await empty.getByRole('button', { name: 'Download a recommended model' }).getAttribute('class'))?.includes('primary'), 'the download is the first choice');
+      assert.ok(
+        (await empty.getByRole('button', { name: 'Download a recommended model' }).getAttribute('class'))?.includes('primary'),
+        'the download is the first choice',
+      );
       await empty.getByRole('button', { name: 'Download a recommended model' }).click();
       await empty.getByRole('button', { name: 'Use a GGUF file on disk' }).click();
       assert.deepEqual(
@@ -485,12 +631,50 @@ describe('panel: state, history, controls', () => {
             privacyMode: 'local-only',
             modelCount: 2,
             models: [
-              { id: 'local:qwen', local: true, openWeights: true, roles: ['general', 'answer'], inputPricePerMillion: 0, outputPricePerMillion: 0, latencyMs: 850, eligible: true },
-              { id: 'cloud', local: false, openWeights: false, roles: ['code'], inputPricePerMillion: 1.25, outputPricePerMillion: 10, eligible: false, ineligibleReason: 'privacyMode local-only: cloud runs remotely' },
+              {
+                id: 'local:qwen',
+                local: true,
+                openWeights: true,
+                roles: ['general', 'answer'],
+                inputPricePerMillion: 0,
+                outputPricePerMillion: 0,
+                latencyMs: 850,
+                eligible: true,
+              },
+              {
+                id: 'cloud',
+                local: false,
+                openWeights: false,
+                roles: ['code'],
+                inputPricePerMillion: 1.25,
+                outputPricePerMillion: 10,
+                eligible: false,
+                ineligibleReason: 'privacyMode local-only: cloud runs remotely',
+              },
             ],
             localModels: [
-              { id: 'local:qwen', file: '/models/qwen.gguf', served: true, sizeBytes: 1.1 * 1024 ** 3, architecture: 'qwen2', parameterLabel: '1.5B', quantization: 'Q4_K_M', trainedContextLength: 32768, fits: true, memorySummary: 'needs ~1.6 GB of 16.0 GB RAM' },
-              { id: 'local:big', file: '/models/big.gguf', served: false, sizeBytes: 40 * 1024 ** 3, architecture: 'llama', fits: false, memorySummary: 'too large: needs ~45.0 GB but this machine has 16.0 GB RAM', problem: 'model too large for this machine' },
+              {
+                id: 'local:qwen',
+                file: '/models/qwen.gguf',
+                served: true,
+                sizeBytes: 1.1 * 1024 ** 3,
+                architecture: 'qwen2',
+                parameterLabel: '1.5B',
+                quantization: 'Q4_K_M',
+                trainedContextLength: 32768,
+                fits: true,
+                memorySummary: 'needs ~1.6 GB of 16.0 GB RAM',
+              },
+              {
+                id: 'local:big',
+                file: '/models/big.gguf',
+                served: false,
+                sizeBytes: 40 * 1024 ** 3,
+                architecture: 'llama',
+                fits: false,
+                memorySummary: 'too large: needs ~45.0 GB but this machine has 16.0 GB RAM',
+                problem: 'model too large for this machine',
+              },
             ],
           },
         },
@@ -506,11 +690,20 @@ describe('panel: state, history, controls', () => {
       assert.match(await qwen.innerText(), /local[\s\S]*open weights[\s\S]*free[\s\S]*850 ms measured[\s\S]*may be called/);
       const cloud = panel.locator('.pool-model[data-model-id="cloud"]');
       assert.equal(await cloud.getAttribute('data-eligible'), 'false');
-      assert.match(await cloud.innerText(), /remote[\s\S]*\$1\.25\/\$10 per M tokens[\s\S]*latency not measured yet[\s\S]*privacyMode local-only/);
+      assert.match(
+        await cloud.innerText(),
+        /remote[\s\S]*\$1\.25\/\$10 per M tokens[\s\S]*latency not measured yet[\s\S]*privacyMode local-only/,
+      );
       const served = panel.locator('.local-model[data-file="/models/qwen.gguf"]');
       assert.equal(await served.getAttribute('data-served'), 'true');
-      assert.match(await served.innerText(), /qwen\.gguf[\s\S]*serving[\s\S]*1\.1 GB · qwen2 1\.5B Q4_K_M · trained context 32,768 tokens[\s\S]*needs ~1\.6 GB/);
-      assert.match(await panel.locator('.local-model[data-file="/models/big.gguf"]').innerText(), /too large[\s\S]*model too large for this machine/);
+      assert.match(
+        await served.innerText(),
+        /qwen\.gguf[\s\S]*serving[\s\S]*1\.1 GB · qwen2 1\.5B Q4_K_M · trained context 32,768 tokens[\s\S]*needs ~1\.6 GB/,
+      );
+      assert.match(
+        await panel.locator('.local-model[data-file="/models/big.gguf"]').innerText(),
+        /too large[\s\S]*model too large for this machine/,
+      );
       await panel.getByRole('button', { name: 'Download a model' }).click();
       await panel.getByRole('button', { name: 'Use a GGUF file' }).click();
       assert.deepEqual(
@@ -528,19 +721,39 @@ describe('panel: state, history, controls', () => {
     await withPanel(async (p) => {
       await p.send([
         { type: 'status', status: READY_STATUS },
-        { type: 'compose', question: 'What does this do?', attachments: [{ kind: 'selection', path: 'src/a.ts', text: 'let x = 1;', language: 'typescript', startLine: 3, endLine: 4 }] },
+        {
+          type: 'compose',
+          question: 'What does this do?',
+          attachments: [{ kind: 'selection', path: 'src/a.ts', text: 'let x = 1;', language: 'typescript', startLine: 3, endLine: 4 }],
+        },
       ]);
       assert.equal(await p.page.locator('.compose-chips .chip').count(), 1);
       assert.equal(await p.page.locator('.question-input').inputValue(), 'What does this do?');
       await p.page.locator('.question-input').press('Enter');
       const asks = (await p.posted()).filter((m) => m.type === 'ask');
-      assert.deepEqual(asks, [{ type: 'ask', question: 'What does this do?', attachments: [{ kind: 'selection', path: 'src/a.ts', text: 'let x = 1;', language: 'typescript', startLine: 3, endLine: 4 }] }]);
+      assert.deepEqual(asks, [
+        {
+          type: 'ask',
+          question: 'What does this do?',
+          attachments: [{ kind: 'selection', path: 'src/a.ts', text: 'let x = 1;', language: 'typescript', startLine: 3, endLine: 4 }],
+        },
+      ]);
       assert.equal(await p.page.locator('.question-input').inputValue(), '');
       assert.equal(await p.page.locator('.compose-chips .chip').count(), 0);
       // The question shows at once, before the engine answers.
       assert.match(await p.page.locator('.pending-ask').innerText(), /What does this do\?/);
       const s = new EventScript('asked');
-      await p.send(events([s.ev('task_started', { question: 'What does this do?', dialect: 'general', orchestratorModel: 'o', privacyMode: 'any', budgetDollars: 1 })]));
+      await p.send(
+        events([
+          s.ev('task_started', {
+            question: 'What does this do?',
+            dialect: 'general',
+            orchestratorModel: 'o',
+            privacyMode: 'any',
+            budgetDollars: 1,
+          }),
+        ]),
+      );
       assert.equal(await p.page.locator('.pending-ask').isHidden(), true);
       assert.match(await p.page.locator('.task .chips').innerText(), /a\.ts:3-4/, 'the attachment chip moves to the task');
 
@@ -548,8 +761,14 @@ describe('panel: state, history, controls', () => {
       await p.page.locator('.budget-input').fill('1.25');
       await p.page.locator('.budget-input').press('Tab');
       const posted = await p.posted();
-      assert.deepEqual(posted.filter((m) => m.type === 'setPrivacyMode'), [{ type: 'setPrivacyMode', mode: 'local-only' }]);
-      assert.deepEqual(posted.filter((m) => m.type === 'setBudget'), [{ type: 'setBudget', dollars: 1.25 }]);
+      assert.deepEqual(
+        posted.filter((m) => m.type === 'setPrivacyMode'),
+        [{ type: 'setPrivacyMode', mode: 'local-only' }],
+      );
+      assert.deepEqual(
+        posted.filter((m) => m.type === 'setBudget'),
+        [{ type: 'setBudget', dollars: 1.25 }],
+      );
       // Keyboard: the controls are reachable with Tab and show a focus outline.
       await p.page.locator('.privacy-select').focus();
       await p.page.keyboard.press('Tab');
@@ -584,12 +803,40 @@ describe('panel: long conversations stay cheap', () => {
   test('200 cards and a 10,000-token answer: incremental rendering, no forced scroll', async () => {
     await withPanel(async (p) => {
       const s = new EventScript('big');
-      const setup: EngineEvent[] = [s.ev('task_started', { question: 'Survey every module', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 5 })];
+      const setup: EngineEvent[] = [
+        s.ev('task_started', {
+          question: 'Survey every module',
+          dialect: 'general',
+          orchestratorModel: 'orch-8b',
+          privacyMode: 'any',
+          budgetDollars: 5,
+        }),
+      ];
       for (let turn = 1; turn <= 20; turn++) {
         setup.push(s.ev('turn_started', { turn }));
         setup.push(s.ev('orchestrator_delta', { turn, text: `Turn ${turn}: ten reads at once.` }));
-        for (let i = 0; i < 10; i++) setup.push(s.ev('tool_call_started', { callId: `b${turn}-${i}`, turn, tool: 'read_file', args: { path: `src/m${turn}/f${i}.ts` }, state: 'running' }));
-        for (let i = 0; i < 10; i++) setup.push(s.ev('tool_call_finished', { callId: `b${turn}-${i}`, tool: 'read_file', state: 'ok', preview: `export const f${i} = ${turn};`, result: `export const f${i} = ${turn};\n`.repeat(50), dollars: 0, latencyMs: 3 }));
+        for (let i = 0; i < 10; i++)
+          setup.push(
+            s.ev('tool_call_started', {
+              callId: `b${turn}-${i}`,
+              turn,
+              tool: 'read_file',
+              args: { path: `src/m${turn}/f${i}.ts` },
+              state: 'running',
+            }),
+          );
+        for (let i = 0; i < 10; i++)
+          setup.push(
+            s.ev('tool_call_finished', {
+              callId: `b${turn}-${i}`,
+              tool: 'read_file',
+              state: 'ok',
+              preview: `export const f${i} = ${turn};`,
+              result: `export const f${i} = ${turn};\n`.repeat(50),
+              dollars: 0,
+              latencyMs: 3,
+            }),
+          );
       }
       await p.send([{ type: 'status', status: READY_STATUS }, ...events(setup)]);
       assert.equal(await p.page.locator('.card').count(), 200);
@@ -598,21 +845,43 @@ describe('panel: long conversations stay cheap', () => {
       // ~10,000 tokens (~40,000 characters) of Markdown, streamed in small deltas over many frames.
       const paragraphs: string[] = [];
       for (let i = 0; paragraphs.join('\n\n').length < 40_000; i++) {
-        paragraphs.push(i % 7 === 3 ? `\`\`\`ts\nexport function step${i}(x: number): number {\n  return x * ${i};\n}\n\`\`\`` : `Paragraph ${i}: the module m${i % 20} exports ${i} functions, and **each** one is covered by a test in \`test/m${i % 20}\`.`);
+        paragraphs.push(
+          i % 7 === 3
+            ? `\`\`\`ts\nexport function step${i}(x: number): number {\n  return x * ${i};\n}\n\`\`\``
+            : `Paragraph ${i}: the module m${i % 20} exports ${i} functions, and **each** one is covered by a test in \`test/m${i % 20}\`.`,
+        );
       }
       const answer = paragraphs.join('\n\n');
       const deltas: EngineEvent[] = [];
       for (let i = 0; i < answer.length; i += 16) deltas.push(s.ev('answer_delta', { text: answer.slice(i, i + 16) }, 1));
       for (let i = 0; i < deltas.length; i += 100) await p.send(events(deltas.slice(i, i + 100)));
-      const stats = await p.page.evaluate(() => (window as unknown as { __orchestraPanel: { stats: { streamingRenders: number; fullRenders: number; maxStreamingParseChars: number } } }).__orchestraPanel.stats);
+      const stats = await p.page.evaluate(
+        () =>
+          (
+            window as unknown as {
+              __orchestraPanel: { stats: { streamingRenders: number; fullRenders: number; maxStreamingParseChars: number } };
+            }
+          ).__orchestraPanel.stats,
+      );
       assert.ok(stats.streamingRenders > 10, 'the answer rendered while streaming');
-      assert.ok(stats.streamingRenders < deltas.length, `deltas are batched per frame (${stats.streamingRenders} renders for ${deltas.length} deltas)`);
-      assert.ok(stats.maxStreamingParseChars < answer.length / 20, `no streaming render re-parsed the whole answer (largest: ${stats.maxStreamingParseChars} of ${answer.length} chars)`);
+      assert.ok(
+        stats.streamingRenders < deltas.length,
+        `deltas are batched per frame (${stats.streamingRenders} renders for ${deltas.length} deltas)`,
+      );
+      assert.ok(
+        stats.maxStreamingParseChars < answer.length / 20,
+        `no streaming render re-parsed the whole answer (largest: ${stats.maxStreamingParseChars} of ${answer.length} chars)`,
+      );
       assert.equal(stats.fullRenders, 0);
       await p.send(events([s.ev('done', { answer, totals: totals(0, 20_000, 10_000, 200, ['orch-8b'], []) })]));
-      const after = await p.page.evaluate(() => (window as unknown as { __orchestraPanel: { stats: { fullRenders: number } } }).__orchestraPanel.stats);
+      const after = await p.page.evaluate(
+        () => (window as unknown as { __orchestraPanel: { stats: { fullRenders: number } } }).__orchestraPanel.stats,
+      );
       assert.equal(after.fullRenders, 1, 'one full render at the end');
-      assert.match(await p.page.locator('.answer').innerText(), new RegExp(`Paragraph ${paragraphs.length - 1}:|step${paragraphs.length - 1}`));
+      assert.match(
+        await p.page.locator('.answer').innerText(),
+        new RegExp(`Paragraph ${paragraphs.length - 1}:|step${paragraphs.length - 1}`),
+      );
 
       // Scrolled up: new content must not pull the view down.
       const log = p.page.locator('.log');
@@ -620,7 +889,13 @@ describe('panel: long conversations stay cheap', () => {
       const s2 = new EventScript('big2');
       await p.send(
         events([
-          s2.ev('task_started', { question: 'Another one', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 5 }),
+          s2.ev('task_started', {
+            question: 'Another one',
+            dialect: 'general',
+            orchestratorModel: 'orch-8b',
+            privacyMode: 'any',
+            budgetDollars: 5,
+          }),
           s2.ev('tool_call_started', { callId: 'n1', turn: 1, tool: 'search_workspace', args: { query: 'x' }, state: 'running' }),
         ]),
       );

@@ -16,7 +16,14 @@ export function costChart(bars: CostBar[]): HTMLElement | undefined {
     const bar = svg(
       'svg',
       { class: 'cost-chart-bar', viewBox: '0 0 100 10', preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false' },
-      svg('rect', { class: `cost-bar cost-bar-${i % 6}`, x: 0, y: 0, width: Math.max(1, (b.dollars / max) * 100).toFixed(2), height: 10, rx: 1 }),
+      svg('rect', {
+        class: `cost-bar cost-bar-${i % 6}`,
+        x: 0,
+        y: 0,
+        width: Math.max(1, (b.dollars / max) * 100).toFixed(2),
+        height: 10,
+        rx: 1,
+      }),
     );
     rows.append(
       h(

@@ -203,7 +203,15 @@ export class ConversationView {
         return;
       }
       case 'approval_requested':
-        return this.addApproval({ approvalId: e.approvalId, taskId: e.taskId, callId: e.callId, kind: e.kind, title: e.title, detail: e.detail, language: e.language });
+        return this.addApproval({
+          approvalId: e.approvalId,
+          taskId: e.taskId,
+          callId: e.callId,
+          kind: e.kind,
+          title: e.title,
+          detail: e.detail,
+          language: e.language,
+        });
       case 'approval_resolved':
         return this.resolveApproval(e.approvalId, e.approved);
       case 'done':
@@ -236,7 +244,8 @@ export class ConversationView {
     const chips = task.el.querySelector('.chips');
     if (chips && attachments?.length) chips.replaceChildren(...attachments.map(attachmentChip));
     const meta = task.el.querySelector('.task-meta');
-    if (meta) meta.textContent = `${e.orchestratorModel} · ${e.dialect} · privacy ${e.privacyMode} · budget ${formatDollars(e.budgetDollars)}`;
+    if (meta)
+      meta.textContent = `${e.orchestratorModel} · ${e.dialect} · privacy ${e.privacyMode} · budget ${formatDollars(e.budgetDollars)}`;
     this.dirtyTasks.add(task);
   }
 
@@ -274,7 +283,8 @@ export class ConversationView {
     call.finished = e;
     call.lastActivity = e.time;
     this.markCall(call);
-    for (const a of this.approvals.values()) if (a.approval.callId === e.callId && !a.resolved) this.settleApproval(a, 'The call ended before an answer was given.');
+    for (const a of this.approvals.values())
+      if (a.approval.callId === e.callId && !a.resolved) this.settleApproval(a, 'The call ended before an answer was given.');
   }
 
   private onTaskEnded(e: EventOf<'done'> | EventOf<'error'>): void {
@@ -308,7 +318,8 @@ export class ConversationView {
         this.markCall(call);
       }
     }
-    for (const a of this.approvals.values()) if (a.approval.taskId === e.taskId && !a.resolved) this.settleApproval(a, 'The task ended before an answer was given.');
+    for (const a of this.approvals.values())
+      if (a.approval.taskId === e.taskId && !a.resolved) this.settleApproval(a, 'The task ended before an answer was given.');
   }
 
   // ── model helpers ───────────────────────────────────────────────────────────────────────────
@@ -369,7 +380,12 @@ export class ConversationView {
   private appendReasoning(turn: TurnView, text: string): void {
     if (!turn.reasoning) {
       const textNode = document.createTextNode('');
-      const details = h('details', { class: 'reasoning' }, h('summary', {}, 'Orchestrator reasoning'), h('div', { class: 'reasoning-text' }, textNode)) as HTMLDetailsElement;
+      const details = h(
+        'details',
+        { class: 'reasoning' },
+        h('summary', {}, 'Orchestrator reasoning'),
+        h('div', { class: 'reasoning-text' }, textNode),
+      ) as HTMLDetailsElement;
       turn.el.insertBefore(details, turn.labelEl);
       turn.reasoning = { details, text: textNode, pending: '', length: 0 };
     }
@@ -385,8 +401,16 @@ export class ConversationView {
     }
     const stateEl = h('span', { class: 'task-state', role: 'status' }, 'running');
     const elapsedEl = h('span', { class: 'task-elapsed' });
-    const stopButton = h('button', { type: 'button', class: 'stop-button', title: 'Stop this task (cancels every call and subtask)' }, 'Stop');
-    const toggleCallsButton = h('button', { type: 'button', class: 'link-button toggle-calls', 'aria-expanded': 'true' }, 'Hide tool calls');
+    const stopButton = h(
+      'button',
+      { type: 'button', class: 'stop-button', title: 'Stop this task (cancels every call and subtask)' },
+      'Stop',
+    );
+    const toggleCallsButton = h(
+      'button',
+      { type: 'button', class: 'link-button toggle-calls', 'aria-expanded': 'true' },
+      'Hide tool calls',
+    );
     const scopeBody = h('div', { class: 'scope-body' });
     const approvalsEl = h('div', { class: 'task-approvals' });
     const answerEl = h('div', { class: 'answer', 'aria-label': 'Answer' });
@@ -400,7 +424,16 @@ export class ConversationView {
         'header',
         { class: 'task-head' },
         h('div', { class: 'question' }, h('div', { class: 'question-text' }), h('div', { class: 'chips' })),
-        h('div', { class: 'task-bar' }, stateEl, elapsedEl, h('span', { class: 'task-meta' }), h('span', { class: 'spacer' }), toggleCallsButton, this.readOnly ? null : stopButton),
+        h(
+          'div',
+          { class: 'task-bar' },
+          stateEl,
+          elapsedEl,
+          h('span', { class: 'task-meta' }),
+          h('span', { class: 'spacer' }),
+          toggleCallsButton,
+          this.readOnly ? null : stopButton,
+        ),
       ),
       scopeBody,
       approvalsEl,
@@ -453,12 +486,35 @@ export class ConversationView {
     const stopButton =
       this.readOnly || e.tool === 'answer'
         ? undefined
-        : h('button', { type: 'button', class: 'card-stop', 'aria-label': `Stop ${e.tool}`, title: `Stop this ${e.tool === 'subtask' || e.tool === 'delegate' ? 'subtask and everything under it' : 'call'}; the task goes on` }, 'Stop');
-    const args = h('details', { class: 'card-args' }, h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)'), h('pre', {}, pretty));
+        : h(
+            'button',
+            {
+              type: 'button',
+              class: 'card-stop',
+              'aria-label': `Stop ${e.tool}`,
+              title: `Stop this ${e.tool === 'subtask' || e.tool === 'delegate' ? 'subtask and everything under it' : 'call'}; the task goes on`,
+            },
+            'Stop',
+          );
+    const args = h(
+      'details',
+      { class: 'card-args' },
+      h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)'),
+      h('pre', {}, pretty),
+    );
     const el = h(
       'article',
       { class: 'card', 'data-call-id': e.callId, 'data-tool': e.tool, 'data-state': e.state, tabindex: '-1' },
-      h('header', { class: 'card-head' }, h('span', { class: `card-icon tool-${toolKind(e.tool)}`, 'aria-hidden': 'true' }), h('span', { class: 'card-tool' }, e.tool), modelEl, h('span', { class: 'spacer' }), stateEl, stopButton ?? null),
+      h(
+        'header',
+        { class: 'card-head' },
+        h('span', { class: `card-icon tool-${toolKind(e.tool)}`, 'aria-hidden': 'true' }),
+        h('span', { class: 'card-tool' }, e.tool),
+        modelEl,
+        h('span', { class: 'spacer' }),
+        stateEl,
+        stopButton ?? null,
+      ),
       args,
       approvalsEl,
       resultEl,
@@ -512,8 +568,20 @@ export class ConversationView {
     code.innerHTML = highlightCode(cleanText(approval.detail), approval.language);
     const el = h(
       'div',
-      { class: 'approval', 'data-approval-id': approval.approvalId, 'data-kind': approval.kind, role: 'group', 'aria-label': `Approval needed: ${approval.title}` },
-      h('div', { class: 'approval-title' }, h('span', { class: 'approval-badge' }, approvalKindLabel(approval.kind)), ' ', cleanText(approval.title)),
+      {
+        class: 'approval',
+        'data-approval-id': approval.approvalId,
+        'data-kind': approval.kind,
+        role: 'group',
+        'aria-label': `Approval needed: ${approval.title}`,
+      },
+      h(
+        'div',
+        { class: 'approval-title' },
+        h('span', { class: 'approval-badge' }, approvalKindLabel(approval.kind)),
+        ' ',
+        cleanText(approval.title),
+      ),
       h('div', { class: 'code-block approval-detail' }, h('pre', {}, code)),
       this.readOnly ? null : h('div', { class: 'approval-actions' }, approve, deny),
       outcomeEl,
@@ -649,7 +717,11 @@ export class ConversationView {
       const pre = h('pre', { class: 'card-preview' }, preview);
       parts.push(pre);
       if (full.length > preview.length) {
-        const more = h('button', { type: 'button', class: 'link-button', 'aria-expanded': 'false' }, `Show full result (${full.length.toLocaleString()} characters)`);
+        const more = h(
+          'button',
+          { type: 'button', class: 'link-button', 'aria-expanded': 'false' },
+          `Show full result (${full.length.toLocaleString()} characters)`,
+        );
         more.addEventListener('click', () => {
           const expanded = more.getAttribute('aria-expanded') === 'true';
           // The full text is put in the DOM only when asked for: 200 cards × 64 KiB would be heavy.
@@ -721,13 +793,31 @@ export class ConversationView {
     const line = h(
       'div',
       { class: 'totals' },
-      h('span', { class: 'total-dollars', 'data-dollars': String(t.dollars), title: t.estimated ? 'Partly estimated: some calls reported no usage (or their cost is unknown)' : 'Total cost of this task, subtasks included' }, `${approx}${formatDollars(t.dollars)}`),
-      h('span', { class: 'total-tokens', 'data-tokens': String(t.inputTokens + t.outputTokens) }, `${approx}${formatTokens(t.inputTokens + t.outputTokens)} tokens (${formatTokens(t.inputTokens)} in / ${formatTokens(t.outputTokens)} out)`),
+      h(
+        'span',
+        {
+          class: 'total-dollars',
+          'data-dollars': String(t.dollars),
+          title: t.estimated
+            ? 'Partly estimated: some calls reported no usage (or their cost is unknown)'
+            : 'Total cost of this task, subtasks included',
+        },
+        `${approx}${formatDollars(t.dollars)}`,
+      ),
+      h(
+        'span',
+        { class: 'total-tokens', 'data-tokens': String(t.inputTokens + t.outputTokens) },
+        `${approx}${formatTokens(t.inputTokens + t.outputTokens)} tokens (${formatTokens(t.inputTokens)} in / ${formatTokens(t.outputTokens)} out)`,
+      ),
       h('span', { class: 'total-wall' }, formatMs(t.wallMs)),
       h('span', { class: 'total-calls', 'data-calls': String(t.calls) }, `${t.calls} call${t.calls === 1 ? '' : 's'}`),
-      !final && task.budgetLeft !== undefined ? h('span', { class: 'budget-left' }, `${formatDollars(Math.max(0, task.budgetLeft))} of budget left`) : null,
+      !final && task.budgetLeft !== undefined
+        ? h('span', { class: 'budget-left' }, `${formatDollars(Math.max(0, task.budgetLeft))} of budget left`)
+        : null,
     );
-    const models = t.models.length ? h('div', { class: 'footer-models' }, h('span', { class: 'footer-key' }, 'Models'), ' ', t.models.join(', ')) : null;
+    const models = t.models.length
+      ? h('div', { class: 'footer-models' }, h('span', { class: 'footer-key' }, 'Models'), ' ', t.models.join(', '))
+      : null;
     const where = h(
       'div',
       { class: `footer-data ${t.remoteHosts.length ? 'remote' : 'local'}`, 'data-remote-hosts': t.remoteHosts.join(',') },
@@ -775,20 +865,37 @@ function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number)
   const out: Node[] = [];
   if (usage) {
     const approx = usage.estimated ? '~' : '';
-    out.push(h('span', { class: 'meta-tokens', title: usage.estimated ? 'Estimated from text length (the server reported no usage)' : 'Tokens in / out' }, `${approx}${formatTokens(usage.inputTokens)} in · ${approx}${formatTokens(usage.outputTokens)} out`));
+    out.push(
+      h(
+        'span',
+        { class: 'meta-tokens', title: usage.estimated ? 'Estimated from text length (the server reported no usage)' : 'Tokens in / out' },
+        `${approx}${formatTokens(usage.inputTokens)} in · ${approx}${formatTokens(usage.outputTokens)} out`,
+      ),
+    );
   }
   // A cost derived from estimated or missing usage is shown as such, never as a confident figure.
   const unknown = usage?.estimated && usage.inputTokens === 0 && usage.outputTokens === 0;
   const costText = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
-  const costTitle = unknown ? 'The call was sent but no usage came back: what it cost is not known' : usage?.estimated ? 'Estimated: the server reported no usage' : usage?.reportedDollars !== undefined ? 'As billed by the provider' : 'Tokens × the configured prices';
+  const costTitle = unknown
+    ? 'The call was sent but no usage came back: what it cost is not known'
+    : usage?.estimated
+      ? 'Estimated: the server reported no usage'
+      : usage?.reportedDollars !== undefined
+        ? 'As billed by the provider'
+        : 'Tokens × the configured prices';
   out.push(h('span', { class: 'meta-dollars', 'data-dollars': String(dollars), title: costTitle }, costText));
   out.push(h('span', { class: 'meta-latency' }, formatMs(latencyMs)));
   return out;
 }
 
 function attachmentChip(a: { kind: string; path: string; startLine?: number; endLine?: number }): HTMLElement {
-  const lines = a.startLine !== undefined ? `:${a.startLine}${a.endLine !== undefined && a.endLine !== a.startLine ? `-${a.endLine}` : ''}` : '';
-  return h('span', { class: `chip chip-${a.kind}`, title: `${a.kind === 'selection' ? 'Selection' : 'File'}: ${a.path}${lines}` }, `${a.path.split('/').pop() ?? a.path}${lines}`);
+  const lines =
+    a.startLine !== undefined ? `:${a.startLine}${a.endLine !== undefined && a.endLine !== a.startLine ? `-${a.endLine}` : ''}` : '';
+  return h(
+    'span',
+    { class: `chip chip-${a.kind}`, title: `${a.kind === 'selection' ? 'Selection' : 'File'}: ${a.path}${lines}` },
+    `${a.path.split('/').pop() ?? a.path}${lines}`,
+  );
 }
 
 function toolKind(tool: string): string {

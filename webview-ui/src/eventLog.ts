@@ -63,7 +63,10 @@ export function compactForStorage(events: readonly EngineEvent[], limits: Storag
   for (const e of events) {
     if (e.type === 'tool_call_delta' && finished.has(e.callId)) continue;
     if (e.type === 'tool_call_finished' && e.result.length > limits.maxResultChars) {
-      out.push({ ...e, result: `${e.result.slice(0, limits.maxResultChars)}\n… (${e.result.length - limits.maxResultChars} more characters not kept in history)` });
+      out.push({
+        ...e,
+        result: `${e.result.slice(0, limits.maxResultChars)}\n… (${e.result.length - limits.maxResultChars} more characters not kept in history)`,
+      });
       continue;
     }
     out.push(e);
@@ -100,5 +103,10 @@ export function summarize(events: readonly EngineEvent[]): ConversationSummary {
   }
   let dollars = 0;
   for (const [taskId, d] of spent) if (topTasks.includes(taskId)) dollars += d;
-  return { title: title.replace(/\s+/g, ' ').trim().slice(0, 200), startedAt: startedAt || (events[0]?.time ?? 0), dollars, taskCount: topTasks.length };
+  return {
+    title: title.replace(/\s+/g, ' ').trim().slice(0, 200),
+    startedAt: startedAt || (events[0]?.time ?? 0),
+    dollars,
+    taskCount: topTasks.length,
+  };
 }

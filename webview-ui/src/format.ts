@@ -43,7 +43,9 @@ export function formatTime(epochMs: number): string {
   const d = new Date(epochMs);
   const today = new Date();
   const sameDay = d.toDateString() === today.toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 type Child = Node | string | null | undefined | false;
@@ -74,7 +76,7 @@ export function argsSummary(args: unknown, max = 140): string {
   let s: string;
   if (args && typeof args === 'object' && !Array.isArray(args)) {
     s = Object.entries(args as Record<string, unknown>)
-      .map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v)}`)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))}`)
       .join(', ');
   } else {
     s = JSON.stringify(args) ?? String(args);

@@ -3,7 +3,17 @@
 // event log is kept with setState (and by the extension) so it survives the panel being hidden,
 // reloaded or VS Code restarting.
 import type { EngineEvent } from '../../src/core/protocol/events';
-import type { ConversationRecord, ExtensionToPanel, PanelApproval, PanelAttachment, PanelCommand, PanelLocalModel, PanelModel, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
+import type {
+  ConversationRecord,
+  ExtensionToPanel,
+  PanelApproval,
+  PanelAttachment,
+  PanelCommand,
+  PanelLocalModel,
+  PanelModel,
+  PanelStatus,
+  PanelToExtension,
+} from '../../src/protocol/panel';
 import { ConversationView } from './conversation';
 import { compactForStorage, EventLog, summarize } from './eventLog';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
@@ -59,16 +69,50 @@ const privacySelect = h(
   h('option', { value: 'open-weights-only' }, 'Open weights only'),
   h('option', { value: 'local-only' }, 'Local only'),
 );
-const budgetInput = h('input', { id: 'budget', class: 'budget-input', type: 'number', min: '0', step: '0.05', inputmode: 'decimal', title: 'Maximum dollars per task' });
+const budgetInput = h('input', {
+  id: 'budget',
+  class: 'budget-input',
+  type: 'number',
+  min: '0',
+  step: '0.05',
+  inputmode: 'decimal',
+  title: 'Maximum dollars per task',
+});
 const spendEl = h('span', { class: 'session-spend', title: 'Spent in this session' });
 const engineEl = h('span', { class: 'engine-state', role: 'status' });
-const newButton = h('button', { type: 'button', class: 'icon-button', title: 'New conversation (the current one goes to history)' }, '+ New');
-const historyButton = h('button', { type: 'button', class: 'icon-button', 'aria-expanded': 'false', title: 'Earlier conversations' }, 'History');
-const modelsButton = h('button', { type: 'button', class: 'icon-button models-toggle', 'aria-expanded': 'false', 'aria-controls': 'models-panel', title: 'The models Orchestra may call, and the local model files' }, 'Models');
+const newButton = h(
+  'button',
+  { type: 'button', class: 'icon-button', title: 'New conversation (the current one goes to history)' },
+  '+ New',
+);
+const historyButton = h(
+  'button',
+  { type: 'button', class: 'icon-button', 'aria-expanded': 'false', title: 'Earlier conversations' },
+  'History',
+);
+const modelsButton = h(
+  'button',
+  {
+    type: 'button',
+    class: 'icon-button models-toggle',
+    'aria-expanded': 'false',
+    'aria-controls': 'models-panel',
+    title: 'The models Orchestra may call, and the local model files',
+  },
+  'Models',
+);
 const header = h(
   'header',
   { class: 'panel-header' },
-  h('div', { class: 'header-row' }, h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label' }, 'Privacy'), privacySelect), h('label', { class: 'field', for: 'budget' }, h('span', { class: 'field-label' }, 'Budget $'), budgetInput), h('span', { class: 'spacer' }), newButton, historyButton),
+  h(
+    'div',
+    { class: 'header-row' },
+    h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label' }, 'Privacy'), privacySelect),
+    h('label', { class: 'field', for: 'budget' }, h('span', { class: 'field-label' }, 'Budget $'), budgetInput),
+    h('span', { class: 'spacer' }),
+    newButton,
+    historyButton,
+  ),
   h('div', { class: 'header-row secondary' }, engineEl, modelsButton, spendEl),
 );
 const bannersEl = h('div', { class: 'banners' });
@@ -89,10 +133,22 @@ askErrorEl.hidden = true;
 let pendingQuestion = '';
 
 const chipsEl = h('div', { class: 'compose-chips', 'aria-label': 'Attached context' });
-const questionInput = h('textarea', { class: 'question-input', rows: 3, placeholder: 'Ask a coding question… (Enter to send, Shift+Enter for a new line)', 'aria-label': 'Question' });
+const questionInput = h('textarea', {
+  class: 'question-input',
+  rows: 3,
+  placeholder: 'Ask a coding question… (Enter to send, Shift+Enter for a new line)',
+  'aria-label': 'Question',
+});
 const sendButton = h('button', { type: 'button', class: 'primary send-button' }, 'Send');
 const stopButton = h('button', { type: 'button', class: 'secondary stop-all', title: 'Stop the running task' }, 'Stop');
-const composer = h('footer', { class: 'composer' }, askErrorEl, chipsEl, questionInput, h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton));
+const composer = h(
+  'footer',
+  { class: 'composer' },
+  askErrorEl,
+  chipsEl,
+  questionInput,
+  h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton),
+);
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
 app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer);
@@ -274,7 +330,11 @@ function saveState(): void {
   saveTimer = undefined;
   const state: SavedState = {
     version: STATE_VERSION,
-    current: { id: conversationId, startedAt: conversationStartedAt, events: compactForStorage(log.events, { maxResultChars: STORED_RESULT_CHARS }) },
+    current: {
+      id: conversationId,
+      startedAt: conversationStartedAt,
+      events: compactForStorage(log.events, { maxResultChars: STORED_RESULT_CHARS }),
+    },
     history,
     draft: questionInput.value,
     status,
@@ -298,7 +358,14 @@ function archiveCurrent(): void {
   if (log.length === 0) return;
   const events = compactForStorage(log.events, { maxResultChars: HISTORY_RESULT_CHARS });
   const sum = summarize(events);
-  history.unshift({ id: conversationId, startedAt: sum.startedAt || conversationStartedAt, title: sum.title || 'Untitled conversation', dollars: sum.dollars, taskCount: sum.taskCount, events });
+  history.unshift({
+    id: conversationId,
+    startedAt: sum.startedAt || conversationStartedAt,
+    title: sum.title || 'Untitled conversation',
+    dollars: sum.dollars,
+    taskCount: sum.taskCount,
+    events,
+  });
   history = history.slice(0, HISTORY_LIMIT);
 }
 
@@ -316,7 +383,12 @@ function renderChrome(): void {
     if (document.activeElement !== budgetInput) budgetInput.value = String(status.budgetDollars);
     spendEl.textContent = `Session ${formatDollars(status.sessionDollars)}`;
     const model = status.orchestratorModel ? ` · ${status.orchestratorModel}` : '';
-    engineEl.textContent = status.engine.state === 'ready' ? `● Engine ready${model}` : status.engine.state === 'starting' ? '◌ Engine starting…' : '✕ Engine down';
+    engineEl.textContent =
+      status.engine.state === 'ready'
+        ? `● Engine ready${model}`
+        : status.engine.state === 'starting'
+          ? '◌ Engine starting…'
+          : '✕ Engine down';
     engineEl.dataset.state = status.engine.state;
     header.dataset.privacy = status.privacyMode;
   }
@@ -324,7 +396,17 @@ function renderChrome(): void {
   const banners: HTMLElement[] = [];
   if (status?.engine.state === 'down') {
     banners.push(
-      h('div', { class: 'banner error', role: 'alert' }, h('div', { class: 'banner-text' }, h('strong', {}, 'The engine is not running. '), status.engine.message ?? 'It stopped and was not restarted.'), commandButton('Retry', 'retryEngine', true)),
+      h(
+        'div',
+        { class: 'banner error', role: 'alert' },
+        h(
+          'div',
+          { class: 'banner-text' },
+          h('strong', {}, 'The engine is not running. '),
+          status.engine.message ?? 'It stopped and was not restarted.',
+        ),
+        commandButton('Retry', 'retryEngine', true),
+      ),
     );
   }
   if (status && status.problems.length) {
@@ -332,7 +414,12 @@ function renderChrome(): void {
       h(
         'div',
         { class: 'banner warning', role: 'status' },
-        h('div', { class: 'banner-text' }, h('strong', {}, 'Settings problems: '), h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, p.path), ' — ', p.message)))),
+        h(
+          'div',
+          { class: 'banner-text' },
+          h('strong', {}, 'Settings problems: '),
+          h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, p.path), ' — ', p.message))),
+        ),
         commandButton('Open settings', 'openSettings'),
       ),
     );
@@ -347,10 +434,32 @@ function renderChrome(): void {
       const unusable = (status.localModels ?? []).filter((m) => m.problem);
       emptyEl.replaceChildren(
         h('h2', {}, 'No model configured yet'),
-        h('p', {}, 'Orchestra can run a model itself, with nothing else to install: download a recommended one or use a GGUF file you already have. Local models keep your code on this machine.'),
-        h('div', { class: 'empty-actions' }, commandButton('Download a recommended model', 'downloadLocalModel', true), commandButton('Use a GGUF file on disk', 'useLocalModelFile')),
-        ...(unusable.length ? [h('div', { class: 'local-problems', role: 'status' }, h('p', {}, 'These local models cannot run:'), h('ul', { class: 'local-model-list' }, ...unusable.map(localModelItem)))] : []),
-        h('p', { class: 'empty-more' }, 'Or use a model server already running here (Ollama, LM Studio, llama.cpp, vLLM), or any OpenAI-compatible endpoint:'),
+        h(
+          'p',
+          {},
+          'Orchestra can run a model itself, with nothing else to install: download a recommended one or use a GGUF file you already have. Local models keep your code on this machine.',
+        ),
+        h(
+          'div',
+          { class: 'empty-actions' },
+          commandButton('Download a recommended model', 'downloadLocalModel', true),
+          commandButton('Use a GGUF file on disk', 'useLocalModelFile'),
+        ),
+        ...(unusable.length
+          ? [
+              h(
+                'div',
+                { class: 'local-problems', role: 'status' },
+                h('p', {}, 'These local models cannot run:'),
+                h('ul', { class: 'local-model-list' }, ...unusable.map(localModelItem)),
+              ),
+            ]
+          : []),
+        h(
+          'p',
+          { class: 'empty-more' },
+          'Or use a model server already running here (Ollama, LM Studio, llama.cpp, vLLM), or any OpenAI-compatible endpoint:',
+        ),
         h('div', { class: 'empty-actions' }, commandButton('Discover local servers', 'discover'), commandButton('Add model', 'addModel')),
       );
     } else if (status?.engine.state === 'starting') {
@@ -358,8 +467,17 @@ function renderChrome(): void {
     } else {
       emptyEl.replaceChildren(
         h('h2', {}, 'Ask Orchestra'),
-        h('p', {}, 'A small orchestrator model picks tools and models for your question. Every call shows up here live, with its model, cost and latency.'),
-        h('ul', { class: 'hints' }, h('li', {}, 'Select code in the editor and use “Ask about selection” to attach it.'), h('li', {}, 'Switch privacy to “Local only” to keep everything on this machine.')),
+        h(
+          'p',
+          {},
+          'A small orchestrator model picks tools and models for your question. Every call shows up here live, with its model, cost and latency.',
+        ),
+        h(
+          'ul',
+          { class: 'hints' },
+          h('li', {}, 'Select code in the editor and use “Ask about selection” to attach it.'),
+          h('li', {}, 'Switch privacy to “Local only” to keep everything on this machine.'),
+        ),
       );
     }
   }
@@ -378,12 +496,15 @@ function renderChrome(): void {
   const noModel = status !== undefined && status.modelCount === 0;
   sendButton.disabled = noModel;
   const hint = composer.querySelector('.composer-hint');
-  if (hint) hint.textContent = noModel ? 'Add a model to start.' : running.length ? 'A task is running; a new question starts another.' : '';
+  if (hint)
+    hint.textContent = noModel ? 'Add a model to start.' : running.length ? 'A task is running; a new question starts another.' : '';
   historyButton.setAttribute('aria-expanded', String(historyOpen));
   modelsButton.setAttribute('aria-expanded', String(modelsOpen));
   const pool = status?.models;
   modelsButton.textContent = pool ? `Models (${pool.filter((m) => m.eligible).length}/${pool.length})` : 'Models';
-  modelsButton.title = pool ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now` : 'The models Orchestra may call, and the local model files';
+  modelsButton.title = pool
+    ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now`
+    : 'The models Orchestra may call, and the local model files';
   historyButton.textContent = history.length ? `History (${history.length})` : 'History';
 }
 
@@ -409,7 +530,16 @@ function renderHistory(): void {
   const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close history' }, '✕');
   close.addEventListener('click', () => toggleHistory(false));
   const items = history.map((c) => {
-    const open = h('button', { type: 'button', class: 'history-open' }, h('span', { class: 'history-title' }, c.title || 'Untitled conversation'), h('span', { class: 'history-meta' }, `${formatTime(c.startedAt)} · ${c.taskCount} question${c.taskCount === 1 ? '' : 's'} · ${formatDollars(c.dollars)}`));
+    const open = h(
+      'button',
+      { type: 'button', class: 'history-open' },
+      h('span', { class: 'history-title' }, c.title || 'Untitled conversation'),
+      h(
+        'span',
+        { class: 'history-meta' },
+        `${formatTime(c.startedAt)} · ${c.taskCount} question${c.taskCount === 1 ? '' : 's'} · ${formatDollars(c.dollars)}`,
+      ),
+    );
     open.addEventListener('click', () => {
       toggleHistory(false);
       openHistoryEntry(c);
@@ -424,7 +554,12 @@ function renderHistory(): void {
     });
     return h('li', { 'data-conversation-id': c.id }, open, del);
   });
-  historyEl.replaceChildren(h('div', { class: 'history-head' }, h('h2', {}, 'History'), close), items.length ? h('ul', { class: 'history-list' }, ...items) : h('p', { class: 'muted' }, 'No earlier conversations yet. “New” moves the current one here.'));
+  historyEl.replaceChildren(
+    h('div', { class: 'history-head' }, h('h2', {}, 'History'), close),
+    items.length
+      ? h('ul', { class: 'history-list' }, ...items)
+      : h('p', { class: 'muted' }, 'No earlier conversations yet. “New” moves the current one here.'),
+  );
 }
 
 // ── models: the pool as the engine sees it, and the local GGUF files ───────────────────────────
@@ -438,7 +573,13 @@ function poolModelItem(m: PanelModel): HTMLElement {
   return h(
     'li',
     { class: 'pool-model', 'data-model-id': m.id, 'data-eligible': String(m.eligible) },
-    h('div', { class: 'model-line' }, h('code', { class: 'model-id' }, m.id), h('span', { class: `badge ${m.local ? 'local' : 'remote'}` }, m.local ? 'local' : 'remote'), m.openWeights ? h('span', { class: 'badge open' }, 'open weights') : null),
+    h(
+      'div',
+      { class: 'model-line' },
+      h('code', { class: 'model-id' }, m.id),
+      h('span', { class: `badge ${m.local ? 'local' : 'remote'}` }, m.local ? 'local' : 'remote'),
+      m.openWeights ? h('span', { class: 'badge open' }, 'open weights') : null,
+    ),
     h(
       'div',
       { class: 'model-meta' },
@@ -447,7 +588,11 @@ function poolModelItem(m: PanelModel): HTMLElement {
       h('span', { class: 'model-latency' }, m.latencyMs !== undefined ? `${formatMs(m.latencyMs)} measured` : 'latency not measured yet'),
       m.roles.length ? ` · ${m.roles.join(', ')}` : '',
     ),
-    h('div', { class: `model-eligibility ${m.eligible ? 'ok' : 'no'}` }, m.eligible ? '✓ may be called' : `✕ ${m.ineligibleReason ?? 'not eligible'}`),
+    h(
+      'div',
+      { class: `model-eligibility ${m.eligible ? 'ok' : 'no'}` },
+      m.eligible ? '✓ may be called' : `✕ ${m.ineligibleReason ?? 'not eligible'}`,
+    ),
   );
 }
 
@@ -461,7 +606,12 @@ function localModelItem(m: PanelLocalModel): HTMLElement {
   return h(
     'li',
     { class: 'local-model', 'data-file': m.file, 'data-served': String(m.served) },
-    h('div', { class: 'model-line' }, h('code', { class: 'model-id', title: m.file }, name), m.served ? h('span', { class: 'badge local' }, 'serving') : null),
+    h(
+      'div',
+      { class: 'model-line' },
+      h('code', { class: 'model-id', title: m.file }, name),
+      m.served ? h('span', { class: 'badge local' }, 'serving') : null,
+    ),
     facts.length ? h('div', { class: 'model-meta' }, facts.join(' · ')) : null,
     m.memorySummary ? h('div', { class: `model-memory ${m.fits === false ? 'no' : 'ok'}` }, `Memory: ${m.memorySummary}`) : null,
     m.problem ? h('div', { class: 'model-problem' }, `✕ ${m.problem}`) : null,
@@ -483,7 +633,13 @@ function renderModels(): void {
         ? h('ul', { class: 'pool-model-list' }, ...pool.map(poolModelItem))
         : h('p', { class: 'muted' }, 'No model is configured.'),
     ...(local.length ? [h('h3', {}, 'Local model files'), h('ul', { class: 'local-model-list' }, ...local.map(localModelItem))] : []),
-    h('div', { class: 'empty-actions' }, commandButton('Download a model', 'downloadLocalModel'), commandButton('Use a GGUF file', 'useLocalModelFile'), commandButton('Add model', 'addModel')),
+    h(
+      'div',
+      { class: 'empty-actions' },
+      commandButton('Download a model', 'downloadLocalModel'),
+      commandButton('Use a GGUF file', 'useLocalModelFile'),
+      commandButton('Add model', 'addModel'),
+    ),
   );
 }
 

@@ -65,7 +65,27 @@ md.renderer.rules.image = (tokens: Token[], idx: number): string => {
 
 const PURIFY_CONFIG = {
   ALLOWED_URI_REGEXP: /^(?:https?:|#)/i,
-  FORBID_TAGS: ['style', 'img', 'picture', 'source', 'video', 'audio', 'iframe', 'object', 'embed', 'form', 'input', 'button', 'textarea', 'select', 'link', 'meta', 'base', 'svg', 'math'],
+  FORBID_TAGS: [
+    'style',
+    'img',
+    'picture',
+    'source',
+    'video',
+    'audio',
+    'iframe',
+    'object',
+    'embed',
+    'form',
+    'input',
+    'button',
+    'textarea',
+    'select',
+    'link',
+    'meta',
+    'base',
+    'svg',
+    'math',
+  ],
   FORBID_ATTR: ['style', 'srcset', 'background', 'poster', 'action', 'formaction', 'target'],
   ALLOW_DATA_ATTR: false,
 };
@@ -121,8 +141,16 @@ function decorateCodeBlock(pre: HTMLPreElement): void {
     { class: 'code-actions', role: 'toolbar', 'aria-label': `${language ?? 'code'} block actions` },
     language ? h('span', { class: 'code-lang' }, language) : null,
     h('button', { type: 'button', class: 'code-action', 'data-code-action': 'copy', title: 'Copy to clipboard' }, 'Copy'),
-    h('button', { type: 'button', class: 'code-action', 'data-code-action': 'insert', title: 'Insert at the cursor in the editor' }, 'Insert'),
-    h('button', { type: 'button', class: 'code-action', 'data-code-action': 'apply', title: 'Apply to the selection or file (shows a diff first)' }, 'Apply'),
+    h(
+      'button',
+      { type: 'button', class: 'code-action', 'data-code-action': 'insert', title: 'Insert at the cursor in the editor' },
+      'Insert',
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'code-action', 'data-code-action': 'apply', title: 'Apply to the selection or file (shows a diff first)' },
+      'Apply',
+    ),
   );
   const wrap = h('div', { class: 'code-block', 'data-language': language ?? undefined });
   pre.replaceWith(wrap);

@@ -10,7 +10,17 @@ import { modelVerdict, preferenceInstructions, toolVerdict } from '../preference
 import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservation } from '../prompts';
 import { newId } from '../ids';
 import { Scope, TaskFailure, abortFailure, observationText, partialJsonStringField, toOpenAITools } from './runtime';
-import { callableModels, createAnswerTool, createCallModelTool, createDelegateTool, modelLine, pickModelForRole, stripThinking, type SubtaskOutcome, type SubtaskRunner } from './model-tools';
+import {
+  callableModels,
+  createAnswerTool,
+  createCallModelTool,
+  createDelegateTool,
+  modelLine,
+  pickModelForRole,
+  stripThinking,
+  type SubtaskOutcome,
+  type SubtaskRunner,
+} from './model-tools';
 import type { CallState } from '../protocol/events';
 
 /** Sub-orchestrations may delegate once more; deeper nesting is refused (runaway recursion). */
@@ -63,7 +73,11 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     scope.checkAlive();
     if (turn > scope.maxTurns) throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} turns) without an answer`);
     const lastTurn = turn === scope.maxTurns;
-    if (lastTurn && turn > 1) messages.push({ role: 'user', content: `This is your last turn (turn limit ${scope.maxTurns}). Give your final answer now with the answer tool.` });
+    if (lastTurn && turn > 1)
+      messages.push({
+        role: 'user',
+        content: `This is your last turn (turn limit ${scope.maxTurns}). Give your final answer now with the answer tool.`,
+      });
     scope.turnsUsed = turn;
     tree.emit({ type: 'turn_started', turn, parentCallId: scope.parentCallId });
 
@@ -116,7 +130,10 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
         const text = stripThinking(content);
         if (unparseableTurns >= MAX_UNPARSEABLE_TURNS || lastTurn) {
           if (text) return { answer: text, turns: turn };
-          throw new TaskFailure('model_failed', `the orchestrator's tool calls could not be parsed ${unparseableTurns} times in a row: ${reply.toolCallErrors.join('; ')}`);
+          throw new TaskFailure(
+            'model_failed',
+            `the orchestrator's tool calls could not be parsed ${unparseableTurns} times in a row: ${reply.toolCallErrors.join('; ')}`,
+          );
         }
         messages.push({ role: 'assistant', content: content || '(unparseable tool call)' });
         messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
@@ -125,7 +142,8 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       // Plain text with no tool call is the answer: no "you did not use a tool" loop.
       const text = stripThinking(content);
       if (text) return { answer: text, turns: turn };
-      if (nudged || lastTurn) throw new TaskFailure('model_failed', `the orchestrator (${o.orchestrator.id}) returned an empty reply twice`);
+      if (nudged || lastTurn)
+        throw new TaskFailure('model_failed', `the orchestrator (${o.orchestrator.id}) returned an empty reply twice`);
       nudged = true;
       messages.push({ role: 'assistant', content: '' });
       messages.push({ role: 'user', content: NUDGE_EMPTY_REPLY });
@@ -140,7 +158,10 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     if (calls.length === 0) {
       const text = stripThinking(content);
       if (text) return { answer: text, turns: turn };
-      throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} turns): the orchestrator still called ${reply.toolCalls.map((c) => c.name).join(', ')} instead of answering`);
+      throw new TaskFailure(
+        'turns',
+        `stopped at the turn limit (${scope.maxTurns} turns): the orchestrator still called ${reply.toolCalls.map((c) => c.name).join(', ')} instead of answering`,
+      );
     }
     const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap);
     scope.checkAlive();
@@ -150,12 +171,21 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     messages.push({
       role: 'assistant',
       content: content || null,
-      tool_calls: calls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}) } })),
+      tool_calls: calls.map((c) => ({
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}) },
+      })),
     });
     for (const ob of observations) messages.push({ role: 'tool', tool_call_id: ob.modelCallId, content: observationText(ob) });
-    if (reply.toolCallErrors.length) messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
+    if (reply.toolCallErrors.length)
+      messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
     if (answerCall && reply.toolCalls.length > 1) {
-      messages.push({ role: 'user', content: 'Your other tool calls of that turn were not run because you answered in the same turn; answer alone once you have what you need.' });
+      messages.push({
+        role: 'user',
+        content:
+          'Your other tool calls of that turn were not run because you answered in the same turn; answer alone once you have what you need.',
+      });
     }
   }
 }
@@ -207,11 +237,20 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       if (!leader) refusal = { state: 'error', error: `no eligible model has the role "${spec.role}"` };
     } else leader = parent.orchestrator;
 
-    tree.emit({ type: 'tool_call_started', callId, turn: o.turn, tool: 'subtask', model: leader?.id, args: spec, state: 'running', parentCallId: o.delegateCallId });
+    tree.emit({
+      type: 'tool_call_started',
+      callId,
+      turn: o.turn,
+      tool: 'subtask',
+      model: leader?.id,
+      args: spec,
+      state: 'running',
+      parentCallId: o.delegateCallId,
+    });
     const finish = (state: CallState, answer: string | undefined, error: string | undefined, turns: number): SubtaskOutcome => {
       tree.ledger.closeScope(callId);
       const totals = tree.ledger.totals(callId);
-      const text = state === 'ok' ? answer ?? '' : error ?? 'failed';
+      const text = state === 'ok' ? (answer ?? '') : (error ?? 'failed');
       tree.emit({
         type: 'tool_call_finished',
         callId,
@@ -221,11 +260,24 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
         preview: text.slice(0, 500),
         result: text.slice(0, 64 * 1024),
         error: state === 'ok' ? undefined : error,
-        usage: totals.inputTokens || totals.outputTokens ? { inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, estimated: totals.estimated } : undefined,
+        usage:
+          totals.inputTokens || totals.outputTokens
+            ? { inputTokens: totals.inputTokens, outputTokens: totals.outputTokens, estimated: totals.estimated }
+            : undefined,
         dollars: totals.dollars,
         latencyMs: Date.now() - started,
       });
-      return { callId, task: spec.task, model: leader?.id, state, answer, error, dollars: totals.dollars, latencyMs: Date.now() - started, turns };
+      return {
+        callId,
+        task: spec.task,
+        model: leader?.id,
+        state,
+        answer,
+        error,
+        dollars: totals.dollars,
+        latencyMs: Date.now() - started,
+        turns,
+      };
     };
     if (refusal || !leader) return finish(refusal?.state ?? 'error', undefined, refusal?.error ?? 'no model to run the subtask', 0);
 
@@ -235,7 +287,13 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
     if (o.signal.aborted) onParentAbort();
     else o.signal.addEventListener('abort', onParentAbort, { once: true });
     const untrack = tree.trackCall(callId, controller);
-    const child = new Scope(tree, { budget: scope.budget.child(o.budgetDollars), maxTurns: o.maxTurns, depth: scope.depth + 1, parentCallId: callId, signal: controller.signal });
+    const child = new Scope(tree, {
+      budget: scope.budget.child(o.budgetDollars),
+      maxTurns: o.maxTurns,
+      depth: scope.depth + 1,
+      parentCallId: callId,
+      signal: controller.signal,
+    });
     tree.emit({
       type: 'task_started',
       question: spec.task,
@@ -256,7 +314,16 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       return finish('ok', r.answer, undefined, r.turns);
     } catch (err) {
       if (!(err instanceof TaskFailure)) return finish('error', undefined, `subtask failed: ${(err as Error).message}`, child.turnsUsed);
-      const state: CallState = err.code === 'budget' ? 'over_budget' : err.code === 'cancelled' ? 'cancelled' : err.code === 'wall_time' ? 'timeout' : err.code === 'no_model' ? 'denied' : 'error';
+      const state: CallState =
+        err.code === 'budget'
+          ? 'over_budget'
+          : err.code === 'cancelled'
+            ? 'cancelled'
+            : err.code === 'wall_time'
+              ? 'timeout'
+              : err.code === 'no_model'
+                ? 'denied'
+                : 'error';
       return finish(state, undefined, err.message, child.turnsUsed);
     } finally {
       o.signal.removeEventListener('abort', onParentAbort);

@@ -11,7 +11,6 @@ import { rolePromptFor } from '../prompts';
 import type { Scope, ModelCallOutcome } from './runtime';
 import type { CallState } from '../protocol/events';
 
-
 export const EXPERT_ROLES = MODEL_ROLES.filter((r) => r !== 'orchestrator') as Exclude<ModelRole, 'orchestrator'>[];
 const ExpertRole = z.enum(EXPERT_ROLES as [string, ...string[]]);
 
@@ -40,7 +39,10 @@ export function modelLine(m: PoolModel): string {
 
 /** Strips reasoning markup an expert may leave in its content. */
 export function stripThinking(text: string): string {
-  return text.replace(/<think>[\s\S]*?<\/think>/g, '').replace(/^[\s\S]*?<\/think>/, '').trim();
+  return text
+    .replace(/<think>[\s\S]*?<\/think>/g, '')
+    .replace(/^[\s\S]*?<\/think>/, '')
+    .trim();
 }
 
 export function outcomeState(o: ModelCallOutcome): NonNullable<ToolResult['state']> {
@@ -74,12 +76,22 @@ export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
         model = scope.tree.pool.get(args.model);
         if (!model) {
           const ids = callableModels(scope).map((m) => m.id);
-          return { ok: false, state: 'error', output: '', error: `unknown model "${args.model}"; models you can call: ${ids.join(', ') || 'none'}` };
+          return {
+            ok: false,
+            state: 'error',
+            output: '',
+            error: `unknown model "${args.model}"; models you can call: ${ids.join(', ') || 'none'}`,
+          };
         }
       } else {
         model = pickModelForRole(scope, args.role, preferRole);
         if (!model) {
-          return { ok: false, state: 'error', output: '', error: args.role ? `no eligible model has the role "${args.role}"` : 'no eligible model to call' };
+          return {
+            ok: false,
+            state: 'error',
+            output: '',
+            error: args.role ? `no eligible model has the role "${args.role}"` : 'no eligible model to call',
+          };
         }
       }
       meter.model = model.id;
@@ -87,22 +99,42 @@ export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
       const user = args.context ? `${args.task}\n\nContext:\n${args.context}` : args.task;
       const outcome = await scope.callModel(
         model.id,
-        { messages: [{ role: 'system', content: rolePromptFor(roles) }, { role: 'user', content: user }] },
-        { callId: ctx.callId, turn: meter.turn ?? 0, purpose: 'call_model', signal: ctx.signal, fallback: true, onDelta: (d) => d.content && ctx.progress(d.content) },
+        {
+          messages: [
+            { role: 'system', content: rolePromptFor(roles) },
+            { role: 'user', content: user },
+          ],
+        },
+        {
+          callId: ctx.callId,
+          turn: meter.turn ?? 0,
+          purpose: 'call_model',
+          signal: ctx.signal,
+          fallback: true,
+          onDelta: (d) => d.content && ctx.progress(d.content),
+        },
       );
       meter.parts.push(...outcome.parts);
       for (const h of outcome.remoteHosts) meter.remoteHosts.add(h);
       if (outcome.model) meter.model = outcome.model.id;
       if (!outcome.ok) return { ok: false, state: outcomeState(outcome), output: '', error: outcome.message };
       const notes: string[] = [];
-      if (outcome.result.fellBackFrom) notes.push(`[note: ${outcome.result.fellBackFrom} failed (${outcome.result.attempts.map((a) => a.error).join('; ')}); ${outcome.model.id} answered instead]`);
+      if (outcome.result.fellBackFrom)
+        notes.push(
+          `[note: ${outcome.result.fellBackFrom} failed (${outcome.result.attempts.map((a) => a.error).join('; ')}); ${outcome.model.id} answered instead]`,
+        );
       if (outcome.lowered) notes.push(`[note: max tokens lowered to ${outcome.maxTokens} to stay within the budget]`);
       if (outcome.result.finishReason === 'length') notes.push('[note: the reply was cut at the max-token limit]');
       const text = stripThinking(outcome.result.content) || '(the model returned no text)';
       return {
         ok: true,
         output: [...notes, text].join('\n'),
-        data: { model: outcome.model.id, usage: outcome.result.usage, fellBackFrom: outcome.result.fellBackFrom, maxTokens: outcome.maxTokens },
+        data: {
+          model: outcome.model.id,
+          usage: outcome.result.usage,
+          fellBackFrom: outcome.result.fellBackFrom,
+          maxTokens: outcome.maxTokens,
+        },
       };
     },
   });
@@ -135,7 +167,10 @@ export interface SubtaskOutcome {
   turns: number;
 }
 
-export type SubtaskRunner = (spec: SubtaskSpec, o: { delegateCallId: string; turn: number; budgetDollars: number; maxTurns: number; signal: AbortSignal }) => Promise<SubtaskOutcome>;
+export type SubtaskRunner = (
+  spec: SubtaskSpec,
+  o: { delegateCallId: string; turn: number; budgetDollars: number; maxTurns: number; signal: AbortSignal },
+) => Promise<SubtaskOutcome>;
 
 export function createDelegateTool(scope: Scope, runSubtask: SubtaskRunner): Tool {
   return defineTool({
@@ -151,11 +186,21 @@ export function createDelegateTool(scope: Scope, runSubtask: SubtaskRunner): Too
       const maxTurns = Math.max(2, Math.ceil(scope.maxTurns * config.budget.subtaskShare));
       const turn = scope.meter(ctx.callId).turn ?? 0;
       const results = await Promise.all(
-        args.subtasks.map((spec) => runSubtask(spec, { delegateCallId: ctx.callId, turn, budgetDollars: share, maxTurns, signal: ctx.signal })),
+        args.subtasks.map((spec) =>
+          runSubtask(spec, { delegateCallId: ctx.callId, turn, budgetDollars: share, maxTurns, signal: ctx.signal }),
+        ),
       );
       const blocks = results.map((r, i) => {
-        const head = [`state: ${r.state}`, r.model ? `model: ${r.model}` : '', `cost: $${fmtDollars(r.dollars)}`, `latency: ${(r.latencyMs / 1000).toFixed(1)} s`, `turns: ${r.turns}`].filter(Boolean).join(' | ');
-        const body = r.state === 'ok' ? r.answer ?? '' : `${r.error ?? 'failed'}${r.answer ? `\nPartial result: ${r.answer}` : ''}`;
+        const head = [
+          `state: ${r.state}`,
+          r.model ? `model: ${r.model}` : '',
+          `cost: $${fmtDollars(r.dollars)}`,
+          `latency: ${(r.latencyMs / 1000).toFixed(1)} s`,
+          `turns: ${r.turns}`,
+        ]
+          .filter(Boolean)
+          .join(' | ');
+        const body = r.state === 'ok' ? (r.answer ?? '') : `${r.error ?? 'failed'}${r.answer ? `\nPartial result: ${r.answer}` : ''}`;
         return `Subtask ${i + 1} [${head}]\nTask: ${r.task}\n${body}`;
       });
       const failed = results.filter((r) => r.state !== 'ok').length;

@@ -11,7 +11,20 @@ import type { EngineHost } from '../engine-api';
 import type { CallState, EngineEvent, Totals, Usage } from '../protocol/events';
 import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
-import { ModelCallError, dollarsFor, estimateMessagesTokens, estimateTokens, toolsJsonSize, type AttemptDecision, type ChatAttempt, type ChatDelta, type ChatRequest, type ChatResult, type ModelPool, type PoolModel } from '../pool';
+import {
+  ModelCallError,
+  dollarsFor,
+  estimateMessagesTokens,
+  estimateTokens,
+  toolsJsonSize,
+  type AttemptDecision,
+  type ChatAttempt,
+  type ChatDelta,
+  type ChatRequest,
+  type ChatResult,
+  type ModelPool,
+  type PoolModel,
+} from '../pool';
 import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Reservation } from '../budget';
 import { Ledger, sumUsage, unknownCostPart, type UsagePart } from '../ledger';
 import { Limiter } from './limiter';
@@ -62,7 +75,10 @@ export function boundedUsage(reported: Usage, promptBound: number, maxTokens: nu
   const inputTokens = Math.min(reported.inputTokens, promptBound);
   // Cached tokens and a reported cost stay: the provider's bill is what it is (see dollarsFor).
   const cached = reported.cachedInputTokens !== undefined ? { cachedInputTokens: Math.min(reported.cachedInputTokens, inputTokens) } : {};
-  return { usage: { ...reported, inputTokens, outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true, ...cached }, clamped: true };
+  return {
+    usage: { ...reported, inputTokens, outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true, ...cached },
+    clamped: true,
+  };
 }
 
 /**
@@ -230,7 +246,15 @@ export class TaskTree {
   /** Asks the host, with the approval events around it; denies when the task is aborted meanwhile. */
   async requestApproval(callId: string, req: ApprovalRequest, signal: AbortSignal): Promise<boolean> {
     const approvalId = newId('appr');
-    this.emit({ type: 'approval_requested', approvalId, callId, kind: req.kind, title: req.title, detail: req.detail, language: req.language });
+    this.emit({
+      type: 'approval_requested',
+      approvalId,
+      callId,
+      kind: req.kind,
+      title: req.title,
+      detail: req.detail,
+      language: req.language,
+    });
     let approved = false;
     try {
       approved = await raceAbort(Promise.resolve(this.host.requestApproval({ ...req, taskId: this.taskId, callId, approvalId })), signal);
@@ -295,7 +319,7 @@ export function partialJsonStringField(json: string, field: string): string | un
   if (!m) return undefined;
   const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };
   let out = '';
-  for (let i = m.index + m[0].length; i < json.length; ) {
+  for (let i = m.index + m[0].length; i < json.length;) {
     const c = json[i];
     if (c === '"') break;
     if (c !== '\\') {
@@ -346,7 +370,16 @@ export interface ScopeOptions {
 export type FailedCallState = 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
 
 export type ModelCallOutcome =
-  | { ok: true; result: ChatResult; model: PoolModel; parts: UsagePart[]; dollars: number; remoteHosts: string[]; maxTokens: number; lowered: boolean }
+  | {
+      ok: true;
+      result: ChatResult;
+      model: PoolModel;
+      parts: UsagePart[];
+      dollars: number;
+      remoteHosts: string[];
+      maxTokens: number;
+      lowered: boolean;
+    }
   | { ok: false; state: FailedCallState; message: string; parts: UsagePart[]; dollars: number; remoteHosts: string[]; model?: PoolModel };
 
 export interface ModelCallOptions {
@@ -441,12 +474,30 @@ export class Scope {
     const config = tree.config;
     const none = { parts: [] as UsagePart[], dollars: 0, remoteHosts: [] as string[] };
     const model = tree.pool.get(modelId);
-    if (!model) return { ok: false, state: 'error', message: `unknown model "${modelId}"; known: ${tree.pool.all().map((m) => m.id).join(', ') || 'none'}`, ...none };
+    if (!model)
+      return {
+        ok: false,
+        state: 'error',
+        message: `unknown model "${modelId}"; known: ${
+          tree.pool
+            .all()
+            .map((m) => m.id)
+            .join(', ') || 'none'
+        }`,
+        ...none,
+      };
     const verdict = tree.modelVerdict(model);
-    if (!verdict.eligible) return { ok: false, state: 'denied', message: `denied by rule ${verdict.rule}: ${verdict.reason}`, model, ...none };
+    if (!verdict.eligible)
+      return { ok: false, state: 'denied', message: `denied by rule ${verdict.rule}: ${verdict.reason}`, model, ...none };
     if (o.signal.aborted) return { ok: false, state: 'cancelled', message: 'cancelled before the call was sent', model, ...none };
     if (!(await tree.approvePaidCall(o.callId, model, o.signal))) {
-      return { ok: false, state: 'denied', message: `denied by rule budget.softLimitDollars: the user did not approve paid calls past $${fmtDollars(config.budget.softLimitDollars)}`, model, ...none };
+      return {
+        ok: false,
+        state: 'denied',
+        message: `denied by rule budget.softLimitDollars: the user did not approve paid calls past $${fmtDollars(config.budget.softLimitDollars)}`,
+        model,
+        ...none,
+      };
     }
 
     const promptTokens = paddedPromptTokens(req.messages, req.tools);
@@ -454,16 +505,34 @@ export class Scope {
     const promptBound = Math.max(promptTokens, promptTokenBound(req.messages, req.tools));
     const desiredFor = (m: PoolModel) => Math.min(req.maxTokens ?? m.maxOutputTokens, m.maxOutputTokens, m.contextWindow - promptTokens);
     if (model.contextWindow - promptTokens < MIN_ANSWER_TOKENS) {
-      return { ok: false, state: 'error', message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`, model, ...none };
+      return {
+        ok: false,
+        state: 'error',
+        message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`,
+        model,
+        ...none,
+      };
     }
     const plan = planModelCall(this.budget.left, model, promptBound, desiredFor(model));
     if (!plan.ok) return { ok: false, state: 'over_budget', message: `${model.id}: ${plan.reason}`, model, ...none };
     const firstReservation = this.budget.reserve(plan.worstCaseDollars);
-    if (!firstReservation) return { ok: false, state: 'over_budget', message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`, model, ...none };
+    if (!firstReservation)
+      return {
+        ok: false,
+        state: 'over_budget',
+        message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`,
+        model,
+        ...none,
+      };
 
     // Every attempt (the first, each retry, each fallback) is paid for on its own: its worst case is
     // reserved right before it is sent, and what it consumed is settled, priced by its own model.
-    let current: { model: PoolModel; reservation: Reservation; maxTokens: number; lowered: boolean } = { model, reservation: firstReservation, maxTokens: plan.maxTokens, lowered: plan.lowered };
+    let current: { model: PoolModel; reservation: Reservation; maxTokens: number; lowered: boolean } = {
+      model,
+      reservation: firstReservation,
+      maxTokens: plan.maxTokens,
+      lowered: plan.lowered,
+    };
     const failedParts: UsagePart[] = [];
     const settledUsageOf = (m: PoolModel, usage: Usage, maxTokens: number, outputBytes: number): Usage => {
       const bounded = boundedUsage(usage, promptBound, maxTokens).usage;
@@ -477,7 +546,8 @@ export class Scope {
       const p = planModelCall(this.budget.left, m, promptBound, desiredFor(m));
       if (!p.ok) return { refused: p.reason };
       const r = this.budget.reserve(p.worstCaseDollars);
-      if (!r) return { refused: `over budget: $${fmtDollars(this.budget.left)} left, the attempt may cost $${fmtDollars(p.worstCaseDollars)}` };
+      if (!r)
+        return { refused: `over budget: $${fmtDollars(this.budget.left)} left, the attempt may cost $${fmtDollars(p.worstCaseDollars)}` };
       current = { model: m, reservation: r, maxTokens: p.maxTokens, lowered: p.lowered };
       return { maxTokens: p.maxTokens };
     };
@@ -511,7 +581,9 @@ export class Scope {
       if (dollars > 0 || part.length) tree.emitCost();
     };
 
-    const fallback = o.fallback ? (m: PoolModel) => tree.modelVerdict(m).eligible && promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow : undefined;
+    const fallback = o.fallback
+      ? (m: PoolModel) => tree.modelVerdict(m).eligible && promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow
+      : undefined;
 
     const started = Date.now();
     try {
@@ -582,9 +654,26 @@ export class Scope {
       const overBudget = !aborted && err instanceof ModelCallError && err.kind === 'over_budget';
       // Stopped by the user (the task, or this call or a subtask around it) is `cancelled`; by a time limit, `timeout`.
       const userCancelled = !tree.signal.aborted && o.signal.reason instanceof TaskFailure && o.signal.reason.code === 'cancelled';
-      const state: FailedCallState = aborted ? (tree.signal.aborted || userCancelled ? 'cancelled' : 'timeout') : overBudget ? 'over_budget' : err instanceof ModelCallError && err.kind === 'timeout' ? 'timeout' : 'error';
-      const message = aborted ? (tree.signal.aborted ? abortFailure(tree.signal).message : userCancelled ? CANCELLED_BY_USER : 'the call ran past its time limit') : `${model.id}: ${(err as Error).message}`;
-      tree.host.log?.('debug', `model call ${model.id} failed after ${Date.now() - started} ms (${failedParts.length} billed failed attempts): ${(err as Error).message}`);
+      const state: FailedCallState = aborted
+        ? tree.signal.aborted || userCancelled
+          ? 'cancelled'
+          : 'timeout'
+        : overBudget
+          ? 'over_budget'
+          : err instanceof ModelCallError && err.kind === 'timeout'
+            ? 'timeout'
+            : 'error';
+      const message = aborted
+        ? tree.signal.aborted
+          ? abortFailure(tree.signal).message
+          : userCancelled
+            ? CANCELLED_BY_USER
+            : 'the call ran past its time limit'
+        : `${model.id}: ${(err as Error).message}`;
+      tree.host.log?.(
+        'debug',
+        `model call ${model.id} failed after ${Date.now() - started} ms (${failedParts.length} billed failed attempts): ${(err as Error).message}`,
+      );
       return { ok: false, state, message, parts, dollars, remoteHosts, model };
     }
   }
@@ -624,7 +713,16 @@ export class Scope {
     const tool = tools.get(call.name);
     const argModel = modelArgOf(call.arguments);
     const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
-    tree.emit({ type: 'tool_call_started', callId, turn, tool: call.name, model: argModel, args: call.arguments, state: willWait ? 'queued' : 'running', parentCallId: this.parentCallId });
+    tree.emit({
+      type: 'tool_call_started',
+      callId,
+      turn,
+      tool: call.name,
+      model: argModel,
+      args: call.arguments,
+      state: willWait ? 'queued' : 'running',
+      parentCallId: this.parentCallId,
+    });
     const started = Date.now();
     const meter = this.meter(callId);
     meter.turn = turn;
@@ -670,7 +768,21 @@ export class Scope {
         latencyMs,
       });
       tree.emitCost();
-      return { callId, modelCallId: call.id, tool: call.name, state, output, error: extra.error, data: extra.data, model: meter.model ?? argModel, usage: shownUsage, dollars: shownDollars, latencyMs, args: call.arguments, ran };
+      return {
+        callId,
+        modelCallId: call.id,
+        tool: call.name,
+        state,
+        output,
+        error: extra.error,
+        data: extra.data,
+        model: meter.model ?? argModel,
+        usage: shownUsage,
+        dollars: shownDollars,
+        latencyMs,
+        args: call.arguments,
+        ran,
+      };
     };
 
     if (!tool) {
@@ -706,7 +818,17 @@ export class Scope {
       }
       if (tool.kind !== 'agent') {
         release = await tree.limiter.acquire(controller.signal);
-        if (willWait) tree.emit({ type: 'tool_call_started', callId, turn, tool: call.name, model: argModel, args: call.arguments, state: 'running', parentCallId: this.parentCallId });
+        if (willWait)
+          tree.emit({
+            type: 'tool_call_started',
+            callId,
+            turn,
+            tool: call.name,
+            model: argModel,
+            args: call.arguments,
+            state: 'running',
+            parentCallId: this.parentCallId,
+          });
       }
       const timeoutMs = harnessTimeoutMs(tool, tree.config);
       if (timeoutMs) {
@@ -730,7 +852,7 @@ export class Scope {
       ran = true;
       const result: ToolResult = await raceAbort(tool.run(args, ctx), controller.signal);
       const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
-      return finish(state, result.output ?? '', { error: result.ok ? undefined : result.error ?? 'failed', data: result.data });
+      return finish(state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
     } catch (err) {
       if (timedOut) return finish('timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
       if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
@@ -751,13 +873,17 @@ export function observationText(o: Observation): string {
   head.push(`cost: $${fmtDollars(o.dollars)}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
   let body = o.output;
   if (o.error) body = body ? `${o.error}\n${body}` : o.error;
-  if (body.length > OBSERVATION_CAP) body = `${body.slice(0, OBSERVATION_CAP)}\n[cut: ${body.length - OBSERVATION_CAP} more characters not shown]`;
+  if (body.length > OBSERVATION_CAP)
+    body = `${body.slice(0, OBSERVATION_CAP)}\n[cut: ${body.length - OBSERVATION_CAP} more characters not shown]`;
   return `[${head.join(' | ')}]\n${body}`;
 }
 
 /** The tool list in OpenAI function format. */
 export function toOpenAITools(tools: Tool[]): OpenAI.Chat.ChatCompletionTool[] {
-  return tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: jsonSchemaOf(t.schema) } }));
+  return tools.map((t) => ({
+    type: 'function',
+    function: { name: t.name, description: t.description, parameters: jsonSchemaOf(t.schema) },
+  }));
 }
 
 // Converting a zod schema costs about as much as a zero-latency model turn, and the tools' schemas
@@ -781,18 +907,32 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 export function formatZodError(err: z.ZodError): string {
   return err.issues
     .map((i) => {
-      const path = i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') : '(arguments)';
+      const path = i.path.length
+        ? i.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+            .join('.')
+            .replace(/\.\[/g, '[')
+        : '(arguments)';
       return `${path}: ${i.message}`;
     })
     .join('; ');
 }
 
 function modelArgOf(args: unknown): string | undefined {
-  return args && typeof args === 'object' && typeof (args as { model?: unknown }).model === 'string' ? (args as { model: string }).model : undefined;
+  return args && typeof args === 'object' && typeof (args as { model?: unknown }).model === 'string'
+    ? (args as { model: string }).model
+    : undefined;
 }
 
 function addUsage(t: Totals, u: Usage | undefined): Totals {
-  return u ? { ...t, inputTokens: t.inputTokens + u.inputTokens, outputTokens: t.outputTokens + u.outputTokens, estimated: t.estimated || u.estimated } : t;
+  return u
+    ? {
+        ...t,
+        inputTokens: t.inputTokens + u.inputTokens,
+        outputTokens: t.outputTokens + u.outputTokens,
+        estimated: t.estimated || u.estimated,
+      }
+    : t;
 }
 
 function rolledUsage(t: Totals): Usage | undefined {

@@ -9,7 +9,14 @@ import type { PoolModel } from '../pool';
 import { defineTool, type Tool, type ToolContext, type ToolResult } from '../tools/tool';
 import { preferenceInstructions, rankModels, toolVerdict } from '../preferences';
 import { estimateTokens } from '../pool';
-import { TOOLORCHESTRA_SYSTEM, TOOLORCHESTRA_TOOL_DESCRIPTIONS, answerPrompt, codeWriterPrompt, queryWriterPrompt, toolOrchestraUser } from '../prompts';
+import {
+  TOOLORCHESTRA_SYSTEM,
+  TOOLORCHESTRA_TOOL_DESCRIPTIONS,
+  answerPrompt,
+  codeWriterPrompt,
+  queryWriterPrompt,
+  toolOrchestraUser,
+} from '../prompts';
 import { newId } from '../ids';
 import { Scope, TaskFailure, formatZodError, partialTaggedAnswer } from './runtime';
 import { outcomeState, stripThinking } from './model-tools';
@@ -62,17 +69,25 @@ export function modelArgDescription(aliases: Alias[]): string {
   const lines = [`Choose one of these models: ${aliases.map((a) => a.alias).join(', ')}.`];
   for (const a of aliases) lines.push(`${a.alias}: ${a.model.description || DEFAULT_CAPABILITY[a.kind]}`);
   lines.push('', '| Model | price per million input tokens | price per million output tokens | average latency |', '|---|---|---|---|');
-  for (const a of aliases) lines.push(`| ${a.alias} | $${a.model.inputPricePerMillion} | $${a.model.outputPricePerMillion} | ${latencyText(a.model)} |`);
+  for (const a of aliases)
+    lines.push(`| ${a.alias} | $${a.model.inputPricePerMillion} | $${a.model.outputPricePerMillion} | ${latencyText(a.model)} |`);
   return lines.join('\n');
 }
 
-export function toolOrchestraDefs(byTool: Map<ToolOrchestraToolName, Alias[]>, names: ToolOrchestraToolName[]): OpenAI.Chat.ChatCompletionTool[] {
+export function toolOrchestraDefs(
+  byTool: Map<ToolOrchestraToolName, Alias[]>,
+  names: ToolOrchestraToolName[],
+): OpenAI.Chat.ChatCompletionTool[] {
   return names.map((name) => ({
     type: 'function',
     function: {
       name,
       description: TOOLORCHESTRA_TOOL_DESCRIPTIONS[name],
-      parameters: { type: 'object', properties: { model: { type: 'string', description: modelArgDescription(byTool.get(name) ?? []) } }, required: ['model'] },
+      parameters: {
+        type: 'object',
+        properties: { model: { type: 'string', description: modelArgDescription(byTool.get(name) ?? []) } },
+        required: ['model'],
+      },
     },
   }));
 }
@@ -109,8 +124,18 @@ export function extractAnswer(text: string, math: boolean): string | undefined {
 
 function extractQuery(text: string): string | undefined {
   const m = /<query>([\s\S]*?)<\/query>/i.exec(text);
-  const q = (m ? m[1] : stripThinking(text).split('\n').find((l) => l.trim())) ?? '';
-  return q.trim().replace(/^["'`]|["'`]$/g, '').trim() || undefined;
+  const q =
+    (m
+      ? m[1]
+      : stripThinking(text)
+          .split('\n')
+          .find((l) => l.trim())) ?? '';
+  return (
+    q
+      .trim()
+      .replace(/^["'`]|["'`]$/g, '')
+      .trim() || undefined
+  );
 }
 
 function extractPython(text: string): string | undefined {
@@ -128,7 +153,10 @@ interface EpisodeState {
 
 export function buildContext(s: EpisodeState, tokens: number): string {
   const parts: string[] = [];
-  if (s.documents.length) parts.push('Documents:\n' + s.documents.map((d, i) => `Doc ${i + 1}: ${d.length > DOC_CHARS ? d.slice(0, DOC_CHARS) + ' …' : d}`).join('\n'));
+  if (s.documents.length)
+    parts.push(
+      'Documents:\n' + s.documents.map((d, i) => `Doc ${i + 1}: ${d.length > DOC_CHARS ? d.slice(0, DOC_CHARS) + ' …' : d}`).join('\n'),
+    );
   for (const c of s.code) parts.push('```python\n' + c.code + '\n```\n\n```output\n' + (c.output || '(no output)') + '\n```');
   s.attempts.forEach((a, i) => parts.push(`Attempt${i + 1} answer by ${a.alias}: ${a.answer}`));
   return cutFront(parts.join('\n\n'), tokens);
@@ -169,7 +197,11 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     ['enhance_reasoning', aliases.filter((a) => a.kind === 'reasoner')],
     ['answer', aliases.filter((a) => a.kind === 'answer' || a.kind === 'answer-math')],
   ]);
-  if (!byTool.get('answer')!.length) throw new TaskFailure('no_model', 'no eligible model can answer (none has the general, answer or math role under the current preferences)');
+  if (!byTool.get('answer')!.length)
+    throw new TaskFailure(
+      'no_model',
+      'no eligible model can answer (none has the general, answer or math role under the current preferences)',
+    );
 
   const eligibleBase = o.baseTools.filter((t) => toolVerdict(t, config).eligible);
   const webSearch = eligibleBase.find((t) => t.name === 'web_search');
@@ -177,7 +209,8 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
   const runCodeTool = eligibleBase.find((t) => t.name === 'run_code');
   const state: EpisodeState = { documents: [], code: [], attempts: [], notes: [] };
   const contextTokens = Math.max(1000, Math.min(CONTEXT_TOKENS, o.orchestrator.contextWindow - o.orchestrator.maxOutputTokens - 2000));
-  const expertContext = (m: PoolModel) => buildContext(state, Math.max(500, Math.min(CONTEXT_TOKENS, m.contextWindow - m.maxOutputTokens - 1500)));
+  const expertContext = (m: PoolModel) =>
+    buildContext(state, Math.max(500, Math.min(CONTEXT_TOKENS, m.contextWindow - m.maxOutputTokens - 1500)));
 
   const resolve = (name: ToolOrchestraToolName, alias: string) => byTool.get(name)!.find((a) => a.alias === alias)!;
   const expertCall = async (a: Alias, prompt: string, ctx: ToolContext, purpose: string, onContent?: (soFar: string) => void) => {
@@ -226,13 +259,21 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
               const query = extractQuery(outcome.result.content);
               if (!query) return { ok: false, state: 'error', output: '', error: `${a.alias} wrote no query` };
               const parsed = searchTool.schema.safeParse({ query });
-              if (!parsed.success) return { ok: false, state: 'error', output: '', error: `query "${query}" is not valid for ${searchTool.name}: ${formatZodError(parsed.error)}` };
+              if (!parsed.success)
+                return {
+                  ok: false,
+                  state: 'error',
+                  output: '',
+                  error: `query "${query}" is not valid for ${searchTool.name}: ${formatZodError(parsed.error)}`,
+                };
               const verdict = tree.toolVerdict(searchTool, parsed.data);
-              if (!verdict.eligible) return { ok: false, state: 'denied', output: '', error: `denied by rule ${verdict.rule}: ${verdict.reason}` };
+              if (!verdict.eligible)
+                return { ok: false, state: 'denied', output: '', error: `denied by rule ${verdict.rule}: ${verdict.reason}` };
               const dest = searchTool.destination(parsed.data as never);
               if (dest !== 'local') scope.meter(ctx.callId).remoteHosts.add(dest.host);
               const result = await searchTool.run(parsed.data, ctx);
-              if (!result.ok) return { ok: false, state: result.state ?? 'error', output: `Query: ${query}`, error: result.error ?? 'search failed' };
+              if (!result.ok)
+                return { ok: false, state: result.state ?? 'error', output: `Query: ${query}`, error: result.error ?? 'search failed' };
               state.documents.push(`(${searchTool.name} "${query}") ${result.output}`);
               return { ok: true, output: `Query: ${query}\n${result.output}` };
             },
@@ -254,10 +295,15 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
               // Reasoning without code still helps: keep it as a document.
               const text = stripThinking(outcome.result.content);
               if (text) state.documents.push(`(reasoning by ${a.alias}) ${text}`);
-              return { ok: true, output: text ? `${a.alias} wrote no code; its reasoning was kept:\n${text}` : `${a.alias} wrote neither code nor reasoning` };
+              return {
+                ok: true,
+                output: text ? `${a.alias} wrote no code; its reasoning was kept:\n${text}` : `${a.alias} wrote neither code nor reasoning`,
+              };
             }
             if (!runCodeTool) {
-              const why = toolVerdictReason(o.baseTools, config) ?? 'code execution is not available (tools.runCode.enabled is off, or the workspace is not trusted)';
+              const why =
+                toolVerdictReason(o.baseTools, config) ??
+                'code execution is not available (tools.runCode.enabled is off, or the workspace is not trusted)';
               state.code.push({ alias: a.alias, code, output: `(not run: ${why})` });
               return { ok: false, state: 'denied', output: '```python\n' + code + '\n```', error: `not run: ${why}` };
             }
@@ -266,12 +312,18 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
             const approval = runCodeTool.needsApproval?.(runArgs.data);
             if (approval && !(await ctx.requestApproval(approval))) {
               state.code.push({ alias: a.alias, code, output: '(not run: the user did not approve)' });
-              return { ok: false, state: 'denied', output: '```python\n' + code + '\n```', error: 'denied: the user did not approve running this code' };
+              return {
+                ok: false,
+                state: 'denied',
+                output: '```python\n' + code + '\n```',
+                error: 'denied: the user did not approve running this code',
+              };
             }
             // The run_code tool applies tools.runCode.timeoutSeconds (default 60 s, as the reference harness).
             const result = await runCodeTool.run(runArgs.data, ctx);
             const data = result.data as { stdout?: string; stderr?: string } | undefined;
-            const output = data?.stdout !== undefined ? (data.stdout + (data.stderr ? `\n[stderr]\n${data.stderr}` : '')).trim() : result.output;
+            const output =
+              data?.stdout !== undefined ? (data.stdout + (data.stderr ? `\n[stderr]\n${data.stderr}` : '')).trim() : result.output;
             state.code.push({ alias: a.alias, code, output });
             return { ok: result.ok, state: result.state, output: '```python\n' + code + '\n```\n' + result.output, error: result.error };
           },
@@ -288,10 +340,13 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         const math = a.kind === 'answer-math';
         // The task's answer streams from inside the <answer> tags (a math answer is the last \boxed{}
         // and is only known at the end).
-        const stream = scope.depth === 0 && !math ? (soFar: string) => {
-          const text = partialTaggedAnswer(soFar);
-          if (text) tree.answerStream.update(text);
-        } : undefined;
+        const stream =
+          scope.depth === 0 && !math
+            ? (soFar: string) => {
+                const text = partialTaggedAnswer(soFar);
+                if (text) tree.answerStream.update(text);
+              }
+            : undefined;
         const outcome = await expertCall(a, answerPrompt(problem, expertContext(a.model), math), ctx, 'answer', stream);
         if (!outcome.ok) return { ok: false, state: outcomeState(outcome), output: '', error: outcome.message };
         const answer = extractAnswer(outcome.result.content, math);
@@ -326,14 +381,18 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     const lastRound = round === scope.maxTurns;
     // A tool used in both of the last two rounds sits this round out (the reference harness's rule).
     const removed: string[] = history.length >= 2 ? [...history[history.length - 1]].filter((t) => history[history.length - 2].has(t)) : [];
-    const names = (Object.keys(tools) as ToolOrchestraToolName[]).filter((n) => tools[n] && (lastRound ? n === 'answer' : !removed.includes(n) || n === 'answer'));
+    const names = (Object.keys(tools) as ToolOrchestraToolName[]).filter(
+      (n) => tools[n] && (lastRound ? n === 'answer' : !removed.includes(n) || n === 'answer'),
+    );
 
     const toolMap = new Map<string, Tool>(names.map((n) => [n, tools[n]!]));
     scope.turnsUsed = round;
     tree.emit({ type: 'turn_started', turn: round, parentCallId: scope.parentCallId });
 
     const notes = state.notes.splice(0);
-    const context = [buildContext(state, contextTokens), ...notes, preferences ? `Preferences:\n${preferences}` : ''].filter(Boolean).join('\n\n');
+    const context = [buildContext(state, contextTokens), ...notes, preferences ? `Preferences:\n${preferences}` : '']
+      .filter(Boolean)
+      .join('\n\n');
     const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
       { role: 'system', content: TOOLORCHESTRA_SYSTEM },
       { role: 'user', content: toolOrchestraUser(problem, context) },
@@ -365,26 +424,34 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       const text = stripThinking(reply.content);
       if (noCallRounds >= 2 || lastRound) {
         if (text && !reply.toolCallErrors.length) return { answer: text, turns: round };
-        throw new TaskFailure('model_failed', `the orchestrator called no tool in ${noCallRounds} rounds${reply.toolCallErrors.length ? `: ${reply.toolCallErrors.join('; ')}` : ''}`);
+        throw new TaskFailure(
+          'model_failed',
+          `the orchestrator called no tool in ${noCallRounds} rounds${reply.toolCallErrors.length ? `: ${reply.toolCallErrors.join('; ')}` : ''}`,
+        );
       }
-      state.notes.push(`Note: the previous round called no tool${reply.toolCallErrors.length ? ` (${reply.toolCallErrors.join('; ')})` : ''}. Call exactly one of: ${names.join(', ')}.`);
+      state.notes.push(
+        `Note: the previous round called no tool${reply.toolCallErrors.length ? ` (${reply.toolCallErrors.join('; ')})` : ''}. Call exactly one of: ${names.join(', ')}.`,
+      );
       history.push(new Set());
       continue;
     }
     noCallRounds = 0;
-    if (reply.toolCallErrors.length) state.notes.push(`Note: part of the previous reply could not be used: ${reply.toolCallErrors.join('; ')}`);
+    if (reply.toolCallErrors.length)
+      state.notes.push(`Note: part of the previous reply could not be used: ${reply.toolCallErrors.join('; ')}`);
 
     // At most one call per tool per round; an answer ends the episode, so it runs alone.
     const seen = new Set<string>();
     const calls = reply.toolCalls.filter((c) => (seen.has(c.name) ? false : (seen.add(c.name), true)));
-    if (calls.length < reply.toolCalls.length) state.notes.push('Note: only one call per tool is run each round; extra calls were skipped.');
+    if (calls.length < reply.toolCalls.length)
+      state.notes.push('Note: only one call per tool is run each round; extra calls were skipped.');
     const answerCall = calls.find((c) => c.name === 'answer');
     const run = answerCall ? [answerCall] : calls;
     const observations = await scope.executeCalls(run, round, toolMap);
     tree.checkAlive();
     history.push(new Set(observations.filter((ob) => ob.ran).map((ob) => ob.tool)));
     for (const ob of observations) {
-      if (ob.state !== 'ok') state.notes.push(`Note: ${ob.tool} (${JSON.stringify(ob.args ?? {})}) ended with state ${ob.state}: ${ob.error ?? ''}`.trim());
+      if (ob.state !== 'ok')
+        state.notes.push(`Note: ${ob.tool} (${JSON.stringify(ob.args ?? {})}) ended with state ${ob.state}: ${ob.error ?? ''}`.trim());
     }
     const answered = observations.find((ob) => ob.tool === 'answer' && ob.state === 'ok');
     if (answered && state.answer) return { answer: state.answer, turns: round };

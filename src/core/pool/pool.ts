@@ -209,7 +209,12 @@ export class ModelPool {
     if (opts.fallback) {
       const candidates = this.models.filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
       // Models that keep failing go last (stable: otherwise in pool order).
-      chain.push(...candidates.map((m, i) => ({ m, i })).sort((a, b) => a.m.failures - b.m.failures || a.i - b.i).map((x) => x.m));
+      chain.push(
+        ...candidates
+          .map((m, i) => ({ m, i }))
+          .sort((a, b) => a.m.failures - b.m.failures || a.i - b.i)
+          .map((x) => x.m),
+      );
     }
     const attempts: ChatAttempt[] = [];
     let lastError: ModelCallError | undefined;
@@ -235,7 +240,11 @@ export class ModelPool {
         return result;
       } catch (err) {
         const e = err as ModelCallError;
-        if (e.kind === 'cancelled') throw Object.assign(new ModelCallError(e.message, e.modelId, e.kind, e.status, [...attempts]), { usage: e.usage, outputBytes: e.outputBytes });
+        if (e.kind === 'cancelled')
+          throw Object.assign(new ModelCallError(e.message, e.modelId, e.kind, e.status, [...attempts]), {
+            usage: e.usage,
+            outputBytes: e.outputBytes,
+          });
         model.failures++;
         lastError = e;
         const next = chain[i + 1];
@@ -257,7 +266,11 @@ export class ModelPool {
     if (!model) return { ok: false, latencyMs: 0, error: `no model with id "${id}" in the pool` };
     const started = Date.now();
     try {
-      await this.callOnce(model, { messages: [{ role: 'user', content: 'Reply with the single word OK.' }], maxTokens: 16, temperature: 0 }, { signal });
+      await this.callOnce(
+        model,
+        { messages: [{ role: 'user', content: 'Reply with the single word OK.' }], maxTokens: 16, temperature: 0 },
+        { signal },
+      );
       return { ok: true, latencyMs: Date.now() - started };
     } catch (err) {
       return { ok: false, latencyMs: Date.now() - started, error: (err as Error).message };
@@ -273,7 +286,13 @@ export class ModelPool {
         const decision = opts.beforeAttempt({ model, retry: true });
         if ('refused' in decision) {
           const last = attempts[attempts.length - 1];
-          throw new ModelCallError(`${model.id} not retried after "${last?.error ?? 'a failure'}": ${decision.refused}`, model.id, 'over_budget', undefined, [...attempts]);
+          throw new ModelCallError(
+            `${model.id} not retried after "${last?.error ?? 'a failure'}": ${decision.refused}`,
+            model.id,
+            'over_budget',
+            undefined,
+            [...attempts],
+          );
         }
         if (decision.maxTokens !== undefined) attemptReq = { ...req, maxTokens: decision.maxTokens };
       }
@@ -345,7 +364,11 @@ export class ModelPool {
     return client;
   }
 
-  private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta' | 'knownTools'>): Promise<ChatResult> {
+  private async callOnce(
+    model: PoolModel,
+    req: ChatRequest,
+    opts: Pick<ChatOptions, 'signal' | 'onDelta' | 'knownTools'>,
+  ): Promise<ChatResult> {
     const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
     if (opts.signal?.aborted) throw cancelled();
     const key = await this.apiKey(model);
@@ -396,7 +419,10 @@ export class ModelPool {
           const choice = chunk.choices?.[0];
           if (!choice) continue;
           // Some servers send chunks without a delta (a bare finish_reason, keep-alives).
-          const delta = (choice.delta ?? {}) as OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null; reasoning?: string | null };
+          const delta = (choice.delta ?? {}) as OpenAI.Chat.ChatCompletionChunk.Choice.Delta & {
+            reasoning_content?: string | null;
+            reasoning?: string | null;
+          };
           const r = delta.reasoning_content ?? delta.reasoning;
           if (r) {
             markFirst();
@@ -410,10 +436,12 @@ export class ModelPool {
           }
           for (const tc of delta.tool_calls ?? []) {
             markFirst();
-            const index = tc.index ?? (tc.id && !nativeCalls.some((c) => c.id === tc.id) ? nativeCalls.length : Math.max(0, nativeCalls.length - 1));
+            const index =
+              tc.index ?? (tc.id && !nativeCalls.some((c) => c.id === tc.id) ? nativeCalls.length : Math.max(0, nativeCalls.length - 1));
             const slot = (nativeCalls[index] ??= { name: '', arguments: '' });
             if (tc.id) slot.id = tc.id;
-            if (tc.function?.name) slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
+            if (tc.function?.name)
+              slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
             if (tc.function?.arguments) {
               slot.arguments += tc.function.arguments;
               opts.onDelta?.({ toolCall: { index, name: slot.name, arguments: slot.arguments } });
@@ -424,18 +452,24 @@ export class ModelPool {
         }
         // The SDK ends the iteration quietly on abort; a timeout or cancellation must still fail the call.
         if (controller.signal.aborted) throw new Error('the stream was aborted');
-        if (!sawChunk) throw new ModelCallError(`${model.id} closed the stream without sending anything`, model.id, 'bad_response', undefined, []);
+        if (!sawChunk)
+          throw new ModelCallError(`${model.id} closed the stream without sending anything`, model.id, 'bad_response', undefined, []);
       } else {
         const r = await client.chat.completions.create({ ...params, stream: false }, { signal: controller.signal });
         markFirst();
         const choice = r.choices?.[0];
         if (!choice) throw new ModelCallError(`${model.id} sent a reply without choices`, model.id, 'bad_response', undefined, []);
-        if (!choice.message || typeof choice.message !== 'object') throw new ModelCallError(`${model.id} sent a choice without a message`, model.id, 'bad_response', undefined, []);
-        const message = choice.message as OpenAI.Chat.ChatCompletionMessage & { reasoning_content?: string | null; reasoning?: string | null };
+        if (!choice.message || typeof choice.message !== 'object')
+          throw new ModelCallError(`${model.id} sent a choice without a message`, model.id, 'bad_response', undefined, []);
+        const message = choice.message as OpenAI.Chat.ChatCompletionMessage & {
+          reasoning_content?: string | null;
+          reasoning?: string | null;
+        };
         content = message.content ?? '';
         reasoning = message.reasoning_content ?? message.reasoning ?? '';
         for (const tc of message.tool_calls ?? []) {
-          if (tc && tc.type === 'function' && tc.function) nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
+          if (tc && tc.type === 'function' && tc.function)
+            nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
         }
         finishReason = choice.finish_reason ?? '';
         if (r.usage) serverUsage = r.usage;
@@ -448,7 +482,8 @@ export class ModelPool {
         const calls = presentCalls(nativeCalls);
         e.usage = {
           inputTokens: promptTokens,
-          outputTokens: estimateTokens(content) + estimateTokens(reasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+          outputTokens:
+            estimateTokens(content) + estimateTokens(reasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
           estimated: true,
         };
         e.outputBytes = outputBytesOf(content, reasoning, calls);
@@ -505,13 +540,27 @@ export class ModelPool {
 
     const usage: Usage = usageFromServer(serverUsage) ?? {
       inputTokens: promptTokens,
-      outputTokens: estimateTokens(rawContent) + estimateTokens(serverReasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+      outputTokens:
+        estimateTokens(rawContent) + estimateTokens(serverReasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
       estimated: true,
       ...reportedCostOf(serverUsage),
     };
     this.recordLatency(model, latencyMs);
     const outputBytes = outputBytesOf(rawContent, serverReasoning, calls);
-    return { modelId: model.id, content, rawContent, reasoning, toolCalls, toolCallErrors, finishReason, usage, outputBytes, latencyMs, firstTokenMs, attempts: [] };
+    return {
+      modelId: model.id,
+      content,
+      rawContent,
+      reasoning,
+      toolCalls,
+      toolCallErrors,
+      finishReason,
+      usage,
+      outputBytes,
+      latencyMs,
+      firstTokenMs,
+      attempts: [],
+    };
   }
 
   private recordLatency(model: PoolModel, ms: number): void {
@@ -530,7 +579,9 @@ export class ModelPool {
     if (OPENROUTER_HOSTS.has(model.host)) Object.assign(params, { usage: { include: true } });
     if (req.tools?.length) {
       params.tools = req.tools;
-      if (req.toolChoice) params.tool_choice = typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
+      if (req.toolChoice)
+        params.tool_choice =
+          typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
     }
     return params;
   }
@@ -559,14 +610,21 @@ export class ModelPool {
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
       const retryAfter = retryAfterSeconds(err.headers);
       let detail = scrub(err.message);
-      if (err.status === 401 && !key) detail += model.apiKeyEnv ? ` (no API key: set ${model.apiKeyEnv})` : ' (no API key configured for this model)';
+      if (err.status === 401 && !key)
+        detail += model.apiKeyEnv ? ` (no API key: set ${model.apiKeyEnv})` : ' (no API key configured for this model)';
       return new ModelCallError(`${model.id}: HTTP ${detail}`, model.id, 'http', err.status, [], retryAfter);
     }
     const cause = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
     if (err instanceof SyntaxError || /JSON|Unexpected end|could not parse/i.test(cause)) {
       return new ModelCallError(`${model.id} sent a malformed reply: ${scrub(cause)}`, model.id, 'bad_response', undefined, []);
     }
-    return new ModelCallError(`${model.id} could not be reached or dropped the connection: ${scrub(cause)}`, model.id, 'network', undefined, []);
+    return new ModelCallError(
+      `${model.id} could not be reached or dropped the connection: ${scrub(cause)}`,
+      model.id,
+      'network',
+      undefined,
+      [],
+    );
   }
 }
 
@@ -630,13 +688,23 @@ function presentCalls(calls: Array<NativeCall | undefined>): NativeCall[] {
 }
 
 function outputBytesOf(content: string, reasoning: string, calls: NativeCall[]): number {
-  return Buffer.byteLength(content) + Buffer.byteLength(reasoning) + calls.reduce((n, c) => n + Buffer.byteLength(c.name) + Buffer.byteLength(c.arguments), 0);
+  return (
+    Buffer.byteLength(content) +
+    Buffer.byteLength(reasoning) +
+    calls.reduce((n, c) => n + Buffer.byteLength(c.name) + Buffer.byteLength(c.arguments), 0)
+  );
 }
 
 /** Anything thrown by an attempt as a ModelCallError (a bug in parsing must not surface without a kind). */
 function toModelCallError(err: unknown, model: PoolModel): ModelCallError {
   if (err instanceof ModelCallError) return err;
-  return new ModelCallError(`${model.id} sent a reply that could not be read: ${(err as Error)?.message ?? String(err)}`, model.id, 'bad_response', undefined, []);
+  return new ModelCallError(
+    `${model.id} sent a reply that could not be read: ${(err as Error)?.message ?? String(err)}`,
+    model.id,
+    'bad_response',
+    undefined,
+    [],
+  );
 }
 
 function isRetryable(e: ModelCallError): boolean {

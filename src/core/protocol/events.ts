@@ -58,11 +58,29 @@ export const TaskStarted = z.object({
   parentCallId: z.string().optional(),
   /** What was attached to the question, for display (the text itself is not repeated here). */
   attachments: z
-    .array(z.object({ kind: z.enum(['selection', 'file']), path: z.string(), startLine: z.number().int().optional(), endLine: z.number().int().optional() }))
+    .array(
+      z.object({
+        kind: z.enum(['selection', 'file']),
+        path: z.string(),
+        startLine: z.number().int().optional(),
+        endLine: z.number().int().optional(),
+      }),
+    )
     .optional(),
 });
-export const TurnStarted = z.object({ ...base, type: z.literal('turn_started'), turn: z.number().int(), parentCallId: z.string().optional() });
-export const OrchestratorDelta = z.object({ ...base, type: z.literal('orchestrator_delta'), turn: z.number().int(), text: z.string(), parentCallId: z.string().optional() });
+export const TurnStarted = z.object({
+  ...base,
+  type: z.literal('turn_started'),
+  turn: z.number().int(),
+  parentCallId: z.string().optional(),
+});
+export const OrchestratorDelta = z.object({
+  ...base,
+  type: z.literal('orchestrator_delta'),
+  turn: z.number().int(),
+  text: z.string(),
+  parentCallId: z.string().optional(),
+});
 export const ToolCallStarted = z.object({
   ...base,
   type: z.literal('tool_call_started'),
@@ -107,7 +125,13 @@ export const ApprovalRequested = z.object({
   language: z.string().optional(),
 });
 export const ApprovalResolved = z.object({ ...base, type: z.literal('approval_resolved'), approvalId: z.string(), approved: z.boolean() });
-export const TaskDone = z.object({ ...base, type: z.literal('done'), answer: z.string(), totals: Totals, trajectoryPath: z.string().optional() });
+export const TaskDone = z.object({
+  ...base,
+  type: z.literal('done'),
+  answer: z.string(),
+  totals: Totals,
+  trajectoryPath: z.string().optional(),
+});
 export const TaskError = z.object({
   ...base,
   type: z.literal('error'),

@@ -90,11 +90,13 @@ function callFromObject(obj: unknown): { name: string; args: unknown } | string 
   if (typeof args === 'string') {
     // Some models double-encode the arguments.
     const inner = args.trim() ? repairJson(args) : { value: {}, repaired: false };
-    if (!inner || typeof inner.value !== 'object' || inner.value === null) return `the arguments of "${o.name}" are a string that is not a JSON object: ${snippet(args)}`;
+    if (!inner || typeof inner.value !== 'object' || inner.value === null)
+      return `the arguments of "${o.name}" are a string that is not a JSON object: ${snippet(args)}`;
     args = inner.value;
   }
   if (args === null || args === undefined) args = {};
-  if (typeof args !== 'object' || Array.isArray(args)) return `the arguments of "${o.name}" are not a JSON object: ${snippet(JSON.stringify(args))}`;
+  if (typeof args !== 'object' || Array.isArray(args))
+    return `the arguments of "${o.name}" are not a JSON object: ${snippet(JSON.stringify(args))}`;
   return { name: o.name, args };
 }
 
@@ -157,10 +159,17 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
     let any = false;
     items.forEach((item, k) => {
       const call = callFromObject(item);
-      if (call === undefined) errors.push(`${source}: a tool call needs "name" and "arguments": ${snippet(JSON.stringify(item) ?? String(item))}`);
+      if (call === undefined)
+        errors.push(`${source}: a tool call needs "name" and "arguments": ${snippet(JSON.stringify(item) ?? String(item))}`);
       else if (typeof call === 'string') errors.push(`${source}: ${call}`);
       else {
-        accept(at + k / 1000, call.name, call.args, items.length === 1 && !Array.isArray(obj) ? rawArgsOf(raw, call.args) : JSON.stringify(call.args), source);
+        accept(
+          at + k / 1000,
+          call.name,
+          call.args,
+          items.length === 1 && !Array.isArray(obj) ? rawArgsOf(raw, call.args) : JSON.stringify(call.args),
+          source,
+        );
         any = true;
       }
     });
@@ -169,7 +178,8 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
 
   // gpt-oss harmony. The recipient (`to=functions.NAME`) may sit before or after `<|channel|>`.
   {
-    const re = /(?:<\|start\|>\s*assistant([^<]*?))?<\|channel\|>([^<]*?)(?:<\|constrain\|>([^<]*?))?<\|message\|>([\s\S]*?)(<\|call\|>|<\|end\|>|<\|return\|>|(?=<\|start\|>)|(?=<\|channel\|>)|$)/g;
+    const re =
+      /(?:<\|start\|>\s*assistant([^<]*?))?<\|channel\|>([^<]*?)(?:<\|constrain\|>([^<]*?))?<\|message\|>([\s\S]*?)(<\|call\|>|<\|end\|>|<\|return\|>|(?=<\|start\|>)|(?=<\|channel\|>)|$)/g;
     for (const m of masked.matchAll(re)) {
       const start = m.index!;
       const end = start + m[0].length;
@@ -193,7 +203,8 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
       }
     }
     // Leftover harmony control tokens carry no text.
-    for (const m of masked.matchAll(/<\|(?:start|end|return|call|constrain|channel|message)\|>/g)) consume(m.index!, m.index! + m[0].length);
+    for (const m of masked.matchAll(/<\|(?:start|end|return|call|constrain|channel|message)\|>/g))
+      consume(m.index!, m.index! + m[0].length);
   }
 
   // Hermes/Qwen `<tool_call>` blocks (JSON inside), Qwen3-Coder XML inside, GLM-4.5 arg_key/arg_value inside.
@@ -212,7 +223,10 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
         parseGlm(inner, start);
         continue;
       }
-      const body = inner.trim().replace(/^```(?:json)?\s*/, '').replace(/\s*```$/, '');
+      const body = inner
+        .trim()
+        .replace(/^```(?:json)?\s*/, '')
+        .replace(/\s*```$/, '');
       if (!body) {
         errors.push('hermes: an empty <tool_call> block');
         continue;
@@ -377,7 +391,13 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
         consume(at, end);
         calls.forEach((c, k) => {
           const call = c as { name: string; args: unknown };
-          accept(at + k / 1000, call.name, call.args, items.length === 1 && !Array.isArray(parsed.value) ? rawArgsOf(body, call.args) : JSON.stringify(call.args), 'json');
+          accept(
+            at + k / 1000,
+            call.name,
+            call.args,
+            items.length === 1 && !Array.isArray(parsed.value) ? rawArgsOf(body, call.args) : JSON.stringify(call.args),
+            'json',
+          );
         });
         return end;
       };
@@ -390,7 +410,13 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
   }
 
   found.sort((a, b) => a.at - b.at);
-  const calls: ParsedToolCall[] = found.map((f) => ({ id: newToolCallId(), name: f.name, arguments: f.args, rawArguments: f.raw, source: f.source }));
+  const calls: ParsedToolCall[] = found.map((f) => ({
+    id: newToolCallId(),
+    name: f.name,
+    arguments: f.args,
+    rawArguments: f.raw,
+    source: f.source,
+  }));
   return { calls, text: rebuildText(text, spans), errors, reasoning: reasoning.join('\n\n') };
 }
 
@@ -418,5 +444,8 @@ function rebuildText(text: string, spans: Span[]): string {
     pos = s.end;
   }
   out += text.slice(pos);
-  return out.replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return out
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }

@@ -5,7 +5,8 @@
 /** Names that hold secrets or grant access (agent sockets, sessions, cookies). */
 const SECRET_NAME = /key|token|secret|passw|_pwd$|^pwd_|credential|auth|session|cookie|private/i;
 /** Whole families of provider variables that carry credentials or account identity. */
-const SECRET_PREFIX = /^(AWS_|AZURE_|GOOGLE_|GCP_|GCLOUD_|CLOUDSDK_|OPENAI_|ANTHROPIC_|GITHUB_|GH_|GITLAB_|HF_|HUGGING|TAVILY_|BRAVE_|MISTRAL_|GROQ_|TOGETHER_|DEEPSEEK_|OPENROUTER_|COHERE_|FIREWORKS_|REPLICATE_|NPM_CONFIG__|NETLIFY_|VERCEL_|HEROKU_|STRIPE_|SLACK_|TWILIO_|SENTRY_|DOCKER_AUTH|VSCODE_GIT_ASKPASS|GIT_ASKPASS|SSH_)/i;
+const SECRET_PREFIX =
+  /^(AWS_|AZURE_|GOOGLE_|GCP_|GCLOUD_|CLOUDSDK_|OPENAI_|ANTHROPIC_|GITHUB_|GH_|GITLAB_|HF_|HUGGING|TAVILY_|BRAVE_|MISTRAL_|GROQ_|TOGETHER_|DEEPSEEK_|OPENROUTER_|COHERE_|FIREWORKS_|REPLICATE_|NPM_CONFIG__|NETLIFY_|VERCEL_|HEROKU_|STRIPE_|SLACK_|TWILIO_|SENTRY_|DOCKER_AUTH|VSCODE_GIT_ASKPASS|GIT_ASKPASS|SSH_)/i;
 /** Values that look like credentials whatever their name. */
 const SECRET_VALUE: RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{8,}/, // OpenAI, Anthropic (sk-ant-), DeepSeek, OpenRouter (sk-or-)

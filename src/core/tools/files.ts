@@ -53,7 +53,8 @@ export function readWorkspaceFile(workspace: string, args: ReadFileArgs): ReadFi
   if (st.isDirectory()) throw new Error(`"${args.path}" is a folder; use list_files to see its contents`);
   if (!st.isFile()) throw new Error(`"${args.path}" is not a regular file`);
   // Line ranges on a huge file still need the lines before them; reading is capped at 32 MiB.
-  if (st.size > 32 * 1024 * 1024) throw new Error(`"${args.path}" is ${st.size} bytes, too large to read (limit 32 MiB); search it with search_workspace instead`);
+  if (st.size > 32 * 1024 * 1024)
+    throw new Error(`"${args.path}" is ${st.size} bytes, too large to read (limit 32 MiB); search it with search_workspace instead`);
   const buf = fs.readFileSync(abs);
   if (isBinary(buf)) throw new Error(`refused: "${args.path}" is a binary file (${st.size} bytes)`);
   const all = buf.toString('utf8').split(/\r?\n/);
@@ -102,7 +103,12 @@ export interface ListFilesOutcome {
 }
 
 /** Files under `absDir` (relative to it), via `rg --files` so .gitignore applies. */
-async function listViaRg(rgPath: string, absDir: string, maxDepth: number, signal: AbortSignal): Promise<{ files: string[]; cut: boolean }> {
+async function listViaRg(
+  rgPath: string,
+  absDir: string,
+  maxDepth: number,
+  signal: AbortSignal,
+): Promise<{ files: string[]; cut: boolean }> {
   const run = await runRg(rgPath, ['--files', ...baseRgArgs(), '--max-depth', String(maxDepth)], absDir, signal, 50_000);
   if (run.exitCode === 2 && run.lines.length === 0) throw new Error(`ripgrep failed: ${run.stderr || 'exit code 2'}`);
   return { files: run.lines.filter(Boolean).map((l) => l.replace(/^\.\//, '')), cut: run.cut };
@@ -125,7 +131,12 @@ function listViaWalk(absDir: string, maxDepth: number): { files: string[]; cut: 
   return { files, cut: files.length >= 50_000 };
 }
 
-export async function listWorkspaceFiles(workspace: string, args: ListFilesArgs, rgPath: string | undefined, signal: AbortSignal): Promise<ListFilesOutcome> {
+export async function listWorkspaceFiles(
+  workspace: string,
+  args: ListFilesArgs,
+  rgPath: string | undefined,
+  signal: AbortSignal,
+): Promise<ListFilesOutcome> {
   const abs = resolveInWorkspace(workspace, args.path);
   const rel = toWorkspaceRelative(workspace, abs);
   const denied = deniedReason(rel);
@@ -197,7 +208,8 @@ export function createReadFileTool(opts: { workspace: string }): Tool {
 export function createListFilesTool(opts: { workspace: string; rgPath?: string }): Tool {
   return defineTool({
     name: 'list_files',
-    description: 'Lists files and folders in a workspace folder (respects .gitignore). recursive=true with depth lists subfolders; large folders are summarised by file count.',
+    description:
+      'Lists files and folders in a workspace folder (respects .gitignore). recursive=true with depth lists subfolders; large folders are summarised by file count.',
     schema: ListFilesArgs,
     kind: 'local',
     destination: () => 'local',

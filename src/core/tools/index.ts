@@ -43,7 +43,14 @@ export function createWorkspaceTools(opts: WorkspaceToolsOptions): Tool[] {
   const rgPath = findRipgrep(opts.rgPath);
   const tools: Tool[] = [];
   if (opts.config.tools.runCode.enabled) {
-    tools.push(createRunCodeTool({ config: opts.config, workspace: opts.workspace, workspaceTrusted: opts.workspaceTrusted, knownSecrets: opts.knownSecrets }));
+    tools.push(
+      createRunCodeTool({
+        config: opts.config,
+        workspace: opts.workspace,
+        workspaceTrusted: opts.workspaceTrusted,
+        knownSecrets: opts.knownSecrets,
+      }),
+    );
   }
   tools.push(createSearchTool({ workspace: opts.workspace, rgPath }));
   tools.push(createReadFileTool({ workspace: opts.workspace }));

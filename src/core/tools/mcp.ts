@@ -83,7 +83,8 @@ function renderContent(content: unknown): string {
   const parts: string[] = [];
   for (const block of content as Array<Record<string, unknown>>) {
     if (block.type === 'text') parts.push(String(block.text ?? ''));
-    else if (block.type === 'image' || block.type === 'audio') parts.push(`[${block.type}: ${String(block.mimeType ?? 'unknown type')}, not shown]`);
+    else if (block.type === 'image' || block.type === 'audio')
+      parts.push(`[${block.type}: ${String(block.mimeType ?? 'unknown type')}, not shown]`);
     else if (block.type === 'resource_link') parts.push(`[resource link: ${String(block.uri ?? '')}]`);
     else if (block.type === 'resource') {
       const r = block.resource as Record<string, unknown> | undefined;
@@ -106,7 +107,8 @@ export class McpManager {
   async start(): Promise<{ tools: Tool[]; problems: Array<{ server: string; message: string }> }> {
     const problems: Array<{ server: string; message: string }> = [];
     if (!this.opts.workspaceTrusted) {
-      for (const s of this.servers) problems.push({ server: s.name, message: 'not started: MCP servers are disabled in an untrusted workspace' });
+      for (const s of this.servers)
+        problems.push({ server: s.name, message: 'not started: MCP servers are disabled in an untrusted workspace' });
       return { tools: [], problems };
     }
     const outcomes = await Promise.all(
@@ -183,7 +185,9 @@ export class McpManager {
       await client.close().catch(() => undefined);
       const detail = e instanceof Error ? e.message : String(e);
       const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
-      throw new Error(`${server.command ? `command "${server.command}"` : `url ${server.url}`}: ${detail}${tail ? ` (stderr: ${tail})` : ''}`);
+      throw new Error(
+        `${server.command ? `command "${server.command}"` : `url ${server.url}`}: ${detail}${tail ? ` (stderr: ${tail})` : ''}`,
+      );
     }
   }
 
@@ -200,7 +204,9 @@ export class McpManager {
       kind: 'mcp',
       destination: () => destination,
       needsApproval: (args) =>
-        autoApprove ? undefined : { kind: 'mcp_tool', title: `Call ${t.name} on MCP server "${serverName}"`, detail: JSON.stringify(args, null, 2) },
+        autoApprove
+          ? undefined
+          : { kind: 'mcp_tool', title: `Call ${t.name} on MCP server "${serverName}"`, detail: JSON.stringify(args, null, 2) },
       async run(args, ctx): Promise<ToolResult> {
         try {
           const res = await entry.client.callTool({ name: t.name, arguments: (args ?? {}) as Record<string, unknown> }, undefined, {
@@ -209,9 +215,11 @@ export class McpManager {
           });
           let text = renderContent(res.content);
           if (!text && res.structuredContent !== undefined) text = JSON.stringify(res.structuredContent, null, 2);
-          if (text.length > MAX_MCP_OUTPUT_CHARS) text = `${text.slice(0, MAX_MCP_OUTPUT_CHARS)}\n[truncated: ${text.length - MAX_MCP_OUTPUT_CHARS} more characters]`;
+          if (text.length > MAX_MCP_OUTPUT_CHARS)
+            text = `${text.slice(0, MAX_MCP_OUTPUT_CHARS)}\n[truncated: ${text.length - MAX_MCP_OUTPUT_CHARS} more characters]`;
           const output = untrusted(`the MCP server "${serverName}"`, text || '(no content)');
-          if (res.isError) return { ok: false, output, error: `the MCP tool reported an error: ${text.slice(0, 300)}`, state: 'error', data: res };
+          if (res.isError)
+            return { ok: false, output, error: `the MCP tool reported an error: ${text.slice(0, 300)}`, state: 'error', data: res };
           return { ok: true, output, data: res, state: 'ok' };
         } catch (e) {
           const msg = `MCP call ${serverName}/${t.name} failed: ${e instanceof Error ? e.message : String(e)}`;

@@ -8,7 +8,17 @@ import * as path from 'node:path';
  * Files and folders no tool reads, lists or searches: environment files, private keys, VCS
  * internals and dependency trees. ripgrep globs (a glob without `/` matches a name at any depth).
  */
-export const DENIED_GLOBS: readonly string[] = ['.env*', '*.pem', '*.key', 'id_rsa*', 'id_ed25519*', 'id_ecdsa*', 'id_dsa*', '.git', 'node_modules'];
+export const DENIED_GLOBS: readonly string[] = [
+  '.env*',
+  '*.pem',
+  '*.key',
+  'id_rsa*',
+  'id_ed25519*',
+  'id_ecdsa*',
+  'id_dsa*',
+  '.git',
+  'node_modules',
+];
 
 const DENIED_NAME: RegExp[] = [/^\.env/, /\.pem$/i, /\.key$/i, /^id_(rsa|ed25519|ecdsa|dsa)/];
 const DENIED_DIR = new Set(['.git', 'node_modules']);

@@ -54,7 +54,19 @@ const OUTPUT_KILL_FACTOR = 64;
 const OUTPUT_KILL_FLOOR = 16 * 1024 * 1024;
 
 /** Secrets in the home folder hidden inside the sandbox (the root is otherwise readable). */
-const HOME_SECRET_DIRS = ['.ssh', '.aws', '.gnupg', '.azure', '.kube', '.docker', '.config/gh', '.config/gcloud', '.config/hub', '.password-store', '.vscode-server/data/User/globalStorage'];
+const HOME_SECRET_DIRS = [
+  '.ssh',
+  '.aws',
+  '.gnupg',
+  '.azure',
+  '.kube',
+  '.docker',
+  '.config/gh',
+  '.config/gcloud',
+  '.config/hub',
+  '.password-store',
+  '.vscode-server/data/User/globalStorage',
+];
 const HOME_SECRET_FILES = ['.netrc', '.npmrc', '.pypirc', '.git-credentials', '.pgpass', '.my.cnf'];
 
 // ---------------------------------------------------------------------------------------------
@@ -75,11 +87,15 @@ export function findPythonSync(): PythonInfo | undefined {
     const onPath = findOnPath(name);
     if (!onPath) continue;
     try {
-      const out = execFileSync(onPath, ['-c', 'import sys, importlib.util; print(sys.executable); print(importlib.util.find_spec("sympy") is not None)'], {
-        timeout: 15_000,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      const out = execFileSync(
+        onPath,
+        ['-c', 'import sys, importlib.util; print(sys.executable); print(importlib.util.find_spec("sympy") is not None)'],
+        {
+          timeout: 15_000,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
       const [executable, sympy] = out.trim().split('\n');
       if (executable && fs.existsSync(executable)) {
         pythonInfo = { executable, sympy: sympy?.trim() === 'True' };
@@ -99,7 +115,24 @@ export interface SandboxSupport {
   reason?: string;
 }
 
-const SANDBOX_PROBE_ARGS = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--unshare-net', '--unshare-pid', '--die-with-parent', '--', '/bin/sh', '-c', 'exit 0'];
+const SANDBOX_PROBE_ARGS = [
+  '--ro-bind',
+  '/',
+  '/',
+  '--dev',
+  '/dev',
+  '--proc',
+  '/proc',
+  '--tmpfs',
+  '/tmp',
+  '--unshare-net',
+  '--unshare-pid',
+  '--die-with-parent',
+  '--',
+  '/bin/sh',
+  '-c',
+  'exit 0',
+];
 
 function sandboxPrecheck(): SandboxSupport | { bwrapPath: string } {
   if (process.platform !== 'linux') return { available: false, reason: `bubblewrap is Linux-only (this is ${process.platform})` };
@@ -152,14 +185,25 @@ export function probeSandboxSync(): SandboxSupport {
  */
 export function unsandboxedRefusal(config: OrchestraConfig, support: SandboxSupport, forcedOff: boolean): string | undefined {
   if (config.privacyMode !== 'local-only') return undefined;
-  const why = forcedOff ? 'the sandbox is turned off' : support.reason ?? 'no sandbox is available';
+  const why = forcedOff ? 'the sandbox is turned off' : (support.reason ?? 'no sandbox is available');
   return `refused: privacy mode local-only runs code only inside a sandbox with no network, and ${why} (install bubblewrap, or change the privacy mode)`;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 function refusedResult(reason: string): RunCodeResult {
-  return { stdout: '', stderr: '', exitCode: null, durationMs: 0, killed: false, truncated: false, sandboxed: false, sandbox: 'none', summary: reason, refused: reason };
+  return {
+    stdout: '',
+    stderr: '',
+    exitCode: null,
+    durationMs: 0,
+    killed: false,
+    truncated: false,
+    sandboxed: false,
+    sandbox: 'none',
+    summary: reason,
+    refused: reason,
+  };
 }
 
 /** Keeps the first `cap` bytes of a stream and counts the rest. */
@@ -280,8 +324,9 @@ function memoryWrapped(argv: string[], memoryLimitMb: number): string[] {
 }
 
 function describeSandbox(sandboxed: boolean, support: SandboxSupport, forcedOff: boolean): string {
-  if (sandboxed) return 'sandbox: bubblewrap (no network; only the working folder and a private /tmp are writable; .env/key files and home-folder credentials hidden)';
-  const why = forcedOff ? 'the sandbox was turned off for this run' : support.reason ?? 'no sandbox available';
+  if (sandboxed)
+    return 'sandbox: bubblewrap (no network; only the working folder and a private /tmp are writable; .env/key files and home-folder credentials hidden)';
+  const why = forcedOff ? 'the sandbox was turned off for this run' : (support.reason ?? 'no sandbox available');
   return `NO SANDBOX (${why}): the code ran with your user's full access, including the network and files outside the workspace`;
 }
 
@@ -334,7 +379,12 @@ export async function runCode(args: { language: RunCodeLanguage; code: string },
     let argv = memoryWrapped([...interpreter, codeFile], opts.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB);
     if (sandboxed) argv = [support.bwrapPath!, ...bwrapArgs(cwd, codeDir), '--', ...argv];
 
-    const env: NodeJS.ProcessEnv = { ...scrubEnv(process.env, opts.knownSecrets?.()), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ELECTRON_RUN_AS_NODE: '1' };
+    const env: NodeJS.ProcessEnv = {
+      ...scrubEnv(process.env, opts.knownSecrets?.()),
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+      ELECTRON_RUN_AS_NODE: '1',
+    };
     if (sandboxed) env.TMPDIR = '/tmp';
 
     const result = await spawnCapped(argv, cwd, env, settings.timeoutSeconds * 1000, settings.maxOutputBytes, opts);
@@ -357,7 +407,14 @@ export async function runCode(args: { language: RunCodeLanguage; code: string },
 
 type SpawnOutcome = Omit<RunCodeResult, 'sandboxed' | 'sandbox' | 'summary'>;
 
-function spawnCapped(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, maxOutputBytes: number, opts: RunCodeOptions): Promise<SpawnOutcome> {
+function spawnCapped(
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  maxOutputBytes: number,
+  opts: RunCodeOptions,
+): Promise<SpawnOutcome> {
   return new Promise<SpawnOutcome>((resolve) => {
     const started = Date.now();
     const out = new CappedBuffer(maxOutputBytes);
@@ -477,7 +534,9 @@ export function createRunCodeTool(opts: RunCodeToolOptions): Tool {
       const forcedOff = opts.sandbox === 'none';
       const support = forcedOff ? { available: false } : probeSandboxSync();
       if (!support.available && unsandboxedRefusal(opts.config, support, forcedOff)) return undefined;
-      const title = support.available ? `Run ${args.language} code` : `Run ${args.language} code — NO SANDBOX: full access to your files and the network`;
+      const title = support.available
+        ? `Run ${args.language} code`
+        : `Run ${args.language} code — NO SANDBOX: full access to your files and the network`;
       return { kind: 'run_code', title, detail: args.code, language: args.language };
     },
     async run(args, ctx) {

@@ -55,7 +55,14 @@ function cutLine(text: string): string {
 }
 
 function queryWords(query: string): string[] {
-  return [...new Set(query.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3))];
+  return [
+    ...new Set(
+      query
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter((w) => w.length >= 3),
+    ),
+  ];
 }
 
 /**
@@ -90,7 +97,10 @@ function collectMatches(lines: string[]): Map<string, FileHits> {
   return byFile;
 }
 
-export async function searchWorkspace(args: SearchArgs, opts: { workspace: string; rgPath: string; signal: AbortSignal }): Promise<SearchOutcome> {
+export async function searchWorkspace(
+  args: SearchArgs,
+  opts: { workspace: string; rgPath: string; signal: AbortSignal },
+): Promise<SearchOutcome> {
   const root = resolveInWorkspace(opts.workspace, '.');
   let target = '.';
   if (args.path && args.path !== '.') {
@@ -107,9 +117,16 @@ export async function searchWorkspace(args: SearchArgs, opts: { workspace: strin
   // cost it work (a stat) on every file of the tree, which made up most of the tool's overhead.
   const rgArgs = [
     ...baseRgArgs(globs),
-    '--null', '--line-number', '--with-filename', '--no-heading', '--color=never',
-    '--max-count', String(MAX_MATCHES_PER_FILE),
-    '--max-columns', String(MAX_LINE_CHARS), '--max-columns-preview',
+    '--null',
+    '--line-number',
+    '--with-filename',
+    '--no-heading',
+    '--color=never',
+    '--max-count',
+    String(MAX_MATCHES_PER_FILE),
+    '--max-columns',
+    String(MAX_LINE_CHARS),
+    '--max-columns-preview',
   ];
   if (!args.regex) rgArgs.push('--fixed-strings');
   if (args.caseSensitive === true) rgArgs.push('--case-sensitive');
@@ -145,7 +162,10 @@ export async function searchWorkspace(args: SearchArgs, opts: { workspace: strin
       for (const w of words) if (lower.includes(w)) pathHits++;
       return { f, pathHits };
     })
-    .sort((a, b) => b.pathHits - a.pathHits || b.f.matches.length - a.f.matches.length || (a.f.path < b.f.path ? -1 : a.f.path > b.f.path ? 1 : 0))
+    .sort(
+      (a, b) =>
+        b.pathHits - a.pathHits || b.f.matches.length - a.f.matches.length || (a.f.path < b.f.path ? -1 : a.f.path > b.f.path ? 1 : 0),
+    )
     .map((x) => x.f);
 
   const totalMatches = ranked.reduce((n, f) => n + f.matches.length, 0);
@@ -234,13 +254,19 @@ function renderSnippet(f: FileHits, shown: number[], context: number, fileLines:
 }
 
 export function formatSearch(args: SearchArgs, r: SearchOutcome): string {
-  const large = r.skippedLargeFiles ? ` ${r.skippedLargeFiles} file${r.skippedLargeFiles === 1 ? '' : 's'} over 2 MB with matches left out.` : '';
-  if (r.totalMatches === 0) return `No matches for ${args.regex ? 'regex' : 'text'} "${args.query}" (searched files not excluded by .gitignore or the deny list).${large}`;
+  const large = r.skippedLargeFiles
+    ? ` ${r.skippedLargeFiles} file${r.skippedLargeFiles === 1 ? '' : 's'} over 2 MB with matches left out.`
+    : '';
+  if (r.totalMatches === 0)
+    return `No matches for ${args.regex ? 'regex' : 'text'} "${args.query}" (searched files not excluded by .gitignore or the deny list).${large}`;
   const approx = r.countsIncomplete ? 'at least ' : '';
   let head = `Found ${approx}${r.totalMatches} matches in ${approx}${r.totalFiles} files for ${args.regex ? 'regex' : 'text'} "${args.query}"`;
-  if (r.cut) head += `; showing ${r.shownMatches} matches in ${r.shownFiles} files (results cut: narrow the query, add include globs or raise maxResults)`;
+  if (r.cut)
+    head += `; showing ${r.shownMatches} matches in ${r.shownFiles} files (results cut: narrow the query, add include globs or raise maxResults)`;
   head += `.${large} Lines marked ":" match, "-" are context.`;
-  const body = r.files.map((f) => `${f.path} (${f.matchCount}${f.capped ? '+' : ''} match${f.matchCount === 1 ? '' : 'es'})\n${f.snippet}`).join('\n\n');
+  const body = r.files
+    .map((f) => `${f.path} (${f.matchCount}${f.capped ? '+' : ''} match${f.matchCount === 1 ? '' : 'es'})\n${f.snippet}`)
+    .join('\n\n');
   return `${head}\n${untrusted('workspace files', body)}`;
 }
 

@@ -17,7 +17,11 @@ export interface WebResult {
 }
 
 export const WebSearchArgs = z.object({
-  query: z.string().min(1, 'query must not be empty').max(400, 'query must be at most 400 characters').describe('What to search the web for'),
+  query: z
+    .string()
+    .min(1, 'query must not be empty')
+    .max(400, 'query must be at most 400 characters')
+    .describe('What to search the web for'),
   maxResults: z.number().int().min(1).max(50).optional().describe('Most results to return'),
 });
 export type WebSearchArgs = z.infer<typeof WebSearchArgs>;
@@ -66,7 +70,9 @@ async function fetchSameOrigin(url: string, init: RequestInit, signal: AbortSign
     if (!location) throw new RedirectRefused(`${provider} answered HTTP ${res.status} without a Location header`);
     const next = new URL(location, current);
     if (next.origin !== current.origin) {
-      throw new RedirectRefused(`${provider} redirected to ${next.host}, another host; redirects are not followed off the configured endpoint (${current.host}), so the query was not sent there`);
+      throw new RedirectRefused(
+        `${provider} redirected to ${next.host}, another host; redirects are not followed off the configured endpoint (${current.host}), so the query was not sent there`,
+      );
     }
     if (hop >= MAX_REDIRECTS) throw new RedirectRefused(`${provider} redirected more than ${MAX_REDIRECTS} times`);
     current = next;
@@ -85,7 +91,9 @@ async function fetchJson(url: string, init: RequestInit, signal: AbortSignal, pr
     if (e instanceof RedirectRefused) throw e;
     if (timeout.aborted) throw new Error(`${provider} did not answer within ${timeoutMs / 1000} s`);
     if (signal.aborted) throw new Error('cancelled');
-    throw new Error(`${provider} could not be reached: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
+    throw new Error(
+      `${provider} could not be reached: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`,
+    );
   }
   if (!res.ok) {
     const hint = res.status === 401 || res.status === 403 ? ' (check the API key)' : res.status === 429 ? ' (rate limited)' : '';
@@ -94,7 +102,9 @@ async function fetchJson(url: string, init: RequestInit, signal: AbortSignal, pr
   try {
     return JSON.parse(body);
   } catch {
-    throw new Error(`${provider} answered with something that is not JSON${provider === 'SearXNG' ? ' (enable the json format in its settings.yml: search.formats)' : ''}: ${clip(body, 120)}`);
+    throw new Error(
+      `${provider} answered with something that is not JSON${provider === 'SearXNG' ? ' (enable the json format in its settings.yml: search.formats)' : ''}: ${clip(body, 120)}`,
+    );
   }
 }
 
@@ -108,7 +118,10 @@ export async function webSearch(
   const max = Math.min(args.maxResults ?? settings.maxResults, 50);
   const key = async (defaultEnv: string) => {
     const k = await opts.getSecret({ env: settings.apiKeyEnv ?? defaultEnv, purpose: 'web_search' });
-    if (!k) throw new Error(`no API key for ${settings.provider}: set ${settings.apiKeyEnv ?? defaultEnv} in the environment (CLI) or store the web-search key in Orchestra's secret storage (VS Code)`);
+    if (!k)
+      throw new Error(
+        `no API key for ${settings.provider}: set ${settings.apiKeyEnv ?? defaultEnv} in the environment (CLI) or store the web-search key in Orchestra's secret storage (VS Code)`,
+      );
     return k;
   };
   let results: WebResult[];
@@ -117,8 +130,14 @@ export async function webSearch(
     const url = new URL('search', settings.url.endsWith('/') ? settings.url : `${settings.url}/`);
     url.searchParams.set('q', args.query);
     url.searchParams.set('format', 'json');
-    const data = (await fetchJson(url.toString(), { headers: { Accept: 'application/json' } }, opts.signal, 'SearXNG', timeoutMs)) as { results?: Array<Record<string, unknown>> };
-    results = (data.results ?? []).map((r) => ({ title: clip(r.title, 200), url: String(r.url ?? ''), snippet: clip(r.content, SNIPPET_CHARS) }));
+    const data = (await fetchJson(url.toString(), { headers: { Accept: 'application/json' } }, opts.signal, 'SearXNG', timeoutMs)) as {
+      results?: Array<Record<string, unknown>>;
+    };
+    results = (data.results ?? []).map((r) => ({
+      title: clip(r.title, 200),
+      url: String(r.url ?? ''),
+      snippet: clip(r.content, SNIPPET_CHARS),
+    }));
   } else if (settings.provider === 'tavily') {
     const apiKey = await key('TAVILY_API_KEY');
     const data = (await fetchJson(
@@ -132,16 +151,30 @@ export async function webSearch(
       'Tavily',
       timeoutMs,
     )) as { results?: Array<Record<string, unknown>> };
-    results = (data.results ?? []).map((r) => ({ title: clip(r.title, 200), url: String(r.url ?? ''), snippet: clip(r.content, SNIPPET_CHARS) }));
+    results = (data.results ?? []).map((r) => ({
+      title: clip(r.title, 200),
+      url: String(r.url ?? ''),
+      snippet: clip(r.content, SNIPPET_CHARS),
+    }));
   } else if (settings.provider === 'brave') {
     const apiKey = await key('BRAVE_API_KEY');
     const url = new URL(endpoint);
     url.searchParams.set('q', args.query);
     url.searchParams.set('count', String(Math.min(max, 20)));
-    const data = (await fetchJson(url.toString(), { headers: { Accept: 'application/json', 'X-Subscription-Token': apiKey } }, opts.signal, 'Brave', timeoutMs)) as {
+    const data = (await fetchJson(
+      url.toString(),
+      { headers: { Accept: 'application/json', 'X-Subscription-Token': apiKey } },
+      opts.signal,
+      'Brave',
+      timeoutMs,
+    )) as {
       web?: { results?: Array<Record<string, unknown>> };
     };
-    results = (data.web?.results ?? []).map((r) => ({ title: clip(r.title, 200), url: String(r.url ?? ''), snippet: clip(String(r.description ?? '').replace(/<[^>]+>/g, ''), SNIPPET_CHARS) }));
+    results = (data.web?.results ?? []).map((r) => ({
+      title: clip(r.title, 200),
+      url: String(r.url ?? ''),
+      snippet: clip(String(r.description ?? '').replace(/<[^>]+>/g, ''), SNIPPET_CHARS),
+    }));
   } else {
     throw new Error('web search is turned off (orchestra.tools.webSearch.provider is "none")');
   }
@@ -166,7 +199,12 @@ export function createWebSearchTool(opts: { config: OrchestraConfig; getSecret: 
     async run(args, ctx) {
       try {
         const results = await webSearch(args, { settings, getSecret: opts.getSecret, signal: ctx.signal });
-        return { ok: true, output: formatWebResults(args.query, results, settings.provider), data: { provider: settings.provider, results }, state: 'ok' };
+        return {
+          ok: true,
+          output: formatWebResults(args.query, results, settings.provider),
+          data: { provider: settings.provider, results },
+          state: 'ok',
+        };
       } catch (e) {
         const msg = `web_search failed: ${e instanceof Error ? e.message : String(e)}`;
         return { ok: false, output: msg, error: msg, state: /did not answer within/.test(msg) ? 'timeout' : 'error' };

@@ -29,7 +29,10 @@ export class OrchestraPanelProvider implements vscode.WebviewViewProvider, vscod
     this.store = new ConversationStore(state);
     this.session = new PanelSession(this.store, handlers, {
       openLink: (url) => void vscode.env.openExternal(vscode.Uri.parse(url, true)),
-      log: log ?? ((level, message) => (level === 'error' ? console.error(`[orchestra panel] ${message}`) : console.warn(`[orchestra panel] ${message}`))),
+      log:
+        log ??
+        ((level, message) =>
+          level === 'error' ? console.error(`[orchestra panel] ${message}`) : console.warn(`[orchestra panel] ${message}`)),
     });
   }
 

@@ -83,7 +83,14 @@ export class ConversationStore {
     if (this.log.length > 0) {
       const events = compactForStorage(this.log.events, { maxResultChars: HISTORY_RESULT_CHARS });
       const s = summarize(events);
-      this.history.unshift({ id: this.currentId, startedAt: s.startedAt || this.currentStartedAt, title: s.title || 'Untitled conversation', dollars: s.dollars, taskCount: s.taskCount, events });
+      this.history.unshift({
+        id: this.currentId,
+        startedAt: s.startedAt || this.currentStartedAt,
+        title: s.title || 'Untitled conversation',
+        dollars: s.dollars,
+        taskCount: s.taskCount,
+        events,
+      });
       this.history = this.history.slice(0, this.historyLimit);
     }
     this.log = new EventLog();
@@ -149,7 +156,11 @@ export class ConversationStore {
   private save(): Promise<void> {
     this.dirty = false;
     const stored: Stored = {
-      current: { id: this.currentId, startedAt: this.currentStartedAt, events: compactForStorage(this.log.events, { maxResultChars: CURRENT_RESULT_CHARS }) },
+      current: {
+        id: this.currentId,
+        startedAt: this.currentStartedAt,
+        events: compactForStorage(this.log.events, { maxResultChars: CURRENT_RESULT_CHARS }),
+      },
       history: this.history,
     };
     // Keep workspaceState bounded: drop the oldest conversations until it fits. History entries do

@@ -203,7 +203,9 @@ export class PanelSession {
     try {
       const r = t.postMessage(msg);
       if (r && typeof r === 'object' && 'then' in r) {
-        r.then(undefined, (err: unknown) => this.options.log?.('warn', `could not post to the panel: ${err instanceof Error ? err.message : String(err)}`));
+        r.then(undefined, (err: unknown) =>
+          this.options.log?.('warn', `could not post to the panel: ${err instanceof Error ? err.message : String(err)}`),
+        );
       }
     } catch (err) {
       this.options.log?.('warn', `could not post to the panel: ${err instanceof Error ? err.message : String(err)}`);

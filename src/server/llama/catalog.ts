@@ -33,7 +33,8 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
   {
     id: 'orchestrator-8b',
     title: 'Nemotron Orchestrator 8B (Q4_K_M)',
-    description: "NVIDIA's ToolOrchestra policy (Qwen3-8B fine-tune) trained to route work between tools and models; Orchestra's native orchestrator.",
+    description:
+      "NVIDIA's ToolOrchestra policy (Qwen3-8B fine-tune) trained to route work between tools and models; Orchestra's native orchestrator.",
     roles: ['orchestrator'],
     url: 'https://huggingface.co/bartowski/nvidia_Orchestrator-8B-GGUF/resolve/main/nvidia_Orchestrator-8B-Q4_K_M.gguf',
     fileName: 'nvidia_Orchestrator-8B-Q4_K_M.gguf',
@@ -88,7 +89,10 @@ const CatalogModelSchema = z.object({
   memoryBytes: z.number().int().nonnegative(),
   licence: z.string().min(1),
   licenceUrl: z.string().default(''),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 digits)').optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 digits)')
+    .optional(),
   homepage: z.string().default(''),
 });
 

@@ -29,7 +29,12 @@ const Message = z.discriminatedUnion('role', [
   z.object({ role: z.literal('system'), content: Content }),
   z.object({ role: z.literal('developer'), content: Content }),
   z.object({ role: z.literal('user'), content: Content }),
-  z.object({ role: z.literal('assistant'), content: Content, tool_calls: z.array(ToolCall).optional(), reasoning_content: z.string().nullish() }),
+  z.object({
+    role: z.literal('assistant'),
+    content: Content,
+    tool_calls: z.array(ToolCall).optional(),
+    reasoning_content: z.string().nullish(),
+  }),
   z.object({ role: z.literal('tool'), content: Content, tool_call_id: z.string() }),
 ]);
 export type ChatMessage = z.infer<typeof Message>;
@@ -53,7 +58,14 @@ const ToolChoice = z.union([
 const ResponseFormat = z.union([
   z.object({ type: z.literal('text') }),
   z.object({ type: z.literal('json_object') }),
-  z.object({ type: z.literal('json_schema'), json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }) }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
 ]);
 
 export const ChatCompletionRequest = z.object({
@@ -81,10 +93,14 @@ export function parseChatRequest(body: unknown): ChatCompletionRequest {
   const r = ChatCompletionRequest.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const path = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '');
     throw new RequestError(`invalid request: ${path ? `${path}: ` : ''}${issue.message}`, 400, 'invalid_request_error', path || undefined);
   }
-  if (r.data.n != null && r.data.n !== 1) throw new RequestError('only n = 1 is supported by the local model server', 400, 'invalid_request_error', 'n');
+  if (r.data.n != null && r.data.n !== 1)
+    throw new RequestError('only n = 1 is supported by the local model server', 400, 'invalid_request_error', 'n');
   return r.data;
 }
 
@@ -94,7 +110,12 @@ function contentText(content: ChatMessage['content'], where: string): string {
   return content
     .map((part, i) => {
       if (part.type === 'text' && typeof (part as { text?: unknown }).text === 'string') return (part as { text: string }).text;
-      throw new RequestError(`${where}.content[${i}]: "${part.type}" parts are not supported by local models (text only)`, 400, 'invalid_request_error', `${where}.content`);
+      throw new RequestError(
+        `${where}.content[${i}]: "${part.type}" parts are not supported by local models (text only)`,
+        400,
+        'invalid_request_error',
+        `${where}.content`,
+      );
     })
     .join('');
 }
@@ -105,7 +126,10 @@ function contentText(content: ChatMessage['content'], where: string): string {
  * assistant/tool messages form one model turn. The history always ends with a model item: empty for
  * a fresh answer, or the turn holding tool results that generation continues after.
  */
-export function toChatHistory(messages: ChatMessage[], toolDescriptions: Map<string, string | undefined>): { history: ChatHistoryItem[]; callsInLastTurn: number } {
+export function toChatHistory(
+  messages: ChatMessage[],
+  toolDescriptions: Map<string, string | undefined>,
+): { history: ChatHistoryItem[]; callsInLastTurn: number } {
   const history: ChatHistoryItem[] = [];
   const pendingCalls = new Map<string, ChatModelFunctionCall>();
   let currentModel: ChatModelResponse | undefined;
@@ -135,7 +159,12 @@ export function toChatHistory(messages: ChatMessage[], toolDescriptions: Map<str
           try {
             params = call.function.arguments.trim() ? JSON.parse(call.function.arguments) : {};
           } catch {
-            throw new RequestError(`${where}.tool_calls[${j}]: arguments of "${call.function.name}" are not valid JSON`, 400, 'invalid_request_error', `${where}.tool_calls`);
+            throw new RequestError(
+              `${where}.tool_calls[${j}]: arguments of "${call.function.name}" are not valid JSON`,
+              400,
+              'invalid_request_error',
+              `${where}.tool_calls`,
+            );
           }
           const item: ChatModelFunctionCall = {
             type: 'functionCall',
@@ -152,7 +181,13 @@ export function toChatHistory(messages: ChatMessage[], toolDescriptions: Map<str
       }
       case 'tool': {
         const call = pendingCalls.get(m.tool_call_id);
-        if (!call) throw new RequestError(`${where}: tool_call_id "${m.tool_call_id}" answers no earlier assistant tool call`, 400, 'invalid_request_error', `${where}.tool_call_id`);
+        if (!call)
+          throw new RequestError(
+            `${where}: tool_call_id "${m.tool_call_id}" answers no earlier assistant tool call`,
+            400,
+            'invalid_request_error',
+            `${where}.tool_call_id`,
+          );
         call.result = contentText(m.content, where);
         pendingCalls.delete(m.tool_call_id);
         break;
@@ -170,7 +205,21 @@ export function toChatHistory(messages: ChatMessage[], toolDescriptions: Map<str
   return { history, callsInLastTurn };
 }
 
-const SCHEMA_KEYWORDS_DROPPED = ['$schema', 'title', 'default', 'examples', 'pattern', 'additionalItems', 'uniqueItems', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'strict'];
+const SCHEMA_KEYWORDS_DROPPED = [
+  '$schema',
+  'title',
+  'default',
+  'examples',
+  'pattern',
+  'additionalItems',
+  'uniqueItems',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'strict',
+];
 
 /**
  * JSON Schema (as OpenAI tools give it) → the subset node-llama-cpp turns into a grammar. Every
@@ -213,7 +262,8 @@ export function toGrammarSchema(schema: unknown, maxStringLength: number, root: 
   }
   switch (type) {
     case 'string': {
-      if (s.format === 'date-time' || s.format === 'date' || s.format === 'time') return withDescription({ type: 'string', format: s.format });
+      if (s.format === 'date-time' || s.format === 'date' || s.format === 'time')
+        return withDescription({ type: 'string', format: s.format });
       const maxLength = typeof s.maxLength === 'number' ? Math.min(s.maxLength, maxStringLength) : maxStringLength;
       const minLength = typeof s.minLength === 'number' ? Math.min(s.minLength, maxLength) : undefined;
       return withDescription({ type: 'string', maxLength, ...(minLength ? { minLength } : {}) });
@@ -237,7 +287,13 @@ export function toGrammarSchema(schema: unknown, maxStringLength: number, root: 
       const required = Array.isArray(s.required) ? (s.required as string[]).filter((k) => k in properties) : [];
       const out: Record<string, unknown> = { type: 'object', properties, required };
       // Free-form objects (no properties) accept any keys; declared ones accept only those.
-      if (Object.keys(properties).length === 0) out.additionalProperties = s.additionalProperties === false ? false : s.additionalProperties && typeof s.additionalProperties === 'object' ? toGrammarSchema(s.additionalProperties, maxStringLength, root, depth + 1) : true;
+      if (Object.keys(properties).length === 0)
+        out.additionalProperties =
+          s.additionalProperties === false
+            ? false
+            : s.additionalProperties && typeof s.additionalProperties === 'object'
+              ? toGrammarSchema(s.additionalProperties, maxStringLength, root, depth + 1)
+              : true;
       return withDescription(out) as GbnfJsonSchema;
     }
     default:
@@ -246,5 +302,12 @@ export function toGrammarSchema(schema: unknown, maxStringLength: number, root: 
 }
 
 function anyJsonValue(maxStringLength: number): GbnfJsonSchema {
-  return { oneOf: [{ type: 'string', maxLength: maxStringLength }, { type: ['number', 'boolean', 'null'] }, { type: 'object', additionalProperties: true }, { type: 'array' }] } as GbnfJsonSchema;
+  return {
+    oneOf: [
+      { type: 'string', maxLength: maxStringLength },
+      { type: ['number', 'boolean', 'null'] },
+      { type: 'object', additionalProperties: true },
+      { type: 'array' },
+    ],
+  } as GbnfJsonSchema;
 }

@@ -172,11 +172,14 @@ function attempt(opts: DownloadOptions, partPath: string, state: AttemptState, e
           out.end(() => finish(err));
         };
         res.on('end', () => {
-          if (state.total !== undefined && state.received < state.total) endWith(new DownloadError(`connection closed after ${state.received} of ${state.total} bytes`, true, 'network'));
+          if (state.total !== undefined && state.received < state.total)
+            endWith(new DownloadError(`connection closed after ${state.received} of ${state.total} bytes`, true, 'network'));
           else endWith();
         });
         res.on('aborted', () => endWith(new DownloadError(`connection cut after ${state.received} bytes`, true, 'network')));
-        res.on('error', (err) => endWith(new DownloadError(`connection error after ${state.received} bytes: ${err.message}`, true, 'network')));
+        res.on('error', (err) =>
+          endWith(new DownloadError(`connection error after ${state.received} bytes: ${err.message}`, true, 'network')),
+        );
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
         const retryable = err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN';
@@ -210,7 +213,8 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
     while (samples.length > 2 && now - samples[0]![0] > 5000) samples.shift();
     const [t0, b0] = samples[0]!;
     const bytesPerSecond = now > t0 ? ((state.received - b0) * 1000) / (now - t0) : 0;
-    const etaSeconds = state.total !== undefined && bytesPerSecond > 0 ? Math.max(0, (state.total - state.received) / bytesPerSecond) : undefined;
+    const etaSeconds =
+      state.total !== undefined && bytesPerSecond > 0 ? Math.max(0, (state.total - state.received) / bytesPerSecond) : undefined;
     return { receivedBytes: state.received, totalBytes: state.total, bytesPerSecond, etaSeconds, resumedFromBytes: state.resumedFrom };
   };
   const emit = (force = false) => {
@@ -248,12 +252,20 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   if (expected !== undefined && onDisk !== expected) {
     // Resuming from this part file would end the same way every time: start over next time.
     await rm(partPath, { force: true });
-    throw new DownloadError(`${opts.destination}: size mismatch, got ${onDisk} bytes but expected ${expected}; the incomplete download was deleted`, false, 'size');
+    throw new DownloadError(
+      `${opts.destination}: size mismatch, got ${onDisk} bytes but expected ${expected}; the incomplete download was deleted`,
+      false,
+      'size',
+    );
   }
   const digest = state.hash.digest('hex');
   if (opts.sha256 && digest.toLowerCase() !== opts.sha256.toLowerCase()) {
     await rm(partPath, { force: true });
-    throw new DownloadError(`${opts.destination}: checksum mismatch (SHA-256 ${digest}, expected ${opts.sha256}); the corrupt download was deleted`, false, 'checksum');
+    throw new DownloadError(
+      `${opts.destination}: checksum mismatch (SHA-256 ${digest}, expected ${opts.sha256}); the corrupt download was deleted`,
+      false,
+      'checksum',
+    );
   }
   await rename(partPath, opts.destination);
   return { path: opts.destination, bytes: onDisk, sha256: digest, attempts };

@@ -49,7 +49,10 @@ function isLaterSplitPart(name: string): boolean {
  * GGUF files named by `local.models` (files or folders) and `local.modelsDir`, in order, without
  * duplicates. Missing paths and unreadable folders become problems.
  */
-export async function resolveLocalModelFiles(local: Pick<OrchestraConfig['local'], 'models' | 'modelsDir'>, baseDir = process.cwd()): Promise<{ files: string[]; problems: LocalModelProblem[] }> {
+export async function resolveLocalModelFiles(
+  local: Pick<OrchestraConfig['local'], 'models' | 'modelsDir'>,
+  baseDir = process.cwd(),
+): Promise<{ files: string[]; problems: LocalModelProblem[] }> {
   const files: string[] = [];
   const problems: LocalModelProblem[] = [];
   const seen = new Set<string>();
@@ -98,7 +101,13 @@ export async function describeLocalModels(files: string[], contextLength = 8192)
     try {
       const info = await readGgufInfo(file);
       const fit = fitsInMemory(info, { contextLength });
-      out.push({ file, id: modelIdForFile(file), info, fit, problem: info.supported ? undefined : `unsupported architecture "${info.architecture}"` });
+      out.push({
+        file,
+        id: modelIdForFile(file),
+        info,
+        fit,
+        problem: info.supported ? undefined : `unsupported architecture "${info.architecture}"`,
+      });
     } catch (err) {
       out.push({ file, id: modelIdForFile(file), problem: err instanceof Error ? err.message : String(err) });
     }
@@ -109,7 +118,12 @@ export async function describeLocalModels(files: string[], contextLength = 8192)
 /** `local.modelsDir` when set; else the download folder (default ~/.orchestra/models) if it exists; else ''. */
 export async function effectiveModelsDir(modelsDir: string, fallback: string = defaultModelsDir()): Promise<string> {
   if (modelsDir) return modelsDir;
-  return (await stat(fallback).then((st) => st.isDirectory(), () => false)) ? fallback : '';
+  return (await stat(fallback).then(
+    (st) => st.isDirectory(),
+    () => false,
+  ))
+    ? fallback
+    : '';
 }
 
 /**
@@ -146,5 +160,11 @@ export async function startEmbeddedModels(local: OrchestraConfig['local'], opts:
     idleUnloadSeconds: local.idleUnloadSeconds,
     log: opts.log,
   });
-  return { entries: endpoint.modelEntries(), problems, served: good.map((g) => ({ id: g.id, file: g.path })), baseUrl: endpoint.baseUrl, close: () => endpoint.close() };
+  return {
+    entries: endpoint.modelEntries(),
+    problems,
+    served: good.map((g) => ({ id: g.id, file: g.path })),
+    baseUrl: endpoint.baseUrl,
+    close: () => endpoint.close(),
+  };
 }

@@ -25,24 +25,94 @@ export const SUPPORTED_ARCHITECTURES: ReadonlySet<string> = new Set(
 );
 
 /** Architectures that exist in GGUF but are not chat models (embeddings, encoders, audio, vision towers). */
-const NON_CHAT_ARCHITECTURES = new Set(['bert', 'modern-bert', 'nomic-bert', 'nomic-bert-moe', 'neo-bert', 'jina-bert-v2', 'jina-bert-v3', 'eurobert', 't5', 't5encoder', 'clip', 'wavtokenizer-dec', 'gemma-embedding', 'llama-embed']);
+const NON_CHAT_ARCHITECTURES = new Set([
+  'bert',
+  'modern-bert',
+  'nomic-bert',
+  'nomic-bert-moe',
+  'neo-bert',
+  'jina-bert-v2',
+  'jina-bert-v3',
+  'eurobert',
+  't5',
+  't5encoder',
+  'clip',
+  'wavtokenizer-dec',
+  'gemma-embedding',
+  'llama-embed',
+]);
 
 /** `general.file_type` values (llama_ftype). */
 const FILE_TYPES: Record<number, string> = {
-  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M',
-  13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS',
-  21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M',
-  30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4',
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+  10: 'Q2_K',
+  11: 'Q3_K_S',
+  12: 'Q3_K_M',
+  13: 'Q3_K_L',
+  14: 'Q4_K_S',
+  15: 'Q4_K_M',
+  16: 'Q5_K_S',
+  17: 'Q5_K_M',
+  18: 'Q6_K',
+  19: 'IQ2_XXS',
+  20: 'IQ2_XS',
+  21: 'Q2_K_S',
+  22: 'IQ3_XS',
+  23: 'IQ3_XXS',
+  24: 'IQ1_S',
+  25: 'IQ4_NL',
+  26: 'IQ3_S',
+  27: 'IQ3_M',
+  28: 'IQ2_S',
+  29: 'IQ2_M',
+  30: 'IQ4_XS',
+  31: 'IQ1_M',
+  32: 'BF16',
+  36: 'TQ1_0',
+  37: 'TQ2_0',
+  38: 'MXFP4',
 };
 
 /** ggml tensor types: [name, block size (elements), bytes per block]. */
 const GGML_TYPES: Record<number, [string, number, number]> = {
-  0: ['F32', 1, 4], 1: ['F16', 1, 2], 2: ['Q4_0', 32, 18], 3: ['Q4_1', 32, 20], 6: ['Q5_0', 32, 22], 7: ['Q5_1', 32, 24],
-  8: ['Q8_0', 32, 34], 9: ['Q8_1', 32, 36], 10: ['Q2_K', 256, 84], 11: ['Q3_K', 256, 110], 12: ['Q4_K', 256, 144],
-  13: ['Q5_K', 256, 176], 14: ['Q6_K', 256, 210], 15: ['Q8_K', 256, 292], 16: ['IQ2_XXS', 256, 66], 17: ['IQ2_XS', 256, 74],
-  18: ['IQ3_XXS', 256, 98], 19: ['IQ1_S', 256, 50], 20: ['IQ4_NL', 32, 18], 21: ['IQ3_S', 256, 110], 22: ['IQ2_S', 256, 82],
-  23: ['IQ4_XS', 256, 136], 24: ['I8', 1, 1], 25: ['I16', 1, 2], 26: ['I32', 1, 4], 27: ['I64', 1, 8], 28: ['F64', 1, 8],
-  29: ['IQ1_M', 256, 56], 30: ['BF16', 1, 2], 34: ['TQ1_0', 256, 54], 35: ['TQ2_0', 256, 66], 39: ['MXFP4', 32, 17],
+  0: ['F32', 1, 4],
+  1: ['F16', 1, 2],
+  2: ['Q4_0', 32, 18],
+  3: ['Q4_1', 32, 20],
+  6: ['Q5_0', 32, 22],
+  7: ['Q5_1', 32, 24],
+  8: ['Q8_0', 32, 34],
+  9: ['Q8_1', 32, 36],
+  10: ['Q2_K', 256, 84],
+  11: ['Q3_K', 256, 110],
+  12: ['Q4_K', 256, 144],
+  13: ['Q5_K', 256, 176],
+  14: ['Q6_K', 256, 210],
+  15: ['Q8_K', 256, 292],
+  16: ['IQ2_XXS', 256, 66],
+  17: ['IQ2_XS', 256, 74],
+  18: ['IQ3_XXS', 256, 98],
+  19: ['IQ1_S', 256, 50],
+  20: ['IQ4_NL', 32, 18],
+  21: ['IQ3_S', 256, 110],
+  22: ['IQ2_S', 256, 82],
+  23: ['IQ4_XS', 256, 136],
+  24: ['I8', 1, 1],
+  25: ['I16', 1, 2],
+  26: ['I32', 1, 4],
+  27: ['I64', 1, 8],
+  28: ['F64', 1, 8],
+  29: ['IQ1_M', 256, 56],
+  30: ['BF16', 1, 2],
+  34: ['TQ1_0', 256, 54],
+  35: ['TQ2_0', 256, 66],
+  39: ['MXFP4', 32, 17],
 };
 
 export interface GgufInfo {
@@ -94,7 +164,8 @@ class HeaderReader {
   private async ensure(n: number): Promise<void> {
     const have = this.bufStart + this.buf.length - this.pos;
     if (have >= n) return;
-    if (this.pos + n > this.size) throw new GgufError(this.file, `truncated: the header needs ${this.pos + n} bytes but the file has ${this.size}`);
+    if (this.pos + n > this.size)
+      throw new GgufError(this.file, `truncated: the header needs ${this.pos + n} bytes but the file has ${this.size}`);
     const want = Math.max(n, 1 << 20);
     const chunk = Buffer.alloc(Math.min(want, this.size - this.pos));
     const { bytesRead } = await this.fh.read(chunk, 0, chunk.length, this.pos);
@@ -108,8 +179,12 @@ class HeaderReader {
     this.pos += n;
     return this.buf.subarray(off, off + n);
   }
-  async u32(): Promise<number> { return (await this.take(4)).readUInt32LE(0); }
-  async u64(): Promise<bigint> { return (await this.take(8)).readBigUInt64LE(0); }
+  async u32(): Promise<number> {
+    return (await this.take(4)).readUInt32LE(0);
+  }
+  async u64(): Promise<bigint> {
+    return (await this.take(8)).readBigUInt64LE(0);
+  }
   async skip(n: number): Promise<void> {
     if (this.pos + n > this.size) throw new GgufError(this.file, 'truncated while reading the header');
     this.pos += n;
@@ -121,19 +196,36 @@ class HeaderReader {
   }
   async scalar(type: number): Promise<string | number | boolean | bigint> {
     switch (type) {
-      case 0: return (await this.take(1)).readUInt8(0);
-      case 1: return (await this.take(1)).readInt8(0);
-      case 2: return (await this.take(2)).readUInt16LE(0);
-      case 3: return (await this.take(2)).readInt16LE(0);
-      case 4: return (await this.take(4)).readUInt32LE(0);
-      case 5: return (await this.take(4)).readInt32LE(0);
-      case 6: return (await this.take(4)).readFloatLE(0);
-      case 7: return (await this.take(1)).readUInt8(0) !== 0;
-      case 8: return this.string();
-      case 10: { const v = (await this.take(8)).readBigUInt64LE(0); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
-      case 11: { const v = (await this.take(8)).readBigInt64LE(0); return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v; }
-      case 12: return (await this.take(8)).readDoubleLE(0);
-      default: throw new GgufError(this.file, `corrupt header: unknown value type ${type}`);
+      case 0:
+        return (await this.take(1)).readUInt8(0);
+      case 1:
+        return (await this.take(1)).readInt8(0);
+      case 2:
+        return (await this.take(2)).readUInt16LE(0);
+      case 3:
+        return (await this.take(2)).readInt16LE(0);
+      case 4:
+        return (await this.take(4)).readUInt32LE(0);
+      case 5:
+        return (await this.take(4)).readInt32LE(0);
+      case 6:
+        return (await this.take(4)).readFloatLE(0);
+      case 7:
+        return (await this.take(1)).readUInt8(0) !== 0;
+      case 8:
+        return this.string();
+      case 10: {
+        const v = (await this.take(8)).readBigUInt64LE(0);
+        return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      }
+      case 11: {
+        const v = (await this.take(8)).readBigInt64LE(0);
+        return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+      }
+      case 12:
+        return (await this.take(8)).readDoubleLE(0);
+      default:
+        throw new GgufError(this.file, `corrupt header: unknown value type ${type}`);
     }
   }
   /** Skips an array's items without materialising them (token lists hold 100k+ strings). */
@@ -227,7 +319,10 @@ export async function readGgufInfo(file: string): Promise<GgufInfo> {
     }
     const dataStart = Math.ceil(r.pos / alignment) * alignment;
     if (dataStart + dataEnd > size) {
-      throw new GgufError(file, `truncated: the tensors need ${dataStart + dataEnd} bytes but the file has ${size} (an interrupted download?)`);
+      throw new GgufError(
+        file,
+        `truncated: the tensors need ${dataStart + dataEnd} bytes but the file has ${size} (an interrupted download?)`,
+      );
     }
 
     const architecture = String(metadata['general.architecture'] ?? '');
@@ -245,7 +340,10 @@ export async function readGgufInfo(file: string): Promise<GgufInfo> {
       sizeBytes: size,
       ggufVersion: version,
       architecture,
-      name: typeof metadata['general.name'] === 'string' && metadata['general.name'] ? metadata['general.name'] : basename(file).replace(/\.gguf$/i, ''),
+      name:
+        typeof metadata['general.name'] === 'string' && metadata['general.name']
+          ? metadata['general.name']
+          : basename(file).replace(/\.gguf$/i, ''),
       trainedContextLength: num('context_length'),
       parameterCount,
       parameterLabel: formatParameters(parameterCount),
@@ -292,7 +390,10 @@ export interface MemoryFit {
  * Whether a model fits in memory: weights (the file size) + KV cache for the context + compute
  * buffers (~10% + 100 MB), against total RAM less 1.5 GB kept for the system and editor.
  */
-export function fitsInMemory(info: GgufInfo, opts: { contextLength?: number; sequences?: number; totalBytes?: number; freeBytes?: number } = {}): MemoryFit {
+export function fitsInMemory(
+  info: GgufInfo,
+  opts: { contextLength?: number; sequences?: number; totalBytes?: number; freeBytes?: number } = {},
+): MemoryFit {
   const contextLength = Math.min(opts.contextLength ?? 8192, info.trainedContextLength ?? opts.contextLength ?? 8192);
   const neededBytes = Math.round(info.sizeBytes * 1.1 + estimateKvCacheBytes(info, contextLength, opts.sequences ?? 1) + 100 * 1024 ** 2);
   const totalBytes = opts.totalBytes ?? os.totalmem();
@@ -310,9 +411,13 @@ export function fitsInMemory(info: GgufInfo, opts: { contextLength?: number; seq
  * Reads and checks a model for serving: a GGUF file, a chat architecture the runtime supports, and
  * small enough for this machine. Throws a GgufError naming the file and the cause.
  */
-export async function validateLocalModel(file: string, opts: { contextLength?: number; sequences?: number; totalBytes?: number } = {}): Promise<GgufInfo> {
+export async function validateLocalModel(
+  file: string,
+  opts: { contextLength?: number; sequences?: number; totalBytes?: number } = {},
+): Promise<GgufInfo> {
   const info = await readGgufInfo(file);
-  if (NON_CHAT_ARCHITECTURES.has(info.architecture)) throw new GgufError(file, `architecture "${info.architecture}" is not a chat model (embedding/encoder models cannot answer)`);
+  if (NON_CHAT_ARCHITECTURES.has(info.architecture))
+    throw new GgufError(file, `architecture "${info.architecture}" is not a chat model (embedding/encoder models cannot answer)`);
   if (!info.supported) throw new GgufError(file, `unsupported architecture "${info.architecture}" (the bundled llama.cpp cannot run it)`);
   const fit = fitsInMemory(info, { ...opts, freeBytes: Number.MAX_SAFE_INTEGER });
   if (!fit.fits) throw new GgufError(file, `model too large for this machine: ${fit.summary}`);

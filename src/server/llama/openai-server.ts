@@ -6,7 +6,13 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import type { ChatModelFunctions, ChatWrapper, ChatWrapperGenerateContextStateOptions, LlamaChatResponseFunctionCallParamsChunk, LlamaGrammar } from 'node-llama-cpp';
+import type {
+  ChatModelFunctions,
+  ChatWrapper,
+  ChatWrapperGenerateContextStateOptions,
+  LlamaChatResponseFunctionCallParamsChunk,
+  LlamaGrammar,
+} from 'node-llama-cpp';
 import type { ModelEntryInput, ModelRole } from '../../core/config';
 import { ChatCompletionRequest, RequestError, parseChatRequest, toChatHistory, toGrammarSchema } from './chat-request';
 import { readGgufInfo, type GgufInfo } from './gguf-info';
@@ -98,7 +104,14 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-function sendError(res: http.ServerResponse, status: number, message: string, type = 'invalid_request_error', param?: string, code?: string): void {
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  type = 'invalid_request_error',
+  param?: string,
+  code?: string,
+): void {
   if (res.headersSent) return;
   sendJson(res, status, { error: { message, type, param: param ?? null, code: code ?? null } });
 }
@@ -138,7 +151,9 @@ function forcedCallWrapper(lib: NodeLlamaCpp, inner: ChatWrapper, callsBefore: n
     const last = options.chatHistory[options.chatHistory.length - 1];
     const calls = last?.type === 'model' ? last.response.filter((r) => typeof r === 'object' && r.type === 'functionCall').length : 0;
     if (calls > callsBefore) return state;
-    return { ...state, prefixTriggers: undefined, noPrefixTrigger: { type: 'functionCall', inject: lib.LlamaText(prefix) } } as ReturnType<ChatWrapper['generateContextState']>;
+    return { ...state, prefixTriggers: undefined, noPrefixTrigger: { type: 'functionCall', inject: lib.LlamaText(prefix) } } as ReturnType<
+      ChatWrapper['generateContextState']
+    >;
   };
   return forced;
 }
@@ -228,7 +243,11 @@ class SseWriter {
     this.open = undefined;
     const text = JSON.stringify(open.text);
     const delta =
-      open.kind === 'content' ? `{"content":${text}}` : open.kind === 'reasoning' ? `{"reasoning_content":${text}}` : `{"tool_calls":[{"index":${open.index},"function":{"arguments":${text}}}]}`;
+      open.kind === 'content'
+        ? `{"content":${text}}`
+        : open.kind === 'reasoning'
+          ? `{"reasoning_content":${text}}`
+          : `{"tool_calls":[{"index":${open.index},"function":{"arguments":${text}}}]}`;
     this.pending += this.chunk(delta, null);
   }
 
@@ -262,7 +281,13 @@ interface CompletionResult {
   completionTokens: number;
 }
 
-async function generate(lease: SequenceLease, req: ChatCompletionRequest, maxToolStringLength: number, sink: StreamSink | undefined, signal: AbortSignal): Promise<CompletionResult> {
+async function generate(
+  lease: SequenceLease,
+  req: ChatCompletionRequest,
+  maxToolStringLength: number,
+  sink: StreamSink | undefined,
+  signal: AbortSignal,
+): Promise<CompletionResult> {
   const { lib, llama, sequence, chatWrapper, contextSize } = lease;
   const tools = req.tools ?? [];
   const toolChoice = req.tool_choice ?? 'auto';
@@ -270,8 +295,15 @@ async function generate(lease: SequenceLease, req: ChatCompletionRequest, maxToo
   if (toolChoice === 'none') offered = [];
   else if (typeof toolChoice === 'object') {
     offered = tools.filter((t) => t.function.name === toolChoice.function.name);
-    if (offered.length === 0) throw new RequestError(`tool_choice names "${toolChoice.function.name}" but no tool in "tools" has that name`, 400, 'invalid_request_error', 'tool_choice');
-  } else if (toolChoice === 'required' && tools.length === 0) throw new RequestError('tool_choice is "required" but "tools" is empty', 400, 'invalid_request_error', 'tool_choice');
+    if (offered.length === 0)
+      throw new RequestError(
+        `tool_choice names "${toolChoice.function.name}" but no tool in "tools" has that name`,
+        400,
+        'invalid_request_error',
+        'tool_choice',
+      );
+  } else if (toolChoice === 'required' && tools.length === 0)
+    throw new RequestError('tool_choice is "required" but "tools" is empty', 400, 'invalid_request_error', 'tool_choice');
 
   const { history, callsInLastTurn } = toChatHistory(req.messages, new Map(tools.map((t) => [t.function.name, t.function.description])));
   let functions: ChatModelFunctions | undefined;
@@ -280,19 +312,39 @@ async function generate(lease: SequenceLease, req: ChatCompletionRequest, maxToo
     functions = defined;
     for (const t of offered) {
       const p = t.function.parameters as Record<string, unknown> | undefined;
-      const noParams = !p || (Object.keys((p.properties as object | undefined) ?? {}).length === 0 && p.additionalProperties === undefined && !p.anyOf && !p.oneOf);
-      defined[t.function.name] = { description: t.function.description, params: noParams ? undefined : toGrammarSchema(p, maxToolStringLength) };
+      const noParams =
+        !p ||
+        (Object.keys((p.properties as object | undefined) ?? {}).length === 0 &&
+          p.additionalProperties === undefined &&
+          !p.anyOf &&
+          !p.oneOf);
+      defined[t.function.name] = {
+        description: t.function.description,
+        params: noParams ? undefined : toGrammarSchema(p, maxToolStringLength),
+      };
     }
   }
   let grammar: LlamaGrammar | undefined;
   const format = req.response_format;
   if (format && format.type !== 'text') {
-    if (functions) throw new RequestError('response_format cannot be combined with tools on the local model server', 400, 'invalid_request_error', 'response_format');
-    const schema = format.type === 'json_schema' && format.json_schema.schema ? toGrammarSchema(format.json_schema.schema, maxToolStringLength) : { type: 'object', additionalProperties: true };
+    if (functions)
+      throw new RequestError(
+        'response_format cannot be combined with tools on the local model server',
+        400,
+        'invalid_request_error',
+        'response_format',
+      );
+    const schema =
+      format.type === 'json_schema' && format.json_schema.schema
+        ? toGrammarSchema(format.json_schema.schema, maxToolStringLength)
+        : { type: 'object', additionalProperties: true };
     grammar = await llama.createGrammarForJsonSchema(schema as Parameters<typeof llama.createGrammarForJsonSchema>[0]);
   }
   const force = functions !== undefined && (toolChoice === 'required' || typeof toolChoice === 'object');
-  const chat = new lib.LlamaChat({ contextSequence: sequence, chatWrapper: force ? forcedCallWrapper(lib, chatWrapper, callsInLastTurn) : chatWrapper });
+  const chat = new lib.LlamaChat({
+    contextSequence: sequence,
+    chatWrapper: force ? forcedCallWrapper(lib, chatWrapper, callsInLastTurn) : chatWrapper,
+  });
 
   const streamedCalls = new Map<number, { id: string; name: string; args: string }>();
   let text = '';
@@ -311,7 +363,9 @@ async function generate(lease: SequenceLease, req: ChatCompletionRequest, maxToo
       topP: req.top_p ?? undefined,
       seed: req.seed ?? undefined,
       customStopTriggers: stop,
-      repeatPenalty: penalties ? { penalty: 1, frequencyPenalty: req.frequency_penalty ?? undefined, presencePenalty: req.presence_penalty ?? undefined } : (false as const),
+      repeatPenalty: penalties
+        ? { penalty: 1, frequencyPenalty: req.frequency_penalty ?? undefined, presencePenalty: req.presence_penalty ?? undefined }
+        : (false as const),
       onTextChunk: (chunk: string) => {
         text += chunk;
         if (chunk) sink?.text(chunk);
@@ -355,7 +409,8 @@ async function generate(lease: SequenceLease, req: ChatCompletionRequest, maxToo
       return { id: streamed.id, name: fc.functionName, arguments: args };
     });
     const stopReason = res.metadata.stopReason;
-    const finishReason: CompletionResult['finishReason'] = toolCalls.length > 0 ? 'tool_calls' : stopReason === 'maxTokens' ? 'length' : 'stop';
+    const finishReason: CompletionResult['finishReason'] =
+      toolCalls.length > 0 ? 'tool_calls' : stopReason === 'maxTokens' ? 'length' : 'stop';
     // The sequence is this call's own: what it holds is the prompt plus what was generated.
     const completionTokens = Math.max(0, sequence.tokenMeter.usedOutputTokens - outputBefore);
     return {
@@ -375,7 +430,9 @@ async function generate(lease: SequenceLease, req: ChatCompletionRequest, maxToo
 export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<LocalEndpoint> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !opts.allowNonLoopback) {
-    throw new Error(`refusing to listen on ${host}: the local model server only listens on loopback (127.0.0.1) unless non-loopback hosts are explicitly allowed (--allow-remote)`);
+    throw new Error(
+      `refusing to listen on ${host}: the local model server only listens on loopback (127.0.0.1) unless non-loopback hosts are explicitly allowed (--allow-remote)`,
+    );
   }
   if (opts.models.length === 0) throw new Error('no local models to serve');
   const ids = new Set<string>();
@@ -388,7 +445,16 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
 
   const log = (e: LocalEndpointLogEntry) => opts.log?.(e);
   const ownRuntime = !opts.runtime;
-  const runtime = opts.runtime ?? new LlamaRuntime({ threads: opts.threads, concurrency: opts.concurrency, idleUnloadSeconds: opts.idleUnloadSeconds, contextSize: opts.contextSize, gpu: opts.gpu, log: (e) => log(e) });
+  const runtime =
+    opts.runtime ??
+    new LlamaRuntime({
+      threads: opts.threads,
+      concurrency: opts.concurrency,
+      idleUnloadSeconds: opts.idleUnloadSeconds,
+      contextSize: opts.contextSize,
+      gpu: opts.gpu,
+      log: (e) => log(e),
+    });
   const byId = new Map(opts.models.map((m) => [m.id, m]));
   const maxToolStringLength = opts.maxToolStringLength ?? 2048;
   const created = Math.floor(Date.now() / 1000);
@@ -406,7 +472,13 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     const started = Date.now();
     const body = parseChatRequest(await readBody(req));
     const spec = byId.get(body.model);
-    if (!spec) throw new RequestError(`model "${body.model}" is not served here; available: ${[...byId.keys()].join(', ')}`, 404, 'invalid_request_error', 'model');
+    if (!spec)
+      throw new RequestError(
+        `model "${body.model}" is not served here; available: ${[...byId.keys()].join(', ')}`,
+        404,
+        'invalid_request_error',
+        'model',
+      );
     const controller = new AbortController();
     active.add(controller);
     res.on('close', () => {
@@ -421,19 +493,40 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       const sink: StreamSink | undefined = stream
         ? {
             role: () => {
-              res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': requestId });
+              res.writeHead(200, {
+                'content-type': 'text/event-stream; charset=utf-8',
+                'cache-control': 'no-cache',
+                connection: 'keep-alive',
+                'x-request-id': requestId,
+              });
               sse.start();
             },
             text: (t) => sse.delta('content', 0, t),
             reasoning: (t) => sse.delta('reasoning', 0, t),
-            toolCallStart: (index, id, name) => sse.event(`{"tool_calls":[{"index":${index},"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}`),
+            toolCallStart: (index, id, name) =>
+              sse.event(
+                `{"tool_calls":[{"index":${index},"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}`,
+              ),
             toolCallArguments: (index, args) => sse.delta('arguments', index, args),
           }
         : undefined;
       const result = await generate(lease, body, maxToolStringLength, sink, controller.signal);
-      const usage = { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens, total_tokens: result.promptTokens + result.completionTokens };
+      const usage = {
+        prompt_tokens: result.promptTokens,
+        completion_tokens: result.completionTokens,
+        total_tokens: result.promptTokens + result.completionTokens,
+      };
       const cancelled = controller.signal.aborted;
-      log({ level: 'info', message: cancelled ? 'cancelled by the client' : 'completed', requestId, model: spec.id, finishReason: cancelled ? 'cancelled' : result.finishReason, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, ms: Date.now() - started });
+      log({
+        level: 'info',
+        message: cancelled ? 'cancelled by the client' : 'completed',
+        requestId,
+        model: spec.id,
+        finishReason: cancelled ? 'cancelled' : result.finishReason,
+        promptTokens: usage.prompt_tokens,
+        completionTokens: usage.completion_tokens,
+        ms: Date.now() - started,
+      });
       if (cancelled) return;
       if (stream) {
         if (res.writableEnded || res.destroyed) return;
@@ -442,14 +535,38 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
         sse.flush();
         res.end('data: [DONE]\n\n');
       } else {
-        const message: Record<string, unknown> = { role: 'assistant', content: result.toolCalls.length && !result.text ? null : result.text, refusal: null };
+        const message: Record<string, unknown> = {
+          role: 'assistant',
+          content: result.toolCalls.length && !result.text ? null : result.text,
+          refusal: null,
+        };
         if (result.reasoning) message.reasoning_content = result.reasoning;
-        if (result.toolCalls.length) message.tool_calls = result.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
-        sendJson(res, 200, { id: requestId, object: 'chat.completion', created: Math.floor(started / 1000), model: spec.id, system_fingerprint: null, choices: [{ index: 0, message, logprobs: null, finish_reason: result.finishReason }], usage });
+        if (result.toolCalls.length)
+          message.tool_calls = result.toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: c.arguments },
+          }));
+        sendJson(res, 200, {
+          id: requestId,
+          object: 'chat.completion',
+          created: Math.floor(started / 1000),
+          model: spec.id,
+          system_fingerprint: null,
+          choices: [{ index: 0, message, logprobs: null, finish_reason: result.finishReason }],
+          usage,
+        });
       }
     } catch (err) {
       if (controller.signal.aborted) {
-        log({ level: 'info', message: 'cancelled by the client', requestId, model: spec.id, finishReason: 'cancelled', ms: Date.now() - started });
+        log({
+          level: 'info',
+          message: 'cancelled by the client',
+          requestId,
+          model: spec.id,
+          finishReason: 'cancelled',
+          ms: Date.now() - started,
+        });
         return;
       }
       throw err;
@@ -470,11 +587,21 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       return;
     }
     if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-      sendError(res, 401, 'missing or wrong API key (send Authorization: Bearer <key>)', 'authentication_error', undefined, 'invalid_api_key');
+      sendError(
+        res,
+        401,
+        'missing or wrong API key (send Authorization: Bearer <key>)',
+        'authentication_error',
+        undefined,
+        'invalid_api_key',
+      );
       return;
     }
     if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
-      sendJson(res, 200, { object: 'list', data: [...byId.keys()].map((id) => ({ id, object: 'model', created, owned_by: 'orchestra-local' })) });
+      sendJson(res, 200, {
+        object: 'list',
+        data: [...byId.keys()].map((id) => ({ id, object: 'model', created, owned_by: 'orchestra-local' })),
+      });
       return;
     }
     if (path === '/v1/chat/completions' || path === '/chat/completions') {
@@ -496,12 +623,21 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       });
       return;
     }
-    sendError(res, 404, `no route ${req.method} ${url.pathname} (this server offers GET /v1/models and POST /v1/chat/completions)`, 'invalid_request_error', undefined, 'not_found');
+    sendError(
+      res,
+      404,
+      `no route ${req.method} ${url.pathname} (this server offers GET /v1/models and POST /v1/chat/completions)`,
+      'invalid_request_error',
+      undefined,
+      'not_found',
+    );
   });
   server.keepAliveTimeout = 5000;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${host}:${opts.port ?? 0}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${host}:${opts.port ?? 0}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
+    );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;

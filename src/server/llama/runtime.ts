@@ -12,7 +12,9 @@ let modulePromise: Promise<NodeLlamaCpp> | undefined;
 export function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
   modulePromise ??= import('node-llama-cpp').catch((err: unknown) => {
     modulePromise = undefined;
-    throw new Error(`the embedded llama.cpp runtime (node-llama-cpp) could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(
+      `the embedded llama.cpp runtime (node-llama-cpp) could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+    );
   });
   return modulePromise;
 }
@@ -143,7 +145,8 @@ export class LlamaRuntime {
         logLevel: lib.LlamaLogLevel.warn,
         logger: (level: unknown, message: string) => {
           const text = message.trim();
-          if (text) this.log(level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal ? 'error' : 'warn', `llama.cpp: ${text}`);
+          if (text)
+            this.log(level === lib.LlamaLogLevel.error || level === lib.LlamaLogLevel.fatal ? 'error' : 'warn', `llama.cpp: ${text}`);
         },
       };
       if (this.opts.gpu === false) return lib.getLlama({ ...common, gpu: false });
@@ -179,12 +182,20 @@ export class LlamaRuntime {
           context = await model.createContext({ contextSize, sequences: this.concurrency, threads: this.threads });
         } catch (err) {
           await model.dispose();
-          throw new Error(`${spec.path}: no memory for a ${contextSize}-token context (${err instanceof Error ? err.message : String(err)})`);
+          throw new Error(
+            `${spec.path}: no memory for a ${contextSize}-token context (${err instanceof Error ? err.message : String(err)})`,
+          );
         }
         const template = model.fileInfo.metadata?.tokenizer?.chat_template;
-        const format = !spec.chatFormat || spec.chatFormat === 'auto' ? detectChatFormat(typeof template === 'string' ? template : undefined) : spec.chatFormat;
+        const format =
+          !spec.chatFormat || spec.chatFormat === 'auto'
+            ? detectChatFormat(typeof template === 'string' ? template : undefined)
+            : spec.chatFormat;
         const chatWrapper = createChatWrapper(lib, format, model);
-        this.log('info', `loaded ${spec.path} in ${Date.now() - started} ms (${format} chat format, ${contextSize}-token context, ${this.threads} threads, gpu: ${llama.gpu || 'none'})`);
+        this.log(
+          'info',
+          `loaded ${spec.path} in ${Date.now() - started} ms (${format} chat format, ${contextSize}-token context, ${this.threads} threads, gpu: ${llama.gpu || 'none'})`,
+        );
         return { model, context, chatWrapper, contextSize, active: 0, waiters: [] };
       })();
       pending.catch(() => this.models.delete(spec.path));
@@ -244,7 +255,9 @@ export class LlamaRuntime {
         released = true;
         // The sequence's slot is reclaimed asynchronously; hand it on only once it is free again.
         void Promise.resolve(sequence.dispose())
-          .catch((err: unknown) => this.log('warn', `releasing a context sequence failed: ${err instanceof Error ? err.message : String(err)}`))
+          .catch((err: unknown) =>
+            this.log('warn', `releasing a context sequence failed: ${err instanceof Error ? err.message : String(err)}`),
+          )
           .then(() => this.freeSlot(spec.path, loaded));
       },
     };

@@ -22,7 +22,9 @@ describe('Orchestra in VS Code', function () {
   });
 
   it('registers every command its manifest contributes', async () => {
-    const contributed: string[] = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands.map((c: { command: string }) => c.command);
+    const contributed: string[] = vscode.extensions
+      .getExtension(EXTENSION_ID)!
+      .packageJSON.contributes.commands.map((c: { command: string }) => c.command);
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c));
     assert.deepEqual(missing, []);
@@ -50,8 +52,12 @@ describe('Orchestra in VS Code', function () {
       // A value the schema refuses is reported by its name, not silently used.
       await cfg.update('budget.maxTurns', -3, vscode.ConfigurationTarget.Global);
       const deadline = Date.now() + 5_000;
-      while (!api.settings.problems().some((p) => p.path === 'budget.maxTurns') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(api.settings.problems().some((p) => p.path === 'budget.maxTurns'), JSON.stringify(api.settings.problems()));
+      while (!api.settings.problems().some((p) => p.path === 'budget.maxTurns') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        api.settings.problems().some((p) => p.path === 'budget.maxTurns'),
+        JSON.stringify(api.settings.problems()),
+      );
     } finally {
       await cfg.update('budget.maxTurns', undefined, vscode.ConfigurationTarget.Global);
       await cfg.update('privacyMode', undefined, vscode.ConfigurationTarget.Global);

@@ -34,7 +34,11 @@ describe('Approvals: inline, then modal when the panel goes away', () => {
     inline.length = 0;
     resolvedElsewhere.length = 0;
     broker = new ApprovalBroker(
-      { panelVisible: () => visible, showInPanel: (a) => inline.push(a.approvalId), resolvedElsewhere: (id, ok) => resolvedElsewhere.push([id, ok]) },
+      {
+        panelVisible: () => visible,
+        showInPanel: (a) => inline.push(a.approvalId),
+        resolvedElsewhere: (id, ok) => resolvedElsewhere.push([id, ok]),
+      },
       { info: () => undefined },
       modal.show,
     );

@@ -11,8 +11,6 @@ import type { ModelServer } from '../../support/model-server';
 import type { EngineEvent } from '../../../src/core/protocol/events';
 import type { OrchestraApi } from '../../../src/extension/extension';
 
-
-
 describe('Orchestra commands', function () {
   this.timeout(60_000);
   let api: OrchestraApi;
@@ -33,14 +31,19 @@ describe('Orchestra commands', function () {
   after(async () => {
     sub?.dispose();
     const config = vscode.workspace.getConfiguration('orchestra');
-    for (const key of ['models', 'orchestrator.model', 'orchestrator.dialect', 'privacyMode']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+    for (const key of ['models', 'orchestrator.model', 'orchestrator.dialect', 'privacyMode'])
+      await config.update(key, undefined, vscode.ConfigurationTarget.Global);
     await server?.close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   it('Set privacy mode writes the setting, and the engine follows it', async () => {
     const config = vscode.workspace.getConfiguration('orchestra');
-    await config.update('models', [{ id: 'remote', baseUrl: 'https://models.example.invalid/v1', model: 'm', roles: ['general'] }], vscode.ConfigurationTarget.Global);
+    await config.update(
+      'models',
+      [{ id: 'remote', baseUrl: 'https://models.example.invalid/v1', model: 'm', roles: ['general'] }],
+      vscode.ConfigurationTarget.Global,
+    );
     assert.equal(await vscode.commands.executeCommand('orchestra.setPrivacyMode', 'local-only'), 'local-only');
     assert.equal(vscode.workspace.getConfiguration('orchestra').get('privacyMode'), 'local-only');
     // The remote model is ineligible now, and the engine says which rule excludes it.
@@ -55,14 +58,20 @@ describe('Orchestra commands', function () {
 
   it('Ask starts a task and Export last trajectory writes its JSONL', async () => {
     const config = vscode.workspace.getConfiguration('orchestra');
-    await config.update('models', [{ id: 'orch', baseUrl: server.url, model: 'orch-model', roles: ['orchestrator', 'general'], openWeights: true }], vscode.ConfigurationTarget.Global);
+    await config.update(
+      'models',
+      [{ id: 'orch', baseUrl: server.url, model: 'orch-model', roles: ['orchestrator', 'general'], openWeights: true }],
+      vscode.ConfigurationTarget.Global,
+    );
     await config.update('orchestrator.model', 'orch', vscode.ConfigurationTarget.Global);
     await config.update('orchestrator.dialect', 'general', vscode.ConfigurationTarget.Global);
     await until('the engine to know the model', async () => (await api.engine.listModels()).some((m) => m.baseUrl === server.url));
     server.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'Exported soon.' } }] }]);
     const taskId = await vscode.commands.executeCommand<string | undefined>('orchestra.ask', 'What does math.py compute?');
     assert.ok(taskId, 'the Ask command returns the task id');
-    const end = await until('the task to finish', () => events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')));
+    const end = await until('the task to finish', () =>
+      events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')),
+    );
     assert.equal(end.type, 'done', JSON.stringify(end));
     const target = vscode.Uri.file(join(scratch, 'trajectory.jsonl'));
     const written = await vscode.commands.executeCommand<vscode.Uri | undefined>('orchestra.exportTrajectory', undefined, target);

@@ -21,7 +21,11 @@ describe('Orchestra in the editor', function () {
     server = await startModelServer({ usage: true });
     sub = api.engine.onEvent((e) => events.push(e));
     const config = vscode.workspace.getConfiguration('orchestra');
-    await config.update('models', [{ id: 'orch', baseUrl: server.url, model: 'orch-editor', roles: ['orchestrator', 'general'], openWeights: true }], vscode.ConfigurationTarget.Global);
+    await config.update(
+      'models',
+      [{ id: 'orch', baseUrl: server.url, model: 'orch-editor', roles: ['orchestrator', 'general'], openWeights: true }],
+      vscode.ConfigurationTarget.Global,
+    );
     await config.update('orchestrator.dialect', 'general', vscode.ConfigurationTarget.Global);
     await until('the engine to know the model', async () => (await api.engine.listModels()).some((m) => m.baseUrl === server.url));
   });
@@ -49,7 +53,9 @@ describe('Orchestra in the editor', function () {
     // With a question given, the command skips its input box.
     const taskId = await vscode.commands.executeCommand<string | undefined>('orchestra.askAboutSelection', 'What does this loop do?');
     assert.ok(taskId, 'the command returns the task id');
-    const end = await until('the task to finish', () => events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')));
+    const end = await until('the task to finish', () =>
+      events.find((e) => e.taskId === taskId && (e.type === 'done' || e.type === 'error')),
+    );
     assert.equal(end.type, 'done', JSON.stringify(end));
     const request = server.requestsFor('orch-editor')[before];
     const prompt = JSON.stringify(request.body.messages);

@@ -18,7 +18,6 @@ async function orchestraApi(): Promise<OrchestraApi> {
   return ext.isActive ? ext.exports : ext.activate();
 }
 
-
 /** Collects the events of every task from the extension's event stream. */
 class EventLog implements vscode.Disposable {
   readonly events: EngineEvent[] = [];
@@ -47,7 +46,9 @@ async function configureModels(api: OrchestraApi, server: ModelServer, extraMode
   await config.update('orchestrator.model', 'orch', vscode.ConfigurationTarget.Global);
   await config.update('orchestrator.dialect', 'general', vscode.ConfigurationTarget.Global);
   // The settings reach the engine asynchronously; wait until it serves the pool.
-  await until('the engine to know the test model', async () => (await api.engine.listModels()).some((m) => m.id === 'orch' && m.baseUrl === server.url));
+  await until('the engine to know the test model', async () =>
+    (await api.engine.listModels()).some((m) => m.id === 'orch' && m.baseUrl === server.url),
+  );
 }
 
 describe('Orchestra engine process inside VS Code', function () {
@@ -147,7 +148,11 @@ describe('Orchestra engine process inside VS Code', function () {
     });
     assert.match(problems.message, /url/i);
     const models = await api.engine.listModels();
-    assert.deepEqual(models.map((m) => m.id), ['orch'], 'the valid model keeps working, the broken one is left out');
+    assert.deepEqual(
+      models.map((m) => m.id),
+      ['orch'],
+      'the valid model keeps working, the broken one is left out',
+    );
     await configureModels(api, server);
     await until('the problem to clear', () => !api.settings.problems().some((x) => x.path.startsWith('models')) || undefined);
   });
@@ -175,7 +180,10 @@ describe('Orchestra engine process inside VS Code', function () {
       assert.ok(kills < 6, 'the extension kept restarting a crashing engine');
       const pid = await until('a running engine', () => (api.engine.state === 'ready' ? api.engine.pid : undefined));
       process.kill(pid);
-      await until('the engine to restart or give up', () => api.engine.state === 'down' || (api.engine.state === 'ready' && api.engine.pid !== pid) || undefined);
+      await until(
+        'the engine to restart or give up',
+        () => api.engine.state === 'down' || (api.engine.state === 'ready' && api.engine.pid !== pid) || undefined,
+      );
     }
     assert.equal(api.engine.state, 'down');
     await assert.rejects(api.engine.ask({ question: 'Anyone there?' }), /not restarted again; see the log, then Retry/);

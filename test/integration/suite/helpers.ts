@@ -6,7 +6,12 @@ import type { OrchestraApi } from '../../../src/extension/extension';
 export const EXTENSION_ID = 'orchestra-dev.orchestra';
 
 /** Polls `probe` until it returns a value (not undefined/false), or fails naming what it waited for. */
-export function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export function until<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const started = Date.now();
   return new Promise<T>((resolve, reject) => {
     const tick = async () => {

@@ -12,8 +12,6 @@ import { EXTENSION_ID, until } from './helpers';
 import { makeModelDir, writeToolCallScriptModel } from '../../support/gguf';
 import type { OrchestraApi } from '../../../src/extension/extension';
 
-
-
 function localModelsSetting(): string[] {
   return vscode.workspace.getConfiguration('orchestra').inspect<string[]>('local.models')?.globalValue ?? [];
 }
@@ -42,7 +40,20 @@ describe('Local models in VS Code', function () {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tiny.gguf`;
     const catalogFile = join(work.dir, 'catalog.json');
-    writeFileSync(catalogFile, JSON.stringify([{ id: 'tiny-it', title: 'Tiny integration model', url, fileName: 'tiny-it.gguf', sizeBytes: payload.length, memoryBytes: 64 * 1024 * 1024, licence: 'MIT' }]));
+    writeFileSync(
+      catalogFile,
+      JSON.stringify([
+        {
+          id: 'tiny-it',
+          title: 'Tiny integration model',
+          url,
+          fileName: 'tiny-it.gguf',
+          sizeBytes: payload.length,
+          memoryBytes: 64 * 1024 * 1024,
+          licence: 'MIT',
+        },
+      ]),
+    );
     // The engine process reads the catalog variable from its environment: restart it with the test catalog.
     process.env.ORCHESTRA_CATALOG_FILE = catalogFile;
     await api.engine.restart();
@@ -66,13 +77,18 @@ describe('Local models in VS Code', function () {
     assert.equal(existsSync(`${expected}.part`), false);
     assert.equal(requests, 1);
     assert.deepEqual(localModelsSetting(), [expected]);
-    const model = await until('the engine to serve the downloaded model', async () => (await api.engine.listModels()).find((m) => m.id === 'local:tiny-it'));
+    const model = await until('the engine to serve the downloaded model', async () =>
+      (await api.engine.listModels()).find((m) => m.id === 'local:tiny-it'),
+    );
     assert.equal(model.local, true);
     assert.equal(model.openWeights, true);
     assert.match(model.baseUrl, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
 
     // Run again: the file is there already; nothing is downloaded and the setting is not duplicated.
-    assert.equal(await vscode.commands.executeCommand<string | undefined>('orchestra.downloadLocalModel', 'tiny-it', { dir: modelsDir }), expected);
+    assert.equal(
+      await vscode.commands.executeCommand<string | undefined>('orchestra.downloadLocalModel', 'tiny-it', { dir: modelsDir }),
+      expected,
+    );
     assert.equal(requests, 1);
     assert.deepEqual(localModelsSetting(), [expected]);
   });
@@ -94,6 +110,8 @@ describe('Local models in VS Code', function () {
     copyFileSync(source, good);
     assert.equal(await vscode.commands.executeCommand('orchestra.useLocalModelFile', vscode.Uri.file(good)), good);
     assert.deepEqual(localModelsSetting(), [...before, good]);
-    await until('the engine to serve the added file', async () => (await api.engine.listModels()).some((m) => m.id === 'local:second-model'));
+    await until('the engine to serve the added file', async () =>
+      (await api.engine.listModels()).some((m) => m.id === 'local:second-model'),
+    );
   });
 });

@@ -7,7 +7,8 @@ export const STRESS = process.env.ORCHESTRA_STRESS === '1';
 export function suiteSeed(suite: string): number {
   const fromEnv = process.env.ORCHESTRA_SEED;
   const seed = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-  if (fromEnv !== undefined && fromEnv !== '' && !Number.isFinite(Number(fromEnv))) throw new Error(`ORCHESTRA_SEED must be a number, got "${fromEnv}"`);
+  if (fromEnv !== undefined && fromEnv !== '' && !Number.isFinite(Number(fromEnv)))
+    throw new Error(`ORCHESTRA_SEED must be a number, got "${fromEnv}"`);
   console.log(`[${suite}] seed ${seed} (reproduce with ORCHESTRA_SEED=${seed})`);
   return seed;
 }

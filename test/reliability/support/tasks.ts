@@ -16,7 +16,11 @@ export interface CheckedRun {
 export async function runChecked(engine: Engine, req: TaskRequest, graceMs = 15_000): Promise<CheckedRun> {
   const events: EngineEvent[] = [];
   const limitMs = engine.config.budget.maxWallTimeSeconds * 1000 + graceMs;
-  const outcome = await within(engine.ask(req, (e) => events.push(e)), limitMs, `task "${req.question.slice(0, 60)}"`);
+  const outcome = await within(
+    engine.ask(req, (e) => events.push(e)),
+    limitMs,
+    `task "${req.question.slice(0, 60)}"`,
+  );
   for (const e of events) {
     const parsed = EngineEvent.safeParse(e);
     assert.ok(parsed.success, `event ${e.type} must match the protocol: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`);

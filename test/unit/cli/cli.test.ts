@@ -27,7 +27,16 @@ describe('orchestra CLI (child process)', () => {
         models: [
           { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'], openWeights: true },
           { id: 'helper', baseUrl: server.url, model: 'helper', roles: ['general'], openWeights: true },
-          { id: 'cloud', baseUrl: remote.url, model: 'cloud', local: false, roles: ['general'], apiKeyEnv: 'CLOUD_KEY', inputPricePerMillion: 2, outputPricePerMillion: 8 },
+          {
+            id: 'cloud',
+            baseUrl: remote.url,
+            model: 'cloud',
+            local: false,
+            roles: ['general'],
+            apiKeyEnv: 'CLOUD_KEY',
+            inputPricePerMillion: 2,
+            outputPricePerMillion: 8,
+          },
         ],
         orchestrator: { model: 'orch', dialect: 'general' },
         requests: { retries: 0 },
@@ -45,10 +54,16 @@ describe('orchestra CLI (child process)', () => {
   });
 
   test('ask --json prints one valid event per line and ends with done; exit 0', async () => {
-    server.script('orch', [{ toolCalls: [{ name: 'read_file', arguments: { path: 'notes.md' } }] }, { toolCalls: [{ name: 'answer', arguments: { answer: 'Every 30 days.' } }] }]);
+    server.script('orch', [
+      { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.md' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'Every 30 days.' } }] },
+    ]);
     const r = await runCli(['ask', 'How often does the deploy key rotate?', '--config', configFile, '--workspace', ws.dir, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => EngineEvent.parse(JSON.parse(l)));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => EngineEvent.parse(JSON.parse(l)));
     assert.equal(events[0].type, 'task_started');
     const last = events[events.length - 1];
     assert.equal(last.type, 'done');
@@ -57,7 +72,10 @@ describe('orchestra CLI (child process)', () => {
   });
 
   test('ask without --json shows the calls, the answer and the totals; --privacy local-only keeps data home', async () => {
-    server.script('orch', [{ toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: 'x' } }] }, { content: 'Answered locally.' }]);
+    server.script('orch', [
+      { toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: 'x' } }] },
+      { content: 'Answered locally.' },
+    ]);
     const r = await runCli(['ask', 'q', '--config', configFile, '--workspace', ws.dir, '--privacy', 'local-only']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /⊘ call_model cloud · denied/);
@@ -97,7 +115,15 @@ describe('orchestra CLI (child process)', () => {
 
   test('usage and config errors exit 2 and name the field', async () => {
     const bad = join(ws.dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ models: [{ id: 'a', baseUrl: server.url, model: 'a' }, { id: 'b', baseUrl: 'not a url', model: 'b' }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        models: [
+          { id: 'a', baseUrl: server.url, model: 'a' },
+          { id: 'b', baseUrl: 'not a url', model: 'b' },
+        ],
+      }),
+    );
     const r = await runCli(['ask', 'q', '--config', bad]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /models\[1\]\.baseUrl: Invalid URL/);
@@ -134,7 +160,13 @@ describe('orchestra CLI (child process)', () => {
     try {
       writeRandomModel(join(models.dir, 'tiny-coder.gguf'), { contextLength: 4096 });
       const localConfig = join(ws.dir, 'local.json');
-      writeFileSync(localConfig, JSON.stringify({ models: [{ id: 'orch', baseUrl: server.url, model: 'orch' }], local: { models: [join(models.dir, 'tiny-coder.gguf'), join(models.dir, 'missing.gguf')] } }));
+      writeFileSync(
+        localConfig,
+        JSON.stringify({
+          models: [{ id: 'orch', baseUrl: server.url, model: 'orch' }],
+          local: { models: [join(models.dir, 'tiny-coder.gguf'), join(models.dir, 'missing.gguf')] },
+        }),
+      );
       const r = await runCli(['models', '--config', localConfig]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^orch /m, 'the configured pool is still listed');
@@ -165,7 +197,16 @@ describe('orchestra CLI (child process)', () => {
     assert.match(replay.stdout, /Question: q/);
     assert.match(replay.stdout, /Answer\nreplayed answer/);
     const replayJson = await runCli(['replay', file, '--json']);
-    assert.deepEqual(replayJson.stdout.trim().split('\n').map((l) => JSON.parse(l)), r.stdout.trim().split('\n').map((l) => JSON.parse(l)));
+    assert.deepEqual(
+      replayJson.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     assert.equal((await runCli(['replay', configFile])).code, 2);
   });
 });

@@ -24,7 +24,18 @@ test('the live view writes no escape sequence that came from the model', () => {
   const events: EngineEvent[] = [
     { ...base, seq: 0, type: 'orchestrator_delta', turn: 1, text: HOSTILE },
     { ...base, seq: 1, type: 'tool_call_started', callId: 'c', turn: 1, tool: 'run_code', args: { code: HOSTILE }, state: 'running' },
-    { ...base, seq: 2, type: 'tool_call_finished', callId: 'c', tool: 'run_code', state: 'ok', preview: HOSTILE, result: HOSTILE, dollars: 0, latencyMs: 1 },
+    {
+      ...base,
+      seq: 2,
+      type: 'tool_call_finished',
+      callId: 'c',
+      tool: 'run_code',
+      state: 'ok',
+      preview: HOSTILE,
+      result: HOSTILE,
+      dollars: 0,
+      latencyMs: 1,
+    },
     { ...base, seq: 3, type: 'approval_requested', approvalId: 'a', callId: 'c', kind: 'run_code', title: HOSTILE, detail: HOSTILE },
     { ...base, seq: 4, type: 'done', answer: HOSTILE, totals },
   ];

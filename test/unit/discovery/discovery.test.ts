@@ -27,19 +27,22 @@ async function closedPort(): Promise<number> {
 
 describe('discoverLocalServers', () => {
   test('Ollama: num_ctx from the model parameters when set', async () => {
-    await withServer({ flavor: 'ollama', models: ['qwen2.5-coder:7b', 'llama3.1:8b'], contextWindow: 131072, runtimeContextWindow: 16384 }, async (port) => {
-      const found = await discoverLocalServers({ ports: [{ port, kind: 'ollama' }] });
-      assert.deepEqual(found, [
-        {
-          kind: 'ollama',
-          baseUrl: `http://127.0.0.1:${port}/v1`,
-          models: [
-            { id: 'qwen2.5-coder:7b', contextWindow: 16384, contextSource: 'num_ctx', maxContextWindow: 131072 },
-            { id: 'llama3.1:8b', contextWindow: 16384, contextSource: 'num_ctx', maxContextWindow: 131072 },
-          ],
-        },
-      ]);
-    });
+    await withServer(
+      { flavor: 'ollama', models: ['qwen2.5-coder:7b', 'llama3.1:8b'], contextWindow: 131072, runtimeContextWindow: 16384 },
+      async (port) => {
+        const found = await discoverLocalServers({ ports: [{ port, kind: 'ollama' }] });
+        assert.deepEqual(found, [
+          {
+            kind: 'ollama',
+            baseUrl: `http://127.0.0.1:${port}/v1`,
+            models: [
+              { id: 'qwen2.5-coder:7b', contextWindow: 16384, contextSource: 'num_ctx', maxContextWindow: 131072 },
+              { id: 'llama3.1:8b', contextWindow: 16384, contextSource: 'num_ctx', maxContextWindow: 131072 },
+            ],
+          },
+        ]);
+      },
+    );
   });
 
   test("Ollama: the model's context_length when num_ctx is not set, and it says so", async () => {
@@ -53,7 +56,9 @@ describe('discoverLocalServers', () => {
     await withServer({ flavor: 'lmstudio', models: ['qwen3-8b'], contextWindow: 40960, runtimeContextWindow: 8192 }, async (port) => {
       const [s] = await discoverLocalServers({ ports: [{ port, kind: 'lmstudio' }] });
       assert.equal(s.kind, 'lmstudio');
-      assert.deepEqual(s.models, [{ id: 'qwen3-8b', contextWindow: 8192, contextSource: 'loaded_context_length', maxContextWindow: 40960 }]);
+      assert.deepEqual(s.models, [
+        { id: 'qwen3-8b', contextWindow: 8192, contextSource: 'loaded_context_length', maxContextWindow: 40960 },
+      ]);
     });
   });
 
@@ -61,16 +66,23 @@ describe('discoverLocalServers', () => {
     await withServer({ flavor: 'vllm', models: ['nvidia/Nemotron-Orchestrator-8B'], contextWindow: 32768 }, async (port) => {
       const [s] = await discoverLocalServers({ ports: [{ port, kind: 'vllm' }] });
       assert.equal(s.kind, 'vllm');
-      assert.deepEqual(s.models, [{ id: 'nvidia/Nemotron-Orchestrator-8B', contextWindow: 32768, contextSource: 'max_model_len', maxContextWindow: 32768 }]);
+      assert.deepEqual(s.models, [
+        { id: 'nvidia/Nemotron-Orchestrator-8B', contextWindow: 32768, contextSource: 'max_model_len', maxContextWindow: 32768 },
+      ]);
     });
   });
 
   test('llama.cpp: n_ctx from /props, the trained length alongside', async () => {
-    await withServer({ flavor: 'llamacpp', models: ['gemma-3-4b-it-Q4_K_M.gguf'], contextWindow: 131072, runtimeContextWindow: 4096 }, async (port) => {
-      const [s] = await discoverLocalServers({ ports: [{ port, kind: 'llamacpp' }] });
-      assert.equal(s.kind, 'llamacpp');
-      assert.deepEqual(s.models, [{ id: 'gemma-3-4b-it-Q4_K_M.gguf', contextWindow: 4096, contextSource: 'n_ctx', maxContextWindow: 131072 }]);
-    });
+    await withServer(
+      { flavor: 'llamacpp', models: ['gemma-3-4b-it-Q4_K_M.gguf'], contextWindow: 131072, runtimeContextWindow: 4096 },
+      async (port) => {
+        const [s] = await discoverLocalServers({ ports: [{ port, kind: 'llamacpp' }] });
+        assert.equal(s.kind, 'llamacpp');
+        assert.deepEqual(s.models, [
+          { id: 'gemma-3-4b-it-Q4_K_M.gguf', contextWindow: 4096, contextSource: 'n_ctx', maxContextWindow: 131072 },
+        ]);
+      },
+    );
   });
 
   test('SGLang: /get_model_info and max_model_len', async () => {
@@ -161,7 +173,11 @@ describe('discoveredToModelEntries', () => {
   });
 
   test('ids with characters the config does not allow are cleaned', () => {
-    const [e] = discoveredToModelEntries({ kind: 'vllm', baseUrl: 'http://127.0.0.1:8000/v1', models: [{ id: 'nvidia/Nemotron Orchestrator-8B' }] });
+    const [e] = discoveredToModelEntries({
+      kind: 'vllm',
+      baseUrl: 'http://127.0.0.1:8000/v1',
+      models: [{ id: 'nvidia/Nemotron Orchestrator-8B' }],
+    });
     assert.equal(e.id, 'vllm-nvidia-Nemotron-Orchestrator-8B');
     assert.equal(e.model, 'nvidia/Nemotron Orchestrator-8B');
   });

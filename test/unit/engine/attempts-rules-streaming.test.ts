@@ -31,7 +31,10 @@ describe('attempts, rules and streaming', () => {
     const engine = newEngine(
       recordingHost(),
       config({
-        models: [model('orch', server.url, { roles: ['orchestrator'] }), model('paid', server.url, { ...paidPrices, maxOutputTokens: 200 })],
+        models: [
+          model('orch', server.url, { roles: ['orchestrator'] }),
+          model('paid', server.url, { ...paidPrices, maxOutputTokens: 200 }),
+        ],
         orchestrator: { model: 'orch', dialect: 'general' },
         budget: { maxDollarsPerTask: cap },
         requests: { retries: 2, timeoutSeconds: 20, stream: true },
@@ -46,7 +49,10 @@ describe('attempts, rules and streaming', () => {
     assert.ok(totals.dollars <= cap, `spend ${totals.dollars} within the cap ${cap}`);
     // Each cut attempt is charged at least its prompt (byte bound) — far more than the answer alone.
     const promptBytes = Buffer.byteLength(JSON.stringify(server.requestsFor('paid')[0].body.messages));
-    assert.ok(totals.dollars >= answeredOnly + 2 * dollarsFor(paidPrices, { inputTokens: promptBytes, outputTokens: 1 }), `the cut attempts are in the total (${totals.dollars})`);
+    assert.ok(
+      totals.dollars >= answeredOnly + 2 * dollarsFor(paidPrices, { inputTokens: promptBytes, outputTokens: 1 }),
+      `the cut attempts are in the total (${totals.dollars})`,
+    );
     // Ledger: 2 orchestrator turns + call_model + answer + the 2 failed attempts, each its own entry.
     assert.equal(totals.calls, 6);
     const call = run.of('tool_call_finished').find((e) => e.tool === 'call_model')!;
@@ -65,7 +71,10 @@ describe('attempts, rules and streaming', () => {
     const engine = newEngine(
       recordingHost(),
       config({
-        models: [model('orch', server.url, { roles: ['orchestrator'] }), model('paid', server.url, { inputPricePerMillion: 10, outputPricePerMillion: 1, maxOutputTokens: 100 })],
+        models: [
+          model('orch', server.url, { roles: ['orchestrator'] }),
+          model('paid', server.url, { inputPricePerMillion: 10, outputPricePerMillion: 1, maxOutputTokens: 100 }),
+        ],
         orchestrator: { model: 'orch', dialect: 'general' },
         // The ~2,300-byte prompt costs ~$0.023 at its byte bound: one attempt fits $0.04, two do not.
         budget: { maxDollarsPerTask: 0.04 },
@@ -93,7 +102,10 @@ describe('attempts, rules and streaming', () => {
     const engine = newEngine(
       recordingHost(),
       config({
-        models: [model('orch', server.url, { roles: ['orchestrator'] }), model('paid', server.url, { ...paidPrices, maxOutputTokens: 4000 })],
+        models: [
+          model('orch', server.url, { roles: ['orchestrator'] }),
+          model('paid', server.url, { ...paidPrices, maxOutputTokens: 4000 }),
+        ],
         orchestrator: { model: 'orch', dialect: 'general' },
         tools: { runCode: { enabled: false } },
       }),
@@ -111,7 +123,20 @@ describe('attempts, rules and streaming', () => {
 
   test('concurrency 1: the leaders of three delegated subtasks never run their turns at the same time', async () => {
     server.script('orch', [
-      { toolCalls: [{ name: 'delegate', arguments: { subtasks: [{ task: 'part A', model: 'lead' }, { task: 'part B', model: 'lead' }, { task: 'part C', model: 'lead' }] } }] },
+      {
+        toolCalls: [
+          {
+            name: 'delegate',
+            arguments: {
+              subtasks: [
+                { task: 'part A', model: 'lead' },
+                { task: 'part B', model: 'lead' },
+                { task: 'part C', model: 'lead' },
+              ],
+            },
+          },
+        ],
+      },
       { toolCalls: [{ name: 'answer', arguments: { answer: 'all parts done' } }] },
     ]);
     server.setHandler('lead', () => ({ toolCalls: [{ name: 'answer', arguments: { answer: 'part done' } }], latencyMs: 40 }));
@@ -128,8 +153,15 @@ describe('attempts, rules and streaming', () => {
     assert.equal(run.outcome.ok, true, JSON.stringify(run.outcome.error));
     const leads = server.requestsFor('lead');
     assert.equal(leads.length, 3);
-    for (let i = 0; i < leads.length; i++) for (let j = i + 1; j < leads.length; j++) assert.equal(overlaps(leads[i], leads[j]), false, `leader turns ${i} and ${j} overlapped`);
-    assert.deepEqual(run.of('tool_call_finished').filter((e) => e.tool === 'subtask').map((e) => e.state), ['ok', 'ok', 'ok']);
+    for (let i = 0; i < leads.length; i++)
+      for (let j = i + 1; j < leads.length; j++) assert.equal(overlaps(leads[i], leads[j]), false, `leader turns ${i} and ${j} overlapped`);
+    assert.deepEqual(
+      run
+        .of('tool_call_finished')
+        .filter((e) => e.tool === 'subtask')
+        .map((e) => e.state),
+      ['ok', 'ok', 'ok'],
+    );
   });
 
   test('privacy tightened mid-task: the next call to a remote model is denied, naming the rule', async () => {
@@ -169,7 +201,13 @@ describe('attempts, rules and streaming', () => {
           { id: 'orch8b', baseUrl: server.url, model: 'Nemotron-Orchestrator-8B', roles: ['orchestrator'], openWeights: true },
           model('qwen', server.url, { roles: ['general', 'code'] }),
         ],
-        preferences: { cost: 0.9, quality: 0.1, latency: 0, instructions: 'Never use more than two rounds.', deniedTools: ['enhance_reasoning'] },
+        preferences: {
+          cost: 0.9,
+          quality: 0.1,
+          latency: 0,
+          instructions: 'Never use more than two rounds.',
+          deniedTools: ['enhance_reasoning'],
+        },
         tools: { runCode: { enabled: true } },
       }),
     );
@@ -187,7 +225,12 @@ describe('attempts, rules and streaming', () => {
     assert.equal(rolePromptFor(['general', 'search-query']), ROLE_PROMPTS.general);
     assert.equal(rolePromptFor(['search-query', 'math']), ROLE_PROMPTS.math);
     server.script('orch', [
-      { toolCalls: [{ name: 'call_model', arguments: { role: 'search-query', task: 'Find docs about zod 4 JSON schema.' } }, { name: 'call_model', arguments: { role: 'answer', task: 'What is the limit?', context: 'The limit is 7.' } }] },
+      {
+        toolCalls: [
+          { name: 'call_model', arguments: { role: 'search-query', task: 'Find docs about zod 4 JSON schema.' } },
+          { name: 'call_model', arguments: { role: 'answer', task: 'What is the limit?', context: 'The limit is 7.' } },
+        ],
+      },
       { toolCalls: [{ name: 'answer', arguments: { answer: 'done' } }] },
     ]);
     server.setHandler('querier', () => ({ content: 'zod 4 toJSONSchema' }));
@@ -195,7 +238,11 @@ describe('attempts, rules and streaming', () => {
     const engine = newEngine(
       recordingHost(),
       config({
-        models: [model('orch', server.url, { roles: ['orchestrator'] }), model('querier', server.url, { roles: ['search-query'] }), model('reader', server.url, { roles: ['answer'] })],
+        models: [
+          model('orch', server.url, { roles: ['orchestrator'] }),
+          model('querier', server.url, { roles: ['search-query'] }),
+          model('reader', server.url, { roles: ['answer'] }),
+        ],
         orchestrator: { model: 'orch', dialect: 'general' },
         tools: { runCode: { enabled: false } },
       }),
@@ -209,23 +256,41 @@ describe('attempts, rules and streaming', () => {
   test('streaming: the answer tool arguments stream as several answer_delta events before done', async () => {
     const answer = 'The retry limit is seven, set in src/config.ts, and it applies to every request the client sends.';
     server.script('orch', [{ toolCalls: [{ name: 'answer', arguments: { answer } }] }]);
-    const engine = newEngine(recordingHost(), config({ models: [model('orch', server.url, { roles: ['orchestrator'] })], orchestrator: { model: 'orch', dialect: 'general' }, tools: { runCode: { enabled: false } } }));
+    const engine = newEngine(
+      recordingHost(),
+      config({
+        models: [model('orch', server.url, { roles: ['orchestrator'] })],
+        orchestrator: { model: 'orch', dialect: 'general' },
+        tools: { runCode: { enabled: false } },
+      }),
+    );
     const run = await runTask(engine, { question: 'q', workspace: ws.dir });
     assert.equal(run.outcome.ok, true);
     const deltas = run.of('answer_delta');
     assert.ok(deltas.length >= 2, `several deltas (got ${deltas.length})`);
     assert.equal(deltas.map((d) => d.text).join(''), answer, 'the deltas add up to the answer');
     const doneAt = run.events.findIndex((e) => e.type === 'done');
-    assert.ok(run.events.findIndex((e) => e.type === 'answer_delta') < run.events.findIndex((e) => e.type === 'tool_call_finished' && e.tool === 'answer'), 'the answer streamed before the answer call finished');
+    assert.ok(
+      run.events.findIndex((e) => e.type === 'answer_delta') <
+        run.events.findIndex((e) => e.type === 'tool_call_finished' && e.tool === 'answer'),
+      'the answer streamed before the answer call finished',
+    );
     assert.ok(run.events.findLastIndex((e) => e.type === 'answer_delta') < doneAt);
   });
 
   test('streaming: in toolorchestra the answer model content inside <answer> streams as answer_delta', async () => {
     server.script('Nemotron-Orchestrator-8B', [{ toolCalls: [{ name: 'answer', arguments: { model: 'answer-1' } }] }]);
-    server.script('qwen', [{ content: '<think>six times seven</think><answer>The product of six and seven is forty-two, as computed.</answer>' }]);
+    server.script('qwen', [
+      { content: '<think>six times seven</think><answer>The product of six and seven is forty-two, as computed.</answer>' },
+    ]);
     const engine = newEngine(
       recordingHost(),
-      config({ models: [{ id: 'orch8b', baseUrl: server.url, model: 'Nemotron-Orchestrator-8B', roles: ['orchestrator'], openWeights: true }, model('qwen', server.url, { roles: ['general'] })] }),
+      config({
+        models: [
+          { id: 'orch8b', baseUrl: server.url, model: 'Nemotron-Orchestrator-8B', roles: ['orchestrator'], openWeights: true },
+          model('qwen', server.url, { roles: ['general'] }),
+        ],
+      }),
     );
     const run = await runTask(engine, { question: 'What is 6*7?', workspace: ws.dir });
     assert.equal(run.outcome.answer, 'The product of six and seven is forty-two, as computed.');

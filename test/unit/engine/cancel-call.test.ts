@@ -98,8 +98,14 @@ describe('cancelling one call', () => {
     assert.equal(orchRequests.length, 2);
     const observations = toolMessages(orchRequests[1].body);
     assert.equal(observations.length, 2);
-    assert.ok(observations.some((o) => /^\[state: ok \| model: steady/.test(o) && o.includes('steady result')), observations.join('\n---\n'));
-    assert.ok(observations.some((o) => /^\[state: cancelled/.test(o) && o.includes('cancelled by the user')), observations.join('\n---\n'));
+    assert.ok(
+      observations.some((o) => /^\[state: ok \| model: steady/.test(o) && o.includes('steady result')),
+      observations.join('\n---\n'),
+    );
+    assert.ok(
+      observations.some((o) => /^\[state: cancelled/.test(o) && o.includes('cancelled by the user')),
+      observations.join('\n---\n'),
+    );
 
     // Never restarted: after the task, still one request to the stopped model.
     await new Promise((r) => setTimeout(r, 100));
@@ -143,7 +149,8 @@ describe('cancelling one call', () => {
       {
         onEvent: (e: EngineEvent, eng) => {
           if (e.type === 'tool_call_started' && e.tool === 'subtask') subtaskIds.set((e.args as { task: string }).task, e.callId);
-          if (e.type === 'tool_call_started' && e.tool === 'call_model' && e.parentCallId === subtaskIds.get('subtask to stop')) innerCallId = e.callId;
+          if (e.type === 'tool_call_started' && e.tool === 'call_model' && e.parentCallId === subtaskIds.get('subtask to stop'))
+            innerCallId = e.callId;
           if (e.type === 'tool_call_delta' && e.callId === innerCallId && cancelled === undefined) {
             cancelled = eng.cancelCall(e.taskId, subtaskIds.get('subtask to stop')!);
             release.open();

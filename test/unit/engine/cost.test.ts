@@ -46,11 +46,20 @@ describe('cost you can trust', () => {
       ...usages.map(() => ({ toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: longTask } }] })),
       { content: 'done' },
     ]);
-    server.script('cloud', usages.map((usage) => ({ content: 'an answer', usage })));
+    server.script(
+      'cloud',
+      usages.map((usage) => ({ content: 'an answer', usage })),
+    );
   }
 
   test('config: cachedInputPricePerMillion is optional and defaults to the input price when pricing', () => {
-    const entry = ModelEntry.parse({ id: 'm', baseUrl: 'http://127.0.0.1:1/v1', model: 'm', inputPricePerMillion: 3, outputPricePerMillion: 6 });
+    const entry = ModelEntry.parse({
+      id: 'm',
+      baseUrl: 'http://127.0.0.1:1/v1',
+      model: 'm',
+      inputPricePerMillion: 3,
+      outputPricePerMillion: 6,
+    });
     assert.equal(entry.cachedInputPricePerMillion, undefined);
     const usage = { inputTokens: 1000, cachedInputTokens: 600, outputTokens: 100 };
     assert.equal(dollarsFor(entry, usage), dollarsFor(entry, { inputTokens: 1000, outputTokens: 100 }));
@@ -66,8 +75,26 @@ describe('cost you can trust', () => {
       const p = new ModelPool(cfg, async () => 'sk-test-secret-value-123');
       server.script('cloud', [
         { content: 'a', usage: { prompt_tokens: 120, completion_tokens: 7, prompt_tokens_details: { cached_tokens: 100 } } },
-        { content: 'b', usage: { prompt_tokens: 120, completion_tokens: 7, cost: 0.0001, is_byok: true, cost_details: { upstream_inference_cost: 0.002 } } },
-        { content: 'c', usage: { prompt_tokens: 120, completion_tokens: 7, cost: 0.003, is_byok: false, cost_details: { upstream_inference_cost: 0.003 } } },
+        {
+          content: 'b',
+          usage: {
+            prompt_tokens: 120,
+            completion_tokens: 7,
+            cost: 0.0001,
+            is_byok: true,
+            cost_details: { upstream_inference_cost: 0.002 },
+          },
+        },
+        {
+          content: 'c',
+          usage: {
+            prompt_tokens: 120,
+            completion_tokens: 7,
+            cost: 0.003,
+            is_byok: false,
+            cost_details: { upstream_inference_cost: 0.003 },
+          },
+        },
       ]);
       const cached = await p.chat('cloud', { messages: [{ role: 'user', content: 'hi' }] });
       assert.deepEqual(cached.usage, { inputTokens: 120, outputTokens: 7, estimated: false, cachedInputTokens: 100 });
@@ -132,7 +159,10 @@ describe('cost you can trust', () => {
     const fin = run.of('tool_call_finished').filter((e) => e.tool === 'call_model');
     assert.equal(fin[0].dollars, 0.25);
     assert.equal(run.outcome.totals.dollars, 0.25);
-    assert.ok(host.logs.some((l) => /^warn: cloud reported a cost of \$0\.25.*more than the \$[\d.]+ reserved/.test(l)), host.logs.join('\n'));
+    assert.ok(
+      host.logs.some((l) => /^warn: cloud reported a cost of \$0\.25.*more than the \$[\d.]+ reserved/.test(l)),
+      host.logs.join('\n'),
+    );
     await engine.dispose();
   });
 
@@ -153,7 +183,10 @@ describe('cost you can trust', () => {
   test('a free model that timed out costs a known $0', async () => {
     server.script('orch', [{ toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: 'short' } }] }, { content: 'done' }]);
     server.script('cloud', [{ content: 'too late', latencyMs: 4000 }]);
-    const engine = newEngine(recordingHost({ secrets }), pool({ timeoutSeconds: 0.2, inputPricePerMillion: 0, cachedInputPricePerMillion: 0, outputPricePerMillion: 0 }));
+    const engine = newEngine(
+      recordingHost({ secrets }),
+      pool({ timeoutSeconds: 0.2, inputPricePerMillion: 0, cachedInputPricePerMillion: 0, outputPricePerMillion: 0 }),
+    );
     const run = await runTask(engine, { question: 'q', workspace: ws.dir });
     assert.equal(run.outcome.totals.dollars, 0);
     assert.equal(run.outcome.totals.estimated, false);

@@ -8,7 +8,10 @@ import { dollarsFor } from '../../../src/core/pool';
 import { config, model, newEngine, overlaps, recordingHost, runTask, scriptedServerSuite, toolNames, lastUserOrToolText } from './helpers';
 
 describe('general dialect', () => {
-  const { server, ws } = scriptedServerSuite({ 'src/answer.ts': 'export const ANSWER = 4217; // the magic number\n', 'README.md': '# demo\n' });
+  const { server, ws } = scriptedServerSuite({
+    'src/answer.ts': 'export const ANSWER = 4217; // the magic number\n',
+    'README.md': '# demo\n',
+  });
 
   const baseConfig = (extra: Record<string, unknown> = {}) =>
     config({
@@ -24,10 +27,15 @@ describe('general dialect', () => {
 
   test('native tool call to an expert model, then the answer tool', async () => {
     server.script('orch', [
-      { toolCalls: [{ name: 'call_model', arguments: { model: 'coder', task: 'Write a function that adds two numbers.' } }], usage: { prompt_tokens: 500, completion_tokens: 40 } },
+      {
+        toolCalls: [{ name: 'call_model', arguments: { model: 'coder', task: 'Write a function that adds two numbers.' } }],
+        usage: { prompt_tokens: 500, completion_tokens: 40 },
+      },
       { toolCalls: [{ name: 'answer', arguments: { answer: 'Use `add(a, b)`.' } }], usage: { prompt_tokens: 700, completion_tokens: 20 } },
     ]);
-    server.script('coder', [{ content: '```ts\nconst add = (a: number, b: number) => a + b;\n```', usage: { prompt_tokens: 120, completion_tokens: 30 } }]);
+    server.script('coder', [
+      { content: '```ts\nconst add = (a: number, b: number) => a + b;\n```', usage: { prompt_tokens: 120, completion_tokens: 30 } },
+    ]);
     const engine = newEngine(recordingHost(), baseConfig());
     const run = await runTask(engine, { question: 'How do I add numbers?', workspace: ws.dir });
     assert.equal(run.outcome.ok, true, JSON.stringify(run.outcome.error));
@@ -81,7 +89,10 @@ describe('general dialect', () => {
   ];
   for (const [name, write] of dialects) {
     test(`text tool call (${name}) drives a real tool`, async () => {
-      server.script('orch', [{ content: write([{ name: 'read_file', arguments: { path: 'src/answer.ts' } }]) }, { content: 'The magic number is 4217.' }]);
+      server.script('orch', [
+        { content: write([{ name: 'read_file', arguments: { path: 'src/answer.ts' } }]) },
+        { content: 'The magic number is 4217.' },
+      ]);
       const engine = newEngine(recordingHost(), baseConfig());
       const run = await runTask(engine, { question: 'What is the magic number?', workspace: ws.dir });
       assert.equal(run.outcome.ok, true, JSON.stringify(run.outcome.error));
@@ -139,9 +150,15 @@ describe('general dialect', () => {
     assert.equal(run.outcome.ok, true);
     assert.equal(overlaps(server.requestsFor('coder')[0], server.requestsFor('mathy')[0]), false);
     const started = run.of('tool_call_started');
-    assert.ok(started.some((e) => e.state === 'queued'), 'the second call was shown as queued');
+    assert.ok(
+      started.some((e) => e.state === 'queued'),
+      'the second call was shown as queued',
+    );
     const queuedId = started.find((e) => e.state === 'queued')!.callId;
-    assert.ok(started.some((e) => e.callId === queuedId && e.state === 'running'), 'then as running');
+    assert.ok(
+      started.some((e) => e.callId === queuedId && e.state === 'running'),
+      'then as running',
+    );
     await engine.dispose();
   });
 
@@ -178,7 +195,7 @@ describe('general dialect', () => {
     assert.equal(subTasks.length, 2);
     for (const t of subTasks) {
       assert.ok(subStarts.some((s) => s.callId === t.parentCallId));
-      assert.ok(t.budgetDollars <= 0.5 * 0.5 / 2 + 1e-12, 'each subtask gets its share of what is left');
+      assert.ok(t.budgetDollars <= (0.5 * 0.5) / 2 + 1e-12, 'each subtask gets its share of what is left');
     }
     // Subtask turns are nested under their subtask call.
     assert.ok(run.of('turn_started').some((e) => e.parentCallId && subStarts.some((s) => s.callId === e.parentCallId)));

@@ -28,7 +28,9 @@ export interface RecordingHost extends EngineHost {
   logs: string[];
 }
 
-export function recordingHost(opts: { approve?: boolean | ((kind: string) => boolean); secrets?: Record<string, string>; trusted?: boolean } = {}): RecordingHost {
+export function recordingHost(
+  opts: { approve?: boolean | ((kind: string) => boolean); secrets?: Record<string, string>; trusted?: boolean } = {},
+): RecordingHost {
   const host: RecordingHost = {
     approvals: [],
     logs: [],
@@ -55,7 +57,11 @@ export interface TaskRun {
 }
 
 /** Runs a task and checks the stream: valid events, increasing seq, one done/error, and it is last. */
-export async function runTask(engine: Engine, req: Partial<TaskRequest> & { question: string }, opts: { onEvent?: (e: EngineEvent, engine: Engine) => void; signal?: AbortSignal } = {}): Promise<TaskRun> {
+export async function runTask(
+  engine: Engine,
+  req: Partial<TaskRequest> & { question: string },
+  opts: { onEvent?: (e: EngineEvent, engine: Engine) => void; signal?: AbortSignal } = {},
+): Promise<TaskRun> {
   const events: EngineEvent[] = [];
   const outcome = await engine.ask(
     { workspace: req.workspace ?? tmpdir(), ...req },

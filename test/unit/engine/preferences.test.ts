@@ -55,7 +55,13 @@ test('ranking: preferred first, then by the weighted score; cost weight favours 
 });
 
 test('the instruction block states weights, preferred models, privacy mode and free text', () => {
-  const text = preferenceInstructions(config({ privacyMode: 'local-only', preferences: { quality: 0.2, cost: 0.7, latency: 0.1, preferredModels: ['a'], instructions: 'Prefer TypeScript.' } }), 'code');
+  const text = preferenceInstructions(
+    config({
+      privacyMode: 'local-only',
+      preferences: { quality: 0.2, cost: 0.7, latency: 0.1, preferredModels: ['a'], instructions: 'Prefer TypeScript.' },
+    }),
+    'code',
+  );
   assert.match(text, /favour low cost, then answer quality/);
   assert.match(text, /Preferred models .*: a\./);
   assert.match(text, /Privacy mode is local-only/);
@@ -67,8 +73,19 @@ test('ledger: subtask spend rolls up into its delegate and the task', () => {
   const l = new Ledger(0);
   const usage = (i: number, o: number) => ({ inputTokens: i, outputTokens: o, estimated: false });
   const entry = (callId: string, parentCallId: string | undefined, dollars: number, host: string[] = []) => ({
-    callId, parentCallId, tool: 'call_model', model: 'x', turn: 1, state: 'ok' as const,
-    parts: [{ model: 'x', usage: usage(10, 5), dollars }], usage: usage(10, 5), dollars, latencyMs: 1, remoteHosts: host, startedAt: 0, finishedAt: 1,
+    callId,
+    parentCallId,
+    tool: 'call_model',
+    model: 'x',
+    turn: 1,
+    state: 'ok' as const,
+    parts: [{ model: 'x', usage: usage(10, 5), dollars }],
+    usage: usage(10, 5),
+    dollars,
+    latencyMs: 1,
+    remoteHosts: host,
+    startedAt: 0,
+    finishedAt: 1,
   });
   l.link('sub1', 'del');
   l.link('sub2', 'del');

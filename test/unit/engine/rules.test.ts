@@ -36,7 +36,13 @@ describe('hard rules, budgets and limits', () => {
       models: [
         model('orch', local.url, { roles: ['orchestrator'], openWeights: true }),
         model('local-coder', local.url, { roles: ['code'], openWeights: true }),
-        model('cloud', remote.url, { roles: ['code', 'general'], local: false, inputPricePerMillion: 1, outputPricePerMillion: 4, apiKeyEnv: 'CLOUD_KEY' }),
+        model('cloud', remote.url, {
+          roles: ['code', 'general'],
+          local: false,
+          inputPricePerMillion: 1,
+          outputPricePerMillion: 4,
+          apiKeyEnv: 'CLOUD_KEY',
+        }),
         model('cloud-open', remote.url, { roles: ['general'], local: false, openWeights: true }),
       ],
       orchestrator: { model: 'orch', dialect: 'general' },
@@ -62,7 +68,10 @@ describe('hard rules, budgets and limits', () => {
       },
       { content: 'done locally' },
     ]);
-    const engine = newEngine(recordingHost({ secrets: { CLOUD_KEY: 'sk-test-secret-value-123' } }), mixedPool({ privacyMode: 'local-only' }));
+    const engine = newEngine(
+      recordingHost({ secrets: { CLOUD_KEY: 'sk-test-secret-value-123' } }),
+      mixedPool({ privacyMode: 'local-only' }),
+    );
     const run = await runTask(engine, { question: 'q', workspace: ws.dir });
     assert.equal(run.outcome.ok, true, JSON.stringify(run.outcome.error));
     assert.equal(remote.requests.length, 0, 'the non-local server got no request at all');
@@ -263,17 +272,26 @@ describe('hard rules, budgets and limits', () => {
     await waitFor(() => local.requestsFor('local-coder').every((r) => r.finishedAt !== undefined));
     const coderReqs = local.requestsFor('local-coder');
     assert.equal(coderReqs.length, 2);
-    assert.ok(coderReqs.every((r) => r.aborted), 'both in-flight requests were aborted');
+    assert.ok(
+      coderReqs.every((r) => r.aborted),
+      'both in-flight requests were aborted',
+    );
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(local.requestsFor('local-coder').length, 2, 'nothing was restarted after cancel');
     assert.equal(local.requestsFor('orch').length, 1);
     const states = run.of('tool_call_finished').map((e) => e.state);
-    assert.ok(states.every((s) => s === 'cancelled'), `every call ended cancelled: ${states}`);
+    assert.ok(
+      states.every((s) => s === 'cancelled'),
+      `every call ended cancelled: ${states}`,
+    );
     await engine.dispose();
   });
 
   test('trajectory: written as JSONL, read back into the same events, no secrets', async () => {
-    local.script('orch', [{ toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: 'hello' } }] }, { toolCalls: [{ name: 'answer', arguments: { answer: 'bye' } }] }]);
+    local.script('orch', [
+      { toolCalls: [{ name: 'call_model', arguments: { model: 'cloud', task: 'hello' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'bye' } }] },
+    ]);
     remote.script('cloud', [{ content: 'cloud says hi' }]);
     const secret = 'sk-test-secret-value-123';
     const file = join(ws.dir, 'traj', 't.jsonl');

@@ -14,7 +14,12 @@ describe('toolorchestra dialect', () => {
     config({
       models: [
         { id: 'orch8b', baseUrl: server.url, model: 'Nemotron-Orchestrator-8B', roles: ['orchestrator'], openWeights: true },
-        model('qwen', server.url, { roles: ['general', 'code'], inputPricePerMillion: 0.8, outputPricePerMillion: 0.8, description: 'Strong general and code model.' }),
+        model('qwen', server.url, {
+          roles: ['general', 'code'],
+          inputPricePerMillion: 0.8,
+          outputPricePerMillion: 0.8,
+          description: 'Strong general and code model.',
+        }),
         model('mathy', server.url, { roles: ['math'], inputPricePerMillion: 0.2, outputPricePerMillion: 0.2 }),
       ],
       tools: { runCode: { enabled: true, autoApprove: false } },
@@ -24,7 +29,10 @@ describe('toolorchestra dialect', () => {
 
   test('rounds: enhance_reasoning runs python, search runs ripgrep, answer ends the episode', async () => {
     server.script('Nemotron-Orchestrator-8B', [
-      { content: '<think>compute first</think>\n' + toolCallText.hermes([{ name: 'enhance_reasoning', arguments: { model: 'reasoner-1' } }]) },
+      {
+        content:
+          '<think>compute first</think>\n' + toolCallText.hermes([{ name: 'enhance_reasoning', arguments: { model: 'reasoner-1' } }]),
+      },
       { content: toolCallText.hermes([{ name: 'search', arguments: { model: 'search-1' } }]) },
       { toolCalls: [{ name: 'answer', arguments: { model: 'answer-1' } }] },
     ]);

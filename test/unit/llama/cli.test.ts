@@ -22,11 +22,17 @@ describe('orchestra serve', () => {
     assert.throws(() => parseServeArgs([]), /--model FILE\.gguf is required/);
     assert.throws(() => parseServeArgs(['--model', 'x.gguf', '--port', 'eighty']), /--port needs a whole number/);
     const errors: string[] = [];
-    const code = await runServeCommand(['--model', join(dir.dir, 'x.gguf'), '--host', '0.0.0.0'], { out: () => {}, err: (l) => errors.push(l) });
+    const code = await runServeCommand(['--model', join(dir.dir, 'x.gguf'), '--host', '0.0.0.0'], {
+      out: () => {},
+      err: (l) => errors.push(l),
+    });
     assert.equal(code, 2);
     assert.match(errors.join('\n'), /refusing to listen on 0\.0\.0\.0/);
     const missing: string[] = [];
-    assert.equal(await runServeCommand(['--model', join(dir.dir, 'absent.gguf'), '--port', '0'], { out: () => {}, err: (l) => missing.push(l) }), 1);
+    assert.equal(
+      await runServeCommand(['--model', join(dir.dir, 'absent.gguf'), '--port', '0'], { out: () => {}, err: (l) => missing.push(l) }),
+      1,
+    );
     assert.match(missing.join('\n'), /absent\.gguf: file not found/);
   });
 
@@ -52,7 +58,12 @@ describe('orchestra serve', () => {
     try {
       assert.ok(lines.some((l) => l === `OpenAI-compatible endpoint: ${endpoint.baseUrl}`));
       const client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: 'unused', maxRetries: 0 });
-      const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } } }];
+      const tools = [
+        {
+          type: 'function' as const,
+          function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } },
+        },
+      ];
       const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'weather?' }];
       const stream = await client.chat.completions.create({ model: 'local:tiny', messages, tools, stream: true, temperature: 0 });
       let id = '';
@@ -64,7 +75,10 @@ describe('orchestra serve', () => {
         }
       }
       assert.deepEqual(JSON.parse(args), { q: 'weather' });
-      messages.push({ role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'lookup', arguments: args } }] }, { role: 'tool', tool_call_id: id, content: 'sun' });
+      messages.push(
+        { role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name: 'lookup', arguments: args } }] },
+        { role: 'tool', tool_call_id: id, content: 'sun' },
+      );
       const answer = await client.chat.completions.create({ model: 'local:tiny', messages, tools, temperature: 0 });
       assert.equal(answer.choices[0]!.message.content, 'Sunny today.');
     } finally {
@@ -85,7 +99,10 @@ describe('orchestra local', () => {
     let out = '';
     const code = await runLocalModelsCommand(['list', '--dir', dir.dir], { out: (t) => (out += t), err: (t) => (out += t) });
     assert.equal(code, 1, 'a broken file makes the exit code 1');
-    assert.match(out, /local:one\n {2}.*one\.gguf\n {2}\d+(\.\d)? (KB|MB), llama, \d+K parameters, F32, trained context 4096 tokens\n {2}memory: needs ~/);
+    assert.match(
+      out,
+      /local:one\n {2}.*one\.gguf\n {2}\d+(\.\d)? (KB|MB), llama, \d+K parameters, F32, trained context 4096 tokens\n {2}memory: needs ~/,
+    );
     assert.match(out, /local:broken\n.*\n {2}problem: .*broken\.gguf: not a GGUF model/);
     assert.match(out, /orchestrator-8b/);
   });
@@ -100,7 +117,11 @@ describe('orchestra local', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.gguf`;
       let out = '';
-      const code = await runLocalModelsCommand(['download', 'qwen2.5-1.5b-instruct', '--dir', dir.dir], { out: (t) => (out += t), err: (t) => (out += t), urlFor: () => url });
+      const code = await runLocalModelsCommand(['download', 'qwen2.5-1.5b-instruct', '--dir', dir.dir], {
+        out: (t) => (out += t),
+        err: (t) => (out += t),
+        urlFor: () => url,
+      });
       assert.equal(code, 0, out);
       const saved = join(dir.dir, 'Qwen2.5-1.5B-Instruct-Q4_K_M.gguf');
       assert.ok(readFileSync(saved).equals(payload));

@@ -68,7 +68,13 @@ describe('model downloads', () => {
   test('reports progress and renames the file only when complete and verified', async () => {
     const dest = join(dir.dir, 'a.gguf');
     const events: DownloadProgress[] = [];
-    const result = await downloadFile({ url: `${base}/normal`, destination: dest, sha256: sha, onProgress: (p) => events.push(p), progressIntervalMs: 0 });
+    const result = await downloadFile({
+      url: `${base}/normal`,
+      destination: dest,
+      sha256: sha,
+      onProgress: (p) => events.push(p),
+      progressIntervalMs: 0,
+    });
     assert.equal(result.sha256, sha);
     assert.equal(result.bytes, payload.length);
     assert.equal(result.attempts, 1);
@@ -97,7 +103,10 @@ describe('model downloads', () => {
 
   test('a later run resumes the part file an interrupted run left', async () => {
     const dest = join(dir.dir, 'c.gguf');
-    await assert.rejects(downloadFile({ url: `${base}/cut-always`, destination: dest, retries: 0 }), (err: unknown) => err instanceof DownloadError && err.kind === 'network' && /connection/.test(err.message));
+    await assert.rejects(
+      downloadFile({ url: `${base}/cut-always`, destination: dest, retries: 0 }),
+      (err: unknown) => err instanceof DownloadError && err.kind === 'network' && /connection/.test(err.message),
+    );
     assert.equal(existsSync(dest), false);
     const partial = readFileSync(`${dest}.part`).length;
     assert.ok(partial > 0 && partial < payload.length);
@@ -111,7 +120,10 @@ describe('model downloads', () => {
   test('gives up after a bounded number of retries', async () => {
     const dest = join(dir.dir, 'd.gguf');
     ranges.length = 0;
-    await assert.rejects(downloadFile({ url: `${base}/cut-always`, destination: dest, retries: 2, retryDelayMs: 5 }), /gave up after 3 attempts/);
+    await assert.rejects(
+      downloadFile({ url: `${base}/cut-always`, destination: dest, retries: 2, retryDelayMs: 5 }),
+      /gave up after 3 attempts/,
+    );
     assert.equal(ranges.length, 3);
   });
 
@@ -155,29 +167,56 @@ describe('model downloads', () => {
       removed.push(type);
       return (remove as (...a: unknown[]) => void)(type, ...rest);
     }) as typeof controller.signal.removeEventListener;
-    await assert.rejects(downloadFile({ url: `${base}/cut-always`, destination: join(dir.dir, 'l.gguf'), retries: 1, retryDelayMs: 1, signal: controller.signal }), /gave up after 2 attempts/);
+    await assert.rejects(
+      downloadFile({
+        url: `${base}/cut-always`,
+        destination: join(dir.dir, 'l.gguf'),
+        retries: 1,
+        retryDelayMs: 1,
+        signal: controller.signal,
+      }),
+      /gave up after 2 attempts/,
+    );
     assert.ok(added.length >= 3, `listeners added: ${added.length}`);
     assert.equal(removed.length, added.length, 'every abort listener added for an attempt or a retry wait is removed');
   });
 
   test('a stalled transfer and a silent server time out with a clear error', async () => {
-    await assert.rejects(downloadFile({ url: `${base}/stall`, destination: join(dir.dir, 'f.gguf'), idleTimeoutMs: 200, retries: 0 }), (err: unknown) => {
-      assert.ok(err instanceof DownloadError);
-      assert.equal(err.kind, 'timeout');
-      assert.match(err.message, /^no data after 0\.2 s from 127\.0\.0\.1:\d+$/);
-      return true;
-    });
-    await assert.rejects(downloadFile({ url: `${base}/silent`, destination: join(dir.dir, 'g.gguf'), connectTimeoutMs: 200, retries: 1, retryDelayMs: 5 }), /no response after 0\.2 s .*gave up after 2 attempts/);
+    await assert.rejects(
+      downloadFile({ url: `${base}/stall`, destination: join(dir.dir, 'f.gguf'), idleTimeoutMs: 200, retries: 0 }),
+      (err: unknown) => {
+        assert.ok(err instanceof DownloadError);
+        assert.equal(err.kind, 'timeout');
+        assert.match(err.message, /^no data after 0\.2 s from 127\.0\.0\.1:\d+$/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      downloadFile({ url: `${base}/silent`, destination: join(dir.dir, 'g.gguf'), connectTimeoutMs: 200, retries: 1, retryDelayMs: 5 }),
+      /no response after 0\.2 s .*gave up after 2 attempts/,
+    );
   });
 
   test('cancellation and HTTP errors stop at once', async () => {
     const controller = new AbortController();
-    const pending = downloadFile({ url: `${base}/stall`, destination: join(dir.dir, 'h.gguf'), signal: controller.signal, onProgress: () => controller.abort(), progressIntervalMs: 0 });
+    const pending = downloadFile({
+      url: `${base}/stall`,
+      destination: join(dir.dir, 'h.gguf'),
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+      progressIntervalMs: 0,
+    });
     await assert.rejects(pending, (err: unknown) => err instanceof DownloadError && err.kind === 'cancelled');
     ranges.length = 0;
-    await assert.rejects(downloadFile({ url: `${base}/missing`, destination: join(dir.dir, 'i.gguf'), retries: 3 }), /HTTP 404 from 127\.0\.0\.1:\d+\/missing/);
+    await assert.rejects(
+      downloadFile({ url: `${base}/missing`, destination: join(dir.dir, 'i.gguf'), retries: 3 }),
+      /HTTP 404 from 127\.0\.0\.1:\d+\/missing/,
+    );
     assert.equal(ranges.length, 1, 'a 404 is not retried');
     writeFileSync(join(dir.dir, 'j.gguf.part'), payload.subarray(0, 10));
-    await assert.rejects(downloadFile({ url: 'ftp://example.invalid/x', destination: join(dir.dir, 'j.gguf') }), /unsupported URL scheme ftp:/);
+    await assert.rejects(
+      downloadFile({ url: 'ftp://example.invalid/x', destination: join(dir.dir, 'j.gguf') }),
+      /unsupported URL scheme ftp:/,
+    );
   });
 });

@@ -15,19 +15,31 @@ const readFileTool = {
   function: {
     name: 'read_file',
     description: 'Read a file of the workspace',
-    parameters: { type: 'object', properties: { path: { type: 'string', maxLength: 24 }, lines: { type: 'integer' } }, required: ['path', 'lines'] },
+    parameters: {
+      type: 'object',
+      properties: { path: { type: 'string', maxLength: 24 }, lines: { type: 'integer' } },
+      required: ['path', 'lines'],
+    },
   },
 };
 const scriptTool = {
   type: 'function' as const,
-  function: { name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } },
+  function: {
+    name: 'read_file',
+    description: 'Read a file',
+    parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  },
 };
 const searchTool = {
   type: 'function' as const,
   function: {
     name: 'search',
     description: 'Search the web',
-    parameters: { type: 'object', properties: { query: { type: 'string', maxLength: 16 }, site: { enum: ['docs', 'code'] } }, required: ['query', 'site'] },
+    parameters: {
+      type: 'object',
+      properties: { query: { type: 'string', maxLength: 16 }, site: { enum: ['docs', 'code'] } },
+      required: ['query', 'site'],
+    },
   },
 };
 
@@ -39,7 +51,11 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
 
   before(async () => {
     writeRandomModel(join(models.dir, 'tiny-random.gguf'));
-    writeToolCallScriptModel(join(models.dir, 'tiny-script.gguf'), { toolName: 'read_file', arguments: { path: 'README.md' }, answer: 'The answer is 42.' });
+    writeToolCallScriptModel(join(models.dir, 'tiny-script.gguf'), {
+      toolName: 'read_file',
+      arguments: { path: 'README.md' },
+      answer: 'The answer is 42.',
+    });
     endpoint = await startLocalEndpoint({
       models: [
         { id: 'random', path: join(models.dir, 'tiny-random.gguf') },
@@ -78,7 +94,10 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
   test('streams text with usage and stops at max_tokens', async () => {
     const stream = await client.chat.completions.create({
       model: 'random',
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello world' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello world' },
+      ],
       stream: true,
       stream_options: { include_usage: true },
       max_tokens: 12,
@@ -121,7 +140,13 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
     assert.equal(text, whole.choices[0]!.message.content);
     const usage = chunks[chunks.length - 1]!.usage;
     assert.equal(usage?.completion_tokens, 40);
-    assert.equal(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0]!.finish_reason).join(), 'length');
+    assert.equal(
+      chunks
+        .filter((c) => c.choices[0]?.finish_reason)
+        .map((c) => c.choices[0]!.finish_reason)
+        .join(),
+      'length',
+    );
   });
 
   test('tool_choice "required" makes a random model produce a valid call of the schema', async () => {
@@ -219,7 +244,14 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
   });
 
   test('tool_choice "none" answers in text even when tools are offered', async () => {
-    const res = await client.chat.completions.create({ model: 'script', messages: [{ role: 'user', content: 'hi' }], tools: [readFileTool], tool_choice: 'none', temperature: 0, max_tokens: 20 });
+    const res = await client.chat.completions.create({
+      model: 'script',
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [readFileTool],
+      tool_choice: 'none',
+      temperature: 0,
+      max_tokens: 20,
+    });
     assert.equal(res.choices[0]!.message.tool_calls, undefined);
     assert.notEqual(res.choices[0]!.finish_reason, 'tool_calls');
   });
@@ -227,7 +259,10 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
   test('a client that disconnects mid-generation stops the generation', async () => {
     const controller = new AbortController();
     const { data: stream, response } = await client.chat.completions
-      .create({ model: 'random', messages: [{ role: 'user', content: 'write a long story' }], stream: true, max_tokens: 3000, temperature: 0 }, { signal: controller.signal })
+      .create(
+        { model: 'random', messages: [{ role: 'user', content: 'write a long story' }], stream: true, max_tokens: 3000, temperature: 0 },
+        { signal: controller.signal },
+      )
       .withResponse();
     const requestId = (response.headers.get('x-request-id') ?? '').trim();
     assert.match(requestId, /^chatcmpl-/);
@@ -256,7 +291,13 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
   test('two concurrent requests are generated side by side', async () => {
     const order: string[] = [];
     const run = async (name: string) => {
-      const stream = await client.chat.completions.create({ model: 'random', messages: [{ role: 'user', content: `request ${name}` }], stream: true, max_tokens: 400, temperature: 0 });
+      const stream = await client.chat.completions.create({
+        model: 'random',
+        messages: [{ role: 'user', content: `request ${name}` }],
+        stream: true,
+        max_tokens: 400,
+        temperature: 0,
+      });
       let text = '';
       for await (const chunk of stream) {
         const t = chunk.choices[0]?.delta.content;
@@ -284,17 +325,33 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
       return true;
     });
     await assert.rejects(
-      client.chat.completions.create({ model: 'random', messages: [{ role: 'user', content: 'x' }], tools: [readFileTool], tool_choice: { type: 'function', function: { name: 'missing' } } }),
+      client.chat.completions.create({
+        model: 'random',
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [readFileTool],
+        tool_choice: { type: 'function', function: { name: 'missing' } },
+      }),
       (err: unknown) => err instanceof OpenAI.APIError && err.status === 400 && /tool_choice names "missing"/.test(err.message),
     );
     await assert.rejects(
       client.chat.completions.create({
         model: 'random',
-        messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'read_file', arguments: '{}' } }] }],
+        messages: [
+          { role: 'user', content: 'x' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'read_file', arguments: '{}' } }],
+          },
+        ],
       }),
       (err: unknown) => err instanceof OpenAI.APIError && err.status === 400 && /"c1" has no tool message/.test(err.message),
     );
-    const raw = await fetch(`${endpoint.baseUrl}/chat/completions`, { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
+    const raw = await fetch(`${endpoint.baseUrl}/chat/completions`, {
+      method: 'POST',
+      body: '{not json',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(raw.status, 400);
     const body = (await raw.json()) as { error: { message: string; type: string } };
     assert.equal(body.error.type, 'invalid_request_error');
@@ -304,7 +361,10 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
   });
 
   test('refuses a non-loopback host unless allowed', async () => {
-    await assert.rejects(startLocalEndpoint({ models: [{ id: 'random', path: join(models.dir, 'tiny-random.gguf') }], host: '0.0.0.0' }), /refusing to listen on 0\.0\.0\.0/);
+    await assert.rejects(
+      startLocalEndpoint({ models: [{ id: 'random', path: join(models.dir, 'tiny-random.gguf') }], host: '0.0.0.0' }),
+      /refusing to listen on 0\.0\.0\.0/,
+    );
   });
 
   test('startEmbeddedModels serves the good files and reports the bad ones', async () => {
@@ -320,7 +380,10 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
         { threads: 1, gpu: false, contextSize: 2048, defaultModelsDir: join(dir.dir, 'downloads') },
       );
       try {
-        assert.deepEqual(embedded.entries.map((e) => e.id), ['local:good']);
+        assert.deepEqual(
+          embedded.entries.map((e) => e.id),
+          ['local:good'],
+        );
         assert.equal(embedded.problems.length, 2);
         assert.ok(embedded.problems.some((p) => p.file === missing && /file or folder not found/.test(p.message)));
         assert.ok(embedded.problems.some((p) => p.file.endsWith('notes.gguf') && /not a GGUF model/.test(p.message)));

@@ -32,7 +32,10 @@ describe('GGUF header reading', () => {
 
   test('a missing file is named with the cause', async () => {
     const missing = join(dir.dir, 'nope.gguf');
-    await assert.rejects(readGgufInfo(missing), (err: unknown) => err instanceof GgufError && err.file === missing && err.message === `${missing}: file not found`);
+    await assert.rejects(
+      readGgufInfo(missing),
+      (err: unknown) => err instanceof GgufError && err.file === missing && err.message === `${missing}: file not found`,
+    );
   });
 
   test('a file that is not GGUF is refused by its magic', async () => {
@@ -53,12 +56,21 @@ describe('GGUF header reading', () => {
 
   test('unsupported and non-chat architectures are refused for serving', async () => {
     const odd = join(dir.dir, 'odd.gguf');
-    writeFileSync(odd, encodeGguf([['general.architecture', { type: 'string', value: 'mystery-net' }]], [{ name: 'w', dims: [4], data: new Float32Array(4) }]));
+    writeFileSync(
+      odd,
+      encodeGguf(
+        [['general.architecture', { type: 'string', value: 'mystery-net' }]],
+        [{ name: 'w', dims: [4], data: new Float32Array(4) }],
+      ),
+    );
     const info = await readGgufInfo(odd);
     assert.equal(info.supported, false);
     await assert.rejects(validateLocalModel(odd), /odd\.gguf: unsupported architecture "mystery-net"/);
     const bert = join(dir.dir, 'embedder.gguf');
-    writeFileSync(bert, encodeGguf([['general.architecture', { type: 'string', value: 'bert' }]], [{ name: 'w', dims: [4], data: new Float32Array(4) }]));
+    writeFileSync(
+      bert,
+      encodeGguf([['general.architecture', { type: 'string', value: 'bert' }]], [{ name: 'w', dims: [4], data: new Float32Array(4) }]),
+    );
     await assert.rejects(validateLocalModel(bert), /embedder\.gguf: architecture "bert" is not a chat model/);
   });
 
@@ -109,7 +121,14 @@ describe('request conversion', () => {
       messages: [
         { role: 'system', content: 'sys' },
         { role: 'user', content: [{ type: 'text', text: 'q' }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{"x":1}' } }, { id: 'b', type: 'function', function: { name: 'g', arguments: '' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'a', type: 'function', function: { name: 'f', arguments: '{"x":1}' } },
+            { id: 'b', type: 'function', function: { name: 'g', arguments: '' } },
+          ],
+        },
         { role: 'tool', tool_call_id: 'b', content: 'B' },
         { role: 'tool', tool_call_id: 'a', content: 'A' },
       ],
@@ -120,9 +139,26 @@ describe('request conversion', () => {
     assert.deepEqual(history[1], { type: 'user', text: 'q' });
     const model = history[2] as { type: string; response: Array<{ name: string; params: unknown; result: unknown; description?: string }> };
     assert.equal(model.type, 'model');
-    assert.deepEqual(model.response.map((r) => [r.name, r.params, r.result, r.description]), [['f', { x: 1 }, 'A', 'does f'], ['g', {}, 'B', undefined]]);
-    assert.throws(() => parseChatRequest({ model: 'm', messages: [] }), (err: unknown) => err instanceof RequestError && /messages: messages must not be empty/.test(err.message));
-    assert.throws(() => toChatHistory(parseChatRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] }).messages, new Map()), /"image_url" parts are not supported/);
+    assert.deepEqual(
+      model.response.map((r) => [r.name, r.params, r.result, r.description]),
+      [
+        ['f', { x: 1 }, 'A', 'does f'],
+        ['g', {}, 'B', undefined],
+      ],
+    );
+    assert.throws(
+      () => parseChatRequest({ model: 'm', messages: [] }),
+      (err: unknown) => err instanceof RequestError && /messages: messages must not be empty/.test(err.message),
+    );
+    assert.throws(
+      () =>
+        toChatHistory(
+          parseChatRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] })
+            .messages,
+          new Map(),
+        ),
+      /"image_url" parts are not supported/,
+    );
   });
 
   test('chat format, model ids and roles are derived cheaply', () => {

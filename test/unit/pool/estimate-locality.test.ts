@@ -61,14 +61,22 @@ describe('estimates and prices', () => {
     assert.equal(base, 4 + 10);
     const parts = estimateMessagesTokens([{ role: 'user', content: [{ type: 'text', text: 'x'.repeat(40) }] }]);
     assert.equal(parts, base);
-    const withCall = estimateMessagesTokens([{ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] }]);
+    const withCall = estimateMessagesTokens([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+    ]);
     assert.ok(withCall > 4);
-    const withTools = estimateMessagesTokens([{ role: 'user', content: 'x'.repeat(40) }], [{ type: 'function', function: { name: 'f', parameters: {} } }]);
+    const withTools = estimateMessagesTokens(
+      [{ role: 'user', content: 'x'.repeat(40) }],
+      [{ type: 'function', function: { name: 'f', parameters: {} } }],
+    );
     assert.ok(withTools > base);
   });
 
   test('dollarsFor prices input and output per million tokens', () => {
-    assert.equal(dollarsFor({ inputPricePerMillion: 1.25, outputPricePerMillion: 10 }, { inputTokens: 1_000_000, outputTokens: 100_000 }), 2.25);
+    assert.equal(
+      dollarsFor({ inputPricePerMillion: 1.25, outputPricePerMillion: 10 }, { inputTokens: 1_000_000, outputTokens: 100_000 }),
+      2.25,
+    );
     assert.equal(dollarsFor({ inputPricePerMillion: 0, outputPricePerMillion: 0 }, { inputTokens: 5000, outputTokens: 5000 }), 0);
   });
 });

@@ -16,7 +16,11 @@ beforeEach(() => server.reset());
 
 type Secret = { modelId?: string; env?: string; purpose: string };
 
-function makePool(models: Array<Partial<ModelEntryInput> & { id: string }>, extra: OrchestraConfigInput = {}, secrets: Record<string, string> = {}) {
+function makePool(
+  models: Array<Partial<ModelEntryInput> & { id: string }>,
+  extra: OrchestraConfigInput = {},
+  secrets: Record<string, string> = {},
+) {
   const { config, problems } = parseConfig({
     models: models.map((m) => ({ baseUrl: server.url, model: m.id, ...m })),
     requests: { retries: 0, timeoutSeconds: 30, stream: true },
@@ -40,7 +44,11 @@ function makePool(models: Array<Partial<ModelEntryInput> & { id: string }>, extr
 const ask = (text = 'hi'): ChatRequest => ({ messages: [{ role: 'user', content: text }] });
 const readFileTool = {
   type: 'function' as const,
-  function: { name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } },
+  function: {
+    name: 'read_file',
+    description: 'Read a file',
+    parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  },
 };
 const searchTool = {
   type: 'function' as const,
@@ -66,7 +74,9 @@ async function rejectsWith(p: Promise<unknown>, check: (e: ModelCallError) => vo
 describe('ModelPool: streaming and results', () => {
   test('streams content and reasoning through onDelta, with usage the server reported', async () => {
     const { pool } = makePool([{ id: 'm1' }]);
-    server.script('m1', [{ content: 'The answer is 42.', reasoning: 'Six times seven.', usage: { prompt_tokens: 11, completion_tokens: 7 } }]);
+    server.script('m1', [
+      { content: 'The answer is 42.', reasoning: 'Six times seven.', usage: { prompt_tokens: 11, completion_tokens: 7 } },
+    ]);
     const deltas: Array<{ content?: string; reasoning?: string }> = [];
     const r = await pool.chat('m1', ask(), { onDelta: (d) => deltas.push(d) });
     assert.equal(r.content, 'The answer is 42.');
@@ -100,12 +110,16 @@ describe('ModelPool: streaming and results', () => {
 
   test('non-streaming mode returns the same result shape', async () => {
     const { pool } = makePool([{ id: 'm1' }], { requests: { stream: false, retries: 0, timeoutSeconds: 30 } });
-    server.script('m1', [{ content: 'plain reply', reasoning: 'hmm', toolCalls: [{ name: 'read_file', arguments: { path: 'a.ts' }, id: 'call_x' }] }]);
+    server.script('m1', [
+      { content: 'plain reply', reasoning: 'hmm', toolCalls: [{ name: 'read_file', arguments: { path: 'a.ts' }, id: 'call_x' }] },
+    ]);
     const r = await pool.chat('m1', { ...ask(), tools: [readFileTool] });
     assert.notEqual(server.requests[0].body.stream, true);
     assert.equal(r.content, 'plain reply');
     assert.equal(r.reasoning, 'hmm');
-    assert.deepEqual(r.toolCalls, [{ id: 'call_x', name: 'read_file', arguments: { path: 'a.ts' }, rawArguments: '{"path":"a.ts"}', source: 'native' }]);
+    assert.deepEqual(r.toolCalls, [
+      { id: 'call_x', name: 'read_file', arguments: { path: 'a.ts' }, rawArguments: '{"path":"a.ts"}', source: 'native' },
+    ]);
     assert.equal(r.usage.estimated, false);
   });
 
@@ -136,7 +150,10 @@ describe('ModelPool: streaming and results', () => {
 
   test('native tool calls with broken arguments or unknown names become errors', async () => {
     const { pool } = makePool([{ id: 'm1' }]);
-    server.script('m1', [{ toolCalls: [{ name: 'read_file', arguments: {} }], fault: 'invalid-json-args' }, { toolCalls: [{ name: 'rm_rf', arguments: {} }] }]);
+    server.script('m1', [
+      { toolCalls: [{ name: 'read_file', arguments: {} }], fault: 'invalid-json-args' },
+      { toolCalls: [{ name: 'rm_rf', arguments: {} }] },
+    ]);
     const broken = await pool.chat('m1', { ...ask(), tools: [readFileTool] });
     assert.deepEqual(broken.toolCalls, []);
     assert.equal(broken.toolCallErrors.length, 1);
@@ -228,7 +245,14 @@ describe('ModelPool: keys', () => {
   });
 
   test('a 401 says which key is missing and never shows a key', async () => {
-    const { pool, logs } = makePool([{ id: 'm1', apiKeyEnv: 'MISSING_KEY' }, { id: 'm2', apiKeyEnv: 'K2' }], {}, { K2: 'sk-secret-abcdef' });
+    const { pool, logs } = makePool(
+      [
+        { id: 'm1', apiKeyEnv: 'MISSING_KEY' },
+        { id: 'm2', apiKeyEnv: 'K2' },
+      ],
+      {},
+      { K2: 'sk-secret-abcdef' },
+    );
     server.script('m1', [{ fault: 'http401' }]);
     server.script('m2', [{ fault: 'http401' }]);
     await rejectsWith(pool.chat('m1', ask()), (e) => {
@@ -317,13 +341,10 @@ describe('ModelPool: timeouts and cancellation', () => {
     const { pool } = makePool([{ id: 'm1', timeoutSeconds: 0.3 }]);
     server.script('m1', [{ content: 'first words then silence forever', fault: 'hang-during' }]);
     const got: string[] = [];
-    const e = await rejectsWith(
-      pool.chat('m1', ask(), { onDelta: (d) => d.content && got.push(d.content) }),
-      (e) => {
-        assert.equal(e.kind, 'timeout');
-        assert.match(e.message, /the stream stalled/);
-      },
-    );
+    const e = await rejectsWith(pool.chat('m1', ask(), { onDelta: (d) => d.content && got.push(d.content) }), (e) => {
+      assert.equal(e.kind, 'timeout');
+      assert.match(e.message, /the stream stalled/);
+    });
     assert.ok(got.length > 0, 'some content arrived before the stall');
     assert.equal(e.attempts.length, 1);
     assert.equal(e.attempts[0].usage?.estimated, true, 'the part that streamed is counted');
@@ -362,7 +383,10 @@ describe('ModelPool: timeouts and cancellation', () => {
 
   test('cancelling during the backoff stops further attempts', async () => {
     const { config } = makePool([{ id: 'm1' }]);
-    const pool = new ModelPool({ ...config, requests: { ...config.requests, retries: 3 } }, async () => undefined, undefined, { backoffBaseMs: 60_000, maxBackoffMs: 60_000 });
+    const pool = new ModelPool({ ...config, requests: { ...config.requests, retries: 3 } }, async () => undefined, undefined, {
+      backoffBaseMs: 60_000,
+      maxBackoffMs: 60_000,
+    });
     server.script('m1', [{ fault: 'http500' }, { content: 'never' }]);
     const ctrl = new AbortController();
     const p = pool.chat('m1', ask(), { signal: ctrl.signal, onRetry: () => ctrl.abort() });
@@ -393,7 +417,10 @@ describe('ModelPool: fallback', () => {
     server.script('coder-a', [{ fault: 'http503' }, { fault: 'http500' }]);
     server.script('coder-c', [{ content: 'from c' }]);
     const retried: string[] = [];
-    const r = await pool.chat('coder-a', ask(), { fallback: (m) => m.id !== 'coder-d', onRetry: (i) => retried.push(`${i.modelId}->${i.nextModelId}`) });
+    const r = await pool.chat('coder-a', ask(), {
+      fallback: (m) => m.id !== 'coder-d',
+      onRetry: (i) => retried.push(`${i.modelId}->${i.nextModelId}`),
+    });
     assert.equal(r.content, 'from c');
     assert.equal(r.modelId, 'coder-c');
     assert.equal(r.fellBackFrom, 'coder-a');
@@ -504,11 +531,26 @@ describe('ModelPool: latency and pool state', () => {
 });
 
 describe('malformed streams and replies', () => {
-  const chunk = (choice: Record<string, unknown>) => ({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'odd', choices: [{ index: 0, ...choice }] });
+  const chunk = (choice: Record<string, unknown>) => ({
+    id: 'c1',
+    object: 'chat.completion.chunk',
+    created: 0,
+    model: 'odd',
+    choices: [{ index: 0, ...choice }],
+  });
 
   test('a chunk without a delta is skipped, not a crash', async () => {
     const { pool } = makePool([{ id: 'odd' }]);
-    server.script('odd', [{ rawChunks: [chunk({ delta: { role: 'assistant', content: 'Hel' } }), chunk({ finish_reason: null }), chunk({ delta: { content: 'lo' } }), chunk({ finish_reason: 'stop' })] }]);
+    server.script('odd', [
+      {
+        rawChunks: [
+          chunk({ delta: { role: 'assistant', content: 'Hel' } }),
+          chunk({ finish_reason: null }),
+          chunk({ delta: { content: 'lo' } }),
+          chunk({ finish_reason: 'stop' }),
+        ],
+      },
+    ]);
     const r = await pool.chat('odd', ask());
     assert.equal(r.content, 'Hello');
     assert.equal(r.finishReason, 'stop');
@@ -520,9 +562,13 @@ describe('malformed streams and replies', () => {
       {
         rawChunks: [
           chunk({ delta: { role: 'assistant' } }),
-          chunk({ delta: { tool_calls: [{ index: 1, id: 'call_a', type: 'function', function: { name: 'read_file', arguments: '{"path":' } }] } }),
+          chunk({
+            delta: { tool_calls: [{ index: 1, id: 'call_a', type: 'function', function: { name: 'read_file', arguments: '{"path":' } }] },
+          }),
           chunk({ delta: { tool_calls: [{ index: 1, function: { arguments: '"a.ts"}' } }] } }),
-          chunk({ delta: { tool_calls: [{ index: 3, id: 'call_b', type: 'function', function: { name: 'search', arguments: '{"q":"x"}' } }] } }),
+          chunk({
+            delta: { tool_calls: [{ index: 3, id: 'call_b', type: 'function', function: { name: 'search', arguments: '{"q":"x"}' } }] },
+          }),
           chunk({ delta: {}, finish_reason: 'tool_calls' }),
         ],
       },
@@ -547,7 +593,14 @@ describe('malformed streams and replies', () => {
       assert.match(err.message, /odd sent a choice without a message/);
     });
     assert.equal(e.attempts.length, 2, 'retried once, both attempts recorded');
-    server.script('odd', [{ rawBody: { ...broken, choices: [{ index: 0, message: { role: 'assistant', content: 'fine', tool_calls: [null] }, finish_reason: 'stop' }] } }]);
+    server.script('odd', [
+      {
+        rawBody: {
+          ...broken,
+          choices: [{ index: 0, message: { role: 'assistant', content: 'fine', tool_calls: [null] }, finish_reason: 'stop' }],
+        },
+      },
+    ]);
     assert.equal((await pool.chat('odd', ask())).content, 'fine');
   });
 });
@@ -612,7 +665,10 @@ describe('paying for attempts (beforeAttempt / onAttemptFailed)', () => {
 
     server.script('main', [{ fault: 'http500' }]);
     server.script('shaky', [{ content: 'shaky answer' }]);
-    const r2 = await pool.chat('main', ask(), { fallback: () => true, beforeAttempt: ({ model }): AttemptDecision => (model.id === 'steady' ? { refused: 'over budget' } : {}) });
+    const r2 = await pool.chat('main', ask(), {
+      fallback: () => true,
+      beforeAttempt: ({ model }): AttemptDecision => (model.id === 'steady' ? { refused: 'over budget' } : {}),
+    });
     assert.equal(r2.modelId, 'shaky', 'the refused fallback was skipped, the next one answered');
   });
 });

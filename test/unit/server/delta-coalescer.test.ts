@@ -7,9 +7,11 @@ import type { EngineEvent } from '../../../src/core/protocol/events';
 
 function stream() {
   let seq = 0;
-  const at = (body: Record<string, unknown>, taskId = 't1'): EngineEvent => ({ taskId, seq: seq++, time: 1000 + seq, ...body }) as EngineEvent;
+  const at = (body: Record<string, unknown>, taskId = 't1'): EngineEvent =>
+    ({ taskId, seq: seq++, time: 1000 + seq, ...body }) as EngineEvent;
   return {
-    orch: (text: string, turn = 1, parentCallId?: string) => at({ type: 'orchestrator_delta', turn, text, ...(parentCallId ? { parentCallId } : {}) }),
+    orch: (text: string, turn = 1, parentCallId?: string) =>
+      at({ type: 'orchestrator_delta', turn, text, ...(parentCallId ? { parentCallId } : {}) }),
     tool: (callId: string, text: string) => at({ type: 'tool_call_delta', callId, text }),
     answer: (text: string, taskId = 't1') => at({ type: 'answer_delta', text }, taskId),
     turn: (turn: number) => at({ type: 'turn_started', turn }),
@@ -41,7 +43,16 @@ describe('DeltaCoalescer', () => {
   test('any other event sends the held delta first, so order and seq are kept', () => {
     const s = stream();
     const { sent, c } = collector();
-    const input = [s.orch('x'), s.orch('y'), s.turn(2), s.orch('z', 2), s.tool('c1', 'out'), s.tool('c1', 'put'), s.tool('c2', '!'), s.answer('done')];
+    const input = [
+      s.orch('x'),
+      s.orch('y'),
+      s.turn(2),
+      s.orch('z', 2),
+      s.tool('c1', 'out'),
+      s.tool('c1', 'put'),
+      s.tool('c2', '!'),
+      s.answer('done'),
+    ];
     for (const e of input) c.push(e);
     c.flush();
     assert.deepEqual(
@@ -63,7 +74,10 @@ describe('DeltaCoalescer', () => {
     const { sent, c } = collector();
     for (const e of [s.orch('a', 1), s.orch('b', 2), s.orch('c', 2, 'call-9'), s.answer('d', 't1'), s.answer('e', 't2')]) c.push(e);
     c.flush();
-    assert.deepEqual(sent.map((e) => ('text' in e ? e.text : '')), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(
+      sent.map((e) => ('text' in e ? e.text : '')),
+      ['a', 'b', 'c', 'd', 'e'],
+    );
   });
 
   test('a held delta is sent on its own after the delay', async () => {
@@ -72,16 +86,25 @@ describe('DeltaCoalescer', () => {
     c.push(s.answer('hel'));
     c.push(s.answer('lo'));
     await waitMs(60);
-    assert.deepEqual(sent.map((e) => ('text' in e ? e.text : '')), ['hello']);
+    assert.deepEqual(
+      sent.map((e) => ('text' in e ? e.text : '')),
+      ['hello'],
+    );
   });
 
   test('a merged delta that grows past the size cap is sent at once', () => {
     const s = stream();
     const { sent, c } = collector(1_000, 10);
     for (const t of ['12345', '67890', 'ab']) c.push(s.answer(t));
-    assert.deepEqual(sent.map((e) => ('text' in e ? e.text : '')), ['1234567890']);
+    assert.deepEqual(
+      sent.map((e) => ('text' in e ? e.text : '')),
+      ['1234567890'],
+    );
     c.flush();
-    assert.deepEqual(sent.map((e) => ('text' in e ? e.text : '')), ['1234567890', 'ab']);
+    assert.deepEqual(
+      sent.map((e) => ('text' in e ? e.text : '')),
+      ['1234567890', 'ab'],
+    );
   });
 
   test('a malformed delta is not merged: it goes on to validation as it is', () => {
@@ -91,6 +114,9 @@ describe('DeltaCoalescer', () => {
     const { sent, c } = collector();
     c.push(s.answer('a'));
     c.push(bad);
-    assert.deepEqual(sent.map((e) => ('text' in e ? e.text : '')), ['a', 42]);
+    assert.deepEqual(
+      sent.map((e) => ('text' in e ? e.text : '')),
+      ['a', 42],
+    );
   });
 });

@@ -58,7 +58,8 @@ function assertWellFormedStream(events: EngineEvent[]): void {
   const finals = events.filter((e) => e.type === 'done' || e.type === 'error');
   assert.equal(finals.length, 1, 'exactly one final event');
   assert.equal(events[events.length - 1], finals[0], 'the final event comes last');
-  for (let i = 1; i < events.length; i++) assert.ok(events[i].seq > events[i - 1].seq, `seq increases (${events[i - 1].seq} → ${events[i].seq})`);
+  for (let i = 1; i < events.length; i++)
+    assert.ok(events[i].seq > events[i - 1].seq, `seq increases (${events[i - 1].seq} → ${events[i].seq})`);
 }
 
 describe('engine process over stdio JSON-RPC', () => {
@@ -88,7 +89,11 @@ describe('engine process over stdio JSON-RPC', () => {
 
   test('configure reports invalid settings by field name and keeps the valid rest', async () => {
     const result = await engine.rpc.sendRequest(ConfigureRequest, {
-      config: { ...modelsConfig(server), budget: { maxDollarsPerTask: -1 }, models: [...modelsConfig(server).models, { id: 'bad', baseUrl: 'not a url', model: 'x' }] },
+      config: {
+        ...modelsConfig(server),
+        budget: { maxDollarsPerTask: -1 },
+        models: [...modelsConfig(server).models, { id: 'bad', baseUrl: 'not a url', model: 'x' }],
+      },
       workspace,
       workspaceTrusted: true,
     });
@@ -132,7 +137,11 @@ describe('engine process over stdio JSON-RPC', () => {
     const events = engine.eventsOf(taskId);
     assertWellFormedStream(events);
     const deltas = events.filter((e) => e.type === 'orchestrator_delta');
-    assert.equal(deltas.map((e) => (e.type === 'orchestrator_delta' ? e.text : '')).join(''), chunks.join(''), 'every token, once, in order');
+    assert.equal(
+      deltas.map((e) => (e.type === 'orchestrator_delta' ? e.text : '')).join(''),
+      chunks.join(''),
+      'every token, once, in order',
+    );
     assert.ok(deltas.length < chunks.length, `${deltas.length} delta notifications for ${chunks.length} tokens: expected merging`);
     // Merged deltas never straddle a turn: each stays before the turn's next non-delta event.
     const firstOther = events.findIndex((e, i) => i > events.indexOf(deltas[0]) && e.type !== 'orchestrator_delta');
@@ -158,7 +167,10 @@ describe('engine process over stdio JSON-RPC', () => {
     assert.equal(end.type, 'done', JSON.stringify(end));
     assert.ok(engine.secretAsks.some((s) => s.modelId === 'paid' && s.purpose === 'model'));
     // The client learns where the key would go, so it can refuse an endpoint the key was not stored for.
-    assert.ok(engine.secretAsks.filter((s) => s.modelId === 'paid').every((s) => s.baseUrl === server.url), JSON.stringify(engine.secretAsks));
+    assert.ok(
+      engine.secretAsks.filter((s) => s.modelId === 'paid').every((s) => s.baseUrl === server.url),
+      JSON.stringify(engine.secretAsks),
+    );
     const paidRequest = server.requestsFor('paid-model')[0];
     assert.equal(paidRequest.headers.authorization, `Bearer ${SECRET}`, 'the key reached the model endpoint');
     const everything = JSON.stringify(engine.events) + JSON.stringify(engine.logs) + engine.stderr.join('');
@@ -188,7 +200,12 @@ describe('engine process over stdio JSON-RPC', () => {
   });
 
   test('find_symbols is served by the client when it declares it', async () => {
-    await engine.rpc.sendRequest(ConfigureRequest, { config: modelsConfig(server), workspace, workspaceTrusted: true, clientTools: ['find_symbols'] });
+    await engine.rpc.sendRequest(ConfigureRequest, {
+      config: modelsConfig(server),
+      workspace,
+      workspaceTrusted: true,
+      clientTools: ['find_symbols'],
+    });
     server.script('orch-model', [
       { toolCalls: [{ name: 'find_symbols', arguments: { query: 'parseConfig' } }] },
       { toolCalls: [{ name: 'answer', arguments: { answer: 'It is in src/core/config.ts.' } }] },
@@ -197,7 +214,10 @@ describe('engine process over stdio JSON-RPC', () => {
     const end = await engine.finished(taskId);
     assert.equal(end.type, 'done', JSON.stringify(end));
     const first = server.requestsFor('orch-model').at(-2)!.body;
-    assert.ok(first.tools.some((t: { function: { name: string } }) => t.function.name === 'find_symbols'), 'the tool was offered');
+    assert.ok(
+      first.tools.some((t: { function: { name: string } }) => t.function.name === 'find_symbols'),
+      'the tool was offered',
+    );
     assert.match(JSON.stringify(server.requestsFor('orch-model').at(-1)!.body.messages), /src\/core\/config\.ts:157/);
   });
 
@@ -254,10 +274,14 @@ describe('engine process over stdio JSON-RPC', () => {
     assert.equal(finished?.type === 'tool_call_finished' && finished.state, 'cancelled');
     const requests = server.requestsFor('orch-model').slice(before);
     assert.equal(requests.length, 3, 'the stopped call was not sent again');
-    assert.equal(requests[1].aborted, true, 'the stopped call\'s HTTP request was ended');
+    assert.equal(requests[1].aborted, true, "the stopped call's HTTP request was ended");
     const observation = requests[2].body.messages.find((m: any) => m.role === 'tool');
     assert.match(observation.content, /^\[state: cancelled[\s\S]*cancelled by the user/);
-    assert.deepEqual(await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId }), { cancelled: false }, 'nothing to stop once the task ended');
+    assert.deepEqual(
+      await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId }),
+      { cancelled: false },
+      'nothing to stop once the task ended',
+    );
   });
 
   test('a failing model ends the task with an error event and the process keeps serving', async () => {
@@ -319,7 +343,16 @@ describe('engine process: keys from the environment', () => {
 
   test('a model’s apiKeyEnv is read only when the client allows it (editors whose workspaces write settings do not)', async () => {
     const config = {
-      models: [{ id: 'envy', baseUrl: server.url, model: 'envy-model', roles: ['orchestrator', 'general'], openWeights: true, apiKeyEnv: 'ORCHESTRA_TEST_ENV_KEY' }],
+      models: [
+        {
+          id: 'envy',
+          baseUrl: server.url,
+          model: 'envy-model',
+          roles: ['orchestrator', 'general'],
+          openWeights: true,
+          apiKeyEnv: 'ORCHESTRA_TEST_ENV_KEY',
+        },
+      ],
     };
     const workspace = tmpdir();
     await engine.rpc.sendRequest(ConfigureRequest, { config, workspace, workspaceTrusted: true, allowEnvSecrets: false });
@@ -336,7 +369,7 @@ describe('engine process: keys from the environment', () => {
   });
 });
 
-describe('engine process: the client\'s ripgrep', () => {
+describe("engine process: the client's ripgrep", () => {
   test('search_workspace runs the ripgrep the client names (an editor install folder), not only one on PATH', async () => {
     const server = await startModelServer({ usage: true });
     const workspace = mkdtempSync(join(tmpdir(), 'orchestra-rg-ws-'));
@@ -349,7 +382,12 @@ describe('engine process: the client\'s ripgrep', () => {
       const calls = join(appRoot, 'calls.log');
       const realRg = execFileSync('sh', ['-c', 'command -v rg']).toString().trim();
       writeFileSync(join(binDir, 'rg'), `#!/bin/sh\necho called >> '${calls}'\nexec '${realRg}' "$@"\n`, { mode: 0o755 });
-      await engine.rpc.sendRequest(ConfigureRequest, { config: modelsConfig(server), workspace, workspaceTrusted: true, ripgrepHint: appRoot });
+      await engine.rpc.sendRequest(ConfigureRequest, {
+        config: modelsConfig(server),
+        workspace,
+        workspaceTrusted: true,
+        ripgrepHint: appRoot,
+      });
       server.script('orch-model', [
         { toolCalls: [{ name: 'search_workspace', arguments: { query: 'needle' } }] },
         { toolCalls: [{ name: 'answer', arguments: { answer: 'Found it.' } }] },
@@ -358,8 +396,11 @@ describe('engine process: the client\'s ripgrep', () => {
       const end = await engine.finished(taskId);
       assert.equal(end.type, 'done', JSON.stringify(end));
       const search = engine.eventsOf(taskId).find((e) => e.type === 'tool_call_finished' && e.tool === 'search_workspace');
-      assert.ok(search && search.type === 'tool_call_finished' && search.state === 'ok' && search.result.includes('notes.md'), JSON.stringify(search));
-      assert.ok(existsSync(calls) && readFileSync(calls, 'utf8').includes('called'), 'the client\'s ripgrep ran');
+      assert.ok(
+        search && search.type === 'tool_call_finished' && search.state === 'ok' && search.result.includes('notes.md'),
+        JSON.stringify(search),
+      );
+      assert.ok(existsSync(calls) && readFileSync(calls, 'utf8').includes('called'), "the client's ripgrep ran");
     } finally {
       await engine.close();
       await server.close();

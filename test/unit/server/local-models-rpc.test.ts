@@ -35,7 +35,12 @@ describe('engine process: local model catalog, downloads and files', () => {
   const work = makeModelDir();
   const modelsDir = join(work.dir, 'models');
   const source = join(work.dir, 'source.gguf');
-  writeToolCallScriptModel(source, { toolName: 'answer', arguments: { answer: 'Answered on this machine.' }, answer: 'unused', contextLength: 32768 });
+  writeToolCallScriptModel(source, {
+    toolName: 'answer',
+    arguments: { answer: 'Answered on this machine.' },
+    answer: 'unused',
+    contextLength: 32768,
+  });
   const payload = readFileSync(source);
   const sha = createHash('sha256').update(payload).digest('hex');
   let mode: Mode = 'normal';
@@ -53,7 +58,10 @@ describe('engine process: local model catalog, downloads and files', () => {
       const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       const start = m ? Number(m[1]) : 0;
       const body = payload.subarray(start);
-      res.writeHead(m ? 206 : 200, { 'content-length': body.length, ...(m ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}) });
+      res.writeHead(m ? 206 : 200, {
+        'content-length': body.length,
+        ...(m ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}),
+      });
       if (mode === 'stall') {
         // Half the file, then silence: the download waits until it is cancelled.
         res.write(body.subarray(0, Math.floor(body.length / 2)));
@@ -117,7 +125,10 @@ describe('engine process: local model catalog, downloads and files', () => {
 
   test('the catalog comes from ORCHESTRA_CATALOG_FILE, with what fits and what is on disk', async () => {
     const catalog = await rpc.sendRequest(CatalogRequest, { dir: modelsDir });
-    assert.deepEqual(catalog.map((e) => e.id), ['tiny', 'tiny-bad-sum', 'tiny-other', 'huge']);
+    assert.deepEqual(
+      catalog.map((e) => e.id),
+      ['tiny', 'tiny-bad-sum', 'tiny-other', 'huge'],
+    );
     const tiny = catalog[0]!;
     assert.equal(tiny.path, join(modelsDir, 'tiny-orchestrator.gguf'));
     assert.equal(tiny.downloaded, false);
@@ -247,7 +258,13 @@ describe('engine process: local model catalog, downloads and files', () => {
     assert.equal(configured.modelCount, 1, JSON.stringify(configured));
 
     const local = await rpc.sendRequest(LocalModelsRequest, {});
-    assert.deepEqual(local.map((m) => [m.file, m.served]), [[dest, true], [bad, false]]);
+    assert.deepEqual(
+      local.map((m) => [m.file, m.served]),
+      [
+        [dest, true],
+        [bad, false],
+      ],
+    );
     assert.equal(local[0]!.id, 'local:tiny-orchestrator');
     assert.equal(local[0]!.architecture, 'llama');
     assert.equal(local[0]!.fits, true);
@@ -255,7 +272,10 @@ describe('engine process: local model catalog, downloads and files', () => {
     assert.ok(!local[1]!.problem!.startsWith(bad), 'the file is a field of its own, not repeated in the problem');
 
     const [pool] = [await rpc.sendRequest(ListModelsRequest, {})];
-    assert.deepEqual(pool.map((m) => [m.id, m.local, m.openWeights, m.eligible]), [['local:tiny-orchestrator', true, true, true]]);
+    assert.deepEqual(
+      pool.map((m) => [m.id, m.local, m.openWeights, m.eligible]),
+      [['local:tiny-orchestrator', true, true, true]],
+    );
 
     const { taskId } = await rpc.sendRequest(AskRequest, { question: 'Who answers?' });
     const deadline = Date.now() + 60_000;

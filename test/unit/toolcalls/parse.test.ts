@@ -28,7 +28,10 @@ describe('parseTextToolCalls: one dialect at a time', () => {
     test(`${name}: both calls, in order, markup removed`, () => {
       const r = parseTextToolCalls(`Let me look.\n${text}`, TOOLS);
       assert.deepEqual(r.errors, []);
-      assert.deepEqual(simple(r.calls), two.map((c) => ({ ...c, source })));
+      assert.deepEqual(
+        simple(r.calls),
+        two.map((c) => ({ ...c, source })),
+      );
       assert.equal(r.text, 'Let me look.');
       for (const c of r.calls) assert.match(c.id, /^call_[0-9a-f]{12}$/);
       assert.equal(new Set(r.calls.map((c) => c.id)).size, 2);
@@ -44,13 +47,24 @@ describe('parseTextToolCalls: one dialect at a time', () => {
   test('Qwen3-Coder XML: values typed by the tool schema, text kept verbatim', () => {
     const text =
       'Running it.\n' +
-      toolCallText.qwenXml([{ name: 'run_code', arguments: { language: 'python', code: 'for i in range(3):\n    print(i)', timeout: 30, id: '007' } }]);
+      toolCallText.qwenXml([
+        { name: 'run_code', arguments: { language: 'python', code: 'for i in range(3):\n    print(i)', timeout: 30, id: '007' } },
+      ]);
     const r = parseTextToolCalls(text, TOOLS, {
-      schemas: { run_code: { type: 'object', properties: { language: { type: 'string' }, code: { type: 'string' }, timeout: { type: 'integer' }, id: { type: 'string' } } } },
+      schemas: {
+        run_code: {
+          type: 'object',
+          properties: { language: { type: 'string' }, code: { type: 'string' }, timeout: { type: 'integer' }, id: { type: 'string' } },
+        },
+      },
     });
     assert.deepEqual(r.errors, []);
     assert.deepEqual(simple(r.calls), [
-      { name: 'run_code', arguments: { language: 'python', code: 'for i in range(3):\n    print(i)', timeout: 30, id: '007' }, source: 'xml' },
+      {
+        name: 'run_code',
+        arguments: { language: 'python', code: 'for i in range(3):\n    print(i)', timeout: 30, id: '007' },
+        source: 'xml',
+      },
     ]);
     assert.equal(r.text, 'Running it.');
   });
@@ -73,7 +87,10 @@ describe('parseTextToolCalls: one dialect at a time', () => {
     assert.deepEqual(simple(r.calls), [{ name: 'read_file', arguments: { path: 'x.ts' }, source: 'harmony' }]);
     assert.equal(r.reasoning, 'I need the file.');
     assert.equal(r.text, '');
-    const fin = parseTextToolCalls('<|channel|>analysis<|message|>think<|end|><|start|>assistant<|channel|>final<|message|>The answer is 4.', TOOLS);
+    const fin = parseTextToolCalls(
+      '<|channel|>analysis<|message|>think<|end|><|start|>assistant<|channel|>final<|message|>The answer is 4.',
+      TOOLS,
+    );
     assert.equal(fin.text, 'The answer is 4.');
     assert.deepEqual(fin.calls, []);
   });
@@ -113,7 +130,11 @@ describe('parseTextToolCalls: repair', () => {
     ['single quotes (hermes)', "<tool_call>{'name': 'read_file', 'arguments': {'path': 'a.ts'}}</tool_call>", { path: 'a.ts' }],
     ['unquoted keys (mistral)', '[TOOL_CALLS][{name: "read_file", arguments: {path: "a.ts"}}]', { path: 'a.ts' }],
     ['missing closing braces at the end (llama)', '<|python_tag|>{"name": "read_file", "parameters": {"path": "a.ts"', { path: 'a.ts' }],
-    ['Python literals (fence)', '```json\n{"name": "read_file", "arguments": {"path": "a.ts", "all": True, "limit": None}}\n```', { path: 'a.ts', all: true, limit: null }],
+    [
+      'Python literals (fence)',
+      '```json\n{"name": "read_file", "arguments": {"path": "a.ts", "all": True, "limit": None}}\n```',
+      { path: 'a.ts', all: true, limit: null },
+    ],
     ['unclosed <tool_call> at the end', '<tool_call>\n{"name": "read_file", "arguments": {"path": "a.ts"}}', { path: 'a.ts' }],
     ['double-encoded arguments', '<tool_call>{"name": "read_file", "arguments": "{\\"path\\": \\"a.ts\\"}"}</tool_call>', { path: 'a.ts' }],
   ];
@@ -130,16 +151,36 @@ describe('parseTextToolCalls: repair', () => {
 
 describe('parseTextToolCalls: what cannot be parsed is reported, never dropped', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['hermes with a cut-off string', '<tool_call>{"name": "read_file", "arguments": {"path": "a.ts}}</tool_call>', /hermes: the JSON inside <tool_call> could not be parsed/],
+    [
+      'hermes with a cut-off string',
+      '<tool_call>{"name": "read_file", "arguments": {"path": "a.ts}}</tool_call>',
+      /hermes: the JSON inside <tool_call> could not be parsed/,
+    ],
     ['hermes with a missing comma', '<tool_call>{"name": "read_file" "arguments": {}}</tool_call>', /hermes: .*could not be parsed/],
     ['empty <tool_call>', '<tool_call></tool_call>', /empty <tool_call>/],
     ['hermes without a name', '<tool_call>{"arguments": {"path": "a"}}</tool_call>', /needs "name" and "arguments"/],
     ['arguments that are not an object', '<tool_call>{"name": "read_file", "arguments": [1,2]}</tool_call>', /not a JSON object/],
-    ['harmony with broken JSON', '<|channel|>commentary to=functions.read_file <|constrain|>json<|message|>{"path": oops}<|call|>', /harmony: the arguments for "read_file" are not valid JSON/],
+    [
+      'harmony with broken JSON',
+      '<|channel|>commentary to=functions.read_file <|constrain|>json<|message|>{"path": oops}<|call|>',
+      /harmony: the arguments for "read_file" are not valid JSON/,
+    ],
     ['mistral with garbage', '[TOOL_CALLS] ??? what', /mistral: could not read the call/],
-    ['python_tag followed by python code', '<|python_tag|>brave_search.call(query="x")', /llama: <\|python_tag\|> is followed by something other than a JSON tool call/],
-    ['a json fence that is a broken call', '```json\n{"name": "read_file", "arguments": {"path": "a.ts" "x": 1}}\n```', /fence: a tool call in a code block could not be parsed/],
-    ['a whole reply that is a broken call', '{"name": "read_file", "arguments": {"path": \'a.ts" }}', /json: the reply looks like a tool call but is not valid JSON/],
+    [
+      'python_tag followed by python code',
+      '<|python_tag|>brave_search.call(query="x")',
+      /llama: <\|python_tag\|> is followed by something other than a JSON tool call/,
+    ],
+    [
+      'a json fence that is a broken call',
+      '```json\n{"name": "read_file", "arguments": {"path": "a.ts" "x": 1}}\n```',
+      /fence: a tool call in a code block could not be parsed/,
+    ],
+    [
+      'a whole reply that is a broken call',
+      '{"name": "read_file", "arguments": {"path": \'a.ts" }}',
+      /json: the reply looks like a tool call but is not valid JSON/,
+    ],
   ];
   for (const [name, text, re] of cases) {
     test(name, () => {
@@ -168,7 +209,8 @@ describe('parseTextToolCalls: what cannot be parsed is reported, never dropped',
 
 describe('parseTextToolCalls: ordinary text is left alone', () => {
   test('prose, code fences and JSON that are not calls', () => {
-    const text = 'Here is the config:\n```json\n{"name": "orchestra", "version": "0.1.0"}\n```\nand some code:\n```ts\nconst x = { name: "a", arguments: [] };\n```';
+    const text =
+      'Here is the config:\n```json\n{"name": "orchestra", "version": "0.1.0"}\n```\nand some code:\n```ts\nconst x = { name: "a", arguments: [] };\n```';
     const r = parseTextToolCalls(text, TOOLS);
     assert.deepEqual(r.calls, []);
     assert.deepEqual(r.errors, []);

@@ -34,7 +34,8 @@ after(() => {
 });
 
 const read = (args: Record<string, unknown>) => readWorkspaceFile(ws.dir, ReadFileArgs.parse(args));
-const list = (args: Record<string, unknown>) => listWorkspaceFiles(ws.dir, ListFilesArgs.parse(args), findRipgrep(), new AbortController().signal);
+const list = (args: Record<string, unknown>) =>
+  listWorkspaceFiles(ws.dir, ListFilesArgs.parse(args), findRipgrep(), new AbortController().signal);
 
 function tools(): Record<string, Tool> {
   const all = createWorkspaceTools({ config: makeConfig(), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true });
@@ -54,17 +55,32 @@ describe('resolveInWorkspace', () => {
     assert.throws(() => resolveInWorkspace(ws.dir, '../x'), /refused: path "..\/x" is outside the workspace/);
     assert.throws(() => resolveInWorkspace(ws.dir, 'src/../../x'), /outside the workspace/);
     assert.throws(() => resolveInWorkspace(ws.dir, '/etc/passwd'), /refused: path "\/etc\/passwd" is outside the workspace/);
-    assert.throws(() => resolveInWorkspace(ws.dir, 'link-out.txt'), /resolves through a symlink to ".*secret\.txt", which is outside the workspace/);
+    assert.throws(
+      () => resolveInWorkspace(ws.dir, 'link-out.txt'),
+      /resolves through a symlink to ".*secret\.txt", which is outside the workspace/,
+    );
     assert.throws(() => resolveInWorkspace(ws.dir, 'linked-dir/secret.txt'), /symlink.*outside the workspace/);
     assert.throws(() => resolveInWorkspace(ws.dir, 'linked-dir/new-file'), /symlink.*outside the workspace/);
     assert.throws(() => resolveInWorkspace(ws.dir, 'a\0b'), /NUL/);
   });
 
   test('the deny list covers env files, keys, .git and node_modules at any depth', () => {
-    for (const p of ['.env', '.envrc', '.env.local', 'config/.env.production', 'certs/server.pem', 'certs/server.key', 'home/id_rsa', 'id_ed25519.pub', '.git/config', 'a/node_modules/b.js']) {
+    for (const p of [
+      '.env',
+      '.envrc',
+      '.env.local',
+      'config/.env.production',
+      'certs/server.pem',
+      'certs/server.key',
+      'home/id_rsa',
+      'id_ed25519.pub',
+      '.git/config',
+      'a/node_modules/b.js',
+    ]) {
       assert.ok(deniedReason(p), `${p} should be denied`);
     }
-    for (const p of ['src/app.ts', 'environment.ts', 'docs/env.md', 'keyboard.ts', 'git/notes.md']) assert.equal(deniedReason(p), undefined, `${p} should be allowed`);
+    for (const p of ['src/app.ts', 'environment.ts', 'docs/env.md', 'keyboard.ts', 'git/notes.md'])
+      assert.equal(deniedReason(p), undefined, `${p} should be allowed`);
   });
 });
 

@@ -20,7 +20,10 @@ export function makeWorkspace(files: Record<string, string> = {}): { dir: string
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function makeContext(workspace: string, signal = new AbortController().signal): ToolContext & { progressText: string[]; approvals: ApprovalRequest[] } {
+export function makeContext(
+  workspace: string,
+  signal = new AbortController().signal,
+): ToolContext & { progressText: string[]; approvals: ApprovalRequest[] } {
   const progressText: string[] = [];
   const approvals: ApprovalRequest[] = [];
   return {

@@ -20,7 +20,15 @@ before(() => {
   const root = repoRoot();
   execFileSync(
     path.join(root, 'node_modules', '.bin', 'esbuild'),
-    ['test/support/mcp-echo-server.ts', '--bundle', '--platform=node', '--format=cjs', '--target=node20', `--outfile=${serverJs}`, '--log-level=warning'],
+    [
+      'test/support/mcp-echo-server.ts',
+      '--bundle',
+      '--platform=node',
+      '--format=cjs',
+      '--target=node20',
+      `--outfile=${serverJs}`,
+      '--log-level=warning',
+    ],
     { cwd: root, stdio: 'inherit' },
   );
 });
@@ -47,7 +55,9 @@ describe('MCP servers as tools', () => {
     process.env.ORCHESTRA_MCP_CANARY_TOKEN = 'canary-mcp-secret';
     process.env.ORCHESTRA_MCP_PLAIN = 'plain';
     const marker = `orchestra-mcp-${process.pid}-${Date.now()}`;
-    const m = manager([server({ name: 'echo', command: process.execPath, args: [serverJs, marker], env: { CONFIGURED_VAR: 'set-by-config' } })]);
+    const m = manager([
+      server({ name: 'echo', command: process.execPath, args: [serverJs, marker], env: { CONFIGURED_VAR: 'set-by-config' } }),
+    ]);
     try {
       const { tools, problems } = await m.start();
       assert.deepEqual(problems, []);
@@ -56,7 +66,11 @@ describe('MCP servers as tools', () => {
       assert.equal(t.echo__echo.kind, 'mcp');
       assert.match(t.echo__echo.description, /^\[MCP server "echo"\] Echoes the text back$/);
       assert.equal(t.echo__echo.destination({ text: 'x' }), 'local');
-      assert.deepEqual(t.echo__echo.needsApproval!({ text: 'hi' }), { kind: 'mcp_tool', title: 'Call echo on MCP server "echo"', detail: '{\n  "text": "hi"\n}' });
+      assert.deepEqual(t.echo__echo.needsApproval!({ text: 'hi' }), {
+        kind: 'mcp_tool',
+        title: 'Call echo on MCP server "echo"',
+        detail: '{\n  "text": "hi"\n}',
+      });
 
       const ctx = makeContext(ws.dir);
       const echoed = await t.echo__echo.run({ text: 'hello' }, ctx);

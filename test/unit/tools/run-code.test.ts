@@ -11,7 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { runCode, probeSandbox, createWorkspaceTools, type RunCodeOptions } from '../../../src/core/tools';
 import { makeConfig, makeContext, makeWorkspace, processesWith } from './helpers';
 
-const ws = makeWorkspace({ 'data.txt': 'hello from the workspace\n', '.env': 'SECRET_IN_DOTENV=do-not-leak\n', 'sub/notes.md': '# notes\n' });
+const ws = makeWorkspace({
+  'data.txt': 'hello from the workspace\n',
+  '.env': 'SECRET_IN_DOTENV=do-not-leak\n',
+  'sub/notes.md': '# notes\n',
+});
 after(() => ws.cleanup());
 
 function opts(overrides: Partial<RunCodeOptions> = {}, runCodeSettings: Record<string, unknown> = {}): RunCodeOptions {
@@ -86,7 +90,10 @@ setInterval(() => {}, 1000);`;
 
 describe('run_code: output, environment, stdin', () => {
   test('megabytes of output are truncated, and the result says how much was dropped', async () => {
-    const r = await runCode({ language: 'python', code: 'import sys\nsys.stdout.write("x" * 3_000_000)\nsys.stderr.write("e" * 50_000)' }, opts({}, { maxOutputBytes: 10_000 }));
+    const r = await runCode(
+      { language: 'python', code: 'import sys\nsys.stdout.write("x" * 3_000_000)\nsys.stderr.write("e" * 50_000)' },
+      opts({}, { maxOutputBytes: 10_000 }),
+    );
     assert.equal(r.exitCode, 0);
     assert.equal(r.killed, false);
     assert.equal(r.truncated, true);
@@ -97,18 +104,26 @@ describe('run_code: output, environment, stdin', () => {
   });
 
   test('endless output is killed rather than left to run to the timeout', async () => {
-    const r = await runCode({ language: 'python', code: "import sys\ns = 'y' * 65536\nwhile True:\n    sys.stdout.write(s)" }, opts({}, { maxOutputBytes: 1000 }));
+    const r = await runCode(
+      { language: 'python', code: "import sys\ns = 'y' * 65536\nwhile True:\n    sys.stdout.write(s)" },
+      opts({}, { maxOutputBytes: 1000 }),
+    );
     assert.equal(r.killed, true);
     assert.equal(r.killReason, 'output');
     assert.equal(r.truncated, true);
   });
 
   test('secrets in the parent environment are absent in the child (by name and by value)', async () => {
-    const names = { ORCHESTRA_CANARY_API_KEY: 'canary-by-name-7f3a', ORCHESTRA_CANARY_PLAIN: 'sk-canary-by-value-0123', ORCHESTRA_VISIBLE: 'visible-control-value' };
+    const names = {
+      ORCHESTRA_CANARY_API_KEY: 'canary-by-name-7f3a',
+      ORCHESTRA_CANARY_PLAIN: 'sk-canary-by-value-0123',
+      ORCHESTRA_VISIBLE: 'visible-control-value',
+    };
     Object.assign(process.env, names);
     try {
       for (const language of ['python', 'javascript'] as const) {
-        const code = language === 'python' ? 'import os, json\nprint(json.dumps(dict(os.environ)))' : 'console.log(JSON.stringify(process.env))';
+        const code =
+          language === 'python' ? 'import os, json\nprint(json.dumps(dict(os.environ)))' : 'console.log(JSON.stringify(process.env))';
         const r = await runCode({ language, code }, opts());
         assert.equal(r.exitCode, 0, r.stderr);
         const env = JSON.parse(r.stdout) as Record<string, string>;
@@ -129,10 +144,19 @@ describe('run_code: output, environment, stdin', () => {
   });
 
   test('JavaScript runs on Node in the workspace folder; ES module syntax works too', async () => {
-    const cjs = await runCode({ language: 'javascript', code: "console.log(process.cwd()); console.log(require('node:fs').readFileSync('data.txt', 'utf8').trim())" }, opts());
+    const cjs = await runCode(
+      {
+        language: 'javascript',
+        code: "console.log(process.cwd()); console.log(require('node:fs').readFileSync('data.txt', 'utf8').trim())",
+      },
+      opts(),
+    );
     assert.equal(cjs.exitCode, 0, cjs.stderr);
     assert.deepEqual(cjs.stdout.trim().split('\n'), [ws.dir, 'hello from the workspace']);
-    const esm = await runCode({ language: 'javascript', code: "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync('data.txt', 'utf8').length)" }, opts());
+    const esm = await runCode(
+      { language: 'javascript', code: "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync('data.txt', 'utf8').length)" },
+      opts(),
+    );
     assert.equal(esm.exitCode, 0, esm.stderr);
     assert.equal(esm.stdout.trim(), '25');
   });
@@ -145,11 +169,20 @@ describe('run_code: output, environment, stdin', () => {
   });
 
   test('a memory hog dies at the memory cap', async () => {
-    const py = await runCode({ language: 'python', code: 'x = bytearray(1024 * 1024 * 1024)\nprint("allocated")' }, opts({ memoryLimitMb: 256 }));
+    const py = await runCode(
+      { language: 'python', code: 'x = bytearray(1024 * 1024 * 1024)\nprint("allocated")' },
+      opts({ memoryLimitMb: 256 }),
+    );
     assert.notEqual(py.exitCode, 0);
     assert.doesNotMatch(py.stdout, /allocated/);
     assert.match(py.stderr, /MemoryError/);
-    const js = await runCode({ language: 'javascript', code: 'const a = []; for (let i = 0; i < 64; i++) a.push(Buffer.alloc(32 * 1024 * 1024, 1)); console.log("allocated")' }, opts({ memoryLimitMb: 256 }));
+    const js = await runCode(
+      {
+        language: 'javascript',
+        code: 'const a = []; for (let i = 0; i < 64; i++) a.push(Buffer.alloc(32 * 1024 * 1024, 1)); console.log("allocated")',
+      },
+      opts({ memoryLimitMb: 256 }),
+    );
     assert.notEqual(js.exitCode, 0);
     assert.doesNotMatch(js.stdout, /allocated/);
   });
@@ -228,8 +261,12 @@ describe('run_code: sandbox', () => {
   test('scratch isolation runs in a copy without secrets or node_modules and leaves the workspace untouched', async () => {
     const local = makeWorkspace({ 'a.txt': 'A', '.env': 'X=1', 'node_modules/dep/index.js': '', 'src/b.txt': 'B' });
     try {
-      const code = "import os\nopen('created.txt','w').write('new')\nprint(os.getcwd() != %r, os.path.exists('.env'), os.path.exists('node_modules'), open('src/b.txt').read())" ;
-      const r = await runCode({ language: 'python', code: code.replace('%r', JSON.stringify(local.dir)) }, { ...opts({}, { isolation: 'scratch' }), workspace: local.dir });
+      const code =
+        "import os\nopen('created.txt','w').write('new')\nprint(os.getcwd() != %r, os.path.exists('.env'), os.path.exists('node_modules'), open('src/b.txt').read())";
+      const r = await runCode(
+        { language: 'python', code: code.replace('%r', JSON.stringify(local.dir)) },
+        { ...opts({}, { isolation: 'scratch' }), workspace: local.dir },
+      );
       assert.equal(r.exitCode, 0, r.stderr);
       assert.equal(r.stdout.trim(), 'True False False B');
       assert.equal(fs.existsSync(path.join(local.dir, 'created.txt')), false);
@@ -245,7 +282,12 @@ describe('run_code: refusals and approval', () => {
     const code = `open(${JSON.stringify(path.join(ws.dir, 'should-not-exist.txt'))}, "w").write("x")`;
     const r = await runCode({ language: 'python', code }, opts({ workspaceTrusted: false }));
     assert.equal(r.refused, 'refused: code execution is disabled in an untrusted workspace');
-    const [tool] = createWorkspaceTools({ config: makeConfig(), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: false });
+    const [tool] = createWorkspaceTools({
+      config: makeConfig(),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: false,
+    });
     assert.equal(tool.name, 'run_code');
     const res = await tool.run({ language: 'python', code }, makeContext(ws.dir));
     assert.equal(res.ok, false);
@@ -257,17 +299,37 @@ describe('run_code: refusals and approval', () => {
   test('shell is refused unless allowShell, and not offered in the schema', async () => {
     const r = await runCode({ language: 'shell', code: 'echo hi' }, opts());
     assert.match(r.refused ?? '', /shell commands are not allowed/);
-    const [tool] = createWorkspaceTools({ config: makeConfig(), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true });
+    const [tool] = createWorkspaceTools({
+      config: makeConfig(),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+    });
     const parsed = tool.schema.safeParse({ language: 'shell', code: 'echo hi' });
     assert.equal(parsed.success, false);
-    const [shellTool] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { allowShell: true } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true });
+    const [shellTool] = createWorkspaceTools({
+      config: makeConfig({ tools: { runCode: { allowShell: true } } }),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+    });
     assert.equal(shellTool.schema.safeParse({ language: 'shell', code: 'echo hi' }).success, true);
   });
 
   test('needsApproval carries the full code unless auto-approve is on; the tool reports the run', async () => {
     const code = 'print(6 * 7)';
-    const [tool] = createWorkspaceTools({ config: makeConfig(), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true });
-    assert.deepEqual(tool.needsApproval!({ language: 'python', code }), { kind: 'run_code', title: 'Run python code', detail: code, language: 'python' });
+    const [tool] = createWorkspaceTools({
+      config: makeConfig(),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+    });
+    assert.deepEqual(tool.needsApproval!({ language: 'python', code }), {
+      kind: 'run_code',
+      title: 'Run python code',
+      detail: code,
+      language: 'python',
+    });
     assert.equal(tool.destination({ language: 'python', code }), 'local');
     const ctx = makeContext(ws.dir);
     const res = await tool.run({ language: 'python', code }, ctx);
@@ -276,13 +338,26 @@ describe('run_code: refusals and approval', () => {
     assert.match(res.output, /^\[run_code python\] exit code 0;/);
     assert.match(res.output, /--- stdout ---\n42/);
     assert.deepEqual(ctx.progressText.join(''), '42\n');
-    const [auto] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { autoApprove: true } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true });
+    const [auto] = createWorkspaceTools({
+      config: makeConfig({ tools: { runCode: { autoApprove: true } } }),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+    });
     assert.equal(auto.needsApproval!({ language: 'python', code }), undefined);
   });
 
   test('disabled in settings: run_code is not offered at all', () => {
-    const tools = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { enabled: false } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true });
-    assert.deepEqual(tools.map((t) => t.name), ['search_workspace', 'read_file', 'list_files']);
+    const tools = createWorkspaceTools({
+      config: makeConfig({ tools: { runCode: { enabled: false } } }),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+    });
+    assert.deepEqual(
+      tools.map((t) => t.name),
+      ['search_workspace', 'read_file', 'list_files'],
+    );
   });
 });
 
@@ -291,7 +366,10 @@ describe('run_code without a sandbox', () => {
     const localOnly = makeConfig({ privacyMode: 'local-only', tools: { runCode: { timeoutSeconds: 30 } } });
     const refused = await runCode({ language: 'python', code: 'print("ran")' }, { ...opts({ sandbox: 'none' }), config: localOnly });
     assert.equal(refused.stdout, '');
-    assert.match(refused.refused ?? '', /^refused: privacy mode local-only runs code only inside a sandbox with no network, and the sandbox is turned off/);
+    assert.match(
+      refused.refused ?? '',
+      /^refused: privacy mode local-only runs code only inside a sandbox with no network, and the sandbox is turned off/,
+    );
     // The tool reports it as denied, and asks no approval for code it will refuse.
     const { createRunCodeTool } = await import('../../../src/core/tools/run-code');
     const tool = createRunCodeTool({ config: localOnly, workspace: ws.dir, workspaceTrusted: true, sandbox: 'none' });
@@ -316,7 +394,12 @@ describe('run_code without a sandbox', () => {
     const title = auto.needsApproval?.({ language: 'python', code: 'print(1)' })?.title ?? '';
     if (support.available) assert.doesNotMatch(title, /NO SANDBOX/);
     else assert.match(title, /NO SANDBOX/);
-    const autoApproved = createRunCodeTool({ config: makeConfig({ tools: { runCode: { autoApprove: true } } }), workspace: ws.dir, workspaceTrusted: true, sandbox: 'none' });
+    const autoApproved = createRunCodeTool({
+      config: makeConfig({ tools: { runCode: { autoApprove: true } } }),
+      workspace: ws.dir,
+      workspaceTrusted: true,
+      sandbox: 'none',
+    });
     assert.equal(autoApproved.needsApproval?.({ language: 'python', code: 'print(1)' }), undefined);
   });
 });

@@ -120,17 +120,51 @@ describe('scrubEnv', () => {
 
 describe('isLocalHost', () => {
   test('loopback, private and link-local addresses are local; public hosts are not', () => {
-    for (const h of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '10.0.0.5', '172.16.0.1', '192.168.1.20', '169.254.1.1', 'fd00::1', 'box.local']) assert.equal(isLocalHost(h), true, h);
+    for (const h of [
+      'localhost',
+      '127.0.0.1',
+      '127.1.2.3',
+      '::1',
+      '[::1]',
+      '10.0.0.5',
+      '172.16.0.1',
+      '192.168.1.20',
+      '169.254.1.1',
+      'fd00::1',
+      'box.local',
+    ])
+      assert.equal(isLocalHost(h), true, h);
     // Not provably local: carrier-grade NAT, and suffixes any DNS server may point anywhere (same answers as the pool).
-    for (const h of ['api.tavily.com', '8.8.8.8', '172.32.0.1', '2001:4860::8888', 'example.com', '100.64.0.1', 'db.internal', 'nas.lan', '0.1.2.3']) assert.equal(isLocalHost(h), false, h);
+    for (const h of [
+      'api.tavily.com',
+      '8.8.8.8',
+      '172.32.0.1',
+      '2001:4860::8888',
+      'example.com',
+      '100.64.0.1',
+      'db.internal',
+      'nas.lan',
+      '0.1.2.3',
+    ])
+      assert.equal(isLocalHost(h), false, h);
   });
 });
 
 describe('scrubEnv with the secrets the engine knows', () => {
   test('configured key names and fetched key values are dropped, whatever they look like', () => {
-    const env = { VLLM_ACCESS: 'c0ffee5eed0ddba11', BUILD_LABEL: 'v1-c0ffee5eed0ddba11', vllm_access: 'lower', PATH: '/usr/bin', SHORT: 'abc' };
+    const env = {
+      VLLM_ACCESS: 'c0ffee5eed0ddba11',
+      BUILD_LABEL: 'v1-c0ffee5eed0ddba11',
+      vllm_access: 'lower',
+      PATH: '/usr/bin',
+      SHORT: 'abc',
+    };
     assert.equal(isSecretEnv('VLLM_ACCESS', 'c0ffee5eed0ddba11'), false);
     assert.deepEqual(scrubEnv(env), env, 'the patterns alone see nothing');
-    assert.deepEqual(scrubEnv(env, { names: ['VLLM_ACCESS'], values: ['c0ffee5eed0ddba11', 'abc'] }), { PATH: '/usr/bin', SHORT: 'abc' }, 'names match case-insensitively; values inside other variables; too-short values are ignored');
+    assert.deepEqual(
+      scrubEnv(env, { names: ['VLLM_ACCESS'], values: ['c0ffee5eed0ddba11', 'abc'] }),
+      { PATH: '/usr/bin', SHORT: 'abc' },
+      'names match case-insensitively; values inside other variables; too-short values are ignored',
+    );
   });
 });

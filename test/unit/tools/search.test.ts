@@ -38,7 +38,8 @@ before(() => {
 after(() => ws.cleanup());
 
 const signal = new AbortController().signal;
-const search = (args: Partial<SearchArgs> & { query: string }) => searchWorkspace(SearchArgs.parse(args), { workspace: ws.dir, rgPath: rgPath!, signal });
+const search = (args: Partial<SearchArgs> & { query: string }) =>
+  searchWorkspace(SearchArgs.parse(args), { workspace: ws.dir, rgPath: rgPath!, signal });
 
 describe('search_workspace', () => {
   test('ripgrep is found on this machine', () => {
@@ -70,7 +71,10 @@ describe('search_workspace', () => {
 
   test('include and exclude globs; an include glob cannot re-admit a denied file', async () => {
     const md = await search({ query: 'needle', include: ['*.md'] });
-    assert.deepEqual(md.files.map((f) => f.path), ['docs/guide.md']);
+    assert.deepEqual(
+      md.files.map((f) => f.path),
+      ['docs/guide.md'],
+    );
     const noTs = await search({ query: 'needle', exclude: ['*.ts'], maxResults: 200 });
     assert.deepEqual(noTs.files.map((f) => f.path).sort(), ['docs/guide.md', 'many.txt']);
     const env = await search({ query: 'needle', include: ['.env', '*.pem', 'node_modules/**'] });
@@ -81,7 +85,13 @@ describe('search_workspace', () => {
     const r = await search({ query: 'needle', maxResults: 5, contextLines: 1 });
     assert.equal(r.shownMatches, 5);
     assert.equal(r.cut, true);
-    const [tool] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { enabled: false } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true, rgPath });
+    const [tool] = createWorkspaceTools({
+      config: makeConfig({ tools: { runCode: { enabled: false } } }),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+      rgPath,
+    });
     assert.equal(tool.name, 'search_workspace');
     const res = await tool.run(SearchArgs.parse({ query: 'needle', maxResults: 5, contextLines: 1 }), makeContext(ws.dir));
     assert.equal(res.ok, true);
@@ -108,19 +118,31 @@ describe('search_workspace', () => {
     await assert.rejects(search({ query: 'x', path: 'node_modules/dep' }), /refused: "node_modules\/" is excluded/);
     await assert.rejects(search({ query: 'x', path: '.env' }), /refused: ".env" may hold secrets/);
     const scoped = await search({ query: 'needle', path: 'docs' });
-    assert.deepEqual(scoped.files.map((f) => f.path), ['docs/guide.md']);
+    assert.deepEqual(
+      scoped.files.map((f) => f.path),
+      ['docs/guide.md'],
+    );
   });
 
   test('files over 2 MB are left out and the text says so; CRLF context lines are read back clean', async () => {
     fs.mkdirSync(path.join(ws.dir, 'big'));
-    fs.writeFileSync(path.join(ws.dir, 'big', 'huge.txt'), 'zebraquux here\n' + 'x'.repeat(80) .concat('\n').repeat(30_000));
+    fs.writeFileSync(path.join(ws.dir, 'big', 'huge.txt'), 'zebraquux here\n' + 'x'.repeat(80).concat('\n').repeat(30_000));
     fs.writeFileSync(path.join(ws.dir, 'big', 'crlf.txt'), 'before\r\nzebraquux there\r\nafter\r\n');
     try {
       const r = await search({ query: 'zebraquux', path: 'big' });
-      assert.deepEqual(r.files.map((f) => f.path), ['big/crlf.txt']);
+      assert.deepEqual(
+        r.files.map((f) => f.path),
+        ['big/crlf.txt'],
+      );
       assert.equal(r.skippedLargeFiles, 1);
       assert.equal(r.files[0].snippet, '  1- before\n  2: zebraquux there\n  3- after');
-      const [tool] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { enabled: false } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true, rgPath });
+      const [tool] = createWorkspaceTools({
+        config: makeConfig({ tools: { runCode: { enabled: false } } }),
+        getSecret: async () => undefined,
+        workspace: ws.dir,
+        workspaceTrusted: true,
+        rgPath,
+      });
       const res = await tool.run(SearchArgs.parse({ query: 'zebraquux', path: 'big' }), makeContext(ws.dir));
       assert.match(res.output, /1 file over 2 MB with matches left out/);
     } finally {
@@ -129,7 +151,13 @@ describe('search_workspace', () => {
   });
 
   test('no matches is an ordinary answer', async () => {
-    const [tool] = createWorkspaceTools({ config: makeConfig({ tools: { runCode: { enabled: false } } }), getSecret: async () => undefined, workspace: ws.dir, workspaceTrusted: true, rgPath });
+    const [tool] = createWorkspaceTools({
+      config: makeConfig({ tools: { runCode: { enabled: false } } }),
+      getSecret: async () => undefined,
+      workspace: ws.dir,
+      workspaceTrusted: true,
+      rgPath,
+    });
     const res = await tool.run(SearchArgs.parse({ query: 'no-such-text-anywhere' }), makeContext(ws.dir));
     assert.equal(res.ok, true);
     assert.match(res.output, /^No matches for text "no-such-text-anywhere"/);

@@ -30,7 +30,14 @@ export async function startPanelServer(): Promise<PanelServer> {
     hits.push(path);
     if (path === '/panel.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(panelHtml({ cspSource: origin, scriptUri: `${origin}/dist/webview/panel.js`, styleUri: `${origin}/dist/webview/panel.css`, nonce: makeNonce() }));
+      res.end(
+        panelHtml({
+          cspSource: origin,
+          scriptUri: `${origin}/dist/webview/panel.js`,
+          styleUri: `${origin}/dist/webview/panel.css`,
+          nonce: makeNonce(),
+        }),
+      );
     } else if (path === '/dist/webview/panel.js') {
       res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
       res.end(readFileSync(js));
@@ -57,7 +64,16 @@ export async function startPanelServer(): Promise<PanelServer> {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
