@@ -10,6 +10,7 @@ import { root } from './vscode-server.mjs';
 const only = process.argv[2];
 const suites = [
   { name: 'typecheck', kind: 'tsc' },
+  { name: 'lint', kind: 'lint' },
   { name: 'unit', kind: 'node', dir: 'out/test/unit' },
   { name: 'webview', kind: 'node', dir: 'out/test/webview' },
   { name: 'reliability', kind: 'node', dir: 'out/test/reliability', env: { ORCHESTRA_STRESS: '0' } },
@@ -68,6 +69,21 @@ for (const suite of selected) {
     code = r.code;
     [passed, failed] = r.code === 0 ? [1, 0] : [0, 1];
     if (r.code === 0) console.log('tsc: no type errors');
+  } else if (suite.kind === 'lint') {
+    // Two checks: ESLint (eslint.config.mjs: types, layers, cycles, sizes) and Prettier's format.
+    const eslint = await run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+    if (eslint.code === 0) console.log('eslint: no problems');
+    const prettier = await run(process.execPath, [
+      join(root, 'node_modules/prettier/bin/prettier.cjs'),
+      '--check',
+      '.',
+      '--log-level',
+      'warn',
+    ]);
+    if (prettier.code === 0) console.log('prettier: every file is formatted');
+    code = eslint.code || prettier.code;
+    passed = (eslint.code === 0) + (prettier.code === 0);
+    failed = 2 - passed;
   } else if (suite.kind === 'node') {
     const files = listFiles(suite.dir);
     if (!files.length) {

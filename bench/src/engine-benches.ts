@@ -12,8 +12,8 @@ import type { Engine, EngineHost } from '../../src/core/engine-api';
 import type { EngineEvent } from '../../src/core/protocol/events';
 import { createWorkspaceTools } from '../../src/core/tools';
 import { dollarsFor } from '../../src/core/pool';
-import { startModelServer, type ModelServer } from '../../test/support/model-server';
-import { alternate, median, ms, now, p95, ratio, type Bench, type Row } from './util';
+import { startModelServer } from '../../test/support/model-server';
+import { alternate, median, ms, now, p95, ratio, type Bench } from './util';
 
 const host: EngineHost = {
   workspaceTrusted: true,

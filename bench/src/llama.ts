@@ -148,7 +148,7 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
         return { totalMs: now() - t0, ttftMs: first - t0, tokens: sequence.tokenMeter.usedOutputTokens - before };
       } finally {
         chat.dispose({ disposeSequence: false });
-        sequence.dispose();
+        await sequence.dispose();
       }
     };
     const serveRuns: Gen[] = [];
@@ -173,7 +173,7 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
       serveTps,
       directTps,
       overhead: directTps / serveTps,
-      roundOverhead: median(serveRuns.map((g, i) => tps(directRuns[i]!) / tps(g))),
+      roundOverhead: median(serveRuns.map((g, i) => tps(directRuns[i]) / tps(g))),
       serveTtft: median(serveRuns.map((g) => g.ttftMs)),
       directTtft: median(directRuns.map((g) => g.ttftMs)),
     };

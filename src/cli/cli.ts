@@ -44,8 +44,9 @@ Exit codes: 0 answered, 1 the task failed, 2 usage or configuration error.
 `;
 
 export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
+  // Properties, not methods: they are handed around unbound (the live view writes through `out`).
+  out: (text: string) => void;
+  err: (text: string) => void;
   stdinIsTty: boolean;
   stdoutIsTty: boolean;
   env: NodeJS.ProcessEnv;
@@ -104,7 +105,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
 function version(): string {
   try {
-    return JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')).version as string;
+    return (JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }
@@ -128,7 +129,7 @@ function privacyOrThrow(value: string | undefined): PrivacyMode | undefined {
 
 /** Starts the embedded llama.cpp endpoint when the config lists local GGUF models, and adds them to the pool. */
 async function withEmbeddedModels(config: OrchestraConfig, io: CliIo): Promise<{ config: OrchestraConfig; close(): Promise<void> }> {
-  if (!config.local.models.length && !config.local.modelsDir) return { config, close: async () => undefined };
+  if (!config.local.models.length && !config.local.modelsDir) return { config, close: () => Promise.resolve() };
   const { startEmbeddedModels } = await import('../server/llama/embedded');
   const embedded = await startEmbeddedModels(config.local);
   for (const p of embedded.problems) io.err(`orchestra: local model ${p.file}: ${p.message}\n`);
@@ -146,8 +147,8 @@ function cliHost(io: CliIo, opts: { yes: boolean }): EngineHost {
   let queue: Promise<unknown> = Promise.resolve();
   return {
     workspaceTrusted: true,
-    async getSecret(ref) {
-      return ref.env ? io.env[ref.env] : undefined;
+    getSecret(ref) {
+      return Promise.resolve(ref.env ? io.env[ref.env] : undefined);
     },
     requestApproval(req) {
       if (opts.yes) return Promise.resolve(true);

@@ -29,7 +29,7 @@ export function unflattenSettings(raw: Record<string, unknown>): Record<string, 
 
 function mergeValue(existing: unknown, value: unknown): unknown {
   if (existing && typeof existing === 'object' && !Array.isArray(existing) && value && typeof value === 'object' && !Array.isArray(value)) {
-    return { ...(existing as object), ...(value as object) };
+    return { ...existing, ...value };
   }
   return value;
 }

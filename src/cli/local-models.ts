@@ -53,7 +53,7 @@ function parseDir(args: string[]): { dir: string | undefined; rest: string[] } {
   const rest: string[] = [];
   let dir: string | undefined;
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     if (a === '--dir') {
       dir = args[++i];
       if (!dir) throw new Error('--dir needs a folder');
@@ -86,7 +86,7 @@ export async function runLocalModelsCommand(
       io.err(`orchestra local download: name one catalog model (${catalogIds()})\n`);
       return 2;
     }
-    return downloadCommand(parsed.rest[0]!, parsed.dir ?? defaultModelsDir(), io);
+    return downloadCommand(parsed.rest[0], parsed.dir ?? defaultModelsDir(), io);
   }
   io.err(`orchestra local: unknown command "${sub}"\n${LOCAL_USAGE}\n`);
   return 2;

@@ -136,7 +136,7 @@ function summarizeArgs(args: unknown): string {
   try {
     text = JSON.stringify(args);
   } catch {
-    text = String(args);
+    text = '(arguments that are not JSON)';
   }
   return clip(text, 100);
 }

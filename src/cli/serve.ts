@@ -31,7 +31,7 @@ export function parseServeArgs(args: string[]): ServeArgs {
     return n;
   };
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+    const a = args[i];
     const [flag, inline] =
       a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => {

@@ -16,7 +16,7 @@ export function sanitizeTerminal(text: string): string {
 /** Sanitizes every string inside a JSON-like value (events, arguments). */
 export function sanitizeDeep<T>(value: T): T {
   if (typeof value === 'string') return sanitizeTerminal(value) as T;
-  if (Array.isArray(value)) return value.map((v) => sanitizeDeep(v)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => sanitizeDeep(v)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = sanitizeDeep(v);

@@ -57,7 +57,8 @@ export class Budget {
   reserve(amount: number): Reservation | undefined {
     if (!(amount >= 0)) throw new Error(`reservation must be a non-negative number, got ${amount}`);
     if (amount > this.left) return undefined;
-    for (let b: Budget | undefined = this; b; b = b.parent) b.reserved += amount;
+    this.reserved += amount;
+    for (let b = this.parent; b; b = b.parent) b.reserved += amount;
     return new Reservation(amount, this);
   }
 

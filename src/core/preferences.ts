@@ -1,7 +1,7 @@
 // The user's preferences, acting twice: hard rules the harness enforces whatever the orchestrator
 // asks (privacy mode, deny lists), and soft preferences it reads (weights, preferred models, free
 // text) plus the order in which eligible models are listed to it.
-import type { OrchestraConfig, ModelRole } from './config';
+import type { OrchestraConfig } from './config';
 import type { Tool } from './tools/tool';
 
 export interface RuleModel {
@@ -66,7 +66,7 @@ export function toolVerdict(tool: Tool, config: OrchestraConfig, args?: unknown)
 /** The tool's destination for these args; undefined when it cannot be told without valid args. */
 export function destinationOf(tool: Tool, args?: unknown): 'local' | { host: string } | undefined {
   try {
-    return tool.destination((args ?? {}) as never);
+    return tool.destination(args ?? {});
   } catch {
     return undefined;
   }
@@ -107,7 +107,7 @@ function minMax(values: number[]): (v: number) => number {
  * candidates. The quality proxy is the price (pricier models are usually stronger) plus a
  * parameter-count hint from the name; unmeasured latency counts as average.
  */
-export function rankModels<T extends RuleModel>(models: readonly T[], config: OrchestraConfig, preferRole?: ModelRole | string): T[] {
+export function rankModels<T extends RuleModel>(models: readonly T[], config: OrchestraConfig, preferRole?: string): T[] {
   if (models.length <= 1) return [...models];
   const prefs = config.preferences;
   const prices = models.map(blendedPrice);

@@ -133,18 +133,23 @@ export function readTrajectory(text: string): ParsedTrajectory {
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (!line) return;
-    let obj: any;
+    let obj: Record<string, unknown>;
     try {
-      obj = JSON.parse(line);
+      const value: unknown = JSON.parse(line);
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('a line must be a JSON object');
+      obj = value as Record<string, unknown>;
     } catch (err) {
       out.problems.push({ line: i + 1, message: `not JSON: ${(err as Error).message}` });
       return;
     }
-    switch (obj?.type) {
+    switch (obj.type) {
       case 'header':
         if (obj.version !== TRAJECTORY_VERSION)
-          out.problems.push({ line: i + 1, message: `trajectory version ${obj.version}, this reader knows ${TRAJECTORY_VERSION}` });
-        out.header = obj;
+          out.problems.push({
+            line: i + 1,
+            message: `trajectory version ${JSON.stringify(obj.version)}, this reader knows ${TRAJECTORY_VERSION}`,
+          });
+        out.header = obj as unknown as TrajectoryHeader;
         break;
       case 'event': {
         const parsed = EngineEvent.safeParse(obj.event);
@@ -153,13 +158,13 @@ export function readTrajectory(text: string): ParsedTrajectory {
         break;
       }
       case 'model_call':
-        out.modelCalls.push(obj);
+        out.modelCalls.push(obj as unknown as TrajectoryModelCall);
         break;
       case 'end':
-        out.end = obj;
+        out.end = obj as unknown as TrajectoryEnd;
         break;
       default:
-        out.problems.push({ line: i + 1, message: `unknown line type ${JSON.stringify(obj?.type)}` });
+        out.problems.push({ line: i + 1, message: `unknown line type ${JSON.stringify(obj.type)}` });
     }
   });
   if (!out.header) out.problems.unshift({ line: 0, message: 'no header line: not an Orchestra trajectory' });

@@ -2,7 +2,7 @@
 // a test call, prices, roles — that saves the entry to `orchestra.models` and the key to SecretStorage.
 import * as vscode from 'vscode';
 import { MODEL_ROLES, ModelEntry } from '../core/config';
-import type { ModelEntryInput, ModelRole } from '../core/config';
+import type { ModelEntryInput } from '../core/config';
 import { hostOf, isLocalHost } from '../core/pool/locality';
 import type { Orchestra } from './orchestra';
 import { writeSetting } from './settings';
@@ -96,9 +96,9 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
       label: r,
       picked:
         r === 'general' ||
-        (r === 'code' && /coder|code/i.test(model!)) ||
-        (r === 'math' && /math/i.test(model!)) ||
-        (r === 'orchestrator' && /orchestrator/i.test(model!)),
+        (r === 'code' && /coder|code/i.test(model)) ||
+        (r === 'math' && /math/i.test(model)) ||
+        (r === 'orchestrator' && /orchestrator/i.test(model)),
     })),
     {
       title: `${title} (6/6): roles`,
@@ -130,14 +130,14 @@ export async function addModelEndpoint(o: Orchestra): Promise<ModelEntryInput | 
     inputPricePerMillion: prices.input,
     outputPricePerMillion: prices.output,
     openWeights: openWeights.value,
-    roles: roles.map((r) => r.label as ModelRole),
+    roles: roles.map((r) => r.label),
   };
   const checked = ModelEntry.safeParse(entry);
   if (!checked.success)
     throw new Error(`the new model entry is invalid: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (apiKey) await o.keys.setModelKey(id, apiKey.trim(), baseUrl);
   const raw = vscode.workspace.getConfiguration('orchestra').get<unknown[]>('models') ?? [];
-  await writeSetting('models', [...JSON.parse(JSON.stringify(raw)), entry]);
+  await writeSetting('models', [...(JSON.parse(JSON.stringify(raw)) as unknown[]), entry]);
   o.log.info(`model ${id} (${model} at ${baseUrl}) added${apiKey ? ' with a stored key' : ''}`);
   void vscode.window.showInformationMessage(`Orchestra: added model "${id}".`);
   return entry;

@@ -57,7 +57,7 @@ export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInpu
     return { ...e, id };
   });
   const raw = vscode.workspace.getConfiguration('orchestra').get<unknown[]>('models') ?? [];
-  await writeSetting('models', [...JSON.parse(JSON.stringify(raw)), ...added]);
+  await writeSetting('models', [...(JSON.parse(JSON.stringify(raw)) as unknown[]), ...added]);
   o.log.info(`added local model(s): ${added.map((a) => a.id).join(', ')}`);
   void vscode.window.showInformationMessage(`Orchestra: added ${added.length} local model(s): ${added.map((a) => a.id).join(', ')}.`);
   return added;

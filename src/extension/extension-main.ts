@@ -2,22 +2,11 @@
 // bundled apart as dist/extension-main.js. extension.ts loads it on first use (a command, the panel,
 // the API) or a few seconds after activation, so that activation itself stays small.
 import * as vscode from 'vscode';
-import type { OrchestraApi } from './extension';
-import type { CommandId } from './command-ids';
+import type { ExtensionMain, OrchestraApi } from './api';
 import { commandHandlers } from './commands';
 import { errorText } from './engine-client';
 import { Orchestra } from './orchestra';
 import type { OrchestraStatusBar } from './status-bar';
-
-export interface ExtensionMain {
-  readonly orchestra: Orchestra;
-  /** The full API; extension.ts's exports forward to it. */
-  readonly api: OrchestraApi;
-  /** Runs a command; a failure is logged and shown, never thrown at VS Code. */
-  runCommand(id: CommandId, args: unknown[]): Promise<unknown>;
-  resolvePanel(view: vscode.WebviewView): void;
-  dispose(): Promise<void>;
-}
 
 export function loadExtensionMain(
   context: vscode.ExtensionContext,

@@ -6,13 +6,9 @@
 // so the status bar (privacy mode and spend) is there from the start.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ConfigProblem, PrivacyMode } from '../core/config';
-import type { ModelInfo } from '../core/engine-api';
-import type { EngineEvent } from '../core/protocol/events';
-import type { AskParams, ApprovalParams } from '../protocol/engine-rpc';
+import type { PrivacyMode } from '../core/config';
 import { COMMAND_IDS } from './command-ids';
-import type { EngineState } from './engine-client';
-import type { ExtensionMain } from './extension-main';
+import type { ExtensionMain, OrchestraApi } from './api';
 import { OrchestraStatusBar } from './status-bar';
 
 /** How long after activation the rest is loaded and the engine started, when nothing needed them earlier. */
@@ -20,44 +16,7 @@ const BACKGROUND_LOAD_DELAY_MS = 3000;
 /** The privacy modes, loosest first (core/config's PRIVACY_MODES, repeated here so that zod stays out of this bundle). */
 const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const satisfies readonly PrivacyMode[];
 
-/**
- * What `activate` returns. `engine` is always there (other extensions may ask Orchestra questions);
- * `approvals` and `secrets` only when VS Code runs the extension's tests, because answering an
- * approval or storing a key must never be open to other extensions.
- */
-export interface OrchestraApi {
-  engine: {
-    ask(params: AskParams): Promise<{ taskId: string }>;
-    cancel(taskId: string): Promise<boolean>;
-    /** Stops one running tool call or subtask of a task; the task goes on. */
-    cancelCall(taskId: string, callId: string): Promise<boolean>;
-    /** The pool as the engine sees it (starts the engine when needed). */
-    listModels(): Promise<ModelInfo[]>;
-    readonly onEvent: vscode.Event<EngineEvent>;
-    readonly onDidChangeState: vscode.Event<{ state: EngineState; message?: string }>;
-    readonly state: EngineState;
-    /** The engine process id while it runs. */
-    readonly pid: number | undefined;
-    whenReady(): Promise<void>;
-    restart(): Promise<void>;
-  };
-  settings: {
-    /** Problems of the current `orchestra.*` settings, each naming its field. */
-    problems(): ConfigProblem[];
-  };
-  approvals?: {
-    readonly onDidRequest: vscode.Event<ApprovalParams>;
-    pending(): ApprovalParams[];
-    /** Answers as the panel's Approve/Deny would; false when already answered. */
-    answer(approvalId: string, approved: boolean): boolean;
-    /** A modal dialog cannot be answered from the extension host, so tests turn it off. */
-    setModalFallback(enabled: boolean): void;
-  };
-  /** Test mode only: stores a model's API key bound to `baseUrl`, as "Set API key" does. */
-  secrets?: {
-    setModelKey(modelId: string, key: string, baseUrl: string): Promise<void>;
-  };
-}
+export type { OrchestraApi } from './api';
 
 let deactivateMain: (() => Promise<void>) | undefined;
 
@@ -80,7 +39,9 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   /** Loads the rest synchronously (require), once; everything that needs it goes through here. */
   const load = (): ExtensionMain => {
     if (!main) {
-      // A computed path, so esbuild leaves this require alone: extension-main.js is its own bundle next to this one.
+      // A computed path, so esbuild leaves this require alone: extension-main.js is its own bundle next to this one,
+      // loaded synchronously on first use (activation stays small).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(path.join(__dirname, 'extension-main.js')) as typeof import('./extension-main');
       main = mod.loadExtensionMain(context, statusBar, { testApi });
     }

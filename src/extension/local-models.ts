@@ -11,9 +11,9 @@ import type {
   DownloadProgressParams,
   LocalModelStatus,
 } from '../protocol/engine-rpc';
-import { formatBytes } from '../../webview-ui/src/format';
+import { formatBytes } from '../core/format';
 import { errorText } from './engine-client';
-import type { Orchestra } from './orchestra';
+import type { LocalModelsHost } from './hosts';
 import { SECTION, writeSetting } from './settings';
 
 export function formatEta(seconds: number | undefined): string {
@@ -70,7 +70,7 @@ function catalogItem(e: CatalogEntry): CatalogPick {
  * `options.dir` names the folder (default `orchestra.local.modelsDir`, else ~/.orchestra/models).
  * Resolves to the model file, or undefined when nothing was downloaded.
  */
-export async function downloadLocalModel(o: Orchestra, catalogId?: string, options?: { dir?: string }): Promise<string | undefined> {
+export async function downloadLocalModel(o: LocalModelsHost, catalogId?: string, options?: { dir?: string }): Promise<string | undefined> {
   const dir = typeof options?.dir === 'string' && options.dir ? options.dir : undefined;
   const catalog = await o.engine.catalog(dir);
   let entry: CatalogEntry | undefined;
@@ -170,7 +170,7 @@ export async function downloadLocalModel(o: Orchestra, catalogId?: string, optio
  * one that is not GGUF, a truncated one, an unsupported architecture or a model too large for this
  * machine is refused with the cause, and nothing is added.
  */
-export async function useLocalModelFile(o: Orchestra, file?: vscode.Uri | string): Promise<string | undefined> {
+export async function useLocalModelFile(o: LocalModelsHost, file?: vscode.Uri | string): Promise<string | undefined> {
   let path = file instanceof vscode.Uri ? file.fsPath : typeof file === 'string' && file ? file : undefined;
   if (!path) {
     const picked = await vscode.window.showOpenDialog({
@@ -215,7 +215,7 @@ type SetupChoice = vscode.QuickPickItem & { command: string };
  * Asked with no model: offers the embedded runtime first (a GGUF file on disk, or a download),
  * then a running local server or an endpoint. Resolves true once the pool has a model.
  */
-export async function offerModelSetup(o: Orchestra): Promise<boolean> {
+export async function offerModelSetup(o: LocalModelsHost): Promise<boolean> {
   const items: SetupChoice[] = [
     {
       command: 'orchestra.downloadLocalModel',

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Attachment, ModelInfo } from '../core/engine-api';
+import type { ModelInfo } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import type { ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
@@ -20,19 +20,12 @@ import { ApiKeys } from './secrets';
 import { SessionState } from './session';
 import { SettingsWatcher, describeProblem, readRawSettings, userScopeSecretEndpoint } from './settings';
 import type { OrchestraStatusBar } from './status-bar';
+import type { AskInput, LocalModelsHost, PanelHost } from './hosts';
 
 /** Bursts (a configure plus a finished task) refresh the panel's model list once. */
 const MODELS_REFRESH_DELAY_MS = 200;
 
-export interface AskInput {
-  question: string;
-  attachments?: Attachment[];
-  preferRole?: 'code' | 'math';
-  /** Told why, when the question could not start a task (the panel clears its "Sending…" with it). */
-  onFailed?(message: string): void;
-}
-
-export class Orchestra implements vscode.Disposable {
+export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost {
   readonly log: vscode.LogOutputChannel;
   readonly settings: SettingsWatcher;
   readonly keys: ApiKeys;
@@ -159,7 +152,7 @@ export class Orchestra implements vscode.Disposable {
   async ask(input: AskInput): Promise<string | undefined> {
     // No model: offer the embedded runtime (and the other ways), then go on with the question.
     if (this.modelCount() === 0) {
-      let ready = false;
+      let ready: boolean;
       try {
         ready = await offerModelSetup(this);
       } catch (err) {

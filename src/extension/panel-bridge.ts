@@ -9,7 +9,7 @@ import type { ApprovalParams } from '../protocol/engine-rpc';
 import type { PanelStatus } from '../protocol/panel';
 import { applyCode, insertCode } from './editor-actions';
 import { errorText } from './engine-client';
-import type { Orchestra } from './orchestra';
+import type { PanelHost } from './hosts';
 import { OrchestraPanelProvider } from './panel/OrchestraPanel';
 import type { PanelHandlers } from './panel/OrchestraPanel';
 import { writeSetting } from './settings';
@@ -29,7 +29,7 @@ const PANEL_COMMANDS = {
 export class PanelBridge implements vscode.Disposable {
   private readonly provider: OrchestraPanelProvider;
 
-  constructor(private readonly o: Orchestra) {
+  constructor(private readonly o: PanelHost) {
     const handlers: PanelHandlers = {
       ask: (question: string, attachments: Attachment[]) =>
         void o.ask({ question, attachments, onFailed: (message) => this.provider.post({ type: 'askFailed', message }) }),

@@ -19,7 +19,7 @@ export const COALESCE_MAX_CHARS = 32 * 1024;
 export function isMergeableDelta(e: EngineEvent): e is DeltaEvent {
   const t = e.type;
   if (t !== 'answer_delta' && t !== 'orchestrator_delta' && t !== 'tool_call_delta') return false;
-  const d = e as DeltaEvent;
+  const d = e;
   return (
     typeof d.text === 'string' && typeof d.taskId === 'string' && Number.isSafeInteger(d.seq) && d.seq >= 0 && typeof d.time === 'number'
   );

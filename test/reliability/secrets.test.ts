@@ -192,7 +192,7 @@ describe('secrets: a canary key stays where it belongs', () => {
       canaryIn('log notifications', JSON.stringify(proc.logs));
       const { jsonl } = await proc.rpc.sendRequest(TrajectoryRequest, { taskId });
       assert.ok(jsonl);
-      canaryIn('the trajectory', jsonl!);
+      canaryIn('the trajectory', jsonl);
     } finally {
       await proc.close();
     }

@@ -146,9 +146,11 @@ export async function startEngineProcess(options: EngineProcessOptions = {}): Pr
   const findSymbols = options.findSymbols;
   if (findSymbols) rpc.onRequest(FindSymbolsRequest, (params) => findSymbols(params));
   rpc.listen();
-  const init = (await rpc.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} })) as {
-    serverInfo?: { name: string };
-  };
+  const init = await rpc.sendRequest<{ serverInfo?: { name: string } }>('initialize', {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: {},
+  });
   assert.equal(init.serverInfo?.name, 'orchestra-engine');
   await rpc.sendNotification('initialized', {});
   return p;

@@ -98,10 +98,10 @@ class ByteWriter {
       case 'string':
         return this.string(String(v));
       case 'u64':
-        return this.u64(BigInt(v as number));
+        return this.u64(BigInt(v));
       case 'i64': {
         const b = Buffer.alloc(8);
-        b.writeBigInt64LE(BigInt(v as number));
+        b.writeBigInt64LE(BigInt(v));
         return this.push(b);
       }
       case 'f64': {
@@ -150,7 +150,7 @@ export function encodeGguf(metadata: Array<[string, GgufValue]>, tensors: GgufTe
     w.u32(t.dims.length);
     for (const d of t.dims) w.u64(d);
     w.u32(0); // GGML_TYPE_F32
-    w.u64(offsets[i]!);
+    w.u64(offsets[i]);
   });
   w.pad();
   for (const t of tensors) {
@@ -395,10 +395,10 @@ export function writeRandomModel(file: string, opts: RandomModelOptions = {}): v
   for (let l = 0; l < s.nLayer; l++) {
     tensors.push(
       ...layerTensors(s, l, (n, dims) => {
-        if (n.endsWith('norm.weight')) return ones(dims[0]!);
-        const w = gauss(dims[0]! * dims[1]!, 1 / Math.sqrt(dims[0]!));
+        if (n.endsWith('norm.weight')) return ones(dims[0]);
+        const w = gauss(dims[0] * dims[1], 1 / Math.sqrt(dims[0]));
         // Row 0 of the projections back into the residual stream stays zero (the constant).
-        if (n === 'attn_output.weight' || n === 'ffn_down.weight') w.fill(0, 0, dims[0]!);
+        if (n === 'attn_output.weight' || n === 'ffn_down.weight') w.fill(0, 0, dims[0]);
         return w;
       }),
     );
@@ -406,10 +406,10 @@ export function writeRandomModel(file: string, opts: RandomModelOptions = {}): v
   tensors.push({ name: 'output_norm.weight', dims: [s.nEmbd], data: ones(s.nEmbd) });
   const out = gauss(v.size * s.nEmbd, 1 / Math.sqrt(s.nEmbd));
   for (let t = 0; t < v.size; t++) {
-    const piece = v.tokens[t]!;
-    const type = v.types[t]!;
+    const piece = v.tokens[t];
+    const type = v.types[t];
     const byte = /^<0x([0-9A-F]{2})>$/.exec(piece);
-    const byteValue = byte ? parseInt(byte[1]!, 16) : -1;
+    const byteValue = byte ? parseInt(byte[1], 16) : -1;
     const banned =
       type === TOKEN_TYPE.control ||
       type === TOKEN_TYPE.unknown ||
@@ -502,12 +502,12 @@ export function writeScriptModel(file: string, opts: ScriptModelOptions): void {
   val[0 * nEmbd + slot(marker)] = 1 / normed; // head value dim 0 = 1 at the marker
   o[1 * nEmbd + 0] = 1; // residual flag dim 1 += value dim 0
   const layer = layerTensors(s, 0, (n, dims) => {
-    if (n.endsWith('norm.weight')) return ones(dims[0]!);
+    if (n.endsWith('norm.weight')) return ones(dims[0]);
     if (n === 'attn_q.weight') return q;
     if (n === 'attn_k.weight') return k;
     if (n === 'attn_v.weight') return val;
     if (n === 'attn_output.weight') return o;
-    return new Float32Array(dims[0]! * dims[1]!);
+    return new Float32Array(dims[0] * dims[1]);
   });
 
   // Output logits are read after the final RMS norm (entries ~sqrt(n/2) or sqrt(n/3) with the flag).
@@ -583,9 +583,9 @@ export function writeToolCallScriptModel(file: string, script: ToolCallScript): 
     { from: script.toolName, to: '\n' },
     { from: '", "arguments": ', to: args },
     { from: args, to: '\n\n\n\n' },
-    { from: 'assistant\n', to: answerPieces[0]!, afterToolResult: true },
+    { from: 'assistant\n', to: answerPieces[0], afterToolResult: true },
   ];
-  for (let i = 1; i < answerPieces.length; i++) steps.push({ from: answerPieces[i - 1]!, to: answerPieces[i]! });
+  for (let i = 1; i < answerPieces.length; i++) steps.push({ from: answerPieces[i - 1], to: answerPieces[i] });
   writeScriptModel(file, {
     steps,
     extraPieces: ['assistant\n', '", "arguments": ', '\n\n\n\n'],

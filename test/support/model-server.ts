@@ -439,7 +439,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
   }
 
   async function ollamaShow(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let body: any = {};
+    let body: any;
     try {
       body = JSON.parse((await readBody(req)) || '{}');
     } catch {

@@ -66,7 +66,7 @@ test('numeric upper bounds in package.json match the engine schema (durations st
     assert.equal(setting.maximum, engineMax(key.replace(/^orchestra\./, '').split('.')), `maximum of ${key}`);
   }
   const modelProps = props['orchestra.models'].items.properties;
-  for (const [key, setting] of Object.entries(modelProps) as Array<[string, any]>) {
+  for (const [key, setting] of Object.entries<any>(modelProps)) {
     if (setting.type !== 'number' && setting.type !== 'integer') continue;
     assert.equal(setting.maximum, engineMax(['models', '[]', key]), `maximum of orchestra.models[].${key}`);
   }

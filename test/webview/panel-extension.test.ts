@@ -6,7 +6,7 @@ import { parsePanelMessage, ExtensionToPanel, type PanelStatus } from '../../src
 import { ConversationStore, type KeyValueStore } from '../../src/extension/panel/conversationStore';
 import { PanelSession, type PanelHandlers } from '../../src/extension/panel/panelSession';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../src/extension/panel/panelHtml';
-import { EventLog, compactForStorage, summarize } from '../../webview-ui/src/eventLog';
+import { EventLog, compactForStorage, summarize } from '../../src/core/protocol/event-log';
 import { EventScript, mainScenario } from './support/events';
 
 class MemoryMemento implements KeyValueStore {
@@ -278,7 +278,7 @@ describe('panel session', () => {
     assert.deepEqual(calls, []);
     assert.equal(sent.length, 1);
     assert.equal(sent[0].type, 'askFailed');
-    assert.match((sent[0] as Extract<ExtensionToPanel, { type: 'askFailed' }>).message, /ask\.question: the question is empty/);
+    assert.match(sent[0].message, /ask\.question: the question is empty/);
     // The extension's own failures (engine down, no model) go the same way.
     session.post({ type: 'askFailed', message: 'could not start the task: the engine is down' });
     assert.deepEqual(sent.at(-1), { type: 'askFailed', message: 'could not start the task: the engine is down' });

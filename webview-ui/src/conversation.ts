@@ -385,7 +385,7 @@ export class ConversationView {
         { class: 'reasoning' },
         h('summary', {}, 'Orchestrator reasoning'),
         h('div', { class: 'reasoning-text' }, textNode),
-      ) as HTMLDetailsElement;
+      );
       turn.el.insertBefore(details, turn.labelEl);
       turn.reasoning = { details, text: textNode, pending: '', length: 0 };
     }

@@ -1,42 +1,14 @@
-// Small formatting and DOM helpers shared by the panel's views.
+// Small formatting and DOM helpers shared by the panel's views. Number formats live in src/core/format.ts
+// (the engine process and the extension use them too) and are re-exported here.
+export { formatBytes, formatDollars, formatMs, formatTokens } from '../../src/core/format';
 
 // ANSI escape sequences (colours, cursor moves, OSC titles) and other C0 control characters turn into
 // garbage or worse in HTML; tool output and model text are cleaned before they are shown.
-// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 export function cleanText(text: string): string {
   return text.replace(ANSI, '').replace(CONTROL, '');
-}
-
-export function formatDollars(d: number): string {
-  if (d === 0) return '$0';
-  if (d < 0.0001) return '<$0.0001';
-  if (d < 1) return `$${d.toFixed(4)}`;
-  return `$${d.toFixed(2)}`;
-}
-
-export function formatTokens(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(1)}M`;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
-  return `${Math.round(n)} B`;
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
 export function formatTime(epochMs: number): string {

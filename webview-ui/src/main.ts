@@ -15,7 +15,7 @@ import type {
   PanelToExtension,
 } from '../../src/protocol/panel';
 import { ConversationView } from './conversation';
-import { compactForStorage, EventLog, summarize } from './eventLog';
+import { compactForStorage, EventLog, summarize } from '../../src/core/protocol/event-log';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
 
 interface VsCodeApi {

@@ -95,7 +95,7 @@ function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   DOMPurify.addHook('afterSanitizeAttributes', (node) => {
-    const el = node as Element;
+    const el = node;
     if (el.tagName === 'A') {
       const href = el.getAttribute('href') ?? '';
       if (!/^https?:\/\//i.test(href)) el.removeAttribute('href');
@@ -127,7 +127,7 @@ export function renderMarkdown(source: string, opts: { highlight?: boolean } = {
   } finally {
     highlightEnabled = true;
   }
-  const fragment = DOMPurify.sanitize(html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true }) as DocumentFragment;
+  const fragment = DOMPurify.sanitize(html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true });
   for (const pre of Array.from(fragment.querySelectorAll('pre'))) decorateCodeBlock(pre);
   return fragment;
 }

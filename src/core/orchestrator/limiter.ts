@@ -56,7 +56,7 @@ export class Limiter {
 }
 
 export function abortReason(signal: AbortSignal): Error {
-  const r = signal.reason;
+  const r: unknown = signal.reason;
   if (r instanceof Error) return r;
   const e = new Error(typeof r === 'string' ? r : 'aborted');
   e.name = 'AbortError';

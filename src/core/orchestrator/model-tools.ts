@@ -11,7 +11,7 @@ import { rolePromptFor } from '../prompts';
 import type { Scope, ModelCallOutcome } from './runtime';
 import type { CallState } from '../protocol/events';
 
-export const EXPERT_ROLES = MODEL_ROLES.filter((r) => r !== 'orchestrator') as Exclude<ModelRole, 'orchestrator'>[];
+export const EXPERT_ROLES = MODEL_ROLES.filter((r): r is Exclude<ModelRole, 'orchestrator'> => r !== 'orchestrator');
 const ExpertRole = z.enum(EXPERT_ROLES as [string, ...string[]]);
 
 /** The most subtasks one `delegate` call may start. */
@@ -222,8 +222,8 @@ export function createAnswerTool(): Tool {
     schema: AnswerArgs,
     kind: 'local',
     destination: () => 'local',
-    async run(args) {
-      return { ok: true, output: args.answer };
+    run(args) {
+      return Promise.resolve({ ok: true, output: args.answer });
     },
   });
 }

@@ -255,7 +255,7 @@ export class TaskTree {
       detail: req.detail,
       language: req.language,
     });
-    let approved = false;
+    let approved: boolean;
     try {
       approved = await raceAbort(Promise.resolve(this.host.requestApproval({ ...req, taskId: this.taskId, callId, approvalId })), signal);
     } catch (err) {
@@ -788,7 +788,7 @@ export class Scope {
     if (!tool) {
       return finish('error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
     }
-    const parsed = (tool.schema as z.ZodType).safeParse(call.arguments ?? {});
+    const parsed = tool.schema.safeParse(call.arguments ?? {});
     if (!parsed.success) {
       return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
     }
@@ -894,7 +894,7 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   let out = jsonSchemaCache.get(schema);
   if (!out) {
     try {
-      out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
       delete out.$schema;
     } catch {
       out = { type: 'object' };
@@ -966,7 +966,7 @@ function cancelledText(tree: TaskTree, callSignal: AbortSignal): string {
 }
 
 export function abortFailure(signal: AbortSignal): TaskFailure {
-  const r = signal.reason;
+  const r: unknown = signal.reason;
   if (r instanceof TaskFailure) return r;
   return new TaskFailure('cancelled', 'cancelled by the user');
 }
@@ -984,7 +984,7 @@ export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
         signal.removeEventListener('abort', onAbort);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
         reject(e);
       },

@@ -269,7 +269,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
               const verdict = tree.toolVerdict(searchTool, parsed.data);
               if (!verdict.eligible)
                 return { ok: false, state: 'denied', output: '', error: `denied by rule ${verdict.rule}: ${verdict.reason}` };
-              const dest = searchTool.destination(parsed.data as never);
+              const dest = searchTool.destination(parsed.data);
               if (dest !== 'local') scope.meter(ctx.callId).remoteHosts.add(dest.host);
               const result = await searchTool.run(parsed.data, ctx);
               if (!result.ok)

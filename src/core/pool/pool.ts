@@ -608,7 +608,7 @@ export class ModelPool {
       return new ModelCallError(`${model.id} timed out: ${what}`, model.id, 'timeout', undefined, []);
     }
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-      const retryAfter = retryAfterSeconds(err.headers);
+      const retryAfter = retryAfterSeconds(err.headers as Headers | undefined);
       let detail = scrub(err.message);
       if (err.status === 401 && !key)
         detail += model.apiKeyEnv ? ` (no API key: set ${model.apiKeyEnv})` : ' (no API key configured for this model)';

@@ -181,7 +181,7 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
     const re =
       /(?:<\|start\|>\s*assistant([^<]*?))?<\|channel\|>([^<]*?)(?:<\|constrain\|>([^<]*?))?<\|message\|>([\s\S]*?)(<\|call\|>|<\|end\|>|<\|return\|>|(?=<\|start\|>)|(?=<\|channel\|>)|$)/g;
     for (const m of masked.matchAll(re)) {
-      const start = m.index!;
+      const start = m.index;
       const end = start + m[0].length;
       const header = `${m[1] ?? ''} ${m[2]}`;
       const body = m[4];
@@ -203,15 +203,14 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
       }
     }
     // Leftover harmony control tokens carry no text.
-    for (const m of masked.matchAll(/<\|(?:start|end|return|call|constrain|channel|message)\|>/g))
-      consume(m.index!, m.index! + m[0].length);
+    for (const m of masked.matchAll(/<\|(?:start|end|return|call|constrain|channel|message)\|>/g)) consume(m.index, m.index + m[0].length);
   }
 
   // Hermes/Qwen `<tool_call>` blocks (JSON inside), Qwen3-Coder XML inside, GLM-4.5 arg_key/arg_value inside.
   {
     const re = /<tool_calls?>([\s\S]*?)(?:<\/tool_calls?>|$)/g;
     for (const m of masked.matchAll(re)) {
-      const start = m.index!;
+      const start = m.index;
       const inner = m[1];
       const end = start + m[0].length;
       consume(start, end);
@@ -251,7 +250,7 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
       for (const p of f[2].matchAll(/<parameter=([^>\s]+)\s*>([\s\S]*?)(?:<\/parameter>|(?=<parameter=)|$)/g)) {
         args[p[1].trim()] = xmlValue(p[2], types[p[1].trim()]);
       }
-      accept(at + f.index! / 1e6, name, args, JSON.stringify(args), 'xml');
+      accept(at + f.index / 1e6, name, args, JSON.stringify(args), 'xml');
     }
     if (!any) errors.push(`xml: no <function=NAME> element could be read: ${snippet(inner)}`);
   }
@@ -272,8 +271,8 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
 
   // Qwen3-Coder sometimes drops the <tool_call> wrapper.
   for (const m of masked.matchAll(/<function=[^>\s]+\s*>[\s\S]*?(?:<\/function>|$)/g)) {
-    consume(m.index!, m.index! + m[0].length);
-    parseXmlFunctions(m[0], m.index!);
+    consume(m.index, m.index + m[0].length);
+    parseXmlFunctions(m[0], m.index);
   }
 
   // Mistral: `[TOOL_CALLS][{...}]`, `[TOOL_CALLS]NAME[ARGS]{...}`, `[TOOL_CALLS]NAME[CALL_ID]id[ARGS]{...}`.
@@ -320,7 +319,7 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
 
   // Llama 3.x: `<|python_tag|>{...}` (several separated by `;`), ended by <|eom_id|>/<|eot_id|> or the text.
   for (const m of masked.matchAll(/<\|python_tag\|>([\s\S]*?)(<\|eom_id\|>|<\|eot_id\|>|$)/g)) {
-    const start = m.index!;
+    const start = m.index;
     consume(start, start + m[0].length);
     const body = m[1];
     let pos = 0;
@@ -351,10 +350,10 @@ export function parseTextToolCalls(text: string, knownTools: string[], options: 
     if (!/^[[{]/.test(body)) continue;
     const parsed = repairJson(body);
     if (parsed && looksLikeCall(parsed.value)) {
-      consume(m.index!, m.index! + m[0].length);
-      acceptObject(m.index!, parsed.value, body, 'fence');
+      consume(m.index, m.index + m[0].length);
+      acceptObject(m.index, parsed.value, body, 'fence');
     } else if (!parsed && /["']?name["']?\s*:/.test(body) && /["']?(arguments|parameters)["']?\s*:/.test(body)) {
-      consume(m.index!, m.index! + m[0].length);
+      consume(m.index, m.index + m[0].length);
       errors.push(`fence: a tool call in a code block could not be parsed as JSON: ${snippet(body)}`);
     }
   }

@@ -194,12 +194,12 @@ export function createReadFileTool(opts: { workspace: string }): Tool {
     schema: ReadFileArgs,
     kind: 'local',
     destination: () => 'local',
-    async run(args, ctx) {
+    run(args, ctx) {
       try {
         const r = readWorkspaceFile(ctx.workspace || opts.workspace, args);
-        return { ok: true, output: formatRead(r), data: { ...r, text: undefined }, state: 'ok' };
+        return Promise.resolve({ ok: true, output: formatRead(r), data: { ...r, text: undefined }, state: 'ok' as const });
       } catch (e) {
-        return failure(e);
+        return Promise.resolve(failure(e));
       }
     },
   });

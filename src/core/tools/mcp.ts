@@ -10,7 +10,7 @@ import type { McpServer } from '../config';
 import { defineTool, type Tool, type ToolResult } from './tool';
 import { scrubEnv, type KnownSecrets } from './env';
 import { isLocalHost } from '../pool/locality';
-import { untrusted } from './untrusted';
+import { textField, untrusted } from './untrusted';
 
 export const MCP_START_TIMEOUT_MS = 10_000;
 export const MCP_CALL_TIMEOUT_MS = 300_000;
@@ -82,13 +82,13 @@ function renderContent(content: unknown): string {
   if (!Array.isArray(content)) return '';
   const parts: string[] = [];
   for (const block of content as Array<Record<string, unknown>>) {
-    if (block.type === 'text') parts.push(String(block.text ?? ''));
+    if (block.type === 'text') parts.push(textField(block.text));
     else if (block.type === 'image' || block.type === 'audio')
-      parts.push(`[${block.type}: ${String(block.mimeType ?? 'unknown type')}, not shown]`);
-    else if (block.type === 'resource_link') parts.push(`[resource link: ${String(block.uri ?? '')}]`);
+      parts.push(`[${block.type}: ${textField(block.mimeType) || 'unknown type'}, not shown]`);
+    else if (block.type === 'resource_link') parts.push(`[resource link: ${textField(block.uri)}]`);
     else if (block.type === 'resource') {
       const r = block.resource as Record<string, unknown> | undefined;
-      parts.push(typeof r?.text === 'string' ? r.text : `[resource: ${String(r?.uri ?? '')}]`);
+      parts.push(typeof r?.text === 'string' ? r.text : `[resource: ${textField(r?.uri)}]`);
     } else parts.push(JSON.stringify(block));
   }
   return parts.join('\n');
@@ -187,6 +187,7 @@ export class McpManager {
       const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
       throw new Error(
         `${server.command ? `command "${server.command}"` : `url ${server.url}`}: ${detail}${tail ? ` (stderr: ${tail})` : ''}`,
+        { cause: e },
       );
     }
   }

@@ -153,7 +153,7 @@ export function probeSandbox(): Promise<SandboxSupport> {
   if (sandboxKnown) return Promise.resolve(sandboxKnown);
   sandboxPromise ??= (async (): Promise<SandboxSupport> => {
     const pre = sandboxPrecheck();
-    if (!('bwrapPath' in pre) || 'available' in pre) return (sandboxKnown = pre as SandboxSupport);
+    if (!('bwrapPath' in pre) || 'available' in pre) return (sandboxKnown = pre);
     return new Promise<SandboxSupport>((resolve) => {
       execFile(pre.bwrapPath, SANDBOX_PROBE_ARGS, { timeout: 10_000 }, (err, _stdout, stderr) => {
         sandboxKnown = err ? probeFailure(pre.bwrapPath, stderr || err.message) : { available: true, bwrapPath: pre.bwrapPath };
@@ -168,7 +168,7 @@ export function probeSandbox(): Promise<SandboxSupport> {
 export function probeSandboxSync(): SandboxSupport {
   if (sandboxKnown) return sandboxKnown;
   const pre = sandboxPrecheck();
-  if (!('bwrapPath' in pre) || 'available' in pre) return (sandboxKnown = pre as SandboxSupport);
+  if (!('bwrapPath' in pre) || 'available' in pre) return (sandboxKnown = pre);
   try {
     execFileSync(pre.bwrapPath, SANDBOX_PROBE_ARGS, { timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] });
     sandboxKnown = { available: true, bwrapPath: pre.bwrapPath };
@@ -439,8 +439,8 @@ function spawnCapped(
       if (kept.length && opts.onOutput) opts.onOutput(stream, kept.toString('utf8'));
       if (out.kept + out.dropped + err.kept + err.dropped > killAt) kill('output');
     };
-    child.stdout!.on('data', onData('stdout', out));
-    child.stderr!.on('data', onData('stderr', err));
+    child.stdout.on('data', onData('stdout', out));
+    child.stderr.on('data', onData('stderr', err));
 
     const finish = (spawnError?: Error) => {
       if (settled) return;

@@ -9,3 +9,8 @@ export function untrusted(source: string, body: string): string {
   const fence = '<<<UNTRUSTED CONTENT';
   return `${UNTRUSTED_NOTE.replace('{source}', source)}\n${fence} from ${source}>>>\n${body}\n<<<END UNTRUSTED CONTENT>>>`;
 }
+
+/** A field of an untrusted JSON reply as text: strings as they are, numbers written out, anything else empty (never "[object Object]"). */
+export function textField(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}

@@ -5,7 +5,7 @@ import type { OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
 import { defineTool, type Tool } from './tool';
 import { hostOf, isLocalHost } from '../pool/locality';
-import { untrusted } from './untrusted';
+import { textField, untrusted } from './untrusted';
 
 export const WEB_SEARCH_TIMEOUT_MS = 15_000;
 const SNIPPET_CHARS = 400;
@@ -89,10 +89,11 @@ async function fetchJson(url: string, init: RequestInit, signal: AbortSignal, pr
     body = await res.text();
   } catch (e) {
     if (e instanceof RedirectRefused) throw e;
-    if (timeout.aborted) throw new Error(`${provider} did not answer within ${timeoutMs / 1000} s`);
-    if (signal.aborted) throw new Error('cancelled');
+    if (timeout.aborted) throw new Error(`${provider} did not answer within ${timeoutMs / 1000} s`, { cause: e });
+    if (signal.aborted) throw new Error('cancelled', { cause: e });
     throw new Error(
       `${provider} could not be reached: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`,
+      { cause: e },
     );
   }
   if (!res.ok) {
@@ -135,7 +136,7 @@ export async function webSearch(
     };
     results = (data.results ?? []).map((r) => ({
       title: clip(r.title, 200),
-      url: String(r.url ?? ''),
+      url: textField(r.url),
       snippet: clip(r.content, SNIPPET_CHARS),
     }));
   } else if (settings.provider === 'tavily') {
@@ -153,7 +154,7 @@ export async function webSearch(
     )) as { results?: Array<Record<string, unknown>> };
     results = (data.results ?? []).map((r) => ({
       title: clip(r.title, 200),
-      url: String(r.url ?? ''),
+      url: textField(r.url),
       snippet: clip(r.content, SNIPPET_CHARS),
     }));
   } else if (settings.provider === 'brave') {
@@ -172,8 +173,8 @@ export async function webSearch(
     };
     results = (data.web?.results ?? []).map((r) => ({
       title: clip(r.title, 200),
-      url: String(r.url ?? ''),
-      snippet: clip(String(r.description ?? '').replace(/<[^>]+>/g, ''), SNIPPET_CHARS),
+      url: textField(r.url),
+      snippet: clip(textField(r.description).replace(/<[^>]+>/g, ''), SNIPPET_CHARS),
     }));
   } else {
     throw new Error('web search is turned off (orchestra.tools.webSearch.provider is "none")');

@@ -4,7 +4,7 @@
 // store takes any key/value memento.
 import type { EngineEvent } from '../../core/protocol/events';
 import type { ConversationRecord } from '../../protocol/panel';
-import { compactForStorage, EventLog, summarize } from '../../../webview-ui/src/eventLog';
+import { compactForStorage, EventLog, summarize } from '../../core/protocol/event-log';
 
 /** The part of `vscode.Memento` the store uses. */
 export interface KeyValueStore {

@@ -108,7 +108,9 @@ export function catalogModels(env: NodeJS.ProcessEnv = process.env): readonly Ca
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`the model catalog ${file} (${CATALOG_FILE_ENV}) cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`the model catalog ${file} (${CATALOG_FILE_ENV}) cannot be read: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   const parsed = z.array(CatalogModelSchema).safeParse(raw);
   if (!parsed.success) {

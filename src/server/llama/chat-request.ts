@@ -92,7 +92,7 @@ export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 export function parseChatRequest(body: unknown): ChatCompletionRequest {
   const r = ChatCompletionRequest.safeParse(body);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    const issue = r.error.issues[0];
     const path = issue.path
       .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
       .join('')
@@ -237,8 +237,8 @@ export function toGrammarSchema(schema: unknown, maxStringLength: number, root: 
 
   if (typeof s.$ref === 'string') {
     const m = /^#\/(\$defs|definitions)\/(.+)$/.exec(s.$ref);
-    const defs = m ? ((root as Record<string, Record<string, unknown> | undefined>)[m[1]!] ?? {}) : {};
-    const target = m ? defs[decodeURIComponent(m[2]!)] : undefined;
+    const defs = m ? ((root as Record<string, Record<string, unknown> | undefined>)[m[1]] ?? {}) : {};
+    const target = m ? defs[decodeURIComponent(m[2])] : undefined;
     return target === undefined ? anyJsonValue(maxStringLength) : toGrammarSchema(target, maxStringLength, root, depth + 1);
   }
   if ('const' in s) return withDescription({ const: s.const as string | number | boolean | null });

@@ -210,8 +210,8 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   const progress = (): DownloadProgress => {
     const now = Date.now();
     samples.push([now, state.received]);
-    while (samples.length > 2 && now - samples[0]![0] > 5000) samples.shift();
-    const [t0, b0] = samples[0]!;
+    while (samples.length > 2 && now - samples[0][0] > 5000) samples.shift();
+    const [t0, b0] = samples[0];
     const bytesPerSecond = now > t0 ? ((state.received - b0) * 1000) / (now - t0) : 0;
     const etaSeconds =
       state.total !== undefined && bytesPerSecond > 0 ? Math.max(0, (state.total - state.received) / bytesPerSecond) : undefined;

@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import * as os from 'node:os';
 // One byte formatter for the engine, the extension and the panel (plain string code, no DOM).
-import { formatBytes } from '../../../webview-ui/src/format';
+import { formatBytes } from '../../core/format';
 
 export { formatBytes };
 
@@ -185,9 +185,10 @@ class HeaderReader {
   async u64(): Promise<bigint> {
     return (await this.take(8)).readBigUInt64LE(0);
   }
-  async skip(n: number): Promise<void> {
-    if (this.pos + n > this.size) throw new GgufError(this.file, 'truncated while reading the header');
+  skip(n: number): Promise<void> {
+    if (this.pos + n > this.size) return Promise.reject(new GgufError(this.file, 'truncated while reading the header'));
     this.pos += n;
+    return Promise.resolve();
   }
   async string(): Promise<string> {
     const len = Number(await this.u64());
@@ -231,7 +232,7 @@ class HeaderReader {
   /** Skips an array's items without materialising them (token lists hold 100k+ strings). */
   async skipArray(itemType: number, count: number): Promise<void> {
     const fixed: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
-    if (fixed[itemType] !== undefined) return this.skip(fixed[itemType]! * count);
+    if (fixed[itemType] !== undefined) return this.skip(fixed[itemType] * count);
     if (itemType === 8) {
       for (let i = 0; i < count; i++) {
         const len = Number(await this.u64());
@@ -325,7 +326,8 @@ export async function readGgufInfo(file: string): Promise<GgufInfo> {
       );
     }
 
-    const architecture = String(metadata['general.architecture'] ?? '');
+    const arch = metadata['general.architecture'];
+    const architecture = typeof arch === 'string' ? arch : '';
     if (!architecture) throw new GgufError(file, 'corrupt header: no general.architecture');
     const num = (k: string): number | undefined => {
       const v = metadata[`${architecture}.${k}`];

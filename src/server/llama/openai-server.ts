@@ -311,7 +311,7 @@ async function generate(
     const defined: Record<string, ChatModelFunctions[string]> = {};
     functions = defined;
     for (const t of offered) {
-      const p = t.function.parameters as Record<string, unknown> | undefined;
+      const p = t.function.parameters;
       const noParams =
         !p ||
         (Object.keys((p.properties as object | undefined) ?? {}).length === 0 &&
@@ -459,7 +459,6 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
   const maxToolStringLength = opts.maxToolStringLength ?? 2048;
   const created = Math.floor(Date.now() / 1000);
   const active = new Set<AbortController>();
-  let port = 0;
 
   const allowedHost = (hostHeader: string | undefined): boolean => {
     if (!hostHeader) return false;
@@ -640,7 +639,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const baseUrl = `http://${urlHost}:${port}/v1`;
   log({ level: 'info', message: `serving ${[...byId.keys()].join(', ')} at ${baseUrl}` });

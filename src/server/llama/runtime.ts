@@ -174,7 +174,9 @@ export class LlamaRuntime {
         try {
           model = await llama.loadModel({ modelPath: spec.path });
         } catch (err) {
-          throw new Error(`${spec.path}: the model could not be loaded (${err instanceof Error ? err.message : String(err)})`);
+          throw new Error(`${spec.path}: the model could not be loaded (${err instanceof Error ? err.message : String(err)})`, {
+            cause: err,
+          });
         }
         const contextSize = Math.min(this.contextSize, model.trainContextSize || this.contextSize);
         let context: LlamaContext;
@@ -184,6 +186,7 @@ export class LlamaRuntime {
           await model.dispose();
           throw new Error(
             `${spec.path}: no memory for a ${contextSize}-token context (${err instanceof Error ? err.message : String(err)})`,
+            { cause: err },
           );
         }
         const template = model.fileInfo.metadata?.tokenizer?.chat_template;

@@ -77,7 +77,7 @@ describe('Orchestra engine process inside VS Code', function () {
     assert.equal(api.engine.state, 'ready');
     const pid = api.engine.pid;
     assert.ok(typeof pid === 'number' && pid > 0, `engine pid ${pid}`);
-    assert.doesNotThrow(() => process.kill(pid!, 0), 'the engine process is alive');
+    assert.doesNotThrow(() => process.kill(pid, 0), 'the engine process is alive');
     assert.ok(Array.isArray(await api.engine.listModels()));
   });
 

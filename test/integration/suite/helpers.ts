@@ -16,9 +16,9 @@ export function until<T>(
   return new Promise<T>((resolve, reject) => {
     const tick = async () => {
       const v = await Promise.resolve(probe()).catch(() => undefined);
-      if (v !== undefined && v !== false) return resolve(v as T);
+      if (v !== undefined && v !== false) return resolve(v);
       if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, everyMs);
+      setTimeout(() => void tick(), everyMs);
     };
     void tick();
   });

@@ -89,12 +89,13 @@ export async function installNetGuard(): Promise<NetGuard> {
     if (!allowed) throw new RefusedConnection(host, port);
   };
 
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with apply(this, …) below
   const socketConnect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function guardedConnect(this: NetModule.Socket, ...args: unknown[]) {
     const d = destination(args);
     check('socket', d.path ? undefined : d.host, d.port);
     return (socketConnect as (...a: unknown[]) => NetModule.Socket).apply(this, args);
-  } as typeof socketConnect;
+  };
 
   const netConnect = net.connect;
   const netCreateConnection = net.createConnection;
@@ -111,7 +112,7 @@ export async function installNetGuard(): Promise<NetGuard> {
     const d = destination(args);
     check('tls.connect', d.path ? undefined : d.host, d.port);
     return (tlsConnect as (...a: unknown[]) => TlsModule.TLSSocket)(...args);
-  } as typeof tls.connect;
+  };
 
   // Global fetch (undici inside Node): its global dispatcher (created by primeFetch) is wrapped so
   // every request's origin is checked before a connection is opened.

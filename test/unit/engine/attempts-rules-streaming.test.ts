@@ -115,10 +115,10 @@ describe('attempts, rules and streaming', () => {
     const call = run.of('tool_call_finished').find((e) => e.tool === 'call_model')!;
     assert.equal(call.usage?.estimated, true);
     assert.equal(call.usage?.outputTokens, Buffer.byteLength(cjk), 'output settled at its UTF-8 bytes');
-    assert.ok(call.usage!.outputTokens > Math.ceil(cjk.length / 4) * 2, 'well above the chars/4 estimate');
+    assert.ok(call.usage.outputTokens > Math.ceil(cjk.length / 4) * 2, 'well above the chars/4 estimate');
     const promptBytes = Buffer.byteLength(JSON.stringify(server.requestsFor('paid')[0].body.messages));
-    assert.ok(call.usage!.inputTokens >= promptBytes, 'input settled at the prompt byte bound');
-    assert.ok(Math.abs(call.dollars - dollarsFor(paidPrices, call.usage!)) < 1e-12);
+    assert.ok(call.usage.inputTokens >= promptBytes, 'input settled at the prompt byte bound');
+    assert.ok(Math.abs(call.dollars - dollarsFor(paidPrices, call.usage)) < 1e-12);
   });
 
   test('concurrency 1: the leaders of three delegated subtasks never run their turns at the same time', async () => {

@@ -128,7 +128,7 @@ export function newEngine(host: EngineHost, cfg: OrchestraConfig): Engine {
 /** Two time intervals overlap. */
 export function overlaps(a: { receivedAt: number; finishedAt?: number }, b: { receivedAt: number; finishedAt?: number }): boolean {
   assert.ok(a.finishedAt !== undefined && b.finishedAt !== undefined, 'both requests finished');
-  return a.receivedAt < b.finishedAt! && b.receivedAt < a.finishedAt!;
+  return a.receivedAt < b.finishedAt && b.receivedAt < a.finishedAt;
 }
 
 /** The tool names the orchestrator was offered in a recorded request. */

@@ -282,7 +282,7 @@ describe('hard rules, budgets and limits', () => {
     const states = run.of('tool_call_finished').map((e) => e.state);
     assert.ok(
       states.every((s) => s === 'cancelled'),
-      `every call ended cancelled: ${states}`,
+      `every call ended cancelled: ${states.join(', ')}`,
     );
     await engine.dispose();
   });

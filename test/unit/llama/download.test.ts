@@ -81,8 +81,8 @@ describe('model downloads', () => {
     assert.ok(readFileSync(dest).equals(payload));
     assert.equal(existsSync(`${dest}.part`), false);
     assert.ok(events.length >= 3, `only ${events.length} progress events`);
-    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.receivedBytes >= events[i - 1]!.receivedBytes);
-    const last = events[events.length - 1]!;
+    for (let i = 1; i < events.length; i++) assert.ok(events[i].receivedBytes >= events[i - 1].receivedBytes);
+    const last = events[events.length - 1];
     assert.equal(last.receivedBytes, payload.length);
     assert.equal(last.totalBytes, payload.length);
     assert.ok(events.some((e) => e.bytesPerSecond > 0));
@@ -113,7 +113,7 @@ describe('model downloads', () => {
     const events: DownloadProgress[] = [];
     const result = await downloadFile({ url: `${base}/normal`, destination: dest, sha256: sha, onProgress: (p) => events.push(p) });
     assert.equal(result.sha256, sha);
-    assert.equal(events[events.length - 1]!.resumedFromBytes, partial);
+    assert.equal(events[events.length - 1].resumedFromBytes, partial);
     assert.ok(readFileSync(dest).equals(payload));
   });
 

@@ -47,7 +47,7 @@ describe('LlamaRuntime: concurrent calls share a model', () => {
     const newcomers = Array.from({ length: 20 }, (_, i) => afterTicks(i).then(() => call(`newcomer-${i}`)));
     const results = await Promise.allSettled([waiting, ...newcomers]);
     assert.deepEqual(
-      results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)),
       [],
     );
     assert.equal(most, 1, 'never more calls at once than the concurrency');

@@ -348,7 +348,7 @@ describe('ModelPool: timeouts and cancellation', () => {
     assert.ok(got.length > 0, 'some content arrived before the stall');
     assert.equal(e.attempts.length, 1);
     assert.equal(e.attempts[0].usage?.estimated, true, 'the part that streamed is counted');
-    assert.ok(e.attempts[0].usage!.outputTokens > 0);
+    assert.ok(e.attempts[0].usage.outputTokens > 0);
     await waitFor(() => server.requests[0].aborted, 'the server to see the request aborted');
   });
 

@@ -123,7 +123,7 @@ describe('engine process over stdio JSON-RPC', () => {
     // The trajectory of the finished task is there, as JSONL.
     const { jsonl } = await engine.rpc.sendRequest(TrajectoryRequest, { taskId });
     assert.ok(jsonl, 'a trajectory');
-    for (const line of jsonl!.trim().split('\n')) JSON.parse(line);
+    for (const line of jsonl.trim().split('\n')) JSON.parse(line);
     assert.ok(engine.logs.some((l) => l.message.includes(`task ${taskId}: done`)));
   });
 
@@ -188,8 +188,8 @@ describe('engine process over stdio JSON-RPC', () => {
     assert.equal(end.type, 'done', JSON.stringify(end));
     const asked = engine.approvals.find((a) => a.taskId === taskId);
     assert.ok(asked, 'the client was asked');
-    assert.equal(asked!.kind, 'run_code');
-    assert.match(asked!.detail, /print\("approval test"\)/, 'the code is shown in full');
+    assert.equal(asked.kind, 'run_code');
+    assert.match(asked.detail, /print\("approval test"\)/, 'the code is shown in full');
     const events = engine.eventsOf(taskId);
     const resolved = events.find((e) => e.type === 'approval_resolved');
     assert.ok(resolved && resolved.type === 'approval_resolved' && resolved.approved === false);
@@ -263,7 +263,7 @@ describe('engine process over stdio JSON-RPC', () => {
     });
     assert.deepEqual(await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId: 'call_unknown' }), { cancelled: false });
     const bad = await engine.rpc.sendRequest(CancelCallRequest, { taskId } as never).catch((e: Error) => e);
-    assert.ok(bad instanceof ResponseError && /callId/.test(bad.message), String(bad));
+    assert.ok(bad instanceof ResponseError && /callId/.test(bad.message), bad instanceof Error ? bad.message : JSON.stringify(bad));
     assert.deepEqual(await engine.rpc.sendRequest(CancelCallRequest, { taskId, callId }), { cancelled: true });
 
     const end = await engine.finished(taskId);

@@ -129,7 +129,7 @@ describe('engine process: local model catalog, downloads and files', () => {
       catalog.map((e) => e.id),
       ['tiny', 'tiny-bad-sum', 'tiny-other', 'huge'],
     );
-    const tiny = catalog[0]!;
+    const tiny = catalog[0];
     assert.equal(tiny.path, join(modelsDir, 'tiny-orchestrator.gguf'));
     assert.equal(tiny.downloaded, false);
     assert.equal(tiny.partialBytes, 0);
@@ -161,11 +161,11 @@ describe('engine process: local model catalog, downloads and files', () => {
     assert.equal(err.data?.kind, 'cancelled');
     assert.equal(err.code, -32800);
     assert.match(err.message, /tiny-orchestrator\.gguf was cancelled/);
-    assert.ok(err.data!.partialBytes! > 0, 'bytes kept');
+    assert.ok(err.data.partialBytes! > 0, 'bytes kept');
     assert.equal(existsSync(`${dest}.part`), true);
     assert.equal(existsSync(dest), false, 'no final file before it is complete');
     assert.deepEqual(await rpc.sendRequest(CancelDownloadRequest, { downloadId: 'first' }), { cancelled: false });
-    const kept = err.data!.partialBytes!;
+    const kept = err.data.partialBytes!;
     const listed = (await rpc.sendRequest(CatalogRequest, { dir: modelsDir })).find((e) => e.id === 'tiny')!;
     assert.equal(listed.partialBytes, kept);
 
@@ -183,8 +183,8 @@ describe('engine process: local model catalog, downloads and files', () => {
     assert.equal(existsSync(`${dest}.part`), false);
     const mine = progress.filter((p) => p.downloadId === 'second');
     assert.ok(mine.length >= 1, 'progress notifications arrived');
-    for (let i = 1; i < mine.length; i++) assert.ok(mine[i]!.received >= mine[i - 1]!.received);
-    const last = mine[mine.length - 1]!;
+    for (let i = 1; i < mine.length; i++) assert.ok(mine[i].received >= mine[i - 1].received);
+    const last = mine[mine.length - 1];
     assert.equal(last.catalogId, 'tiny');
     assert.equal(last.received, payload.length);
     assert.equal(last.total, payload.length);
@@ -265,11 +265,11 @@ describe('engine process: local model catalog, downloads and files', () => {
         [bad, false],
       ],
     );
-    assert.equal(local[0]!.id, 'local:tiny-orchestrator');
-    assert.equal(local[0]!.architecture, 'llama');
-    assert.equal(local[0]!.fits, true);
-    assert.match(local[1]!.problem ?? '', /not a GGUF model/);
-    assert.ok(!local[1]!.problem!.startsWith(bad), 'the file is a field of its own, not repeated in the problem');
+    assert.equal(local[0].id, 'local:tiny-orchestrator');
+    assert.equal(local[0].architecture, 'llama');
+    assert.equal(local[0].fits, true);
+    assert.match(local[1].problem ?? '', /not a GGUF model/);
+    assert.ok(!local[1].problem!.startsWith(bad), 'the file is a field of its own, not repeated in the problem');
 
     const [pool] = [await rpc.sendRequest(ListModelsRequest, {})];
     assert.deepEqual(

@@ -96,8 +96,8 @@ describe('MCP servers as tools', () => {
       // Bad input is caught by the converted schema before anything is sent.
       const bad = t.echo__echo.schema.safeParse({ text: 5 });
       assert.equal(bad.success, false);
-      assert.match(bad.error!.issues[0].message, /expected string/);
-      assert.deepEqual(bad.error!.issues[0].path, ['text']);
+      assert.match(bad.error.issues[0].message, /expected string/);
+      assert.deepEqual(bad.error.issues[0].path, ['text']);
       assert.equal(t.echo__add.schema.safeParse({ a: 1 }).success, false);
       assert.equal(processesWith(marker).length, 1, 'the server runs while connected');
     } finally {

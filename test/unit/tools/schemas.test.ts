@@ -62,7 +62,7 @@ describe('tool schemas reject bad input clearly', () => {
       for (const [input, field, message] of cases) {
         const r = schema.safeParse(input);
         assert.equal(r.success, false, `${name} accepted ${JSON.stringify(input)}`);
-        const issue = r.error!.issues[0];
+        const issue = r.error.issues[0];
         assert.equal(issue.path.join('.'), field, `${name} ${JSON.stringify(input)}: ${issue.message}`);
         assert.match(issue.message, message, `${name} ${JSON.stringify(input)}`);
       }

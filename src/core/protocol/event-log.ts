@@ -2,7 +2,7 @@
 // workspaceState). Streaming deltas are merged into the previous delta of the same stream so a long
 // answer is one event, not thousands, and stored copies cut long tool results. Pure and DOM-free:
 // the extension imports it too.
-import type { EngineEvent, EventOf } from '../../src/core/protocol/events';
+import type { EngineEvent, EventOf } from './events';
 
 type Delta = EventOf<'answer_delta'> | EventOf<'orchestrator_delta'> | EventOf<'tool_call_delta'>;
 

@@ -1,0 +1,26 @@
+// A pool member as hosts and the panel see it: what it is, where it runs, what it costs, and whether
+// the current rules let it be called (with the rule's reason when not).
+import type { OrchestraConfig } from './config';
+import type { ModelInfo } from './engine-api';
+import type { PoolModel } from './pool';
+import { modelVerdict } from './preferences';
+
+export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
+  const v = modelVerdict(m, config);
+  return {
+    id: m.id,
+    model: m.model,
+    baseUrl: m.baseUrl,
+    host: m.host,
+    local: m.local,
+    openWeights: m.openWeights,
+    roles: [...m.roles],
+    description: m.description,
+    inputPricePerMillion: m.inputPricePerMillion,
+    outputPricePerMillion: m.outputPricePerMillion,
+    contextWindow: m.contextWindow,
+    latencyMs: m.latencyMs,
+    eligible: v.eligible,
+    ineligibleReason: v.eligible ? undefined : v.reason,
+  };
+}

@@ -1,0 +1,36 @@
+// Which model orchestrates a task under the current rules, and in which dialect it is spoken to:
+// the ToolOrchestra protocol for models trained on it, the general tool-calling loop for the rest.
+import type { OrchestraConfig } from '../config';
+import type { PoolModel } from '../pool';
+import { modelVerdict } from '../preferences';
+
+export type Dialect = 'general' | 'toolorchestra';
+
+/** The orchestrator model under the current rules, or why there is none. */
+export function pickOrchestrator(config: OrchestraConfig, models: PoolModel[]): { model: PoolModel; dialect: Dialect } | { error: string } {
+  let model: PoolModel | undefined;
+  if (config.orchestrator.model) {
+    model = models.find((m) => m.id === config.orchestrator.model);
+    if (!model) return { error: `orchestrator.model: no model with id "${config.orchestrator.model}" in models` };
+    const v = modelVerdict(model, config);
+    if (!v.eligible) return { error: `the orchestrator model cannot be used: ${v.reason}` };
+  } else {
+    const eligible = models.filter((m) => modelVerdict(m, config).eligible);
+    model = eligible.find((m) => m.roles.includes('orchestrator')) ?? eligible[0];
+    if (!model) {
+      if (!models.length) return { error: 'no models are configured (add entries under "models")' };
+      const why = models.map((m) => {
+        const v = modelVerdict(m, config);
+        return v.eligible ? '' : `${m.id}: ${v.reason}`;
+      });
+      return { error: `no model is eligible to orchestrate:\n${why.filter(Boolean).join('\n')}` };
+    }
+  }
+  const dialect =
+    config.orchestrator.dialect === 'auto'
+      ? /orchestrator/i.test(model.model)
+        ? 'toolorchestra'
+        : 'general'
+      : config.orchestrator.dialect;
+  return { model, dialect };
+}

@@ -1,0 +1,41 @@
+// What the extension's flows (the panel bridge, the local-model commands) need of the Orchestra object
+// that builds them. Named here, apart from orchestra.ts, so those modules never import the module that
+// imports them: Orchestra satisfies each interface structurally.
+import type * as vscode from 'vscode';
+import type { Attachment } from '../core/engine-api';
+import type { LocalModelStatus } from '../protocol/engine-rpc';
+import type { ApprovalBroker } from './approvals';
+import type { ProposalContentProvider } from './editor-actions';
+import type { EngineClient } from './engine-client';
+
+/** A question as the panel, the commands and the editor actions hand it to Orchestra. */
+export interface AskInput {
+  question: string;
+  attachments?: Attachment[];
+  preferRole?: 'code' | 'math';
+  /** Told why, when the question could not start a task (the panel clears its "Sending…" with it). */
+  onFailed?(message: string): void;
+}
+
+/** The panel bridge's view of Orchestra. */
+export interface PanelHost {
+  readonly context: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly approvals: ApprovalBroker;
+  readonly proposals: ProposalContentProvider;
+  ask(input: AskInput): Promise<string | undefined>;
+  cancel(taskId: string): Promise<boolean>;
+  cancelCall(taskId: string, callId: string): Promise<boolean>;
+}
+
+/** The local-model flows' view of Orchestra (download, use a GGUF file, the zero-setup offer). */
+export interface LocalModelsHost {
+  readonly engine: EngineClient;
+  readonly log: vscode.LogOutputChannel;
+  /** Configured models, embedded local ones included once the engine has reported them. */
+  modelCount(): number;
+  /** Sends the current settings to the engine and waits until it applied them. */
+  syncEngine(): Promise<void>;
+  /** After `file` was added to `local.models`: applies it and says how the engine serves it. */
+  syncLocalModel(file: string): Promise<LocalModelStatus | undefined>;
+}
