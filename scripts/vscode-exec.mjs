@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { format } from 'node:util';
-import { startVsCodeServer, workbenchUrl, chromiumPath, chromiumArgs } from './vscode-server.mjs';
+import { startVsCodeServer, workbenchUrl, chromiumPath, chromiumArgs, serverVersion } from './vscode-server.mjs';
 
 const flags = {};
 const positional = [];
@@ -18,7 +18,7 @@ for (const a of process.argv.slice(2)) {
   else if (!a.startsWith('--')) positional.push(a);
 }
 if (process.argv.includes('--version')) {
-  console.log('1.100.3');
+  console.log(serverVersion());
   process.exit(0);
 }
 const extensionDevelopmentPath = flags.extensionDevelopmentPath && resolve(flags.extensionDevelopmentPath);
