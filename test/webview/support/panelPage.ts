@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+export { launchChromium } from '../../support/chromium';
 import { makeNonce, panelHtml } from '../../../src/extension/panel/panelHtml';
 
 // Bundled to out/test/webview/*.js: the repository root is three levels up.
@@ -59,22 +60,6 @@ export async function startPanelServer(): Promise<PanelServer> {
         server.close(() => r());
       }),
   };
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
 }
 
 const STAND_IN = `(() => {
