@@ -117,7 +117,14 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   await page.screenshot({ path: join(artifacts, 'panel-approval.png') });
   await approve.click();
 
-  await frame.getByText('2880067194370816120').first().waitFor({ timeout: 60_000 });
+  // The number shows in the run_code card while the process still runs; the task is over when the
+  // answer holds it and the card has settled.
+  await frame.locator('.answer', { hasText: '2880067194370816120' }).first().waitFor({ timeout: 60_000 });
+  await frame
+    .locator('.card', { hasText: 'run_code' })
+    .filter({ hasText: /\bdone\b/i })
+    .first()
+    .waitFor({ timeout: 30_000 });
   const cards = await frame.locator('.card').count();
   assert.ok(cards >= 3, `expected at least 3 tool cards, saw ${cards}`);
   const cardText = await frame.locator('.card').allInnerTexts();
