@@ -350,7 +350,7 @@ function localGgufTable(local: LocalGgufListing[]): string {
 
 function modelTable(models: ReturnType<Engine['listModels']>): string {
   const rows = [
-    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'ELIGIBLE'],
+    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'TOOL CALLS', 'ELIGIBLE'],
     ...models.map((m) => [
       m.id,
       m.model,
@@ -361,6 +361,7 @@ function modelTable(models: ReturnType<Engine['listModels']>): string {
       String(m.outputPricePerMillion),
       String(m.contextWindow),
       m.latencyMs !== undefined ? `${Math.round(m.latencyMs)} ms` : '-',
+      m.detectedToolCallFormat ? `${m.toolCallFormat} (${m.detectedToolCallFormat})` : m.toolCallFormat,
       m.eligible ? 'yes' : `no: ${m.ineligibleReason}`,
     ]),
   ];
