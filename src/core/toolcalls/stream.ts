@@ -175,6 +175,11 @@ export class ToolCallStream {
     const text = this.text;
     if (this.atStart && !this.startTried && (this.selection.bare || this.selection.functionaryStart)) {
       const i = skipSpace(text, this.pos);
+      // Markup first (reasoning, a marked call): the reply's first visible character comes after it.
+      const markup = this.tokenAt(i, final);
+      if (markup === 'wait') return false;
+      // A code fence here may hold the whole reply's calls: that is the bare reading's to decide.
+      if (markup && this.main.handlers.get(markup)?.kind !== 'fence') return this.takeToken(markup, i, final);
       if (i >= text.length) {
         // Only whitespace so far: nothing to decide yet.
         if (final) {
@@ -211,15 +216,34 @@ export class ToolCallStream {
     const m = this.main;
     m.re.lastIndex = this.pos;
     const found = m.re.exec(text);
-    if (!found) {
-      const safe = final ? text.length : text.length - this.holdBack(m, this.pos);
+    // A longer token may still be arriving where (or before) the one found starts: wait for it.
+    const safe = final ? text.length : text.length - this.holdBack(m, this.pos);
+    if (!found || (!final && safe <= found.index)) {
       this.emitText(text.slice(this.pos, safe));
       this.pos = Math.max(this.pos, safe);
       return false;
     }
-    const at = found.index;
-    const token = found[0];
-    this.emitText(text.slice(this.pos, at));
+    this.emitText(text.slice(this.pos, found.index));
+    return this.takeToken(found[0], found.index, final);
+  }
+
+  /** The token that starts exactly at `i`, 'wait' when one may be arriving there, else undefined. */
+  private tokenAt(i: number, final: boolean): string | 'wait' | undefined {
+    const m = this.main;
+    m.re.lastIndex = i;
+    const found = m.re.exec(this.text);
+    if (found && found.index === i) {
+      if (!final && this.text.length - this.holdBack(m, i) <= i) return 'wait';
+      return found[0];
+    }
+    if (!final && i < this.text.length && m.prefixes.has(this.text.slice(i))) return 'wait';
+    return undefined;
+  }
+
+  /** Handles the markup token at `at` (the text before it was shown). Returns whether to go on. */
+  private takeToken(token: string, at: number, final: boolean): boolean {
+    const text = this.text;
+    const m = this.main;
     this.pos = at;
     const h = m.handlers.get(token)!;
     switch (h.kind) {
@@ -400,7 +424,8 @@ export class ToolCallStream {
       this.calls.push({
         id: this.uniqueId(c.id),
         name: c.name,
-        arguments: c.args,
+        // A call that cannot run carries nothing to run with; what was written stays in rawArguments.
+        arguments: c.problem ? {} : c.args,
         rawArguments: c.raw,
         source: c.format,
         streamIndex: index,

@@ -26,10 +26,28 @@ function jsonSequence(t: string): unknown[] | undefined {
   }
 }
 
+/** MiniMax-M1's lines cut by the end of the reply: the whole ones stand, the last is cut. */
+function cutLines(t: string, ctx: FinishContext): RegionOutcome {
+  const calls: RawCall[] = [];
+  let i = skipSpace(t, 0);
+  while (i < t.length) {
+    const e = jsonExtent(t, i);
+    if (e < 0) break;
+    const v = parseJsonLoose(t.slice(i, e));
+    if (!v) break;
+    calls.push(...callsFromValue(v.value, t.slice(i, e), 'minimax_m1').calls);
+    i = skipSpace(t, e);
+  }
+  const rest = t.slice(i);
+  if (rest.trim()) calls.push(...jsonCallsOutcome(rest, false, ctx, 'minimax_m1').calls);
+  return calls.length ? { calls } : cutBeforeName(ctx, 'minimax_m1');
+}
+
 function toolCallsBlock(body: string, closed: boolean, ctx: FinishContext, hint?: ToolCallFormat): RegionOutcome {
   const t = body.trim();
   const arrayFormat: ToolCallFormat = hint === 'hunyuan_a13b' || hint === 'apriel' ? hint : 'jamba';
-  if (t.startsWith('[') || !closed) return jsonCallsOutcome(t, closed, ctx, t.startsWith('[') ? arrayFormat : 'minimax_m1');
+  if (t.startsWith('[')) return jsonCallsOutcome(t, closed, ctx, arrayFormat);
+  if (!closed) return cutLines(t, ctx);
   const values = jsonSequence(t);
   if (values && values.length) {
     const out = callsFromValue(values, t, 'minimax_m1');
@@ -42,7 +60,12 @@ function toolCallsBlock(body: string, closed: boolean, ctx: FinishContext, hint?
 function apertusOutcome(body: string, closed: boolean, ctx: FinishContext): RegionOutcome {
   const t = body.trim();
   const parsed = closed ? parseJsonLoose(t) : undefined;
-  if (!parsed) return jsonCallsOutcome(t, closed, ctx, 'apertus');
+  if (!parsed) {
+    // The name is the object's key, which the generic reading cannot see.
+    const name = /^\[?\s*\{\s*"([^"\\]{1,200})"\s*:/.exec(t)?.[1];
+    const out = jsonCallsOutcome(t, closed, ctx, 'apertus');
+    return name ? { ...out, calls: out.calls.map((c) => (c.name ? c : { ...c, name })) } : out;
+  }
   const items = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
   const calls: RawCall[] = [];
   const errors: string[] = [];

@@ -29,6 +29,9 @@ class NamedRegion implements Region {
       // The name is complete once something follows it.
       if (!m || m.index + m[0].length >= text.length) return -1;
       const argsAt = m.index + m[0].length;
+      // `[CALL_ID]` or `[ARGS]` still arriving after the name.
+      const tail = text.slice(argsAt, argsAt + 9);
+      if (tail.length < 9 && tail.startsWith('[') && ('[CALL_ID]'.startsWith(tail) || '[ARGS]'.startsWith(tail))) return -1;
       if (text[argsAt] !== '{') {
         this.end = argsAt;
         return argsAt;
@@ -62,7 +65,7 @@ class NamedRegion implements Region {
       if (!closed) return cutBeforeName(ctx, 'mistral_args');
       return {
         calls: [],
-        errors: [`mistral: could not read the call after [TOOL_CALLS]: ${excerpt(text.slice(this.bodyStart, this.bodyStart + 200))}`],
+        errors: ['mistral: [TOOL_CALLS] is followed by neither a JSON list of calls nor a name with JSON arguments'],
       };
     }
     const { name, id, format, argsAt } = this.head;

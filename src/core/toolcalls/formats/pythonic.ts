@@ -17,7 +17,10 @@ export class PythonProgress {
   update(text: string, limit: number): RegionProgress | undefined {
     const out: RegionProgress = { names: [], deltas: [] };
     if (!this.named) {
-      const m = /^\s*(?:print\(\s*)?\[?\s*([A-Za-z_][\w.]{0,199})\s*\(/.exec(text.slice(this.from, Math.min(limit, this.from + 300)));
+      // Gemma wraps its calls in print(…): the call is what print prints.
+      const head = text.slice(this.from, Math.min(limit, this.from + 300)).replace(/^\s*print\(/, '');
+      if ('print('.startsWith(head.trimStart())) return undefined;
+      const m = /^\s*\[?\s*([A-Za-z_][\w.]{0,199})\s*\(/.exec(head);
       if (!m) return undefined;
       this.named = true;
       out.names.push({ name: m[1] });
@@ -60,7 +63,8 @@ function toolCodeOutcome(body: string, closed: boolean, ctx: FinishContext): Reg
   for (const line of body.split('\n')) {
     const s = line.trim();
     if (!s) continue;
-    const inner = /^print\(([\s\S]*)\)$/.exec(s)?.[1] ?? s;
+    // print(call) → call; a cut line keeps what arrived of the call.
+    const inner = s.startsWith('print(') ? s.slice(6).replace(/\)$/, '') : s;
     const out = pythonCallsOutcome(inner, closed, ctx, 'gemma_tool_code');
     if (out.notACall) return { calls: [], notACall: true };
     calls.push(...out.calls);
