@@ -131,6 +131,8 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     }
     const reply = outcome.result;
     const content = reply.content ?? '';
+    // Markup no call could be read from (or calls in another format than the model's setting) is the user's to know too.
+    for (const e of reply.toolCallErrors) tree.host.log?.('warn', `${outcome.model.id}, turn ${turn}: ${e}`);
 
     if (reply.toolCalls.length === 0) {
       live.settle([]);

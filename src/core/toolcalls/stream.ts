@@ -278,6 +278,16 @@ export class ToolCallStream {
         this.removedMarkup = true;
         return true;
       case 'family': {
+        // `<tool_call>` in backticks is prose about the token, not a call.
+        if (text[at - 1] === '`' && !token.startsWith('`')) {
+          const after = at + token.length;
+          if (after >= text.length && !final) return false;
+          if (text[after] === '`') {
+            this.emitText(token);
+            this.pos = after;
+            return true;
+          }
+        }
         const op = h.family.open(text, at, token, { atStart: this.atStart, final, hint: this.selection.known });
         switch (op.kind) {
           case 'wait':

@@ -51,6 +51,10 @@ function functionTagOutcome(body: string, closed: boolean, ctx: FinishContext): 
   const name = head[1] ?? head[2];
   const args = body.slice(head[0].length);
   const a = args.trim();
+  // After the tag comes JSON, parameters, or nothing; anything else is prose that mentions the tag.
+  if (a && !a.startsWith('{') && !a.startsWith('<parameter=') && !(!closed && '<parameter='.startsWith(a)))
+    return { calls: [], notACall: true };
+  if (!a && !closed && ctx.finishReason !== 'length') return { calls: [], notACall: true };
   if (a.startsWith('{')) {
     const parsed = closed || ctx.finishReason !== 'length' ? parseJsonLoose(a) : undefined;
     if (parsed && isPlainObject(parsed.value))

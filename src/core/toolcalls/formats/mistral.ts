@@ -90,6 +90,8 @@ export const mistralFamily: Family = {
     const bodyStart = at + opener.length;
     const i = skipSpace(text, bodyStart);
     if (i >= text.length && !ctx.final) return { kind: 'wait' };
+    // Neither a list, an object nor a name: prose that mentions the token.
+    if (i < text.length && !/[[{A-Za-z0-9_.:-]/.test(text[i])) return { kind: 'text' };
     if (text[i] === '[' || text[i] === '{')
       return { kind: 'call', region: new ExtentRegion(at, i, (b, c, f) => jsonCallsOutcome(b, c, f, 'mistral_pre_v11')) };
     return { kind: 'call', region: new NamedRegion(at, i) };
