@@ -42,9 +42,11 @@ export class LiveCalls {
         parentCallId: this.scope.parentCallId,
       });
     }
-    if (d.arguments.length > card.shown) {
-      this.scope.tree.emit({ type: 'tool_call_delta', callId: card.callId, text: d.arguments.slice(card.shown) });
-      card.shown = d.arguments.length;
+    // The piece itself when the pool says what it added (slicing the whole text each time would be quadratic).
+    const added = d.delta ?? (d.arguments.length > card.shown ? d.arguments.slice(card.shown) : '');
+    if (added) {
+      this.scope.tree.emit({ type: 'tool_call_delta', callId: card.callId, text: added });
+      card.shown += added.length;
     }
   }
 

@@ -28,6 +28,8 @@ export interface ChatDelta {
     id?: string;
     /** `native`: the server's tool_calls; `text`: written in the text (indices count separately). */
     origin: 'native' | 'text';
+    /** What this piece added to `arguments` (so a consumer need not compare the whole text). */
+    delta?: string;
   };
 }
 
@@ -98,7 +100,9 @@ export class ReplyReader {
     if (tc.function?.name) slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
     if (tc.function?.arguments) {
       slot.arguments += tc.function.arguments;
-      this.onDelta?.({ toolCall: { index, name: slot.name, arguments: slot.arguments, id: slot.id, origin: 'native' } });
+      this.onDelta?.({
+        toolCall: { index, name: slot.name, arguments: slot.arguments, id: slot.id, origin: 'native', delta: tc.function.arguments },
+      });
     }
   }
 
@@ -114,7 +118,7 @@ export class ReplyReader {
         const c = this.textArgs.get(e.index);
         if (!c) continue;
         c.args += e.text;
-        this.onDelta({ toolCall: { index: e.index, name: c.name, arguments: c.args, id: c.id, origin: 'text' } });
+        this.onDelta({ toolCall: { index: e.index, name: c.name, arguments: c.args, id: c.id, origin: 'text', delta: e.text } });
       }
     }
   }

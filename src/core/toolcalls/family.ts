@@ -111,6 +111,10 @@ export class CloserSearch {
     if (best < 0) this.from = Math.max(this.from, text.length - this.longest + 1);
     return best;
   }
+  /** The text it searches lost its first `delta` characters (the scanner dropped what it had read). */
+  rebase(delta: number): void {
+    this.from = Math.max(0, this.from - delta);
+  }
 }
 
 /** The message a cut call gets, said to the model and shown on its card. */
@@ -193,7 +197,7 @@ function looksLikeCall(v: unknown): boolean {
 }
 
 /** Calls from a JSON value that holds one call or an array of calls; problems for items that are not calls. */
-export function callsFromValue(value: unknown, raw: string, format: ToolCallFormat): { calls: RawCall[]; errors: string[] } {
+export function callsFromValue(value: unknown, format: ToolCallFormat): { calls: RawCall[]; errors: string[] } {
   const items = Array.isArray(value) ? value : [value];
   const calls: RawCall[] = [];
   const errors: string[] = [];
@@ -209,30 +213,11 @@ export function callsFromValue(value: unknown, raw: string, format: ToolCallForm
       id: c.id,
       format,
       problem: c.problem,
-      raw: items.length === 1 && !Array.isArray(value) ? argsText(raw) : JSON.stringify(c.args),
+      // The arguments as read, re-encoded: what the model wrote around them was markup.
+      raw: JSON.stringify(c.args),
     });
   }
   return { calls, errors };
-}
-
-/** The `"arguments": {...}` text inside a call object's source, when it can be found; else the source. */
-function argsText(raw: string): string {
-  const m = /["']?(?:arguments|parameters)["']?\s*:\s*/.exec(raw);
-  if (!m) return raw.trim();
-  const from = m.index + m[0].length;
-  if (raw[from] !== '{') return raw.trim();
-  let depth = 0;
-  let quote = '';
-  for (let i = from; i < raw.length; i++) {
-    const c = raw[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '{' || c === '[') depth++;
-    else if ((c === '}' || c === ']') && --depth === 0) return raw.slice(from, i + 1);
-  }
-  return raw.trim();
 }
 
 /** The name in a call object's text that could not be parsed, so its error can still be addressed. */
@@ -335,7 +320,7 @@ export function jsonCallsOutcome(body: string, closed: boolean, ctx: FinishConte
   if (!t) return closed ? { calls: [], notACall: true } : cutBeforeName(ctx, format);
   const parsed = closed || ctx.finishReason !== 'length' ? parseJsonLoose(stripFence(t)) : undefined;
   if (parsed) {
-    const { calls, errors } = callsFromValue(parsed.value, t, format);
+    const { calls, errors } = callsFromValue(parsed.value, format);
     return calls.length || errors.length ? { calls, errors } : { calls: [], notACall: true };
   }
   if (!closed && ctx.finishReason !== 'length') {
@@ -343,7 +328,7 @@ export function jsonCallsOutcome(body: string, closed: boolean, ctx: FinishConte
     const e = jsonExtent(t, 0);
     const head = e > 0 ? parseJsonLoose(t.slice(0, e)) : undefined;
     if (head) {
-      const { calls, errors } = callsFromValue(head.value, t.slice(0, e), format);
+      const { calls, errors } = callsFromValue(head.value, format);
       if (calls.length) return { calls, errors, text: t.slice(e) };
     }
   }

@@ -4,7 +4,7 @@ import type { EndInfo, ParseOptions, ParseResult } from './types';
 import { ToolCallStream } from './stream';
 
 export function parseToolCalls(text: string, options: ParseOptions = {}, end: EndInfo = {}): ParseResult {
-  const stream = new ToolCallStream(options);
+  const stream = new ToolCallStream(options, { events: false });
   stream.push(text);
   const { events: _events, ...result } = stream.end(end);
   return checkFormat(text, options, result, end);
@@ -18,7 +18,7 @@ export function parseToolCalls(text: string, options: ParseOptions = {}, end: En
 export function checkFormat(text: string, options: ParseOptions, result: ParseResult, end: EndInfo = {}): ParseResult {
   const mode = options.format ?? 'auto';
   if (mode === 'auto' || options.calls === false || result.calls.length) return result;
-  const stream = new ToolCallStream({ ...options, format: 'auto' });
+  const stream = new ToolCallStream({ ...options, format: 'auto' }, { events: false });
   stream.push(text);
   const other = stream.end(end);
   if (!other.calls.length) return result;

@@ -12,6 +12,9 @@ import { HINTED_TOKENS, REASONING_ENDS, REASONING_PAIRS, SPECIAL_TOKENS } from '
 import { skipSpace } from './json-scan';
 import { newToolCallId } from './ids';
 
+/** A call region is looked at again once it grew by 1/REGION_STEP of its length. */
+const REGION_STEP = 64;
+
 type Handler =
   | { kind: 'family'; family: Family }
   | { kind: 'reasoning'; close: string }
@@ -48,9 +51,38 @@ function matcher(handlers: Map<string, Handler>): Matcher {
   };
 }
 
+interface Matchers {
+  handlers: Map<string, Handler>;
+  main: Matcher;
+  enders?: Matcher;
+}
+
+/** Building the matchers costs more than reading a short reply: they are built once per selection. */
+const built = new Map<string, Matchers>();
+
+function matchersFor(selection: Selection): Matchers {
+  const key = `${selection.families.map((f) => f.name).join(',')}|${selection.known ?? ''}`;
+  let m = built.get(key);
+  if (m) return m;
+  const handlers = new Map<string, Handler>();
+  for (const f of selection.families) for (const o of f.openers) handlers.set(o, { kind: 'family', family: f });
+  for (const p of REASONING_PAIRS) handlers.set(p.open, { kind: 'reasoning', close: p.close });
+  for (const t of REASONING_ENDS) handlers.set(t, { kind: 'reasoning_end' });
+  for (const t of SPECIAL_TOKENS) if (!handlers.has(t)) handlers.set(t, { kind: 'special' });
+  for (const h of HINTED_TOKENS) if (selection.known && h.formats.includes(selection.known)) handlers.set(h.token, { kind: 'special' });
+  if (!handlers.has('```')) handlers.set('```', { kind: 'fence' });
+  const enders = new Map<string, Handler>();
+  for (const f of selection.families) if (f.endsReasoning) for (const o of f.openers) enders.set(o, { kind: 'family', family: f });
+  m = { handlers, main: matcher(handlers), enders: enders.size ? matcher(enders) : undefined };
+  built.set(key, m);
+  return m;
+}
+
 export class ToolCallStream {
   private text = '';
   private pos = 0;
+  /** Characters pushed into an open call since the scanner last looked (see `push`). */
+  private unread = 0;
   private state: State = { kind: 'text' };
   private textParts: string[] = [];
   private readonly reasoningBlocks: string[] = [];
@@ -69,34 +101,48 @@ export class ToolCallStream {
   private removedMarkup = false;
   private nextIndex = 0;
   private readonly selection: Selection;
-  private readonly handlers = new Map<string, Handler>();
+  /** Shared between streams of the same selection until this one drops an opener (copied then). */
+  private handlers: Map<string, Handler>;
   private main: Matcher;
   /** Openers that end unclosed reasoning (special tokens no prose contains). */
   private readonly reasoningEnders: Matcher | undefined;
   private finishCtx: FinishContext;
 
-  constructor(private readonly options: ParseOptions = {}) {
+  /** Whether events are kept (a whole reply read at once has no one to tell). */
+  private readonly recording: boolean;
+
+  constructor(
+    private readonly options: ParseOptions = {},
+    { events = true }: { events?: boolean } = {},
+  ) {
+    this.recording = events;
     this.selection = select(options);
-    for (const f of this.selection.families) for (const o of f.openers) this.handlers.set(o, { kind: 'family', family: f });
-    for (const p of REASONING_PAIRS) this.handlers.set(p.open, { kind: 'reasoning', close: p.close });
-    for (const t of REASONING_ENDS) this.handlers.set(t, { kind: 'reasoning_end' });
-    for (const t of SPECIAL_TOKENS) if (!this.handlers.has(t)) this.handlers.set(t, { kind: 'special' });
-    for (const h of HINTED_TOKENS)
-      if (this.selection.known && h.formats.includes(this.selection.known)) this.handlers.set(h.token, { kind: 'special' });
-    if (!this.handlers.has('```')) this.handlers.set('```', { kind: 'fence' });
-    this.main = matcher(this.handlers);
-    const enders = new Map<string, Handler>();
-    for (const f of this.selection.families) if (f.endsReasoning) for (const o of f.openers) enders.set(o, { kind: 'family', family: f });
-    this.reasoningEnders = enders.size ? matcher(enders) : undefined;
+    const built = matchersFor(this.selection);
+    this.handlers = built.handlers;
+    this.main = built.main;
+    this.reasoningEnders = built.enders;
     this.finishCtx = { schemas: options.schemas ?? {} };
   }
 
   /** Feeds more of the reply; returns what became known. */
   push(chunk: string): StreamEvent[] {
-    if (chunk) {
-      this.text += chunk;
-      this.run(false);
+    if (!chunk) return this.take();
+    this.text += chunk;
+    const s = this.state;
+    if (s.kind === 'region') {
+      // Every look at the text flattens it, so a long call is looked at again only once it grew by
+      // a fraction of itself: total work stays linear, and a name (near the start) is still seen at once.
+      this.unread += chunk.length;
+      if (this.unread * REGION_STEP < this.text.length - s.region.start) return this.take();
+    } else if (this.pos > 0) {
+      // Outside a call nothing before `pos` is needed again: drop it, so the text looked at stays short.
+      const delta = this.pos;
+      this.text = this.text.slice(delta);
+      this.pos = 0;
+      if (s.kind !== 'text') s.search.rebase(delta);
     }
+    this.unread = 0;
+    this.run(false);
     return this.take();
   }
 
@@ -120,6 +166,10 @@ export class ToolCallStream {
     };
   }
 
+  private pushEvent(e: StreamEvent): void {
+    if (this.recording) this.events.push(e);
+  }
+
   private take(): StreamEvent[] {
     const out = this.events;
     this.events = [];
@@ -129,7 +179,7 @@ export class ToolCallStream {
   private emitText(s: string): void {
     if (!s) return;
     this.textParts.push(s);
-    this.events.push({ type: 'text', text: s });
+    if (this.recording) this.events.push({ type: 'text', text: s });
     if (/\S/.test(s)) this.atStart = this.quiet = false;
   }
 
@@ -140,7 +190,7 @@ export class ToolCallStream {
       this.reasoningOpen = true;
     }
     this.reasoningBlocks[this.reasoningBlocks.length - 1] += s;
-    this.events.push({ type: 'reasoning', text: s });
+    if (this.recording) this.events.push({ type: 'reasoning', text: s });
   }
 
   private closeReasoning(): void {
@@ -217,7 +267,9 @@ export class ToolCallStream {
     m.re.lastIndex = this.pos;
     const found = m.re.exec(text);
     // A longer token may still be arriving where (or before) the one found starts: wait for it.
-    const safe = final ? text.length : text.length - this.holdBack(m, this.pos);
+    // (Only a token found near the end can be one: the check is skipped elsewhere, to stay cheap.)
+    const near = !found || found.index > text.length - m.longest;
+    const safe = final || !near ? text.length : text.length - this.holdBack(m, this.pos);
     if (!found || (!final && safe <= found.index)) {
       this.emitText(text.slice(this.pos, safe));
       this.pos = Math.max(this.pos, safe);
@@ -392,8 +444,8 @@ export class ToolCallStream {
       const p = s.region.progress?.(this.text);
       if (p) {
         for (const n of p.names)
-          this.events.push({ type: 'call_start', index: s.first + s.announced++, name: n.name, ...(n.id ? { id: n.id } : {}) });
-        for (const d of p.deltas) if (d.text) this.events.push({ type: 'call_delta', index: s.first + d.index, text: d.text });
+          this.pushEvent({ type: 'call_start', index: s.first + s.announced++, name: n.name, ...(n.id ? { id: n.id } : {}) });
+        for (const d of p.deltas) if (d.text) this.pushEvent({ type: 'call_delta', index: s.first + d.index, text: d.text });
       }
       this.nextIndex = Math.max(this.nextIndex, s.first + s.announced);
       return false;
@@ -407,7 +459,7 @@ export class ToolCallStream {
 
   private takeOutcome(s: Extract<State, { kind: 'region' }>, out: RegionOutcome, closed: boolean, stop: number): void {
     if (out.inner !== undefined) {
-      const sub = new ToolCallStream(this.options);
+      const sub = new ToolCallStream(this.options, { events: false });
       sub.push(out.inner);
       const r = sub.end(this.finishCtx);
       if (!r.calls.length) out = { calls: [], notACall: true };
@@ -422,7 +474,11 @@ export class ToolCallStream {
       this.emitText(this.text.slice(s.region.start, s.region.start + s.opener.length));
       this.pos = s.region.start + s.opener.length;
       // An opener that never closed is prose; later ones cannot close either.
-      if (!closed && this.handlers.delete(s.opener)) this.main = matcher(this.handlers);
+      if (!closed && this.handlers.has(s.opener)) {
+        this.handlers = new Map(this.handlers);
+        this.handlers.delete(s.opener);
+        this.main = matcher(this.handlers);
+      }
       return;
     }
     this.removedMarkup = true;
@@ -430,7 +486,7 @@ export class ToolCallStream {
     out.errors?.forEach((e) => this.errors.push(e));
     out.calls.forEach((c, k) => {
       const index = s.first + k;
-      if (k >= s.announced) this.events.push({ type: 'call_start', index, name: c.name, ...(c.id ? { id: c.id } : {}) });
+      if (k >= s.announced) this.pushEvent({ type: 'call_start', index, name: c.name, ...(c.id ? { id: c.id } : {}) });
       this.calls.push({
         id: this.uniqueId(c.id),
         name: c.name,
@@ -457,7 +513,7 @@ export class ToolCallStream {
     this.quiet = true;
     for (const c of r.calls) {
       const index = this.nextIndex++;
-      this.events.push({ type: 'call_start', index, name: c.name, ...(c.id ? { id: c.id } : {}) });
+      this.pushEvent({ type: 'call_start', index, name: c.name, ...(c.id ? { id: c.id } : {}) });
       this.calls.push({ ...c, id: this.uniqueId(c.id), streamIndex: index });
       if (!this.formats.includes(c.source as ToolCallFormat)) this.formats.push(c.source as ToolCallFormat);
     }
@@ -468,7 +524,9 @@ export class ToolCallStream {
 
   /** The model's id when it gave one (made unique within the reply), else a fresh one. */
   private uniqueId(given: string | undefined): string {
-    let id = given && given.trim() ? given.trim() : newToolCallId();
+    // Fresh ids are unique by construction; only the model's own can repeat.
+    if (!given || !given.trim()) return newToolCallId();
+    let id = given.trim();
     if (this.ids.has(id)) id = `${id}_${this.ids.size}`;
     this.ids.add(id);
     return id;

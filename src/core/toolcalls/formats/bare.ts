@@ -126,7 +126,7 @@ export class BareRegion implements Region {
           e < 0
             ? cutProblem(ctx, name ? `the call to "${name}"` : 'a tool call')
             : unreadable(`the call's JSON could not be read: ${excerpt(chunk)}`);
-        const prior = values.length ? callsFromValue(values, body, this.jsonFormat(values)).calls : [];
+        const prior = values.length ? callsFromValue(values, this.jsonFormat(values)).calls : [];
         return { calls: [...prior, { name, args: {}, raw: chunk, format: this.jsonFormat(values), problem }] };
       }
       values.push(parsed.value);
@@ -135,7 +135,7 @@ export class BareRegion implements Region {
     if (!values.length || !values.every(looksLikeCalls)) return { calls: [], notACall: true };
     const flat = values.flatMap((v) => (Array.isArray(v) ? v : [v]));
     const format = this.jsonFormat(values);
-    return callsFromValue(flat.length === 1 && !Array.isArray(values[0]) ? flat[0] : flat, body, format);
+    return callsFromValue(flat.length === 1 && !Array.isArray(values[0]) ? flat[0] : flat, format);
   }
 
   private jsonFormat(values: unknown[]): ToolCallFormat {

@@ -35,7 +35,7 @@ function cutLines(t: string, ctx: FinishContext): RegionOutcome {
     if (e < 0) break;
     const v = parseJsonLoose(t.slice(i, e));
     if (!v) break;
-    calls.push(...callsFromValue(v.value, t.slice(i, e), 'minimax_m1').calls);
+    calls.push(...callsFromValue(v.value, 'minimax_m1').calls);
     i = skipSpace(t, e);
   }
   const rest = t.slice(i);
@@ -50,7 +50,7 @@ function toolCallsBlock(body: string, closed: boolean, ctx: FinishContext, hint?
   if (!closed) return cutLines(t, ctx);
   const values = jsonSequence(t);
   if (values && values.length) {
-    const out = callsFromValue(values, t, 'minimax_m1');
+    const out = callsFromValue(values, 'minimax_m1');
     return out.calls.length ? out : { calls: [], notACall: true };
   }
   return jsonCallsOutcome(t, closed, ctx, 'minimax_m1');

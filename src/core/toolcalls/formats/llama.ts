@@ -29,7 +29,7 @@ function readPythonTag(body: string, closed: boolean, ctx: FinishContext): Regio
         calls.push({ name, args: {}, raw: chunk, format: 'llama3_json', problem });
         break;
       }
-      const out = callsFromValue(parsed.value, chunk, 'llama3_json');
+      const out = callsFromValue(parsed.value, 'llama3_json');
       calls.push(...out.calls);
       errors.push(...out.errors);
       i = skipSpace(t, e);
