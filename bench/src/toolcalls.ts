@@ -22,16 +22,22 @@ function reply(bytes: number): string {
   return out.slice(0, Math.max(bytes, unit(0).length));
 }
 
-/** Median time of `fn` in ms over `rounds` (after warm-up), each round repeating it `reps` times. */
-function timeIt(fn: () => unknown, rounds: number, reps: number): number {
-  for (let i = 0; i < 3; i++) fn();
-  const times: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = now();
-    for (let k = 0; k < reps; k++) fn();
-    times.push((now() - t0) / reps);
+/**
+ * Median time per run of each function, in ms: they are measured alternately (A B, B A, …) so that
+ * drift in machine load hits both alike; each round runs a function `reps[i]` times.
+ */
+function alternateSync(fns: Array<() => unknown>, reps: number[], rounds: number): number[] {
+  const times = fns.map(() => [] as number[]);
+  for (let r = 0; r < rounds + 3; r++) {
+    const order = fns.map((_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) {
+      const t0 = now();
+      for (let k = 0; k < reps[i]; k++) fns[i]();
+      if (r >= 3) times[i].push((now() - t0) / reps[i]);
+    }
   }
-  return median(times);
+  return times.map(median);
 }
 
 export const toolCallParsing: Bench = async (ctx) => {
@@ -44,8 +50,14 @@ export const toolCallParsing: Bench = async (ctx) => {
   const smallCalls = parseToolCalls(small).calls.length;
   const largeCalls = parseToolCalls(large).calls.length;
   ctx.log(`1 KB reply: ${smallCalls} calls; 2 MB reply: ${largeCalls} calls`);
-  const perByteSmall = (timeIt(() => parseToolCalls(small), rounds, ctx.quick ? 200 : 1000) * 1e6) / small.length;
-  const perByteLarge = (timeIt(() => parseToolCalls(large), rounds, 1) * 1e6) / large.length;
+  // The small reply is read as many times as fit the large one's bytes, so both rounds take alike long.
+  const [smallMs, largeMs] = alternateSync(
+    [() => parseToolCalls(small), () => parseToolCalls(large)],
+    [Math.round(large.length / small.length), 1],
+    rounds,
+  );
+  const perByteSmall = (smallMs * 1e6) / small.length;
+  const perByteLarge = (largeMs * 1e6) / large.length;
   rows.push({
     bench: 'toolcalls',
     what: `tool-call parsing: cost per byte, 2 MB reply (${largeCalls} calls in 3 formats, prose, code blocks) vs 1 KB of the same make-up`,
@@ -64,8 +76,7 @@ export const toolCallParsing: Bench = async (ctx) => {
   const asJson = JSON.stringify(calls);
   const got = parseToolCalls(padded).calls.length;
   if (got !== 5000) throw new Error(`the 5,000-call turn read as ${got} calls`);
-  const parseMs = timeIt(() => parseToolCalls(padded), rounds, 1);
-  const jsonMs = timeIt(() => JSON.parse(asJson), rounds, 5);
+  const [parseMs, jsonMs] = alternateSync([() => parseToolCalls(padded), () => JSON.parse(asJson)], [1, 5], rounds);
   rows.push({
     bench: 'toolcalls',
     what: `tool-call parsing: a ${(padded.length / 1024).toFixed(0)} KB turn with 5,000 Hermes calls vs JSON.parse of the same calls`,
@@ -84,13 +95,13 @@ export const toolCallParsing: Bench = async (ctx) => {
     return s.end();
   };
   if (streamed().calls.length !== 5000) throw new Error('the streamed turn did not read as 5,000 calls');
-  const streamMs = timeIt(streamed, rounds, 1);
+  const [streamMs, wholeMs] = alternateSync([streamed, () => parseToolCalls(padded)], [1, 1], rounds);
   rows.push({
     bench: 'toolcalls',
     what: 'tool-call parsing: the same turn streamed in 8-character pieces (cards announced as calls arrive) vs read whole',
-    baseline: `whole ${ms(parseMs)}`,
+    baseline: `whole ${ms(wholeMs)}`,
     measured: `streamed ${ms(streamMs)}`,
-    ratio: ratio(streamMs, parseMs),
+    ratio: ratio(streamMs, wholeMs),
     target: 'report; linear (no re-scan per piece)',
     met: null,
     data: { streamMs, pieces: Math.ceil(padded.length / 8) },

@@ -85,36 +85,48 @@ export interface Family {
   open(text: string, at: number, opener: string, ctx: OpenContext): Opening;
 }
 
-/** Finds one of `closers` from a cursor that only moves forward (linear over a streamed region). */
+/** Finds the first of `closers` from a cursor that only moves forward (linear over a streamed region). */
 export class CloserSearch {
   private from: number;
   /** Which closer matched. */
   matched = '';
   private readonly longest: number;
-  constructor(
-    from: number,
-    private readonly closers: readonly string[],
-  ) {
+  private readonly re: RegExp;
+  constructor(from: number, closers: readonly string[]) {
     this.from = from;
     this.longest = Math.max(...closers.map((c) => c.length));
+    // One pass for all closers: searching each alone would read to the end for every absent one.
+    this.re = closerPattern(closers);
   }
   /** Index where the earliest closer starts, or -1. */
   find(text: string): number {
-    let best = -1;
-    for (const c of this.closers) {
-      const k = text.indexOf(c, this.from);
-      if (k >= 0 && (best < 0 || k < best)) {
-        best = k;
-        this.matched = c;
-      }
+    this.re.lastIndex = this.from;
+    const m = this.re.exec(text);
+    if (!m) {
+      this.from = Math.max(this.from, text.length - this.longest + 1);
+      return -1;
     }
-    if (best < 0) this.from = Math.max(this.from, text.length - this.longest + 1);
-    return best;
+    this.matched = m[0];
+    return m.index;
   }
   /** The text it searches lost its first `delta` characters (the scanner dropped what it had read). */
   rebase(delta: number): void {
     this.from = Math.max(0, this.from - delta);
   }
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** A global pattern matching any of `tokens` (longest first), built once per set. */
+export function closerPattern(tokens: readonly string[]): RegExp {
+  const key = tokens.length === 1 ? tokens[0] : tokens.join('\u0000');
+  let re = patterns.get(key);
+  if (!re) {
+    const alts = [...tokens].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    re = new RegExp(alts.join('|'), 'g');
+    patterns.set(key, re);
+  }
+  return re;
 }
 
 /** The message a cut call gets, said to the model and shown on its card. */
@@ -244,10 +256,12 @@ export class TaggedRegion implements Region {
     readonly bodyStart: number,
     closers: readonly string[],
     private readonly read: (body: string, closed: boolean, ctx: FinishContext) => RegionOutcome,
-    private readonly view?: ProgressView,
+    private readonly makeView?: () => ProgressView,
   ) {
     this.search = new CloserSearch(bodyStart, closers);
   }
+  /** Made on first use: a reply read whole never asks. */
+  private view?: ProgressView;
 
   scan(text: string): number {
     const k = this.search.find(text);
@@ -257,6 +271,7 @@ export class TaggedRegion implements Region {
   }
 
   progress(text: string): RegionProgress | undefined {
+    this.view ??= this.makeView?.();
     return this.view?.update(text, this.bodyEnd >= 0 ? this.bodyEnd : text.length);
   }
 
@@ -279,10 +294,11 @@ export class ExtentRegion implements Region {
     readonly bodyStart: number,
     private readonly read: (body: string, closed: boolean, ctx: FinishContext) => RegionOutcome,
     private readonly trailing: readonly string[] = [],
-    private readonly view: ProgressView = new JsonCallsProgress(bodyStart),
   ) {
     this.extent = new JsonExtent(bodyStart);
   }
+  /** Made on first use: a reply read whole never asks. */
+  private view?: ProgressView;
 
   scan(text: string): number {
     if (this.valueEnd < 0) {
@@ -305,7 +321,9 @@ export class ExtentRegion implements Region {
   }
 
   progress(text: string): RegionProgress | undefined {
-    return this.bad ? undefined : this.view.update(text, this.valueEnd >= 0 ? this.valueEnd : text.length);
+    if (this.bad) return undefined;
+    this.view ??= new JsonCallsProgress(this.bodyStart);
+    return this.view.update(text, this.valueEnd >= 0 ? this.valueEnd : text.length);
   }
 
   finish(text: string, end: number, closed: boolean, ctx: FinishContext): RegionOutcome {

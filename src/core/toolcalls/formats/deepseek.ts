@@ -89,7 +89,13 @@ export const deepseekFamily: Family = {
     const bodyStart = block ? at + opener.length : at;
     return {
       kind: 'call',
-      region: new TaggedRegion(at, bodyStart, block ? BLOCK_CLOSE : CALL_CLOSE, readBlock, new PatternProgress(bodyStart, NAME_PATTERN)),
+      region: new TaggedRegion(
+        at,
+        bodyStart,
+        block ? BLOCK_CLOSE : CALL_CLOSE,
+        readBlock,
+        () => new PatternProgress(bodyStart, NAME_PATTERN),
+      ),
     };
   },
 };

@@ -95,7 +95,7 @@ export const functionGemmaFamily: Family = {
         bodyStart,
         ['<end_function_call>'],
         readCall,
-        new PatternProgress(bodyStart, /call:([\w.-]{1,200})\s*\{/),
+        () => new PatternProgress(bodyStart, /call:([\w.-]{1,200})\s*\{/),
       ),
     };
   },

@@ -76,7 +76,7 @@ export const hermesFamily: Family = {
       const bodyStart = at + opener.length;
       return {
         kind: 'call',
-        region: new TaggedRegion(at, bodyStart, ['</tool_call>'], readToolCallBlock, new SniffingProgress(bodyStart)),
+        region: new TaggedRegion(at, bodyStart, ['</tool_call>'], readToolCallBlock, () => new SniffingProgress(bodyStart)),
       };
     }
     if (opener === '<function_call>') {
@@ -88,7 +88,7 @@ export const hermesFamily: Family = {
     // <function=NAME> or <function name="NAME">: the whole element, the opening tag included, is the body.
     return {
       kind: 'call',
-      region: new TaggedRegion(at, at, ['</function>'], functionTagOutcome, new XmlCallsProgress(at, QWEN3_CODER)),
+      region: new TaggedRegion(at, at, ['</function>'], functionTagOutcome, () => new XmlCallsProgress(at, QWEN3_CODER)),
     };
   },
 };

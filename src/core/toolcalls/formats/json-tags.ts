@@ -112,7 +112,7 @@ const apertusName = (head: string) => {
 
 function tagged(at: number, opener: string, closer: string, read: (b: string, c: boolean, ctx: FinishContext) => RegionOutcome) {
   const bodyStart = at + opener.length;
-  return { kind: 'call' as const, region: new TaggedRegion(at, bodyStart, [closer], read, new JsonCallsProgress(bodyStart)) };
+  return { kind: 'call' as const, region: new TaggedRegion(at, bodyStart, [closer], read, () => new JsonCallsProgress(bodyStart)) };
 }
 
 export const jsonTagsFamily: Family = {
@@ -157,7 +157,13 @@ export const jsonTagsFamily: Family = {
         const bodyStart = at + opener.length;
         return {
           kind: 'call',
-          region: new TaggedRegion(at, bodyStart, ['<|tools_suffix|>'], apertusOutcome, new JsonCallsProgress(bodyStart, apertusName)),
+          region: new TaggedRegion(
+            at,
+            bodyStart,
+            ['<|tools_suffix|>'],
+            apertusOutcome,
+            () => new JsonCallsProgress(bodyStart, apertusName),
+          ),
         };
       }
       case '<|action_start|>':

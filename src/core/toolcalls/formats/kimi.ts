@@ -53,7 +53,7 @@ export const kimiFamily: Family = {
   open(_text, at, opener) {
     const section = SECTION_OPEN.includes(opener);
     const bodyStart = section ? at + opener.length : at;
-    const progress = new PatternProgress(bodyStart, NAME_PATTERN, (m) => ({ name: nameOfId(m[1]), id: m[1] }));
+    const progress = () => new PatternProgress(bodyStart, NAME_PATTERN, (m) => ({ name: nameOfId(m[1]), id: m[1] }));
     return { kind: 'call', region: new TaggedRegion(at, bodyStart, section ? SECTION_CLOSE : [CALL_CLOSE], readSection, progress) };
   },
 };

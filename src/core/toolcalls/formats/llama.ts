@@ -65,7 +65,7 @@ export const llamaFamily: Family = {
     const bodyStart = at + opener.length;
     return {
       kind: 'call',
-      region: new TaggedRegion(at, bodyStart, ['<|eom_id|>', '<|eot_id|>'], readPythonTag, new JsonCallsProgress(bodyStart)),
+      region: new TaggedRegion(at, bodyStart, ['<|eom_id|>', '<|eot_id|>'], readPythonTag, () => new JsonCallsProgress(bodyStart)),
     };
   },
 };

@@ -81,7 +81,7 @@ function lfm2Outcome(body: string, closed: boolean, ctx: FinishContext): RegionO
 
 function region(at: number, opener: string, closer: string, read: (b: string, c: boolean, ctx: FinishContext) => RegionOutcome) {
   const bodyStart = at + opener.length;
-  return { kind: 'call' as const, region: new TaggedRegion(at, bodyStart, [closer], read, new PythonProgress(bodyStart)) };
+  return { kind: 'call' as const, region: new TaggedRegion(at, bodyStart, [closer], read, () => new PythonProgress(bodyStart)) };
 }
 
 export const pythonicFamily: Family = {

@@ -82,7 +82,7 @@ export function xmlRegion(at: number, opener: string, closers: readonly string[]
     bodyStart,
     closers,
     (body, closed, ctx) => xmlOutcome(body, closed, ctx, syntax),
-    new XmlCallsProgress(bodyStart, syntax),
+    () => new XmlCallsProgress(bodyStart, syntax),
   );
 }
 
