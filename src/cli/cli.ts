@@ -279,7 +279,9 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
       for (const s of servers) {
         io.out(`  ${s.kind} at ${s.baseUrl}\n`);
         for (const m of s.models)
-          io.out(`    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}\n`);
+          io.out(
+            `    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}${m.toolCallFormat ? ` · tool calls ${m.toolCallFormat} (chat template)` : ''}\n`,
+          );
       }
       const entries = servers.flatMap(discoveredToModelEntries);
       if (entries.length) io.out(`\nTo use them, add to "models" in your config:\n${JSON.stringify(entries, null, 2)}\n`);

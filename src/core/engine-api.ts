@@ -90,6 +90,8 @@ export interface DiscoveredModel {
   contextSource?: 'num_ctx' | 'context_length' | 'loaded_context_length' | 'max_context_length' | 'max_model_len' | 'n_ctx';
   /** The model's trained maximum, when the server reports it separately. */
   maxContextWindow?: number;
+  /** The tool-call format its chat template shows (llama.cpp's `/props`), when it shows one. */
+  toolCallFormat?: ToolCallFormat;
 }
 
 export interface DiscoveredServer {
