@@ -4,7 +4,9 @@
 // for saying why a call was cut live here too.
 import type { CallProblem, ToolCallFormat } from './types';
 import { JsonExtent, excerpt, jsonExtent, isPlainObject, parseJsonLoose } from './json-scan';
-import { JsonCallsProgress } from './progress';
+import { JsonCallsProgress, type RegionProgress } from './progress';
+
+export type { RegionProgress } from './progress';
 
 export interface OpenContext {
   /** Nothing visible (text or a call) came before this point of the reply. */
@@ -42,13 +44,6 @@ export interface RegionOutcome {
   text?: string;
   /** Text to read again as a reply of its own (a whole reply wrapped in a code fence). */
   inner?: string;
-}
-
-export interface RegionProgress {
-  /** Calls of this region whose names are known, in order: name, optional id, and the argument text so far. */
-  names: Array<{ name: string; id?: string }>;
-  /** Argument text of call `index` (of this region) that arrived since the last report. */
-  deltas: Array<{ index: number; text: string }>;
 }
 
 export interface Region {

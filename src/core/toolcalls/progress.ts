@@ -2,7 +2,13 @@
 // argument text that arrived since the last look. JSON calls stream their text as written; XML
 // parameters are rendered as a JSON object on the fly, so every format streams arguments alike.
 // Each view only moves forward through the text, so a streamed region is looked at once in total.
-import type { RegionProgress } from './family';
+
+export interface RegionProgress {
+  /** Calls of this region whose names are known, in order: name, optional id, and the argument text so far. */
+  names: Array<{ name: string; id?: string }>;
+  /** Argument text of call `index` (of this region) that arrived since the last report. */
+  deltas: Array<{ index: number; text: string }>;
+}
 
 type NameReader = (head: string) => { name: string; id?: string } | undefined;
 

@@ -227,7 +227,7 @@ export class ToolCallStream {
       const i = skipSpace(text, this.pos);
       // Markup first (reasoning, a marked call): the reply's first visible character comes after it.
       const markup = this.tokenAt(i, final);
-      if (markup === 'wait') return false;
+      if (markup === false) return false;
       // A code fence here may hold the whole reply's calls: that is the bare reading's to decide.
       if (markup && this.main.handlers.get(markup)?.kind !== 'fence') return this.takeToken(markup, i, final);
       if (i >= text.length) {
@@ -279,16 +279,16 @@ export class ToolCallStream {
     return this.takeToken(found[0], found.index, final);
   }
 
-  /** The token that starts exactly at `i`, 'wait' when one may be arriving there, else undefined. */
-  private tokenAt(i: number, final: boolean): string | 'wait' | undefined {
+  /** The token that starts exactly at `i`, `false` when one may still be arriving there, else undefined. */
+  private tokenAt(i: number, final: boolean): string | false | undefined {
     const m = this.main;
     m.re.lastIndex = i;
     const found = m.re.exec(this.text);
     if (found && found.index === i) {
-      if (!final && this.text.length - this.holdBack(m, i) <= i) return 'wait';
+      if (!final && this.text.length - this.holdBack(m, i) <= i) return false;
       return found[0];
     }
-    if (!final && i < this.text.length && m.prefixes.has(this.text.slice(i))) return 'wait';
+    if (!final && i < this.text.length && m.prefixes.has(this.text.slice(i))) return false;
     return undefined;
   }
 

@@ -98,5 +98,6 @@ export function stripLayout(raw: string): string {
     common = base.slice(0, k);
     if (!common) return v;
   }
-  return common ? lines.map((l) => (l.startsWith(common!) ? l.slice(common!.length) : l.trimStart())).join('\n') : v;
+  const shared = common;
+  return shared ? lines.map((l) => (l.startsWith(shared) ? l.slice(shared.length) : l.trimStart())).join('\n') : v;
 }

@@ -158,7 +158,7 @@ describe('ModelPool: streaming and results', () => {
     const broken = await pool.chat('m1', { ...ask(), tools: [readFileTool] });
     assert.equal(broken.toolCalls.length, 1);
     assert.equal(broken.toolCalls[0].problem?.kind, 'unreadable');
-    assert.match(broken.toolCalls[0].problem!.message, /the arguments of "read_file" are not a valid JSON object/);
+    assert.match(broken.toolCalls[0].problem.message, /the arguments of "read_file" are not a valid JSON object/);
     // The orchestration loop answers an unknown name with the valid tools (see the engine tests).
     const unknown = await pool.chat('m1', { ...ask(), tools: [readFileTool] });
     assert.deepEqual(
@@ -168,7 +168,7 @@ describe('ModelPool: streaming and results', () => {
     const cut = await pool.chat('m1', { ...ask(), tools: [readFileTool], maxTokens: 64 });
     assert.equal(cut.finishReason, 'length');
     assert.equal(cut.toolCalls[0].problem?.kind, 'cut');
-    assert.match(cut.toolCalls[0].problem!.message, /max-token limit \(64 tokens\)/);
+    assert.match(cut.toolCalls[0].problem.message, /max-token limit \(64 tokens\)/);
     assert.deepEqual(cut.toolCalls[0].arguments, {});
   });
 

@@ -133,7 +133,7 @@ export class BareRegion implements Region {
       i = e;
     }
     if (!values.length || !values.every(looksLikeCalls)) return { calls: [], notACall: true };
-    const flat = values.flatMap((v) => (Array.isArray(v) ? v : [v]));
+    const flat = values.flatMap((v): unknown[] => (Array.isArray(v) ? (v as unknown[]) : [v]));
     const format = this.jsonFormat(values);
     return callsFromValue(flat.length === 1 && !Array.isArray(values[0]) ? flat[0] : flat, format);
   }
