@@ -3,7 +3,7 @@
 // as their names become known, and finally reads them. Shared helpers for reading call objects and
 // for saying why a call was cut live here too.
 import type { CallProblem, ToolCallFormat } from './types';
-import { JsonExtent, excerpt, jsonExtent, isPlainObject, parseJsonLoose } from './json-scan';
+import { JsonExtent, escapeRegExp, excerpt, jsonExtent, isPlainObject, parseJsonLoose } from './json-scan';
 import { JsonCallsProgress, type RegionProgress } from './progress';
 
 export type { RegionProgress } from './progress';
@@ -117,7 +117,7 @@ export function closerPattern(tokens: readonly string[]): RegExp {
   const key = tokens.length === 1 ? tokens[0] : tokens.join('\u0000');
   let re = patterns.get(key);
   if (!re) {
-    const alts = [...tokens].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const alts = [...tokens].sort((a, b) => b.length - a.length).map(escapeRegExp);
     re = new RegExp(alts.join('|'), 'g');
     patterns.set(key, re);
   }

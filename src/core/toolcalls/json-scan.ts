@@ -86,3 +86,8 @@ export function excerpt(s: string, max = 160): string {
   const one = s.trim().replace(/\s+/g, ' ');
   return one.length > max ? `${one.slice(0, max)}…` : one;
 }
+
+/** `s` as a literal inside a regular expression. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -4,79 +4,22 @@
 // text streams after it. Reading a whole reply is one push and `end`, so streaming and batch parsing
 // give the same result by construction.
 import type { EndInfo, ParseOptions, ParseResult, ParsedToolCall, StreamEvent, ToolCallFormat } from './types';
-import { CloserSearch, type Family, type FinishContext, type Region, type RegionOutcome } from './family';
+import { CloserSearch, type FinishContext, type Region, type RegionOutcome } from './family';
 import { select, type Selection } from './registry';
 import { bareAt } from './formats/bare';
 import { functionaryStart } from './formats/functionary';
-import { HINTED_TOKENS, REASONING_ENDS, REASONING_PAIRS, SPECIAL_TOKENS } from './markup';
+import { matcher, matchersFor, type Handler, type Matcher } from './matchers';
 import { skipSpace } from './json-scan';
 import { newToolCallId } from './ids';
 
 /** A call region is looked at again once it grew by 1/REGION_STEP of its length. */
 const REGION_STEP = 64;
 
-type Handler =
-  | { kind: 'family'; family: Family }
-  | { kind: 'reasoning'; close: string }
-  | { kind: 'reasoning_end' }
-  | { kind: 'special' }
-  | { kind: 'fence' };
-
 type State =
   | { kind: 'text' }
   | { kind: 'reasoning'; search: CloserSearch; closers: readonly string[] }
   | { kind: 'fence'; search: CloserSearch }
   | { kind: 'region'; region: Region; opener: string; bare: boolean; first: number; announced: number };
-
-interface Matcher {
-  re: RegExp;
-  handlers: Map<string, Handler>;
-  prefixes: Set<string>;
-  longest: number;
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function matcher(handlers: Map<string, Handler>): Matcher {
-  const tokens = [...handlers.keys()].sort((a, b) => b.length - a.length);
-  const prefixes = new Set<string>();
-  for (const t of tokens) for (let k = 1; k < t.length; k++) prefixes.add(t.slice(0, k));
-  return {
-    re: new RegExp(tokens.map(escape).join('|'), 'g'),
-    handlers,
-    prefixes,
-    longest: tokens.reduce((n, t) => Math.max(n, t.length), 1),
-  };
-}
-
-interface Matchers {
-  handlers: Map<string, Handler>;
-  main: Matcher;
-  enders?: Matcher;
-}
-
-/** Building the matchers costs more than reading a short reply: they are built once per selection. */
-const built = new Map<string, Matchers>();
-
-function matchersFor(selection: Selection): Matchers {
-  const key = `${selection.families.map((f) => f.name).join(',')}|${selection.known ?? ''}`;
-  let m = built.get(key);
-  if (m) return m;
-  const handlers = new Map<string, Handler>();
-  for (const f of selection.families) for (const o of f.openers) handlers.set(o, { kind: 'family', family: f });
-  for (const p of REASONING_PAIRS) handlers.set(p.open, { kind: 'reasoning', close: p.close });
-  for (const t of REASONING_ENDS) handlers.set(t, { kind: 'reasoning_end' });
-  for (const t of SPECIAL_TOKENS) if (!handlers.has(t)) handlers.set(t, { kind: 'special' });
-  for (const h of HINTED_TOKENS) if (selection.known && h.formats.includes(selection.known)) handlers.set(h.token, { kind: 'special' });
-  if (!handlers.has('```')) handlers.set('```', { kind: 'fence' });
-  const enders = new Map<string, Handler>();
-  for (const f of selection.families) if (f.endsReasoning) for (const o of f.openers) enders.set(o, { kind: 'family', family: f });
-  m = { handlers, main: matcher(handlers), enders: enders.size ? matcher(enders) : undefined };
-  built.set(key, m);
-  return m;
-}
 
 export class ToolCallStream {
   private text = '';
