@@ -279,7 +279,9 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
       for (const s of servers) {
         io.out(`  ${s.kind} at ${s.baseUrl}\n`);
         for (const m of s.models)
-          io.out(`    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}\n`);
+          io.out(
+            `    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}${m.toolCallFormat ? ` · tool calls ${m.toolCallFormat} (chat template)` : ''}\n`,
+          );
       }
       const entries = servers.flatMap(discoveredToModelEntries);
       if (entries.length) io.out(`\nTo use them, add to "models" in your config:\n${JSON.stringify(entries, null, 2)}\n`);
@@ -350,7 +352,7 @@ function localGgufTable(local: LocalGgufListing[]): string {
 
 function modelTable(models: ReturnType<Engine['listModels']>): string {
   const rows = [
-    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'ELIGIBLE'],
+    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'TOOL CALLS', 'ELIGIBLE'],
     ...models.map((m) => [
       m.id,
       m.model,
@@ -361,6 +363,7 @@ function modelTable(models: ReturnType<Engine['listModels']>): string {
       String(m.outputPricePerMillion),
       String(m.contextWindow),
       m.latencyMs !== undefined ? `${Math.round(m.latencyMs)} ms` : '-',
+      m.detectedToolCallFormat ? `${m.toolCallFormat} (${m.detectedToolCallFormat})` : m.toolCallFormat,
       m.eligible ? 'yes' : `no: ${m.ineligibleReason}`,
     ]),
   ];

@@ -67,6 +67,8 @@ export class LiveView {
         break;
       }
       case 'tool_call_started': {
+        // A call still being written is shown once it runs (or ends).
+        if (e.state === 'writing') break;
         const indent = this.indentOf(e.parentCallId);
         this.depth.set(e.callId, indent);
         const model = e.model ? this.c('cyan', ` ${e.model}`) : '';

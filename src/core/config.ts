@@ -1,6 +1,7 @@
 // The one configuration schema: VS Code settings (`orchestra.*`) and the CLI's JSON config file
 // share these keys. Errors name the field path, so a user can find what is wrong.
 import { z } from 'zod';
+import { TOOL_CALL_FORMATS } from './toolcalls/types';
 
 export const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const;
 export const PrivacyMode = z.enum(PRIVACY_MODES);
@@ -17,6 +18,10 @@ export type ModelRole = z.infer<typeof ModelRole>;
  */
 export const MAX_CALL_SECONDS = 86_400;
 export const MAX_WALL_SECONDS = 604_800;
+
+export const TOOL_CALL_FORMAT_SETTINGS = ['auto', 'native', ...TOOL_CALL_FORMATS] as const;
+export const ToolCallFormatSetting = z.enum(TOOL_CALL_FORMAT_SETTINGS);
+export type ToolCallFormatSetting = z.infer<typeof ToolCallFormatSetting>;
 
 export const ModelEntry = z.object({
   id: z
@@ -39,6 +44,11 @@ export const ModelEntry = z.object({
   roles: z.array(ModelRole).default(['general']),
   description: z.string().default(''),
   timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).optional(),
+  /**
+   * How the model's tool calls are read: `auto` (the server's native calls, else the text format its
+   * name or output shows), `native` (only the server's), or one text format (see docs/TOOL-CALL-FORMATS.md).
+   */
+  toolCallFormat: ToolCallFormatSetting.default('auto'),
 });
 export type ModelEntryInput = z.input<typeof ModelEntry>;
 export type ModelEntry = z.infer<typeof ModelEntry>;

@@ -3,6 +3,8 @@
 import type { OrchestraConfig, PrivacyMode } from './config';
 import type { EngineEvent, Totals } from './protocol/events';
 import type { ApprovalRequest, Tool } from './tools/tool';
+import type { ToolCallFormatSetting } from './config';
+import type { ToolCallFormat } from './toolcalls';
 
 /** Context attached to a question: the editor selection, a file, etc. */
 export interface Attachment {
@@ -69,6 +71,10 @@ export interface ModelInfo {
   eligible: boolean;
   /** Why it is not eligible under the current preferences (names the rule). */
   ineligibleReason?: string;
+  /** How its tool calls are read: the model's `toolCallFormat` setting. */
+  toolCallFormat: ToolCallFormatSetting;
+  /** Under `auto`, the text format its name shows it writes (read first), when the name says. */
+  detectedToolCallFormat?: ToolCallFormat;
 }
 
 export interface DiscoveredModel {
@@ -84,6 +90,8 @@ export interface DiscoveredModel {
   contextSource?: 'num_ctx' | 'context_length' | 'loaded_context_length' | 'max_context_length' | 'max_model_len' | 'n_ctx';
   /** The model's trained maximum, when the server reports it separately. */
   maxContextWindow?: number;
+  /** The tool-call format its chat template shows (llama.cpp's `/props`), when it shows one. */
+  toolCallFormat?: ToolCallFormat;
 }
 
 export interface DiscoveredServer {

@@ -42,6 +42,8 @@ export interface LedgerEntry {
   remoteHosts: string[];
   startedAt: number;
   finishedAt: number;
+  /** Why the call did not succeed, when it did not (a cut call, an unknown tool, a schema error…). */
+  error?: string;
 }
 
 export function sumUsage(parts: UsagePart[]): Usage | undefined {

@@ -4,6 +4,7 @@ import type { OrchestraConfig } from './config';
 import type { ModelInfo } from './engine-api';
 import type { PoolModel } from './pool';
 import { modelVerdict } from './preferences';
+import { formatFromModelName } from './toolcalls';
 
 export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
   const v = modelVerdict(m, config);
@@ -22,5 +23,7 @@ export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
     latencyMs: m.latencyMs,
     eligible: v.eligible,
     ineligibleReason: v.eligible ? undefined : v.reason,
+    toolCallFormat: m.toolCallFormat,
+    detectedToolCallFormat: m.toolCallFormat === 'auto' ? (formatFromModelName(m.model) ?? formatFromModelName(m.id)) : undefined,
   };
 }

@@ -322,6 +322,8 @@ function toPanelModel(m: ModelInfo): PanelModel {
     latencyMs: m.latencyMs,
     eligible: m.eligible,
     ineligibleReason: m.ineligibleReason,
+    toolCallFormat: m.toolCallFormat,
+    detectedToolCallFormat: m.detectedToolCallFormat,
   };
 }
 

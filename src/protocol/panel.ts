@@ -94,6 +94,9 @@ export const PanelModel = z.object({
   eligible: z.boolean(),
   /** Why the current privacy mode or preferences exclude it. */
   ineligibleReason: z.string().optional(),
+  /** How its tool calls are read (`auto`, `native` or a format), with the format its name shows under `auto`. */
+  toolCallFormat: z.string().optional(),
+  detectedToolCallFormat: z.string().optional(),
 });
 export type PanelModel = z.infer<typeof PanelModel>;
 

@@ -21,6 +21,7 @@ export interface ConversationHost {
 type CallState = EventOf<'tool_call_started'>['state'];
 const TERMINAL: ReadonlySet<CallState> = new Set(['ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
 const STATE_LABEL: Record<CallState, string> = {
+  writing: 'writing',
   queued: 'queued',
   running: 'running',
   ok: 'done',
@@ -98,6 +99,8 @@ interface CallView {
   resultEl: HTMLElement;
   childrenEl?: HTMLElement;
   approvalsEl: HTMLElement;
+  argsSummaryEl: HTMLElement;
+  argsEl: HTMLElement;
   /** Stops this call alone; absent on read-only conversations and on `answer`. */
   stopButton?: HTMLButtonElement;
   finished?: EventOf<'tool_call_finished'>;
@@ -252,6 +255,15 @@ export class ConversationView {
   private onCallStarted(e: EventOf<'tool_call_started'>): void {
     const existing = this.calls.get(e.callId);
     if (existing) {
+      if (existing.state === 'writing' && e.state !== 'writing') {
+        // The arguments streamed into the live area while the model wrote them; now they are whole.
+        existing.livePending = '';
+        existing.liveLength = 0;
+        existing.liveEl = existing.liveText = undefined;
+        existing.resultEl.replaceChildren();
+        existing.argsSummaryEl.textContent = argsSummary(e.args) || '(no arguments)';
+        existing.argsEl.textContent = prettyArgs(e.args);
+      }
       existing.state = e.state;
       existing.model = e.model ?? existing.model;
       this.markCall(existing);
@@ -496,12 +508,9 @@ export class ConversationView {
             },
             'Stop',
           );
-    const args = h(
-      'details',
-      { class: 'card-args' },
-      h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)'),
-      h('pre', {}, pretty),
-    );
+    const argsSummaryEl = h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)');
+    const argsEl = h('pre', {}, pretty);
+    const args = h('details', { class: 'card-args' }, argsSummaryEl, argsEl);
     const el = h(
       'article',
       { class: 'card', 'data-call-id': e.callId, 'data-tool': e.tool, 'data-state': e.state, tabindex: '-1' },
@@ -536,6 +545,8 @@ export class ConversationView {
       liveLength: 0,
       resultEl,
       approvalsEl,
+      argsSummaryEl,
+      argsEl,
       stopButton,
       dirty: true,
       stalled: false,
@@ -941,5 +952,5 @@ function awaitingApproval(call: { approvalsEl: HTMLElement }): boolean {
 
 function liveStateLabel(call: { state: string; startedAt: number; approvalsEl: HTMLElement }, now: number): string {
   if (awaitingApproval(call)) return `awaiting approval · ${formatMs(now - call.startedAt)}`;
-  return call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : 'queued';
+  return call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : call.state === 'writing' ? 'writing…' : 'queued';
 }

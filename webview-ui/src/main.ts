@@ -587,6 +587,7 @@ function poolModelItem(m: PanelModel): HTMLElement {
       ' · ',
       h('span', { class: 'model-latency' }, m.latencyMs !== undefined ? `${formatMs(m.latencyMs)} measured` : 'latency not measured yet'),
       m.roles.length ? ` · ${m.roles.join(', ')}` : '',
+      m.toolCallFormat ? ` · tool calls: ${m.toolCallFormat}${m.detectedToolCallFormat ? ` (${m.detectedToolCallFormat})` : ''}` : '',
     ),
     h(
       'div',

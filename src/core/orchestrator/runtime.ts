@@ -392,7 +392,6 @@ export interface ModelCallOptions {
   onDelta?: (d: ChatDelta) => void;
   /** Allow the pool to fall back to another eligible model of an overlapping role. */
   fallback?: boolean;
-  knownTools?: string[];
 }
 
 export interface Observation {
@@ -590,7 +589,7 @@ export class Scope {
       const result = await tree.pool.chat(
         model.id,
         { ...req, maxTokens: plan.maxTokens },
-        { signal: o.signal, fallback, knownTools: o.knownTools, onDelta: o.onDelta, beforeAttempt, onAttemptFailed },
+        { signal: o.signal, fallback, onDelta: o.onDelta, beforeAttempt, onAttemptFailed },
       );
       const served = tree.pool.get(result.modelId) ?? current.model;
       const maxTokens = current.maxTokens;
@@ -702,25 +701,32 @@ export class Scope {
    * Runs the calls of one turn concurrently (bounded by the tree's limiter) and returns one
    * observation per call, in the order the model asked. Nothing here throws for a bad call.
    */
-  async executeCalls(calls: ParsedToolCall[], turn: number, tools: Map<string, Tool>): Promise<Observation[]> {
-    return Promise.all(calls.map((c) => this.executeCall(c, turn, tools)));
+  async executeCalls(
+    calls: ParsedToolCall[],
+    turn: number,
+    tools: Map<string, Tool>,
+    callIds?: Map<ParsedToolCall, string>,
+  ): Promise<Observation[]> {
+    return Promise.all(calls.map((c) => this.executeCall(c, turn, tools, callIds?.get(c))));
   }
 
-  private async executeCall(call: ParsedToolCall, turn: number, tools: Map<string, Tool>): Promise<Observation> {
+  /** `presetId`: the call's card was shown while the model wrote it (live-calls.ts). */
+  private async executeCall(call: ParsedToolCall, turn: number, tools: Map<string, Tool>, presetId?: string): Promise<Observation> {
     const tree = this.tree;
-    const callId = newId('call');
+    const callId = presetId ?? newId('call');
     tree.ledger.link(callId, this.parentCallId);
     const tool = tools.get(call.name);
     const argModel = modelArgOf(call.arguments);
     const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
+    const toolName = call.name || UNNAMED_CALL;
     tree.emit({
       type: 'tool_call_started',
       callId,
       turn,
-      tool: call.name,
+      tool: toolName,
       model: argModel,
       args: call.arguments,
-      state: willWait ? 'queued' : 'running',
+      state: willWait && !call.problem ? 'queued' : 'running',
       parentCallId: this.parentCallId,
     });
     const started = Date.now();
@@ -737,7 +743,7 @@ export class Scope {
       tree.ledger.record({
         callId,
         parentCallId: this.parentCallId,
-        tool: call.name,
+        tool: toolName,
         model: meter.model,
         turn,
         state,
@@ -748,6 +754,7 @@ export class Scope {
         remoteHosts: [...meter.remoteHosts],
         startedAt: started,
         finishedAt: Date.now(),
+        ...(extra.error ? { error: extra.error } : {}),
       });
       // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
       const below = tree.ledger.totals(callId);
@@ -757,7 +764,7 @@ export class Scope {
       tree.emit({
         type: 'tool_call_finished',
         callId,
-        tool: call.name,
+        tool: toolName,
         model: meter.model ?? argModel,
         state,
         preview: fullText.slice(0, PREVIEW_CHARS),
@@ -771,7 +778,7 @@ export class Scope {
       return {
         callId,
         modelCallId: call.id,
-        tool: call.name,
+        tool: toolName,
         state,
         output,
         error: extra.error,
@@ -785,12 +792,16 @@ export class Scope {
       };
     };
 
+    // A call cut by the token limit or unreadable never runs; the model reads why and writes it again.
+    if (call.problem) return finish('error', '', { error: call.problem.message });
     if (!tool) {
-      return finish('error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
+      return finish('error', '', {
+        error: `not run: unknown tool "${call.name}"; the tools you can call are: ${[...tools.keys()].join(', ')}`,
+      });
     }
     const parsed = tool.schema.safeParse(call.arguments ?? {});
     if (!parsed.success) {
-      return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
+      return finish('error', '', { error: `not run: invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
     }
     const args = parsed.data;
     const verdict = tree.toolVerdict(tool, args);
@@ -954,6 +965,9 @@ function harnessTimeoutMs(tool: Tool, config: OrchestraConfig): number | undefin
   const seconds = tool.name === 'run_code' ? config.tools.runCode.timeoutSeconds + 15 : Math.max(config.requests.timeoutSeconds, 30);
   return seconds * 1000;
 }
+
+/** The tool name shown for a call that was cut before its name was written. */
+export const UNNAMED_CALL = '(unnamed call)';
 
 /** What a call stopped by the user says, in its event and in the orchestrator's observation. */
 export const CANCELLED_BY_USER = 'cancelled by the user';

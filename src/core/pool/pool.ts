@@ -6,7 +6,10 @@ import OpenAI from 'openai';
 import type { ModelEntry, OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
 import type { Usage } from '../protocol/events';
-import { parseTextToolCalls, newToolCallId, repairJson, type ParsedToolCall } from '../toolcalls';
+import type { ParsedToolCall } from '../toolcalls';
+import { ReplyReader, parseOptionsFor, schemasOf, type ChatDelta, type NativeCall } from './reply';
+
+export type { ChatDelta } from './reply';
 import { estimateMessagesTokens, estimateTokens } from './estimate';
 import { hostOf, isLocalHost } from './locality';
 
@@ -51,13 +54,17 @@ export interface ChatAttempt {
 export interface ChatResult {
   /** The model that produced this result (differs from the one asked for after a fallback). */
   modelId: string;
-  /** The reply text; when tool calls were parsed from the text, their markup is removed. */
+  /** The reply text without call markup, reasoning or special tokens. */
   content: string;
   /** The reply text exactly as the model sent it. */
   rawContent: string;
   reasoning: string;
   toolCalls: ParsedToolCall[];
-  /** Tool calls that could not be read or name an unknown tool; meant to be shown to the orchestrator. */
+  /**
+   * What in the reply could not be used that is no single call's (markup with no readable call, calls
+   * in another format than the model's `toolCallFormat`); meant to be shown to the orchestrator.
+   * A call's own problem (cut, unreadable) is on the call.
+   */
   toolCallErrors: string[];
   finishReason: string;
   usage: Usage;
@@ -96,20 +103,11 @@ export class ModelCallError extends Error {
 /** What `ChatOptions.beforeAttempt` answers: send (with this max tokens) or do not send, and why. */
 export type AttemptDecision = { maxTokens?: number } | { refused: string };
 
-/** A piece of a streaming reply. `toolCall` carries a native tool call's arguments as assembled so far. */
-export interface ChatDelta {
-  content?: string;
-  reasoning?: string;
-  toolCall?: { index: number; name: string; arguments: string };
-}
-
 export interface ChatOptions {
   signal?: AbortSignal;
   onDelta?: (d: ChatDelta) => void;
   /** Eligible same-role fallbacks; none when omitted. */
   fallback?: (m: PoolModel) => boolean;
-  /** Tool names accepted from text tool calls; default: the names in `req.tools`. */
-  knownTools?: string[];
   /** Told before each retry or fallback, so a UI can discard the partial text it showed. */
   onRetry?: (info: { modelId: string; error: string; status?: number; nextModelId: string; delayMs: number }) => void;
   /**
@@ -364,11 +362,7 @@ export class ModelPool {
     return client;
   }
 
-  private async callOnce(
-    model: PoolModel,
-    req: ChatRequest,
-    opts: Pick<ChatOptions, 'signal' | 'onDelta' | 'knownTools'>,
-  ): Promise<ChatResult> {
+  private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta'>): Promise<ChatResult> {
     const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
     if (opts.signal?.aborted) throw cancelled();
     const key = await this.apiKey(model);
@@ -394,11 +388,10 @@ export class ModelPool {
     const params = this.buildParams(model, req);
     const started = Date.now();
     let firstTokenMs: number | undefined;
-    let content = '';
-    let reasoning = '';
     let finishReason = '';
     let serverUsage: ServerUsage | undefined;
-    const nativeCalls: Array<{ id?: string; name: string; arguments: string }> = [];
+    const toolsOffered = (req.tools?.length ?? 0) > 0;
+    const reader = new ReplyReader(parseOptionsFor(model, toolsOffered, schemasOf(req.tools)), opts.onDelta);
     const markFirst = () => {
       if (firstTokenMs === undefined) firstTokenMs = Date.now() - started;
     };
@@ -426,26 +419,15 @@ export class ModelPool {
           const r = delta.reasoning_content ?? delta.reasoning;
           if (r) {
             markFirst();
-            reasoning += r;
-            opts.onDelta?.({ reasoning: r });
+            reader.reasoning(r);
           }
           if (delta.content) {
             markFirst();
-            content += delta.content;
-            opts.onDelta?.({ content: delta.content });
+            reader.content(delta.content);
           }
           for (const tc of delta.tool_calls ?? []) {
             markFirst();
-            const index =
-              tc.index ?? (tc.id && !nativeCalls.some((c) => c.id === tc.id) ? nativeCalls.length : Math.max(0, nativeCalls.length - 1));
-            const slot = (nativeCalls[index] ??= { name: '', arguments: '' });
-            if (tc.id) slot.id = tc.id;
-            if (tc.function?.name)
-              slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
-            if (tc.function?.arguments) {
-              slot.arguments += tc.function.arguments;
-              opts.onDelta?.({ toolCall: { index, name: slot.name, arguments: slot.arguments } });
-            }
+            reader.nativePiece(tc);
           }
           if (choice.finish_reason) finishReason = choice.finish_reason;
           if (firstTokenMs !== undefined) arm(timeoutMs, 'idle');
@@ -465,28 +447,25 @@ export class ModelPool {
           reasoning_content?: string | null;
           reasoning?: string | null;
         };
-        content = message.content ?? '';
-        reasoning = message.reasoning_content ?? message.reasoning ?? '';
-        for (const tc of message.tool_calls ?? []) {
-          if (tc && tc.type === 'function' && tc.function)
-            nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
-        }
+        reader.reasoning(message.reasoning_content ?? message.reasoning ?? '');
+        reader.content(message.content ?? '');
+        for (const tc of message.tool_calls ?? []) if (tc && tc.type === 'function' && tc.function) reader.nativePiece(tc);
         finishReason = choice.finish_reason ?? '';
         if (r.usage) serverUsage = r.usage;
-        if (content) opts.onDelta?.({ ...(reasoning ? { reasoning } : {}), content });
-        else if (reasoning) opts.onDelta?.({ reasoning });
       }
     } catch (err) {
       const e = this.classify(err, model, key, timer, opts.signal, timeoutMs, firstByteMs);
       if (firstTokenMs !== undefined) {
-        const calls = presentCalls(nativeCalls);
+        const calls = reader.nativeCalls();
         e.usage = {
           inputTokens: promptTokens,
           outputTokens:
-            estimateTokens(content) + estimateTokens(reasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+            estimateTokens(reader.rawContent) +
+            estimateTokens(reader.reasoningSoFar) +
+            calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
           estimated: true,
         };
-        e.outputBytes = outputBytesOf(content, reasoning, calls);
+        e.outputBytes = outputBytesOf(reader.rawContent, reader.reasoningSoFar, calls);
       }
       throw e;
     } finally {
@@ -495,48 +474,11 @@ export class ModelPool {
     }
 
     const latencyMs = Date.now() - started;
-    // A server may number tool calls from 1 (or skip one): holes are dropped, the order kept.
-    const calls = presentCalls(nativeCalls);
-    const rawContent = content;
-    const serverReasoning = reasoning;
-    // Servers without a reasoning parser leave Qwen3/DeepSeek-style thinking in the content.
-    if (!reasoning) {
-      const think = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(content);
-      if (think) {
-        reasoning = think[1].trim();
-        content = content.slice(think[0].length);
-      }
-    }
-    const knownTools = opts.knownTools ?? (req.tools ?? []).flatMap((t) => (t.type === 'function' ? [t.function.name] : []));
-    const toolCalls: ParsedToolCall[] = [];
-    const toolCallErrors: string[] = [];
-    const known = new Set(knownTools);
-    for (const c of calls) {
-      if (!c.name) {
-        toolCallErrors.push(`native: a tool call without a name (arguments: ${c.arguments.slice(0, 160)})`);
-        continue;
-      }
-      if (known.size && !known.has(c.name)) {
-        toolCallErrors.push(`native: unknown tool "${c.name}"; the tools are: ${knownTools.join(', ')}`);
-        continue;
-      }
-      const parsed = c.arguments.trim() ? repairJson(c.arguments) : { value: {}, repaired: false };
-      if (!parsed || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-        toolCallErrors.push(`native: the arguments of "${c.name}" are not a valid JSON object: ${c.arguments.slice(0, 160)}`);
-        continue;
-      }
-      toolCalls.push({ id: c.id || newToolCallId(), name: c.name, arguments: parsed.value, rawArguments: c.arguments, source: 'native' });
-    }
-    if (calls.length === 0 && (knownTools.length > 0 || (req.tools?.length ?? 0) > 0) && content) {
-      const parsed = parseTextToolCalls(content, knownTools, { schemas: schemasOf(req.tools) });
-      if (parsed.calls.length || parsed.errors.length) {
-        toolCalls.push(...parsed.calls);
-        toolCallErrors.push(...parsed.errors);
-        content = parsed.text;
-        if (parsed.reasoning) reasoning = reasoning ? `${reasoning}\n\n${parsed.reasoning}` : parsed.reasoning;
-      }
-    }
-    if (!finishReason) finishReason = toolCalls.length ? 'tool_calls' : 'stop';
+    const calls = reader.nativeCalls();
+    const rawContent = reader.rawContent;
+    const serverReasoning = reader.reasoningSoFar;
+    const read = reader.finish(finishReason, req.maxTokens ?? model.maxOutputTokens);
+    if (!finishReason) finishReason = read.toolCalls.length ? 'tool_calls' : 'stop';
 
     const usage: Usage = usageFromServer(serverUsage) ?? {
       inputTokens: promptTokens,
@@ -549,11 +491,11 @@ export class ModelPool {
     const outputBytes = outputBytesOf(rawContent, serverReasoning, calls);
     return {
       modelId: model.id,
-      content,
+      content: read.content,
       rawContent,
-      reasoning,
-      toolCalls,
-      toolCallErrors,
+      reasoning: read.reasoning,
+      toolCalls: read.toolCalls,
+      toolCallErrors: read.toolCallErrors,
       finishReason,
       usage,
       outputBytes,
@@ -628,8 +570,6 @@ export class ModelPool {
   }
 }
 
-type NativeCall = { id?: string; name: string; arguments: string };
-
 /**
  * A server's `usage` object, with the extensions read here beyond OpenAI's token counts: cached
  * prompt tokens (OpenAI, vLLM, OpenRouter: `prompt_tokens_details.cached_tokens`) and OpenRouter's
@@ -682,11 +622,6 @@ function usageFromServer(u: ServerUsage | undefined): Usage | undefined {
   };
 }
 
-/** The assembled native calls without the holes a server's odd `index` numbering leaves. */
-function presentCalls(calls: Array<NativeCall | undefined>): NativeCall[] {
-  return calls.filter((c): c is NativeCall => c !== undefined && c !== null);
-}
-
 function outputBytesOf(content: string, reasoning: string, calls: NativeCall[]): number {
   return (
     Buffer.byteLength(content) +
@@ -722,12 +657,6 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
   const date = Date.parse(v);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
-
-function schemasOf(tools: OpenAI.Chat.ChatCompletionTool[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const t of tools ?? []) if (t.type === 'function') out[t.function.name] = t.function.parameters;
-  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

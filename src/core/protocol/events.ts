@@ -9,7 +9,8 @@
 // may skip numbers: consumers must not expect consecutive values.
 import { z } from 'zod';
 
-export const CallState = z.enum(['queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
+/** `writing`: the model is still writing the call (its name is known, its arguments are arriving). */
+export const CallState = z.enum(['writing', 'queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
 export type CallState = z.infer<typeof CallState>;
 
 export const Usage = z.object({
@@ -94,6 +95,7 @@ export const ToolCallStarted = z.object({
   /** The `delegate` call this belongs to, when it runs inside a subtask. */
   parentCallId: z.string().optional(),
 });
+/** Text arriving for a call's card: its arguments while the model writes it (`writing`), then its live output. */
 export const ToolCallDelta = z.object({ ...base, type: z.literal('tool_call_delta'), callId: z.string(), text: z.string() });
 export const ToolCallFinished = z.object({
   ...base,
