@@ -3,7 +3,7 @@
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
-// Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error.
+// Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error, 141 output pipe closed.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
@@ -36,11 +36,13 @@ Usage:
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
   orchestra replay FILE [--json]         show a trajectory as it ran
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
-  orchestra local list|download ...      local GGUF models (orchestra local --help)
+  orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
   orchestra --help | --version
 
 API keys come from the environment variable named by each model's "apiKeyEnv".
-Exit codes: 0 answered, 1 the task failed, 2 usage or configuration error.
+Exit codes: 0 answered (or done), 1 the task failed, 2 usage or configuration error,
+141 the output pipe was closed (e.g. piped into head). \`orchestra serve\` exits 0 when stopped
+with Ctrl-C or SIGTERM.
 `;
 
 export interface CliIo {
@@ -402,8 +404,21 @@ function replayCommand(argv: string[], io: CliIo): number {
   return 0;
 }
 
+/** Exit status when the reader of our output went away (`orchestra local list | head -1`), as for SIGPIPE. */
+export const EXIT_PIPE_CLOSED = 141;
+
+/** A closed output pipe ends the command quietly: no stack trace, no further output. */
+function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(EXIT_PIPE_CLOSED);
+    });
+}
+
 // Run when executed as dist/cli.js (or the `orchestra` bin link); stay passive when bundled into tests.
 if (require.main === module && /(?:^|[\\/])(?:cli\.js|orchestra)$/.test(process.argv[1] ?? '')) {
+  endQuietlyOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
