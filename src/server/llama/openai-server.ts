@@ -5,10 +5,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import type { ModelEntryInput, ModelRole } from '../../core/config';
+import type { ModelEntryInput } from '../../core/config';
 import { RequestError, parseChatRequest } from './chat-request';
 import { newId, runCompletion, type StreamSink } from './generate';
 import { readGgufInfo, type GgufInfo } from './gguf-info';
+import { guessRoles, modelIdForFile } from './registry';
 import { LlamaRuntime, type ChatFormat, type GpuLayers } from './runtime';
 import { SseWriter } from './sse-writer';
 
@@ -79,28 +80,11 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
+export { guessRoles, modelIdForFile };
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** Guesses pool roles from a model's name. */
-export function guessRoles(name: string): ModelRole[] {
-  const n = name.toLowerCase();
-  if (/orchestrat/.test(n)) return ['orchestrator'];
-  const roles: ModelRole[] = [];
-  if (/coder|code|starcoder|devstral|codestral/.test(n)) roles.push('code');
-  if (/math/.test(n)) roles.push('math');
-  if (/r1|reason|think|qwq/.test(n)) roles.push('reasoning');
-  if (roles.length === 0) roles.push('general', 'answer');
-  return roles;
-}
-
-/** A model id from a file name: letters, digits and . _ : - only. */
-export function modelIdForFile(file: string): string {
-  const stem = basename(file).replace(/\.gguf$/i, '');
-  const clean = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
-  return `local:${clean}`;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
