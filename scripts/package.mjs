@@ -87,7 +87,7 @@ function runtimeClosure() {
 }
 
 /** Files a runtime that never compiles does not need: llama.cpp's sources bundle (34 MB) is for source builds. */
-const NOT_SHIPPED = [/[\\/]node-llama-cpp[\\/]llama[\\/]gitRelease\.bundle$/, /\.map$/, /\.md$/i];
+const NOT_SHIPPED = [/[\\/]node-llama-cpp[\\/]llama[\\/]gitRelease\.bundle$/, /\.map$/, /\.md$/i, /\.d\.[mc]?ts$/];
 
 function copyPackage(src, stagingModules) {
   const dest = join(stagingModules, relative(join(root, 'node_modules'), src));
@@ -141,9 +141,17 @@ function stage(stagingDir, buildDir, withRuntime) {
   writeFileSync(join(stagingDir, '.vscodeignore'), '**/*.map\n.vscodeignore\n');
 }
 
-function vsce(stagingDir, outFile, target) {
+function vsce(stagingDir, outFile, target, withRuntime) {
   const bin = join(root, 'node_modules/@vscode/vsce/vsce');
-  const args = [bin, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--allow-missing-repository', '--out', outFile];
+  const args = [
+    bin,
+    'package',
+    ...(withRuntime ? [] : ['--no-dependencies']),
+    '--no-rewrite-relative-links',
+    '--allow-missing-repository',
+    '--out',
+    outFile,
+  ];
   if (target) args.push('--target', target);
   run(process.execPath, args, { cwd: stagingDir, capture: true });
 }
@@ -174,7 +182,7 @@ async function main() {
     for (const dir of closure) copyPackage(dir, modules);
     cpSync(platform.dir, join(modules, TARGETS[target]), { recursive: true, dereference: true });
     const outFile = join(opts.out, `orchestra-${pkg.version}-${target}.vsix`);
-    vsce(staging, outFile, target);
+    vsce(staging, outFile, target, true);
     results.push({
       target,
       file: outFile,
@@ -187,7 +195,7 @@ async function main() {
     const staging = join(work, 'universal');
     stage(staging, buildDir, false);
     const outFile = join(opts.out, `orchestra-${pkg.version}.vsix`);
-    vsce(staging, outFile, undefined);
+    vsce(staging, outFile, undefined, false);
     results.push({
       target: 'universal',
       file: outFile,

@@ -3,7 +3,7 @@
 // aborts the rest, unloads the models and exits 0. A second signal skips the wait.
 import { validateLocalModel } from '../server/llama/gguf-info';
 import { isLoopbackHost, modelIdForFile, startLocalEndpoint, type LocalEndpoint } from '../server/llama/openai-server';
-import type { GpuLayers } from '../server/llama/runtime';
+import { loadNodeLlamaCpp, type GpuLayers } from '../server/llama/runtime';
 
 export const SERVE_USAGE = `usage: orchestra serve --model FILE.gguf [--model FILE2.gguf …] [--port N] [--host 127.0.0.1]
                        [--allow-remote] [--threads N] [--gpu-layers N|auto|max] [--cpu]
@@ -172,6 +172,13 @@ export async function runServeCommand(
     let id = modelIdForFile(file);
     for (let n = 2; models.some((m) => m.id === id); n++) id = `${modelIdForFile(file)}-${n}`;
     models.push({ id, path: file });
+  }
+  try {
+    // A build without the runtime says so now, not on the first request.
+    await loadNodeLlamaCpp();
+  } catch (err) {
+    io.err(`orchestra serve: ${(err as Error).message}`);
+    return 1;
   }
   let endpoint: LocalEndpoint;
   try {

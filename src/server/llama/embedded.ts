@@ -8,7 +8,7 @@ import { fitsInMemory, readGgufInfo, validateLocalModel, type GgufInfo, type Mem
 import { startLocalEndpoint, type LocalEndpointLogEntry } from './openai-server';
 import { defaultModelsDir } from './catalog';
 import { expandHome, idsForFiles, isLaterSplitPart, modelIdForFile } from './registry';
-import type { GpuLayers } from './runtime';
+import { loadNodeLlamaCpp, type GpuLayers } from './runtime';
 
 export { expandHome };
 
@@ -145,6 +145,15 @@ export async function startEmbeddedModels(
   }
   const good = idsForFiles(usable).map(({ id, file }) => ({ id, path: file }));
   if (good.length === 0) return { entries: [], problems, served: [], baseUrl: undefined, close: async () => {} };
+  // A build without the runtime (the universal .vsix) keeps working with the other models and says
+  // how to get local ones, instead of offering models that fail on their first call.
+  try {
+    await loadNodeLlamaCpp();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    for (const g of good) problems.push({ file: g.path, message: `${g.path}: not served: ${why}` });
+    return { entries: [], problems, served: [], baseUrl: undefined, close: async () => {} };
+  }
   const endpoint = await startLocalEndpoint({
     models: good,
     port: opts.port,

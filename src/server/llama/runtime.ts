@@ -195,7 +195,11 @@ export class LlamaRuntime {
       return llama;
     })().catch((err: unknown) => {
       this.llamaPromise = undefined;
-      throw new Error(`the embedded llama.cpp runtime could not start: ${err instanceof Error ? err.message : String(err)}`);
+      // No prebuilt binary for this platform in this install: say what to do, not only what failed.
+      const noBinary = err instanceof Error && (err.constructor.name === 'NoBinaryFoundError' || /NoBinaryFoundError/.test(err.message));
+      throw new Error(
+        `the embedded llama.cpp runtime could not start: ${noBinary ? NO_RUNTIME_HINT : err instanceof Error ? err.message : String(err)}`,
+      );
     });
     return this.llamaPromise;
   }
