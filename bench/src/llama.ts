@@ -285,8 +285,8 @@ export const llamaServe: Bench = async (ctx) => {
     const rows = [];
     const turns = ctx.quick ? 4 : 8;
     const conv = await conversationTtft(ctx, threads, larger, 'local:larger-random', turns);
-    const first = conv.timings[0]!;
-    const last = conv.timings[conv.timings.length - 1]!;
+    const first = conv.timings[0];
+    const last = conv.timings[conv.timings.length - 1];
     rows.push(
       {
         bench: 'llama',

@@ -106,7 +106,7 @@ export async function runLocalModelsCommand(
     if (retries !== undefined && !/^\d{1,2}$/.test(retries))
       throw new UsageError(`--retries must be a whole number from 0 to 99, got "${retries}"`);
     return await downloadCommand(
-      a.positionals[0]!,
+      a.positionals[0],
       dir ?? defaultModelsDir(env),
       a.values['--name'],
       retries ? Number(retries) : undefined,

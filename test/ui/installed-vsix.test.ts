@@ -174,8 +174,8 @@ test('the universal .vsix (no runtime) still answers with a server model and say
     'installing the universal .vsix',
   );
   const [ext] = readdirSync(extDir).filter((d) => d.startsWith('orchestra-dev.orchestra-'));
-  const cli = join(extDir, ext!, 'dist/cli.js');
-  assert.equal(existsSync(join(extDir, ext!, 'node_modules')), false, 'no runtime in the universal .vsix');
+  const cli = join(extDir, ext, 'dist/cli.js');
+  assert.equal(existsSync(join(extDir, ext, 'node_modules')), false, 'no runtime in the universal .vsix');
   const models = join(out, 'models');
   mkdirSync(models);
   writeRandomModel(join(models, 'tiny.gguf'));
@@ -197,8 +197,8 @@ test('the universal .vsix (no runtime) still answers with a server model and say
       const child = spawn(process.execPath, [cli, 'ask', 'Hello?', '--config', config, '--workspace', join(scratch, 'workspace')], { env });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('close', (status) => resolveRun({ status, stdout, stderr }));
     });
     assert.equal(ask.status, 0, ask.stderr);

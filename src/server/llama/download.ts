@@ -108,166 +108,192 @@ export function displayUrl(url: string): string {
 /** Content types that are never a model file: error and login pages. */
 const NOT_A_FILE_TYPE = /html|json|xml/i;
 
-/** One HTTP attempt: appends to the part file from `state.received`, following redirects. */
-function attempt(opts: DownloadOptions, partPath: string, state: AttemptState, emit: () => void): Promise<void> {
-  const connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;
-  const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    let req: http.ClientRequest | undefined;
-    const finish = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (err) {
-        req?.destroy();
-        reject(err);
-      } else resolve();
-    };
-    const onAbort = () => finish(new DownloadError('download cancelled', false, 'cancelled'));
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const arm = (ms: number, what: string) => {
-      if (timer) clearTimeout(timer);
-      const seconds = ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
-      timer = setTimeout(() => finish(new DownloadError(`${what} after ${seconds} s from ${new URL(opts.url).host}`, true, 'timeout')), ms);
-    };
+/**
+ * One HTTP attempt: appends to the part file from `state.received`, following redirects. It settles
+ * once: with the file written, or with a DownloadError saying whether another attempt may succeed.
+ */
+class Attempt {
+  private settled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private req: http.ClientRequest | undefined;
+  private readonly onAbort = () => this.finish(new DownloadError('download cancelled', false, 'cancelled'));
 
-    const request = (url: string, redirects: number) => {
-      let parsed: URL;
-      try {
-        parsed = new URL(url);
-      } catch {
-        return finish(new DownloadError(`invalid download URL: ${url}`, false, 'http'));
+  constructor(
+    private readonly opts: DownloadOptions,
+    private readonly partPath: string,
+    private readonly state: AttemptState,
+    private readonly emit: () => void,
+    private readonly resolve: () => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+
+  start(): void {
+    if (this.opts.signal?.aborted) return this.onAbort();
+    this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.request(this.opts.url, 0);
+  }
+
+  finish(err?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    if (err) {
+      this.req?.destroy();
+      this.reject(err);
+    } else this.resolve();
+  }
+
+  private arm(ms: number, what: string): void {
+    if (this.timer) clearTimeout(this.timer);
+    const seconds = ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+    this.timer = setTimeout(
+      () => this.finish(new DownloadError(`${what} after ${seconds} s from ${new URL(this.opts.url).host}`, true, 'timeout')),
+      ms,
+    );
+  }
+
+  private request(url: string, redirects: number): void {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return this.finish(new DownloadError(`invalid download URL: ${url}`, false, 'http'));
+    }
+    const lib = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
+    if (!lib) return this.finish(new DownloadError(`unsupported URL scheme ${parsed.protocol} (http and https only)`, false, 'http'));
+    const headers: Record<string, string> = { 'user-agent': 'orchestra-model-downloader', ...this.opts.headers };
+    if (this.state.received > 0) headers.range = `bytes=${this.state.received}-`;
+    this.arm(this.opts.connectTimeoutMs ?? 30_000, 'no response');
+    // Where the answer came from, when a redirect led elsewhere (query strings left out).
+    const via = url === this.opts.url ? '' : ` (redirected to ${displayUrl(url)})`;
+    this.req = lib.get(parsed, { headers }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        if (redirects >= MAX_REDIRECTS)
+          return this.finish(new DownloadError(`too many redirects from ${displayUrl(this.opts.url)}`, false, 'http'));
+        return this.request(new URL(res.headers.location, parsed).toString(), redirects + 1);
       }
-      const lib = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
-      if (!lib) return finish(new DownloadError(`unsupported URL scheme ${parsed.protocol} (http and https only)`, false, 'http'));
-      const headers: Record<string, string> = { 'user-agent': 'orchestra-model-downloader', ...opts.headers };
-      if (state.received > 0) headers.range = `bytes=${state.received}-`;
-      arm(connectTimeoutMs, 'no response');
-      // Where the answer came from, when a redirect led elsewhere (query strings left out).
-      const via = url === opts.url ? '' : ` (redirected to ${displayUrl(url)})`;
-      req = lib.get(parsed, { headers }, (res) => {
-        const status = res.statusCode ?? 0;
-        const statusText = `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`;
-        if (status >= 300 && status < 400 && res.headers.location) {
-          res.resume();
-          if (redirects >= MAX_REDIRECTS)
-            return finish(new DownloadError(`too many redirects from ${displayUrl(opts.url)}`, false, 'http'));
-          return request(new URL(res.headers.location, parsed).toString(), redirects + 1);
-        }
-        if (status === 416 && state.received > 0) {
-          // Range not satisfiable: the part file already holds the whole file.
-          res.resume();
-          state.total ??= state.received;
-          return finish();
-        }
-        if (status !== 200 && status !== 206) {
-          res.resume();
-          return finish(new DownloadError(`${displayUrl(opts.url)}${via} answered ${statusText}`, status >= 500 || status === 429, 'http'));
-        }
-        const contentType = String(res.headers['content-type'] ?? '');
-        if (opts.magic && NOT_A_FILE_TYPE.test(contentType)) {
-          res.resume();
-          return finish(
-            new DownloadError(
-              `${displayUrl(opts.url)}${via} answered ${statusText} with ${contentType.split(';')[0]}, not ${opts.magic.what}; nothing was saved`,
-              false,
-              'not-gguf',
-            ),
-          );
-        }
-        if (status === 200 && state.received > 0) {
-          // The server ignored the range: start over.
-          state.received = 0;
-          state.resumedFrom = 0;
-          state.hash = createHash('sha256');
-        }
-        const length = Number(res.headers['content-length']);
-        if (Number.isFinite(length) && res.headers['content-length'] !== undefined)
-          state.total = (status === 206 ? state.received : 0) + length;
-        const rangeTotal = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
-        if (status === 206 && rangeTotal) state.total = Number(rangeTotal[1]);
-        receiveBody(res, statusText, via);
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const retryable = err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN';
-        finish(new DownloadError(`cannot reach ${parsed.host}: ${err.code ?? err.message}`, retryable, 'network'));
-      });
-    };
+      this.onResponse(res, via);
+    });
+    this.req.on('error', (err: NodeJS.ErrnoException) => {
+      const retryable = err.code !== 'ENOTFOUND' && err.code !== 'EAI_AGAIN';
+      this.finish(new DownloadError(`cannot reach ${parsed.host}: ${err.code ?? err.message}`, retryable, 'network'));
+    });
+  }
 
-    /**
-     * Writes the body to the part file. A fresh file's first bytes are held until they show the
-     * expected magic: only then is the part file created, so a wrong body leaves nothing on disk.
-     */
-    const receiveBody = (res: http.IncomingMessage, statusText: string, via: string) => {
-      const magic = state.received === 0 ? opts.magic : undefined;
-      let head: Buffer[] | undefined = magic ? [] : undefined;
-      let out: ReturnType<typeof createWriteStream> | undefined;
-      const openOut = () => {
-        try {
-          mkdirSync(dirname(partPath), { recursive: true });
-        } catch (err) {
-          return finish(new DownloadError(`cannot create ${dirname(partPath)}: ${(err as Error).message}`, false, 'filesystem'));
-        }
-        out = createWriteStream(partPath, { flags: state.received > 0 ? 'a' : 'w' });
-        out.on('error', (err) => finish(new DownloadError(`cannot write ${partPath}: ${err.message}`, false, 'filesystem')));
-        out.on('drain', () => res.resume());
-      };
-      const notMagic = (first: Buffer) =>
+  /** A final (non-redirect) response: its status and content type decide whether the body is taken. */
+  private onResponse(res: http.IncomingMessage, via: string): void {
+    const { opts, state } = this;
+    const status = res.statusCode ?? 0;
+    const statusText = `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`;
+    if (status === 416 && state.received > 0) {
+      // Range not satisfiable: the part file already holds the whole file.
+      res.resume();
+      state.total ??= state.received;
+      return this.finish();
+    }
+    if (status !== 200 && status !== 206) {
+      res.resume();
+      return this.finish(
+        new DownloadError(`${displayUrl(opts.url)}${via} answered ${statusText}`, status >= 500 || status === 429, 'http'),
+      );
+    }
+    const contentType = String(res.headers['content-type'] ?? '');
+    if (opts.magic && NOT_A_FILE_TYPE.test(contentType)) {
+      res.resume();
+      return this.finish(
         new DownloadError(
-          `${displayUrl(opts.url)}${via} answered ${statusText} but sent ${first.length ? `a file starting with ${JSON.stringify(first.subarray(0, 16).toString('latin1'))}` : 'an empty body'}, not ${magic!.what}; nothing was saved`,
+          `${displayUrl(opts.url)}${via} answered ${statusText} with ${contentType.split(';')[0]}, not ${opts.magic.what}; nothing was saved`,
           false,
           'not-gguf',
-        );
-      const write = (chunk: Buffer) => {
-        state.received += chunk.length;
-        state.hash.update(chunk);
-        if (!out!.write(chunk)) res.pause();
-        emit();
-      };
-      if (!magic) openOut();
-      arm(idleTimeoutMs, 'no data');
-      res.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        arm(idleTimeoutMs, 'no data');
-        if (head) {
-          head.push(chunk);
-          const first = Buffer.concat(head);
-          if (first.length < magic!.bytes.length) return;
-          head = undefined;
-          if (!first.subarray(0, magic!.bytes.length).equals(magic!.bytes)) {
-            // Settle first: destroying the response emits 'aborted' at once, which would settle as a cut.
-            finish(notMagic(first));
-            res.destroy();
-            return;
-          }
-          openOut();
-          if (settled) return;
-          chunk = first;
-        }
-        write(chunk);
-      });
-      const endWith = (err?: Error) => {
-        if (timer) clearTimeout(timer);
-        if (out) out.end(() => finish(err));
-        else finish(err);
-      };
-      res.on('end', () => {
-        if (head) return finish(notMagic(Buffer.concat(head)));
-        if (state.total !== undefined && state.received < state.total)
-          endWith(new DownloadError(`connection closed after ${state.received} of ${state.total} bytes`, true, 'network'));
-        else endWith();
-      });
-      res.on('aborted', () => endWith(new DownloadError(`connection cut after ${state.received} bytes`, true, 'network')));
-      res.on('error', (err) =>
-        endWith(new DownloadError(`connection error after ${state.received} bytes: ${err.message}`, true, 'network')),
+        ),
       );
+    }
+    if (status === 200 && state.received > 0) {
+      // The server ignored the range: start over.
+      state.received = 0;
+      state.resumedFrom = 0;
+      state.hash = createHash('sha256');
+    }
+    const length = Number(res.headers['content-length']);
+    if (Number.isFinite(length) && res.headers['content-length'] !== undefined)
+      state.total = (status === 206 ? state.received : 0) + length;
+    const rangeTotal = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
+    if (status === 206 && rangeTotal) state.total = Number(rangeTotal[1]);
+    this.receiveBody(res, statusText, via);
+  }
+
+  /**
+   * Writes the body to the part file. A fresh file's first bytes are held until they show the
+   * expected magic: only then is the part file created, so a wrong body leaves nothing on disk.
+   */
+  private receiveBody(res: http.IncomingMessage, statusText: string, via: string): void {
+    const { opts, state, partPath } = this;
+    const magic = state.received === 0 ? opts.magic : undefined;
+    let head: Buffer[] | undefined = magic ? [] : undefined;
+    let out: ReturnType<typeof createWriteStream> | undefined;
+    const openOut = () => {
+      try {
+        mkdirSync(dirname(partPath), { recursive: true });
+      } catch (err) {
+        return this.finish(new DownloadError(`cannot create ${dirname(partPath)}: ${(err as Error).message}`, false, 'filesystem'));
+      }
+      out = createWriteStream(partPath, { flags: state.received > 0 ? 'a' : 'w' });
+      out.on('error', (err) => this.finish(new DownloadError(`cannot write ${partPath}: ${err.message}`, false, 'filesystem')));
+      out.on('drain', () => res.resume());
     };
-    request(opts.url, 0);
-  });
+    const notMagic = (first: Buffer) =>
+      new DownloadError(
+        `${displayUrl(opts.url)}${via} answered ${statusText} but sent ${first.length ? `a file starting with ${JSON.stringify(first.subarray(0, 16).toString('latin1'))}` : 'an empty body'}, not ${magic!.what}; nothing was saved`,
+        false,
+        'not-gguf',
+      );
+    if (!magic) openOut();
+    const idleMs = opts.idleTimeoutMs ?? 60_000;
+    this.arm(idleMs, 'no data');
+    res.on('data', (chunk: Buffer) => {
+      if (this.settled) return;
+      this.arm(idleMs, 'no data');
+      if (head) {
+        head.push(chunk);
+        const first = Buffer.concat(head);
+        if (first.length < magic!.bytes.length) return;
+        head = undefined;
+        if (!first.subarray(0, magic!.bytes.length).equals(magic!.bytes)) {
+          // Settle first: destroying the response emits 'aborted' at once, which would settle as a cut.
+          this.finish(notMagic(first));
+          res.destroy();
+          return;
+        }
+        openOut();
+        if (this.settled) return;
+        chunk = first;
+      }
+      state.received += chunk.length;
+      state.hash.update(chunk);
+      if (!out!.write(chunk)) res.pause();
+      this.emit();
+    });
+    const endWith = (err?: Error) => {
+      if (this.timer) clearTimeout(this.timer);
+      if (out) out.end(() => this.finish(err));
+      else this.finish(err);
+    };
+    res.on('end', () => {
+      if (head) return this.finish(notMagic(Buffer.concat(head)));
+      if (state.total !== undefined && state.received < state.total)
+        endWith(new DownloadError(`connection closed after ${state.received} of ${state.total} bytes`, true, 'network'));
+      else endWith();
+    });
+    res.on('aborted', () => endWith(new DownloadError(`connection cut after ${state.received} bytes`, true, 'network')));
+    res.on('error', (err) => endWith(new DownloadError(`connection error after ${state.received} bytes: ${err.message}`, true, 'network')));
+  }
+}
+
+function attempt(opts: DownloadOptions, partPath: string, state: AttemptState, emit: () => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => new Attempt(opts, partPath, state, emit, resolve, reject).start());
 }
 
 /** Whether `path` starts with `magic` (false when it cannot be read). */

@@ -90,7 +90,7 @@ function toFunctions(offered: NonNullable<ChatCompletionRequest['tools']>, maxTo
   if (offered.length === 0) return undefined;
   const defined: Record<string, ChatModelFunctions[string]> = {};
   for (const t of offered) {
-    const p = t.function.parameters as Record<string, unknown> | undefined;
+    const p = t.function.parameters;
     const noParams =
       !p ||
       (Object.keys((p.properties as object | undefined) ?? {}).length === 0 &&

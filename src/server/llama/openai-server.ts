@@ -168,7 +168,6 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
   /** Every chat request being handled, until its response is written. */
   const running = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
-  let port = 0;
 
   const allowedHost = (hostHeader: string | undefined): boolean => {
     if (!hostHeader) return false;
@@ -366,7 +365,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const baseUrl = `http://${urlHost}:${port}/v1`;
   log({ level: 'info', message: `serving ${[...byId.keys()].join(', ')} at ${baseUrl}` });

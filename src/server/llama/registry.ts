@@ -90,7 +90,7 @@ export function addLocalEntries(
   entries: ModelEntryInput[],
 ): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
   if (!entries.length) return { raw, problems: [] };
-  const models = Array.isArray(raw.models) ? raw.models : raw.models === undefined ? [] : undefined;
+  const models: unknown[] | undefined = Array.isArray(raw.models) ? (raw.models as unknown[]) : raw.models === undefined ? [] : undefined;
   // A `models` that is not a list is the schema's to report; the local entries wait for a valid one.
   if (!models) return { raw, problems: [] };
   const taken = new Set(models.map((m) => (m && typeof m === 'object' ? (m as { id?: unknown }).id : undefined)));

@@ -288,14 +288,14 @@ export class LlamaRuntime {
     } else {
       loaded.active++;
     }
-    let sequence: LlamaContextSequence;
-    let reusedTokens = 0;
+    let picked: { sequence: LlamaContextSequence; reusedTokens: number };
     try {
-      ({ sequence, reusedTokens } = this.pickSequence(loaded, tokens));
+      picked = this.pickSequence(loaded, tokens);
     } catch (err) {
       this.freeSlot(spec.path, loaded);
       throw err;
     }
+    const { sequence, reusedTokens } = picked;
     let released = false;
     return {
       ...handle,
@@ -329,7 +329,7 @@ export class LlamaRuntime {
       return { sequence: loaded.context.getSequence(), reusedTokens: 0 };
     if (best < 0) throw new Error('no free context sequence (internal error: the slot count and the sequences disagree)');
     const [sequence] = loaded.idle.splice(best, 1);
-    return { sequence: sequence!, reusedTokens: bestShared };
+    return { sequence: sequence, reusedTokens: bestShared };
   }
 
   /** A call gave its slot back: it goes to the first waiter (still counted as active), else it is freed. */

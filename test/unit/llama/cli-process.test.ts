@@ -214,7 +214,7 @@ describe('orchestra serve (as a process): signals end it cleanly', () => {
         const m = /OpenAI-compatible endpoint: (\S+)/.exec(out);
         if (m) {
           clearTimeout(timer);
-          resolve(m[1]!);
+          resolve(m[1]);
         }
       };
       child.stdout.on('data', check);

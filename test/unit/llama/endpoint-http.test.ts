@@ -59,7 +59,7 @@ describe('local endpoint: HTTP status, KV cache reuse, shutdown', () => {
       max_tokens: 5000,
       temperature: 0,
     });
-    assert.equal(nearlyFull.choices[0]!.finish_reason, 'length');
+    assert.equal(nearlyFull.choices[0].finish_reason, 'length');
     assert.equal(nearlyFull.usage!.prompt_tokens + nearlyFull.usage!.completion_tokens, 1024);
   });
 
@@ -89,7 +89,7 @@ describe('local endpoint: HTTP status, KV cache reuse, shutdown', () => {
     assert.ok((r1.usage!.prompt_tokens_details?.cached_tokens ?? 0) < 8, 'nothing of this conversation is cached yet');
     const turn2: OpenAI.ChatCompletionMessageParam[] = [
       ...turn1,
-      { role: 'assistant', content: r1.choices[0]!.message.content },
+      { role: 'assistant', content: r1.choices[0].message.content },
       { role: 'user', content: 'and the second one' },
     ];
     const r2 = await client.chat.completions.create({ model: 'tiny', messages: turn2, max_tokens: 8, temperature: 0 });
@@ -107,7 +107,7 @@ describe('local endpoint: HTTP status, KV cache reuse, shutdown', () => {
     assert.ok((other.usage!.prompt_tokens_details?.cached_tokens ?? 0) > 200, 'the system prompt was reused');
     // Reuse changes nothing in what is generated: the same request from a cold cache answers the same.
     const again = await client.chat.completions.create({ model: 'tiny', messages: turn2, max_tokens: 8, temperature: 0 });
-    assert.equal(again.choices[0]!.message.content, r2.choices[0]!.message.content);
+    assert.equal(again.choices[0].message.content, r2.choices[0].message.content);
   });
 
   test('closing lets the stream in flight finish and refuses new requests', async () => {

@@ -103,6 +103,6 @@ describe('one model registry', () => {
     const mine = { id: 'local:orch', baseUrl: 'http://127.0.0.1:9/v1', model: 'mine' };
     const added = addLocalEntries({ models: [mine] }, [{ id: 'local:orch', baseUrl: 'http://127.0.0.1:1/v1', model: 'local:orch' }]);
     assert.deepEqual(added.raw.models, [mine]);
-    assert.match(added.problems[0]!.message, /model id "local:orch" is already used in models; the local file is not added/);
+    assert.match(added.problems[0].message, /model id "local:orch" is already used in models; the local file is not added/);
   });
 });
