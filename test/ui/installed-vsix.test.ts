@@ -22,6 +22,8 @@ interface VsCodeServer {
 }
 interface ServerModule {
   serverMain: string;
+  /** The Node the VS Code server runs on (newer servers need a newer Node than the tests'). */
+  serverNode?: string;
   chromiumArgs: string[];
   chromiumPath: string;
   startVsCodeServer(o: object): Promise<VsCodeServer>;
@@ -51,6 +53,10 @@ async function orchestraPanel(p: Page, timeoutMs = 90_000): Promise<Frame> {
   throw new Error('the installed extension did not render the Orchestra panel');
 }
 
+function serverNodeOf(server: ServerModule): string {
+  return server.serverNode && existsSync(server.serverNode) ? server.serverNode : process.execPath;
+}
+
 function runOrFail(cmd: string, args: string[], what: string): string {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `${what} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -69,7 +75,7 @@ before(async () => {
   extensionsDir = join(scratch, 'extensions');
   const userData = join(scratch, 'user-data');
   const installed = runOrFail(
-    process.execPath,
+    serverNodeOf(server),
     [
       server.serverMain,
       '--install-extension',
