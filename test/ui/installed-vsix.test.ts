@@ -8,7 +8,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { writeRandomModel, writeToolCallScriptModel } from '../support/gguf';
 import { startModelServer } from '../support/model-server';
 
@@ -24,8 +25,6 @@ interface ServerModule {
   serverMain: string;
   /** The Node the VS Code server runs on (newer servers need a newer Node than the tests'). */
   serverNode?: string;
-  chromiumArgs: string[];
-  chromiumPath: string;
   startVsCodeServer(o: object): Promise<VsCodeServer>;
   workbenchUrl(port: number, o: object): string;
 }
@@ -114,7 +113,7 @@ before(async () => {
       'orchestra.local.threads': 1,
     },
   });
-  browser = await chromium.launch({ executablePath: server.chromiumPath, args: server.chromiumArgs });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   // No extensionDevelopmentPath: only what --install-extension put in the extensions folder runs.
   await page.goto(server.workbenchUrl(vscode.port, { folder: join(scratch, 'workspace') }));
