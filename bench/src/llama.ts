@@ -243,6 +243,8 @@ async function conversationTtft(ctx: Parameters<Bench>[0], threads: number, file
         cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
       };
     };
+    // Load the model first (an unrelated prompt), so turn 1 is an evaluation like the others.
+    await ttft([{ role: 'user', content: 'warm up' }]);
     const perTurn = Math.floor(3600 / turns);
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: `You are a coding assistant. ${filler(300, 0)}` }];
     const timings: TurnTiming[] = [];
