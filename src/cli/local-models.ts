@@ -48,6 +48,11 @@ reported as unchecked, not as failures).
 ${EXIT_CODES}`,
 };
 
+/** The usage of a subcommand, or undefined for anything that is not one. */
+function helpFor(sub: string): string | undefined {
+  return Object.hasOwn(HELP, sub) ? HELP[sub] : undefined;
+}
+
 export interface LocalIo {
   out: (text: string) => void;
   err: (text: string) => void;
@@ -84,12 +89,12 @@ export async function runLocalModelsCommand(
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     const topic = sub === 'help' ? rest[0] : undefined;
-    io.out(`${(topic && HELP[topic]) || LOCAL_USAGE}\n`);
+    io.out(`${(topic && helpFor(topic)) || LOCAL_USAGE}\n`);
     return sub ? 0 : 2;
   }
   const env = io.env ?? process.env;
   try {
-    if (!HELP[sub]) throw new UsageError(`unknown command "${sub}"`);
+    if (!helpFor(sub)) throw new UsageError(`unknown command "${sub}"`);
     const a = parseArgs(rest, {
       values: ['--dir', ...(sub === 'download' ? ['--name', '--retries'] : [])],
       booleans: ['--help', '-h', ...(sub === 'download' ? [] : ['--json'])],
@@ -115,7 +120,7 @@ export async function runLocalModelsCommand(
     );
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`orchestra local: ${err.message}\n${HELP[sub] ?? LOCAL_USAGE}\n`);
+      io.err(`orchestra local: ${err.message}\n${helpFor(sub) ?? LOCAL_USAGE}\n`);
       return 2;
     }
     io.err(`orchestra local ${sub}: ${(err as Error).message}\n`);
