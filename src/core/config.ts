@@ -156,8 +156,12 @@ export const OrchestraConfig = z
         models: z.array(z.string()).default([]),
         modelsDir: z.string().default(''),
         idleUnloadSeconds: z.number().positive().max(MAX_WALL_SECONDS).default(300),
+        /** CPU threads for embedded models; 0: the physical cores. */
+        threads: z.number().int().min(0).max(1024).default(0),
+        /** Layers offloaded to the GPU when a GPU build is installed: auto, max, or a count (0: CPU only). */
+        gpuLayers: z.union([z.enum(['auto', 'max']), z.number().int().min(0)]).default('auto'),
       })
-      .default({ models: [], modelsDir: '', idleUnloadSeconds: 300 }),
+      .default({ models: [], modelsDir: '', idleUnloadSeconds: 300, threads: 0, gpuLayers: 'auto' }),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

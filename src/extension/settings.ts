@@ -5,6 +5,7 @@ import { MAX_WALL_SECONDS, parseConfig } from '../core/config';
 import type { ConfigProblem, OrchestraConfig } from '../core/config';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import type { SecretParams } from '../protocol/engine-rpc';
+import { withLocalModelsForCheck } from '../server/llama/registry';
 
 export const SECTION = 'orchestra';
 /** Top-level keys of OrchestraConfig; VS Code assembles dotted leaf settings into these objects. */
@@ -45,7 +46,8 @@ export function readSettings(): { raw: Record<string, unknown>; problems: Config
 /** Validates the settings: the schema's problems plus those of ignored safety values. */
 function parseSettings(): { config: OrchestraConfig; problems: ConfigProblem[] } {
   const { raw, problems } = readSettings();
-  const parsed = parseConfig(raw);
+  // The registry step, as in the engine: local GGUF models are pool members before validation.
+  const parsed = parseConfig(withLocalModelsForCheck(raw, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd()));
   return { config: parsed.config, problems: [...problems, ...parsed.problems] };
 }
 

@@ -192,12 +192,15 @@ export function startEngineServer(connection: Connection): EngineServer {
       clientTools = params.clientTools;
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
-      const parsed = parseConfig(params.config);
-      const withLocal = await embedded.apply(parsed.config, workspace);
+      // The registry step first: embedded models join `models` before validation, so one can be the orchestrator.
+      const withLocal = isSettingsObject(params.config)
+        ? await embedded.apply(params.config, workspace)
+        : { raw: params.config, problems: [] };
+      const parsed = parseConfig(withLocal.raw);
       const problems = [...parsed.problems, ...withLocal.problems];
-      applyConfig(withLocal.config);
+      applyConfig(parsed.config);
       for (const p of problems) log('warn', `setting orchestra.${p.path}: ${p.message}`);
-      return { problems, modelCount: withLocal.config.models.length };
+      return { problems, modelCount: parsed.config.models.length };
     });
     configuring = run.catch(() => undefined);
     return run;
@@ -441,4 +444,9 @@ function edge<S extends z.ZodType>(schema: S, value: unknown, what: string): z.i
 function totalsText(t: Totals): string {
   const where = t.remoteHosts.length ? `data sent to ${t.remoteHosts.join(', ')}` : 'nothing left this machine';
   return `$${t.dollars.toFixed(6)}${t.estimated ? ' (estimated)' : ''}, ${t.calls} calls, ${t.inputTokens}+${t.outputTokens} tokens, ${Math.round(t.wallMs)} ms, models ${t.models.join(', ') || 'none'}; ${where}`;
+}
+
+/** Whether a client sent a settings object (anything else is the schema's to report). */
+function isSettingsObject(config: unknown): config is Record<string, unknown> {
+  return Boolean(config) && typeof config === 'object' && !Array.isArray(config);
 }

@@ -549,6 +549,16 @@ export class ModelPool {
             : `no reply within ${Math.round((firstByteMs + timeoutMs) / 100) / 10} s`;
       return new ModelCallError(`${model.id} timed out: ${what}`, model.id, 'timeout', undefined, []);
     }
+    if (err instanceof OpenAI.APIError && err.status === undefined && err.error && typeof err.error === 'object') {
+      // An error event inside a stream that had begun (the SDK gives it no status): the server's
+      // own words; a request error is as final as an HTTP 400, anything else may pass on retry.
+      const e = err.error as { message?: unknown; type?: unknown; code?: unknown };
+      const said = scrub(typeof e.message === 'string' ? e.message : err.message);
+      const code = typeof e.code === 'string' ? ` (${e.code})` : '';
+      if (e.type === 'invalid_request_error')
+        return new ModelCallError(`${model.id}: HTTP 400 in the stream: ${said}${code}`, model.id, 'http', 400, []);
+      return new ModelCallError(`${model.id} reported an error in the stream: ${said}${code}`, model.id, 'bad_response', undefined, []);
+    }
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
       const retryAfter = retryAfterSeconds(err.headers as Headers | undefined);
       let detail = scrub(err.message);
