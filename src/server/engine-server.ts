@@ -53,6 +53,7 @@ import {
 import type { LogParams } from '../protocol/engine-rpc';
 import { DeltaCoalescer } from './delta-coalescer';
 import { createFindSymbolsTool } from './find-symbols-tool';
+import { HostModelBridge, setAsideHostOrchestrator } from './host-models';
 import { expandHome } from './llama/embedded';
 import { EmbeddedModelHost } from './local-models';
 import { ModelDownloads, inspectModelFile } from './model-downloads';
@@ -112,6 +113,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     void connection.sendNotification(LogNotification, { level, message: redactor.redact(message) }).catch(() => undefined);
   };
   const embedded = new EmbeddedModelHost(log);
+  const hostModels = new HostModelBridge(connection, log);
   const downloads = new ModelDownloads(
     (p) => void connection.sendNotification(DownloadProgressNotification, p).catch(() => undefined),
     log,
@@ -170,6 +172,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     get workspaceTrusted() {
       return workspaceTrusted;
     },
+    hostChat: hostModels.hostChat,
   };
 
   const requireEngine = (): Engine => {
@@ -192,12 +195,14 @@ export function startEngineServer(connection: Connection): EngineServer {
       clientTools = params.clientTools;
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
-      const parsed = parseConfig(params.config);
-      const withLocal = await embedded.apply(parsed.config, workspace);
+      const aside = setAsideHostOrchestrator(params.config, new Set(params.hostModels.map((m) => m.id)));
+      const parsed = parseConfig(aside.raw);
+      const withLocal = await embedded.apply(aside.restore(parsed.config), workspace);
       const problems = [...parsed.problems, ...withLocal.problems];
       applyConfig(withLocal.config);
+      engine!.setHostModels(params.hostModels);
       for (const p of problems) log('warn', `setting orchestra.${p.path}: ${p.message}`);
-      return { problems, modelCount: withLocal.config.models.length };
+      return { problems, modelCount: withLocal.config.models.length + params.hostModels.length };
     });
     configuring = run.catch(() => undefined);
     return run;
@@ -346,7 +351,7 @@ export function startEngineServer(connection: Connection): EngineServer {
   connection.onRequest(TestModelRequest, async (raw, token) => {
     const { id } = edge(TestModelParams, raw, 'orchestra/testModel params');
     const eng = requireEngine();
-    if (!eng.config.models.some((m) => m.id === id))
+    if (!eng.listModels().some((m) => m.id === id))
       throw new ResponseError(ErrorCodes.InvalidParams, `no model with id "${id}" is configured`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
