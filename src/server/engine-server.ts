@@ -53,7 +53,8 @@ import {
 import type { LogParams } from '../protocol/engine-rpc';
 import { DeltaCoalescer } from './delta-coalescer';
 import { createFindSymbolsTool } from './find-symbols-tool';
-import { HostModelBridge, setAsideHostOrchestrator } from './host-models';
+import { HostModelBridge } from './host-models';
+import { setAsideHostOrchestrator } from '../core/pool';
 import { expandHome } from './llama/embedded';
 import { EmbeddedModelHost } from './local-models';
 import { ModelDownloads, inspectModelFile } from './model-downloads';
@@ -195,7 +196,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       clientTools = params.clientTools;
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
-      const aside = setAsideHostOrchestrator(params.config, new Set(params.hostModels.map((m) => m.id)));
+      const aside = setAsideHostOrchestrator(params.config, (id) => params.hostModels.some((m) => m.id === id));
       const parsed = parseConfig(aside.raw);
       const withLocal = await embedded.apply(aside.restore(parsed.config), workspace);
       const problems = [...parsed.problems, ...withLocal.problems];

@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { CancellationTokenSource, ResponseError } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
-import type { OrchestraConfig } from '../core/config';
 import { HostChatError, type HostChat, type HostChatDelta, type HostChatErrorKind } from '../core/pool';
 import { HostChatDeltaNotification, HostChatDeltaParams, HostChatRequestType } from '../protocol/engine-rpc';
 import type { HostChatErrorData, HostChatParams } from '../protocol/engine-rpc';
@@ -64,20 +63,4 @@ export class HostModelBridge {
       cancel.dispose();
     }
   };
-}
-
-/**
- * `orchestrator.model` may name one of the editor's models, which the settings' own model list does
- * not hold: set aside before the settings are validated (which would drop it as unknown) and put
- * back after. Any other unknown id is still reported.
- */
-export function setAsideHostOrchestrator(
-  raw: unknown,
-  hostIds: ReadonlySet<string>,
-): { raw: unknown; restore(c: OrchestraConfig): OrchestraConfig } {
-  const orchestrator = (raw as { orchestrator?: { model?: unknown } } | undefined)?.orchestrator;
-  const id = typeof orchestrator?.model === 'string' ? orchestrator.model : '';
-  if (!id || !hostIds.has(id)) return { raw, restore: (c) => c };
-  const stripped = { ...(raw as object), orchestrator: { ...orchestrator, model: '' } };
-  return { raw: stripped, restore: (c) => ({ ...c, orchestrator: { ...c.orchestrator, model: id } }) };
 }

@@ -3,7 +3,7 @@
 // host's streamed deltas into the chunk stream the pool already reads, so retries, timeouts, tool-call
 // assembly and text tool-call parsing are the same as for every OpenAI-compatible endpoint.
 import type OpenAI from 'openai';
-import type { ModelRole } from '../config';
+import type { ModelRole, OrchestraConfig } from '../config';
 
 /** How a model's price is known: configured per-token prices, a subscription that covers it, or not at all. */
 export type Pricing = 'listed' | 'subscription' | 'unknown';
@@ -151,4 +151,20 @@ export function priceLabel(m: { pricing?: Pricing; inputPricePerMillion: number;
   if (m.pricing === 'subscription') return 'covered by a subscription';
   if (m.pricing === 'unknown') return 'price unknown';
   return `$${m.inputPricePerMillion}/$${m.outputPricePerMillion}`;
+}
+
+/**
+ * `orchestrator.model` may name one of the editor's models, which the settings' own model list does
+ * not hold: set aside before the settings are validated (which would drop it as unknown) and put
+ * back after. Any other unknown id is still reported.
+ */
+export function setAsideHostOrchestrator(
+  raw: unknown,
+  isHostModel: (id: string) => boolean,
+): { raw: unknown; restore(c: OrchestraConfig): OrchestraConfig } {
+  const orchestrator = (raw as { orchestrator?: { model?: unknown } } | undefined)?.orchestrator;
+  const id = typeof orchestrator?.model === 'string' ? orchestrator.model : '';
+  if (!id || !isHostModel(id)) return { raw, restore: (c) => c };
+  const stripped = { ...(raw as object), orchestrator: { ...orchestrator, model: '' } };
+  return { raw: stripped, restore: (c) => ({ ...c, orchestrator: { ...c.orchestrator, model: id } }) };
 }
