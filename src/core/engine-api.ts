@@ -27,6 +27,10 @@ export interface TaskRequest {
   trajectoryPath?: string;
   /** Steer toward one role for the whole task ("Delegate to a math or code model"). */
   preferRole?: 'code' | 'math';
+  /** A stricter privacy mode for this task only (a looser one is ignored: the configured mode stays). */
+  privacyMode?: PrivacyMode;
+  /** This task's dollar cap instead of `budget.maxDollarsPerTask`. */
+  maxDollars?: number;
 }
 
 export interface TaskOutcome {

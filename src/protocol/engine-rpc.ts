@@ -3,7 +3,7 @@
 // receiving side validates at the edge. Nothing here is VS Code specific: any LSP client can drive it.
 import { RequestType, NotificationType } from 'vscode-jsonrpc';
 import { z } from 'zod';
-import { ModelRole } from '../core/config';
+import { ModelRole, PrivacyMode } from '../core/config';
 import type { ConfigProblem } from '../core/config';
 import type { DiscoveredServer, ModelInfo } from '../core/engine-api';
 import type { EngineEvent, Totals } from '../core/protocol/events';
@@ -83,6 +83,10 @@ export const AskParams = z.object({
   /** Defaults to the configured workspace. */
   workspace: z.string().optional(),
   preferRole: z.enum(['code', 'math']).optional(),
+  /** A stricter privacy mode for this question only (the Chat view's `/local`); a looser one is ignored. */
+  privacyMode: PrivacyMode.optional(),
+  /** This question's dollar cap instead of `budget.maxDollarsPerTask` (the Chat view's `/budget`). */
+  maxDollars: z.number().nonnegative().max(1_000_000).optional(),
   taskId: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)')

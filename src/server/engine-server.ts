@@ -228,6 +228,8 @@ export function startEngineServer(connection: Connection): EngineServer {
       attachments: params.attachments,
       workspace: params.workspace ?? workspace,
       preferRole: params.preferRole,
+      privacyMode: params.privacyMode,
+      maxDollars: params.maxDollars,
     };
     const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
     tasks.set(taskId, task);

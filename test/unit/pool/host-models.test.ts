@@ -262,6 +262,25 @@ describe('host models in the engine', () => {
     assert.deepEqual(run.of('done')[0].totals.remoteHosts, []);
   });
 
+  test("a question asked local-only (the Chat view's /local) never calls it; it cannot loosen the configured mode", async () => {
+    const host = scriptedHost(async () => undefined);
+    const { engine } = engineFor(host.hostChat);
+    server.script('orch', [
+      { toolCalls: [{ name: 'call_model', arguments: { model: 'lm:scripted:echo-1', task: 'Write fib.' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'kept local' } }] },
+    ]);
+    const run = await runTask(engine, { question: 'fib?', workspace: ws.dir, privacyMode: 'local-only', maxDollars: 0.01 });
+    assert.equal(run.outcome.ok, true);
+    assert.equal(host.calls.length, 0);
+    const started = run.of('task_started')[0];
+    assert.equal(started.privacyMode, 'local-only');
+    assert.equal(started.budgetDollars, 0.01);
+    const strict = engineFor(host.hostChat, { privacyMode: 'local-only' }).engine;
+    server.script('orch', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'still local' } }] }]);
+    const loose = await runTask(strict, { question: 'loosen?', workspace: ws.dir, privacyMode: 'any' });
+    assert.equal(loose.of('task_started')[0].privacyMode, 'local-only', 'a task cannot loosen the configured mode');
+  });
+
   test('as the orchestrator', async () => {
     const host = scriptedHost(async (_req, onDelta) => {
       onDelta({ toolCall: { id: 'a1', name: 'answer', arguments: JSON.stringify({ answer: 'answered by the host model' }) } });
