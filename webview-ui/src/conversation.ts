@@ -144,6 +144,17 @@ export class ConversationView {
     return this.taskOrder.length;
   }
 
+  /** Brings a task into view with its tool calls shown (the Chat view's "Open in Orchestra"); false when it is not here. */
+  revealTask(taskId: string): boolean {
+    const task = this.tasks.get(taskId);
+    if (!task) return false;
+    setCallsHidden(task, false);
+    task.el.scrollIntoView({ block: 'start' });
+    task.el.classList.add('revealed');
+    setTimeout(() => task.el.classList.remove('revealed'), 1500);
+    return true;
+  }
+
   get runningTaskIds(): string[] {
     return this.taskOrder.filter((t) => t.state === 'running').map((t) => t.taskId);
   }
