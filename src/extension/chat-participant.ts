@@ -87,6 +87,8 @@ function withHistory(question: string, history: vscode.ChatContext['history']): 
       const text = turn.response
         .map((p) => (p instanceof vscode.ChatResponseMarkdownPart ? p.value.value : ''))
         .join('')
+        // Orchestra's own totals line is for the user, not the orchestrator.
+        .replace(/\n*\*Orchestra · [^\n]*\*\s*$/, '')
         .trim();
       if (text) turns.push(`Orchestra: ${text.slice(0, HISTORY_CHARS)}`);
     }
