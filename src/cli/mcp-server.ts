@@ -103,6 +103,14 @@ export function createMcpServer(ctx: McpContext): McpServer {
     },
   );
 
+  registerAsk(server, ctx);
+  registerModels(server, ctx);
+  registerTrajectories(server, ctx);
+  return server;
+}
+
+/** `ask`: a question as an Orchestra task, with progress notifications and the answer's facts. */
+function registerAsk(server: McpServer, ctx: McpContext): void {
   server.registerTool(
     'ask',
     {
@@ -169,7 +177,10 @@ export function createMcpServer(ctx: McpContext): McpServer {
       };
     },
   );
+}
 
+/** `models`: the pool and what the current rules allow. */
+function registerModels(server: McpServer, ctx: McpContext): void {
   server.registerTool(
     'models',
     {
@@ -193,7 +204,7 @@ export function createMcpServer(ctx: McpContext): McpServer {
       },
       annotations: { readOnlyHint: true },
     },
-    async () => {
+    () => {
       const models = ctx.engine.listModels().map((m) => ({
         id: m.id,
         roles: m.roles,
@@ -215,7 +226,10 @@ export function createMcpServer(ctx: McpContext): McpServer {
       };
     },
   );
+}
 
+/** Each finished task's trajectory, as a resource. */
+function registerTrajectories(server: McpServer, ctx: McpContext): void {
   server.registerResource(
     'trajectory',
     new ResourceTemplate('orchestra://trajectories/{taskId}', { list: undefined }),
@@ -224,13 +238,12 @@ export function createMcpServer(ctx: McpContext): McpServer {
       description: 'The JSONL trajectory of a task this server ran (the last few are kept)',
       mimeType: 'application/jsonl',
     },
-    async (uri, { taskId }) => {
+    (uri, { taskId }) => {
       const jsonl = ctx.engine.trajectory(String(taskId));
       if (jsonl === undefined) throw new Error(`no trajectory for task "${String(taskId)}" (only the last few tasks are kept)`);
       return { contents: [{ uri: uri.href, mimeType: 'application/jsonl', text: jsonl }] };
     },
   );
-  return server;
 }
 
 function stricter(configured: PrivacyMode, asked: PrivacyMode | undefined): PrivacyMode {

@@ -85,8 +85,8 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo, deps: McpC
   const approvers: McpContext['approvers'] = new Map();
   const host: EngineHost = {
     workspaceTrusted: true,
-    async getSecret(ref) {
-      return ref.env ? io.env[ref.env] : undefined;
+    getSecret(ref) {
+      return Promise.resolve(ref.env ? io.env[ref.env] : undefined);
     },
     requestApproval(req) {
       const ask = approvers.get(req.taskId);

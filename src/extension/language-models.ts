@@ -45,7 +45,8 @@ function userOverrides(log: vscode.LogOutputChannel): { enabled: boolean; overri
 /** One language model as a pool member: the provider's facts, then the user's overrides (last match wins). */
 export function hostModelOf(m: vscode.LanguageModelChat, overrides: readonly LanguageModelOverride[]): HostModel {
   const id = poolIdOf(m.vendor, m.id);
-  const o: Partial<LanguageModelOverride> = Object.assign({}, ...overrides.filter((x) => matchesAny([x.match], [id])));
+  const o: Partial<LanguageModelOverride> = {};
+  for (const x of overrides) if (matchesAny([x.match], [id])) Object.assign(o, x);
   const priced = o.inputPricePerMillion !== undefined || o.outputPricePerMillion !== undefined;
   // Tool calling is reported at run time (not yet in the typed API); assumed when not said.
   const toolCalling = (m as { capabilities?: { supportsToolCalling?: boolean } }).capabilities?.supportsToolCalling ?? true;

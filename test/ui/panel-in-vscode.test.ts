@@ -202,9 +202,9 @@ async function shownOrShot(locator: ReturnType<Page['locator']>, name: string, t
 
 test('@orchestra in the Chat view: progress, the answer with its references, a button to the task tree, a follow-up question', async () => {
   models.setHandler('orch', (body) => {
-    const messages = body.messages as Array<{ role: string; content: unknown }>;
+    const messages = body.messages as Array<{ role: string; content: string }>;
     const results = messages.filter((m) => m.role === 'tool').length;
-    const question = String(messages.find((m) => m.role === 'user')?.content ?? '');
+    const question = messages.find((m) => m.role === 'user')?.content ?? '';
     if (/How fast/.test(question)) {
       // The second question carries the first turn, so it stands on its own for the orchestrator.
       const answer = /Earlier in this conversation:[\s\S]*Where is fib defined\?/.test(question)

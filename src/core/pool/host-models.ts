@@ -143,7 +143,7 @@ export async function* hostChunks(
     await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error('the host call failed', { cause: failure });
 }
 
 /** How a price reads for people and for the orchestrator: never `$0` for a price that is not known. */

@@ -647,7 +647,7 @@ export class ModelPool {
       );
     } catch (err) {
       // A timeout or cancellation aborted the call: callOnce tells which, as for an endpoint.
-      if (signal.aborted) throw new Error('the host call was aborted');
+      if (signal.aborted) throw new Error('the host call was aborted', { cause: err });
       throw hostCallError(err, model);
     }
   }

@@ -96,10 +96,10 @@ describe('orchestra mcp', () => {
   async function ask(client: Client, args: Record<string, unknown>) {
     const progress: string[] = [];
     const r = await client.callTool({ name: 'ask', arguments: args }, undefined, {
-      onprogress: (p) => progress.push(String(p.message ?? '')),
+      onprogress: (p) => progress.push(p.message ?? ''),
       timeout: 60_000,
     });
-    return { result: r, structured: r.structuredContent as unknown as AskResult, progress };
+    return { result: r, structured: r.structuredContent as AskResult, progress };
   }
 
   async function exercise(client: Client): Promise<void> {
