@@ -20,6 +20,8 @@ import type {
 const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** The consent dialog VS Code shows names this reason. */
 const JUSTIFICATION = 'Orchestra sends a subtask of your question to this model (under your privacy and budget settings).';
+/** How long the engine's first configuration waits for VS Code to list its language models. */
+const LIST_WAIT_MS = 5000;
 /** JSON-RPC error code of a failed host call (the `data.kind` says why). */
 const HOST_CALL_FAILED = -32001;
 
@@ -74,6 +76,8 @@ export function hostModelOf(m: vscode.LanguageModelChat, overrides: readonly Lan
 export class LanguageModels implements vscode.Disposable {
   private models: HostModel[] = [];
   private loaded: Promise<void> | undefined;
+  private listed = false;
+  private notifyFirstList = false;
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly subscriptions: vscode.Disposable[];
   /** Fires when the list of models (or the overrides) changed. */
@@ -92,7 +96,18 @@ export class LanguageModels implements vscode.Disposable {
   /** The models for the engine, read once on first use and kept current after. */
   async current(): Promise<HostModel[]> {
     this.loaded ??= this.refresh(false);
-    await this.loaded;
+    // A provider slow to answer must not hold up the engine: its models join when they are listed.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, LIST_WAIT_MS)));
+    await Promise.race([
+      this.loaded.then(() => {
+        this.listed = true;
+      }),
+      late,
+    ]);
+    clearTimeout(timer);
+    // Listed late: the change event brings them to the engine when they are.
+    if (!this.listed) this.notifyFirstList = true;
     return this.models;
   }
 
@@ -114,7 +129,8 @@ export class LanguageModels implements vscode.Disposable {
         ? `VS Code language models in the pool: ${next.map((m) => `${m.id} (${m.name}, ${m.pricing === 'listed' ? 'priced' : m.pricing})`).join(', ')}`
         : 'no VS Code language models in the pool',
     );
-    if (notify) this.changed.fire();
+    if (notify || this.notifyFirstList) this.changed.fire();
+    this.notifyFirstList = false;
   }
 
   /** Runs one engine call on a language model; `sendDelta` streams its reply back in order. */
