@@ -3,6 +3,7 @@
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
+//   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
 // Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error, 141 output pipe closed.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -43,6 +44,7 @@ Usage:
   orchestra replay FILE [--json]         show a trajectory as it ran
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
+  orchestra mcp [--http] ...             the orchestrator as an MCP server for other agents (orchestra mcp --help)
   orchestra --help | --version
 
 API keys come from the environment variable named by each model's "apiKeyEnv".
@@ -97,6 +99,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       case 'local': {
         const { runLocalModelsCommand } = await import('./local-models');
         return await runLocalModelsCommand(rest);
+      }
+      case 'mcp': {
+        const { runMcpCommand } = await import('./mcp');
+        return await runMcpCommand(rest, io, {
+          loadConfig: (file) => loadConfigWithLocalModels(file, io, { requireModels: true }),
+          privacy: privacyOrThrow,
+          version: version(),
+        });
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

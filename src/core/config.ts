@@ -69,6 +69,24 @@ export const McpServer = z
   .refine((s) => Boolean(s.command) !== Boolean(s.url), { message: 'give exactly one of "command" or "url"' });
 export type McpServer = z.infer<typeof McpServer>;
 
+/**
+ * How the editor presents one or more of its language models (VS Code's Language Model API) to the
+ * pool: what the provider does not say (where it runs, its weights, its price, what it is good at).
+ * Read by the editor from the user's own settings only.
+ */
+export const LanguageModelOverride = z.object({
+  /** Pool id (`lm:<vendor>:<model id>`), `*` as a wildcard: `lm:copilot:*`. */
+  match: z.string().min(1),
+  roles: z.array(ModelRole).min(1).optional(),
+  local: z.boolean().optional(),
+  openWeights: z.boolean().optional(),
+  inputPricePerMillion: z.number().nonnegative().optional(),
+  outputPricePerMillion: z.number().nonnegative().optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+  description: z.string().optional(),
+});
+export type LanguageModelOverride = z.infer<typeof LanguageModelOverride>;
+
 export const OrchestraConfig = z
   .object({
     models: z.array(ModelEntry).default([]),
@@ -162,6 +180,13 @@ export const OrchestraConfig = z
         gpuLayers: z.union([z.enum(['auto', 'max']), z.number().int().min(0)]).default('auto'),
       })
       .default({ models: [], modelsDir: '', idleUnloadSeconds: 300, threads: 0, gpuLayers: 'auto' }),
+    /** The editor's language models in the pool (VS Code only; the CLI has none). */
+    languageModels: z
+      .object({
+        enabled: z.boolean().default(true),
+        overrides: z.array(LanguageModelOverride).default([]),
+      })
+      .default({ enabled: true, overrides: [] }),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

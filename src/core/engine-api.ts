@@ -5,6 +5,7 @@ import type { EngineEvent, Totals } from './protocol/events';
 import type { ApprovalRequest, Tool } from './tools/tool';
 import type { ToolCallFormatSetting } from './config';
 import type { ToolCallFormat } from './toolcalls';
+import type { HostChat, HostModelEntry, Pricing } from './pool/host-models';
 
 /** Context attached to a question: the editor selection, a file, etc. */
 export interface Attachment {
@@ -28,6 +29,10 @@ export interface TaskRequest {
   trajectoryPath?: string;
   /** Steer toward one role for the whole task ("Delegate to a math or code model"). */
   preferRole?: 'code' | 'math';
+  /** A stricter privacy mode for this task only (a looser one is ignored: the configured mode stays). */
+  privacyMode?: PrivacyMode;
+  /** This task's dollar cap instead of `budget.maxDollarsPerTask`. */
+  maxDollars?: number;
 }
 
 export interface TaskOutcome {
@@ -52,6 +57,8 @@ export interface EngineHost {
   extraTools?(): Tool[];
   /** Whether the workspace is trusted; run_code and MCP servers are refused when false. */
   workspaceTrusted?: boolean;
+  /** Runs calls on the host's own models (VS Code's Language Model API), given by `Engine.setHostModels`. */
+  hostChat?: HostChat;
 }
 
 export interface ModelInfo {
@@ -66,6 +73,10 @@ export interface ModelInfo {
   inputPricePerMillion: number;
   outputPricePerMillion: number;
   contextWindow: number;
+  /** How the price is known: `subscription` and `unknown` prices are never shown as $0. Absent: `listed`. */
+  pricing?: Pricing;
+  /** For a model the host serves (VS Code's Language Model API): who provides it. */
+  provider?: { kind: 'vscode-lm'; vendor: string; family: string; version: string; name: string; maxOutputTokens: number };
   /** Measured moving average; undefined until the first call. */
   latencyMs?: number;
   eligible: boolean;
@@ -118,5 +129,7 @@ export interface Engine {
   /** The JSONL trajectory of a finished task (kept for the last few tasks). */
   trajectory(taskId: string): string | undefined;
   setPrivacyMode(mode: PrivacyMode): void;
+  /** The host's models (VS Code's Language Model API) join the pool beside the configured ones. */
+  setHostModels(models: readonly HostModelEntry[]): void;
   dispose(): Promise<void>;
 }

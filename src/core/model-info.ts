@@ -20,6 +20,19 @@ export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
     inputPricePerMillion: m.inputPricePerMillion,
     outputPricePerMillion: m.outputPricePerMillion,
     contextWindow: m.contextWindow,
+    ...(m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {}),
+    ...(m.hostModel
+      ? {
+          provider: {
+            kind: 'vscode-lm' as const,
+            vendor: m.hostModel.vendor,
+            family: m.hostModel.family,
+            version: m.hostModel.version,
+            name: m.hostModel.name,
+            maxOutputTokens: m.maxOutputTokens,
+          },
+        }
+      : {}),
     latencyMs: m.latencyMs,
     eligible: v.eligible,
     ineligibleReason: v.eligible ? undefined : v.reason,

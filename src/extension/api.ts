@@ -8,6 +8,8 @@ import type { EngineEvent } from '../core/protocol/events';
 import type { AskParams, ApprovalParams } from '../protocol/engine-rpc';
 import type { CommandId } from './command-ids';
 import type { EngineState } from './engine-client';
+import type { OrchestraChatParticipant } from './chat-participant';
+import type { OrchestraTools } from './lm-tools';
 import type { Orchestra } from './orchestra';
 
 /**
@@ -51,6 +53,10 @@ export interface OrchestraApi {
 
 export interface ExtensionMain {
   readonly orchestra: Orchestra;
+  /** `@orchestra` in the Chat view. */
+  readonly chat: OrchestraChatParticipant;
+  /** The language model tools other agents call. */
+  readonly tools: OrchestraTools;
   /** The full API; extension.ts's exports forward to it. */
   readonly api: OrchestraApi;
   /** Runs a command; a failure is logged and shown, never thrown at VS Code. */

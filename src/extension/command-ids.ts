@@ -18,8 +18,8 @@ export const COMMANDS = {
   useLocalModelFile: 'orchestra.useLocalModelFile',
 } as const;
 
-/** Used by the panel's code-block buttons and by keybindings; not in the command palette. */
-export const EDITOR_COMMANDS = ['orchestra.insertCode', 'orchestra.applyCode'] as const;
+/** Used by the panel's code-block buttons, the Chat view's buttons and keybindings; not in the command palette. */
+export const EDITOR_COMMANDS = ['orchestra.insertCode', 'orchestra.applyCode', 'orchestra.showTask'] as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS] | (typeof EDITOR_COMMANDS)[number];
 

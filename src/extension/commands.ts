@@ -225,6 +225,8 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
 
     // Used by the panel's code-block buttons and by keybindings; not in the command palette.
     'orchestra.insertCode': (code: string, language?: string) => insertCode(code, language),
+    // The Chat view's "Open in Orchestra" button: the task's full tree in the panel.
+    'orchestra.showTask': (taskId?: unknown) => (typeof taskId === 'string' && taskId ? o.panel.revealTask(taskId) : o.panel.reveal()),
     'orchestra.applyCode': (code: string, language?: string) => applyCode(code, o.proposals, language),
   };
 }

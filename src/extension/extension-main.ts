@@ -3,7 +3,9 @@
 // the API) or a few seconds after activation, so that activation itself stays small.
 import * as vscode from 'vscode';
 import type { ExtensionMain, OrchestraApi } from './api';
+import { OrchestraChatParticipant } from './chat-participant';
 import { commandHandlers } from './commands';
+import { OrchestraTools } from './lm-tools';
 import { errorText } from './engine-client';
 import { Orchestra } from './orchestra';
 import type { OrchestraStatusBar } from './status-bar';
@@ -56,6 +58,8 @@ export function loadExtensionMain(
 
   return {
     orchestra: o,
+    chat: new OrchestraChatParticipant(o),
+    tools: new OrchestraTools(o),
     api,
     async runCommand(id, args) {
       try {

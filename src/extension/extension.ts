@@ -82,6 +82,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
       if (!main && e.affectsConfiguration('orchestra.privacyMode')) showRawStatus();
     }),
     { dispose: () => void main?.dispose() },
+    ...registerChatAndTools(context, load),
   );
 
   // The API loads the rest on first access; `approvals` and `secrets` exist only in tests.
@@ -98,6 +99,33 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     Object.defineProperty(api, 'secrets', { enumerable: true, get: () => load().api.secrets });
   }
   return api;
+}
+
+/**
+ * `@orchestra` in the Chat view and the tools other agents call, registered now (they are contributed
+ * in package.json) and served by the rest of the extension, loaded on their first use.
+ */
+function registerChatAndTools(context: vscode.ExtensionContext, load: () => ExtensionMain): vscode.Disposable[] {
+  const participant = vscode.chat.createChatParticipant('orchestra.chat', (request, chatContext, stream, token) =>
+    load().chat.handle(request, chatContext, stream, token),
+  );
+  participant.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'orchestra.svg');
+  participant.followupProvider = { provideFollowups: (result) => load().chat.followups(result) };
+  const tool = <T>(pick: (m: ExtensionMain) => vscode.LanguageModelTool<T>): vscode.LanguageModelTool<T> => ({
+    prepareInvocation: (options, token) => pick(load()).prepareInvocation?.(options, token),
+    invoke: (options, token) => pick(load()).invoke(options, token),
+  });
+  return [
+    participant,
+    vscode.lm.registerTool(
+      'orchestra_delegate',
+      tool((m) => m.tools.delegate),
+    ),
+    vscode.lm.registerTool(
+      'orchestra_search_workspace',
+      tool((m) => m.tools.search),
+    ),
+  ];
 }
 
 export async function deactivate(): Promise<void> {

@@ -13,6 +13,7 @@ import { ApprovalBroker } from './approvals';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
+import { LanguageModels } from './language-models';
 import { offerModelSetup } from './local-models';
 import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
 import { PanelBridge } from './panel-bridge';
@@ -34,6 +35,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   readonly approvals: ApprovalBroker;
   readonly panel: PanelBridge;
   readonly proposals = new ProposalContentProvider();
+  readonly languageModels: LanguageModels;
   private readonly disposables: vscode.Disposable[] = [];
   /** The engine's view of the configuration (problems it found, models incl. embedded local ones). */
   private engineProblems: ConfigProblem[] = [];
@@ -52,6 +54,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.settings = new SettingsWatcher(this.log);
     this.keys = new ApiKeys(context.secrets, userScopeSecretEndpoint, (message) => this.log.warn(message));
     this.panel = new PanelBridge(this);
+    this.languageModels = new LanguageModels(this.log);
     this.approvals = new ApprovalBroker(
       {
         panelVisible: () => this.panel.visible,
@@ -61,7 +64,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       this.log,
     );
     this.engine = new EngineClient(context.asAbsolutePath(join('dist', 'server.js')), this.log, {
-      configureParams: () => ({
+      configureParams: async () => ({
+        hostModels: await this.languageModels.current(),
         config: readRawSettings(),
         workspace: this.workspacePath(),
         workspaceTrusted: vscode.workspace.isTrusted,
@@ -80,6 +84,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       requestApproval: (p: ApprovalParams) => this.approvals.request(p),
       getSecret: (p) => this.keys.get(p),
       findSymbols: (p) => findWorkspaceSymbols(p),
+      hostChat: (p, token, sendDelta) => this.languageModels.chat(p, token, sendDelta),
     });
 
     this.disposables.push(
@@ -88,6 +93,10 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       this.session,
       this.approvals,
       this.panel,
+      this.languageModels,
+      this.languageModels.onDidChange(() => {
+        this.engine.configure().catch((err) => this.log.error(`sending the language models to the engine failed: ${errorText(err)}`));
+      }),
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this.proposals),
       this.engine.onEvent((e) => this.onEngineEvent(e)),
       this.engine.onDidChangeState(({ state, message }) => {

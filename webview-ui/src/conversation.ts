@@ -5,8 +5,9 @@
 // Events only change the model and mark things dirty; `flush()` (once per animation frame) writes the
 // DOM for what changed. Text streams are appended, never re-set, and the answer re-renders only its open
 // block, so cost stays proportional to what arrived, not to the conversation's length.
-import type { EngineEvent, EventOf, Totals, Usage } from '../../src/core/protocol/events';
+import type { EngineEvent, EventOf, Totals, UnpricedKind, Usage } from '../../src/core/protocol/events';
 import type { PanelApproval } from '../../src/protocol/panel';
+import { costSummary, unpricedLabel, unpricedText } from '../../src/core/protocol/cost-text';
 import { costChart } from './chart';
 import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
@@ -144,6 +145,17 @@ export class ConversationView {
 
   get taskCount(): number {
     return this.taskOrder.length;
+  }
+
+  /** Brings a task into view with its tool calls shown (the Chat view's "Open in Orchestra"); false when it is not here. */
+  revealTask(taskId: string): boolean {
+    const task = this.tasks.get(taskId);
+    if (!task) return false;
+    setCallsHidden(task, false);
+    task.el.scrollIntoView({ block: 'start' });
+    task.el.classList.add('revealed');
+    setTimeout(() => task.el.classList.remove('revealed'), 1500);
+    return true;
   }
 
   get runningTaskIds(): string[] {
@@ -719,7 +731,7 @@ export class ConversationView {
       return;
     }
     call.stateEl.textContent = `${STATE_LABEL[call.state]} · ${formatMs(f.latencyMs)}`;
-    call.metaEl.replaceChildren(...metaParts(f.usage, f.dollars, f.latencyMs));
+    call.metaEl.replaceChildren(...metaParts(f.usage, f.dollars, f.latencyMs, f.pricing));
     const parts: Node[] = [];
     if (f.error) parts.push(h('div', { class: 'card-error' }, cleanText(f.error)));
     const full = cleanText(f.result);
@@ -809,11 +821,13 @@ export class ConversationView {
         {
           class: 'total-dollars',
           'data-dollars': String(t.dollars),
-          title: t.estimated
-            ? 'Partly estimated: some calls reported no usage (or their cost is unknown)'
-            : 'Total cost of this task, subtasks included',
+          title: t.unpriced?.length
+            ? `Not in the dollar figure: ${unpricedText(t.unpriced)}`
+            : t.estimated
+              ? 'Partly estimated: some calls reported no usage (or their cost is unknown)'
+              : 'Total cost of this task, subtasks included',
         },
-        `${approx}${formatDollars(t.dollars)}`,
+        costSummary(t, formatDollars),
       ),
       h(
         'span',
@@ -872,7 +886,7 @@ function setCallsHidden(task: TaskView, hidden: boolean): void {
   task.toggleCallsButton.textContent = hidden ? `Show ${n} tool call${n === 1 ? '' : 's'}` : 'Hide tool calls';
 }
 
-function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number): Node[] {
+function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number, pricing?: UnpricedKind): Node[] {
   const out: Node[] = [];
   if (usage) {
     const approx = usage.estimated ? '~' : '';
@@ -886,14 +900,20 @@ function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number)
   }
   // A cost derived from estimated or missing usage is shown as such, never as a confident figure.
   const unknown = usage?.estimated && usage.inputTokens === 0 && usage.outputTokens === 0;
-  const costText = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
-  const costTitle = unknown
-    ? 'The call was sent but no usage came back: what it cost is not known'
-    : usage?.estimated
-      ? 'Estimated: the server reported no usage'
-      : usage?.reportedDollars !== undefined
-        ? 'As billed by the provider'
-        : 'Tokens × the configured prices';
+  const priced = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
+  // A subscription or unknown price is said as such, never as $0.
+  const costText = pricing ? (dollars > 0 ? `${priced} + ${unpricedLabel(pricing)}` : unpricedLabel(pricing)) : priced;
+  const costTitle = pricing
+    ? pricing === 'subscription'
+      ? 'Covered by a subscription: no dollar figure is known for this model'
+      : 'This model states no price: what the call cost is not known'
+    : unknown
+      ? 'The call was sent but no usage came back: what it cost is not known'
+      : usage?.estimated
+        ? 'Estimated: the server reported no usage'
+        : usage?.reportedDollars !== undefined
+          ? 'As billed by the provider'
+          : 'Tokens × the configured prices';
   out.push(h('span', { class: 'meta-dollars', 'data-dollars': String(dollars), title: costTitle }, costText));
   out.push(h('span', { class: 'meta-latency' }, formatMs(latencyMs)));
   return out;

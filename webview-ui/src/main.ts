@@ -259,6 +259,11 @@ function handle(m: ExtensionToPanel): boolean {
       renderChrome();
       saveStateSoon();
       return true;
+    case 'revealTask':
+      // The task lives in the current conversation; leave a history entry being viewed to show it.
+      if (viewing) showCurrent();
+      view.revealTask(m.taskId);
+      return false;
     case 'compose':
       if (m.question !== undefined) questionInput.value = m.question;
       composeAttachments = [...(m.attachments ?? [])];

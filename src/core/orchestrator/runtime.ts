@@ -8,7 +8,8 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
-import type { CallState, EngineEvent, Totals, Usage } from '../protocol/events';
+import type { CallState, EngineEvent, Totals, UnpricedKind, Usage } from '../protocol/events';
+import { unpricedLabel } from '../protocol/cost-text';
 import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
 import {
@@ -94,6 +95,11 @@ export function conservativeUsage(estimate: Usage, promptBound: number, maxToken
     outputTokens: Math.min(maxTokens, Math.max(estimate.outputTokens, outputBytes)),
     estimated: true,
   };
+}
+
+/** A part's price marker for a model whose price is a subscription or unknown (nothing for listed prices). */
+function unpricedOf(m: PoolModel): Pick<UsagePart, 'pricing'> {
+  return m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {};
 }
 
 function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {
@@ -406,6 +412,8 @@ export interface Observation {
   model?: string;
   usage?: Usage;
   dollars: number;
+  /** Set when the call ran on a model whose price is a subscription or unknown (`dollars` leaves it out). */
+  pricing?: UnpricedKind;
   latencyMs: number;
   args?: unknown;
   /** False when the call was refused before the tool ran (unknown, invalid, denied, unapproved). */
@@ -557,7 +565,11 @@ export class Scope {
       const overrun = usage && overReservationWarning(m.id, usage, dollars, current.reservation.amount);
       if (overrun) tree.host.log?.('warn', overrun);
       current.reservation.settle(dollars);
-      const part: UsagePart[] = usage ? [{ model: m.id, usage, dollars }] : costUnknown(m, a) ? [unknownCostPart(m.id)] : [];
+      const part: UsagePart[] = usage
+        ? [{ model: m.id, usage, dollars, ...unpricedOf(m) }]
+        : costUnknown(m, a)
+          ? [unknownCostPart(m.id)]
+          : [];
       failedParts.push(...part);
       // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
       // task's totals are the sum of its entries, cut streams that providers bill included.
@@ -605,7 +617,7 @@ export class Scope {
       const overrun = overReservationWarning(served.id, result.usage, dollars, current.reservation.amount);
       if (overrun) tree.host.log?.('warn', overrun);
       current.reservation.settle(dollars);
-      const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];
+      const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars, ...unpricedOf(served) }];
       const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
       tree.trajectory.write({
         type: 'model_call',
@@ -640,7 +652,7 @@ export class Scope {
         if (err instanceof ModelCallError && err.usage) {
           const usage = settledUsageOf(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
           dollars = dollarsFor(current.model, usage);
-          parts = [{ model: current.model.id, usage, dollars }];
+          parts = [{ model: current.model.id, usage, dollars, ...unpricedOf(current.model) }];
         } else if (isPaid(current.model)) {
           // Stopped before anything came back: the server may have billed the prompt; unknown, not $0.
           parts = [unknownCostPart(current.model.id)];
@@ -760,6 +772,11 @@ export class Scope {
       const below = tree.ledger.totals(callId);
       const shownDollars = dollars + below.dollars;
       const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
+      // A call (or anything under it) on a subscription or unknown-price model: its dollars leave that out.
+      const unpriced = [...meter.parts.map((p) => p.pricing), ...(below.unpriced ?? []).map((u) => u.pricing)].filter(
+        (p) => p !== undefined,
+      );
+      const pricing = unpriced.includes('unknown') ? 'unknown' : unpriced[0];
       const fullText = extra.error && !output ? extra.error : output;
       tree.emit({
         type: 'tool_call_finished',
@@ -772,6 +789,7 @@ export class Scope {
         error: extra.error,
         usage: shownUsage,
         dollars: shownDollars,
+        ...(pricing ? { pricing } : {}),
         latencyMs,
       });
       tree.emitCost();
@@ -786,6 +804,7 @@ export class Scope {
         model: meter.model ?? argModel,
         usage: shownUsage,
         dollars: shownDollars,
+        ...(pricing ? { pricing } : {}),
         latencyMs,
         args: call.arguments,
         ran,
@@ -881,7 +900,10 @@ export class Scope {
 export function observationText(o: Observation): string {
   const head = [`state: ${o.state}`];
   if (o.model) head.push(`model: ${o.model}`);
-  head.push(`cost: $${fmtDollars(o.dollars)}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
+  const cost = o.pricing
+    ? `${o.dollars > 0 ? `$${fmtDollars(o.dollars)} + ` : ''}${unpricedLabel(o.pricing)}`
+    : `$${fmtDollars(o.dollars)}`;
+  head.push(`cost: ${cost}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
   let body = o.output;
   if (o.error) body = body ? `${o.error}\n${body}` : o.error;
   if (body.length > OBSERVATION_CAP)

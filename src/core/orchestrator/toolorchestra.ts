@@ -63,6 +63,11 @@ export function buildAliases(models: PoolModel[], scope: Scope): Alias[] {
   return out;
 }
 
+/** A price cell; a subscription or unknown price is said as such, never as $0. */
+function priceCell(m: PoolModel, dollars: number): string {
+  return m.pricing === 'subscription' ? 'subscription' : m.pricing === 'unknown' ? 'unknown' : `$${dollars}`;
+}
+
 function latencyText(m: PoolModel): string {
   return m.latencyMs !== undefined ? `${(m.latencyMs / 1000).toFixed(1)}s` : 'not measured yet';
 }
@@ -73,7 +78,9 @@ export function modelArgDescription(aliases: Alias[]): string {
   for (const a of aliases) lines.push(`${a.alias}: ${a.model.description || DEFAULT_CAPABILITY[a.kind]}`);
   lines.push('', '| Model | price per million input tokens | price per million output tokens | average latency |', '|---|---|---|---|');
   for (const a of aliases)
-    lines.push(`| ${a.alias} | $${a.model.inputPricePerMillion} | $${a.model.outputPricePerMillion} | ${latencyText(a.model)} |`);
+    lines.push(
+      `| ${a.alias} | ${priceCell(a.model, a.model.inputPricePerMillion)} | ${priceCell(a.model, a.model.outputPricePerMillion)} | ${latencyText(a.model)} |`,
+    );
   return lines.join('\n');
 }
 

@@ -1,5 +1,5 @@
-// The model pool: every model is an OpenAI-compatible endpoint reached through the `openai` SDK.
-// The pool streams, assembles native tool calls, falls back to text tool-call parsing, reports or
+// The model pool: every model is an OpenAI-compatible endpoint reached through the `openai` SDK, or a
+// model the host serves itself (VS Code's Language Model API, see host-models.ts). The pool streams, assembles native tool calls, falls back to text tool-call parsing, reports or
 // estimates usage, applies timeouts suited to slow local prefill, retries with backoff, honours
 // cancellation, falls back to same-role models when asked, and measures latency live.
 import OpenAI from 'openai';
@@ -12,6 +12,7 @@ import { ReplyReader, parseOptionsFor, schemasOf, type ChatDelta, type NativeCal
 export type { ChatDelta } from './reply';
 import { estimateMessagesTokens, estimateTokens } from './estimate';
 import { hostOf, isLocalHost } from './locality';
+import { HostChatError, hostChunks, type HostChat, type HostModelEntry, type Pricing } from './host-models';
 
 export interface PoolModel extends ModelEntry {
   host: string;
@@ -22,6 +23,10 @@ export interface PoolModel extends ModelEntry {
   latencySamples: number;
   /** Consecutive failed calls (retries exhausted); reset by a success. */
   failures: number;
+  /** Set for a model the host serves (VS Code's Language Model API): the pool asks the host, not an endpoint. */
+  hostModel?: { vendor: string; family: string; version: string; name: string; hostModelId: string; toolCalling: boolean };
+  /** How its price is known; undefined means the configured per-token prices (`listed`). */
+  pricing?: Pricing;
 }
 
 export interface ChatRequest {
@@ -133,6 +138,8 @@ export interface PoolOptions {
   prefillMsPerToken?: number;
   /** Weight of the newest sample in the latency moving average. Default 0.3. */
   latencyAlpha?: number;
+  /** Runs calls on host models (see `ModelPool.setHostModels`); without it they fail with a clear error. */
+  hostChat?: HostChat;
 }
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -151,11 +158,14 @@ interface TimerState {
 
 export class ModelPool {
   private models: PoolModel[] = [];
+  /** The host's models (VS Code's Language Model API), kept apart from the configured ones. */
+  private hostModels: PoolModel[] = [];
   /** Models whose server refused `stream_options`; they are asked without it (usage is then estimated). */
   private readonly noStreamOptions = new Set<string>();
   private readonly clients = new Map<string, OpenAI>();
   private config!: OrchestraConfig;
-  private readonly opts: Required<PoolOptions>;
+  private readonly opts: Required<Omit<PoolOptions, 'hostChat'>>;
+  private readonly hostChat: HostChat | undefined;
 
   constructor(
     config: OrchestraConfig,
@@ -169,6 +179,7 @@ export class ModelPool {
       prefillMsPerToken: options.prefillMsPerToken ?? 5,
       latencyAlpha: options.latencyAlpha ?? 0.3,
     };
+    this.hostChat = options.hostChat;
     this.update(config);
   }
 
@@ -192,12 +203,56 @@ export class ModelPool {
     });
   }
 
+  /**
+   * Replaces the host's models. A configured model with the same id wins (the host's is left out and
+   * logged); measured latency survives for models that stay.
+   */
+  setHostModels(entries: readonly HostModelEntry[]): void {
+    const previous = new Map(this.hostModels.map((m) => [m.id, m]));
+    this.hostModels = entries.map((e) => {
+      const old = previous.get(e.id);
+      const same = old?.hostModel?.hostModelId === e.hostModelId && old.hostModel.vendor === e.vendor;
+      return {
+        id: e.id,
+        baseUrl: `vscode-lm://${encodeURIComponent(e.vendor)}/${encodeURIComponent(e.hostModelId)}`,
+        model: e.hostModelId,
+        host: `vscode-lm/${e.vendor}`,
+        local: e.local,
+        openWeights: e.openWeights,
+        roles: [...e.roles],
+        description: e.description || `${e.name} (${e.vendor}, ${e.family}) through VS Code's Language Model API`,
+        inputPricePerMillion: e.inputPricePerMillion,
+        outputPricePerMillion: e.outputPricePerMillion,
+        contextWindow: e.contextWindow,
+        maxOutputTokens: e.maxOutputTokens,
+        // The Language Model API hands tool calls over as structured parts; text is read as any model's.
+        toolCallFormat: 'auto',
+        hostModel: {
+          vendor: e.vendor,
+          family: e.family,
+          version: e.version,
+          name: e.name,
+          hostModelId: e.hostModelId,
+          toolCalling: e.toolCalling,
+        },
+        pricing: e.pricing,
+        latencyMs: same ? old.latencyMs : undefined,
+        latencySamples: same ? old.latencySamples : 0,
+        failures: same ? old.failures : 0,
+      };
+    });
+    for (const m of this.hostModels)
+      if (this.models.some((c) => c.id === m.id)) this.log('warn', `the host's model ${m.id} is not added: a configured model has that id`);
+  }
+
   all(): PoolModel[] {
-    return this.models;
+    if (!this.hostModels.length) return this.models;
+    const configured = new Set(this.models.map((m) => m.id));
+    return [...this.models, ...this.hostModels.filter((m) => !configured.has(m.id))];
   }
 
   get(id: string): PoolModel | undefined {
-    return this.models.find((m) => m.id === id);
+    return this.models.find((m) => m.id === id) ?? this.hostModels.find((m) => m.id === id);
   }
 
   async chat(id: string, req: ChatRequest, opts: ChatOptions = {}): Promise<ChatResult> {
@@ -205,7 +260,7 @@ export class ModelPool {
     if (!primary) throw new ModelCallError(`no model with id "${id}" in the pool`, id, 'bad_response', undefined, []);
     const chain = [primary];
     if (opts.fallback) {
-      const candidates = this.models.filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
+      const candidates = this.all().filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
       // Models that keep failing go last (stable: otherwise in pool order).
       chain.push(
         ...candidates
@@ -365,9 +420,10 @@ export class ModelPool {
   private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta'>): Promise<ChatResult> {
     const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
     if (opts.signal?.aborted) throw cancelled();
-    const key = await this.apiKey(model);
-    const client = this.clientFor(model.baseUrl, key || NOT_NEEDED_KEY);
-    const stream = this.config.requests.stream;
+    // Host models are reached through the host, which holds whatever credentials they need.
+    const key = model.hostModel ? undefined : await this.apiKey(model);
+    const client = model.hostModel ? undefined : this.clientFor(model.baseUrl, key || NOT_NEEDED_KEY);
+    const stream = this.config.requests.stream || model.hostModel !== undefined;
     const timeoutMs = (model.timeoutSeconds ?? this.config.requests.timeoutSeconds) * 1000;
     const promptTokens = estimateMessagesTokens(req.messages, req.tools);
     const firstByteMs = timeoutMs + (model.local ? promptTokens * this.opts.prefillMsPerToken : 0);
@@ -398,10 +454,12 @@ export class ModelPool {
 
     try {
       if (stream) {
-        const s = await client.chat.completions.create(
-          { ...params, stream: true, ...(this.noStreamOptions.has(model.id) ? {} : { stream_options: { include_usage: true } }) },
-          { signal: controller.signal },
-        );
+        const s = client
+          ? await client.chat.completions.create(
+              { ...params, stream: true, ...(this.noStreamOptions.has(model.id) ? {} : { stream_options: { include_usage: true } }) },
+              { signal: controller.signal },
+            )
+          : this.hostStream(model, req, params, controller.signal);
         let sawChunk = false;
         for await (const chunk of s) {
           sawChunk = true;
@@ -437,7 +495,7 @@ export class ModelPool {
         if (!sawChunk)
           throw new ModelCallError(`${model.id} closed the stream without sending anything`, model.id, 'bad_response', undefined, []);
       } else {
-        const r = await client.chat.completions.create({ ...params, stream: false }, { signal: controller.signal });
+        const r = await client!.chat.completions.create({ ...params, stream: false }, { signal: controller.signal });
         markFirst();
         const choice = r.choices?.[0];
         if (!choice) throw new ModelCallError(`${model.id} sent a reply without choices`, model.id, 'bad_response', undefined, []);
@@ -503,6 +561,39 @@ export class ModelPool {
       firstTokenMs,
       attempts: [],
     };
+  }
+
+  /** A host model's reply as a chunk stream; its failures become ModelCallErrors that say what to do. */
+  private async *hostStream(
+    model: PoolModel,
+    req: ChatRequest,
+    params: { max_tokens?: number | null; max_completion_tokens?: number | null },
+    signal: AbortSignal,
+  ): AsyncGenerator<OpenAI.Chat.ChatCompletionChunk> {
+    const host = model.hostModel!;
+    if (!this.hostChat)
+      throw new ModelCallError(`${model.id}: this engine's host serves no language models`, model.id, 'http', undefined, []);
+    try {
+      yield* hostChunks(
+        this.hostChat,
+        {
+          modelId: model.id,
+          vendor: host.vendor,
+          hostModelId: host.hostModelId,
+          messages: req.messages,
+          // A model without tool calling gets the tools described in text by the orchestrator's prompt, not natively.
+          tools: host.toolCalling ? req.tools : undefined,
+          toolChoice: host.toolCalling ? req.toolChoice : undefined,
+          maxTokens: params.max_tokens ?? params.max_completion_tokens ?? model.maxOutputTokens,
+          temperature: req.temperature,
+        },
+        signal,
+      );
+    } catch (err) {
+      // A timeout or cancellation aborted the call: callOnce tells which, as for an endpoint.
+      if (signal.aborted) throw new Error('the host call was aborted', { cause: err });
+      throw hostCallError(err, model);
+    }
   }
 
   private recordLatency(model: PoolModel, ms: number): void {
@@ -650,6 +741,42 @@ function toModelCallError(err: unknown, model: PoolModel): ModelCallError {
     undefined,
     [],
   );
+}
+
+/**
+ * A host model's failure, classified: consent, quota and a vanished model are not retried (the same
+ * request would fail the same way); other provider errors are, like a network error.
+ */
+function hostCallError(err: unknown, model: PoolModel): ModelCallError {
+  if (err instanceof ModelCallError) return err;
+  const vendor = model.hostModel?.vendor ?? 'its provider';
+  if (err instanceof HostChatError) {
+    switch (err.kind) {
+      case 'no_permissions':
+        return new ModelCallError(
+          `${model.id}: Orchestra may not use this ${vendor} model yet (${err.message}). Allow it when VS Code asks, or in the Chat view's language model access settings, then ask again.`,
+          model.id,
+          'http',
+          undefined,
+          [],
+        );
+      case 'blocked':
+        return new ModelCallError(
+          `${model.id}: ${vendor} refused the request, usually because a quota or rate limit is reached (${err.message}). Try again later or use another model.`,
+          model.id,
+          'http',
+          undefined,
+          [],
+        );
+      case 'not_found':
+        return new ModelCallError(`${model.id}: the model is no longer available (${err.message})`, model.id, 'http', 404, []);
+      case 'cancelled':
+        return new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
+      default:
+        return new ModelCallError(`${model.id}: ${vendor} reported an error: ${err.message}`, model.id, 'network', undefined, []);
+    }
+  }
+  return new ModelCallError(`${model.id}: ${(err as Error)?.message ?? String(err)}`, model.id, 'network', undefined, []);
 }
 
 function isRetryable(e: ModelCallError): boolean {

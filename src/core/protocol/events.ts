@@ -25,6 +25,13 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
+/** How a call's price is known when it is not by per-token prices: a subscription covers it, or nobody says. */
+export const UnpricedKind = z.enum(['subscription', 'unknown']);
+export type UnpricedKind = z.infer<typeof UnpricedKind>;
+/** Calls whose cost is not in `dollars` (VS Code language models): counted per model, never shown as $0. */
+export const UnpricedCalls = z.object({ model: z.string(), pricing: UnpricedKind, calls: z.number().int().positive() });
+export type UnpricedCalls = z.infer<typeof UnpricedCalls>;
+
 export const Totals = z.object({
   dollars: z.number().nonnegative(),
   inputTokens: z.number().int().nonnegative(),
@@ -36,6 +43,8 @@ export const Totals = z.object({
   /** Hosts that received data; empty means nothing left the machine. */
   remoteHosts: z.array(z.string()),
   estimated: z.boolean(),
+  /** Calls on models whose price is a subscription or unknown: `dollars` does not include them. */
+  unpriced: z.array(UnpricedCalls).optional(),
 });
 export type Totals = z.infer<typeof Totals>;
 
@@ -111,6 +120,8 @@ export const ToolCallFinished = z.object({
   error: z.string().optional(),
   usage: Usage.optional(),
   dollars: z.number().nonnegative(),
+  /** Set when (part of) the call ran on a model whose price is a subscription or unknown: `dollars` leaves it out. */
+  pricing: UnpricedKind.optional(),
   latencyMs: z.number().nonnegative(),
 });
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
