@@ -68,7 +68,10 @@ export function sanitizeMarkdownHtml(rendered: Rendered): DocumentFragment {
   const fragment = DOMPurify.sanitize(rendered.html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true }) as DocumentFragment;
   for (const pre of Array.from(fragment.querySelectorAll('pre:not(.md-plain)'))) decorateCodeBlock(pre as HTMLPreElement);
   const plains = fragment.querySelectorAll('pre.md-plain');
-  plains.forEach((pre, i) => appendChunked(pre as HTMLElement, rendered.plain[i] ?? '', 0, 'md-plain-chunk'));
+  plains.forEach((pre, i) => {
+    (pre as HTMLElement).tabIndex = 0;
+    appendChunked(pre as HTMLElement, rendered.plain[i] ?? '', 0, 'md-plain-chunk');
+  });
   return fragment;
 }
 
@@ -127,6 +130,9 @@ export function decorateCodeBlock(pre: HTMLPreElement): HTMLElement {
     ),
   );
   const wrap = h('div', { class: 'code-block', 'data-language': language ?? undefined });
+  // A long line scrolls sideways: keyboard users reach the block to scroll it.
+  pre.tabIndex = 0;
+  pre.setAttribute('aria-label', `${language ?? 'Code'} code`);
   pre.replaceWith(wrap);
   wrap.append(bar, pre);
   return wrap;

@@ -138,7 +138,7 @@ function codeView(info: string): OpenView {
 }
 
 function plainView(): OpenView {
-  const body = h('pre', { class: 'md-plain' });
+  const body = h('pre', { class: 'md-plain', tabindex: 0, 'aria-label': 'Plain text' });
   const el = h('div', { class: 'md-capped md-cap-size' }, h('p', { class: 'md-cap-notice' }, capNotice('size')), body);
   return { kind: 'plain', el, body, shown: 0 };
 }
