@@ -283,9 +283,9 @@ async function save(o: Orchestra, draft: Draft): Promise<ModelEntryInput | undef
   const checked = ModelEntry.safeParse(entry);
   if (!checked.success)
     throw new Error(`the new model entry is invalid: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  if (draft.apiKey) await o.keys.setModelKey(entry.id!, draft.apiKey, draft.baseUrl);
+  if (draft.apiKey) await o.keys.setModelKey(entry.id, draft.apiKey, draft.baseUrl);
   const raw = vscode.workspace.getConfiguration(SECTION).get<unknown[]>('models') ?? [];
-  await writeSetting('models', [...JSON.parse(JSON.stringify(raw)), entry]);
+  await writeSetting('models', [...(JSON.parse(JSON.stringify(raw)) as unknown[]), entry]);
   o.log.info(`model ${entry.id} (${model} at ${draft.baseUrl}) added${draft.apiKey ? ' with a stored key' : ''}`);
   void vscode.window.showInformationMessage(
     `Orchestra: added model "${entry.id}" (${entry.openWeights ? 'open' : 'closed'} weights, roles: ${(entry.roles ?? []).join(', ')}). Edit it in the Models view.`,

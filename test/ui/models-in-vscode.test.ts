@@ -8,22 +8,12 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { startModelServer, type ModelServer } from '../support/model-server';
 
 const root = resolve(__dirname, '../../..');
 const artifacts = join(root, 'test-artifacts/ui');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-];
 
 interface VsCodeServer {
   port: number;
@@ -51,7 +41,7 @@ before(async () => {
       'orchestra.orchestrator.dialect': 'general',
     },
   });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(server.workbenchUrl(vscode.port, { folder: join(scratch, 'workspace'), extensionDevelopmentPath: root }));
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });

@@ -59,7 +59,7 @@ async function streamAnswer(p: PanelPage, taskId: string, answer: string, chunk:
           window.postMessage({ ...delta, event: { ...delta.event, seq: seq++, text: text.slice(i, i + chunk) } }, '*');
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       }
-      window.postMessage({ ...done, event: { ...done.event, seq: seq++, answer: text } }, '*');
+      window.postMessage({ ...done, event: { ...done.event, seq, answer: text } }, '*');
     },
     { delta, done, chunk, perFrame },
   );

@@ -36,7 +36,7 @@ function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   DOMPurify.addHook('afterSanitizeAttributes', (node) => {
-    const el = node as Element;
+    const el = node;
     if (el.tagName === 'A') {
       const href = el.getAttribute('href') ?? '';
       if (!/^https?:\/\//i.test(href)) el.removeAttribute('href');
@@ -65,7 +65,7 @@ function installHooks(): void {
 export function sanitizeMarkdownHtml(rendered: Rendered): DocumentFragment {
   installHooks();
   if (!rendered.html) return document.createDocumentFragment();
-  const fragment = DOMPurify.sanitize(rendered.html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true }) as DocumentFragment;
+  const fragment = DOMPurify.sanitize(rendered.html, { ...PURIFY_CONFIG, RETURN_DOM_FRAGMENT: true });
   for (const pre of Array.from(fragment.querySelectorAll('pre:not(.md-plain)'))) decorateCodeBlock(pre as HTMLPreElement);
   const plains = fragment.querySelectorAll('pre.md-plain');
   plains.forEach((pre, i) => {

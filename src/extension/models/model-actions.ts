@@ -166,7 +166,7 @@ function fields(title: string): Field[] {
           { title: `${title}: roles`, canPickMany: true, placeHolder: 'What is this model good for?', ignoreFocusOut: true },
         );
         if (picked && !picked.length) throw new Error('a model needs at least one role');
-        return picked ? { ...e, roles: picked.map((p) => p.label as (typeof MODEL_ROLES)[number]) } : undefined;
+        return picked ? { ...e, roles: picked.map((p) => p.label) } : undefined;
       },
     },
     {

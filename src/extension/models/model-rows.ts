@@ -80,7 +80,8 @@ export function modelRows(inp: RowInputs): ModelRow[] {
     const info = pool?.find((m) => m.id === id);
     const baseUrl = entry?.baseUrl ?? info?.baseUrl ?? '';
     const keyOrigin = inp.keyOrigins.get(id);
-    const extra = entry as (ModelEntry & { toolCallFormat?: unknown }) | undefined;
+    // Issue 21's per-model `toolCallFormat`, shown once the settings have it.
+    const format: unknown = entry ? (entry as Record<string, unknown>).toolCallFormat : undefined;
     return {
       id,
       model: entry?.model ?? info?.model ?? id,
@@ -101,7 +102,7 @@ export function modelRows(inp: RowInputs): ModelRow[] {
       measuredLatencyMs: info?.latencyMs,
       eligible: info?.eligible ?? !prefs.deniedModels.includes(id),
       ineligibleReason: info?.ineligibleReason,
-      toolCallFormat: typeof extra?.toolCallFormat === 'string' ? extra.toolCallFormat : undefined,
+      toolCallFormat: typeof format === 'string' ? format : undefined,
     };
   });
 }

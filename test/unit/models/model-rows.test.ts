@@ -144,8 +144,14 @@ describe('what a person types for a model', () => {
 });
 
 describe('manifest: commands and menus', () => {
-  const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../../package.json'), 'utf8'));
-  const contributed: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../../package.json'), 'utf8')) as {
+    contributes: {
+      commands: Array<{ command: string }>;
+      submenus?: Array<{ id: string }>;
+      menus: Record<string, Array<{ command?: string; submenu?: string }>>;
+    };
+  };
+  const contributed: string[] = pkg.contributes.commands.map((c) => c.command);
 
   test('every registered command is contributed with a title in the Orchestra category, and nothing else is', () => {
     assert.deepEqual([...contributed].sort(), [...Object.values(COMMANDS)].sort());
@@ -153,9 +159,9 @@ describe('manifest: commands and menus', () => {
   });
 
   test('every menu entry names a contributed command or submenu', () => {
-    const submenus = new Set((pkg.contributes.submenus ?? []).map((s: { id: string }) => s.id));
-    for (const [menu, entries] of Object.entries(pkg.contributes.menus) as Array<[string, Array<{ command?: string; submenu?: string }>]>)
+    const submenus = new Set((pkg.contributes.submenus ?? []).map((s) => s.id));
+    for (const [menu, entries] of Object.entries(pkg.contributes.menus))
       for (const e of entries)
-        assert.ok(e.command ? contributed.includes(e.command) : submenus.has(e.submenu), `${menu}: ${JSON.stringify(e)}`);
+        assert.ok(e.command ? contributed.includes(e.command) : submenus.has(e.submenu ?? ''), `${menu}: ${JSON.stringify(e)}`);
   });
 });
