@@ -8,6 +8,7 @@ import { codeExecution } from './run-code';
 import { memory } from './memory';
 import { llamaServe } from './llama';
 import { toolCallParsing } from './toolcalls';
+import { markdownRender } from './markdown';
 import type { Bench } from './util';
 
 export const BENCHES: Record<string, Bench> = {
@@ -20,6 +21,7 @@ export const BENCHES: Record<string, Bench> = {
   cost,
   llama: llamaServe,
   toolcalls: toolCallParsing,
+  markdown: markdownRender,
 };
 
 async function main(): Promise<void> {

@@ -11,6 +11,7 @@ import type { EngineState } from './engine-client';
 import type { OrchestraChatParticipant } from './chat-participant';
 import type { OrchestraTools } from './lm-tools';
 import type { Orchestra } from './orchestra';
+import type { ModelsView } from './models/models-view';
 
 /**
  * What `activate` returns. `engine` is always there (other extensions may ask Orchestra questions);
@@ -62,5 +63,7 @@ export interface ExtensionMain {
   /** Runs a command; a failure is logged and shown, never thrown at VS Code. */
   runCommand(id: CommandId, args: unknown[]): Promise<unknown>;
   resolvePanel(view: vscode.WebviewView): void;
+  /** The Models view's data; extension.ts registers the tree at activation and forwards to it. */
+  readonly models: ModelsView;
   dispose(): Promise<void>;
 }

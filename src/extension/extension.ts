@@ -36,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   showRawStatus();
 
   let main: ExtensionMain | undefined;
+  // The Models tree is registered now (an empty view would say no provider is registered) and fed once loaded.
+  const modelsChanged = new vscode.EventEmitter<void>();
   /** Loads the rest synchronously (require), once; everything that needs it goes through here. */
   const load = (): ExtensionMain => {
     if (!main) {
@@ -43,10 +45,18 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
       // loaded synchronously on first use (activation stays small).
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(path.join(__dirname, 'extension-main.js')) as typeof import('./extension-main');
-      main = mod.loadExtensionMain(context, statusBar, { testApi });
+      main = mod.loadExtensionMain(context, statusBar, { testApi, modelsChanged });
     }
     return main;
   };
+  const modelsTree = vscode.window.createTreeView('orchestra.models', {
+    treeDataProvider: {
+      onDidChangeTreeData: modelsChanged.event,
+      getTreeItem: (node: Parameters<ExtensionMain['models']['getTreeItem']>[0]) => load().models.getTreeItem(node),
+      getChildren: (node?: Parameters<ExtensionMain['models']['getChildren']>[0]) => load().models.getChildren(node),
+    },
+    showCollapseAll: true,
+  });
   deactivateMain = () => main?.dispose() ?? Promise.resolve();
 
   const background = setTimeout(() => {
@@ -58,6 +68,9 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   }, BACKGROUND_LOAD_DELAY_MS);
 
   context.subscriptions.push(
+    modelsChanged,
+    modelsTree,
+    modelsTree.onDidChangeVisibility((e) => load().models.setVisible(e.visible)),
     { dispose: () => clearTimeout(background) },
     ...COMMAND_IDS.map((id) =>
       vscode.commands.registerCommand(id, (...args: unknown[]) => {

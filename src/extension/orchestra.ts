@@ -44,6 +44,10 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   private poolModels: ModelInfo[] | undefined;
   private localModelStatus: LocalModelStatus[] | undefined;
   private modelsRefresh: NodeJS.Timeout | undefined;
+  private hasModelsContext: boolean | undefined;
+  private readonly modelsRefreshed = new vscode.EventEmitter<void>();
+  /** The engine reported the pool again (the Models view follows). */
+  readonly onDidRefreshModels = this.modelsRefreshed.event;
 
   /** `statusBar` is extension.ts's, shown since activation; from now on this object keeps it current. */
   constructor(
@@ -89,6 +93,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
 
     this.disposables.push(
       this.log,
+      this.modelsRefreshed,
       this.settings,
       this.session,
       this.approvals,
@@ -148,6 +153,11 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     const scratch = join(this.context.globalStorageUri.fsPath, 'no-workspace');
     mkdirSync(scratch, { recursive: true });
     return scratch;
+  }
+
+  /** The pool as the engine last reported it (undefined until it has). */
+  get models(): ModelInfo[] | undefined {
+    return this.poolModels;
   }
 
   /** Configured models, embedded local ones included once the engine has reported them. */
@@ -222,6 +232,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
           this.poolModels = pool;
           this.localModelStatus = local;
           this.pushStatus();
+          this.modelsRefreshed.fire();
         },
         (err) => this.log.debug(`could not read the model list from the engine: ${errorText(err)}`),
       );
@@ -281,6 +292,12 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
 
   pushStatus(): void {
     const config = this.settings.config;
+    // The walkthrough's first step is done once any model is in the pool.
+    const hasModels = this.modelCount() > 0;
+    if (hasModels !== this.hasModelsContext) {
+      this.hasModelsContext = hasModels;
+      this.setContext('orchestra.hasModels', hasModels);
+    }
     const { state, message } = this.engineState();
     const problems = this.problems();
     this.statusBar.update({

@@ -437,7 +437,7 @@ export class ConversationView {
     );
     const scopeBody = h('div', { class: 'scope-body' });
     const approvalsEl = h('div', { class: 'task-approvals' });
-    const answerEl = h('div', { class: 'answer', 'aria-label': 'Answer' });
+    const answerEl = h('div', { class: 'answer', role: 'group', 'aria-label': 'Answer' });
     const errorEl = h('div', { class: 'task-error', role: 'alert' });
     errorEl.hidden = true;
     const footerEl = h('footer', { class: 'task-footer', 'aria-label': 'Task totals' });
@@ -521,7 +521,7 @@ export class ConversationView {
             'Stop',
           );
     const argsSummaryEl = h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)');
-    const argsEl = h('pre', {}, pretty);
+    const argsEl = h('pre', { tabindex: 0, 'aria-label': 'Arguments' }, pretty);
     const args = h('details', { class: 'card-args' }, argsSummaryEl, argsEl);
     const el = h(
       'article',
@@ -605,7 +605,7 @@ export class ConversationView {
         ' ',
         cleanText(approval.title),
       ),
-      h('div', { class: 'code-block approval-detail' }, h('pre', {}, code)),
+      h('div', { class: 'code-block approval-detail' }, h('pre', { tabindex: 0, 'aria-label': 'What would run' }, code)),
       this.readOnly ? null : h('div', { class: 'approval-actions' }, approve, deny),
       outcomeEl,
     );
@@ -707,7 +707,7 @@ export class ConversationView {
       if (call.livePending) {
         if (!call.liveEl) {
           call.liveText = document.createTextNode('');
-          call.liveEl = h('pre', { class: 'card-live', 'aria-label': 'Live output' }, call.liveText);
+          call.liveEl = h('pre', { class: 'card-live', 'aria-label': 'Live output', tabindex: 0 }, call.liveText);
           call.resultEl.replaceChildren(call.liveEl);
         }
         const add = cleanText(call.livePending);
@@ -737,7 +737,7 @@ export class ConversationView {
     const full = cleanText(f.result);
     const preview = cleanText(f.preview || f.result.slice(0, 500));
     if (preview) {
-      const pre = h('pre', { class: 'card-preview' }, preview);
+      const pre = h('pre', { class: 'card-preview', tabindex: 0, 'aria-label': 'Result' }, preview);
       parts.push(pre);
       if (full.length > preview.length) {
         const more = h(

@@ -14,6 +14,7 @@ import type {
   PanelStatus,
   PanelToExtension,
 } from '../../src/protocol/panel';
+import { Announcer } from './announcer';
 import { ConversationView } from './conversation';
 import { compactForStorage, EventLog, summarize } from '../../src/core/protocol/event-log';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
@@ -151,6 +152,8 @@ const composer = h(
 );
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+// Screen readers hear how the running task stands (announcer.ts); the region lives outside #app, which is re-rendered.
+const announcer = new Announcer(document.body);
 app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer);
 
 // ── conversation view ─────────────────────────────────────────────────────────────────────────
@@ -275,6 +278,7 @@ function handle(m: ExtensionToPanel): boolean {
 
 function receiveEvent(e: EngineEvent): void {
   log.append(e);
+  announcer.onEvent(e);
   if (e.type === 'task_started' && !e.parentCallId) pendingAskEl.hidden = true;
   if (e.type === 'approval_resolved') pendingApprovals.delete(e.approvalId);
   if (e.type === 'done' || e.type === 'error') {
