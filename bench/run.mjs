@@ -23,7 +23,19 @@ for (const a of argv) {
 }
 
 // In run order; `package` is last because it rebuilds dist/ for production.
-const ALL = ['engine-overhead', 'parallel', 'streaming', 'markdown', 'search', 'run-code', 'memory', 'cost', 'toolcalls', 'llama', 'package'];
+const ALL = [
+  'engine-overhead',
+  'parallel',
+  'streaming',
+  'markdown',
+  'search',
+  'run-code',
+  'memory',
+  'cost',
+  'toolcalls',
+  'llama',
+  'package',
+];
 const selected = only.length ? only : ALL;
 for (const name of selected) {
   if (!ALL.includes(name)) {
