@@ -2,6 +2,7 @@
 //   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE]
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
 //   orchestra replay FILE [--json]
+//   orchestra config check|schema
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
 //   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
 // Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error, 141 output pipe closed.
@@ -17,6 +18,7 @@ import type { DiscoveredServer } from '../core/engine-api';
 import { readTrajectory } from '../core/trajectory';
 import { newId } from '../core/ids';
 import { parseArgs, UsageError } from './args';
+import { configCommand } from './config-command';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
@@ -42,6 +44,8 @@ Usage:
                            the model pool and each model's eligibility under the current preferences;
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
   orchestra replay FILE [--json]         show a trajectory as it ran
+  orchestra config check [--config FILE] validate the config file: every problem with its path (exit 2 when invalid)
+  orchestra config schema [--output F]   the config file's JSON Schema (for editors)
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
   orchestra mcp [--http] ...             the orchestrator as an MCP server for other agents (orchestra mcp --help)
@@ -92,6 +96,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return await modelsCommand(rest, io);
       case 'replay':
         return replayCommand(rest, io);
+      case 'config':
+        return configCommand(rest, io);
       case 'serve': {
         const { runServeCommand } = await import('./serve');
         return await runServeCommand(rest);

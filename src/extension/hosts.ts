@@ -2,6 +2,7 @@
 // that builds them. Named here, apart from orchestra.ts, so those modules never import the module that
 // imports them: Orchestra satisfies each interface structurally.
 import type * as vscode from 'vscode';
+import type { ConfigProblem } from '../core/config';
 import type { Attachment } from '../core/engine-api';
 import type { LocalModelStatus } from '../protocol/engine-rpc';
 import type { ApprovalBroker } from './approvals';
@@ -23,6 +24,8 @@ export interface PanelHost {
   readonly log: vscode.LogOutputChannel;
   readonly approvals: ApprovalBroker;
   readonly proposals: ProposalContentProvider;
+  /** The settings' current problems (the panel's "Open settings" goes to the first). */
+  readonly settings: { readonly problems: readonly ConfigProblem[] };
   ask(input: AskInput): Promise<string | undefined>;
   cancel(taskId: string): Promise<boolean>;
   cancelCall(taskId: string, callId: string): Promise<boolean>;

@@ -59,6 +59,12 @@ export const ConfigureParams = z.object({
   ripgrepHint: z.string().optional(),
   /** The editor's own chat models (VS Code's Language Model API); calls on them come back as `orchestra/hostChat`. */
   hostModels: z.array(HostModel).default([]),
+  /**
+   * Settings problems the client found beyond the schema's (values ignored while combining scopes,
+   * its config file's problems). While these or the schema's own problems exist the engine starts
+   * no task: a misspelt or invalid key may have been meant to make a rule stricter.
+   */
+  problems: z.array(z.object({ path: z.string(), message: z.string(), source: z.string().optional() })).default([]),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {
