@@ -26,7 +26,10 @@ import {
   type ModelPool,
   type PoolModel,
 } from '../pool';
-import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Reservation } from '../budget';
+import { Budget, MIN_ANSWER_TOKENS, fmtDollars, type Reservation } from '../budget';
+import { promptTokenBound, type PromptCount } from '../tokens/counter';
+import type { ReplyText } from '../tokens/text';
+import { isPaid, overBudgetRefusal, overrunMessage, planCall, settleUsage } from './accounting';
 import { Ledger, sumUsage, unknownCostPart, type UsagePart } from '../ledger';
 import { Limiter } from './limiter';
 import { modelVerdict, toolVerdict, destinationOf, type Verdict } from '../preferences';
@@ -49,61 +52,9 @@ export class TaskFailure extends Error {
   }
 }
 
-/** Prompt tokens are estimated from text; pad the estimate so the budget check stays on the safe side. */
-export function paddedPromptTokens(messages: unknown[], tools?: unknown[]): number {
-  return Math.ceil(estimateMessagesTokens(messages, tools) * 1.15) + 16;
-}
-
-/**
- * A hard upper bound on the prompt tokens a server can count for these messages: a token of a
- * byte-level tokenizer covers at least one byte, and the JSON form is longer than the text it holds
- * (its keys and quotes stand in for the chat template's few tokens per message). Tool definitions
- * get an allowance for the instructions templates wrap around them. The budget reserves against this
- * bound, so a server that counts more tokens than the estimate cannot push spend past the cap.
- */
-export function promptTokenBound(messages: unknown[], tools?: unknown[]): number {
-  const toolBytes = tools && tools.length ? toolsJsonSize(tools).bytes + 256 : 0;
-  return Buffer.byteLength(JSON.stringify(messages)) + toolBytes + 32;
-}
-
-/**
- * Usage as recorded: what the server reported, unless that is more than the request could produce
- * (output beyond the max_tokens sent, or a prompt beyond its byte bound) — then the bound, so
- * recorded spend stays within what was reserved. Returns whether it had to clamp.
- */
-export function boundedUsage(reported: Usage, promptBound: number, maxTokens: number): { usage: Usage; clamped: boolean } {
-  if (reported.inputTokens <= promptBound && reported.outputTokens <= maxTokens) return { usage: reported, clamped: false };
-  const inputTokens = Math.min(reported.inputTokens, promptBound);
-  // Cached tokens and a reported cost stay: the provider's bill is what it is (see dollarsFor).
-  const cached = reported.cachedInputTokens !== undefined ? { cachedInputTokens: Math.min(reported.cachedInputTokens, inputTokens) } : {};
-  return {
-    usage: { ...reported, inputTokens, outputTokens: Math.min(reported.outputTokens, maxTokens), estimated: true, ...cached },
-    clamped: true,
-  };
-}
-
-/**
- * The usage a paid call is settled at when the server reported none: the estimate (about four
- * characters a token) can be several times low (CJK text, code), so it is raised to the hard bounds
- * instead — the prompt's byte bound and the bytes the model produced, capped at the max tokens sent.
- * That never exceeds the reserved worst case, and never falls below what the server can have billed.
- */
-export function conservativeUsage(estimate: Usage, promptBound: number, maxTokens: number, outputBytes: number): Usage {
-  return {
-    ...estimate,
-    inputTokens: Math.max(estimate.inputTokens, promptBound),
-    outputTokens: Math.min(maxTokens, Math.max(estimate.outputTokens, outputBytes)),
-    estimated: true,
-  };
-}
-
 /** A part's price marker for a model whose price is a subscription or unknown (nothing for listed prices). */
 function unpricedOf(m: PoolModel): Pick<UsagePart, 'pricing'> {
   return m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {};
-}
-
-function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {
-  return m.inputPricePerMillion > 0 || m.outputPricePerMillion > 0;
 }
 
 /**
@@ -115,17 +66,9 @@ function costUnknown(m: { inputPricePerMillion: number; outputPricePerMillion: n
   return !a.usage && isPaid(m) && (a.kind === 'timeout' || a.kind === 'bad_response');
 }
 
-/**
- * The budget reserves a call's worst case at list prices before it is sent; a provider's reported
- * bill can still exceed that (its prices changed, or differ from those configured). The bill is
- * recorded as it is — the ledger must match what is paid — and the overrun is said aloud.
- */
-function overReservationWarning(modelId: string, usage: Usage, dollars: number, reserved: number): string | undefined {
-  if (usage.reportedDollars === undefined || dollars <= reserved) return undefined;
-  return `${modelId} reported a cost of $${fmtDollars(dollars)}, more than the $${fmtDollars(reserved)} reserved for the call at the configured prices; recorded as reported (check the model's prices)`;
-}
-
 const RESULT_EVENT_CAP = 64 * 1024;
+/** How long a stopped model-backed call may take to settle what it consumed (a tokenize request at most). */
+const SETTLE_GRACE_MS = 10_000;
 const PREVIEW_CHARS = 500;
 /** What one tool result may put into the orchestrator's context. */
 const OBSERVATION_CAP = 24_000;
@@ -168,6 +111,8 @@ export class TaskTree {
   /** Running tool calls and subtasks by call id, so the user can stop one (`cancelCall`). */
   private readonly runningCalls = new Map<string, AbortController>();
   private readonly currentConfig: () => OrchestraConfig;
+  /** Aborted with the task's signal, or by the tree itself when spending must stop (`stopSpending`). */
+  private readonly stopController = new AbortController();
 
   constructor(o: TaskTreeOptions) {
     this.taskId = o.taskId;
@@ -175,7 +120,10 @@ export class TaskTree {
     this.pool = o.pool;
     this.host = o.host;
     this.workspace = o.workspace;
-    this.signal = o.signal;
+    const follow = () => this.stopController.abort(o.signal.reason);
+    if (o.signal.aborted) follow();
+    else o.signal.addEventListener('abort', follow, { once: true });
+    this.signal = this.stopController.signal;
     this.trajectory = o.trajectory;
     this.sink = o.emit;
     this.currentConfig = o.currentConfig ?? (() => o.config);
@@ -223,6 +171,16 @@ export class TaskTree {
 
   emitCost(): void {
     this.emit({ type: 'cost_update', totals: this.totals(), budgetLeft: this.budget.left });
+  }
+
+  /**
+   * Stops every further dollar at once: nothing more is reserved anywhere in the tree, and the task
+   * ends (calls in flight are cancelled, what they consumed is still counted) with `reason`.
+   */
+  stopSpending(reason: string): void {
+    this.budget.stop(reason);
+    this.host.log?.('warn', reason);
+    if (!this.stopController.signal.aborted) this.stopController.abort(new TaskFailure('budget', reason));
   }
 
   /** Throws the right TaskFailure when the task was cancelled or ran out of wall time. */
@@ -507,69 +465,103 @@ export class Scope {
       };
     }
 
-    const promptTokens = paddedPromptTokens(req.messages, req.tools);
-    // The context check uses the estimate; money is reserved against the hard bound.
-    const promptBound = Math.max(promptTokens, promptTokenBound(req.messages, req.tools));
-    const desiredFor = (m: PoolModel) => Math.min(req.maxTokens ?? m.maxOutputTokens, m.maxOutputTokens, m.contextWindow - promptTokens);
-    if (model.contextWindow - promptTokens < MIN_ANSWER_TOKENS) {
-      return {
-        ok: false,
-        state: 'error',
-        message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`,
-        model,
-        ...none,
-      };
+    // Counted in the model's own tokens (its server's tokenizer, BPE, or a calibrated estimate),
+    // only after the rules allowed the model: counting may send the prompt to its server.
+    const counts = new Map<string, PromptCount>();
+    const countFor = async (m: PoolModel): Promise<PromptCount> => {
+      let c = counts.get(m.id);
+      if (!c) {
+        c = await tree.pool.tokens.countPrompt(m, req.messages, req.tools);
+        counts.set(m.id, c);
+      }
+      return c;
+    };
+    const promptBound = promptTokenBound(req.messages, req.tools);
+    const desiredFor = (m: PoolModel, c: PromptCount) =>
+      Math.min(req.maxTokens ?? m.maxOutputTokens, m.maxOutputTokens, m.contextWindow - c.tokens);
+    const contextRefusal = (m: PoolModel, c: PromptCount) =>
+      `the prompt (${c.exact ? '' : 'about '}${c.tokens} tokens) does not fit the context window of ${m.id} (${m.contextWindow} tokens, orchestra.models[].contextWindow) with room for an answer`;
+    const count = await countFor(model);
+    const countedHosts = () => [...new Set([...counts.values()].flatMap((c) => (c.remoteHost ? [c.remoteHost] : [])))];
+    if (model.contextWindow - count.tokens < MIN_ANSWER_TOKENS) {
+      return { ok: false, state: 'error', message: contextRefusal(model, count), model, ...none, remoteHosts: countedHosts() };
     }
-    const plan = planModelCall(this.budget.left, model, promptBound, desiredFor(model));
-    if (!plan.ok) return { ok: false, state: 'over_budget', message: `${model.id}: ${plan.reason}`, model, ...none };
+    const cap = config.budget.maxDollarsPerTask;
+    const refuseForMoney = (m: PoolModel, c: PromptCount, worst: { worstCaseDollars: number; minTokens: number; promptTokens: number }) =>
+      this.budget.stopped ?? overBudgetRefusal(m, worst, this.budget.left, cap, c);
+    const plan = planCall(this.budget.left, model, count, desiredFor(model, count));
+    if (!plan.ok)
+      return { ok: false, state: 'over_budget', message: refuseForMoney(model, count, plan), model, ...none, remoteHosts: countedHosts() };
     const firstReservation = this.budget.reserve(plan.worstCaseDollars);
     if (!firstReservation)
       return {
         ok: false,
         state: 'over_budget',
-        message: `${model.id}: over budget: $${fmtDollars(this.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`,
+        message: refuseForMoney(model, count, {
+          worstCaseDollars: plan.worstCaseDollars,
+          minTokens: plan.maxTokens,
+          promptTokens: plan.promptTokens,
+        }),
         model,
         ...none,
+        remoteHosts: countedHosts(),
       };
 
     // Every attempt (the first, each retry, each fallback) is paid for on its own: its worst case is
     // reserved right before it is sent, and what it consumed is settled, priced by its own model.
-    let current: { model: PoolModel; reservation: Reservation; maxTokens: number; lowered: boolean } = {
+    let current: { model: PoolModel; reservation: Reservation; maxTokens: number; lowered: boolean; count: PromptCount } = {
       model,
       reservation: firstReservation,
       maxTokens: plan.maxTokens,
       lowered: plan.lowered,
+      count,
     };
     const failedParts: UsagePart[] = [];
-    const settledUsageOf = (m: PoolModel, usage: Usage, maxTokens: number, outputBytes: number): Usage => {
-      const bounded = boundedUsage(usage, promptBound, maxTokens).usage;
-      return usage.estimated && isPaid(m) ? conservativeUsage(bounded, promptBound, maxTokens, outputBytes) : bounded;
+    /** Settles what an attempt consumed against its reservation; a bill above it stops the task's spending. */
+    const settle = async (m: PoolModel, input: { usage: Usage; reply?: ReplyText; outputBytes: number; cut: boolean }) => {
+      const attempt = current;
+      const settled = await settleUsage(tree.pool.tokens, m, { ...input, maxTokens: attempt.maxTokens, count: attempt.count, promptBound });
+      if (settled.clamped)
+        tree.host.log?.(
+          'warn',
+          `${m.id} reported ${input.usage.inputTokens} prompt and ${input.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${attempt.maxTokens} output tokens sent as max_tokens); recorded at that bound`,
+        );
+      const dollars = dollarsFor(m, settled.usage);
+      attempt.reservation.settle(dollars);
+      const overrun = overrunMessage(m, settled.usage, dollars, attempt.reservation.amount, attempt.count);
+      if (overrun) tree.stopSpending(overrun);
+      return { usage: settled.usage, dollars };
     };
-    const beforeAttempt = ({ model: m }: { model: PoolModel; retry: boolean }): AttemptDecision => {
+    const beforeAttempt = async ({ model: m }: { model: PoolModel; retry: boolean }): Promise<AttemptDecision> => {
       const v = tree.modelVerdict(m);
       if (!v.eligible) return { refused: `denied by rule ${v.rule}: ${v.reason}` };
       if (o.signal.aborted) return { refused: 'cancelled' };
-      if (m.contextWindow - promptTokens < MIN_ANSWER_TOKENS) return { refused: `the prompt does not fit the context window of ${m.id}` };
-      const p = planModelCall(this.budget.left, m, promptBound, desiredFor(m));
-      if (!p.ok) return { refused: p.reason };
+      const c = await countFor(m);
+      if (m.contextWindow - c.tokens < MIN_ANSWER_TOKENS) return { refused: contextRefusal(m, c) };
+      const p = planCall(this.budget.left, m, c, desiredFor(m, c));
+      if (!p.ok) return { refused: refuseForMoney(m, c, p) };
       const r = this.budget.reserve(p.worstCaseDollars);
       if (!r)
-        return { refused: `over budget: $${fmtDollars(this.budget.left)} left, the attempt may cost $${fmtDollars(p.worstCaseDollars)}` };
-      current = { model: m, reservation: r, maxTokens: p.maxTokens, lowered: p.lowered };
+        return {
+          refused: refuseForMoney(m, c, { worstCaseDollars: p.worstCaseDollars, minTokens: p.maxTokens, promptTokens: p.promptTokens }),
+        };
+      current = { model: m, reservation: r, maxTokens: p.maxTokens, lowered: p.lowered, count: c };
       return { maxTokens: p.maxTokens };
     };
-    const onAttemptFailed = (a: ChatAttempt) => {
+    const onAttemptFailed = async (a: ChatAttempt) => {
       const m = tree.pool.get(a.modelId) ?? current.model;
-      const usage = a.usage ? settledUsageOf(m, a.usage, current.maxTokens, a.outputBytes ?? 0) : undefined;
-      const dollars = usage ? dollarsFor(m, usage) : 0;
-      const overrun = usage && overReservationWarning(m.id, usage, dollars, current.reservation.amount);
-      if (overrun) tree.host.log?.('warn', overrun);
-      current.reservation.settle(dollars);
-      const part: UsagePart[] = usage
-        ? [{ model: m.id, usage, dollars, ...unpricedOf(m) }]
-        : costUnknown(m, a)
-          ? [unknownCostPart(m.id)]
-          : [];
+      let part: UsagePart[] = [];
+      let usage: Usage | undefined;
+      let dollars = 0;
+      if (a.usage) {
+        const settled = await settle(m, { usage: a.usage, reply: a.reply, outputBytes: a.outputBytes ?? 0, cut: true });
+        usage = settled.usage;
+        dollars = settled.dollars;
+        part = [{ model: m.id, usage, dollars, ...unpricedOf(m) }];
+      } else {
+        current.reservation.settle(0);
+        if (costUnknown(m, a)) part = [unknownCostPart(m.id)];
+      }
       failedParts.push(...part);
       // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
       // task's totals are the sum of its entries, cut streams that providers bill included.
@@ -592,9 +584,7 @@ export class Scope {
       if (dollars > 0 || part.length) tree.emitCost();
     };
 
-    const fallback = o.fallback
-      ? (m: PoolModel) => tree.modelVerdict(m).eligible && promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow
-      : undefined;
+    const fallback = o.fallback ? (m: PoolModel) => tree.modelVerdict(m).eligible : undefined;
 
     const started = Date.now();
     try {
@@ -605,20 +595,17 @@ export class Scope {
       );
       const served = tree.pool.get(result.modelId) ?? current.model;
       const maxTokens = current.maxTokens;
-      const bounded = boundedUsage(result.usage, promptBound, maxTokens);
-      if (bounded.clamped) {
-        tree.host.log?.(
-          'warn',
-          `${served.id} reported ${result.usage.inputTokens} prompt and ${result.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${maxTokens} output tokens sent as max_tokens); recorded at that bound`,
-        );
-      }
-      result.usage = settledUsageOf(served, result.usage, maxTokens, result.outputBytes);
-      const dollars = dollarsFor(served, result.usage);
-      const overrun = overReservationWarning(served.id, result.usage, dollars, current.reservation.amount);
-      if (overrun) tree.host.log?.('warn', overrun);
-      current.reservation.settle(dollars);
+      const { usage, dollars } = await settle(served, {
+        usage: result.usage,
+        reply: result.reply,
+        outputBytes: result.outputBytes,
+        cut: false,
+      });
+      result.usage = usage;
       const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars, ...unpricedOf(served) }];
-      const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
+      const remoteHosts = [
+        ...new Set([...hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]), ...countedHosts()]),
+      ].sort();
       tree.trajectory.write({
         type: 'model_call',
         callId: o.callId,
@@ -645,22 +632,23 @@ export class Scope {
     } catch (err) {
       // Failed attempts were settled (and recorded) as they happened. What is left is a call stopped
       // by cancellation or its time limit: a stream cut that way was still processed (and billed) by
-      // the server, so the prompt and what streamed are charged; when nothing came back, a paid call's cost is unknown.
+      // the server, so the prompt and the tokens that arrived are charged; when nothing came back, a
+      // paid call's cost is unknown.
       let parts: UsagePart[] = [];
       let dollars = 0;
       if (!current.reservation.settled) {
         if (err instanceof ModelCallError && err.usage) {
-          const usage = settledUsageOf(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
-          dollars = dollarsFor(current.model, usage);
-          parts = [{ model: current.model.id, usage, dollars, ...unpricedOf(current.model) }];
-        } else if (isPaid(current.model)) {
+          const settled = await settle(current.model, { usage: err.usage, reply: err.reply, outputBytes: err.outputBytes ?? 0, cut: true });
+          dollars = settled.dollars;
+          parts = [{ model: current.model.id, usage: settled.usage, dollars, ...unpricedOf(current.model) }];
+        } else {
+          current.reservation.settle(0);
           // Stopped before anything came back: the server may have billed the prompt; unknown, not $0.
-          parts = [unknownCostPart(current.model.id)];
+          if (isPaid(current.model)) parts = [unknownCostPart(current.model.id)];
         }
-        current.reservation.settle(dollars);
       }
       const attempts = err instanceof ModelCallError ? err.attempts.map((a) => a.modelId) : [];
-      const remoteHosts = hostsOf(tree.pool, [model.id, ...attempts]);
+      const remoteHosts = [...new Set([...hostsOf(tree.pool, [model.id, ...attempts]), ...countedHosts()])].sort();
       const aborted = o.signal.aborted || (err instanceof ModelCallError && err.kind === 'cancelled');
       const overBudget = !aborted && err instanceof ModelCallError && err.kind === 'over_budget';
       // Stopped by the user (the task, or this call or a subtask around it) is `cancelled`; by a time limit, `timeout`.
@@ -880,7 +868,14 @@ export class Scope {
         },
       };
       ran = true;
-      const result: ToolResult = await raceAbort(tool.run(args, ctx), controller.signal);
+      const running = tool.run(args, ctx);
+      const result: ToolResult = await raceAbort(running, controller.signal).catch(async (err: unknown) => {
+        // A model call stopped midway is still settled (what arrived is charged) as it returns: wait
+        // for that, so its dollars land in this call's ledger entry instead of after it was recorded.
+        if (controller.signal.aborted && (tool.kind === 'model' || tool.kind === 'agent'))
+          await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, SETTLE_GRACE_MS).unref?.())]);
+        throw err;
+      });
       const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
       return finish(state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
     } catch (err) {
