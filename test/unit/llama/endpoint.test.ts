@@ -326,7 +326,15 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
       { role: 'user' as const, content: 'Which file holds the answer? Read it.' },
     ];
     const counter = new TokenCounter(async () => undefined);
-    const m = { id: 'script', baseUrl: endpoint.baseUrl, model: 'script', host: '127.0.0.1', local: true, inputPricePerMillion: 0, outputPricePerMillion: 0 };
+    const m = {
+      id: 'script',
+      baseUrl: endpoint.baseUrl,
+      model: 'script',
+      host: '127.0.0.1',
+      local: true,
+      inputPricePerMillion: 0,
+      outputPricePerMillion: 0,
+    };
     for (const tools of [undefined, [scriptTool]]) {
       const count = await counter.countPrompt(m, messages, tools);
       assert.equal(count.source, 'server');
