@@ -65,7 +65,9 @@ function schema(argv: string[], io: Io): number {
 /** The descriptions of the settings, from the package.json next to the bundle (none when absent). */
 function settingDocs(): Record<string, SettingDoc> {
   try {
-    const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as {
+      contributes?: { configuration?: { properties?: Record<string, SettingDoc> } };
+    };
     return pkg.contributes?.configuration?.properties ?? {};
   } catch {
     return {};

@@ -21,7 +21,10 @@ export function configFilePath(explicit: string | undefined, opts: { cwd?: strin
  * Reads the config file, unvalidated. With none found, `required` decides between an error and `{}`.
  * (The CLI adds the local models of the registry to it before validating.)
  */
-export function readConfigFile(explicit: string | undefined, opts: { cwd?: string; env?: NodeJS.ProcessEnv; required: boolean }): ReadConfig {
+export function readConfigFile(
+  explicit: string | undefined,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; required: boolean },
+): ReadConfig {
   const path = configFilePath(explicit, opts);
   if (!path) {
     if (!opts.required) return { ok: true, raw: {} };

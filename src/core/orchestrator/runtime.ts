@@ -15,9 +15,7 @@ import type { ParsedToolCall } from '../toolcalls';
 import {
   ModelCallError,
   dollarsFor,
-  estimateMessagesTokens,
   estimateTokens,
-  toolsJsonSize,
   type AttemptDecision,
   type ChatAttempt,
   type ChatDelta,

@@ -547,7 +547,11 @@ export class ModelPool {
           estimated: true,
         };
         e.outputBytes = outputBytesOf(reader.rawContent, reader.reasoningSoFar, calls);
-        e.reply = { content: reader.rawContent, reasoning: reader.reasoningSoFar, toolCalls: calls.map((c) => ({ name: c.name, arguments: c.arguments })) };
+        e.reply = {
+          content: reader.rawContent,
+          reasoning: reader.reasoningSoFar,
+          toolCalls: calls.map((c) => ({ name: c.name, arguments: c.arguments })),
+        };
       }
       throw e;
     } finally {

@@ -340,10 +340,11 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       readBody(req)
         .then(async (raw) => {
           const body = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-          const spec = byId.get(String(body.model ?? ''));
+          const name = typeof body.model === 'string' ? body.model : '';
+          const spec = byId.get(name);
           if (!spec)
             throw new RequestError(
-              `model "${String(body.model ?? '')}" is not served here; available: ${[...byId.keys()].join(', ')}`,
+              `model "${name}" is not served here; available: ${[...byId.keys()].join(', ')}`,
               404,
               'invalid_request_error',
               'model',
