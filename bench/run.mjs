@@ -23,7 +23,7 @@ for (const a of argv) {
 }
 
 // In run order; `package` is last because it rebuilds dist/ for production.
-const ALL = ['engine-overhead', 'parallel', 'streaming', 'search', 'run-code', 'memory', 'cost', 'llama', 'package'];
+const ALL = ['engine-overhead', 'parallel', 'streaming', 'search', 'run-code', 'memory', 'cost', 'llama', 'replicas', 'package'];
 const selected = only.length ? only : ALL;
 for (const name of selected) {
   if (!ALL.includes(name)) {

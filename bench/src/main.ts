@@ -7,6 +7,7 @@ import { workspaceSearch } from './search';
 import { codeExecution } from './run-code';
 import { memory } from './memory';
 import { llamaServe } from './llama';
+import { replicaThroughput } from './replicas';
 import type { Bench } from './util';
 
 export const BENCHES: Record<string, Bench> = {
@@ -18,6 +19,7 @@ export const BENCHES: Record<string, Bench> = {
   memory,
   cost,
   llama: llamaServe,
+  replicas: replicaThroughput,
 };
 
 async function main(): Promise<void> {

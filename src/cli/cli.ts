@@ -20,6 +20,7 @@ import { loadConfig } from './config-file';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
+import { replicaLines } from './models-view';
 
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
@@ -365,7 +366,8 @@ function modelTable(models: ReturnType<Engine['listModels']>): string {
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === rows[0].length - 1 ? 0 : r[i].length))));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+  return [...lines, ...models.flatMap(replicaLines)].join('\n') + '\n';
 }
 
 function replayCommand(argv: string[], io: CliIo): number {

@@ -17,29 +17,57 @@ export type ModelRole = z.infer<typeof ModelRole>;
  */
 export const MAX_CALL_SECONDS = 86_400;
 export const MAX_WALL_SECONDS = 604_800;
+/** Replicas one model entry may list. */
+export const MAX_REPLICAS = 64;
 
-export const ModelEntry = z.object({
-  id: z
-    .string()
-    .min(1)
-    .regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
-  baseUrl: z.url({ protocol: /^https?$/ }),
-  model: z.string().min(1),
-  /** CLI: name of the environment variable holding the key. VS Code: keys live in SecretStorage under the model id. */
-  apiKeyEnv: z.string().optional(),
-  inputPricePerMillion: z.number().nonnegative().default(0),
-  outputPricePerMillion: z.number().nonnegative().default(0),
-  /** Dollars per million prompt tokens the provider served from its cache; unset: the input price. */
-  cachedInputPricePerMillion: z.number().nonnegative().optional(),
-  contextWindow: z.number().int().positive().default(8192),
-  maxOutputTokens: z.number().int().positive().default(2048),
-  openWeights: z.boolean().default(false),
-  /** Overrides the locality derived from the host (loopback and private addresses are local). */
-  local: z.boolean().optional(),
-  roles: z.array(ModelRole).default(['general']),
-  description: z.string().default(''),
-  timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).optional(),
-});
+const HttpUrl = z.url({ protocol: /^https?$/ });
+
+export const ModelEntry = z
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
+    /** The endpoint; for several replicas of one deployment give `baseUrls` instead. */
+    baseUrl: HttpUrl.optional(),
+    /**
+     * Replicas of one deployment (vLLM, SGLang, TGI instances) or gateway addresses serving the same
+     * model: each request goes to the one with the fewest requests in flight (see pool/replicas.ts).
+     */
+    baseUrls: z.array(HttpUrl).min(1).max(MAX_REPLICAS).optional(),
+    /** Requests each address (`baseUrl`, or each of `baseUrls`) may have in flight at once; more wait. Unset: no cap. */
+    maxConcurrentRequests: z.number().int().positive().max(4096).optional(),
+    /** Model ids to try, in this order, when this one fails; unset: other eligible models of a shared role. */
+    fallbacks: z.array(z.string().min(1)).max(16).optional(),
+    model: z.string().min(1),
+    /** CLI: name of the environment variable holding the key. VS Code: keys live in SecretStorage under the model id. */
+    apiKeyEnv: z.string().optional(),
+    inputPricePerMillion: z.number().nonnegative().default(0),
+    outputPricePerMillion: z.number().nonnegative().default(0),
+    /** Dollars per million prompt tokens the provider served from its cache; unset: the input price. */
+    cachedInputPricePerMillion: z.number().nonnegative().optional(),
+    contextWindow: z.number().int().positive().default(8192),
+    maxOutputTokens: z.number().int().positive().default(2048),
+    openWeights: z.boolean().default(false),
+    /** Overrides the locality derived from the host (loopback and private addresses are local). */
+    local: z.boolean().optional(),
+    roles: z.array(ModelRole).default(['general']),
+    description: z.string().default(''),
+    timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if ((e.baseUrl === undefined) === (e.baseUrls === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message: e.baseUrl === undefined ? 'give "baseUrl" (or "baseUrls" for replicas)' : 'give "baseUrl" or "baseUrls", not both',
+      });
+    e.baseUrls?.forEach((u, i) => {
+      if (e.baseUrls!.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['baseUrls', i], message: `"${u}" is listed twice` });
+    });
+  })
+  // After parsing `baseUrl` is always set: the first replica when `baseUrls` was given.
+  .transform((e) => ({ ...e, baseUrl: e.baseUrl ?? e.baseUrls![0] }));
 export type ModelEntryInput = z.input<typeof ModelEntry>;
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
@@ -155,6 +183,16 @@ export const OrchestraConfig = z
       if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `duplicate model id "${m.id}"` });
       seen.add(m.id);
     });
+    cfg.models.forEach((m, i) =>
+      m.fallbacks?.forEach((f, j) => {
+        if (!seen.has(f) || f === m.id)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'fallbacks', j],
+            message: f === m.id ? 'a model cannot be its own fallback' : `no model with id "${f}" in models`,
+          });
+      }),
+    );
     if (cfg.orchestrator.model && !seen.has(cfg.orchestrator.model)) {
       ctx.addIssue({ code: 'custom', path: ['orchestrator', 'model'], message: `no model with id "${cfg.orchestrator.model}" in models` });
     }

@@ -41,8 +41,9 @@ export interface EngineHost {
   /**
    * Returns an API key. For models: `ref.modelId` is set (VS Code keeps keys in SecretStorage by
    * model id) and `ref.env` is the configured `apiKeyEnv`, if any (the CLI reads the environment).
+   * `ref.baseUrl` is set when the key goes to one of a model's other replicas (`baseUrls`), not its first.
    */
-  getSecret(ref: { modelId?: string; env?: string; purpose: 'model' | 'web_search' }): Promise<string | undefined>;
+  getSecret(ref: { modelId?: string; env?: string; purpose: 'model' | 'web_search'; baseUrl?: string }): Promise<string | undefined>;
   /** Asks the user; resolving false denies. Called at most once per call needing approval. */
   requestApproval(req: ApprovalRequest & { taskId: string; callId: string; approvalId: string }): Promise<boolean>;
   log?(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
@@ -69,6 +70,16 @@ export interface ModelInfo {
   eligible: boolean;
   /** Why it is not eligible under the current preferences (names the rule). */
   ineligibleReason?: string;
+  /** Its addresses with their circuit-breaker state and load: present for replicas (`baseUrls`) and for an address that is down. */
+  replicas?: Array<{
+    url: string;
+    state: 'closed' | 'open' | 'half-open';
+    inFlight: number;
+    sent: number;
+    failures: number;
+    lastError?: string;
+    coolingUntil?: number;
+  }>;
 }
 
 export interface DiscoveredModel {

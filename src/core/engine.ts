@@ -69,7 +69,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     cancel: (taskId) => deps.running.cancel(taskId),
     cancelCall: (taskId, callId) => deps.running.cancelCall(taskId, callId),
-    listModels: () => pool.all().map((m) => modelInfo(m, config)),
+    listModels: () => pool.all().map((m) => modelInfo(m, config, pool.replicaStatus(m.id))),
     async testModel(id, signal) {
       const m = pool.get(id);
       if (!m) return { ok: false, latencyMs: 0, error: `unknown model "${id}"` };

@@ -3,9 +3,10 @@
 import type { OrchestraConfig } from './config';
 import type { ModelInfo } from './engine-api';
 import type { PoolModel } from './pool';
+import type { ReplicaStatus } from './pool/replicas';
 import { modelVerdict } from './preferences';
 
-export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
+export function modelInfo(m: PoolModel, config: OrchestraConfig, replicas: ReplicaStatus[] = []): ModelInfo {
   const v = modelVerdict(m, config);
   return {
     id: m.id,
@@ -22,5 +23,6 @@ export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
     latencyMs: m.latencyMs,
     eligible: v.eligible,
     ineligibleReason: v.eligible ? undefined : v.reason,
+    ...(m.baseUrls || replicas.some((r) => r.state !== 'closed') ? { replicas } : {}),
   };
 }

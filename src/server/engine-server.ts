@@ -123,10 +123,13 @@ export function startEngineServer(connection: Connection): EngineServer {
    * The endpoint a key is for: the model's baseUrl, or the web-search provider's URL, under the
    * configuration in force. The editor releases a key only to the origin it was stored for.
    */
-  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search' }): string | undefined => {
+  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search'; baseUrl?: string }): string | undefined => {
     if (!currentConfig) return undefined;
     if (ref.purpose === 'web_search') return webSearchEndpoint(currentConfig.tools.webSearch) || undefined;
-    return currentConfig.models.find((m) => m.id === ref.modelId)?.baseUrl;
+    const model = currentConfig.models.find((m) => m.id === ref.modelId);
+    // A key for another replica is asked for that replica's address, and only when the model lists it.
+    if (model && ref.baseUrl && model.baseUrls?.includes(ref.baseUrl)) return ref.baseUrl;
+    return model?.baseUrl;
   };
 
   const host: EngineHost = {

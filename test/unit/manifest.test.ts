@@ -28,7 +28,7 @@ test('enums in package.json match the engine schema', () => {
   assert.deepEqual(props['orchestra.privacyMode'].enum, [...PRIVACY_MODES]);
   assert.deepEqual(props['orchestra.models'].items.properties.roles.items.enum, [...MODEL_ROLES]);
   const modelKeys = Object.keys(props['orchestra.models'].items.properties).sort();
-  assert.deepEqual(modelKeys, Object.keys(ModelEntry.shape).sort());
+  assert.deepEqual(modelKeys, Object.keys(ModelEntry.in.shape).sort());
 });
 
 test('every contributed command has a title in the Orchestra category', () => {

@@ -10,6 +10,7 @@ import type { PanelApproval } from '../../src/protocol/panel';
 import { costChart } from './chart';
 import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
+import { choiceElement } from './model-choice';
 
 export interface ConversationHost {
   cancel(taskId: string): void;
@@ -178,6 +179,8 @@ export class ConversationView {
       }
       case 'tool_call_finished':
         return this.onCallFinished(e);
+      case 'model_choice':
+        return this.onModelChoice(e);
       case 'cost_update': {
         const sub = this.subScope(e.taskId);
         if (sub) return;
@@ -285,6 +288,26 @@ export class ConversationView {
     this.markCall(call);
     for (const a of this.approvals.values())
       if (a.approval.callId === e.callId && !a.resolved) this.settleApproval(a, 'The call ended before an answer was given.');
+  }
+
+  /** Why a model serves a call, or a fallback step: in the call's card, else (orchestrator turns) in the turn. */
+  private onModelChoice(e: EventOf<'model_choice'>): void {
+    const el = choiceElement(e);
+    const call = this.calls.get(e.callId);
+    if (call) {
+      call.model = e.model;
+      let routes = call.el.querySelector<HTMLElement>(':scope > .card-routes');
+      if (!routes) {
+        routes = h('div', { class: 'card-routes' });
+        call.el.querySelector(':scope > .card-args')?.after(routes);
+      }
+      routes.append(el);
+      this.markCall(call);
+      return;
+    }
+    const turn = this.turnFor(this.scopeFor(e.taskId, e.parentCallId), e.turn);
+    turn.el.insertBefore(el, turn.labelEl);
+    turn.el.hidden = false;
   }
 
   private onTaskEnded(e: EventOf<'done'> | EventOf<'error'>): void {

@@ -31,6 +31,7 @@ import { Limiter } from './limiter';
 import { modelVerdict, toolVerdict, destinationOf, type Verdict } from '../preferences';
 import { newId } from '../ids';
 import type { TrajectoryWriter } from '../trajectory';
+import { fallbackChoice } from '../routing/choice';
 
 /** Event fields the tree fills in itself. */
 type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
@@ -590,7 +591,19 @@ export class Scope {
       const result = await tree.pool.chat(
         model.id,
         { ...req, maxTokens: plan.maxTokens },
-        { signal: o.signal, fallback, knownTools: o.knownTools, onDelta: o.onDelta, beforeAttempt, onAttemptFailed },
+        {
+          signal: o.signal,
+          fallback,
+          knownTools: o.knownTools,
+          onDelta: o.onDelta,
+          beforeAttempt,
+          onAttemptFailed,
+          // A switch to another model is a visible step of the call, never silent.
+          onRetry: (info) => {
+            if (info.nextModelId !== info.modelId)
+              tree.emit(fallbackChoice({ callId: o.callId, turn: o.turn, parentCallId: this.parentCallId }, info));
+          },
+        },
       );
       const served = tree.pool.get(result.modelId) ?? current.model;
       const maxTokens = current.maxTokens;

@@ -111,6 +111,33 @@ export const ToolCallFinished = z.object({
   dollars: z.number().nonnegative(),
   latencyMs: z.number().nonnegative(),
 });
+/** One candidate's score under the routing formula (docs/ROUTING.md) and its largest terms, as text. */
+export const ModelScore = z.object({ model: z.string(), score: z.number(), reasons: z.array(z.string()) });
+export type ModelScore = z.infer<typeof ModelScore>;
+
+/**
+ * Which model serves a call and why: its score's top reasons and the runner-up when it was ranked
+ * for a role; or, on a fallback, the model that failed and why (shown as "A down → B", never silent).
+ */
+export const ModelChoice = z.object({
+  ...base,
+  type: z.literal('model_choice'),
+  /** The tool call (its card) or the orchestrator turn the model serves. */
+  callId: z.string(),
+  turn: z.number().int(),
+  parentCallId: z.string().optional(),
+  model: z.string(),
+  /** The role it was chosen for, when one was asked for. */
+  role: z.string().optional(),
+  /** `ranked`: the best score for the role; `named`: the orchestrator named it; `fallback`: `from` failed. */
+  how: z.enum(['ranked', 'named', 'fallback']),
+  score: z.number().optional(),
+  /** The largest terms of its score, largest first. */
+  reasons: z.array(z.string()),
+  runnerUp: ModelScore.optional(),
+  from: z.object({ model: z.string(), reason: z.string(), unreachable: z.boolean() }).optional(),
+});
+
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
 export const AnswerDelta = z.object({ ...base, type: z.literal('answer_delta'), text: z.string() });
 export const ApprovalRequested = z.object({
@@ -148,6 +175,7 @@ export const EngineEvent = z.discriminatedUnion('type', [
   ToolCallStarted,
   ToolCallDelta,
   ToolCallFinished,
+  ModelChoice,
   CostUpdate,
   AnswerDelta,
   ApprovalRequested,
