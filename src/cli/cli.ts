@@ -1,5 +1,5 @@
 // `orchestra`: the headless CLI over the same engine the extension uses.
-//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE]
+//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE] [--explain]
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
@@ -32,6 +32,7 @@ Usage:
       --trajectory FILE    write the task's JSONL trajectory (docs/TRAJECTORY.md)
       --yes                approve every approval request (running code, paid calls past the soft limit, MCP tools)
       --privacy MODE       any | open-weights-only | local-only (overrides the config)
+      --explain            print why each model was chosen: its score's top reasons and the runner-up
   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
                            the model pool and each model's eligibility under the current preferences;
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
@@ -188,7 +189,10 @@ function indent(text: string): string {
 }
 
 async function askCommand(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { values: ['--config', '--workspace', '--trajectory', '--privacy'], booleans: ['--json', '--yes', '--help'] });
+  const a = parseArgs(argv, {
+    values: ['--config', '--workspace', '--trajectory', '--privacy'],
+    booleans: ['--json', '--yes', '--help', '--explain'],
+  });
   if (a.flags.has('--help')) {
     io.out(USAGE);
     return 0;
@@ -208,7 +212,7 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   const json = a.flags.has('--json');
   const embedded = await withEmbeddedModels(config, io);
   const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), embedded.config);
-  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
+  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR, explain: a.flags.has('--explain') });
   const taskId = newId('task');
   let interrupts = 0;
   const onSigint = () => {
@@ -399,7 +403,7 @@ function replayCommand(argv: string[], io: CliIo): number {
   io.out(
     `Trajectory ${h.taskId} · ${new Date(h.startedAt).toISOString()} · ${h.pool.length} models in the pool\nQuestion: ${h.question}\n\n`,
   );
-  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
+  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR, explain: a.flags.has('--explain') });
   for (const e of t.events) view.handle(e);
   return 0;
 }

@@ -11,7 +11,8 @@ const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'),
 const props: Record<string, { default?: unknown; enum?: unknown[]; items?: any }> = pkg.contributes.configuration.properties;
 
 function leaves(obj: unknown, prefix: string, out: Record<string, unknown>): Record<string, unknown> {
-  if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
+  // An empty object default (a map such as preferences.byRole) is one setting, like an array.
+  if (obj && typeof obj === 'object' && !Array.isArray(obj) && Object.keys(obj).length) {
     for (const [k, v] of Object.entries(obj)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
   } else out[prefix] = obj;
   return out;

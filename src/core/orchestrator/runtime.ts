@@ -32,6 +32,7 @@ import { modelVerdict, toolVerdict, destinationOf, type Verdict } from '../prefe
 import { newId } from '../ids';
 import type { TrajectoryWriter } from '../trajectory';
 import { fallbackChoice } from '../routing/choice';
+import type { QualitySource } from '../routing/prior';
 
 /** Event fields the tree fills in itself. */
 type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
@@ -139,6 +140,8 @@ export interface TaskTreeOptions {
    * model or tool added to a deny list): each call is judged against both this and the task's start.
    */
   currentConfig?: () => OrchestraConfig;
+  /** The quality estimates model choices read (routing/quality.ts); the priors alone when absent. */
+  quality?: QualitySource;
 }
 
 export class TaskTree {
@@ -152,6 +155,7 @@ export class TaskTree {
   readonly budget: Budget;
   readonly signal: AbortSignal;
   readonly trajectory: TrajectoryWriter;
+  readonly quality?: QualitySource;
   /** The task's final answer as it streams (answer_delta events); see AnswerStream. */
   readonly answerStream: AnswerStream;
   /** Subtask call ids and their task text, for the trajectory's per-subtask totals. */
@@ -174,6 +178,7 @@ export class TaskTree {
     this.trajectory = o.trajectory;
     this.sink = o.emit;
     this.currentConfig = o.currentConfig ?? (() => o.config);
+    this.quality = o.quality;
     this.ledger = new Ledger();
     this.limiter = new Limiter(o.config.concurrency);
     this.budget = new Budget(o.config.budget.maxDollarsPerTask);

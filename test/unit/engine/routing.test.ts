@@ -76,3 +76,75 @@ describe('routing: fallbacks are visible steps', () => {
     assert.equal(step.model, 'orch2');
   });
 });
+
+describe('routing: every model call says why', () => {
+  const { server, ws } = scriptedServerSuite({ 'README.md': '# demo\n' });
+  // Three code models: a local, open and free; b remote, closed, $1/$4; c remote, open, $0.2/$0.2.
+  const cfg = () =>
+    config({
+      models: [
+        model('orch', server.url, { roles: ['orchestrator'] }),
+        model('a', server.url, { roles: ['code'], local: true, openWeights: true, quality: 0.6 }),
+        model('b', server.url, { roles: ['code'], local: false, inputPricePerMillion: 1, outputPricePerMillion: 4, quality: 0.9 }),
+        model('c', server.url, {
+          roles: ['code'],
+          local: false,
+          openWeights: true,
+          inputPricePerMillion: 0.2,
+          outputPricePerMillion: 0.2,
+          quality: 0.7,
+        }),
+      ],
+      orchestrator: { model: 'orch', dialect: 'general' },
+      preferences: { quality: 0.5, cost: 0.3, latency: 0.2, openWeights: 0.2, local: 0.1, explore: false },
+      tools: { runCode: { enabled: false } },
+    });
+
+  test('a pick by role: the card’s reasons are the score’s largest terms, with the runner-up (as computed by hand)', async () => {
+    server.script('orch', [
+      { toolCalls: [{ name: 'call_model', arguments: { role: 'code', task: 'Write it.' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'done' } }] },
+    ]);
+    server.script('c', [{ content: 'written by c' }]);
+    const run = await runTask(newEngine(recordingHost(), cfg()), { question: 'code please', workspace: ws.dir });
+    assert.equal(run.outcome.ok, true, JSON.stringify(run.outcome.error));
+    const call = run.of('tool_call_started').find((e) => e.tool === 'call_model')!;
+    const [choice] = run.of('model_choice');
+    assert.equal(choice.callId, call.callId);
+    assert.equal(choice.how, 'ranked');
+    assert.equal(choice.role, 'code');
+    // docs/ROUTING.md: c = 0.5·(0.1/0.3) + 0.3·(1 − 0.2/1.75) + 0.2·0.5 + 0.2·1 = 0.732; a = 0.3 + 0.1 + 0.2 + 0.1 = 0.7.
+    assert.equal(choice.model, 'c');
+    assert.equal(choice.score, 0.732);
+    assert.deepEqual(choice.reasons, ['$0.2/$0.2 per M (+0.27)', 'open weights (+0.20)', 'quality 0.70 for code (your prior) (+0.17)']);
+    assert.deepEqual(choice.runnerUp, {
+      model: 'a',
+      score: 0.7,
+      reasons: ['free (+0.30)', 'open weights (+0.20)', 'latency not measured (+0.10)'],
+    });
+    assert.equal(run.of('tool_call_finished').find((e) => e.callId === call.callId)!.model, 'c');
+    assert.equal(server.requestsFor('c').length, 1);
+
+    const printed: string[] = [];
+    const view = new LiveView((t) => printed.push(t), { color: false, explain: true });
+    for (const e of run.events) view.handle(e);
+    assert.match(
+      printed.join(''),
+      /why c for code \(score 0\.73\): \$0\.2\/\$0\.2 per M \(\+0\.27\) · open weights \(\+0\.20\) · quality 0\.70 for code \(your prior\) \(\+0\.17\) — runner-up a \(0\.70\)/,
+    );
+  });
+
+  test('a model the orchestrator names: its rank by the scoring, and what the scoring would have picked', async () => {
+    server.script('orch', [
+      { toolCalls: [{ name: 'call_model', arguments: { model: 'b', task: 'Write it.' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'done' } }] },
+    ]);
+    server.script('b', [{ content: 'written by b' }]);
+    const run = await runTask(newEngine(recordingHost(), cfg()), { question: 'code please', workspace: ws.dir });
+    const [choice] = run.of('model_choice');
+    assert.equal(choice.how, 'named');
+    assert.equal(choice.model, 'b');
+    assert.equal(choice.reasons[0], 'ranked #3 of 3 for code by the scoring');
+    assert.equal(choice.runnerUp?.model, 'c');
+  });
+});
