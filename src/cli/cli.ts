@@ -1,6 +1,7 @@
 // `orchestra`: the headless CLI over the same engine the extension uses.
 //   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE] [--explain]
-//   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
+//   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json] [--stats] [--reset-stats [--model ID]]
+//   orchestra feedback TASK_ID up|down|none
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
 // Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error.
@@ -21,6 +22,7 @@ import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
 import { replicaLines } from './models-view';
+import { feedbackCommand, qualityFile, qualityStatsTable } from './quality-cli';
 
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
@@ -36,6 +38,10 @@ Usage:
   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
                            the model pool and each model's eligibility under the current preferences;
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
+      --stats              each model's quality estimate per role: evidence, prior, 90% interval (docs/ROUTING.md)
+      --reset-stats        forget the quality evidence (of --model ID only, when given)
+  orchestra feedback TASK_ID up|down|none
+                           your verdict on a task's answer: evidence for the models that served it
   orchestra replay FILE [--json]         show a trajectory as it ran
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download ...      local GGUF models (orchestra local --help)
@@ -84,6 +90,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return await modelsCommand(rest, io);
       case 'replay':
         return replayCommand(rest, io);
+      case 'feedback':
+        return feedbackCommand(rest, io, USAGE);
       case 'serve': {
         const { runServeCommand } = await import('./serve');
         return await runServeCommand(rest);
@@ -211,7 +219,7 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   if (privacy) config = { ...config, privacyMode: privacy };
   const json = a.flags.has('--json');
   const embedded = await withEmbeddedModels(config, io);
-  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), embedded.config);
+  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), embedded.config, { qualityFile: qualityFile(io.env, io.cwd) });
   const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR, explain: a.flags.has('--explain') });
   const taskId = newId('task');
   let interrupts = 0;
@@ -231,6 +239,7 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
         else view.handle(e);
       },
     );
+    if (a.flags.has('--explain') && !json) io.out(`\nRate this answer: orchestra feedback ${taskId} up|down\n`);
     return outcome.ok ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
@@ -251,7 +260,11 @@ function parseProbes(values: string[] | undefined): Array<{ port: number; kind: 
 }
 
 async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { values: ['--config', '--privacy'], repeatable: ['--probe'], booleans: ['--discover', '--json', '--help'] });
+  const a = parseArgs(argv, {
+    values: ['--config', '--privacy', '--model'],
+    repeatable: ['--probe'],
+    booleans: ['--discover', '--json', '--help', '--stats', '--reset-stats'],
+  });
   if (a.flags.has('--help')) {
     io.out(USAGE);
     return 0;
@@ -263,8 +276,20 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
   let config = configOrExit(a.values['--config'], io, !discover);
   if (!config) return 2;
   if (privacy) config = { ...config, privacyMode: privacy };
-  const engine: Engine = createEngine(cliHost(io, { yes: false }), config);
+  if (a.values['--model'] && !a.flags.has('--reset-stats')) throw new UsageError('--model goes with --reset-stats');
+  const quality = qualityFile(io.env, io.cwd);
+  const engine: Engine = createEngine(cliHost(io, { yes: false }), config, { qualityFile: quality });
   try {
+    if (a.flags.has('--reset-stats')) {
+      const n = engine.resetQuality(a.values['--model']);
+      io.out(`Reset ${n} quality estimate${n === 1 ? '' : 's'}${a.values['--model'] ? ` of ${a.values['--model']}` : ''} (${quality}).\n`);
+      return 0;
+    }
+    if (a.flags.has('--stats')) {
+      const rows = engine.qualityStats();
+      io.out(a.flags.has('--json') ? `${JSON.stringify({ file: quality, estimates: rows }, null, 2)}\n` : qualityStatsTable(rows, quality));
+      return 0;
+    }
     const models = engine.listModels();
     const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
     const local = await localGgufModels(config);
@@ -403,7 +428,7 @@ function replayCommand(argv: string[], io: CliIo): number {
   io.out(
     `Trajectory ${h.taskId} · ${new Date(h.startedAt).toISOString()} · ${h.pool.length} models in the pool\nQuestion: ${h.question}\n\n`,
   );
-  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR, explain: a.flags.has('--explain') });
+  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
   for (const e of t.events) view.handle(e);
   return 0;
 }

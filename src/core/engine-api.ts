@@ -82,6 +82,22 @@ export interface ModelInfo {
   }>;
 }
 
+export interface QualityRow {
+  model: string;
+  role: string;
+  /** Weighted outcomes seen. */
+  successes: number;
+  failures: number;
+  /** The posterior mean, and its 90% interval. */
+  mean: number;
+  low: number;
+  high: number;
+  prior: number;
+  priorSource: string;
+  /** False for evidence about a model no longer in the pool. */
+  inPool: boolean;
+}
+
 export interface DiscoveredModel {
   id: string;
   /** The context the running server uses for this model, when it says. */
@@ -121,5 +137,14 @@ export interface Engine {
   /** The JSONL trajectory of a finished task (kept for the last few tasks). */
   trajectory(taskId: string): string | undefined;
   setPrivacyMode(mode: PrivacyMode): void;
+  /**
+   * The user's verdict on a finished task's answer (thumbs up/down; `none` withdraws it): evidence for
+   * each model that served the task, in its role. Throws for a task it does not remember.
+   */
+  feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Array<{ model: string; role: string }>;
+  /** The quality estimates per model and role: prior, evidence, posterior mean (docs/ROUTING.md). */
+  qualityStats(): QualityRow[];
+  /** Forgets the evidence of one model, or of all; returns how many estimates were reset. */
+  resetQuality(modelId?: string): number;
   dispose(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { SecretRegistry } from './secrets';
 import { runTask, type TaskDeps } from './task-run';
 import { RecentTrajectories, RunningTasks } from './tasks';
 import { TaskTools } from './tools/task-tools';
+import { QualityStore, qualityTable } from './routing/quality';
 
 export interface EngineOptions {
   /** Passed to the model pool (tests shorten the retry backoff). */
@@ -20,6 +21,8 @@ export interface EngineOptions {
   rgPath?: string;
   /** How many finished tasks keep their trajectory in memory for `Engine.trajectory`. Default 10. */
   keepTrajectories?: number;
+  /** Where the quality estimates are kept (docs/ROUTING.md); unset: in memory for this engine only. */
+  qualityFile?: string;
 }
 
 export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, options: EngineOptions = {}): Engine {
@@ -28,6 +31,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   const secrets = new SecretRegistry(host);
   const log: TaskDeps['log'] = (level, message) => host.log?.(level, secrets.scrub(message));
   const pool = new ModelPool(config, secrets.get, log, options.pool);
+  const quality = new QualityStore(options.qualityFile);
+  if (quality.loadProblem) log('warn', quality.loadProblem);
   const tools = new TaskTools({
     getSecret: secrets.get,
     extraTools: host.extraTools && (() => host.extraTools?.() ?? []),
@@ -53,6 +58,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     recent: new RecentTrajectories(options.keepTrajectories ?? 10),
     log,
     currentConfig: () => config,
+    quality,
   };
 
   return {
@@ -80,6 +86,9 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     discover: (opts) => discoverLocalServers({ host: opts?.host, timeoutMs: opts?.timeoutMs }),
     trajectory: (taskId) => deps.recent.get(taskId),
+    feedback: (taskId, verdict) => quality.feedback(taskId, verdict),
+    qualityStats: () => qualityTable(quality, pool.all()),
+    resetQuality: (modelId) => quality.reset(modelId),
     setPrivacyMode(mode: PrivacyMode) {
       config = { ...config, privacyMode: mode };
       pool.update(config);

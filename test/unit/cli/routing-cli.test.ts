@@ -1,5 +1,6 @@
 // The CLI's routing commands as a real child process (`node dist/cli.js`) against the scripted model
-// server: `ask --explain` prints why each model was chosen.
+// server: `ask --explain` prints why each model was chosen; `feedback` and `models --stats` /
+// `--reset-stats` move, show and forget the quality estimates kept in $ORCHESTRA_DATA_DIR.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -61,5 +62,43 @@ describe('orchestra CLI: routing you can see', () => {
     const quiet = await runCli(['ask', 'Write it', '--config', configFile, '--workspace', ws.dir], { env });
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.doesNotMatch(quiet.stdout, /why c/, 'without --explain the reasons are not printed');
+  });
+
+  test('feedback on a task moves its models’ estimates; models --stats shows them; --reset-stats forgets them', async () => {
+    server.script('orch', [
+      { toolCalls: [{ name: 'call_model', arguments: { role: 'code', task: 'Write it.' } }] },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'Done.' } }] },
+    ]);
+    server.script('c', [{ content: 'written by c' }]);
+    const data = { ORCHESTRA_DATA_DIR: join(ws.dir, 'data-feedback') };
+    const run = await runCli(['ask', 'Write it', '--config', configFile, '--workspace', ws.dir, '--explain'], { env: data });
+    assert.equal(run.code, 0, run.stderr);
+    const taskId = /orchestra feedback (\S+) up\|down/.exec(run.stdout)?.[1];
+    assert.ok(taskId, run.stdout);
+
+    const down = await runCli(['feedback', taskId, 'down'], { env: data });
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /Thumbs down on \S+: counted for orch \(orchestrator\), c \(code\)/);
+    const stats = await runCli(['models', '--config', configFile, '--stats'], { env: data });
+    assert.equal(stats.code, 0, stats.stderr);
+    // c: α = 7 + 0.5 (the answered task), β = 3 + 1 (thumbs down): 7.5 / 11.5 = 0.65; a has no evidence.
+    assert.match(stats.stdout, /^c\s+code\s+0\.65\s+0\.\d\d–0\.\d\d\s+0\.5\s+1\s+0\.70 your prior$/m);
+    assert.match(stats.stdout, /^a\s+code\s+0\.60\s+\S+\s+0\s+0\s+0\.60 your prior$/m);
+    const json = await runCli(['models', '--config', configFile, '--stats', '--json'], { env: data });
+    const c = (JSON.parse(json.stdout) as { estimates: Array<{ model: string; role: string; failures: number }> }).estimates.find(
+      (r) => r.model === 'c' && r.role === 'code',
+    );
+    assert.equal(c?.failures, 1);
+
+    const unknown = await runCli(['feedback', 'task-nope', 'up'], { env: data });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no finished task "task-nope"/);
+    const bad = await runCli(['feedback', taskId, 'sideways'], { env: data });
+    assert.equal(bad.code, 2);
+
+    const reset = await runCli(['models', '--config', configFile, '--reset-stats', '--model', 'c'], { env: data });
+    assert.match(reset.stdout, /Reset 1 quality estimate of c/);
+    const after = await runCli(['models', '--config', configFile, '--stats'], { env: data });
+    assert.match(after.stdout, /^c\s+code\s+0\.70\s+\S+\s+0\s+0\s+/m);
   });
 });
