@@ -6,7 +6,7 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, serverMain, startVsCodeServer, workbenchUrl, chromiumPath, chromiumArgs } from './vscode-server.mjs';
+import { root, serverMain, serverNode, startVsCodeServer, workbenchUrl, chromiumPath, chromiumArgs } from './vscode-server.mjs';
 
 const check = process.argv.includes('--check');
 const useServer = check || process.argv.includes('--server');
@@ -25,8 +25,8 @@ if (hasCode) {
   process.exit(r.status ?? 0);
 }
 
-if (!existsSync(serverMain)) {
-  console.log('No `code` on PATH: installing the VS Code server from the code-server npm package (once, ~1 min)…');
+if (!existsSync(serverMain) || !existsSync(serverNode)) {
+  console.log('No `code` on PATH: installing the VS Code server from the code-server npm package (once, ~2 min)…');
   try {
     execFileSync('bash', [join(root, 'scripts/install-vscode-server.sh')], { stdio: 'inherit' });
   } catch {

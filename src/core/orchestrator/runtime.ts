@@ -8,7 +8,8 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
-import type { CallState, EngineEvent, Totals, Usage } from '../protocol/events';
+import type { CallState, EngineEvent, Totals, UnpricedKind, Usage } from '../protocol/events';
+import { unpricedLabel } from '../protocol/cost-text';
 import type { ApprovalRequest, Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
 import {
@@ -96,6 +97,11 @@ export function conservativeUsage(estimate: Usage, promptBound: number, maxToken
     outputTokens: Math.min(maxTokens, Math.max(estimate.outputTokens, outputBytes)),
     estimated: true,
   };
+}
+
+/** A part's price marker for a model whose price is a subscription or unknown (nothing for listed prices). */
+function unpricedOf(m: PoolModel): Pick<UsagePart, 'pricing'> {
+  return m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {};
 }
 
 function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {
@@ -398,7 +404,6 @@ export interface ModelCallOptions {
   onDelta?: (d: ChatDelta) => void;
   /** Allow the pool to fall back to another eligible model of an overlapping role. */
   fallback?: boolean;
-  knownTools?: string[];
 }
 
 export interface Observation {
@@ -413,6 +418,8 @@ export interface Observation {
   model?: string;
   usage?: Usage;
   dollars: number;
+  /** Set when the call ran on a model whose price is a subscription or unknown (`dollars` leaves it out). */
+  pricing?: UnpricedKind;
   latencyMs: number;
   args?: unknown;
   /** False when the call was refused before the tool ran (unknown, invalid, denied, unapproved). */
@@ -564,7 +571,11 @@ export class Scope {
       const overrun = usage && overReservationWarning(m.id, usage, dollars, current.reservation.amount);
       if (overrun) tree.host.log?.('warn', overrun);
       current.reservation.settle(dollars);
-      const part: UsagePart[] = usage ? [{ model: m.id, usage, dollars }] : costUnknown(m, a) ? [unknownCostPart(m.id)] : [];
+      const part: UsagePart[] = usage
+        ? [{ model: m.id, usage, dollars, ...unpricedOf(m) }]
+        : costUnknown(m, a)
+          ? [unknownCostPart(m.id)]
+          : [];
       failedParts.push(...part);
       // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
       // task's totals are the sum of its entries, cut streams that providers bill included.
@@ -599,7 +610,6 @@ export class Scope {
         {
           signal: o.signal,
           fallback,
-          knownTools: o.knownTools,
           onDelta: o.onDelta,
           beforeAttempt,
           onAttemptFailed,
@@ -624,7 +634,7 @@ export class Scope {
       const overrun = overReservationWarning(served.id, result.usage, dollars, current.reservation.amount);
       if (overrun) tree.host.log?.('warn', overrun);
       current.reservation.settle(dollars);
-      const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];
+      const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars, ...unpricedOf(served) }];
       const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
       tree.trajectory.write({
         type: 'model_call',
@@ -659,7 +669,7 @@ export class Scope {
         if (err instanceof ModelCallError && err.usage) {
           const usage = settledUsageOf(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
           dollars = dollarsFor(current.model, usage);
-          parts = [{ model: current.model.id, usage, dollars }];
+          parts = [{ model: current.model.id, usage, dollars, ...unpricedOf(current.model) }];
         } else if (isPaid(current.model)) {
           // Stopped before anything came back: the server may have billed the prompt; unknown, not $0.
           parts = [unknownCostPart(current.model.id)];
@@ -720,25 +730,32 @@ export class Scope {
    * Runs the calls of one turn concurrently (bounded by the tree's limiter) and returns one
    * observation per call, in the order the model asked. Nothing here throws for a bad call.
    */
-  async executeCalls(calls: ParsedToolCall[], turn: number, tools: Map<string, Tool>): Promise<Observation[]> {
-    return Promise.all(calls.map((c) => this.executeCall(c, turn, tools)));
+  async executeCalls(
+    calls: ParsedToolCall[],
+    turn: number,
+    tools: Map<string, Tool>,
+    callIds?: Map<ParsedToolCall, string>,
+  ): Promise<Observation[]> {
+    return Promise.all(calls.map((c) => this.executeCall(c, turn, tools, callIds?.get(c))));
   }
 
-  private async executeCall(call: ParsedToolCall, turn: number, tools: Map<string, Tool>): Promise<Observation> {
+  /** `presetId`: the call's card was shown while the model wrote it (live-calls.ts). */
+  private async executeCall(call: ParsedToolCall, turn: number, tools: Map<string, Tool>, presetId?: string): Promise<Observation> {
     const tree = this.tree;
-    const callId = newId('call');
+    const callId = presetId ?? newId('call');
     tree.ledger.link(callId, this.parentCallId);
     const tool = tools.get(call.name);
     const argModel = modelArgOf(call.arguments);
     const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
+    const toolName = call.name || UNNAMED_CALL;
     tree.emit({
       type: 'tool_call_started',
       callId,
       turn,
-      tool: call.name,
+      tool: toolName,
       model: argModel,
       args: call.arguments,
-      state: willWait ? 'queued' : 'running',
+      state: willWait && !call.problem ? 'queued' : 'running',
       parentCallId: this.parentCallId,
     });
     const started = Date.now();
@@ -755,7 +772,7 @@ export class Scope {
       tree.ledger.record({
         callId,
         parentCallId: this.parentCallId,
-        tool: call.name,
+        tool: toolName,
         model: meter.model,
         turn,
         state,
@@ -766,16 +783,22 @@ export class Scope {
         remoteHosts: [...meter.remoteHosts],
         startedAt: started,
         finishedAt: Date.now(),
+        ...(extra.error ? { error: extra.error } : {}),
       });
       // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
       const below = tree.ledger.totals(callId);
       const shownDollars = dollars + below.dollars;
       const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
+      // A call (or anything under it) on a subscription or unknown-price model: its dollars leave that out.
+      const unpriced = [...meter.parts.map((p) => p.pricing), ...(below.unpriced ?? []).map((u) => u.pricing)].filter(
+        (p) => p !== undefined,
+      );
+      const pricing = unpriced.includes('unknown') ? 'unknown' : unpriced[0];
       const fullText = extra.error && !output ? extra.error : output;
       tree.emit({
         type: 'tool_call_finished',
         callId,
-        tool: call.name,
+        tool: toolName,
         model: meter.model ?? argModel,
         state,
         preview: fullText.slice(0, PREVIEW_CHARS),
@@ -783,13 +806,14 @@ export class Scope {
         error: extra.error,
         usage: shownUsage,
         dollars: shownDollars,
+        ...(pricing ? { pricing } : {}),
         latencyMs,
       });
       tree.emitCost();
       return {
         callId,
         modelCallId: call.id,
-        tool: call.name,
+        tool: toolName,
         state,
         output,
         error: extra.error,
@@ -797,18 +821,23 @@ export class Scope {
         model: meter.model ?? argModel,
         usage: shownUsage,
         dollars: shownDollars,
+        ...(pricing ? { pricing } : {}),
         latencyMs,
         args: call.arguments,
         ran,
       };
     };
 
+    // A call cut by the token limit or unreadable never runs; the model reads why and writes it again.
+    if (call.problem) return finish('error', '', { error: call.problem.message });
     if (!tool) {
-      return finish('error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
+      return finish('error', '', {
+        error: `not run: unknown tool "${call.name}"; the tools you can call are: ${[...tools.keys()].join(', ')}`,
+      });
     }
     const parsed = tool.schema.safeParse(call.arguments ?? {});
     if (!parsed.success) {
-      return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
+      return finish('error', '', { error: `not run: invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
     }
     const args = parsed.data;
     const verdict = tree.toolVerdict(tool, args);
@@ -888,7 +917,10 @@ export class Scope {
 export function observationText(o: Observation): string {
   const head = [`state: ${o.state}`];
   if (o.model) head.push(`model: ${o.model}`);
-  head.push(`cost: $${fmtDollars(o.dollars)}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
+  const cost = o.pricing
+    ? `${o.dollars > 0 ? `$${fmtDollars(o.dollars)} + ` : ''}${unpricedLabel(o.pricing)}`
+    : `$${fmtDollars(o.dollars)}`;
+  head.push(`cost: ${cost}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
   let body = o.output;
   if (o.error) body = body ? `${o.error}\n${body}` : o.error;
   if (body.length > OBSERVATION_CAP)
@@ -972,6 +1004,9 @@ function harnessTimeoutMs(tool: Tool, config: OrchestraConfig): number | undefin
   const seconds = tool.name === 'run_code' ? config.tools.runCode.timeoutSeconds + 15 : Math.max(config.requests.timeoutSeconds, 30);
   return seconds * 1000;
 }
+
+/** The tool name shown for a call that was cut before its name was written. */
+export const UNNAMED_CALL = '(unnamed call)';
 
 /** What a call stopped by the user says, in its event and in the orchestrator's observation. */
 export const CANCELLED_BY_USER = 'cancelled by the user';

@@ -1,11 +1,12 @@
 // Loads the built panel (dist/webview) in headless Chromium the way VS Code would: the real HTML with
 // its CSP and nonce, served from a loopback HTTP server, with a stand-in `acquireVsCodeApi` that
-// records what the panel posts and keeps its state in sessionStorage (so it survives a reload).
+// records what the panel posts and keeps its state (in sessionStorage too, so it survives a reload).
 import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+export { launchChromium } from '../../support/chromium';
 import { makeNonce, panelHtml } from '../../../src/extension/panel/panelHtml';
 
 // Bundled to out/test/webview/*.js: the repository root is three levels up.
@@ -61,29 +62,27 @@ export async function startPanelServer(): Promise<PanelServer> {
   };
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-}
-
+// setState keeps a structured clone, as VS Code's does (it posts the state to the host), and the copy
+// reaches sessionStorage only when the page goes away, so it survives a reload: serialising a large
+// log on every save would charge the panel for work VS Code does not do on its main thread.
 const STAND_IN = `(() => {
   const KEY = '__orchestra_state';
+  let current;
+  let persisting = false;
   window.__posted = [];
+  window.__savedStateJson = () => (current === undefined ? '' : JSON.stringify(current));
   window.acquireVsCodeApi = () => ({
     postMessage: (m) => { window.__posted.push(JSON.parse(JSON.stringify(m))); },
-    getState: () => { const s = sessionStorage.getItem(KEY); return s ? JSON.parse(s) : undefined; },
-    setState: (s) => { sessionStorage.setItem(KEY, JSON.stringify(s)); return s; },
+    getState: () => { if (current !== undefined) return current; const s = sessionStorage.getItem(KEY); return s ? JSON.parse(s) : undefined; },
+    setState: (s) => {
+      current = structuredClone(s);
+      // Added on the first save, so it runs after the panel's own pagehide save.
+      if (!persisting) {
+        persisting = true;
+        window.addEventListener('pagehide', () => sessionStorage.setItem(KEY, JSON.stringify(current)));
+      }
+      return s;
+    },
   });
 })();`;
 
