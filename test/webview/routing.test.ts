@@ -1,6 +1,6 @@
 // The panel in headless Chromium shows why a model serves each call: a fallback as a step of the
 // call's card ("A down → B"), the orchestrator's own switch in its turn, and a ranked pick's reasons
-// with the runner-up.
+// with the runner-up; and the thumbs under an answer send the user's verdict and show what was recorded.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
@@ -97,6 +97,48 @@ describe('panel: routing', () => {
       const turnStep = p.page.locator('.turn[data-turn="1"] > .route--fallback');
       assert.equal(await turnStep.locator('.route-step').innerText(), 'orch down → orch-backup');
       assert.equal(await turnStep.isVisible(), true);
+    });
+  });
+
+  test('thumbs under a finished answer: a click sends the verdict; pressed is what the engine recorded; again withdraws', async () => {
+    await withPanel(async (p) => {
+      const scenario = routingScenario();
+      const running = scenario.slice(0, -1);
+      await p.send(running.map(msg));
+      const task = p.page.locator('.task[data-task-id="t-route"]');
+      assert.equal(await task.locator('.feedback').count(), 0, 'no thumbs while the task runs');
+      await p.send([msg(scenario.at(-1)!)]);
+      const up = task.locator('.feedback-button[data-verdict="up"]');
+      const down = task.locator('.feedback-button[data-verdict="down"]');
+      await up.click();
+      const sent = async () => (await p.posted()).filter((m) => m.type === 'feedback');
+      assert.deepEqual((await sent()).at(-1), { type: 'feedback', taskId: 't-route', verdict: 'up' });
+      assert.equal(await up.getAttribute('aria-pressed'), 'false', 'not pressed until the engine says it recorded it');
+      const recorded = (verdict: 'up' | 'down' | 'none', seq: number): EngineEvent => ({
+        type: 'task_feedback',
+        taskId: 't-route',
+        seq,
+        time: Date.now(),
+        verdict,
+        models:
+          verdict === 'none'
+            ? []
+            : [
+                { model: 'orch-backup', role: 'orchestrator' },
+                { model: 'backup', role: 'code' },
+              ],
+      });
+      await p.send([msg(recorded('up', 100))]);
+      assert.equal(await up.getAttribute('aria-pressed'), 'true');
+      assert.equal(await down.getAttribute('aria-pressed'), 'false');
+      assert.equal(await task.locator('.feedback-status').innerText(), 'Counted for orch-backup (orchestrator), backup (code).');
+      await up.click();
+      assert.deepEqual((await sent()).at(-1), { type: 'feedback', taskId: 't-route', verdict: 'none' }, 'pressing it again withdraws');
+      await down.click();
+      assert.deepEqual((await sent()).at(-1), { type: 'feedback', taskId: 't-route', verdict: 'down' }, 'the other thumb is a new verdict');
+      await p.send([msg(recorded('down', 101))]);
+      assert.equal(await up.getAttribute('aria-pressed'), 'false');
+      assert.equal(await down.getAttribute('aria-pressed'), 'true');
     });
   });
 });

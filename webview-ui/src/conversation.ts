@@ -12,12 +12,15 @@ import { costChart } from './chart';
 import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
 import { choiceElement } from './model-choice';
+import { feedbackBar, type FeedbackBar, type Verdict } from './feedback';
 
 export interface ConversationHost {
   cancel(taskId: string): void;
   /** Stops one running tool call or subtask; the task goes on. */
   cancelCall(taskId: string, callId: string): void;
   approve(approvalId: string, approved: boolean): void;
+  /** The user's verdict on a finished task's answer (its thumbs); absent: no thumbs are shown. */
+  feedback?(taskId: string, verdict: Verdict): void;
 }
 
 type CallState = EventOf<'tool_call_started'>['state'];
@@ -62,6 +65,8 @@ interface TaskView {
   footerDirty: boolean;
   /** Every call in this task's tree, subtasks included, for the per-model chart. */
   calls: CallView[];
+  /** The thumbs under its answer, once it is done. */
+  feedback?: FeedbackBar;
 }
 
 /** An orchestration: a top-level task, or a subtask running under a `delegate` call. */
@@ -235,6 +240,8 @@ export class ConversationView {
       case 'done':
       case 'error':
         return this.onTaskEnded(e);
+      case 'task_feedback':
+        return this.tasks.get(e.taskId)?.feedback?.recorded(e);
     }
   }
 
@@ -351,6 +358,10 @@ export class ConversationView {
     if (e.type === 'done') {
       // The final answer is authoritative (a non-streaming model sends it only here).
       if (e.answer) task.answerText = e.answer;
+      if (!this.readOnly && this.host.feedback && !task.feedback) {
+        task.feedback = feedbackBar((verdict) => this.host.feedback?.(e.taskId, verdict));
+        task.errorEl.before(task.feedback.el);
+      }
     } else {
       task.errorEl.hidden = false;
       task.errorEl.replaceChildren(h('strong', {}, errorTitle(e.code)), ' ', cleanText(e.message));

@@ -181,6 +181,17 @@ export const TaskError = z.object({
   totals: Totals,
 });
 
+/**
+ * The user's verdict on a finished task's answer (the panel's thumbs; `none`: withdrawn), said after
+ * the task ended: the quality evidence it gave each model that served the task (docs/ROUTING.md).
+ */
+export const TaskFeedback = z.object({
+  ...base,
+  type: z.literal('task_feedback'),
+  verdict: z.enum(['up', 'down', 'none']),
+  models: z.array(z.object({ model: z.string(), role: z.string() })),
+});
+
 export const EngineEvent = z.discriminatedUnion('type', [
   TaskStarted,
   TurnStarted,
@@ -195,6 +206,7 @@ export const EngineEvent = z.discriminatedUnion('type', [
   ApprovalResolved,
   TaskDone,
   TaskError,
+  TaskFeedback,
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 export type EngineEventType = EngineEvent['type'];
