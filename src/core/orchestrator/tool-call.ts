@@ -1,0 +1,224 @@
+// One tool call of an orchestrator turn, start to finish: validation against the tool's schema, the
+// hard rules, approval, a concurrency slot, its time limit, stopping by the user, and the events and
+// ledger entry that say how it went. Nothing here throws for a bad call: it becomes an observation.
+import type { OrchestraConfig } from '../config';
+import type { CallState, Totals, Usage } from '../protocol/events';
+import type { Tool, ToolContext, ToolResult } from '../tools/tool';
+import type { ParsedToolCall } from '../toolcalls';
+import { sumUsage, type UsagePart } from '../ledger';
+import { destinationOf } from '../preferences';
+import { newId } from '../ids';
+import { TaskFailure, abortFailure, raceAbort, type TaskTree } from './task-tree';
+import type { Observation } from './observations';
+import { formatZodError } from './schemas';
+
+const RESULT_EVENT_CAP = 64 * 1024;
+const PREVIEW_CHARS = 500;
+
+/** What a tool call needs of the scope it runs in (Scope implements it). */
+export interface ToolCallScope {
+  readonly tree: TaskTree;
+  readonly parentCallId?: string;
+  readonly signal: AbortSignal;
+  meter(callId: string): { parts: UsagePart[]; remoteHosts: Set<string>; model?: string; turn?: number };
+  dropMeter(callId: string): void;
+}
+
+export async function executeToolCall(
+  scope: ToolCallScope,
+  call: ParsedToolCall,
+  turn: number,
+  tools: Map<string, Tool>,
+): Promise<Observation> {
+  const tree = scope.tree;
+  const callId = newId('call');
+  tree.ledger.link(callId, scope.parentCallId);
+  const tool = tools.get(call.name);
+  const argModel = modelArgOf(call.arguments);
+  const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
+  tree.emit({
+    type: 'tool_call_started',
+    callId,
+    turn,
+    tool: call.name,
+    model: argModel,
+    args: call.arguments,
+    state: willWait ? 'queued' : 'running',
+    parentCallId: scope.parentCallId,
+  });
+  const started = Date.now();
+  const meter = scope.meter(callId);
+  meter.turn = turn;
+  let ran = false;
+
+  const finish = (state: CallState, output: string, extra: { error?: string; data?: unknown } = {}): Observation => {
+    scope.dropMeter(callId);
+    const latencyMs = Date.now() - started;
+    const usage = sumUsage(meter.parts);
+    const dollars = meter.parts.reduce((s, p) => s + p.dollars, 0);
+    // Agent calls (delegate, subtasks) spend through their children; their own entry holds no money.
+    tree.ledger.record({
+      callId,
+      parentCallId: scope.parentCallId,
+      tool: call.name,
+      model: meter.model,
+      turn,
+      state,
+      parts: meter.parts,
+      usage,
+      dollars,
+      latencyMs,
+      remoteHosts: [...meter.remoteHosts],
+      startedAt: started,
+      finishedAt: Date.now(),
+    });
+    // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
+    const below = tree.ledger.totals(callId);
+    const shownDollars = dollars + below.dollars;
+    const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
+    const fullText = extra.error && !output ? extra.error : output;
+    tree.emit({
+      type: 'tool_call_finished',
+      callId,
+      tool: call.name,
+      model: meter.model ?? argModel,
+      state,
+      preview: fullText.slice(0, PREVIEW_CHARS),
+      result: fullText.length > RESULT_EVENT_CAP ? fullText.slice(0, RESULT_EVENT_CAP) : fullText,
+      error: extra.error,
+      usage: shownUsage,
+      dollars: shownDollars,
+      latencyMs,
+    });
+    tree.emitCost();
+    return {
+      callId,
+      modelCallId: call.id,
+      tool: call.name,
+      state,
+      output,
+      error: extra.error,
+      data: extra.data,
+      model: meter.model ?? argModel,
+      usage: shownUsage,
+      dollars: shownDollars,
+      latencyMs,
+      args: call.arguments,
+      ran,
+    };
+  };
+
+  if (!tool) {
+    return finish('error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
+  }
+  const parsed = tool.schema.safeParse(call.arguments ?? {});
+  if (!parsed.success) {
+    return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
+  }
+  const args = parsed.data;
+  const verdict = tree.toolVerdict(tool, args);
+  if (!verdict.eligible) return finish('denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
+
+  // Each call gets its own controller: cancelling the task (or the subtask this scope runs) aborts
+  // it, and so do its own timeout and the user stopping this one call.
+  const controller = new AbortController();
+  const scopeSignal = scope.signal;
+  const onTreeAbort = () => controller.abort(scopeSignal.reason);
+  if (scopeSignal.aborted) onTreeAbort();
+  else scopeSignal.addEventListener('abort', onTreeAbort, { once: true });
+  const untrack = tree.trackCall(callId, controller);
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  let release: (() => void) | undefined;
+  try {
+    const approval = tool.needsApproval?.(args);
+    if (approval) {
+      const approved = await tree.requestApproval(callId, approval, controller.signal);
+      if (!approved) {
+        if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
+        return finish('denied', '', { error: `denied: the user did not approve (${approval.title})` });
+      }
+    }
+    if (tool.kind !== 'agent') {
+      release = await tree.limiter.acquire(controller.signal);
+      if (willWait)
+        tree.emit({
+          type: 'tool_call_started',
+          callId,
+          turn,
+          tool: call.name,
+          model: argModel,
+          args: call.arguments,
+          state: 'running',
+          parentCallId: scope.parentCallId,
+        });
+    }
+    const timeoutMs = harnessTimeoutMs(tool, tree.config);
+    if (timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new TaskFailure('internal', `${tool.name} ran past its ${Math.round(timeoutMs / 1000)} s limit`));
+      }, timeoutMs);
+    }
+    // Model-backed tools report the hosts their model calls really reached; others go where they say.
+    const dest = tool.kind === 'model' || tool.kind === 'agent' ? undefined : destinationOf(tool, args);
+    if (dest && dest !== 'local') meter.remoteHosts.add(dest.host);
+    const ctx: ToolContext = {
+      workspace: tree.workspace,
+      signal: controller.signal,
+      callId,
+      requestApproval: (req) => tree.requestApproval(callId, req, controller.signal),
+      progress: (text) => {
+        if (text) tree.emit({ type: 'tool_call_delta', callId, text });
+      },
+    };
+    ran = true;
+    const result: ToolResult = await raceAbort(tool.run(args, ctx), controller.signal);
+    const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
+    return finish(state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
+  } catch (err) {
+    if (timedOut) return finish('timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
+    if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
+    return finish('error', '', { error: `${tool.name} failed: ${(err as Error).message}` });
+  } finally {
+    if (timer) clearTimeout(timer);
+    scopeSignal.removeEventListener('abort', onTreeAbort);
+    untrack();
+    release?.();
+  }
+}
+
+function modelArgOf(args: unknown): string | undefined {
+  return args && typeof args === 'object' && typeof (args as { model?: unknown }).model === 'string'
+    ? (args as { model: string }).model
+    : undefined;
+}
+
+function addUsage(t: Totals, u: Usage | undefined): Totals {
+  return u
+    ? {
+        ...t,
+        inputTokens: t.inputTokens + u.inputTokens,
+        outputTokens: t.outputTokens + u.outputTokens,
+        estimated: t.estimated || u.estimated,
+      }
+    : t;
+}
+
+function rolledUsage(t: Totals): Usage | undefined {
+  return t.inputTokens || t.outputTokens ? { inputTokens: t.inputTokens, outputTokens: t.outputTokens, estimated: t.estimated } : undefined;
+}
+
+/** Model-backed and agent tools are bounded by the pool's own timeouts and by turn limits. */
+function harnessTimeoutMs(tool: Tool, config: OrchestraConfig): number | undefined {
+  if (tool.kind === 'agent' || tool.kind === 'model') return undefined;
+  const seconds = tool.name === 'run_code' ? config.tools.runCode.timeoutSeconds + 15 : Math.max(config.requests.timeoutSeconds, 30);
+  return seconds * 1000;
+}
+
+/** Why a call was cancelled: the task's reason when the task stopped, else this call's (or its subtask's). */
+function cancelledText(tree: TaskTree, callSignal: AbortSignal): string {
+  if (tree.signal.aborted) return abortFailure(tree.signal).message;
+  const failure = abortFailure(callSignal);
+  return failure.code === 'cancelled' ? `${failure.message}: this call was stopped and is not run again` : failure.message;
+}
