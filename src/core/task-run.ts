@@ -61,7 +61,7 @@ export async function runTask(
   try {
     outcome = await answer(deps, tree, req, config, trajectory);
   } catch (err) {
-    outcome = failed(deps, tree, err);
+    outcome = await failed(deps, tree, err);
   } finally {
     stopWatching();
     // Anything still running under this task (a subtask's straggler) is stopped now.
@@ -160,8 +160,11 @@ async function answer(
   return { taskId: tree.taskId, ok: true, answer: run.answer, totals };
 }
 
+/** How long a stopped task waits for its calls to end before it reports (they are all aborted already). */
+const STOP_SETTLE_MS = 3000;
+
 /** The failure a thrown error stands for: a stop explains itself by its reason, anything unexpected is internal. */
-function failed(deps: TaskDeps, tree: TaskTree, err: unknown): TaskOutcome {
+async function failed(deps: TaskDeps, tree: TaskTree, err: unknown): Promise<TaskOutcome> {
   const aborted = tree.signal.aborted;
   const failure =
     err instanceof TaskFailure
@@ -172,6 +175,8 @@ function failed(deps: TaskDeps, tree: TaskTree, err: unknown): TaskOutcome {
         ? abortFailure(tree.signal)
         : new TaskFailure('internal', `internal error: ${(err as Error).message}`);
   if (failure.code === 'internal') deps.log('error', `task ${tree.taskId}: ${(err as Error).stack ?? (err as Error).message}`);
+  // Stopped: its calls wind down first, so they end as stopped and what they spent is in the totals.
+  if (aborted) await tree.whenIdle(STOP_SETTLE_MS);
   const totals = tree.totals();
   tree.emit({ type: 'error', code: failure.code, message: failure.message, totals });
   return { taskId: tree.taskId, ok: false, error: { code: failure.code, message: failure.message }, totals };

@@ -186,3 +186,19 @@ test('an API key set through the command palette goes to SecretStorage and reach
   for (const f of settingsFiles) assert.ok(!readFileSync(f, 'utf8').includes(CANARY), `the key is in ${f}`);
   await page.screenshot({ path: join(artifacts, 'panel-api-key.png') });
 });
+
+test('a general-dialect answer forms in view: its first words are on screen before the server sends its last token', async () => {
+  const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
+  models.setHandler('orch', () => ({ content: `Streaming answer begins here: ${words} end.`, tokensPerSecond: 8 }));
+  const frame = await panelFrame(page);
+  await frame.locator('.question-input').fill('Stream me an answer.');
+  await frame.locator('.question-input').press('Enter');
+  const answer = frame.locator('.task').last().locator('.answer');
+  await answer.getByText('Streaming answer begins here').waitFor({ timeout: 60_000 });
+  const request = models.requestsFor('orch').at(-1)!;
+  assert.equal(request.finishedAt, undefined, 'the first words were visible while the server was still sending');
+  await page.screenshot({ path: join(artifacts, 'panel-answer-streaming.png') });
+  await answer.getByText('word79 end.').waitFor({ timeout: 60_000 });
+  // The answer is in the answer area, not in the (collapsed) reasoning row.
+  assert.equal(await frame.locator('.task').last().locator('.reasoning').count(), 0);
+});

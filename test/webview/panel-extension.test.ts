@@ -116,6 +116,13 @@ describe('event log', () => {
     assert.equal((log.events[1] as { text: string }).text, 'ab');
     assert.equal((log.events[3] as { text: string }).text, 'c');
     assert.equal((log.events[4] as { text: string }).text, 'xyz');
+    // A reset answer delta replaces the answer streamed before it, in the same merged event.
+    log.append(s.ev('answer_delta', { text: 'new', reset: true }));
+    log.append(s.ev('answer_delta', { text: ' answer' }));
+    assert.deepEqual(
+      log.events.filter((e) => e.type === 'answer_delta').map((e) => [(e as { text: string }).text, (e as { reset?: boolean }).reset]),
+      [['new answer', true]],
+    );
     const stored = compactForStorage(log.events, { maxResultChars: 10 });
     assert.ok(!stored.some((e) => e.type === 'tool_call_delta'), 'live output of a finished call is dropped');
     const fin = stored.find((e) => e.type === 'tool_call_finished') as { result: string };

@@ -220,9 +220,61 @@ describe('panel: a task streamed live', () => {
         events([s.ev('error', { code: 'cancelled', message: 'Cancelled by the user.', totals: totals(0, 10, 0, 1, ['local-7b'], []) })]),
       );
       assert.equal(await p.page.locator('.card[data-call-id="x1"]').getAttribute('data-state'), 'cancelled');
+      assert.match(await p.page.locator('.card[data-call-id="x1"] .card-state').innerText(), /stopped/);
+      // Stopped by the user is neutral: not "failed", and what it cost so far stays shown.
+      assert.equal(await p.page.locator('.task').getAttribute('data-state'), 'stopped');
+      assert.equal(await p.page.locator('.task .task-state').innerText(), 'stopped');
+      assert.equal(await p.page.locator('.task-error').getAttribute('role'), 'status');
       assert.match(await p.page.locator('.task-error').innerText(), /Stopped\. Cancelled by the user\./);
+      assert.match(await p.page.locator('.total-tokens').innerText(), /10 tokens/);
       assert.match(await p.page.locator('.footer-data').innerText(), /Local only/);
       assert.equal(await p.page.locator('.composer .stop-all').isHidden(), true);
+    });
+  });
+
+  test('the answer forms in view: streamed text shows at once; text taken back (reset) leaves the answer area', async () => {
+    await withPanel(async (p) => {
+      const s = new EventScript('stream-1');
+      await p.send([
+        { type: 'status', status: READY_STATUS },
+        ...events([
+          s.ev('task_started', { question: 'Q', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 0.5 }),
+          s.ev('turn_started', { turn: 1 }),
+          s.ev('answer_delta', { text: 'Let me read the file ' }),
+        ]),
+      ]);
+      const answer = p.page.locator('.task .answer');
+      await answer.getByText('Let me read the file').waitFor();
+      // A tool call followed: the preamble leaves the answer area for the turn's reasoning row.
+      await p.send(
+        events([
+          s.ev('answer_delta', { text: '', reset: true }),
+          s.ev('orchestrator_delta', { turn: 1, text: 'Let me read the file ' }),
+          s.ev('tool_call_started', { callId: 'r1', turn: 1, tool: 'read_file', args: { path: 'a' }, state: 'running' }),
+        ]),
+      );
+      assert.equal((await answer.innerText()).trim(), '');
+      assert.match((await p.page.locator('.turn[data-turn="1"] .reasoning-text').textContent()) ?? '', /Let me read the file/);
+      await p.send(
+        events([
+          s.ev('tool_call_finished', {
+            callId: 'r1',
+            tool: 'read_file',
+            state: 'ok',
+            preview: 'x',
+            result: 'x',
+            dollars: 0,
+            latencyMs: 3,
+          }),
+          s.ev('turn_started', { turn: 2 }),
+          s.ev('answer_delta', { text: 'The file ' }),
+          s.ev('answer_delta', { text: 'says x. ' }),
+        ]),
+      );
+      await answer.getByText('The file says x.').waitFor();
+      await p.send(events([s.ev('done', { answer: 'The file says x.', totals: totals(0, 10, 5, 2, ['orch-8b'], []) })]));
+      assert.equal((await answer.innerText()).trim(), 'The file says x.');
+      assert.equal(await p.page.locator('.task').getAttribute('data-state'), 'done');
     });
   });
 

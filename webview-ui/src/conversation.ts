@@ -28,7 +28,7 @@ const STATE_LABEL: Record<CallState, string> = {
   timeout: 'timed out',
   denied: 'denied',
   over_budget: 'over budget',
-  cancelled: 'cancelled',
+  cancelled: 'stopped',
 };
 /** A running call with no output for this long is flagged as stalled (users asked to see it). */
 const STALLED_MS = 60_000;
@@ -41,7 +41,8 @@ interface TaskView {
   scope: Scope;
   startedAt: number;
   endedAt?: number;
-  state: 'running' | 'done' | 'error';
+  /** `stopped`: the user stopped it (neutral, not a failure). */
+  state: 'running' | 'done' | 'error' | 'stopped';
   orchestratorModel: string;
   stateEl: HTMLElement;
   elapsedEl: HTMLElement;
@@ -52,6 +53,8 @@ interface TaskView {
   answer?: StreamingMarkdown;
   answerText: string;
   answerDirty: boolean;
+  /** The streamed answer was replaced (a reset delta): the rendered one starts over. */
+  answerReset: boolean;
   errorEl: HTMLElement;
   footerEl: HTMLElement;
   totals?: Totals;
@@ -68,7 +71,14 @@ interface Scope {
   bodyEl: HTMLElement;
   turns: Map<number, TurnView>;
   /** Subtasks only: their own answer and totals, shown inside the delegate card. */
-  sub?: { el: HTMLElement; answerText: string; answerDirty: boolean; answer?: StreamingMarkdown; footerEl: HTMLElement };
+  sub?: {
+    el: HTMLElement;
+    answerText: string;
+    answerDirty: boolean;
+    answerReset: boolean;
+    answer?: StreamingMarkdown;
+    footerEl: HTMLElement;
+  };
 }
 
 interface TurnView {
@@ -191,13 +201,16 @@ export class ConversationView {
       case 'answer_delta': {
         const sub = this.subScope(e.taskId);
         if (sub?.sub) {
-          sub.sub.answerText += e.text;
+          sub.sub.answerText = e.reset ? e.text : sub.sub.answerText + e.text;
+          sub.sub.answerReset ||= e.reset === true;
           sub.sub.answerDirty = true;
           this.dirtyScopes.add(sub);
           return;
         }
+        // A reset delta replaces what streamed before it (text that was not the answer after all).
         const task = this.taskFor(e.taskId);
-        task.answerText += e.text;
+        task.answerText = e.reset ? e.text : task.answerText + e.text;
+        task.answerReset ||= e.reset === true;
         task.answerDirty = true;
         this.dirtyTasks.add(task);
         return;
@@ -264,7 +277,7 @@ export class ConversationView {
     // The `answer` call is the answer itself, rendered below as Markdown: a card would only repeat it.
     if (e.tool === 'answer') {
       call.el.hidden = true;
-      if (turn.count === 0) turn.el.hidden = true;
+      if (turn.count === 0 && !turn.reasoning) turn.el.hidden = true;
     } else {
       turn.count++;
       turn.el.hidden = false;
@@ -292,20 +305,26 @@ export class ConversationView {
     if (sub?.sub) {
       if (e.type === 'done' && e.answer && !sub.sub.answerText) sub.sub.answerText = e.answer;
       sub.sub.answerDirty = true;
-      sub.sub.footerEl.textContent = `${e.type === 'done' ? 'Subtask done' : `Subtask failed: ${cleanText(e.message)}`} · ${formatDollars(e.totals.dollars)} · ${formatTokens(e.totals.inputTokens + e.totals.outputTokens)} tokens · ${formatMs(e.totals.wallMs)}`;
-      sub.sub.el.dataset.state = e.type === 'done' ? 'done' : 'error';
+      const subState = e.type === 'done' ? 'done' : e.code === 'cancelled' ? 'stopped' : 'error';
+      const subLabel =
+        e.type === 'done' ? 'Subtask done' : subState === 'stopped' ? 'Subtask stopped' : `Subtask failed: ${cleanText(e.message)}`;
+      sub.sub.footerEl.textContent = `${subLabel} · ${formatDollars(e.totals.dollars)} · ${formatTokens(e.totals.inputTokens + e.totals.outputTokens)} tokens · ${formatMs(e.totals.wallMs)}`;
+      sub.sub.el.dataset.state = subState;
       this.dirtyScopes.add(sub);
       return;
     }
     const task = this.taskFor(e.taskId);
-    task.state = e.type === 'done' ? 'done' : 'error';
+    task.state = e.type === 'done' ? 'done' : e.code === 'cancelled' ? 'stopped' : 'error';
     task.totals = e.totals;
     task.endedAt = e.time;
     if (e.type === 'done') {
       // The final answer is authoritative (a non-streaming model sends it only here).
+      if (e.answer && e.answer.trimEnd() !== task.answerText.trimEnd()) task.answerReset = true;
       if (e.answer) task.answerText = e.answer;
     } else {
       task.errorEl.hidden = false;
+      task.errorEl.dataset.code = e.code;
+      task.errorEl.setAttribute('role', task.state === 'stopped' ? 'status' : 'alert');
       task.errorEl.replaceChildren(h('strong', {}, errorTitle(e.code)), ' ', cleanText(e.message));
     }
     task.answerDirty = true;
@@ -357,7 +376,13 @@ export class ConversationView {
     );
     call.childrenEl.append(el);
     call.childrenEl.dataset.count = String(call.childrenEl.children.length);
-    const scope: Scope = { key, root: call.root, bodyEl, turns: new Map(), sub: { el, answerText: '', answerDirty: false, footerEl } };
+    const scope: Scope = {
+      key,
+      root: call.root,
+      bodyEl,
+      turns: new Map(),
+      sub: { el, answerText: '', answerDirty: false, answerReset: false, footerEl },
+    };
     this.scopes.set(key, scope);
     return scope;
   }
@@ -368,6 +393,9 @@ export class ConversationView {
     const labelEl = h('div', { class: 'group-label' });
     const groupEl = h('div', { class: 'call-group', role: 'group' });
     const el = h('section', { class: 'turn', 'data-turn': String(turnNo) }, labelEl, groupEl);
+    // Shown once it holds something: a turn that only answered has no card and no reasoning.
+    el.hidden = true;
+    labelEl.hidden = true;
     const turn: TurnView = { el, groupEl, labelEl, count: 0 };
     // Keep turns in order even if events of an earlier turn arrive late.
     const later = [...scope.turns.entries()].filter(([n]) => n > turnNo).sort((a, b) => a[0] - b[0])[0];
@@ -390,6 +418,7 @@ export class ConversationView {
       turn.reasoning = { details, text: textNode, pending: '', length: 0 };
     }
     turn.reasoning.pending += text;
+    turn.el.hidden = false;
     this.dirtyTurns.add(turn);
   }
 
@@ -456,6 +485,7 @@ export class ConversationView {
       answerEl,
       answerText: '',
       answerDirty: false,
+      answerReset: false,
       errorEl,
       footerEl,
       footerDirty: false,
@@ -742,6 +772,11 @@ export class ConversationView {
     const sub = scope.sub;
     if (!sub || !sub.answerDirty) return;
     sub.answerDirty = false;
+    if (sub.answerReset && sub.answer) {
+      sub.answer.element.remove();
+      sub.answer = undefined;
+    }
+    sub.answerReset = false;
     if (!sub.answer) {
       sub.answer = new StreamingMarkdown('subtask-answer', this.stats);
       sub.el.insertBefore(sub.answer.element, sub.footerEl);
@@ -756,11 +791,18 @@ export class ConversationView {
 
   private renderTask(task: TaskView, now: number): void {
     task.el.dataset.state = task.state;
-    task.stateEl.textContent = task.state === 'running' ? 'running' : task.state === 'done' ? 'done' : 'failed';
+    task.stateEl.textContent = task.state === 'error' ? 'failed' : task.state;
     task.stopButton.hidden = task.state !== 'running';
     if (task.state !== 'running') task.elapsedEl.textContent = task.endedAt ? formatMs(task.endedAt - task.startedAt) : '';
     if (task.answerDirty) {
       task.answerDirty = false;
+      if (task.answerReset && task.answer) {
+        // Replaced, not extended: render it anew (StreamingMarkdown only ever appends).
+        task.answer.element.remove();
+        task.answer = undefined;
+      }
+      task.answerReset = false;
+      if (!task.answerText) task.answerEl.removeAttribute('aria-busy');
       if (task.answerText) {
         if (!task.answer) {
           task.answer = new StreamingMarkdown('answer-body', this.stats);

@@ -9,7 +9,8 @@ import type { Tool } from '../tools/tool';
 import { modelVerdict, preferenceInstructions, toolVerdict } from '../preferences';
 import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservation } from '../prompts';
 import { newId } from '../ids';
-import { Scope, TaskFailure, abortFailure, observationText, partialJsonStringField, toOpenAITools } from './runtime';
+import { Scope, TaskFailure, abortFailure, observationText, toOpenAITools } from './runtime';
+import { TurnStream } from './turn-stream';
 import {
   callableModels,
   createAnswerTool,
@@ -95,6 +96,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       }
     }
     let outcome: Awaited<ReturnType<Scope['callModel']>>;
+    const stream = new TurnStream(tree, turn, scope.parentCallId, scope.depth === 0);
     try {
       outcome = await scope.callModel(
         o.orchestrator.id,
@@ -106,14 +108,9 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
           signal: scope.signal,
           fallback: true,
           knownTools: [...toolMap.keys()],
-          onDelta: (d) => {
-            if (d.content) tree.emit({ type: 'orchestrator_delta', turn, text: d.content, parentCallId: scope.parentCallId });
-            // The task's answer streams as the answer tool's arguments arrive.
-            if (scope.depth === 0 && d.toolCall?.name === 'answer') {
-              const text = partialJsonStringField(d.toolCall.arguments, 'answer');
-              if (text) tree.answerStream.update(text);
-            }
-          },
+          // The reply streams into the answer area (top level) or the reasoning row: see TurnStream.
+          onDelta: (d) => stream.onDelta(d),
+          onRetry: () => stream.onRetry(),
         },
       );
     } finally {
@@ -122,6 +119,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     scope.recordTurn(callId, turn, outcome, Date.now() - t0);
     if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal.aborted ? tree.signal : scope.signal);
     const reply = outcome.result;
+    stream.settle(reply);
     const content = reply.content ?? '';
 
     if (reply.toolCalls.length === 0) {

@@ -43,3 +43,56 @@ export function partialTaggedAnswer(text: string): string | undefined {
   }
   return body.replace(/^\s+/, '');
 }
+
+/** Where a tool call written as text begins, in the formats local models use (see src/core/toolcalls). */
+const TOOL_CALL_MARKERS = ['<tool_call>', '<function=', '[TOOL_CALLS]', '<|python_tag|>', '<|channel|>', '<|start|>', '<tool_calls>'];
+/** A reply that opens like a JSON tool call is held back whole until it is complete. */
+const JSON_CALL_START = /^\s*(?:\{|\[\s*\{|```(?:json)?\s*\{)/;
+
+/**
+ * A reply still streaming, split into what a reader may see as answer text and what is thinking.
+ * `<think>` blocks are thinking (an unclosed one holds all that follows; a `</think>` with no opening
+ * tag ends thinking that began in the prompt template). Text from the first tool-call marker on is
+ * not shown (it is parsed as a call once the reply is complete), nor is a tag cut at the end.
+ */
+export function streamingReplyText(content: string): { visible: string; thinking: string } {
+  let thinking = '';
+  let rest = content;
+  const close = rest.search(/<\/think>/i);
+  const open = rest.search(/<think>/i);
+  if (close >= 0 && (open < 0 || close < open)) {
+    thinking += rest.slice(0, close);
+    rest = rest.slice(close + '</think>'.length);
+  }
+  let visible = '';
+  while (rest) {
+    const o = rest.search(/<think>/i);
+    if (o < 0) {
+      visible += rest;
+      break;
+    }
+    visible += rest.slice(0, o);
+    const after = rest.slice(o + '<think>'.length);
+    const c = after.search(/<\/think>/i);
+    if (c < 0) {
+      thinking += after;
+      break;
+    }
+    thinking += after.slice(0, c);
+    rest = after.slice(c + '</think>'.length);
+  }
+  if (JSON_CALL_START.test(visible)) return { visible: '', thinking };
+  let cut = visible.length;
+  for (const marker of [...TOOL_CALL_MARKERS, '<think>', '</think>']) {
+    const at = visible.indexOf(marker);
+    if (at >= 0 && at < cut) cut = at;
+    // A marker still arriving ("<tool_ca") is held back until it is known not to be one.
+    for (let k = Math.min(marker.length - 1, visible.length); k > 0; k--) {
+      if (visible.endsWith(marker.slice(0, k))) {
+        cut = Math.min(cut, visible.length - k);
+        break;
+      }
+    }
+  }
+  return { visible: visible.slice(0, cut), thinking };
+}

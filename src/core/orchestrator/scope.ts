@@ -66,6 +66,8 @@ export interface ModelCallOptions {
   purpose: string;
   signal: AbortSignal;
   onDelta?: (d: ChatDelta) => void;
+  /** A retry or fallback starts the reply over: what streamed of the failed attempt is void. */
+  onRetry?: () => void;
   /** Allow the pool to fall back to another eligible model of an overlapping role. */
   fallback?: boolean;
   knownTools?: string[];
@@ -253,7 +255,15 @@ export class Scope {
       const result = await tree.pool.chat(
         model.id,
         { ...req, maxTokens: plan.maxTokens },
-        { signal: o.signal, fallback, knownTools: o.knownTools, onDelta: o.onDelta, beforeAttempt, onAttemptFailed },
+        {
+          signal: o.signal,
+          fallback,
+          knownTools: o.knownTools,
+          onDelta: o.onDelta,
+          onRetry: o.onRetry && (() => o.onRetry!()),
+          beforeAttempt,
+          onAttemptFailed,
+        },
       );
       const served = tree.pool.get(result.modelId) ?? current.model;
       const maxTokens = current.maxTokens;

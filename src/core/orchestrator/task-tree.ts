@@ -82,7 +82,7 @@ export class TaskTree {
     this.ledger = new Ledger();
     this.limiter = new Limiter(o.config.concurrency);
     this.budget = new Budget(o.config.budget.maxDollarsPerTask);
-    this.answerStream = new AnswerStream((text) => this.emit({ type: 'answer_delta', text }));
+    this.answerStream = new AnswerStream((text, reset) => this.emit({ type: 'answer_delta', text, reset: reset || undefined }));
   }
 
   emit(body: EventBody): EngineEvent {
@@ -128,6 +128,32 @@ export class TaskTree {
   /** Throws the right TaskFailure when the task was cancelled or ran out of wall time. */
   checkAlive(): void {
     if (this.signal.aborted) throw abortFailure(this.signal);
+  }
+
+  /** Work still running under this task (tool runs), so a stopped task can wait for it to wind down. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  /** Tracks `p` until it settles; returns it. */
+  hold<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    const drop = () => this.inFlight.delete(p);
+    p.then(drop, drop);
+    return p;
+  }
+
+  /**
+   * Resolves once everything held has settled, or after `timeoutMs`: a stopped task waits here so
+   * its calls end (and what they spent is settled) before its final event reports the totals.
+   */
+  async whenIdle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight.size) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+      clearTimeout(timer);
+    }
   }
 
   /** Makes a running call stoppable by id until the returned function is called. */

@@ -173,7 +173,8 @@ export async function executeToolCall(
       },
     };
     ran = true;
-    const result: ToolResult = await raceAbort(tool.run(args, ctx), controller.signal);
+    // A stopped call answers at once; what the tool still does until it notices is waited for before the task ends.
+    const result: ToolResult = await raceAbort(tree.hold(tool.run(args, ctx)), controller.signal);
     const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
     return finish(state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
   } catch (err) {

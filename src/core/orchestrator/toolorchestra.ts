@@ -411,7 +411,9 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         fallback: true,
         knownTools: names,
         onDelta: (d) => {
-          if (d.content) tree.emit({ type: 'orchestrator_delta', turn: round, text: d.content, parentCallId: scope.parentCallId });
+          // The orchestrator's own text is reasoning here: the answer comes from the answer tool's expert.
+          const text = (d.reasoning ?? '') + (d.content ?? '');
+          if (text) tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId });
         },
       },
     );

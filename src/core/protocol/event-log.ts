@@ -36,8 +36,13 @@ export class EventLog {
       const at = this.lastDelta.get(key);
       if (at !== undefined) {
         const prev = this.events[at] as Delta;
-        // Copy rather than mutate: the caller may still hold the previous event object.
-        this.events[at] = { ...prev, text: prev.text + (e as Delta).text, seq: e.seq, time: e.time };
+        // Copy rather than mutate: the caller may still hold the previous event object. A reset
+        // answer delta replaces what came before it (see events.ts).
+        const reset = e.type === 'answer_delta' && e.reset === true;
+        const text = reset ? e.text : prev.text + (e as Delta).text;
+        this.events[at] = reset
+          ? { ...(prev as EventOf<'answer_delta'>), text, reset: true, seq: e.seq, time: e.time }
+          : { ...prev, text, seq: e.seq, time: e.time };
         return;
       }
       this.lastDelta.set(key, this.events.length);

@@ -6,7 +6,8 @@
 // text is theirs concatenated and whose `seq` and `time` are those of the last delta merged. The
 // engine process does this before sending (src/server/delta-coalescer.ts), and the panel's event log
 // keeps a stream as one event. So `seq` always increases in the order events are delivered, but it
-// may skip numbers: consumers must not expect consecutive values.
+// may skip numbers: consumers must not expect consecutive values. An `answer_delta` with `reset`
+// replaces the answer so far: merging one into earlier deltas keeps only its text and what follows.
 import { z } from 'zod';
 
 export const CallState = z.enum(['queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
@@ -112,7 +113,16 @@ export const ToolCallFinished = z.object({
   latencyMs: z.number().nonnegative(),
 });
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
-export const AnswerDelta = z.object({ ...base, type: z.literal('answer_delta'), text: z.string() });
+export const AnswerDelta = z.object({
+  ...base,
+  type: z.literal('answer_delta'),
+  text: z.string(),
+  /**
+   * The text replaces the answer streamed so far (empty: clears it). Sent when streamed text turns
+   * out not to be the answer: a retried reply, or a preamble the orchestrator followed with a tool call.
+   */
+  reset: z.boolean().optional(),
+});
 export const ApprovalRequested = z.object({
   ...base,
   type: z.literal('approval_requested'),
