@@ -1,5 +1,6 @@
 // `orchestra`: the headless CLI over the same engine the extension uses.
-//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE]
+//   orchestra ask [--continue [ID]] "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE]
+//   orchestra history [ID] [--delete ID] [--json]
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
@@ -16,6 +17,8 @@ import type { DiscoveredServer } from '../core/engine-api';
 import { readTrajectory } from '../core/trajectory';
 import { newId } from '../core/ids';
 import { parseArgs, UsageError } from './args';
+import { continuation, conversationsDir, dataDir, historyCommand } from './history';
+import { ConversationLibrary, newConversationId } from '../core/conversations/library';
 import { loadConfig } from './config-file';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
@@ -24,13 +27,19 @@ import { formatBytes } from '../server/llama/gguf-info';
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
 Usage:
-  orchestra ask "QUESTION" [options]     solve a question in a workspace
+  orchestra ask "QUESTION" [options]     solve a question in a workspace (it starts a conversation)
+  orchestra ask --continue [ID] "QUESTION"
+                           a follow-up in the workspace's latest conversation (or conversation ID): the
+                           earlier questions, answers and tool results go into its context
       --config FILE        JSON config (same keys as the orchestra.* settings); default $ORCHESTRA_CONFIG or ./orchestra.json
       --workspace DIR      folder the tools work in (default: current folder)
       --json               one engine event per line, ending with a done or error line
       --trajectory FILE    write the task's JSONL trajectory (docs/TRAJECTORY.md)
       --yes                approve every approval request (running code, paid calls past the soft limit, MCP tools)
       --privacy MODE       any | open-weights-only | local-only (overrides the config)
+      --data-dir DIR       where conversations are kept (default $ORCHESTRA_DATA_DIR, else ~/.local/share/orchestra)
+  orchestra history [ID] [--delete ID] [--json]
+                           the workspace's conversations; with ID, that conversation as Markdown
   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
                            the model pool and each model's eligibility under the current preferences;
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
@@ -82,6 +91,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return await modelsCommand(rest, io);
       case 'replay':
         return replayCommand(rest, io);
+      case 'history':
+        return historyCommand(rest, io);
       case 'serve': {
         const { runServeCommand } = await import('./serve');
         return await runServeCommand(rest);
@@ -187,13 +198,14 @@ function indent(text: string): string {
 }
 
 async function askCommand(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { values: ['--config', '--workspace', '--trajectory', '--privacy'], booleans: ['--json', '--yes', '--help'] });
+  const a = parseArgs(argv, {
+    values: ['--config', '--workspace', '--trajectory', '--privacy', '--data-dir'],
+    booleans: ['--json', '--yes', '--help', '--continue'],
+  });
   if (a.flags.has('--help')) {
     io.out(USAGE);
     return 0;
   }
-  const question = a.positionals.join(' ').trim();
-  if (!question) throw new UsageError('ask needs a question: orchestra ask "QUESTION"');
   const privacy = privacyOrThrow(a.values['--privacy']);
   const workspace = resolve(io.cwd, a.values['--workspace'] ?? '.');
   try {
@@ -201,6 +213,13 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   } catch {
     throw new UsageError(`--workspace ${workspace} is not a folder`);
   }
+  const library = new ConversationLibrary(conversationsDir(dataDir(a.values['--data-dir'], io), workspace));
+  const follow = a.flags.has('--continue') ? continuation(library, a.positionals) : undefined;
+  const question = follow ? follow.question : a.positionals.join(' ').trim();
+  if (!question) throw new UsageError(`ask needs a question: orchestra ask ${follow ? '--continue ' : ''}"QUESTION"`);
+  const conversation = follow
+    ? { dir: library.dir, id: follow.conversationId, parentTaskId: follow.parentTaskId }
+    : { dir: library.dir, id: newConversationId() };
   let config = configOrExit(a.values['--config'], io, true);
   if (!config) return 2;
   if (privacy) config = { ...config, privacyMode: privacy };
@@ -220,12 +239,19 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     const outcome = await engine.ask(
-      { taskId, question, workspace, trajectoryPath: a.values['--trajectory'] ? resolve(io.cwd, a.values['--trajectory']) : undefined },
+      {
+        taskId,
+        question,
+        workspace,
+        conversation,
+        trajectoryPath: a.values['--trajectory'] ? resolve(io.cwd, a.values['--trajectory']) : undefined,
+      },
       (e: EngineEvent) => {
         if (json) io.out(`${JSON.stringify(e)}\n`);
         else view.handle(e);
       },
     );
+    if (!json) io.err(`conversation ${conversation.id} · follow up with: orchestra ask --continue "…"\n`);
     return outcome.ok ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);

@@ -26,6 +26,13 @@ export interface TaskRequest {
   trajectoryPath?: string;
   /** Steer toward one role for the whole task ("Delegate to a math or code model"). */
   preferRole?: 'code' | 'math';
+  /**
+   * The conversation the task belongs to. The task is recorded (journal) in `dir`/`id`; the tasks
+   * before `parentTaskId` (its ancestors in the conversation) go into its context.
+   */
+  conversation?: { dir: string; id: string; parentTaskId?: string };
+  /** Orchestrate with this model instead of the configured one (an answer retried with another model). */
+  orchestratorModel?: string;
 }
 
 export interface TaskOutcome {

@@ -12,6 +12,7 @@ import { SecretRegistry } from './secrets';
 import { runTask, type TaskDeps } from './task-run';
 import { RecentTrajectories, RunningTasks } from './tasks';
 import { TaskTools } from './tools/task-tools';
+import type { TokenCounter } from './orchestrator/token-counter';
 
 export interface EngineOptions {
   /** Passed to the model pool (tests shorten the retry backoff). */
@@ -20,6 +21,8 @@ export interface EngineOptions {
   rgPath?: string;
   /** How many finished tasks keep their trajectory in memory for `Engine.trajectory`. Default 10. */
   keepTrajectories?: number;
+  /** Counts prompt tokens for fitting the orchestrator's context (an exact tokenizer); an estimate by default. */
+  tokenCounter?: TokenCounter;
 }
 
 export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, options: EngineOptions = {}): Engine {
@@ -53,6 +56,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     recent: new RecentTrajectories(options.keepTrajectories ?? 10),
     log,
     currentConfig: () => config,
+    tokenCounter: options.tokenCounter,
   };
 
   return {

@@ -16,6 +16,9 @@ import type { RecentTrajectories, RunningTasks } from './tasks';
 import type { TaskTools } from './tools/task-tools';
 import type { Tool } from './tools/tool';
 import { TrajectoryWriter, TRAJECTORY_VERSION, type TrajectoryPoolEntry } from './trajectory';
+import type { TokenCounter } from './orchestrator/token-counter';
+import type { TaskJournal } from './conversations/journal';
+import { earlierTurns, openTaskJournal, taskHeader } from './conversations/task-records';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
@@ -31,6 +34,8 @@ export interface TaskDeps {
   log: Log;
   /** The configuration now: a task starts with a snapshot, but privacy may only tighten mid-task. */
   currentConfig: () => OrchestraConfig;
+  /** Counts prompt tokens for context fitting (an estimate when absent). */
+  tokenCounter?: TokenCounter;
 }
 
 export async function runTask(
@@ -44,22 +49,24 @@ export async function runTask(
   const controller = deps.running.start(taskId);
   const stopWatching = watchTask(controller, config.budget.maxWallTimeSeconds, signal);
   const trajectory = new TrajectoryWriter(req.trajectoryPath, (line) => deps.secrets.scrub(line));
+  const journal = req.conversation && openTaskJournal(req.conversation, taskHeader(req, taskId), (line) => deps.secrets.scrub(line));
   const tree = new TaskTree({
     taskId,
     config,
     pool: deps.pool,
     host: deps.host,
     workspace: req.workspace,
-    emit: eventSink(deps, trajectory, onEvent),
+    emit: eventSink(deps, trajectory, onEvent, journal),
     trajectory,
     signal: controller.signal,
     currentConfig: deps.currentConfig,
+    tokenCounter: deps.tokenCounter,
   });
   deps.running.attach(taskId, tree);
 
   let outcome: TaskOutcome;
   try {
-    outcome = await answer(deps, tree, req, config, trajectory);
+    outcome = await answer(deps, tree, req, config, { trajectory, journal });
   } catch (err) {
     outcome = await failed(deps, tree, err);
   } finally {
@@ -78,6 +85,17 @@ export async function runTask(
   });
   trajectory.flush();
   if (trajectory.error) deps.log('warn', trajectory.error);
+  if (journal) {
+    journal.write({
+      type: 'end',
+      ok: outcome.ok,
+      answer: outcome.answer,
+      error: outcome.error,
+      totals: outcome.totals,
+      endedAt: Date.now(),
+    });
+    if (journal.error) deps.log('warn', journal.error);
+  }
   deps.recent.remember(taskId, trajectory.text());
   // The outcome carries the same answer and message as the terminal event: scrubbed the same way.
   return deps.secrets.scrubJson(outcome);
@@ -98,8 +116,13 @@ function watchTask(controller: AbortController, wallSeconds: number, signal?: Ab
   };
 }
 
-/** Scrubs, records and delivers each event; after done/error nothing more is said about the task. */
-function eventSink(deps: TaskDeps, trajectory: TrajectoryWriter, onEvent: (e: EngineEvent) => void): (e: EngineEvent) => void {
+/** Scrubs, records (trajectory, journal) and delivers each event; after done/error nothing more is said about the task. */
+function eventSink(
+  deps: TaskDeps,
+  trajectory: TrajectoryWriter,
+  onEvent: (e: EngineEvent) => void,
+  journal?: TaskJournal,
+): (e: EngineEvent) => void {
   let ended = false;
   return (e) => {
     // A late progress line from a stopping tool must not follow the terminal event.
@@ -107,6 +130,7 @@ function eventSink(deps: TaskDeps, trajectory: TrajectoryWriter, onEvent: (e: En
     if (e.type === 'done' || e.type === 'error') ended = true;
     const clean = deps.secrets.scrubJson(e);
     trajectory.write({ type: 'event', event: clean });
+    journal?.event(clean);
     try {
       onEvent(clean);
     } catch (err) {
@@ -120,10 +144,11 @@ async function answer(
   tree: TaskTree,
   req: TaskRequest,
   config: OrchestraConfig,
-  trajectory: TrajectoryWriter,
+  records: { trajectory: TrajectoryWriter; journal?: TaskJournal },
 ): Promise<TaskOutcome> {
+  const { trajectory, journal } = records;
   const root = new Scope(tree, { budget: tree.budget, maxTurns: config.budget.maxTurns, depth: 0 });
-  const picked = pickOrchestrator(config, deps.pool.all());
+  const picked = pickOrchestrator(config, deps.pool.all(), req.orchestratorModel);
   const dialect: Dialect = 'dialect' in picked ? picked.dialect : 'general';
   const orchestratorId = 'model' in picked ? picked.model.id : '';
   await raceAbort(deps.secrets.learn(deps.pool.all(), config), tree.signal);
@@ -145,8 +170,10 @@ async function answer(
       picked.error.startsWith('orchestrator.model') || picked.error.startsWith('no models') ? 'config' : 'no_model',
       picked.error,
     );
+  if (journal?.error) throw new TaskFailure('config', journal.error);
+  const earlier = earlierTurns(req.conversation);
   tree.checkAlive();
-  const input = { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments };
+  const input = { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments, earlier };
   const run =
     dialect === 'toolorchestra' ? await runToolOrchestra(root, input) : await runGeneral(root, { ...input, preferRole: req.preferRole });
   tree.answerStream.finish(run.answer);

@@ -11,6 +11,8 @@ import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservatio
 import { newId } from '../ids';
 import { Scope, TaskFailure, abortFailure, observationText, toOpenAITools } from './runtime';
 import { TurnStream } from './turn-stream';
+import { fitContext } from './context-fit';
+import { priorTurnMessages, type PriorTurn } from '../conversations/context';
 import {
   callableModels,
   createAnswerTool,
@@ -39,6 +41,8 @@ export interface GeneralOptions {
   subtask?: boolean;
   /** Extra guidance for a subtask led by a specialist (its role prompt). */
   roleHint?: string;
+  /** The conversation's earlier turns (a follow-up question). */
+  earlier?: PriorTurn[];
 }
 
 /** Runs the loop to an answer; throws TaskFailure when it cannot finish. */
@@ -63,10 +67,14 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     subtask: !!o.subtask,
     toolNames: allTools.map((t) => t.name),
   });
+  const earlier = priorTurnMessages(o.earlier ?? []);
   const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
     { role: 'system', content: system },
+    ...earlier,
     { role: 'user', content: questionWithAttachments(o.question, o.attachments) },
   ];
+  // Where the earlier turns sit, for fitting the context window (they may be summarised).
+  const history = { start: 1, end: 1 + earlier.length, summarized: false };
 
   let unparseableTurns = 0;
   let nudged = false;
@@ -80,7 +88,15 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
         content: `This is your last turn (turn limit ${scope.maxTurns}). Give your final answer now with the answer tool.`,
       });
     scope.turnsUsed = turn;
-    tree.emit({ type: 'turn_started', turn, parentCallId: scope.parentCallId });
+    const turnTools = lastTurn ? lastTurnDefs : toolDefs;
+    const context = await fitContext(scope, { model: o.orchestrator, messages, tools: turnTools, turn, history });
+    tree.emit({
+      type: 'turn_started',
+      turn,
+      parentCallId: scope.parentCallId,
+      contextTokens: context.tokens,
+      contextWindow: context.window,
+    });
 
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
@@ -100,9 +116,10 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     try {
       outcome = await scope.callModel(
         o.orchestrator.id,
-        { messages: [...messages], tools: lastTurn ? lastTurnDefs : toolDefs, toolChoice: 'auto' },
+        { messages: [...messages], tools: turnTools, toolChoice: 'auto' },
         {
           callId,
+          key: scope.turnKey(turn),
           turn,
           purpose: 'orchestrator',
           signal: scope.signal,
@@ -291,6 +308,7 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       depth: scope.depth + 1,
       parentCallId: callId,
       signal: controller.signal,
+      key: o.key,
     });
     tree.emit({
       type: 'task_started',

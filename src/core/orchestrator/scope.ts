@@ -21,15 +21,7 @@ import { Budget, MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Reservation 
 import { sumUsage, unknownCostPart, type UsagePart } from '../ledger';
 import { newId } from '../ids';
 import { CANCELLED_BY_USER, TaskFailure, abortFailure, type TaskTree } from './task-tree';
-import {
-  boundedUsage,
-  conservativeUsage,
-  costUnknown,
-  isPaid,
-  overReservationWarning,
-  paddedPromptTokens,
-  promptTokenBound,
-} from './usage-bounds';
+import { boundedUsage, conservativeUsage, costUnknown, isPaid, overReservationWarning, promptTokenBound } from './usage-bounds';
 import type { Observation } from './observations';
 import { executeToolCall } from './tool-call';
 
@@ -41,6 +33,11 @@ export interface ScopeOptions {
   parentCallId?: string;
   /** Stops this scope and everything under it (a cancelled subtask); the task's signal when omitted. */
   signal?: AbortSignal;
+  /**
+   * Where this scope sits in the task ('r' for the task itself, `<delegate call key>/s<i>` for a
+   * subtask): its calls are recorded under keys built from it, the same in every run of the task.
+   */
+  key?: string;
 }
 
 export type FailedCallState = 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
@@ -64,6 +61,11 @@ export interface ModelCallOptions {
   turn: number;
   /** 'orchestrator' or the calling tool's name; recorded in the trajectory. */
   purpose: string;
+  /**
+   * The call's place in the task, recorded with its result (an orchestrator turn passes its turn key;
+   * a tool's model calls get keys under the tool call's own).
+   */
+  key?: string;
   signal: AbortSignal;
   onDelta?: (d: ChatDelta) => void;
   /** A retry or fallback starts the reply over: what streamed of the failed attempt is void. */
@@ -80,6 +82,10 @@ export interface CallMeter {
   model?: string;
   /** The turn the call was made in (for model calls a tool makes). */
   turn?: number;
+  /** The call's place in the task (see ScopeOptions.key). */
+  key?: string;
+  /** Model calls the call has made so far (each gets its own key under the call's). */
+  modelCalls?: number;
 }
 
 export class Scope {
@@ -89,6 +95,7 @@ export class Scope {
   readonly parentCallId?: string;
   /** Aborted when the task stops or this scope's subtask is cancelled. */
   readonly signal: AbortSignal;
+  readonly key: string;
   /** Orchestrator turns taken so far in this scope. */
   turnsUsed = 0;
   private readonly meters = new Map<string, CallMeter>();
@@ -102,6 +109,12 @@ export class Scope {
     this.depth = o.depth;
     this.parentCallId = o.parentCallId;
     this.signal = o.signal ?? tree.signal;
+    this.key = o.key ?? 'r';
+  }
+
+  /** The key of this scope's orchestrator turn `turn` (its model call). */
+  turnKey(turn: number): string {
+    return `${this.key}/t${turn}`;
   }
 
   get config(): OrchestraConfig {
@@ -165,7 +178,7 @@ export class Scope {
       };
     }
 
-    const promptTokens = paddedPromptTokens(req.messages, req.tools);
+    const promptTokens = tree.tokenCounter.count(model, req.messages, req.tools);
     // The context check uses the estimate; money is reserved against the hard bound.
     const promptBound = Math.max(promptTokens, promptTokenBound(req.messages, req.tools));
     const desiredFor = (m: PoolModel) => Math.min(req.maxTokens ?? m.maxOutputTokens, m.maxOutputTokens, m.contextWindow - promptTokens);
@@ -375,8 +388,9 @@ export class Scope {
    * Runs the calls of one turn concurrently (bounded by the tree's limiter) and returns one
    * observation per call, in the order the model asked. Nothing here throws for a bad call.
    */
-  async executeCalls(calls: ParsedToolCall[], turn: number, tools: Map<string, Tool>): Promise<Observation[]> {
-    return Promise.all(calls.map((c) => executeToolCall(this, c, turn, tools)));
+  async executeCalls(calls: ParsedToolCall[], turn: number, tools: Map<string, Tool>, group = 'c'): Promise<Observation[]> {
+    // `group` keeps calls the harness makes itself (a context summary) apart from the model's calls.
+    return Promise.all(calls.map((c, i) => executeToolCall(this, c, turn, tools, `${this.turnKey(turn)}/${group}${i}`)));
   }
 }
 

@@ -13,6 +13,7 @@ import { modelVerdict, toolVerdict, type Verdict } from '../preferences';
 import { newId } from '../ids';
 import type { TrajectoryWriter } from '../trajectory';
 import { AnswerStream } from './answer-stream';
+import { estimatingCounter, type TokenCounter } from './token-counter';
 
 /** Event fields the tree fills in itself. */
 export type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
@@ -44,6 +45,8 @@ export interface TaskTreeOptions {
    * model or tool added to a deny list): each call is judged against both this and the task's start.
    */
   currentConfig?: () => OrchestraConfig;
+  /** Counts prompt tokens for context fitting; an estimate from text by default. */
+  tokenCounter?: TokenCounter;
 }
 
 export class TaskTree {
@@ -59,6 +62,7 @@ export class TaskTree {
   readonly trajectory: TrajectoryWriter;
   /** The task's final answer as it streams (answer_delta events); see AnswerStream. */
   readonly answerStream: AnswerStream;
+  readonly tokenCounter: TokenCounter;
   /** Subtask call ids and their task text, for the trajectory's per-subtask totals. */
   readonly subtasks: Array<{ callId: string; parentCallId?: string; task: string }> = [];
   private seq = 0;
@@ -82,6 +86,7 @@ export class TaskTree {
     this.ledger = new Ledger();
     this.limiter = new Limiter(o.config.concurrency);
     this.budget = new Budget(o.config.budget.maxDollarsPerTask);
+    this.tokenCounter = o.tokenCounter ?? estimatingCounter;
     this.answerStream = new AnswerStream((text, reset) => this.emit({ type: 'answer_delta', text, reset: reset || undefined }));
   }
 

@@ -20,7 +20,7 @@ export interface ToolCallScope {
   readonly tree: TaskTree;
   readonly parentCallId?: string;
   readonly signal: AbortSignal;
-  meter(callId: string): { parts: UsagePart[]; remoteHosts: Set<string>; model?: string; turn?: number };
+  meter(callId: string): { parts: UsagePart[]; remoteHosts: Set<string>; model?: string; turn?: number; key?: string };
   dropMeter(callId: string): void;
 }
 
@@ -29,6 +29,8 @@ export async function executeToolCall(
   call: ParsedToolCall,
   turn: number,
   tools: Map<string, Tool>,
+  /** The call's place in the task (see ScopeOptions.key). */
+  key: string,
 ): Promise<Observation> {
   const tree = scope.tree;
   const callId = newId('call');
@@ -49,6 +51,7 @@ export async function executeToolCall(
   const started = Date.now();
   const meter = scope.meter(callId);
   meter.turn = turn;
+  meter.key = key;
   let ran = false;
 
   const finish = (state: CallState, output: string, extra: { error?: string; data?: unknown } = {}): Observation => {

@@ -21,6 +21,7 @@ import { newId } from '../ids';
 import { Scope, TaskFailure, formatZodError, partialTaggedAnswer } from './runtime';
 import { outcomeState, stripThinking } from './model-tools';
 import { failureFromOutcome, questionWithAttachments } from './general';
+import { priorTurnsText, type PriorTurn } from '../conversations/context';
 import { modelVerdict } from '../preferences';
 
 export type AliasKind = 'search' | 'reasoner' | 'answer' | 'answer-math';
@@ -167,6 +168,17 @@ export interface ToolOrchestraOptions {
   orchestrator: PoolModel;
   baseTools: Tool[];
   attachments?: Attachment[];
+  /** The conversation's earlier turns (a follow-up question). */
+  earlier?: PriorTurn[];
+}
+
+/** The problem as the protocol's prompts state it: the question, after the conversation so far (cut from the front to fit). */
+function problemText(o: ToolOrchestraOptions): string {
+  const question = questionWithAttachments(o.question, o.attachments);
+  const earlier = priorTurnsText(o.earlier ?? []);
+  if (!earlier) return question;
+  const tokens = Math.min(8000, Math.floor(o.orchestrator.contextWindow / 4));
+  return `${cutFront(earlier, tokens)}\n\nThe question now: ${question}`;
 }
 
 // One schema object per list of model aliases, reused by every task with the same pool, so its JSON
@@ -190,7 +202,7 @@ function modelChoiceSchema(names: string[]): ModelChoiceSchema {
 export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): Promise<{ answer: string; turns: number }> {
   const tree = scope.tree;
   const config = scope.config;
-  const problem = questionWithAttachments(o.question, o.attachments);
+  const problem = problemText(o);
   const aliases = buildAliases(tree.pool.all(), scope);
   const byTool = new Map<ToolOrchestraToolName, Alias[]>([
     ['search', aliases.filter((a) => a.kind === 'search')],
@@ -387,7 +399,6 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
 
     const toolMap = new Map<string, Tool>(names.map((n) => [n, tools[n]!]));
     scope.turnsUsed = round;
-    tree.emit({ type: 'turn_started', turn: round, parentCallId: scope.parentCallId });
 
     const notes = state.notes.splice(0);
     const context = [buildContext(state, contextTokens), ...notes, preferences ? `Preferences:\n${preferences}` : '']
@@ -397,14 +408,23 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       { role: 'system', content: TOOLORCHESTRA_SYSTEM },
       { role: 'user', content: toolOrchestraUser(problem, context) },
     ];
+    const defs = toolOrchestraDefs(byTool, names);
+    tree.emit({
+      type: 'turn_started',
+      turn: round,
+      parentCallId: scope.parentCallId,
+      contextTokens: tree.tokenCounter.count(o.orchestrator, messages, defs),
+      contextWindow: o.orchestrator.contextWindow,
+    });
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
     const outcome = await scope.callModel(
       o.orchestrator.id,
-      { messages, tools: toolOrchestraDefs(byTool, names), toolChoice: 'auto' },
+      { messages, tools: defs, toolChoice: 'auto' },
       {
         callId,
+        key: scope.turnKey(round),
         turn: round,
         purpose: 'orchestrator',
         signal: tree.signal,

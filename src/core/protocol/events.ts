@@ -74,6 +74,9 @@ export const TurnStarted = z.object({
   type: z.literal('turn_started'),
   turn: z.number().int(),
   parentCallId: z.string().optional(),
+  /** Prompt tokens the turn sends the orchestrator (counted in its tokens, or estimated), and its context window. */
+  contextTokens: z.number().int().nonnegative().optional(),
+  contextWindow: z.number().int().positive().optional(),
 });
 export const OrchestratorDelta = z.object({
   ...base,

@@ -1,0 +1,43 @@
+// Where the engine meets a task's conversation: the journal it writes while the task runs, and the
+// earlier turns it reads for a follow-up. Kept here so the engine only calls two functions.
+import type { TaskRequest } from '../engine-api';
+import { TaskFailure } from '../orchestrator/task-tree';
+import { JOURNAL_VERSION, TaskJournal, type JournalHeader } from './journal';
+import { ConversationLibrary } from './library';
+import { priorTurns, type PriorTurn } from './context';
+
+type Conversation = NonNullable<TaskRequest['conversation']>;
+
+export function taskHeader(req: TaskRequest, taskId: string): Omit<JournalHeader, 'type' | 'version' | 'conversationId' | 'parentTaskId'> {
+  return {
+    taskId,
+    question: req.question,
+    attachments: req.attachments ?? [],
+    preferRole: req.preferRole,
+    orchestratorModel: req.orchestratorModel,
+    startedAt: Date.now(),
+  };
+}
+
+/** Opens the task's journal in its conversation's folder and writes the header. An id that cannot name a file gives a journal that reports why. */
+export function openTaskJournal(c: Conversation, header: ReturnType<typeof taskHeader>, scrub: (line: string) => string): TaskJournal {
+  let path: string;
+  try {
+    path = new ConversationLibrary(c.dir).journalPath(c.id, header.taskId);
+  } catch (err) {
+    return new TaskJournal('', scrub, `cannot record the task: ${(err as Error).message}`);
+  }
+  const journal = new TaskJournal(path, scrub);
+  journal.write({ type: 'header', version: JOURNAL_VERSION, conversationId: c.id, parentTaskId: c.parentTaskId, ...header });
+  return journal;
+}
+
+/** The conversation's turns before this task; a missing record fails the task rather than lose its context. */
+export function earlierTurns(c: Conversation | undefined): PriorTurn[] {
+  if (!c?.parentTaskId) return [];
+  try {
+    return priorTurns(new ConversationLibrary(c.dir), c.id, c.parentTaskId);
+  } catch (err) {
+    throw new TaskFailure('config', (err as Error).message);
+  }
+}
