@@ -35,6 +35,15 @@ export interface TaskRequest {
   orchestratorModel?: string;
 }
 
+/** Runs an interrupted or stopped task again from its record (its journal): only what did not finish is asked again. */
+export interface ResumeRequest {
+  taskId: string;
+  conversation: { dir: string; id: string };
+  /** Absolute path of the workspace the tools work in. */
+  workspace: string;
+  trajectoryPath?: string;
+}
+
 export interface TaskOutcome {
   taskId: string;
   ok: boolean;
@@ -103,6 +112,12 @@ export interface Engine {
   configure(config: OrchestraConfig): void;
   readonly config: OrchestraConfig;
   ask(req: TaskRequest, onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<TaskOutcome>;
+  /**
+   * Runs a task again from its record: every model call that answered and every tool call that
+   * finished in an earlier run is replayed from the record (same reply, same cost, no request);
+   * only what was interrupted runs. Rejects when there is no record or the task already answered.
+   */
+  resume(req: ResumeRequest, onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<TaskOutcome>;
   cancel(taskId: string): boolean;
   /**
    * Stops one running tool call or delegated subtask of a running task (for `delegate` and

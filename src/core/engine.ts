@@ -13,6 +13,7 @@ import { runTask, type TaskDeps } from './task-run';
 import { RecentTrajectories, RunningTasks } from './tasks';
 import { TaskTools } from './tools/task-tools';
 import type { TokenCounter } from './orchestrator/token-counter';
+import { resumeRequest } from './conversations/task-records';
 
 export interface EngineOptions {
   /** Passed to the model pool (tests shorten the retry backoff). */
@@ -70,6 +71,17 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     ask(req, onEvent, signal) {
       if (disposed) return Promise.reject(new Error('the engine was disposed'));
       return runTask(deps, req, onEvent, signal);
+    },
+    resume(req, onEvent, signal) {
+      if (disposed) return Promise.reject(new Error('the engine was disposed'));
+      if (deps.running.has(req.taskId)) return Promise.reject(new Error(`task ${req.taskId} is running`));
+      let prepared: ReturnType<typeof resumeRequest>;
+      try {
+        prepared = resumeRequest(req);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      return runTask(deps, prepared.request, onEvent, signal, prepared.record);
     },
     cancel: (taskId) => deps.running.cancel(taskId),
     cancelCall: (taskId, callId) => deps.running.cancelCall(taskId, callId),

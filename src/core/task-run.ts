@@ -17,7 +17,7 @@ import type { TaskTools } from './tools/task-tools';
 import type { Tool } from './tools/tool';
 import { TrajectoryWriter, TRAJECTORY_VERSION, type TrajectoryPoolEntry } from './trajectory';
 import type { TokenCounter } from './orchestrator/token-counter';
-import type { TaskJournal } from './conversations/journal';
+import type { ParsedJournal, TaskJournal } from './conversations/journal';
 import { earlierTurns, openTaskJournal, taskHeader } from './conversations/task-records';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -38,18 +38,22 @@ export interface TaskDeps {
   tokenCounter?: TokenCounter;
 }
 
+/** Runs a task; `resumed` is the record of an earlier run of it (Resume): what finished there is replayed. */
 export async function runTask(
   deps: TaskDeps,
   req: TaskRequest,
   onEvent: (e: EngineEvent) => void,
   signal?: AbortSignal,
+  resumed?: ParsedJournal,
 ): Promise<TaskOutcome> {
   const config = deps.currentConfig();
   const taskId = req.taskId ?? newId('task');
   const controller = deps.running.start(taskId);
   const stopWatching = watchTask(controller, config.budget.maxWallTimeSeconds, signal);
   const trajectory = new TrajectoryWriter(req.trajectoryPath, (line) => deps.secrets.scrub(line));
-  const journal = req.conversation && openTaskJournal(req.conversation, taskHeader(req, taskId), (line) => deps.secrets.scrub(line));
+  const journal =
+    req.conversation &&
+    openTaskJournal(req.conversation, taskHeader(req, taskId), (line) => deps.secrets.scrub(line), resumed !== undefined);
   const tree = new TaskTree({
     taskId,
     config,
@@ -61,12 +65,14 @@ export async function runTask(
     signal: controller.signal,
     currentConfig: deps.currentConfig,
     tokenCounter: deps.tokenCounter,
+    journal,
+    replay: resumed && { models: resumed.models, tools: resumed.tools },
   });
   deps.running.attach(taskId, tree);
 
   let outcome: TaskOutcome;
   try {
-    outcome = await answer(deps, tree, req, config, { trajectory, journal });
+    outcome = await answer(deps, tree, req, config, trajectory);
   } catch (err) {
     outcome = await failed(deps, tree, err);
   } finally {
@@ -144,9 +150,8 @@ async function answer(
   tree: TaskTree,
   req: TaskRequest,
   config: OrchestraConfig,
-  records: { trajectory: TrajectoryWriter; journal?: TaskJournal },
+  trajectory: TrajectoryWriter,
 ): Promise<TaskOutcome> {
-  const { trajectory, journal } = records;
   const root = new Scope(tree, { budget: tree.budget, maxTurns: config.budget.maxTurns, depth: 0 });
   const picked = pickOrchestrator(config, deps.pool.all(), req.orchestratorModel);
   const dialect: Dialect = 'dialect' in picked ? picked.dialect : 'general';
@@ -170,7 +175,7 @@ async function answer(
       picked.error.startsWith('orchestrator.model') || picked.error.startsWith('no models') ? 'config' : 'no_model',
       picked.error,
     );
-  if (journal?.error) throw new TaskFailure('config', journal.error);
+  if (tree.journal?.error) throw new TaskFailure('config', tree.journal.error);
   const earlier = earlierTurns(req.conversation);
   tree.checkAlive();
   const input = { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments, earlier };

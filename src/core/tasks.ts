@@ -15,6 +15,10 @@ export class RunningTasks {
     return controller;
   }
 
+  has(taskId: string): boolean {
+    return this.controllers.has(taskId);
+  }
+
   attach(taskId: string, tree: TaskTree): void {
     this.trees.set(taskId, tree);
   }

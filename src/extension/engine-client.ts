@@ -32,6 +32,7 @@ import {
   LogNotification,
   LogParams,
   ProbeEndpointRequest,
+  ResumeRequestType,
   SecretParams,
   SecretRequest,
   TrajectoryRequest,
@@ -48,6 +49,7 @@ import type {
   FindSymbolsResult,
   ProbeEndpointParams,
   ProbeEndpointResult,
+  ResumeParams,
 } from '../protocol/engine-rpc';
 
 export const MAX_RESTARTS = 3;
@@ -152,6 +154,19 @@ export class EngineClient implements vscode.Disposable {
       return await client.sendRequest(AskRequest, { ...params, taskId });
     } catch (err) {
       this.inFlight.delete(taskId);
+      throw err;
+    }
+  }
+
+  /** Runs an interrupted or stopped task of a conversation again from its record (only what did not finish runs). */
+  async resume(params: ResumeParams): Promise<{ taskId: string }> {
+    await this.whenReady();
+    const client = this.client!;
+    this.inFlight.set(params.taskId, { lastSeq: -1, totals: emptyTotals() });
+    try {
+      return await client.sendRequest(ResumeRequestType, params);
+    } catch (err) {
+      this.inFlight.delete(params.taskId);
       throw err;
     }
   }

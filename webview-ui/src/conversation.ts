@@ -10,8 +10,9 @@ import type { PanelApproval } from '../../src/protocol/panel';
 import { costChart } from './chart';
 import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
+import { TaskActions, type TaskActionsHost } from './taskActions';
 
-export interface ConversationHost {
+export interface ConversationHost extends TaskActionsHost {
   cancel(taskId: string): void;
   /** Stops one running tool call or subtask; the task goes on. */
   cancelCall(taskId: string, callId: string): void;
@@ -41,8 +42,11 @@ interface TaskView {
   scope: Scope;
   startedAt: number;
   endedAt?: number;
-  /** `stopped`: the user stopped it (neutral, not a failure). */
-  state: 'running' | 'done' | 'error' | 'stopped';
+  /** `stopped`: the user stopped it (neutral, not a failure); `interrupted`: it did not end (reload, engine stopped). */
+  state: 'running' | 'done' | 'error' | 'stopped' | 'interrupted';
+  actions: TaskActions;
+  /** A task_started was seen: another one means the task runs again (Resume) and its view starts over. */
+  started: boolean;
   orchestratorModel: string;
   stateEl: HTMLElement;
   elapsedEl: HTMLElement;
@@ -141,6 +145,9 @@ export class ConversationView {
   /** Attachments of a question sent from this panel, shown on the task the engine starts for it. */
   private pendingAttachments: Array<{ kind: string; path: string; startLine?: number; endLine?: number }> | undefined;
   private needsAnotherFrame = false;
+  /** The conversation is recorded by the extension: an interrupted or stopped task can be resumed. */
+  private recorded = false;
+  private readonly resumable = new Set<string>();
 
   constructor(
     private readonly host: ConversationHost,
@@ -161,15 +168,31 @@ export class ConversationView {
     this.pendingAttachments = attachments.length ? attachments : undefined;
   }
 
+  /** Which tasks have other answers to their place (edited questions, retries), from the extension. */
+  setBranches(branches: Record<string, { siblings: string[]; index: number }>): void {
+    for (const t of this.taskOrder) t.actions.setBranch(branches[t.taskId]);
+  }
+
+  /** The conversation is recorded, and these of its tasks can be resumed now. */
+  setResumable(recorded: boolean, taskIds: readonly string[]): void {
+    this.recorded = recorded;
+    this.resumable.clear();
+    for (const id of taskIds) this.resumable.add(id);
+    for (const t of this.taskOrder) t.actions.setResumable(this.resumable.has(t.taskId));
+  }
+
   // ── events → model ──────────────────────────────────────────────────────────────────────────
 
   apply(e: EngineEvent): void {
     switch (e.type) {
       case 'task_started':
         return this.onTaskStarted(e);
-      case 'turn_started':
-        this.turnFor(this.scopeFor(e.taskId, e.parentCallId), e.turn);
+      case 'turn_started': {
+        const scope = this.scopeFor(e.taskId, e.parentCallId);
+        this.turnFor(scope, e.turn);
+        if (!scope.sub && e.contextTokens !== undefined && e.contextWindow) scope.root.actions.setContext(e.contextTokens, e.contextWindow);
         return;
+      }
       case 'orchestrator_delta': {
         const turn = this.turnFor(this.scopeFor(e.taskId, e.parentCallId), e.turn);
         this.appendReasoning(turn, e.text);
@@ -248,6 +271,8 @@ export class ConversationView {
     }
     let task = this.tasks.get(e.taskId);
     if (!task) task = this.createTask(e.taskId, e.time);
+    else if (task.started) this.restartTask(task);
+    task.started = true;
     task.startedAt = e.time;
     task.orchestratorModel = e.orchestratorModel;
     const q = task.el.querySelector('.question-text');
@@ -314,7 +339,18 @@ export class ConversationView {
       return;
     }
     const task = this.taskFor(e.taskId);
-    task.state = e.type === 'done' ? 'done' : e.code === 'cancelled' ? 'stopped' : 'error';
+    task.state =
+      e.type === 'done'
+        ? 'done'
+        : e.code === 'cancelled'
+          ? 'stopped'
+          : e.code === 'engine_down' || e.code === 'interrupted'
+            ? 'interrupted'
+            : 'error';
+    task.actions.setState(task.state);
+    // A task that did not finish can be run again from its record (the extension said so on restore, or it just stopped).
+    if (this.recorded && (task.state === 'stopped' || task.state === 'interrupted')) this.resumable.add(task.taskId);
+    task.actions.setResumable(this.resumable.has(task.taskId));
     task.totals = e.totals;
     task.endedAt = e.time;
     if (e.type === 'done') {
@@ -324,7 +360,7 @@ export class ConversationView {
     } else {
       task.errorEl.hidden = false;
       task.errorEl.dataset.code = e.code;
-      task.errorEl.setAttribute('role', task.state === 'stopped' ? 'status' : 'alert');
+      task.errorEl.setAttribute('role', task.state === 'error' ? 'alert' : 'status');
       task.errorEl.replaceChildren(h('strong', {}, errorTitle(e.code)), ' ', cleanText(e.message));
     }
     task.answerDirty = true;
@@ -446,13 +482,15 @@ export class ConversationView {
     const errorEl = h('div', { class: 'task-error', role: 'alert' });
     errorEl.hidden = true;
     const footerEl = h('footer', { class: 'task-footer', 'aria-label': 'Task totals' });
+    const questionEl = h('div', { class: 'question' }, h('div', { class: 'question-text' }), h('div', { class: 'chips' }));
+    const actions = new TaskActions(taskId, questionEl, this.host, this.readOnly);
     const el = h(
       'section',
       { class: 'task', 'data-task-id': taskId, 'data-state': 'running', 'aria-label': 'Task' },
       h(
         'header',
         { class: 'task-head' },
-        h('div', { class: 'question' }, h('div', { class: 'question-text' }), h('div', { class: 'chips' })),
+        questionEl,
         h(
           'div',
           { class: 'task-bar' },
@@ -460,6 +498,7 @@ export class ConversationView {
           elapsedEl,
           h('span', { class: 'task-meta' }),
           h('span', { class: 'spacer' }),
+          actions.barEl,
           toggleCallsButton,
           this.readOnly ? null : stopButton,
         ),
@@ -476,6 +515,8 @@ export class ConversationView {
       scope: undefined as unknown as Scope,
       startedAt,
       state: 'running',
+      actions,
+      started: false,
       orchestratorModel: '',
       stateEl,
       elapsedEl,
@@ -503,6 +544,38 @@ export class ConversationView {
     this.element.append(el);
     this.dirtyTasks.add(task);
     return task;
+  }
+
+  /** The task runs again (Resume): its tree, answer and totals start over; the new run's events rebuild them. */
+  private restartTask(task: TaskView): void {
+    for (const call of task.calls) {
+      this.calls.delete(call.callId);
+      this.running.delete(call);
+      this.dirtyCalls.delete(call);
+    }
+    for (const [key, scope] of this.scopes) if (scope.root === task) this.scopes.delete(key);
+    for (const [id, a] of this.approvals) if (a.approval.taskId === task.taskId) this.approvals.delete(id);
+    task.calls = [];
+    task.scope.turns.clear();
+    task.scope.bodyEl.replaceChildren();
+    task.approvalsEl.replaceChildren();
+    task.answer?.element.remove();
+    task.answer = undefined;
+    task.answerText = '';
+    task.answerReset = false;
+    task.errorEl.hidden = true;
+    task.errorEl.replaceChildren();
+    task.footerEl.replaceChildren();
+    task.totals = undefined;
+    task.budgetLeft = undefined;
+    task.endedAt = undefined;
+    task.state = 'running';
+    task.stopButton.disabled = false;
+    task.stopButton.textContent = 'Stop';
+    this.resumable.delete(task.taskId);
+    task.actions.setResumable(false);
+    task.actions.setState('running');
+    this.dirtyTasks.add(task);
   }
 
   private createCall(e: EventOf<'tool_call_started'>, root: TaskView): CallView {
@@ -971,6 +1044,8 @@ function errorTitle(code: EventOf<'error'>['code']): string {
       return 'Configuration problem.';
     case 'engine_down':
       return 'The engine stopped.';
+    case 'interrupted':
+      return 'Interrupted.';
     default:
       return 'Something went wrong.';
   }

@@ -62,6 +62,10 @@ export interface JournalToolRecord {
   parts: UsagePart[];
   remoteHosts: string[];
   latencyMs: number;
+  /** Whether the tool ran (false: refused before it did). */
+  ran: boolean;
+  /** What ran under the call and is not in `parts` (failed model attempts). */
+  belowDollars: number;
 }
 
 /** A later run of the same task (Resume) starts here; events before it belong to the run it resumes. */

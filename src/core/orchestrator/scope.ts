@@ -24,6 +24,7 @@ import { CANCELLED_BY_USER, TaskFailure, abortFailure, type TaskTree } from './t
 import { boundedUsage, conservativeUsage, costUnknown, isPaid, overReservationWarning, promptTokenBound } from './usage-bounds';
 import type { Observation } from './observations';
 import { executeToolCall } from './tool-call';
+import { charge, remoteHostOf, replayFailedAttempts, replayedResult } from './replay';
 
 export interface ScopeOptions {
   budget: Budget;
@@ -151,6 +152,10 @@ export class Scope {
     const tree = this.tree;
     const config = tree.config;
     const none = { parts: [] as UsagePart[], dollars: 0, remoteHosts: [] as string[] };
+    const key = o.key ?? this.modelCallKey(o.callId);
+    // Answered in an earlier run of this task (Resume): the recorded reply, not a second request.
+    const replayed = key !== undefined ? this.replayedCall(key, o) : undefined;
+    if (replayed) return replayed;
     const model = tree.pool.get(modelId);
     if (!model)
       return {
@@ -316,7 +321,9 @@ export class Scope {
         latencyMs: result.latencyMs,
       });
       if (result.fellBackFrom) tree.host.log?.('info', `${result.fellBackFrom} failed; ${served.id} answered instead`);
-      return { ok: true, result, model: served, parts, dollars, remoteHosts, maxTokens, lowered: current.lowered };
+      const outcome = { ok: true as const, result, model: served, parts, dollars, remoteHosts, maxTokens, lowered: current.lowered };
+      if (key !== undefined) this.recordCall(key, outcome, failedParts);
+      return outcome;
     } catch (err) {
       // Failed attempts were settled (and recorded) as they happened. What is left is a call stopped
       // by cancellation or its time limit: a stream cut that way was still processed (and billed) by
@@ -362,6 +369,68 @@ export class Scope {
       );
       return { ok: false, state, message, parts, dollars, remoteHosts, model };
     }
+  }
+
+  /** The key of a model call a tool makes: under the tool call's key, numbered in the order the tool makes them. */
+  private modelCallKey(callId: string): string | undefined {
+    const meter = this.meters.get(callId);
+    if (!meter?.key) return undefined;
+    meter.modelCalls = (meter.modelCalls ?? 0) + 1;
+    return `${meter.key}/m${meter.modelCalls}`;
+  }
+
+  /** A model call answered in an earlier run, replayed: its cost charged and recorded as then, its reply streamed again. */
+  private replayedCall(key: string, o: ModelCallOptions): ModelCallOutcome | undefined {
+    const tree = this.tree;
+    const rec = tree.replay?.models.get(key);
+    const model = rec && tree.pool.get(rec.modelId);
+    if (!rec || !model || o.signal.aborted) return undefined;
+    const failedDollars = rec.failedParts.reduce((s, p) => s + p.dollars, 0);
+    charge(this.budget, rec.dollars + failedDollars);
+    replayFailedAttempts(tree.ledger, rec.failedParts, {
+      callId: o.callId,
+      purpose: o.purpose,
+      turn: o.turn,
+      remoteHost: remoteHostOf(tree.pool),
+    });
+    if (rec.failedParts.length) tree.emitCost();
+    const result = replayedResult(rec, o.onDelta);
+    return {
+      ok: true,
+      result,
+      model,
+      parts: rec.parts,
+      dollars: rec.dollars,
+      remoteHosts: rec.remoteHosts,
+      maxTokens: rec.maxTokens,
+      lowered: rec.lowered,
+    };
+  }
+
+  /** Records an answered model call in the task's journal, for a later Resume. */
+  private recordCall(key: string, outcome: Extract<ModelCallOutcome, { ok: true }>, failedParts: UsagePart[]): void {
+    const r = outcome.result;
+    this.tree.journal?.write({
+      type: 'model',
+      key,
+      modelId: outcome.model.id,
+      result: {
+        content: r.content,
+        reasoning: r.reasoning,
+        toolCalls: r.toolCalls,
+        toolCallErrors: r.toolCallErrors,
+        finishReason: r.finishReason,
+        usage: r.usage,
+        latencyMs: r.latencyMs,
+        outputBytes: r.outputBytes,
+      },
+      parts: outcome.parts,
+      dollars: outcome.dollars,
+      remoteHosts: outcome.remoteHosts,
+      maxTokens: outcome.maxTokens,
+      lowered: outcome.lowered,
+      failedParts,
+    });
   }
 
   /** Records an orchestrator turn (a model call that is not a tool call) in the ledger. */

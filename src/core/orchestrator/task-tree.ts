@@ -14,6 +14,8 @@ import { newId } from '../ids';
 import type { TrajectoryWriter } from '../trajectory';
 import { AnswerStream } from './answer-stream';
 import { estimatingCounter, type TokenCounter } from './token-counter';
+import type { TaskJournal } from '../conversations/journal';
+import type { ReplaySource } from './replay';
 
 /** Event fields the tree fills in itself. */
 export type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
@@ -47,6 +49,10 @@ export interface TaskTreeOptions {
   currentConfig?: () => OrchestraConfig;
   /** Counts prompt tokens for context fitting; an estimate from text by default. */
   tokenCounter?: TokenCounter;
+  /** Where finished model and tool calls are recorded (the task's journal), for a later Resume. */
+  journal?: TaskJournal;
+  /** The records of an earlier run of this task: what finished there is answered from them (Resume). */
+  replay?: ReplaySource;
 }
 
 export class TaskTree {
@@ -63,6 +69,8 @@ export class TaskTree {
   /** The task's final answer as it streams (answer_delta events); see AnswerStream. */
   readonly answerStream: AnswerStream;
   readonly tokenCounter: TokenCounter;
+  readonly journal?: TaskJournal;
+  readonly replay?: ReplaySource;
   /** Subtask call ids and their task text, for the trajectory's per-subtask totals. */
   readonly subtasks: Array<{ callId: string; parentCallId?: string; task: string }> = [];
   private seq = 0;
@@ -87,6 +95,8 @@ export class TaskTree {
     this.limiter = new Limiter(o.config.concurrency);
     this.budget = new Budget(o.config.budget.maxDollarsPerTask);
     this.tokenCounter = o.tokenCounter ?? estimatingCounter;
+    this.journal = o.journal;
+    this.replay = o.replay;
     this.answerStream = new AnswerStream((text, reset) => this.emit({ type: 'answer_delta', text, reset: reset || undefined }));
   }
 

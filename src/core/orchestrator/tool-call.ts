@@ -11,6 +11,8 @@ import { newId } from '../ids';
 import { TaskFailure, abortFailure, raceAbort, type TaskTree } from './task-tree';
 import type { Observation } from './observations';
 import { formatZodError } from './schemas';
+import { charge, replayable, replayFailedAttempts } from './replay';
+import type { Budget } from '../budget';
 
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
@@ -18,6 +20,7 @@ const PREVIEW_CHARS = 500;
 /** What a tool call needs of the scope it runs in (Scope implements it). */
 export interface ToolCallScope {
   readonly tree: TaskTree;
+  readonly budget: Budget;
   readonly parentCallId?: string;
   readonly signal: AbortSignal;
   meter(callId: string): { parts: UsagePart[]; remoteHosts: Set<string>; model?: string; turn?: number; key?: string };
@@ -54,9 +57,9 @@ export async function executeToolCall(
   meter.key = key;
   let ran = false;
 
-  const finish = (state: CallState, output: string, extra: { error?: string; data?: unknown } = {}): Observation => {
+  const finish = (state: CallState, output: string, extra: { error?: string; data?: unknown; latencyMs?: number } = {}): Observation => {
     scope.dropMeter(callId);
-    const latencyMs = Date.now() - started;
+    const latencyMs = extra.latencyMs ?? Date.now() - started;
     const usage = sumUsage(meter.parts);
     const dollars = meter.parts.reduce((s, p) => s + p.dollars, 0);
     // Agent calls (delegate, subtasks) spend through their children; their own entry holds no money.
@@ -94,6 +97,23 @@ export async function executeToolCall(
       latencyMs,
     });
     tree.emitCost();
+    // Recorded for a later Resume, unless the task itself was stopped under it (then it is interrupted work).
+    if (tool && replayable(tool) && !tree.signal.aborted && extra.latencyMs === undefined)
+      tree.journal?.write({
+        type: 'tool',
+        key,
+        tool: call.name,
+        state,
+        output,
+        error: extra.error,
+        data: extra.data,
+        model: meter.model,
+        parts: meter.parts,
+        remoteHosts: [...meter.remoteHosts],
+        latencyMs,
+        ran,
+        belowDollars: below.dollars,
+      });
     return {
       callId,
       modelCallId: call.id,
@@ -119,6 +139,27 @@ export async function executeToolCall(
     return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
   }
   const args = parsed.data;
+  // Finished in an earlier run of this task (Resume): its recorded result, not a second run.
+  const rec = replayable(tool) ? tree.replay?.tools.get(key) : undefined;
+  if (rec && rec.tool === call.name) {
+    meter.parts.push(...rec.parts);
+    for (const h of rec.remoteHosts) meter.remoteHosts.add(h);
+    meter.model = rec.model;
+    ran = rec.ran;
+    if (rec.belowDollars > 0)
+      replayFailedAttempts(
+        tree.ledger,
+        [{ model: rec.model ?? call.name, usage: { inputTokens: 0, outputTokens: 0, estimated: true }, dollars: rec.belowDollars }],
+        {
+          callId,
+          purpose: call.name,
+          turn,
+          remoteHost: () => undefined,
+        },
+      );
+    charge(scope.budget, rec.parts.reduce((s, p) => s + p.dollars, 0) + rec.belowDollars);
+    return finish(rec.state as CallState, rec.output, { error: rec.error, data: rec.data, latencyMs: rec.latencyMs });
+  }
   const verdict = tree.toolVerdict(tool, args);
   if (!verdict.eligible) return finish('denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
 

@@ -263,6 +263,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
             schema: schemaFor('search'),
             kind: 'model',
             destination: () => 'local',
+            restartOnResume: true,
             async run(args, ctx): Promise<ToolResult> {
               const a = resolve('search', args.model);
               const target = searchTool.name === 'web_search' ? 'web' : 'workspace';
@@ -298,6 +299,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
           schema: schemaFor('enhance_reasoning'),
           kind: 'model',
           destination: () => 'local',
+          restartOnResume: true,
           async run(args, ctx): Promise<ToolResult> {
             const a = resolve('enhance_reasoning', args.model);
             const outcome = await expertCall(a, codeWriterPrompt(problem, expertContext(a.model)), ctx, 'enhance_reasoning');
@@ -347,6 +349,8 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       schema: schemaFor('answer'),
       kind: 'model',
       destination: () => 'local',
+      // Running it builds the episode's state (documents, code, attempts); its model calls are still replayed.
+      restartOnResume: true,
       async run(args, ctx): Promise<ToolResult> {
         const a = resolve('answer', args.model);
         const math = a.kind === 'answer-math';

@@ -150,7 +150,23 @@ export const TaskError = z.object({
   type: z.literal('error'),
   /** Says what failed, for the user. */
   message: z.string(),
-  code: z.enum(['cancelled', 'budget', 'turns', 'wall_time', 'no_model', 'model_failed', 'config', 'internal', 'engine_down']),
+  /**
+   * `engine_down`: the engine process stopped mid-task; `interrupted`: the task did not end (the
+   * window was reloaded or the engine went away), said by the editor when it finds the task's record
+   * without an end. Both can be resumed.
+   */
+  code: z.enum([
+    'cancelled',
+    'budget',
+    'turns',
+    'wall_time',
+    'no_model',
+    'model_failed',
+    'config',
+    'internal',
+    'engine_down',
+    'interrupted',
+  ]),
   totals: Totals,
 });
 
