@@ -102,7 +102,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     async dispose() {
       disposed = true;
-      deps.running.cancelAll('the engine is shutting down');
+      deps.running.interruptAll('the engine shut down while the task ran (the window was reloaded or closed)');
       await tools.dispose();
     },
   };

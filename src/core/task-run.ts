@@ -208,7 +208,7 @@ async function failed(deps: TaskDeps, tree: TaskTree, err: unknown): Promise<Tas
         : new TaskFailure('internal', `internal error: ${(err as Error).message}`);
   if (failure.code === 'internal') deps.log('error', `task ${tree.taskId}: ${(err as Error).stack ?? (err as Error).message}`);
   // Stopped: its calls wind down first, so they end as stopped and what they spent is in the totals.
-  if (aborted) await tree.whenIdle(STOP_SETTLE_MS);
+  if (failure.code === 'cancelled') await tree.whenIdle(STOP_SETTLE_MS);
   const totals = tree.totals();
   tree.emit({ type: 'error', code: failure.code, message: failure.message, totals });
   return { taskId: tree.taskId, ok: false, error: { code: failure.code, message: failure.message }, totals };

@@ -41,8 +41,9 @@ export class RunningTasks {
     return this.trees.get(taskId)?.cancelCall(callId) ?? false;
   }
 
-  cancelAll(reason: string): void {
-    for (const c of this.controllers.values()) c.abort(new TaskFailure('cancelled', reason));
+  /** The engine shuts down under every task: not the user's stop, so each ends interrupted (resumable). */
+  interruptAll(reason: string): void {
+    for (const c of this.controllers.values()) c.abort(new TaskFailure('interrupted', reason));
   }
 }
 

@@ -457,9 +457,11 @@ export function startEngineServer(connection: Connection): EngineServer {
   let disposing: Promise<void> | undefined;
   const dispose = (): Promise<void> =>
     (disposing ??= (async () => {
+      // The engine first: it ends its tasks as interrupted (resumable), not as stopped by the user.
+      const engineDone = engine?.dispose();
       for (const t of tasks.values()) t.controller.abort();
       downloads.cancelAll();
-      await engine?.dispose();
+      await engineDone;
       await embedded.stop();
     })());
   connection.onShutdown(dispose);

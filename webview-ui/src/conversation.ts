@@ -816,7 +816,8 @@ export class ConversationView {
     if (f.error) parts.push(h('div', { class: 'card-error' }, cleanText(f.error)));
     const full = cleanText(f.result);
     const preview = cleanText(f.preview || f.result.slice(0, 500));
-    if (preview) {
+    // A call that produced nothing carries its error as its result: said once, not twice.
+    if (preview && !(f.error && full === cleanText(f.error))) {
       const pre = h('pre', { class: 'card-preview' }, preview);
       parts.push(pre);
       if (full.length > preview.length) {

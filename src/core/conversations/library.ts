@@ -67,7 +67,7 @@ export function summarizeTask(j: ParsedJournal): TaskSummary | undefined {
       ? 'done'
       : end.error?.code === 'cancelled'
         ? 'stopped'
-        : end.error?.code === 'engine_down'
+        : end.error?.code === 'engine_down' || end.error?.code === 'interrupted'
           ? 'interrupted'
           : 'failed';
   return {

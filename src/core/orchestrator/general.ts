@@ -333,7 +333,7 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       const state: CallState =
         err.code === 'budget'
           ? 'over_budget'
-          : err.code === 'cancelled'
+          : err.code === 'cancelled' || err.code === 'interrupted'
             ? 'cancelled'
             : err.code === 'wall_time'
               ? 'timeout'

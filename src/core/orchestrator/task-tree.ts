@@ -20,7 +20,9 @@ import type { ReplaySource } from './replay';
 /** Event fields the tree fills in itself. */
 export type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
 
-export type TaskEndCode = 'cancelled' | 'budget' | 'turns' | 'wall_time' | 'no_model' | 'model_failed' | 'config' | 'internal';
+/** `interrupted`: the engine shut down under the task (a window reload, the editor closing); it can be resumed. */
+export type TaskEndCode =
+  'cancelled' | 'interrupted' | 'budget' | 'turns' | 'wall_time' | 'no_model' | 'model_failed' | 'config' | 'internal';
 
 /** Thrown to end a scope (or the whole task) with a coded failure. */
 export class TaskFailure extends Error {
