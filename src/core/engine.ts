@@ -79,7 +79,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       try {
         prepared = resumeRequest(req);
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err);
       }
       return runTask(deps, prepared.request, onEvent, signal, prepared.record);
     },

@@ -224,7 +224,8 @@ test('a general-dialect answer forms in view: its first words are on screen befo
 
 /** The last user message of a request: the question the orchestrator is answering now. */
 function lastQuestion(body: { messages: Array<{ role: string; content: unknown }> }): string {
-  return String(body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '');
+  const content = body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  return typeof content === 'string' ? content : JSON.stringify(content);
 }
 
 async function newConversation(frame: Frame): Promise<void> {

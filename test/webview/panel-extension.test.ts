@@ -153,13 +153,13 @@ describe('event log', () => {
 });
 
 /** A library in a scratch folder, and a writer of task journals as the engine writes them. */
-function scratchLibrary(): { library: ConversationLibrary; write(conversationId: string, taskId: string, o: JournalTask): void } {
+function scratchLibrary(): { library: ConversationLibrary; write: (conversationId: string, taskId: string, o: JournalTask) => void } {
   const dir = mkdtempSync(join(tmpdir(), 'orchestra-store-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const library = new ConversationLibrary(dir);
   return {
     library,
-    write(conversationId, taskId, o) {
+    write: (conversationId, taskId, o) => {
       const j = new TaskJournal(library.journalPath(conversationId, taskId));
       j.write({
         type: 'header',

@@ -148,7 +148,7 @@ export class TaskJournal {
         seq: e.seq,
         time: e.time,
         ...(reset ? { reset: true } : {}),
-      } as EngineEvent;
+      };
       this.schedule();
       return;
     }

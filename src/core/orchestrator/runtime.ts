@@ -1,10 +1,11 @@
 // The harness both dialects share, gathered in one import: the task tree (task-tree.ts), scopes and
-// their model and tool calls (scope.ts, tool-call.ts), observations, the streamed answer
+// their model and tool calls (scope.ts, model-call.ts, tool-call.ts), observations, the streamed answer
 // (answer-stream.ts, partial-text.ts), token bounds (usage-bounds.ts) and tool schemas (schemas.ts).
 export { TaskFailure, TaskTree, CANCELLED_BY_USER, abortFailure, raceAbort } from './task-tree';
 export type { EventBody, TaskEndCode, TaskTreeOptions } from './task-tree';
 export { Scope } from './scope';
-export type { CallMeter, FailedCallState, ModelCallOptions, ModelCallOutcome, ScopeOptions } from './scope';
+export type { CallMeter, ScopeOptions } from './scope';
+export type { FailedCallState, ModelCallOptions, ModelCallOutcome, ModelCallScope } from './model-call';
 export { executeToolCall } from './tool-call';
 export type { ToolCallScope } from './tool-call';
 export { observationText } from './observations';

@@ -13,6 +13,7 @@ import type { Observation } from './observations';
 import { formatZodError } from './schemas';
 import { charge, replayable, replayFailedAttempts } from './replay';
 import type { Budget } from '../budget';
+import type { JournalToolRecord } from '../conversations/journal';
 
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
@@ -27,6 +28,24 @@ export interface ToolCallScope {
   dropMeter(callId: string): void;
 }
 
+type Meter = ReturnType<ToolCallScope['meter']>;
+
+/** One tool call while it runs: what its start said and what its end records. */
+interface CallInFlight {
+  scope: ToolCallScope;
+  call: ParsedToolCall;
+  tool?: Tool;
+  callId: string;
+  turn: number;
+  /** The call's place in the task (see ScopeOptions.key). */
+  key: string;
+  started: number;
+  meter: Meter;
+  argModel?: string;
+  /** Whether the tool was run (not refused, replayed or stopped before it started). */
+  ran: boolean;
+}
+
 export async function executeToolCall(
   scope: ToolCallScope,
   call: ParsedToolCall,
@@ -39,130 +58,79 @@ export async function executeToolCall(
   const callId = newId('call');
   tree.ledger.link(callId, scope.parentCallId);
   const tool = tools.get(call.name);
-  const argModel = modelArgOf(call.arguments);
   const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
-  tree.emit({
-    type: 'tool_call_started',
-    callId,
-    turn,
-    tool: call.name,
-    model: argModel,
-    args: call.arguments,
-    state: willWait ? 'queued' : 'running',
-    parentCallId: scope.parentCallId,
-  });
-  const started = Date.now();
   const meter = scope.meter(callId);
   meter.turn = turn;
   meter.key = key;
-  let ran = false;
-
-  const finish = (state: CallState, output: string, extra: { error?: string; data?: unknown; latencyMs?: number } = {}): Observation => {
-    scope.dropMeter(callId);
-    const latencyMs = extra.latencyMs ?? Date.now() - started;
-    const usage = sumUsage(meter.parts);
-    const dollars = meter.parts.reduce((s, p) => s + p.dollars, 0);
-    // Agent calls (delegate, subtasks) spend through their children; their own entry holds no money.
-    tree.ledger.record({
-      callId,
-      parentCallId: scope.parentCallId,
-      tool: call.name,
-      model: meter.model,
-      turn,
-      state,
-      parts: meter.parts,
-      usage,
-      dollars,
-      latencyMs,
-      remoteHosts: [...meter.remoteHosts],
-      startedAt: started,
-      finishedAt: Date.now(),
-    });
-    // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
-    const below = tree.ledger.totals(callId);
-    const shownDollars = dollars + below.dollars;
-    const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
-    const fullText = extra.error && !output ? extra.error : output;
-    tree.emit({
-      type: 'tool_call_finished',
-      callId,
-      tool: call.name,
-      model: meter.model ?? argModel,
-      state,
-      preview: fullText.slice(0, PREVIEW_CHARS),
-      result: fullText.length > RESULT_EVENT_CAP ? fullText.slice(0, RESULT_EVENT_CAP) : fullText,
-      error: extra.error,
-      usage: shownUsage,
-      dollars: shownDollars,
-      latencyMs,
-    });
-    tree.emitCost();
-    // Recorded for a later Resume, unless the task itself was stopped under it (then it is interrupted work).
-    if (tool && replayable(tool) && !tree.signal.aborted && extra.latencyMs === undefined)
-      tree.journal?.write({
-        type: 'tool',
-        key,
-        tool: call.name,
-        state,
-        output,
-        error: extra.error,
-        data: extra.data,
-        model: meter.model,
-        parts: meter.parts,
-        remoteHosts: [...meter.remoteHosts],
-        latencyMs,
-        ran,
-        belowDollars: below.dollars,
-      });
-    return {
-      callId,
-      modelCallId: call.id,
-      tool: call.name,
-      state,
-      output,
-      error: extra.error,
-      data: extra.data,
-      model: meter.model ?? argModel,
-      usage: shownUsage,
-      dollars: shownDollars,
-      latencyMs,
-      args: call.arguments,
-      ran,
-    };
+  const c: CallInFlight = {
+    scope,
+    call,
+    tool,
+    callId,
+    turn,
+    key,
+    started: Date.now(),
+    meter,
+    argModel: modelArgOf(call.arguments),
+    ran: false,
   };
+  emitStarted(c, willWait ? 'queued' : 'running');
 
   if (!tool) {
-    return finish('error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
+    return finish(c, 'error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
   }
   const parsed = tool.schema.safeParse(call.arguments ?? {});
   if (!parsed.success) {
-    return finish('error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
+    return finish(c, 'error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
   }
   const args = parsed.data;
   // Finished in an earlier run of this task (Resume): its recorded result, not a second run.
   const rec = replayable(tool) ? tree.replay?.tools.get(key) : undefined;
-  if (rec && rec.tool === call.name) {
-    meter.parts.push(...rec.parts);
-    for (const h of rec.remoteHosts) meter.remoteHosts.add(h);
-    meter.model = rec.model;
-    ran = rec.ran;
-    if (rec.belowDollars > 0)
-      replayFailedAttempts(
-        tree.ledger,
-        [{ model: rec.model ?? call.name, usage: { inputTokens: 0, outputTokens: 0, estimated: true }, dollars: rec.belowDollars }],
-        {
-          callId,
-          purpose: call.name,
-          turn,
-          remoteHost: () => undefined,
-        },
-      );
-    charge(scope.budget, rec.parts.reduce((s, p) => s + p.dollars, 0) + rec.belowDollars);
-    return finish(rec.state as CallState, rec.output, { error: rec.error, data: rec.data, latencyMs: rec.latencyMs });
-  }
+  if (rec && rec.tool === call.name) return replayed(c, rec);
   const verdict = tree.toolVerdict(tool, args);
-  if (!verdict.eligible) return finish('denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
+  if (!verdict.eligible) return finish(c, 'denied', '', { error: `denied by rule ${verdict.rule}: ${verdict.reason}` });
+  return run(c, tool, args, willWait);
+}
 
+function emitStarted(c: CallInFlight, state: 'queued' | 'running'): void {
+  c.scope.tree.emit({
+    type: 'tool_call_started',
+    callId: c.callId,
+    turn: c.turn,
+    tool: c.call.name,
+    model: c.argModel,
+    args: c.call.arguments,
+    state,
+    parentCallId: c.scope.parentCallId,
+  });
+}
+
+/** A call finished in an earlier run: its cost charged and recorded as then, its result given again. */
+function replayed(c: CallInFlight, rec: JournalToolRecord): Observation {
+  const { scope, meter, call } = c;
+  meter.parts.push(...rec.parts);
+  for (const h of rec.remoteHosts) meter.remoteHosts.add(h);
+  meter.model = rec.model;
+  c.ran = rec.ran;
+  if (rec.belowDollars > 0)
+    replayFailedAttempts(
+      scope.tree.ledger,
+      [{ model: rec.model ?? call.name, usage: { inputTokens: 0, outputTokens: 0, estimated: true }, dollars: rec.belowDollars }],
+      {
+        callId: c.callId,
+        purpose: call.name,
+        turn: c.turn,
+        remoteHost: () => undefined,
+      },
+    );
+  charge(scope.budget, rec.parts.reduce((s, p) => s + p.dollars, 0) + rec.belowDollars);
+  return finish(c, rec.state as CallState, rec.output, { error: rec.error, data: rec.data, latencyMs: rec.latencyMs });
+}
+
+/** Runs an admitted call: approval, a concurrency slot, its time limit, stopping by the user. */
+async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean): Promise<Observation> {
+  const { scope, callId, meter } = c;
+  const tree = scope.tree;
   // Each call gets its own controller: cancelling the task (or the subtask this scope runs) aborts
   // it, and so do its own timeout and the user stopping this one call.
   const controller = new AbortController();
@@ -179,23 +147,13 @@ export async function executeToolCall(
     if (approval) {
       const approved = await tree.requestApproval(callId, approval, controller.signal);
       if (!approved) {
-        if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
-        return finish('denied', '', { error: `denied: the user did not approve (${approval.title})` });
+        if (controller.signal.aborted) return finish(c, 'cancelled', '', { error: cancelledText(tree, controller.signal) });
+        return finish(c, 'denied', '', { error: `denied: the user did not approve (${approval.title})` });
       }
     }
     if (tool.kind !== 'agent') {
       release = await tree.limiter.acquire(controller.signal);
-      if (willWait)
-        tree.emit({
-          type: 'tool_call_started',
-          callId,
-          turn,
-          tool: call.name,
-          model: argModel,
-          args: call.arguments,
-          state: 'running',
-          parentCallId: scope.parentCallId,
-        });
+      if (willWait) emitStarted(c, 'running');
     }
     const timeoutMs = harnessTimeoutMs(tool, tree.config);
     if (timeoutMs) {
@@ -216,21 +174,106 @@ export async function executeToolCall(
         if (text) tree.emit({ type: 'tool_call_delta', callId, text });
       },
     };
-    ran = true;
+    c.ran = true;
     // A stopped call answers at once; what the tool still does until it notices is waited for before the task ends.
     const result: ToolResult = await raceAbort(tree.hold(tool.run(args, ctx)), controller.signal);
     const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
-    return finish(state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
+    return finish(c, state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
   } catch (err) {
-    if (timedOut) return finish('timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
-    if (controller.signal.aborted) return finish('cancelled', '', { error: cancelledText(tree, controller.signal) });
-    return finish('error', '', { error: `${tool.name} failed: ${(err as Error).message}` });
+    if (timedOut) return finish(c, 'timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
+    if (controller.signal.aborted) return finish(c, 'cancelled', '', { error: cancelledText(tree, controller.signal) });
+    return finish(c, 'error', '', { error: `${tool.name} failed: ${(err as Error).message}` });
   } finally {
     if (timer) clearTimeout(timer);
     scopeSignal.removeEventListener('abort', onTreeAbort);
     untrack();
     release?.();
   }
+}
+
+/**
+ * Ends the call: its ledger entry, its finished event (with what ran under it), its journal record
+ * for a later Resume, and the observation the orchestrator gets. `extra.latencyMs` marks a replayed call.
+ */
+function finish(
+  c: CallInFlight,
+  state: CallState,
+  output: string,
+  extra: { error?: string; data?: unknown; latencyMs?: number } = {},
+): Observation {
+  const { scope, call, callId, meter, turn } = c;
+  const tree = scope.tree;
+  scope.dropMeter(callId);
+  const latencyMs = extra.latencyMs ?? Date.now() - c.started;
+  const usage = sumUsage(meter.parts);
+  const dollars = meter.parts.reduce((s, p) => s + p.dollars, 0);
+  // Agent calls (delegate, subtasks) spend through their children; their own entry holds no money.
+  tree.ledger.record({
+    callId,
+    parentCallId: scope.parentCallId,
+    tool: call.name,
+    model: meter.model,
+    turn,
+    state,
+    parts: meter.parts,
+    usage,
+    dollars,
+    latencyMs,
+    remoteHosts: [...meter.remoteHosts],
+    startedAt: c.started,
+    finishedAt: Date.now(),
+  });
+  // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
+  const below = tree.ledger.totals(callId);
+  const shownDollars = dollars + below.dollars;
+  const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
+  const fullText = extra.error && !output ? extra.error : output;
+  tree.emit({
+    type: 'tool_call_finished',
+    callId,
+    tool: call.name,
+    model: meter.model ?? c.argModel,
+    state,
+    preview: fullText.slice(0, PREVIEW_CHARS),
+    result: fullText.length > RESULT_EVENT_CAP ? fullText.slice(0, RESULT_EVENT_CAP) : fullText,
+    error: extra.error,
+    usage: shownUsage,
+    dollars: shownDollars,
+    latencyMs,
+  });
+  tree.emitCost();
+  // Recorded for a later Resume, unless the task itself was stopped under it (then it is interrupted work).
+  if (c.tool && replayable(c.tool) && !tree.signal.aborted && extra.latencyMs === undefined)
+    tree.journal?.write({
+      type: 'tool',
+      key: c.key,
+      tool: call.name,
+      state,
+      output,
+      error: extra.error,
+      data: extra.data,
+      model: meter.model,
+      parts: meter.parts,
+      remoteHosts: [...meter.remoteHosts],
+      latencyMs,
+      ran: c.ran,
+      belowDollars: below.dollars,
+    });
+  return {
+    callId,
+    modelCallId: call.id,
+    tool: call.name,
+    state,
+    output,
+    error: extra.error,
+    data: extra.data,
+    model: meter.model ?? c.argModel,
+    usage: shownUsage,
+    dollars: shownDollars,
+    latencyMs,
+    args: call.arguments,
+    ran: c.ran,
+  };
 }
 
 function modelArgOf(args: unknown): string | undefined {

@@ -164,7 +164,7 @@ export class ConversationStore {
   }
 
   deleteConversation(id: string): boolean {
-    let deleted = false;
+    let deleted: boolean;
     try {
       deleted = this.opts.library?.delete(id) ?? false;
     } catch {

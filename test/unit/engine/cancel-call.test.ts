@@ -217,15 +217,15 @@ describe('stopping the task', () => {
     const run = runTask(engine, { question: 'six parts', workspace: ws.dir }, { signal: controller.signal });
     await waitFor(() => server.requestsFor('lead').length === 2, 'two subtasks streaming');
     controller.abort();
-    const { outcome, of } = await run;
-    assert.equal(outcome.error?.code, 'cancelled');
+    const stopped = await run;
+    assert.equal(stopped.outcome.error?.code, 'cancelled');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(server.requestsFor('lead').length, 2, 'the four queued subtasks never sent a request');
     for (const r of server.requestsFor('lead')) {
       await waitFor(() => r.finishedAt !== undefined, 'the request to end');
       assert.equal(r.aborted, true, 'the running streams were aborted');
     }
-    const subtasks = of('tool_call_finished').filter((e) => e.tool === 'subtask');
+    const subtasks = stopped.of('tool_call_finished').filter((e) => e.tool === 'subtask');
     assert.equal(subtasks.length, 6);
     assert.ok(
       subtasks.every((e) => e.state === 'cancelled'),

@@ -97,7 +97,7 @@ describe('conversations', () => {
       conversation: { dir, id: 'c-missing', parentTaskId: 'task-that-never-was' },
     });
     assert.equal(run.outcome.error?.code, 'config');
-    assert.match(run.outcome.error!.message, /record of task task-that-never-was is not in .*c-missing/);
+    assert.match(run.outcome.error.message, /record of task task-that-never-was is not in .*c-missing/);
     assert.equal(server.requests.length, before);
     await engine.dispose();
   });
@@ -203,8 +203,8 @@ describe('conversations', () => {
     assert.equal(run.outcome.answer, 'Door 12.');
     const card = run.of('tool_call_finished').find((e) => e.tool === 'summarize_context');
     assert.ok(card, 'the summary is a call of its own, shown as a card');
-    assert.equal(card!.model, 'cheap');
-    assert.ok(card!.dollars > 0 && run.outcome.totals.dollars >= card!.dollars, 'and it is counted in the task cost');
+    assert.equal(card.model, 'cheap');
+    assert.ok(card.dollars > 0 && run.outcome.totals.dollars >= card.dollars, 'and it is counted in the task cost');
     assert.match(JSON.stringify(server.requestsFor('cheap')[0].body.messages), /blue key opens door 12/);
     await e2.dispose();
   });
