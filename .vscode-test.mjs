@@ -7,5 +7,7 @@ export default defineConfig({
   files: 'out/test/integration/suite/**/*.test.js',
   workspaceFolder: './test/integration/fixtures/workspace',
   useInstallation: { fromPath: './scripts/vscode-exec.mjs' },
+  // A second extension, as another installed extension would be: scripted chat models, and a caller of Orchestra's tools.
+  launchArgs: ['--extra-extension=./test/extensions/scripted-models'],
   mocha: { ui: 'bdd', timeout: 60_000, color: false },
 });

@@ -1,9 +1,9 @@
-// Activation and size: `npm run package` → the .vsix size, then the extension's activation time in
+// Activation and size: the universal and linux-x64 .vsix sizes (scripts/package.mjs), then the extension's activation time in
 // the real VS Code (the VS Code server of scripts/vscode-server.mjs driven by headless Chromium),
 // read from VS Code's own "Running Extensions" view (code loading + activate call, as VS Code
 // measures it). Prints `RESULT [rows]` like the other benchmarks. Rebuilds the dev bundles at the end.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,34 +14,41 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const rows = [];
 
-const pkg = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8' });
-if (pkg.status !== 0) {
-  process.stderr.write(pkg.stdout + pkg.stderr);
-  rows.push({
-    bench: 'package',
-    what: '.vsix size (npm run package)',
-    baseline: '',
-    measured: 'FAILED',
-    ratio: '',
-    target: '≤ 3 MB',
-    met: false,
-    note: `npm run package failed: ${(pkg.stderr || pkg.stdout).trim().split('\n').slice(-3).join(' ')}`,
-  });
-} else {
-  const bytes = statSync(join(root, 'orchestra.vsix')).size;
-  rows.push({
-    bench: 'package',
-    what: '.vsix size (npm run package)',
-    baseline: '—',
-    measured: `${(bytes / 1048576).toFixed(2)} MB`,
-    ratio: `${((bytes / (3 * 1048576)) * 100).toFixed(0)}% of target`,
-    target: '≤ 3 MB',
-    met: bytes <= 3 * 1048576,
-    data: { bytes },
-  });
+/** Builds one .vsix with scripts/package.mjs and gives a row for its size, or a row saying why not. */
+function packageRow(args, what, target, limitBytes) {
+  const out = mkdtempSync(join(tmpdir(), 'orchestra-bench-vsix-'));
+  try {
+    const r = spawnSync(process.execPath, [join(root, 'scripts/package.mjs'), ...args, '--out', out], { cwd: root, encoding: 'utf8' });
+    const file = r.status === 0 ? readdirSync(out).find((f) => f.endsWith('.vsix')) : undefined;
+    if (!file) {
+      process.stderr.write(r.stdout + r.stderr);
+      const note = `scripts/package.mjs ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`;
+      return { bench: 'package', what, baseline: '', measured: 'FAILED', ratio: '', target, met: false, note };
+    }
+    const bytes = statSync(join(out, file)).size;
+    return {
+      bench: 'package',
+      what,
+      baseline: '—',
+      measured: `${(bytes / 1048576).toFixed(2)} MB`,
+      ratio: limitBytes ? `${((bytes / limitBytes) * 100).toFixed(0)}% of target` : '',
+      target,
+      met: limitBytes ? bytes <= limitBytes : null,
+      data: { bytes },
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
-// Activation, measured on the production bundle `npm run package` just built.
+rows.push(packageRow(['--no-runtime'], 'universal .vsix size (no embedded runtime)', '≤ 3 MB', 3 * 1048576));
+rows.push(
+  packageRow(['--target', 'linux-x64', '--skip-build'], 'linux-x64 .vsix size (with node-llama-cpp and its linux-x64 binary)', 'report'),
+);
+// The activation run below loads dist/ of the repository: the production bundle, as shipped.
+spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), '--production'], { cwd: root, stdio: 'ignore' });
+
+// Activation, measured on the production bundle just built.
 const samples = [];
 let failure;
 const userDataDir = mkdtempSync(join(tmpdir(), 'orchestra-bench-vscode-'));

@@ -23,7 +23,19 @@ for (const a of argv) {
 }
 
 // In run order; `package` is last because it rebuilds dist/ for production.
-const ALL = ['engine-overhead', 'parallel', 'streaming', 'search', 'run-code', 'memory', 'cost', 'llama', 'package'];
+const ALL = [
+  'engine-overhead',
+  'parallel',
+  'streaming',
+  'markdown',
+  'search',
+  'run-code',
+  'memory',
+  'cost',
+  'toolcalls',
+  'llama',
+  'package',
+];
 const selected = only.length ? only : ALL;
 for (const name of selected) {
   if (!ALL.includes(name)) {
@@ -48,6 +60,17 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
   external: ['vscode', 'node-llama-cpp', 'playwright-core'],
+});
+// The Markdown bench's in-page harness, for the browser.
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { 'markdown-page': 'bench/src/markdown-page.ts' },
+  outdir: 'bench/.out',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'chrome120',
+  logLevel: 'warning',
 });
 
 function runChild(args) {

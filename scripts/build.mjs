@@ -1,13 +1,17 @@
 // One build for every bundle: the extension host side, the engine process, the CLI, the panel, and
-// the test suites. `--production` minifies without source maps; `--watch` rebuilds on change.
+// the test suites. `--production` minifies without source maps (and builds no tests); `--watch`
+// rebuilds on change; `--dist DIR` puts the shipped bundles elsewhere than dist/ (packaging does).
 import * as esbuild from 'esbuild';
 import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const distArg = process.argv.indexOf('--dist');
+const dist = distArg > 0 ? process.argv[distArg + 1] : 'dist';
+if (!dist) throw new Error('--dist needs a folder');
 
 const common = {
   bundle: true,
@@ -36,19 +40,19 @@ const builds = [
   {
     ...node,
     entryPoints: { extension: 'src/extension/extension.ts', 'extension-main': 'src/extension/extension-main.ts' },
-    outdir: 'dist',
+    outdir: dist,
   },
-  { ...node, entryPoints: { server: 'src/server/server.ts' }, outdir: 'dist' },
-  { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { server: 'src/server/server.ts' }, outdir: dist },
+  { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' } },
   {
     ...common,
     platform: 'browser',
     format: 'iife',
     target: 'chrome120',
     entryPoints: { panel: 'webview-ui/src/main.ts' },
-    outdir: 'dist/webview',
+    outdir: join(dist, 'webview'),
   },
-  { ...common, entryPoints: { panel: 'webview-ui/src/panel.css' }, outdir: 'dist/webview', loader: { '.css': 'css' } },
+  { ...common, entryPoints: { panel: 'webview-ui/src/panel.css' }, outdir: join(dist, 'webview'), loader: { '.css': 'css' } },
 ];
 if (!production) {
   // Tests are bundled too, so they run as plain Node (unit, webview) or inside the extension host.
@@ -67,13 +71,13 @@ if (!production) {
   if (suite.length) builds.push({ ...node, entryPoints: suite, outdir: 'out', outbase: '.', external: [...node.external, 'mocha'] });
 }
 
-mkdirSync(join(root, 'dist'), { recursive: true });
+mkdirSync(resolve(root, dist), { recursive: true });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching for changes…');
 } else {
   const t0 = Date.now();
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  chmodSync(join(root, 'dist/cli.js'), 0o755);
+  chmodSync(resolve(root, dist, 'cli.js'), 0o755);
   console.log(`built ${builds.length} bundles in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
 }

@@ -12,9 +12,12 @@ import { startVsCodeServer, workbenchUrl, chromiumPath, chromiumArgs, serverVers
 
 const flags = {};
 const positional = [];
+/** `--extra-extension=FOLDER` (ours, repeatable): an unpacked extension installed beside the one under test. */
+const extraExtensions = [];
 for (const a of process.argv.slice(2)) {
   const m = /^--([^=]+)=(.*)$/.exec(a);
-  if (m) flags[m[1]] = m[2];
+  if (m && m[1] === 'extra-extension') extraExtensions.push(resolve(m[2]));
+  else if (m) flags[m[1]] = m[2];
   else if (!a.startsWith('--')) positional.push(a);
 }
 if (process.argv.includes('--version')) {
@@ -42,7 +45,7 @@ let browser;
 let exitCode = 1;
 let printing = Promise.resolve();
 try {
-  server = await startVsCodeServer({ userDataDir, extensionsDir });
+  server = await startVsCodeServer({ userDataDir, extensionsDir, extensions: extraExtensions });
   console.log(`[vscode-exec] VS Code server ${server.url} (user data ${userDataDir})`);
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

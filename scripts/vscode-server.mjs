@@ -3,7 +3,7 @@
 // workbench with headless Chromium. Shared by the integration-test executable (scripts/vscode-exec.mjs),
 // the UI tests and `npm start`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +37,32 @@ export function freePort() {
   });
 }
 
-/** Starts the server in its own process group; resolves once it listens. */
-export async function startVsCodeServer({ userDataDir, extensionsDir, env = process.env, port, settings = {}, quiet = false }) {
+/**
+ * Installs unpacked extensions (folders holding a package.json) into `extensionsDir`, replacing older
+ * copies. VS Code's list of installed extensions is dropped so that it scans the folder again.
+ */
+export function installExtensionFolders(extensionsDir, folders) {
+  if (!folders.length) return;
+  mkdirSync(extensionsDir, { recursive: true });
+  for (const folder of folders) {
+    const pkg = readJson(join(folder, 'package.json'));
+    const dest = join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
+    rmSync(dest, { recursive: true, force: true });
+    cpSync(folder, dest, { recursive: true });
+  }
+  rmSync(join(extensionsDir, 'extensions.json'), { force: true });
+}
+
+/** Starts the server in its own process group; resolves once it listens. `extensions`: folders to install first. */
+export async function startVsCodeServer({
+  userDataDir,
+  extensionsDir,
+  env = process.env,
+  port,
+  settings = {},
+  quiet = false,
+  extensions = [],
+}) {
   for (const needed of [serverMain, serverNode]) {
     if (!existsSync(needed)) {
       throw new Error(`The VS Code server is not installed (${needed} is missing). Run: bash scripts/install-vscode-server.sh`);
@@ -48,6 +72,7 @@ export async function startVsCodeServer({ userDataDir, extensionsDir, env = proc
   const tmp = join(userDataDir, 'tmp');
   for (const d of [userDataDir, extensionsDir, tmp, join(userDataDir, 'User'), join(userDataDir, 'data/Machine')])
     mkdirSync(d, { recursive: true });
+  installExtensionFolders(extensionsDir, extensions);
   const base = {
     'workbench.startupEditor': 'none',
     'telemetry.telemetryLevel': 'off',

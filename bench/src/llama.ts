@@ -1,6 +1,9 @@
-// Issue 10's benchmark: a tiny GGUF model served by `orchestra serve` (a real process) and read with
-// the `openai` SDK, vs the same model driven by node-llama-cpp directly in this process; same prompt,
-// same sampling, same thread count, runs alternated. Tokens/s end to end and time to first token.
+// The embedded runtime's benchmarks. Throughput: a tiny GGUF model served by `orchestra serve` (a real
+// process) and read with the `openai` SDK, vs the same model driven by node-llama-cpp directly in
+// this process; same prompt, same sampling, same thread count, both keeping their KV cache between
+// calls, runs alternated. Tokens/s end to end and time to first token. KV-cache reuse: the time to
+// first token of turn N against turn 1 of a conversation that grows to about 4k tokens, and of the
+// same last turn with nothing cached.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -18,7 +21,12 @@ const PROMPT = 'Tell me a long story about a lighthouse keeper.';
 const MAX_TOKENS = 64;
 const CONTEXT = 4096;
 
-async function startServe(root: string, model: string, threads: number): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+async function startServe(
+  root: string,
+  model: string,
+  threads: number,
+  context = CONTEXT,
+): Promise<{ baseUrl: string; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [
@@ -32,7 +40,7 @@ async function startServe(root: string, model: string, threads: number): Promise
       '--threads',
       String(threads),
       '--context',
-      String(CONTEXT),
+      String(context),
       '--concurrency',
       '1',
     ],
@@ -120,12 +128,12 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
       }
       return { totalMs: now() - t0, ttftMs: first - t0, tokens };
     };
+    // One sequence kept across calls and a LlamaChat per call, as the server does per request: on
+    // both sides the repeated prompt is found in the KV cache and only the generation is new work.
+    const sequence = context.getSequence();
     const direct = async (): Promise<Gen> => {
       const t0 = now();
       let first = 0;
-      // A fresh sequence and LlamaChat per call, as the server makes per request: the whole prompt
-      // (chat template included) is evaluated every time on both sides.
-      const sequence = context.getSequence();
       const chat = new lib.LlamaChat({ contextSequence: sequence, chatWrapper });
       const before = sequence.tokenMeter.usedOutputTokens;
       try {
@@ -148,7 +156,6 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
         return { totalMs: now() - t0, ttftMs: first - t0, tokens: sequence.tokenMeter.usedOutputTokens - before };
       } finally {
         chat.dispose({ disposeSequence: false });
-        await sequence.dispose();
       }
     };
     const serveRuns: Gen[] = [];
@@ -185,6 +192,79 @@ async function measure(ctx: Parameters<Bench>[0], threads: number, c: ModelCase)
   }
 }
 
+interface TurnTiming {
+  turn: number;
+  promptTokens: number;
+  cachedTokens: number;
+  ttftMs: number;
+}
+
+/** Words of the test vocabulary: each is one token, so a turn's size is known in tokens. */
+const FILLER = 'the answer file read name path query function tool call result json object string number true'.split(' ');
+function filler(tokens: number, seed: number): string {
+  return Array.from({ length: tokens }, (_, i) => FILLER[(i * 7 + seed) % FILLER.length]).join(' ');
+}
+
+/**
+ * A conversation of `turns` turns growing to about 4k tokens (a system prompt, then each turn adds a
+ * user message and the model's answer), sent through `orchestra serve` turn after turn as an agent
+ * does; the time to first token of each turn, then of the last turn again with nothing cached (its
+ * first message changed, so no sequence holds a prefix of it).
+ */
+async function conversationTtft(ctx: Parameters<Bench>[0], threads: number, file: string, id: string, turns: number) {
+  const serve = await startServe(ctx.root, file, threads, 8192);
+  try {
+    const client = new OpenAI({ baseURL: serve.baseUrl, apiKey: 'unused', maxRetries: 0 });
+    const ttft = async (messages: OpenAI.ChatCompletionMessageParam[]) => {
+      const t0 = now();
+      let first = 0;
+      let text = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      const stream = await client.chat.completions.create({
+        model: id,
+        messages,
+        max_tokens: 16,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      for await (const chunk of stream) {
+        const piece = chunk.choices[0]?.delta?.content;
+        if (piece) {
+          if (!first) first = now();
+          text += piece;
+        }
+        if (chunk.usage) usage = chunk.usage;
+      }
+      return {
+        ms: first - t0,
+        text,
+        promptTokens: usage?.prompt_tokens ?? 0,
+        cachedTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+      };
+    };
+    // Load the model first (an unrelated prompt), so turn 1 is an evaluation like the others.
+    await ttft([{ role: 'user', content: 'warm up' }]);
+    const perTurn = Math.floor(3600 / turns);
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: `You are a coding assistant. ${filler(300, 0)}` }];
+    const timings: TurnTiming[] = [];
+    for (let t = 1; t <= turns; t++) {
+      messages.push({ role: 'user', content: filler(perTurn, t) });
+      const r = await ttft(messages);
+      timings.push({ turn: t, promptTokens: r.promptTokens, cachedTokens: r.cachedTokens, ttftMs: r.ms });
+      messages.push({ role: 'assistant', content: r.text });
+    }
+    // The last turn's prompt again, but with its first message changed: nothing of it is cached.
+    const cold = await ttft([
+      { role: 'system', content: `You are a careful coding assistant. ${filler(300, 0)}` },
+      ...messages.slice(1, -1),
+    ]);
+    return { timings, cold };
+  } finally {
+    await serve.stop();
+  }
+}
+
 export const llamaServe: Bench = async (ctx) => {
   const dir = makeModelDir();
   // The tiny test model makes a token in well under a millisecond, so it shows every fixed cost of
@@ -193,7 +273,8 @@ export const llamaServe: Bench = async (ctx) => {
   const tiny = join(dir.dir, 'tiny-random.gguf');
   writeRandomModel(tiny);
   const larger = join(dir.dir, 'larger-random.gguf');
-  writeRandomModel(larger, { name: 'larger-random', embedding: 1024, layers: 2 });
+  // A context of 8192 so the conversation benchmark's 4k-token prompts fit.
+  writeRandomModel(larger, { name: 'larger-random', embedding: 1024, layers: 2, contextLength: 8192 });
   // One core is left to the rest on both sides: the bench's own JS (direct) or the HTTP client (serve).
   // With every core computing, the figure measured which side lost its core to the other work more
   // often (0.7× to 3.4× from one run to the next on a 2-core machine), not the endpoint.
@@ -204,6 +285,32 @@ export const llamaServe: Bench = async (ctx) => {
       { label: 'larger model', file: larger, id: 'local:larger-random', rounds: ctx.quick ? 2 : 8 },
     ];
     const rows = [];
+    const turns = ctx.quick ? 4 : 8;
+    const conv = await conversationTtft(ctx, threads, larger, 'local:larger-random', turns);
+    const first = conv.timings[0];
+    const last = conv.timings[conv.timings.length - 1];
+    rows.push(
+      {
+        bench: 'llama',
+        what: `embedded llama.cpp: time to first token of turn ${last.turn} (${last.promptTokens} prompt tokens, ${last.cachedTokens} cached) vs turn 1 (${first.promptTokens} tokens) of one conversation (larger model, ${threads} threads)`,
+        baseline: `${ms(first.ttftMs)} turn 1`,
+        measured: `${ms(last.ttftMs)} turn ${last.turn}`,
+        ratio: `${(last.ttftMs / first.ttftMs).toFixed(2)}×`,
+        target: 'report (KV-cache prefix reuse: only the new turn is evaluated)',
+        met: null,
+        note: `Each turn adds about ${Math.floor(3600 / turns)} tokens; per turn: ${conv.timings.map((t) => `${t.turn}: ${ms(t.ttftMs)} (${t.cachedTokens}/${t.promptTokens} cached)`).join(', ')}.`,
+        data: conv,
+      },
+      {
+        bench: 'llama',
+        what: `embedded llama.cpp: turn ${last.turn} with its prefix cached vs the same prompt with nothing cached (${conv.cold.promptTokens} tokens evaluated)`,
+        baseline: `${ms(conv.cold.ms)} cold`,
+        measured: `${ms(last.ttftMs)} cached`,
+        ratio: `${(conv.cold.ms / last.ttftMs).toFixed(1)}× faster`,
+        target: 'report',
+        met: null,
+      },
+    );
     for (const c of cases) {
       const m = await measure(ctx, threads, c);
       const msPerToken = 1000 / m.directTps;

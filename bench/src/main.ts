@@ -7,6 +7,8 @@ import { workspaceSearch } from './search';
 import { codeExecution } from './run-code';
 import { memory } from './memory';
 import { llamaServe } from './llama';
+import { toolCallParsing } from './toolcalls';
+import { markdownRender } from './markdown';
 import type { Bench } from './util';
 
 export const BENCHES: Record<string, Bench> = {
@@ -18,6 +20,8 @@ export const BENCHES: Record<string, Bench> = {
   memory,
   cost,
   llama: llamaServe,
+  toolcalls: toolCallParsing,
+  markdown: markdownRender,
 };
 
 async function main(): Promise<void> {

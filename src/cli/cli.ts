@@ -4,11 +4,12 @@
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
-// Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error.
+//   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
+// Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error, 141 output pipe closed.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
-import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode, parseConfig } from '../core/config';
+import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode } from '../core/config';
 import type { Engine, EngineHost } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import { createEngine } from '../core/engine';
@@ -19,10 +20,12 @@ import { newId } from '../core/ids';
 import { parseArgs, UsageError } from './args';
 import { continuation, conversationsDir, dataDir, historyCommand } from './history';
 import { ConversationLibrary, newConversationId } from '../core/conversations/library';
-import { loadConfig } from './config-file';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
+import { defaultModelsDir } from '../server/llama/catalog';
+import { loadConfigWithLocalModels, type LocalOverrides } from './local-registry';
+import { parseGpuLayers } from './serve';
 
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
@@ -38,6 +41,10 @@ Usage:
       --yes                approve every approval request (running code, paid calls past the soft limit, MCP tools)
       --privacy MODE       any | open-weights-only | local-only (overrides the config)
       --data-dir DIR       where conversations are kept (default $ORCHESTRA_DATA_DIR, else ~/.local/share/orchestra)
+      --threads N          CPU threads for embedded GGUF models (default: local.threads, else the physical cores)
+      --gpu-layers N       GPU offload for embedded models when a GPU build is installed: auto | max | N (0: CPU only)
+  Every GGUF file in the models folder (local.modelsDir, else $ORCHESTRA_MODELS_DIR, else ~/.orchestra/models)
+  joins the pool as "local:<file name>", so it can be orchestrator.model; with no config file they are the pool.
   orchestra history [ID] [--delete ID] [--json]
                            the workspace's conversations; with ID, that conversation as Markdown
   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
@@ -45,11 +52,14 @@ Usage:
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
   orchestra replay FILE [--json]         show a trajectory as it ran
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
-  orchestra local list|download ...      local GGUF models (orchestra local --help)
+  orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
+  orchestra mcp [--http] ...             the orchestrator as an MCP server for other agents (orchestra mcp --help)
   orchestra --help | --version
 
 API keys come from the environment variable named by each model's "apiKeyEnv".
-Exit codes: 0 answered, 1 the task failed, 2 usage or configuration error.
+Exit codes: 0 answered (or done), 1 the task failed, 2 usage or configuration error,
+141 the output pipe was closed (e.g. piped into head). \`orchestra serve\` exits 0 when stopped
+with Ctrl-C or SIGTERM.
 `;
 
 export interface CliIo {
@@ -101,6 +111,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         const { runLocalModelsCommand } = await import('./local-models');
         return await runLocalModelsCommand(rest);
       }
+      case 'mcp': {
+        const { runMcpCommand } = await import('./mcp');
+        return await runMcpCommand(rest, io, {
+          loadConfig: (file) => loadConfigWithLocalModels(file, io, { requireModels: true }),
+          privacy: privacyOrThrow,
+          version: version(),
+        });
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -122,15 +140,6 @@ function version(): string {
   }
 }
 
-function configOrExit(file: string | undefined, io: CliIo, required: boolean): OrchestraConfig | undefined {
-  const loaded = loadConfig(file, { cwd: io.cwd, env: io.env, required });
-  if (loaded.ok) return loaded.config;
-  io.err(
-    `orchestra: invalid config${loaded.file ? ` ${loaded.file}` : ''}:\n${loaded.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`,
-  );
-  return undefined;
-}
-
 function privacyOrThrow(value: string | undefined): PrivacyMode | undefined {
   if (value === undefined) return undefined;
   if (!(PRIVACY_MODES as readonly string[]).includes(value))
@@ -138,19 +147,23 @@ function privacyOrThrow(value: string | undefined): PrivacyMode | undefined {
   return value as PrivacyMode;
 }
 
-/** Starts the embedded llama.cpp endpoint when the config lists local GGUF models, and adds them to the pool. */
-async function withEmbeddedModels(config: OrchestraConfig, io: CliIo): Promise<{ config: OrchestraConfig; close(): Promise<void> }> {
-  if (!config.local.models.length && !config.local.modelsDir) return { config, close: () => Promise.resolve() };
-  const { startEmbeddedModels } = await import('../server/llama/embedded');
-  const embedded = await startEmbeddedModels(config.local);
-  for (const p of embedded.problems) io.err(`orchestra: local model ${p.file}: ${p.message}\n`);
-  const known = new Set(config.models.map((m) => m.id));
-  const { config: merged, problems } = parseConfig({
-    ...config,
-    models: [...config.models, ...embedded.entries.filter((e) => !known.has(e.id))],
-  });
-  for (const p of problems) io.err(`orchestra: local models: ${p.path}: ${p.message}\n`);
-  return { config: merged, close: () => embedded.close() };
+/** `--threads` and `--gpu-layers` of ask: override `local.threads` / `local.gpuLayers` for this run. */
+function localOverrides(values: Record<string, string>): LocalOverrides {
+  const out: LocalOverrides = {};
+  if (values['--threads'] !== undefined) {
+    const n = Number(values['--threads']);
+    if (!Number.isInteger(n) || n < 1 || n > 1024)
+      throw new UsageError(`--threads needs a whole number from 1 to 1024, got "${values['--threads']}"`);
+    out.threads = n;
+  }
+  if (values['--gpu-layers'] !== undefined) {
+    try {
+      out.gpuLayers = parseGpuLayers('--gpu-layers', values['--gpu-layers']);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return out;
 }
 
 function cliHost(io: CliIo, opts: { yes: boolean }): EngineHost {
@@ -199,7 +212,7 @@ function indent(text: string): string {
 
 async function askCommand(argv: string[], io: CliIo): Promise<number> {
   const a = parseArgs(argv, {
-    values: ['--config', '--workspace', '--trajectory', '--privacy', '--data-dir'],
+    values: ['--config', '--workspace', '--trajectory', '--privacy', '--data-dir', '--threads', '--gpu-layers'],
     booleans: ['--json', '--yes', '--help', '--continue'],
   });
   if (a.flags.has('--help')) {
@@ -220,12 +233,11 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   const conversation = follow
     ? { dir: library.dir, id: follow.conversationId, parentTaskId: follow.parentTaskId }
     : { dir: library.dir, id: newConversationId() };
-  let config = configOrExit(a.values['--config'], io, true);
-  if (!config) return 2;
-  if (privacy) config = { ...config, privacyMode: privacy };
+  const embedded = await loadConfigWithLocalModels(a.values['--config'], io, { requireModels: true, ...localOverrides(a.values) });
+  if (!embedded) return 2;
+  const config = privacy ? { ...embedded.config, privacyMode: privacy } : embedded.config;
   const json = a.flags.has('--json');
-  const embedded = await withEmbeddedModels(config, io);
-  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), embedded.config);
+  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), config);
   const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
   const taskId = newId('task');
   let interrupts = 0;
@@ -281,14 +293,14 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
   const probes = parseProbes(a.lists['--probe']);
   const discover = a.flags.has('--discover') || !!probes;
   const privacy = privacyOrThrow(a.values['--privacy']);
-  let config = configOrExit(a.values['--config'], io, !discover);
-  if (!config) return 2;
-  if (privacy) config = { ...config, privacyMode: privacy };
+  const loaded = await loadConfigWithLocalModels(a.values['--config'], io, { requireModels: !discover });
+  if (!loaded) return 2;
+  const config = privacy ? { ...loaded.config, privacyMode: privacy } : loaded.config;
   const engine: Engine = createEngine(cliHost(io, { yes: false }), config);
   try {
     const models = engine.listModels();
     const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
-    const local = await localGgufModels(config);
+    const local = await localGgufModels(config, io.env);
     if (a.flags.has('--json')) {
       io.out(
         `${JSON.stringify({ privacyMode: config.privacyMode, models, local, discovered: servers?.map((s) => ({ ...s, suggestedEntries: discoveredToModelEntries(s) })) }, null, 2)}\n`,
@@ -305,7 +317,9 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
       for (const s of servers) {
         io.out(`  ${s.kind} at ${s.baseUrl}\n`);
         for (const m of s.models)
-          io.out(`    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}\n`);
+          io.out(
+            `    ${m.id}${m.contextWindow ? ` · context ${m.contextWindow}${m.contextSource ? ` (${m.contextSource})` : ''}` : ''}${m.toolCallFormat ? ` · tool calls ${m.toolCallFormat} (chat template)` : ''}\n`,
+          );
       }
       const entries = servers.flatMap(discoveredToModelEntries);
       if (entries.length) io.out(`\nTo use them, add to "models" in your config:\n${JSON.stringify(entries, null, 2)}\n`);
@@ -313,6 +327,7 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     await engine.dispose();
+    await loaded.close();
   }
 }
 
@@ -332,11 +347,12 @@ export interface LocalGgufListing {
 }
 
 /** The GGUF models `config.local` names (files and folders), or undefined when it names none. */
-async function localGgufModels(config: OrchestraConfig): Promise<LocalGgufListing[] | undefined> {
-  if (!config.local.models.length && !config.local.modelsDir) return undefined;
+async function localGgufModels(config: OrchestraConfig, env: NodeJS.ProcessEnv): Promise<LocalGgufListing[] | undefined> {
   // The header readers only: the llama.cpp runtime is never loaded to list models.
-  const { describeLocalModels, resolveLocalModelFiles } = await import('../server/llama/embedded');
-  const { files, problems } = await resolveLocalModelFiles(config.local);
+  const { describeLocalModels, effectiveModelsDir, resolveLocalModelFiles } = await import('../server/llama/embedded');
+  const modelsDir = await effectiveModelsDir(config.local.modelsDir, defaultModelsDir(env));
+  if (!config.local.models.length && !modelsDir) return undefined;
+  const { files, problems } = await resolveLocalModelFiles({ models: config.local.models, modelsDir });
   const described = await describeLocalModels(files);
   return [
     ...described.map((d) => ({
@@ -356,7 +372,7 @@ async function localGgufModels(config: OrchestraConfig): Promise<LocalGgufListin
 }
 
 function localGgufTable(local: LocalGgufListing[]): string {
-  const lines = ['', 'Local GGUF models (orchestra.local, served by the embedded llama.cpp runtime):'];
+  const lines = ['', 'Local GGUF models (the models folder and orchestra.local, served by the embedded llama.cpp runtime):'];
   if (!local.length) lines.push('  none found');
   for (const m of local) {
     if (!m.id) {
@@ -376,7 +392,7 @@ function localGgufTable(local: LocalGgufListing[]): string {
 
 function modelTable(models: ReturnType<Engine['listModels']>): string {
   const rows = [
-    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'ELIGIBLE'],
+    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'TOOL CALLS', 'ELIGIBLE'],
     ...models.map((m) => [
       m.id,
       m.model,
@@ -387,6 +403,7 @@ function modelTable(models: ReturnType<Engine['listModels']>): string {
       String(m.outputPricePerMillion),
       String(m.contextWindow),
       m.latencyMs !== undefined ? `${Math.round(m.latencyMs)} ms` : '-',
+      m.detectedToolCallFormat ? `${m.toolCallFormat} (${m.detectedToolCallFormat})` : m.toolCallFormat,
       m.eligible ? 'yes' : `no: ${m.ineligibleReason}`,
     ]),
   ];
@@ -428,8 +445,21 @@ function replayCommand(argv: string[], io: CliIo): number {
   return 0;
 }
 
+/** Exit status when the reader of our output went away (`orchestra local list | head -1`), as for SIGPIPE. */
+export const EXIT_PIPE_CLOSED = 141;
+
+/** A closed output pipe ends the command quietly: no stack trace, no further output. */
+function endQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(EXIT_PIPE_CLOSED);
+    });
+}
+
 // Run when executed as dist/cli.js (or the `orchestra` bin link); stay passive when bundled into tests.
 if (require.main === module && /(?:^|[\\/])(?:cli\.js|orchestra)$/.test(process.argv[1] ?? '')) {
+  endQuietlyOnClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

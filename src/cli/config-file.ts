@@ -34,17 +34,24 @@ function mergeValue(existing: unknown, value: unknown): unknown {
   return value;
 }
 
+export type ReadConfig =
+  { ok: true; raw: Record<string, unknown>; file?: string } | { ok: false; file?: string; problems: ConfigProblem[] };
+
 /**
- * The config file: `--config FILE`, else $ORCHESTRA_CONFIG, else orchestra.json in the current
- * folder. With none of these, `required` decides between an error and an empty config.
+ * Reads the config file, unvalidated: `--config FILE`, else $ORCHESTRA_CONFIG, else orchestra.json
+ * in the current folder. With none of these, `required` decides between an error and `{}`.
+ * (The CLI adds the local models of the registry to it before validating.)
  */
-export function loadConfig(explicit: string | undefined, opts: { cwd?: string; env?: NodeJS.ProcessEnv; required: boolean }): LoadedConfig {
+export function readConfigFile(
+  explicit: string | undefined,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; required: boolean },
+): ReadConfig {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   let file = explicit ?? env.ORCHESTRA_CONFIG;
   if (!file) file = DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
   if (!file) {
-    if (!opts.required) return { ok: true, config: parseConfig({}).config };
+    if (!opts.required) return { ok: true, raw: {} };
     return {
       ok: false,
       problems: [
@@ -74,7 +81,14 @@ export function loadConfig(explicit: string | undefined, opts: { cwd?: string; e
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     return { ok: false, file: path, problems: [{ path: '(root)', message: 'the config must be a JSON object' }] };
-  const { config, problems } = parseConfig(unflattenSettings(raw as Record<string, unknown>));
-  if (problems.length) return { ok: false, file: path, problems };
-  return { ok: true, config, file: path };
+  return { ok: true, raw: unflattenSettings(raw as Record<string, unknown>), file: path };
+}
+
+/** Reads and validates the config file (see readConfigFile). */
+export function loadConfig(explicit: string | undefined, opts: { cwd?: string; env?: NodeJS.ProcessEnv; required: boolean }): LoadedConfig {
+  const read = readConfigFile(explicit, opts);
+  if (!read.ok) return read;
+  const { config, problems } = parseConfig(read.raw);
+  if (problems.length) return { ok: false, file: read.file, problems };
+  return { ok: true, config, file: read.file };
 }

@@ -3,6 +3,7 @@
 // the totals, including which hosts (if any) received data.
 import type { EngineEvent, Totals } from '../core/protocol/events';
 import { fmtDollars } from '../core/budget';
+import { costSummary, unpricedLabel } from '../core/protocol/cost-text';
 import { sanitizeDeep } from './terminal';
 
 export interface RenderStyle {
@@ -67,6 +68,8 @@ export class LiveView {
         break;
       }
       case 'tool_call_started': {
+        // A call still being written is shown once it runs (or ends).
+        if (e.state === 'writing') break;
         const indent = this.indentOf(e.parentCallId);
         this.depth.set(e.callId, indent);
         const model = e.model ? this.c('cyan', ` ${e.model}`) : '';
@@ -90,7 +93,7 @@ export class LiveView {
         const detail = (e.state === 'ok' ? e.preview : (e.error ?? e.preview)).split('\n').find((l) => l.trim()) ?? '';
         this.line(
           indent,
-          `${mark} ${e.tool}${model} · ${e.state} · $${fmtDollars(e.dollars)} · ${(e.latencyMs / 1000).toFixed(1)} s${detail ? this.c('dim', ` — ${clip(detail, 120)}`) : ''}`,
+          `${mark} ${e.tool}${model} · ${e.state} · ${e.pricing ? (e.dollars > 0 ? `$${fmtDollars(e.dollars)} + ` : '') + unpricedLabel(e.pricing) : `$${fmtDollars(e.dollars)}`} · ${(e.latencyMs / 1000).toFixed(1)} s${detail ? this.c('dim', ` — ${clip(detail, 120)}`) : ''}`,
         );
         break;
       }
@@ -127,7 +130,8 @@ export class LiveView {
 
 export function totalsLine(t: Totals): string {
   const where = t.remoteHosts.length ? `data sent to ${t.remoteHosts.join(', ')}` : 'nothing left this machine';
-  return `$${fmtDollars(t.dollars)}${t.estimated ? ' (partly estimated)' : ''} · ${t.inputTokens} in / ${t.outputTokens} out tokens · ${t.calls} calls · ${(t.wallMs / 1000).toFixed(1)} s · models: ${t.models.join(', ') || 'none'} · ${where}`;
+  const cost = t.unpriced?.length ? costSummary({ ...t, estimated: false }, (d) => `$${fmtDollars(d)}`) : `$${fmtDollars(t.dollars)}`;
+  return `${cost}${t.estimated ? ' (partly estimated)' : ''} · ${t.inputTokens} in / ${t.outputTokens} out tokens · ${t.calls} calls · ${(t.wallMs / 1000).toFixed(1)} s · models: ${t.models.join(', ') || 'none'} · ${where}`;
 }
 
 function clip(s: string, n: number): string {

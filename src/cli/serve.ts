@@ -1,14 +1,23 @@
-// `orchestra serve --model FILE.gguf [--model FILE2.gguf] [--port N] [--host 127.0.0.1]
-//  [--allow-remote] [--threads N] [--concurrency N] [--context N] [--api-key-env VAR] [--cpu]`
-// Serves local GGUF models as an OpenAI-compatible endpoint until SIGINT/SIGTERM.
+// `orchestra serve --model FILE.gguf …`: serves local GGUF models as an OpenAI-compatible endpoint
+// until SIGINT/SIGTERM, then stops accepting, lets requests in flight finish (--drain-seconds),
+// aborts the rest, unloads the models and exits 0. A second signal skips the wait.
 import { validateLocalModel } from '../server/llama/gguf-info';
 import { isLoopbackHost, modelIdForFile, startLocalEndpoint, type LocalEndpoint } from '../server/llama/openai-server';
+import { loadNodeLlamaCpp, type GpuLayers } from '../server/llama/runtime';
 
 export const SERVE_USAGE = `usage: orchestra serve --model FILE.gguf [--model FILE2.gguf …] [--port N] [--host 127.0.0.1]
-                       [--allow-remote] [--threads N] [--concurrency N] [--context N]
-                       [--api-key-env VAR] [--cpu]
+                       [--allow-remote] [--threads N] [--gpu-layers N|auto|max] [--cpu]
+                       [--concurrency N] [--context N] [--api-key-env VAR] [--drain-seconds N]
 Serves local GGUF models at an OpenAI-compatible endpoint (/v1/chat/completions, /v1/models).
-Listens on 127.0.0.1 only unless --allow-remote is given with another --host.`;
+Listens on 127.0.0.1 only unless --allow-remote is given with another --host.
+  --threads N          CPU threads (default: the physical cores; never more than the cores)
+  --gpu-layers N       layers offloaded to the GPU when a GPU build of node-llama-cpp is installed:
+                       auto (default: as many as fit), max (all), or a number; 0 is CPU only
+  --cpu                the same as --gpu-layers 0
+  --drain-seconds N    on Ctrl-C/SIGTERM, wait this long for requests in flight (default 10)
+On Ctrl-C or SIGTERM it stops accepting requests, lets those in flight finish (a second signal
+aborts them), unloads the models and exits 0.
+Exit codes: 0 stopped by a signal; 1 a model file or the port could not be used; 2 usage error.`;
 
 export interface ServeArgs {
   models: string[];
@@ -20,10 +29,20 @@ export interface ServeArgs {
   contextSize?: number;
   apiKeyEnv?: string;
   cpu: boolean;
+  gpuLayers?: GpuLayers;
+  drainSeconds: number;
+}
+
+/** `auto`, `max` or a whole number of layers. */
+export function parseGpuLayers(flag: string, v: string): GpuLayers {
+  if (v === 'auto' || v === 'max') return v;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new Error(`${flag} must be auto, max or a whole number of layers, got "${v}"`);
+  return n;
 }
 
 export function parseServeArgs(args: string[]): ServeArgs {
-  const out: ServeArgs = { models: [], port: 8088, host: '127.0.0.1', allowRemote: false, cpu: false };
+  const out: ServeArgs = { models: [], port: 8088, host: '127.0.0.1', allowRemote: false, cpu: false, drainSeconds: 10 };
   const int = (flag: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min || n > max)
@@ -68,11 +87,18 @@ export function parseServeArgs(args: string[]): ServeArgs {
       case '--cpu':
         out.cpu = true;
         break;
+      case '--gpu-layers':
+        out.gpuLayers = parseGpuLayers(flag, value());
+        break;
+      case '--drain-seconds':
+        out.drainSeconds = int(flag, value(), 0, 3600);
+        break;
       default:
         throw new Error(`unknown option ${a}`);
     }
   }
   if (out.models.length === 0) throw new Error('--model FILE.gguf is required');
+  if (out.cpu && out.gpuLayers !== undefined && out.gpuLayers !== 0) throw new Error('--cpu and --gpu-layers contradict each other');
   if (!isLoopbackHost(out.host) && !out.allowRemote) {
     throw new Error(`refusing to listen on ${out.host}: other machines could use your models; add --allow-remote if that is intended`);
   }
@@ -84,20 +110,32 @@ export interface ServeIo {
   err: (line: string) => void;
   /** Resolves when the server should stop; default: SIGINT or SIGTERM. */
   stopSignal?: Promise<void>;
+  /** Resolves when waiting for requests in flight should end (default: a second SIGINT or SIGTERM). */
+  abortSignal?: Promise<void>;
   /** Called once the endpoint is listening (tests use it). */
   onListening?: (endpoint: LocalEndpoint) => void;
 }
 
-function signalStop(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+/**
+ * The first SIGINT/SIGTERM asks to stop, the second to stop waiting. The handler stays installed
+ * until the process exits: a library's `signal-exit` hook (node-llama-cpp's dependencies install
+ * one) re-raises a signal when it is the only listener left, which would kill us with 130/143
+ * in the middle of the clean shutdown.
+ */
+function signalStops(): { stop: Promise<void>; abort: Promise<void> } {
+  let count = 0;
+  let onStop!: () => void;
+  let onAbort!: () => void;
+  const stop = new Promise<void>((r) => (onStop = r));
+  const abort = new Promise<void>((r) => (onAbort = r));
+  const handler = () => {
+    count++;
+    if (count === 1) onStop();
+    else onAbort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return { stop, abort };
 }
 
 export async function runServeCommand(
@@ -135,6 +173,13 @@ export async function runServeCommand(
     for (let n = 2; models.some((m) => m.id === id); n++) id = `${modelIdForFile(file)}-${n}`;
     models.push({ id, path: file });
   }
+  try {
+    // A build without the runtime says so now, not on the first request.
+    await loadNodeLlamaCpp();
+  } catch (err) {
+    io.err(`orchestra serve: ${(err as Error).message}`);
+    return 1;
+  }
   let endpoint: LocalEndpoint;
   try {
     endpoint = await startLocalEndpoint({
@@ -145,7 +190,8 @@ export async function runServeCommand(
       threads: parsed.threads,
       concurrency: parsed.concurrency,
       contextSize: parsed.contextSize,
-      gpu: parsed.cpu ? false : 'auto',
+      gpu: parsed.cpu || parsed.gpuLayers === 0 ? false : 'auto',
+      gpuLayers: parsed.gpuLayers,
       apiKey,
       log: (e) => {
         if (e.level !== 'info') io.err(`${e.level}: ${e.message}`);
@@ -163,8 +209,19 @@ export async function runServeCommand(
     io.out(`warning: listening on ${parsed.host}; other machines can reach it${apiKey ? ' (API key required)' : ' without a key'}`);
   io.out('Press Ctrl+C to stop.');
   io.onListening?.(endpoint);
-  await (io.stopSignal ?? signalStop());
-  await endpoint.close();
+  const signals = io.stopSignal ? undefined : signalStops();
+  await (io.stopSignal ?? signals!.stop);
+  const inFlight = endpoint.inFlight();
+  io.out(
+    inFlight
+      ? `stopping: no new requests; waiting up to ${parsed.drainSeconds} s for ${inFlight} in flight (Ctrl-C again to abort them)`
+      : 'stopping',
+  );
+  const drainMs = parsed.drainSeconds * 1000;
+  const closing = endpoint.close({ drainMs });
+  // A second signal ends the wait: close again with no drain aborts what is left.
+  void (io.abortSignal ?? signals?.abort)?.then(() => endpoint.abortInFlight());
+  await closing;
   io.out('stopped');
   return 0;
 }

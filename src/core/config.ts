@@ -1,6 +1,7 @@
 // The one configuration schema: VS Code settings (`orchestra.*`) and the CLI's JSON config file
 // share these keys. Errors name the field path, so a user can find what is wrong.
 import { z } from 'zod';
+import { TOOL_CALL_FORMATS } from './toolcalls/types';
 
 export const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const;
 export const PrivacyMode = z.enum(PRIVACY_MODES);
@@ -17,6 +18,10 @@ export type ModelRole = z.infer<typeof ModelRole>;
  */
 export const MAX_CALL_SECONDS = 86_400;
 export const MAX_WALL_SECONDS = 604_800;
+
+export const TOOL_CALL_FORMAT_SETTINGS = ['auto', 'native', ...TOOL_CALL_FORMATS] as const;
+export const ToolCallFormatSetting = z.enum(TOOL_CALL_FORMAT_SETTINGS);
+export type ToolCallFormatSetting = z.infer<typeof ToolCallFormatSetting>;
 
 export const ModelEntry = z.object({
   id: z
@@ -39,6 +44,11 @@ export const ModelEntry = z.object({
   roles: z.array(ModelRole).default(['general']),
   description: z.string().default(''),
   timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).optional(),
+  /**
+   * How the model's tool calls are read: `auto` (the server's native calls, else the text format its
+   * name or output shows), `native` (only the server's), or one text format (see docs/TOOL-CALL-FORMATS.md).
+   */
+  toolCallFormat: ToolCallFormatSetting.default('auto'),
 });
 export type ModelEntryInput = z.input<typeof ModelEntry>;
 export type ModelEntry = z.infer<typeof ModelEntry>;
@@ -58,6 +68,24 @@ export const McpServer = z
   })
   .refine((s) => Boolean(s.command) !== Boolean(s.url), { message: 'give exactly one of "command" or "url"' });
 export type McpServer = z.infer<typeof McpServer>;
+
+/**
+ * How the editor presents one or more of its language models (VS Code's Language Model API) to the
+ * pool: what the provider does not say (where it runs, its weights, its price, what it is good at).
+ * Read by the editor from the user's own settings only.
+ */
+export const LanguageModelOverride = z.object({
+  /** Pool id (`lm:<vendor>:<model id>`), `*` as a wildcard: `lm:copilot:*`. */
+  match: z.string().min(1),
+  roles: z.array(ModelRole).min(1).optional(),
+  local: z.boolean().optional(),
+  openWeights: z.boolean().optional(),
+  inputPricePerMillion: z.number().nonnegative().optional(),
+  outputPricePerMillion: z.number().nonnegative().optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+  description: z.string().optional(),
+});
+export type LanguageModelOverride = z.infer<typeof LanguageModelOverride>;
 
 export const OrchestraConfig = z
   .object({
@@ -146,8 +174,19 @@ export const OrchestraConfig = z
         models: z.array(z.string()).default([]),
         modelsDir: z.string().default(''),
         idleUnloadSeconds: z.number().positive().max(MAX_WALL_SECONDS).default(300),
+        /** CPU threads for embedded models; 0: the physical cores. */
+        threads: z.number().int().min(0).max(1024).default(0),
+        /** Layers offloaded to the GPU when a GPU build is installed: auto, max, or a count (0: CPU only). */
+        gpuLayers: z.union([z.enum(['auto', 'max']), z.number().int().min(0)]).default('auto'),
       })
-      .default({ models: [], modelsDir: '', idleUnloadSeconds: 300 }),
+      .default({ models: [], modelsDir: '', idleUnloadSeconds: 300, threads: 0, gpuLayers: 'auto' }),
+    /** The editor's language models in the pool (VS Code only; the CLI has none). */
+    languageModels: z
+      .object({
+        enabled: z.boolean().default(true),
+        overrides: z.array(LanguageModelOverride).default([]),
+      })
+      .default({ enabled: true, overrides: [] }),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

@@ -3,6 +3,7 @@
 // timeout or an unexpected answer just means "nothing there": discovery never throws for those.
 import type { ModelEntryInput, ModelRole } from './config';
 import type { DiscoveredModel, DiscoveredServer } from './engine-api';
+import { formatFromTemplate } from './toolcalls';
 
 export type ServerKind = DiscoveredServer['kind'];
 
@@ -137,6 +138,7 @@ async function probeLlamaCpp(origin: string, t: number, signal?: AbortSignal): P
   const nCtx = positiveInt(settings?.n_ctx) ?? positiveInt(props?.n_ctx);
   if (!props || nCtx === undefined) return list ? probeOpenAiModels(origin, t, signal) : undefined;
   const ids = listIds(list).map((e) => ({ id: e.id, trained: positiveInt((e.meta as Json | undefined)?.n_ctx_train) }));
+  const toolCallFormat = typeof props.chat_template === 'string' ? formatFromTemplate(props.chat_template) : undefined;
   if (!ids.length && typeof props.model_path === 'string')
     ids.push({ id: props.model_path.split(/[\\/]/).pop() ?? props.model_path, trained: undefined });
   return {
@@ -147,6 +149,7 @@ async function probeLlamaCpp(origin: string, t: number, signal?: AbortSignal): P
       contextWindow: nCtx,
       contextSource: 'n_ctx',
       ...(m.trained ? { maxContextWindow: m.trained } : {}),
+      ...(toolCallFormat ? { toolCallFormat } : {}),
     })),
   };
 }
@@ -208,7 +211,7 @@ export function discoveredToModelEntries(s: DiscoveredServer): ModelEntryInput[]
       inputPricePerMillion: 0,
       outputPricePerMillion: 0,
       roles: guessRoles(m.id),
-      description: `${m.id} served by ${s.kind} on ${host}${m.contextWindow ? `, ${m.contextWindow}-token context` : ''}`,
+      description: `${m.id} served by ${s.kind} on ${host}${m.contextWindow ? `, ${m.contextWindow}-token context` : ''}${m.toolCallFormat ? `, writes ${m.toolCallFormat} tool calls` : ''}`,
     };
     if (m.contextWindow) {
       entry.contextWindow = m.contextWindow;

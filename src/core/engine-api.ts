@@ -3,6 +3,9 @@
 import type { OrchestraConfig, PrivacyMode } from './config';
 import type { EngineEvent, Totals } from './protocol/events';
 import type { ApprovalRequest, Tool } from './tools/tool';
+import type { ToolCallFormatSetting } from './config';
+import type { ToolCallFormat } from './toolcalls';
+import type { HostChat, HostModelEntry, Pricing } from './pool/host-models';
 
 /** Context attached to a question: the editor selection, a file, etc. */
 export interface Attachment {
@@ -33,6 +36,10 @@ export interface TaskRequest {
   conversation?: { dir: string; id: string; parentTaskId?: string };
   /** Orchestrate with this model instead of the configured one (an answer retried with another model). */
   orchestratorModel?: string;
+  /** A stricter privacy mode for this task only (a looser one is ignored: the configured mode stays). */
+  privacyMode?: PrivacyMode;
+  /** This task's dollar cap instead of `budget.maxDollarsPerTask`. */
+  maxDollars?: number;
 }
 
 /** Runs an interrupted or stopped task again from its record (its journal): only what did not finish is asked again. */
@@ -66,6 +73,8 @@ export interface EngineHost {
   extraTools?(): Tool[];
   /** Whether the workspace is trusted; run_code and MCP servers are refused when false. */
   workspaceTrusted?: boolean;
+  /** Runs calls on the host's own models (VS Code's Language Model API), given by `Engine.setHostModels`. */
+  hostChat?: HostChat;
 }
 
 export interface ModelInfo {
@@ -80,11 +89,19 @@ export interface ModelInfo {
   inputPricePerMillion: number;
   outputPricePerMillion: number;
   contextWindow: number;
+  /** How the price is known: `subscription` and `unknown` prices are never shown as $0. Absent: `listed`. */
+  pricing?: Pricing;
+  /** For a model the host serves (VS Code's Language Model API): who provides it. */
+  provider?: { kind: 'vscode-lm'; vendor: string; family: string; version: string; name: string; maxOutputTokens: number };
   /** Measured moving average; undefined until the first call. */
   latencyMs?: number;
   eligible: boolean;
   /** Why it is not eligible under the current preferences (names the rule). */
   ineligibleReason?: string;
+  /** How its tool calls are read: the model's `toolCallFormat` setting. */
+  toolCallFormat: ToolCallFormatSetting;
+  /** Under `auto`, the text format its name shows it writes (read first), when the name says. */
+  detectedToolCallFormat?: ToolCallFormat;
 }
 
 export interface DiscoveredModel {
@@ -100,6 +117,8 @@ export interface DiscoveredModel {
   contextSource?: 'num_ctx' | 'context_length' | 'loaded_context_length' | 'max_context_length' | 'max_model_len' | 'n_ctx';
   /** The model's trained maximum, when the server reports it separately. */
   maxContextWindow?: number;
+  /** The tool-call format its chat template shows (llama.cpp's `/props`), when it shows one. */
+  toolCallFormat?: ToolCallFormat;
 }
 
 export interface DiscoveredServer {
@@ -132,5 +151,7 @@ export interface Engine {
   /** The JSONL trajectory of a finished task (kept for the last few tasks). */
   trajectory(taskId: string): string | undefined;
   setPrivacyMode(mode: PrivacyMode): void;
+  /** The host's models (VS Code's Language Model API) join the pool beside the configured ones. */
+  setHostModels(models: readonly HostModelEntry[]): void;
   dispose(): Promise<void>;
 }

@@ -31,7 +31,10 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
   let disposed = false;
   const secrets = new SecretRegistry(host);
   const log: TaskDeps['log'] = (level, message) => host.log?.(level, secrets.scrub(message));
-  const pool = new ModelPool(config, secrets.get, log, options.pool);
+  const pool = new ModelPool(config, secrets.get, log, {
+    ...options.pool,
+    hostChat: host.hostChat ? (req, onDelta, signal) => host.hostChat!(req, onDelta, signal) : undefined,
+  });
   const tools = new TaskTools({
     getSecret: secrets.get,
     extraTools: host.extraTools && (() => host.extraTools?.() ?? []),
@@ -99,6 +102,9 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     setPrivacyMode(mode: PrivacyMode) {
       config = { ...config, privacyMode: mode };
       pool.update(config);
+    },
+    setHostModels(models) {
+      pool.setHostModels(models);
     },
     async dispose() {
       disposed = true;

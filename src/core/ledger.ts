@@ -1,7 +1,7 @@
 // Every call of a task tree, accounted: tool, model, tokens in/out (reported or estimated), dollars,
 // latency, state, and the call it ran under. Totals roll up from subtasks into their parents, so a
 // delegated subtask's spend is never missing from the task total.
-import type { CallState, Totals, Usage } from './protocol/events';
+import type { CallState, Totals, UnpricedCalls, UnpricedKind, Usage } from './protocol/events';
 
 /**
  * One model's share of a call: what it consumed and what that cost (the provider's reported cost when
@@ -18,6 +18,8 @@ export interface UsagePart {
    * instead of a confident figure.
    */
   costUnknown?: true;
+  /** The model's price is a subscription or unknown: `dollars` is 0 and says nothing about the bill. */
+  pricing?: UnpricedKind;
 }
 
 /** The part of a paid attempt whose cost cannot be known (see `UsagePart.costUnknown`). */
@@ -42,6 +44,8 @@ export interface LedgerEntry {
   remoteHosts: string[];
   startedAt: number;
   finishedAt: number;
+  /** Why the call did not succeed, when it did not (a cut call, an unknown tool, a schema error…). */
+  error?: string;
 }
 
 export function sumUsage(parts: UsagePart[]): Usage | undefined {
@@ -106,6 +110,7 @@ export class Ledger {
     let estimated = false;
     const models = new Set<string>();
     const hosts = new Set<string>();
+    const unpriced = new Map<string, UnpricedCalls>();
     for (const e of picked) {
       dollars += e.dollars;
       for (const p of e.parts) {
@@ -113,6 +118,11 @@ export class Ledger {
         outputTokens += p.usage.outputTokens;
         if (p.usage.estimated) estimated = true;
         models.add(p.model);
+        if (p.pricing) {
+          const u = unpriced.get(p.model);
+          if (u) u.calls++;
+          else unpriced.set(p.model, { model: p.model, pricing: p.pricing, calls: 1 });
+        }
       }
       if (e.model) models.add(e.model);
       for (const h of e.remoteHosts) hosts.add(h);
@@ -128,6 +138,7 @@ export class Ledger {
       models: [...models],
       remoteHosts: [...hosts].sort(),
       estimated,
+      ...(unpriced.size ? { unpriced: [...unpriced.values()] } : {}),
     };
   }
 }

@@ -4,6 +4,7 @@ import type { OrchestraConfig } from './config';
 import type { ModelInfo } from './engine-api';
 import type { PoolModel } from './pool';
 import { modelVerdict } from './preferences';
+import { formatFromModelName } from './toolcalls';
 
 export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
   const v = modelVerdict(m, config);
@@ -19,8 +20,23 @@ export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
     inputPricePerMillion: m.inputPricePerMillion,
     outputPricePerMillion: m.outputPricePerMillion,
     contextWindow: m.contextWindow,
+    ...(m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {}),
+    ...(m.hostModel
+      ? {
+          provider: {
+            kind: 'vscode-lm' as const,
+            vendor: m.hostModel.vendor,
+            family: m.hostModel.family,
+            version: m.hostModel.version,
+            name: m.hostModel.name,
+            maxOutputTokens: m.maxOutputTokens,
+          },
+        }
+      : {}),
     latencyMs: m.latencyMs,
     eligible: v.eligible,
     ineligibleReason: v.eligible ? undefined : v.reason,
+    toolCallFormat: m.toolCallFormat,
+    detectedToolCallFormat: m.toolCallFormat === 'auto' ? (formatFromModelName(m.model) ?? formatFromModelName(m.id)) : undefined,
   };
 }

@@ -54,7 +54,8 @@ export class SecretRegistry {
    */
   async learn(models: readonly PoolModel[], config: OrchestraConfig): Promise<void> {
     const refs: SecretRef[] = models
-      .filter((m) => modelVerdict(m, config).eligible)
+      // The host's own models need no key from here.
+      .filter((m) => !m.hostModel && modelVerdict(m, config).eligible)
       .map((m) => ({ modelId: m.id, env: m.apiKeyEnv, purpose: 'model' as const }));
     const web = config.tools.webSearch;
     if (web.provider === 'tavily' || web.provider === 'brave')

@@ -2,6 +2,7 @@
 // tools, runs the orchestrator dialect that fits the orchestrator model, and turns whatever happens
 // into exactly one terminal event and one outcome, scrubbed of every known key.
 import type { OrchestraConfig } from './config';
+import { withTaskLimits } from './task-limits';
 import type { EngineHost, TaskOutcome, TaskRequest } from './engine-api';
 import { newId } from './ids';
 import { modelInfo } from './model-info';
@@ -46,7 +47,8 @@ export async function runTask(
   signal?: AbortSignal,
   resumed?: ParsedJournal,
 ): Promise<TaskOutcome> {
-  const config = deps.currentConfig();
+  // This question's own rules (a stricter privacy mode, its dollar cap) on top of the configuration.
+  const config = withTaskLimits(deps.currentConfig(), req);
   const taskId = req.taskId ?? newId('task');
   const controller = deps.running.start(taskId);
   const stopWatching = watchTask(controller, config.budget.maxWallTimeSeconds, signal);

@@ -8,7 +8,10 @@ import type { EngineEvent } from '../core/protocol/events';
 import type { AskParams, ApprovalParams, ResumeParams } from '../protocol/engine-rpc';
 import type { CommandId } from './command-ids';
 import type { EngineState } from './engine-client';
+import type { OrchestraChatParticipant } from './chat-participant';
+import type { OrchestraTools } from './lm-tools';
 import type { Orchestra } from './orchestra';
+import type { ModelsView } from './models/models-view';
 
 /**
  * What `activate` returns. `engine` is always there (other extensions may ask Orchestra questions);
@@ -54,10 +57,16 @@ export interface OrchestraApi {
 
 export interface ExtensionMain {
   readonly orchestra: Orchestra;
+  /** `@orchestra` in the Chat view. */
+  readonly chat: OrchestraChatParticipant;
+  /** The language model tools other agents call. */
+  readonly tools: OrchestraTools;
   /** The full API; extension.ts's exports forward to it. */
   readonly api: OrchestraApi;
   /** Runs a command; a failure is logged and shown, never thrown at VS Code. */
   runCommand(id: CommandId, args: unknown[]): Promise<unknown>;
   resolvePanel(view: vscode.WebviewView): void;
+  /** The Models view's data; extension.ts registers the tree at activation and forwards to it. */
+  readonly models: ModelsView;
   dispose(): Promise<void>;
 }

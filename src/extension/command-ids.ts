@@ -16,10 +16,23 @@ export const COMMANDS = {
   newConversation: 'orchestra.newConversation',
   downloadLocalModel: 'orchestra.downloadLocalModel',
   useLocalModelFile: 'orchestra.useLocalModelFile',
+  openWalkthrough: 'orchestra.openWalkthrough',
+  // The Models view: its title bar, and the actions of each row (a row, a model id, or nothing to pick one).
+  refreshModels: 'orchestra.models.refresh',
+  testModel: 'orchestra.models.test',
+  editModel: 'orchestra.models.edit',
+  removeModel: 'orchestra.models.remove',
+  setModelKey: 'orchestra.models.setKey',
+  clearModelKey: 'orchestra.models.clearKey',
+  useAsOrchestrator: 'orchestra.models.useAsOrchestrator',
+  preferModel: 'orchestra.models.prefer',
+  unpreferModel: 'orchestra.models.unprefer',
+  denyModel: 'orchestra.models.deny',
+  allowModel: 'orchestra.models.allow',
 } as const;
 
-/** Used by the panel's code-block buttons and by keybindings; not in the command palette. */
-export const EDITOR_COMMANDS = ['orchestra.insertCode', 'orchestra.applyCode'] as const;
+/** Used by the panel's code-block buttons, the Chat view's buttons and keybindings; not in the command palette. */
+export const EDITOR_COMMANDS = ['orchestra.insertCode', 'orchestra.applyCode', 'orchestra.showTask'] as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS] | (typeof EDITOR_COMMANDS)[number];
 

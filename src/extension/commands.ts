@@ -13,6 +13,8 @@ import { writeSetting } from './settings';
 import { originOf } from './secrets';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import { COMMANDS, type CommandId } from './command-ids';
+import { modelCommandHandlers } from './models/model-commands';
+import type { ModelsView } from './models/models-view';
 
 export { COMMANDS } from './command-ids';
 
@@ -24,8 +26,9 @@ const MAX_FILE_ATTACHMENT_CHARS = 200_000;
 export type CommandHandler = (...args: any[]) => unknown;
 
 /** The handler of every command of COMMAND_IDS. extension.ts registers the ids at activation and loads these on first use. */
-export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler> {
+export function commandHandlers(o: Orchestra, models: ModelsView): Record<CommandId, CommandHandler> {
   return {
+    ...modelCommandHandlers(o, models),
     [COMMANDS.ask]: async (question?: string) => {
       const q =
         typeof question === 'string' && question.trim()
@@ -99,7 +102,7 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
       return chosen;
     },
 
-    [COMMANDS.addModel]: () => addModelEndpoint(o),
+    [COMMANDS.addModel]: (baseUrl?: string) => addModelEndpoint(o, baseUrl),
 
     [COMMANDS.setApiKey]: async (modelId?: string) => {
       let target = typeof modelId === 'string' ? modelId : undefined;
@@ -218,6 +221,9 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
 
     [COMMANDS.newConversation]: () => o.panel.newConversation(),
 
+    [COMMANDS.openWalkthrough]: () =>
+      vscode.commands.executeCommand('workbench.action.openWalkthrough', `${o.context.extension.id}#orchestra.start`, false),
+
     // Arguments (scripts, tests): a catalog id and `{ dir }`; the pick otherwise.
     [COMMANDS.downloadLocalModel]: (catalogId?: string, options?: { dir?: string }) => downloadLocalModel(o, catalogId, options),
     // Argument: the file (URI or path); the open dialog otherwise.
@@ -225,6 +231,8 @@ export function commandHandlers(o: Orchestra): Record<CommandId, CommandHandler>
 
     // Used by the panel's code-block buttons and by keybindings; not in the command palette.
     'orchestra.insertCode': (code: string, language?: string) => insertCode(code, language),
+    // The Chat view's "Open in Orchestra" button: the task's full tree in the panel.
+    'orchestra.showTask': (taskId?: unknown) => (typeof taskId === 'string' && taskId ? o.panel.revealTask(taskId) : o.panel.reveal()),
     'orchestra.applyCode': (code: string, language?: string) => applyCode(code, o.proposals, language),
   };
 }

@@ -1,11 +1,11 @@
 // "Discover local model servers": the engine probes the usual ports on 127.0.0.1 (Ollama 11434,
-// LM Studio 1234, vLLM 8000, llama.cpp 8080, SGLang 30000); the user picks models to add, each with
-// the context window the server really runs with.
+// LM Studio 1234, vLLM 8000, llama.cpp 8080, SGLang 30000); the user ticks the models to add, each
+// with the context window the server really runs with. Enter with nothing ticked says so and waits.
 import * as vscode from 'vscode';
 import type { ModelEntryInput } from '../core/config';
 import { discoveredToModelEntries } from '../core/discovery';
 import type { Orchestra } from './orchestra';
-import { uniqueId } from './add-model';
+import { uniqueId } from './models/model-input';
 import { writeSetting } from './settings';
 
 export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInput[]> {
@@ -42,14 +42,8 @@ export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInpu
       });
     }
   }
-  const picked = await vscode.window.showQuickPick(items, {
-    title: 'Add local models to Orchestra',
-    placeHolder: 'Pick the models to add (local, free, open weights)',
-    canPickMany: true,
-    ignoreFocusOut: true,
-  });
-  const chosen = (picked ?? []).filter((p) => p.entry).map((p) => p.entry!);
-  if (!chosen.length) return [];
+  const chosen = await pickToAdd(items);
+  if (!chosen) return [];
   const taken = configured.map((m) => m.id);
   const added = chosen.map((e) => {
     const id = uniqueId(e.id ?? e.model, taken);
@@ -61,4 +55,37 @@ export async function discoverLocalServers(o: Orchestra): Promise<ModelEntryInpu
   o.log.info(`added local model(s): ${added.map((a) => a.id).join(', ')}`);
   void vscode.window.showInformationMessage(`Orchestra: added ${added.length} local model(s): ${added.map((a) => a.id).join(', ')}.`);
   return added;
+}
+
+type Item = vscode.QuickPickItem & { entry?: ModelEntryInput };
+
+/** The ticked entries; undefined when the user cancels. Accepting with none ticked keeps the list open and says why. */
+function pickToAdd(items: Item[]): Promise<ModelEntryInput[] | undefined> {
+  const title = 'Add local models to Orchestra';
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = title;
+  qp.placeholder = 'Tick the models to add (Space or click), then Enter';
+  qp.canSelectMany = true;
+  qp.ignoreFocusOut = true;
+  qp.items = items;
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (v: ModelEntryInput[] | undefined) => {
+      if (done) return;
+      done = true;
+      qp.dispose();
+      resolve(v);
+    };
+    qp.onDidAccept(() => {
+      const chosen = qp.selectedItems.filter((p) => p.entry).map((p) => p.entry!);
+      if (chosen.length) return finish(chosen);
+      // Enter with nothing ticked: say so, and keep the list open.
+      qp.title = `${title}: nothing is ticked`;
+      qp.placeholder = qp.selectedItems.length
+        ? 'The ticked models are already configured: tick others (Space), then Enter; Escape to cancel'
+        : 'No model is ticked: tick the ones to add (Space or click), then Enter; Escape to cancel';
+    });
+    qp.onDidHide(() => finish(undefined));
+    qp.show();
+  });
 }

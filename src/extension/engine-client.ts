@@ -26,6 +26,9 @@ import {
   EventNotification,
   FindSymbolsParams,
   FindSymbolsRequest,
+  HostChatDeltaNotification,
+  HostChatParams,
+  HostChatRequestType,
   InspectModelFileRequest,
   ListModelsRequest,
   LocalModelsRequest,
@@ -50,6 +53,8 @@ import type {
   ProbeEndpointParams,
   ProbeEndpointResult,
   ResumeParams,
+  HostChatDeltaParams,
+  HostChatResult,
 } from '../protocol/engine-rpc';
 
 export const MAX_RESTARTS = 3;
@@ -59,12 +64,18 @@ export type EngineState = 'stopped' | 'starting' | 'ready' | 'down';
 
 export interface EngineClientHooks {
   /** The configuration to push after every start and on every settings change. */
-  configureParams(): ConfigureParams;
+  configureParams(): ConfigureParams | Promise<ConfigureParams>;
   /** Called with the engine's answer to each configure (problems name their field). */
   onConfigured(result: { problems: ConfigProblem[]; modelCount: number }): void;
   requestApproval(params: ApprovalParams): Promise<boolean>;
   getSecret(params: SecretParams): Promise<string | undefined>;
   findSymbols(params: { query: string; maxResults: number }): Promise<FindSymbolsResult>;
+  /** Runs one engine call on one of VS Code's language models; `sendDelta` streams the reply back. */
+  hostChat?(
+    params: HostChatParams,
+    token: vscode.CancellationToken,
+    sendDelta: (d: HostChatDeltaParams['delta']) => void,
+  ): Promise<HostChatResult>;
 }
 
 interface InFlightTask {
@@ -300,6 +311,22 @@ export class EngineClient implements vscode.Disposable {
         const params = parseAtEdge(FindSymbolsParams, raw, 'orchestra/findSymbols params');
         return this.hooks.findSymbols(params);
       }),
+      client.onRequest(HostChatRequestType, async (raw, token) => {
+        const params = parseAtEdge(HostChatParams, raw, 'orchestra/hostChat params');
+        if (!this.hooks.hostChat) throw new Error('this editor serves no language models');
+        // Deltas go out in order, and all of them before the response.
+        let sending: Promise<void> = Promise.resolve();
+        const sendDelta = (delta: HostChatDeltaParams['delta']) => {
+          sending = sending
+            .then(() => client.sendNotification(HostChatDeltaNotification, { requestId: params.requestId, delta }))
+            .catch(() => undefined);
+        };
+        try {
+          return await this.hooks.hostChat(params, token, sendDelta);
+        } finally {
+          await sending;
+        }
+      }),
       client.onDidChangeState((e) => {
         if (e.newState === State.Running) void this.onRunning(client);
         else if (e.newState === State.StartFailed && this.client === client) {
@@ -334,7 +361,7 @@ export class EngineClient implements vscode.Disposable {
   }
 
   private async sendConfigure(client: LanguageClient): Promise<void> {
-    const result = await client.sendRequest(ConfigureRequest, this.hooks.configureParams());
+    const result = await client.sendRequest(ConfigureRequest, await this.hooks.configureParams());
     this.hooks.onConfigured(result);
   }
 

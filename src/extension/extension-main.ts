@@ -3,18 +3,22 @@
 // the API) or a few seconds after activation, so that activation itself stays small.
 import * as vscode from 'vscode';
 import type { ExtensionMain, OrchestraApi } from './api';
+import { OrchestraChatParticipant } from './chat-participant';
 import { commandHandlers } from './commands';
+import { OrchestraTools } from './lm-tools';
 import { errorText } from './engine-client';
 import { Orchestra } from './orchestra';
+import { ModelsView } from './models/models-view';
 import type { OrchestraStatusBar } from './status-bar';
 
 export function loadExtensionMain(
   context: vscode.ExtensionContext,
   statusBar: OrchestraStatusBar,
-  opts: { testApi: boolean },
+  opts: { testApi: boolean; modelsChanged: vscode.EventEmitter<void> },
 ): ExtensionMain {
   const o = new Orchestra(context, statusBar);
-  const handlers = commandHandlers(o);
+  const models = new ModelsView(o, opts.modelsChanged);
+  const handlers = commandHandlers(o, models);
   o.log.info(
     `Orchestra loaded (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: code execution and MCP servers are off'})`,
   );
@@ -61,6 +65,8 @@ export function loadExtensionMain(
 
   return {
     orchestra: o,
+    chat: new OrchestraChatParticipant(o),
+    tools: new OrchestraTools(o),
     api,
     async runCommand(id, args) {
       try {
@@ -72,6 +78,10 @@ export function loadExtensionMain(
       }
     },
     resolvePanel: (view) => o.panel.resolveWebviewView(view),
-    dispose: () => o.dispose(),
+    models,
+    dispose: async () => {
+      models.dispose();
+      await o.dispose();
+    },
   };
 }

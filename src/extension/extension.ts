@@ -36,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   showRawStatus();
 
   let main: ExtensionMain | undefined;
+  // The Models tree is registered now (an empty view would say no provider is registered) and fed once loaded.
+  const modelsChanged = new vscode.EventEmitter<void>();
   /** Loads the rest synchronously (require), once; everything that needs it goes through here. */
   const load = (): ExtensionMain => {
     if (!main) {
@@ -43,10 +45,18 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
       // loaded synchronously on first use (activation stays small).
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(path.join(__dirname, 'extension-main.js')) as typeof import('./extension-main');
-      main = mod.loadExtensionMain(context, statusBar, { testApi });
+      main = mod.loadExtensionMain(context, statusBar, { testApi, modelsChanged });
     }
     return main;
   };
+  const modelsTree = vscode.window.createTreeView('orchestra.models', {
+    treeDataProvider: {
+      onDidChangeTreeData: modelsChanged.event,
+      getTreeItem: (node: Parameters<ExtensionMain['models']['getTreeItem']>[0]) => load().models.getTreeItem(node),
+      getChildren: (node?: Parameters<ExtensionMain['models']['getChildren']>[0]) => load().models.getChildren(node),
+    },
+    showCollapseAll: true,
+  });
   deactivateMain = () => main?.dispose() ?? Promise.resolve();
 
   const background = setTimeout(() => {
@@ -58,6 +68,9 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
   }, BACKGROUND_LOAD_DELAY_MS);
 
   context.subscriptions.push(
+    modelsChanged,
+    modelsTree,
+    modelsTree.onDidChangeVisibility((e) => load().models.setVisible(e.visible)),
     { dispose: () => clearTimeout(background) },
     ...COMMAND_IDS.map((id) =>
       vscode.commands.registerCommand(id, (...args: unknown[]) => {
@@ -82,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
       if (!main && e.affectsConfiguration('orchestra.privacyMode')) showRawStatus();
     }),
     { dispose: () => void main?.dispose() },
+    ...registerChatAndTools(context, load),
   );
 
   // The API loads the rest on first access; `approvals` and `secrets` exist only in tests.
@@ -98,6 +112,33 @@ export function activate(context: vscode.ExtensionContext): OrchestraApi {
     Object.defineProperty(api, 'secrets', { enumerable: true, get: () => load().api.secrets });
   }
   return api;
+}
+
+/**
+ * `@orchestra` in the Chat view and the tools other agents call, registered now (they are contributed
+ * in package.json) and served by the rest of the extension, loaded on their first use.
+ */
+function registerChatAndTools(context: vscode.ExtensionContext, load: () => ExtensionMain): vscode.Disposable[] {
+  const participant = vscode.chat.createChatParticipant('orchestra.chat', (request, chatContext, stream, token) =>
+    load().chat.handle(request, chatContext, stream, token),
+  );
+  participant.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'orchestra.svg');
+  participant.followupProvider = { provideFollowups: (result) => load().chat.followups(result) };
+  const tool = <T>(pick: (m: ExtensionMain) => vscode.LanguageModelTool<T>): vscode.LanguageModelTool<T> => ({
+    prepareInvocation: (options, token) => pick(load()).prepareInvocation?.(options, token),
+    invoke: (options, token) => pick(load()).invoke(options, token),
+  });
+  return [
+    participant,
+    vscode.lm.registerTool(
+      'orchestra_delegate',
+      tool((m) => m.tools.delegate),
+    ),
+    vscode.lm.registerTool(
+      'orchestra_search_workspace',
+      tool((m) => m.tools.search),
+    ),
+  ];
 }
 
 export async function deactivate(): Promise<void> {

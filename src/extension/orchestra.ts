@@ -13,6 +13,7 @@ import { ApprovalBroker } from './approvals';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
+import { LanguageModels } from './language-models';
 import { offerModelSetup } from './local-models';
 import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
 import { PanelBridge } from './panel-bridge';
@@ -34,6 +35,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   readonly approvals: ApprovalBroker;
   readonly panel: PanelBridge;
   readonly proposals = new ProposalContentProvider();
+  readonly languageModels: LanguageModels;
   private readonly disposables: vscode.Disposable[] = [];
   /** The engine's view of the configuration (problems it found, models incl. embedded local ones). */
   private engineProblems: ConfigProblem[] = [];
@@ -42,6 +44,10 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   private poolModels: ModelInfo[] | undefined;
   private localModelStatus: LocalModelStatus[] | undefined;
   private modelsRefresh: NodeJS.Timeout | undefined;
+  private hasModelsContext: boolean | undefined;
+  private readonly modelsRefreshed = new vscode.EventEmitter<void>();
+  /** The engine reported the pool again (the Models view follows). */
+  readonly onDidRefreshModels = this.modelsRefreshed.event;
 
   /** `statusBar` is extension.ts's, shown since activation; from now on this object keeps it current. */
   constructor(
@@ -52,6 +58,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.settings = new SettingsWatcher(this.log);
     this.keys = new ApiKeys(context.secrets, userScopeSecretEndpoint, (message) => this.log.warn(message));
     this.panel = new PanelBridge(this);
+    this.languageModels = new LanguageModels(this.log);
     this.approvals = new ApprovalBroker(
       {
         panelVisible: () => this.panel.visible,
@@ -61,7 +68,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       this.log,
     );
     this.engine = new EngineClient(context.asAbsolutePath(join('dist', 'server.js')), this.log, {
-      configureParams: () => ({
+      configureParams: async () => ({
+        hostModels: await this.languageModels.current(),
         config: readRawSettings(),
         workspace: this.workspacePath(),
         workspaceTrusted: vscode.workspace.isTrusted,
@@ -81,14 +89,20 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       requestApproval: (p: ApprovalParams) => this.approvals.request(p),
       getSecret: (p) => this.keys.get(p),
       findSymbols: (p) => findWorkspaceSymbols(p),
+      hostChat: (p, token, sendDelta) => this.languageModels.chat(p, token, sendDelta),
     });
 
     this.disposables.push(
       this.log,
+      this.modelsRefreshed,
       this.settings,
       this.session,
       this.approvals,
       this.panel,
+      this.languageModels,
+      this.languageModels.onDidChange(() => {
+        this.engine.configure().catch((err) => this.log.error(`sending the language models to the engine failed: ${errorText(err)}`));
+      }),
       vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this.proposals),
       this.engine.onEvent((e) => this.onEngineEvent(e)),
       this.engine.onDidChangeState(({ state, message }) => {
@@ -149,6 +163,11 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   conversationsDir(): string {
     const base = this.context.storageUri?.fsPath ?? join(this.context.globalStorageUri.fsPath, 'no-workspace');
     return join(base, 'conversations');
+  }
+
+  /** The pool as the engine last reported it (undefined until it has). */
+  get models(): ModelInfo[] | undefined {
+    return this.poolModels;
   }
 
   /** Configured models, embedded local ones included once the engine has reported them. */
@@ -240,6 +259,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
           this.poolModels = pool;
           this.localModelStatus = local;
           this.pushStatus();
+          this.modelsRefreshed.fire();
         },
         (err) => this.log.debug(`could not read the model list from the engine: ${errorText(err)}`),
       );
@@ -299,6 +319,12 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
 
   pushStatus(): void {
     const config = this.settings.config;
+    // The walkthrough's first step is done once any model is in the pool.
+    const hasModels = this.modelCount() > 0;
+    if (hasModels !== this.hasModelsContext) {
+      this.hasModelsContext = hasModels;
+      this.setContext('orchestra.hasModels', hasModels);
+    }
     const { state, message } = this.engineState();
     const problems = this.problems();
     this.statusBar.update({
@@ -349,6 +375,8 @@ function toPanelModel(m: ModelInfo): PanelModel {
     latencyMs: m.latencyMs,
     eligible: m.eligible,
     ineligibleReason: m.ineligibleReason,
+    toolCallFormat: m.toolCallFormat,
+    detectedToolCallFormat: m.detectedToolCallFormat,
   };
 }
 

@@ -80,6 +80,12 @@ export class PanelBridge implements vscode.Disposable {
     return this.provider.reveal();
   }
 
+  /** Shows the panel scrolled to a task, its tool calls open (the Chat view's "Open in Orchestra"). */
+  async revealTask(taskId: string): Promise<void> {
+    await this.provider.reveal();
+    this.provider.post({ type: 'revealTask', taskId });
+  }
+
   postEngineEvent(e: EngineEvent): void {
     this.provider.postEngineEvent(e);
   }

@@ -2,9 +2,11 @@
 // (parseConfig), problems reported with the setting's name, written back by commands.
 import * as vscode from 'vscode';
 import { MAX_WALL_SECONDS, parseConfig } from '../core/config';
+import { setAsideHostOrchestrator } from '../core/pool/host-models';
 import type { ConfigProblem, OrchestraConfig } from '../core/config';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import type { SecretParams } from '../protocol/engine-rpc';
+import { withLocalModelsForCheck } from '../server/llama/registry';
 
 export const SECTION = 'orchestra';
 /** Top-level keys of OrchestraConfig; VS Code assembles dotted leaf settings into these objects. */
@@ -45,8 +47,12 @@ export function readSettings(): { raw: Record<string, unknown>; problems: Config
 /** Validates the settings: the schema's problems plus those of ignored safety values. */
 function parseSettings(): { config: OrchestraConfig; problems: ConfigProblem[] } {
   const { raw, problems } = readSettings();
-  const parsed = parseConfig(raw);
-  return { config: parsed.config, problems: [...problems, ...parsed.problems] };
+  // VS Code's language models (`lm:` ids) are not in `models`: the engine, which has their list, checks such an orchestrator.
+  const aside = setAsideHostOrchestrator(raw, (id) => id.startsWith('lm:'));
+  // The registry step, as in the engine: local GGUF models are pool members before validation.
+  const baseDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const parsed = parseConfig(withLocalModelsForCheck(aside.raw as Record<string, unknown>, baseDir));
+  return { config: aside.restore(parsed.config), problems: [...problems, ...parsed.problems] };
 }
 
 /** What `WorkspaceConfiguration.inspect` says of one setting (the scopes this file reads). */

@@ -3,6 +3,7 @@
 // receiving side validates at the edge. Nothing here is VS Code specific: any LSP client can drive it.
 import { RequestType, NotificationType } from 'vscode-jsonrpc';
 import { z } from 'zod';
+import { ModelRole, PrivacyMode } from '../core/config';
 import type { ConfigProblem } from '../core/config';
 import type { DiscoveredServer, ModelInfo } from '../core/engine-api';
 import type { EngineEvent, Totals } from '../core/protocol/events';
@@ -11,6 +12,29 @@ import type { EngineEvent, Totals } from '../core/protocol/events';
 export function emptyTotals(): Totals {
   return { dollars: 0, inputTokens: 0, outputTokens: 0, calls: 0, wallMs: 0, models: [], remoteHosts: [], estimated: false };
 }
+
+// ---------- host models: the editor's own chat models (VS Code's Language Model API) ----------
+
+/** A model the editor serves, as it joins the pool (see src/core/pool/host-models.ts). */
+export const HostModel = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, 'only letters, digits and . _ : -'),
+  hostModelId: z.string().min(1),
+  vendor: z.string().min(1),
+  family: z.string(),
+  version: z.string(),
+  name: z.string(),
+  contextWindow: z.number().int().positive(),
+  maxOutputTokens: z.number().int().positive(),
+  toolCalling: z.boolean(),
+  local: z.boolean().default(false),
+  openWeights: z.boolean().default(false),
+  roles: z.array(ModelRole).min(1).default(['general']),
+  description: z.string().default(''),
+  pricing: z.enum(['listed', 'subscription', 'unknown']).default('unknown'),
+  inputPricePerMillion: z.number().nonnegative().default(0),
+  outputPricePerMillion: z.number().nonnegative().default(0),
+});
+export type HostModel = z.input<typeof HostModel>;
 
 // ---------- client → engine requests ----------
 
@@ -38,6 +62,8 @@ export const ConfigureParams = z.object({
    * that name a conversation need it; without it tasks are not recorded.
    */
   conversationsDir: z.string().min(1).optional(),
+  /** The editor's own chat models (VS Code's Language Model API); calls on them come back as `orchestra/hostChat`. */
+  hostModels: z.array(HostModel).default([]),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {
@@ -62,6 +88,10 @@ export const AskParams = z.object({
   /** Defaults to the configured workspace. */
   workspace: z.string().optional(),
   preferRole: z.enum(['code', 'math']).optional(),
+  /** A stricter privacy mode for this question only (the Chat view's `/local`); a looser one is ignored. */
+  privacyMode: PrivacyMode.optional(),
+  /** This question's dollar cap instead of `budget.maxDollarsPerTask` (the Chat view's `/budget`). */
+  maxDollars: z.number().nonnegative().max(1_000_000).optional(),
   taskId: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)')
@@ -329,6 +359,64 @@ export const FindSymbolsResult = z.object({ symbols: z.array(SymbolHit) });
 export type FindSymbolsResult = z.infer<typeof FindSymbolsResult>;
 /** Served by editors that index symbols (VS Code's workspace symbol providers). */
 export const FindSymbolsRequest = new RequestType<FindSymbolsParams, FindSymbolsResult, void>('orchestra/findSymbols');
+
+/** One message of a host model call, in the OpenAI chat shape the engine speaks. */
+export const HostChatMessage = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).passthrough()), z.null()]).optional(),
+  tool_calls: z
+    .array(z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) }))
+    .optional(),
+  tool_call_id: z.string().optional(),
+  name: z.string().optional(),
+});
+export type HostChatMessage = z.infer<typeof HostChatMessage>;
+
+export const HostChatParams = z.object({
+  /** Chosen by the engine; the deltas of this call carry it. */
+  requestId: z.string().min(1),
+  /** The pool id, and how the editor knows the model. */
+  modelId: z.string(),
+  vendor: z.string(),
+  hostModelId: z.string(),
+  messages: z.array(HostChatMessage).min(1),
+  tools: z
+    .array(
+      z.object({
+        type: z.literal('function'),
+        function: z.object({ name: z.string(), description: z.string().optional(), parameters: z.unknown().optional() }),
+      }),
+    )
+    .optional(),
+  toolChoice: z.union([z.enum(['auto', 'required', 'none']), z.object({ name: z.string() })]).optional(),
+  maxTokens: z.number().int().positive(),
+  temperature: z.number().optional(),
+});
+export type HostChatParams = z.infer<typeof HostChatParams>;
+export interface HostChatResult {
+  usage?: { inputTokens: number; outputTokens: number };
+}
+/** `data` of a failed `orchestra/hostChat`: why (consent, quota, a vanished model, cancellation, other). */
+export interface HostChatErrorData {
+  kind: 'no_permissions' | 'blocked' | 'not_found' | 'cancelled' | 'failed';
+}
+/**
+ * The engine asks the editor to run one call on one of its models. The reply streams back as
+ * `orchestra/hostChatDelta` notifications, sent before the response; cancelling the request
+ * ($/cancelRequest) cancels the call.
+ */
+export const HostChatRequestType = new RequestType<HostChatParams, HostChatResult, HostChatErrorData>('orchestra/hostChat');
+
+export const HostChatDeltaParams = z.object({
+  requestId: z.string(),
+  delta: z.union([
+    z.object({ content: z.string() }),
+    z.object({ toolCall: z.object({ id: z.string(), name: z.string(), arguments: z.string() }) }),
+  ]),
+});
+export type HostChatDeltaParams = z.infer<typeof HostChatDeltaParams>;
+/** client → engine: a piece of a host model call's reply, in order. */
+export const HostChatDeltaNotification = new NotificationType<HostChatDeltaParams>('orchestra/hostChatDelta');
 
 /** Parses `value` with `schema`, or throws an Error that names each bad field (`question: the question is empty`). */
 export function parseAtEdge<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {

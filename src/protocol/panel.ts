@@ -108,6 +108,9 @@ export const PanelModel = z.object({
   eligible: z.boolean(),
   /** Why the current privacy mode or preferences exclude it. */
   ineligibleReason: z.string().optional(),
+  /** How its tool calls are read (`auto`, `native` or a format), with the format its name shows under `auto`. */
+  toolCallFormat: z.string().optional(),
+  detectedToolCallFormat: z.string().optional(),
 });
 export type PanelModel = z.infer<typeof PanelModel>;
 
@@ -206,6 +209,8 @@ export const ExtensionToPanel = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conversation'), record: ConversationRecord }),
   /** The question just sent could not start a task (engine down, model setup dismissed, invalid); the panel drops its "Sending…" and shows why. */
   z.object({ type: z.literal('askFailed'), message: z.string() }),
+  /** Scrolls to a task and shows its tool calls (opened from the Chat view). */
+  z.object({ type: z.literal('revealTask'), taskId: z.string() }),
   /** Prefill the question box (e.g. "Ask about selection" with the selection attached). */
   z.object({
     type: z.literal('compose'),

@@ -56,6 +56,8 @@ import {
 import type { LogParams } from '../protocol/engine-rpc';
 import { DeltaCoalescer } from './delta-coalescer';
 import { createFindSymbolsTool } from './find-symbols-tool';
+import { HostModelBridge } from './host-models';
+import { setAsideHostOrchestrator } from '../core/pool';
 import { expandHome } from './llama/embedded';
 import { EmbeddedModelHost } from './local-models';
 import { ModelDownloads, inspectModelFile } from './model-downloads';
@@ -116,6 +118,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     void connection.sendNotification(LogNotification, { level, message: redactor.redact(message) }).catch(() => undefined);
   };
   const embedded = new EmbeddedModelHost(log);
+  const hostModels = new HostModelBridge(connection, log);
   const downloads = new ModelDownloads(
     (p) => void connection.sendNotification(DownloadProgressNotification, p).catch(() => undefined),
     log,
@@ -174,6 +177,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     get workspaceTrusted() {
       return workspaceTrusted;
     },
+    hostChat: hostModels.hostChat,
   };
 
   const requireEngine = (): Engine => {
@@ -197,12 +201,17 @@ export function startEngineServer(connection: Connection): EngineServer {
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
       conversationsDir = params.conversationsDir ?? conversationsDir;
-      const parsed = parseConfig(params.config);
-      const withLocal = await embedded.apply(parsed.config, workspace);
+      // VS Code's language models are not in `models`: an orchestrator among them is set aside while validating.
+      const aside = setAsideHostOrchestrator(params.config, (id) => params.hostModels.some((m) => m.id === id));
+      // The registry step first: embedded models join `models` before validation, so one can be the orchestrator.
+      const withLocal = isSettingsObject(aside.raw) ? await embedded.apply(aside.raw, workspace) : { raw: aside.raw, problems: [] };
+      const parsed = parseConfig(withLocal.raw);
+      const config = aside.restore(parsed.config);
       const problems = [...parsed.problems, ...withLocal.problems];
-      applyConfig(withLocal.config);
+      applyConfig(config);
+      engine!.setHostModels(params.hostModels);
       for (const p of problems) log('warn', `setting orchestra.${p.path}: ${p.message}`);
-      return { problems, modelCount: withLocal.config.models.length };
+      return { problems, modelCount: config.models.length + params.hostModels.length };
     });
     configuring = run.catch(() => undefined);
     return run;
@@ -237,6 +246,8 @@ export function startEngineServer(connection: Connection): EngineServer {
         params.conversationId && conversationsDir
           ? { dir: conversationsDir, id: params.conversationId, parentTaskId: params.parentTaskId }
           : undefined,
+      privacyMode: params.privacyMode,
+      maxDollars: params.maxDollars,
     };
     const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
     tasks.set(taskId, task);
@@ -389,7 +400,7 @@ export function startEngineServer(connection: Connection): EngineServer {
   connection.onRequest(TestModelRequest, async (raw, token) => {
     const { id } = edge(TestModelParams, raw, 'orchestra/testModel params');
     const eng = requireEngine();
-    if (!eng.config.models.some((m) => m.id === id))
+    if (!eng.listModels().some((m) => m.id === id))
       throw new ResponseError(ErrorCodes.InvalidParams, `no model with id "${id}" is configured`);
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
@@ -486,4 +497,9 @@ function edge<S extends z.ZodType>(schema: S, value: unknown, what: string): z.i
 function totalsText(t: Totals): string {
   const where = t.remoteHosts.length ? `data sent to ${t.remoteHosts.join(', ')}` : 'nothing left this machine';
   return `$${t.dollars.toFixed(6)}${t.estimated ? ' (estimated)' : ''}, ${t.calls} calls, ${t.inputTokens}+${t.outputTokens} tokens, ${Math.round(t.wallMs)} ms, models ${t.models.join(', ') || 'none'}; ${where}`;
+}
+
+/** Whether a client sent a settings object (anything else is the schema's to report). */
+function isSettingsObject(config: unknown): config is Record<string, unknown> {
+  return Boolean(config) && typeof config === 'object' && !Array.isArray(config);
 }

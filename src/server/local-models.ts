@@ -1,13 +1,14 @@
-// The embedded llama.cpp models of `orchestra.local` as the engine process runs them: one loopback
-// endpoint (src/server/llama), restarted only when the local settings change, whose models join the
-// pool as local, open-weights, free entries. A bad file is a problem named by its path; the rest work.
+// The embedded llama.cpp models as the engine process runs them: the files `orchestra.local` names
+// and those in the models folder, served from one loopback endpoint (src/server/llama) that restarts
+// only when the local settings change. Their pool entries join the settings before validation (the
+// registry step), as local, open-weights, free models. A bad file is a problem named by its path.
 import { isAbsolute, resolve } from 'node:path';
-import { ModelEntry } from '../core/config';
-import type { ConfigProblem, OrchestraConfig } from '../core/config';
+import { ModelEntry, parseConfig } from '../core/config';
+import type { ConfigProblem, ModelEntryInput, OrchestraConfig } from '../core/config';
 import type { LocalModelStatus } from '../protocol/engine-rpc';
 import { effectiveModelsDir, resolveLocalModelFiles, startEmbeddedModels } from './llama/embedded';
 import type { EmbeddedModels } from './llama/embedded';
-import { modelIdForFile } from './llama/openai-server';
+import { addLocalEntries, modelIdForFile } from './llama/registry';
 import { inspectModelFile } from './model-downloads';
 
 export class EmbeddedModelHost {
@@ -22,10 +23,15 @@ export class EmbeddedModelHost {
   constructor(private readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) {}
 
   /**
-   * Returns `config` with the embedded models added to `models`, and the problems found. Relative
-   * paths in `local.models` / `local.modelsDir` are taken from the workspace.
+   * The registry step, before validation: starts (or keeps) the endpoint for the local settings of
+   * `raw` and returns `raw` with the embedded models added to `models`, and the problems found (bad
+   * files, ids already taken). Relative paths in `local.models` / `local.modelsDir` are taken from
+   * the workspace; with no models folder configured, the default one is used when it exists.
    */
-  async apply(config: OrchestraConfig, workspace: string): Promise<{ config: OrchestraConfig; problems: ConfigProblem[] }> {
+  async apply(raw: Record<string, unknown>, workspace: string): Promise<{ raw: Record<string, unknown>; problems: ConfigProblem[] }> {
+    // The local settings as the schema reads them (invalid values fall back to defaults; the final
+    // validation reports them).
+    const config = parseConfig(raw).config;
     const local = {
       ...config.local,
       models: config.local.models.map((p) => fromWorkspace(p, workspace)),
@@ -33,16 +39,19 @@ export class EmbeddedModelHost {
     };
     // Concurrent calls per local model follow the pool's concurrency; a change restarts the endpoint.
     const concurrency = config.concurrency;
-    const key = JSON.stringify({ local, concurrency });
+    const modelsDir = await effectiveModelsDir(local.modelsDir);
+    const key = JSON.stringify({ local, concurrency, modelsDir });
     this.local = local;
     if (key !== this.key) {
       this.key = key;
       await this.stop();
       this.problems = [];
-      if (local.models.length || local.modelsDir) {
+      if (local.models.length || modelsDir) {
         try {
           this.running = await startEmbeddedModels(local, {
             concurrency,
+            threads: local.threads || undefined,
+            gpuLayers: local.gpuLayers,
             log: (e) => this.log(e.level === 'info' ? 'debug' : e.level, `local model endpoint: ${e.message}`),
           });
           for (const p of this.running.problems) this.problems.push({ path: 'local.models', message: p.message });
@@ -62,25 +71,21 @@ export class EmbeddedModelHost {
     }
     const entries = this.running?.entries ?? [];
     this.notAdded = new Map();
-    if (!entries.length) return { config, problems: [...this.problems] };
-    const taken = new Set(config.models.map((m) => m.id));
+    const valid: ModelEntryInput[] = [];
     const problems = [...this.problems];
-    const added: ModelEntry[] = [];
     for (const entry of entries) {
       const parsed = ModelEntry.safeParse(entry);
-      if (!parsed.success) {
-        problems.push({ path: 'local.models', message: `${entry.id}: ${parsed.error.issues.map((i) => i.message).join('; ')}` });
-      } else if (taken.has(parsed.data.id)) {
-        const message = `model id "${parsed.data.id}" is already used in models; the local file is not added`;
-        problems.push({ path: 'local.models', message });
-        const file = this.running?.served.find((s) => s.id === parsed.data.id)?.file;
-        if (file) this.notAdded.set(file, message);
-      } else {
-        taken.add(parsed.data.id);
-        added.push(parsed.data);
-      }
+      if (parsed.success) valid.push(entry);
+      else problems.push({ path: 'local.models', message: `${entry.id}: ${parsed.error.issues.map((i) => i.message).join('; ')}` });
     }
-    return { config: { ...config, models: [...config.models, ...added] }, problems };
+    const added = addLocalEntries(raw, valid);
+    for (const p of added.problems) {
+      problems.push(p);
+      const id = /model id "([^"]+)"/.exec(p.message)?.[1];
+      const file = this.running?.served.find((s) => s.id === id)?.file;
+      if (file) this.notAdded.set(file, p.message);
+    }
+    return { raw: added.raw, problems };
   }
 
   /**
@@ -88,8 +93,8 @@ export class EmbeddedModelHost {
    * `modelsDir` is empty), with its header facts, memory fit and whether it is in the pool.
    */
   async describe(): Promise<LocalModelStatus[]> {
-    if (!this.local.models.length && !this.local.modelsDir) return [];
     const modelsDir = await effectiveModelsDir(this.local.modelsDir);
+    if (!this.local.models.length && !modelsDir) return [];
     const { files, problems } = await resolveLocalModelFiles({ models: this.local.models, modelsDir });
     const served = new Map((this.running?.served ?? []).map((s) => [s.file, s.id]));
     const runProblems = new Map((this.running?.problems ?? []).map((p) => [p.file, p.message]));

@@ -123,21 +123,6 @@ export class ModelDownloads {
         });
     }
 
-    const existing = await sizeOf(destination);
-    if (existing !== undefined) {
-      await this.checkGguf(destination, false);
-      this.log('info', `${model.id}: ${destination} is already downloaded (${formatBytes(existing)})`);
-      return {
-        downloadId,
-        catalogId: model.id,
-        path: destination,
-        bytes: existing,
-        attempts: 0,
-        resumedFromBytes: 0,
-        alreadyPresent: true,
-      };
-    }
-
     const controller = new AbortController();
     this.active.set(downloadId, { controller, destination });
     const started = Date.now();
@@ -159,6 +144,23 @@ export class ModelDownloads {
           });
         },
       });
+      if (result.alreadyPresent) {
+        await this.checkGguf(destination, false);
+        this.log(
+          'info',
+          `${model.id}: ${destination} is already downloaded (${formatBytes(result.bytes)}; ${result.checkedBy === 'sha256' ? 'SHA-256 matches the catalog' : 'size checked, the catalog has no SHA-256'})`,
+        );
+        return {
+          downloadId,
+          catalogId: model.id,
+          path: destination,
+          bytes: result.bytes,
+          sha256: result.sha256 || undefined,
+          attempts: 0,
+          resumedFromBytes: 0,
+          alreadyPresent: true,
+        };
+      }
       await this.checkGguf(result.path, true);
       this.log(
         'info',

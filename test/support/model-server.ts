@@ -109,6 +109,8 @@ export interface ModelServerOptions {
   runtimeContextWindow?: number;
   /** Answer HTTP 400 to requests carrying `stream_options`, as some older servers do. */
   rejectStreamOptions?: boolean;
+  /** llama.cpp flavor: the chat template `/props` reports (default empty). */
+  chatTemplate?: string;
 }
 
 export interface ModelServer {
@@ -496,7 +498,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         default_generation_settings: { n_ctx: runtimeContext, params: { n_predict: -1, temperature: 0.8 } },
         total_slots: 1,
         model_path: `/models/${listedModels()[0] ?? 'model'}.gguf`,
-        chat_template: '',
+        chat_template: opts.chatTemplate ?? '',
       });
     }
     if (flavor === 'lmstudio' && method === 'GET' && path === '/api/v0/models') {

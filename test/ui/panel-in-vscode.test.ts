@@ -1,7 +1,8 @@
 // The panel inside the real VS Code, driven as a person would: the workbench (VS Code server from the
 // code-server package) in headless Chromium, the Orchestra view opened from the activity bar, a question
 // typed into the panel, the task's tool cards, an inline approval and the answer streamed from the
-// project's scripted model server over real HTTP. Screenshots go to test-artifacts/ui/.
+// project's scripted model server over real HTTP; then `@orchestra` asked in VS Code's Chat view.
+// Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -71,6 +72,8 @@ before(async () => {
   vscode = await vscodeServerModule.startVsCodeServer({
     userDataDir: join(scratch, 'user-data'),
     extensionsDir: join(scratch, 'extensions'),
+    // A chat model provider: the Chat view sends a participant's requests only when a model is there.
+    extensions: [join(root, 'test/extensions/scripted-models')],
     settings: {
       'orchestra.models': [
         {
@@ -136,7 +139,14 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   await page.screenshot({ path: join(artifacts, 'panel-approval.png') });
   await approve.click();
 
-  await frame.getByText('2880067194370816120').first().waitFor({ timeout: 60_000 });
+  // The number shows in the run_code card while the process still runs; the task is over when the
+  // answer holds it and the card has settled.
+  await frame.locator('.answer', { hasText: '2880067194370816120' }).first().waitFor({ timeout: 60_000 });
+  await frame
+    .locator('.card', { hasText: 'run_code' })
+    .filter({ hasText: /\bdone\b/i })
+    .first()
+    .waitFor({ timeout: 30_000 });
   const cards = await frame.locator('.card').count();
   assert.ok(cards >= 3, `expected at least 3 tool cards, saw ${cards}`);
   const cardText = await frame.locator('.card').allInnerTexts();
@@ -204,6 +214,80 @@ test('an API key set through the command palette goes to SecretStorage and reach
   assert.ok(settingsFiles.length > 0);
   for (const f of settingsFiles) assert.ok(!readFileSync(f, 'utf8').includes(CANARY), `the key is in ${f}`);
   await page.screenshot({ path: join(artifacts, 'panel-api-key.png') });
+});
+
+/** Waits for `locator`; on failure saves a screenshot named `name` before failing. */
+async function shownOrShot(locator: ReturnType<Page['locator']>, name: string, timeout = 60_000): Promise<void> {
+  try {
+    await locator.waitFor({ timeout });
+  } catch (err) {
+    await page.screenshot({ path: join(artifacts, `${name}.png`) });
+    throw err;
+  }
+}
+
+test('@orchestra in the Chat view: progress, the answer with its references, a button to the task tree, a follow-up question', async () => {
+  models.setHandler('orch', (body) => {
+    const messages = body.messages as Array<{ role: string; content: string }>;
+    const results = messages.filter((m) => m.role === 'tool').length;
+    const question = messages.find((m) => m.role === 'user')?.content ?? '';
+    if (/How fast/.test(question)) {
+      // The second question carries the first turn, so it stands on its own for the orchestrator.
+      const answer = /Earlier in this conversation:[\s\S]*Where is fib defined\?/.test(question)
+        ? 'That `fib` is exponential: **O(2^n)** calls.'
+        : 'the question lost its conversation';
+      return { toolCalls: [{ name: 'answer', arguments: { answer } }] };
+    }
+    if (results === 0) return { toolCalls: [{ name: 'read_file', arguments: { path: 'src/math.py' } }] };
+    // A slow last turn: the progress of the read stays on screen meanwhile.
+    const answer = '`fib` is defined in **src/math.py**; it adds the two numbers before it.';
+    return { latencyMs: 3000, toolCalls: [{ name: 'answer', arguments: { answer } }] };
+  });
+  await page.keyboard.press('F1');
+  await page.keyboard.type('Chat: Open Chat');
+  await page.waitForTimeout(400);
+  await page.keyboard.press('Enter');
+  const input = page.locator('.interactive-input-part [role="textbox"]').first();
+  const send = async (text: string) => {
+    await input.waitFor({ timeout: 30_000 });
+    // Placeholder decorations lie over the editor: focus it as the keyboard would.
+    await input.focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(text);
+    await page.keyboard.press('Enter');
+  };
+  await send('@orchestra Where is fib defined?');
+
+  const responses = page.locator('.interactive-item-container.interactive-response');
+  const first = responses.nth(0);
+  // Progress while it works: the tool call in words; then the answer.
+  await shownOrShot(first.getByText('Reading src/math.py').first(), 'chat-no-progress');
+  await shownOrShot(first.getByText('it adds the two numbers before it'), 'chat-no-answer');
+  // The chat view types the text out: the totals and the button come last.
+  await shownOrShot(first.getByRole('button', { name: 'Open the task tree in Orchestra' }), 'chat-no-button');
+  const text = await first.innerText();
+  // The answer as Markdown (bold rendered, not asterisks), then the task's totals.
+  assert.equal(await first.locator('strong', { hasText: 'src/math.py' }).count(), 1, text);
+  assert.match(text, /Orchestra · \$0 · \d+ calls · models orch · nothing left this machine/);
+  // The file it read is listed as a reference.
+  assert.match(text, /Used 1 reference/, text);
+  await page.screenshot({ path: join(artifacts, 'chat-answer.png') });
+
+  // The button opens the task's full tree in the Orchestra panel.
+  await first.getByRole('button', { name: 'Open the task tree in Orchestra' }).click();
+  const frame = await panelFrame(page);
+  const task = frame.locator('.task.revealed');
+  await task.waitFor({ timeout: 20_000 });
+  assert.match(await task.innerText(), /Where is fib defined\?/);
+  assert.ok((await task.locator('.card').allInnerTexts()).some((t) => t.includes('read_file')));
+  await page.screenshot({ path: join(artifacts, 'chat-task-tree.png') });
+
+  // A follow-up question in the same chat knows what came before. (VS Code without a default chat
+  // agent, as code-server ships, neither titles a session after its first request nor renders
+  // follow-up suggestions: the first response ends with that error below Orchestra's answer.)
+  await send('@orchestra How fast is it?');
+  await shownOrShot(responses.nth(1).getByText('O(2^n)'), 'chat-no-second-answer');
+  await page.screenshot({ path: join(artifacts, 'chat-second.png') });
 });
 
 test('a general-dialect answer forms in view: its first words are on screen before the server sends its last token', async () => {

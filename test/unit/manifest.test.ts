@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { OrchestraConfig, ModelEntry, PRIVACY_MODES, MODEL_ROLES } from '../../src/core/config';
+import { OrchestraConfig, ModelEntry, PRIVACY_MODES, MODEL_ROLES, TOOL_CALL_FORMAT_SETTINGS } from '../../src/core/config';
 
 const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8'));
 const props: Record<string, { default?: unknown; enum?: unknown[]; items?: any }> = pkg.contributes.configuration.properties;
@@ -27,6 +27,7 @@ test('every setting in package.json exists in the engine schema with the same de
 test('enums in package.json match the engine schema', () => {
   assert.deepEqual(props['orchestra.privacyMode'].enum, [...PRIVACY_MODES]);
   assert.deepEqual(props['orchestra.models'].items.properties.roles.items.enum, [...MODEL_ROLES]);
+  assert.deepEqual(props['orchestra.models'].items.properties.toolCallFormat.enum, [...TOOL_CALL_FORMAT_SETTINGS]);
   const modelKeys = Object.keys(props['orchestra.models'].items.properties).sort();
   assert.deepEqual(modelKeys, Object.keys(ModelEntry.shape).sort());
 });

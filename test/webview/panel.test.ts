@@ -526,11 +526,10 @@ describe('panel: state, history, controls', () => {
       assert.equal(cards, 6);
       await p.page.locator('.question-input').fill('a draft question');
       // The panel saves a few times a second; wait until the finished task is in the saved state.
-      await p.page.waitForFunction(
-        () =>
-          (sessionStorage.getItem('__orchestra_state') ?? '').includes('"type":"done"') &&
-          (sessionStorage.getItem('__orchestra_state') ?? '').includes('a draft question'),
-      );
+      await p.page.waitForFunction(() => {
+        const saved = (window as unknown as { __savedStateJson(): string }).__savedStateJson();
+        return saved.includes('"type":"done"') && saved.includes('a draft question');
+      });
       await p.page.reload();
       await p.page.waitForSelector('.task');
       await p.settle();
@@ -1054,7 +1053,8 @@ describe('panel: long conversations stay cheap', () => {
         `deltas are batched per frame (${stats.streamingRenders} renders for ${deltas.length} deltas)`,
       );
       assert.ok(
-        stats.maxStreamingParseChars < answer.length / 20,
+        // Blocks are committed a few KB at a time (more arrive per frame on a busy machine), never the whole answer.
+        stats.maxStreamingParseChars < answer.length / 8,
         `no streaming render re-parsed the whole answer (largest: ${stats.maxStreamingParseChars} of ${answer.length} chars)`,
       );
       assert.equal(stats.fullRenders, 0);
@@ -1062,7 +1062,7 @@ describe('panel: long conversations stay cheap', () => {
       const after = await p.page.evaluate(
         () => (window as unknown as { __orchestraPanel: { stats: { fullRenders: number } } }).__orchestraPanel.stats,
       );
-      assert.equal(after.fullRenders, 1, 'one full render at the end');
+      assert.equal(after.fullRenders, 0, 'no whole-answer render at the end');
       assert.match(
         await p.page.locator('.answer').innerText(),
         new RegExp(`Paragraph ${paragraphs.length - 1}:|step${paragraphs.length - 1}`),

@@ -5,8 +5,9 @@
 // Events only change the model and mark things dirty; `flush()` (once per animation frame) writes the
 // DOM for what changed. Text streams are appended, never re-set, and the answer re-renders only its open
 // block, so cost stays proportional to what arrived, not to the conversation's length.
-import type { EngineEvent, EventOf, Totals, Usage } from '../../src/core/protocol/events';
+import type { EngineEvent, EventOf, Totals, UnpricedKind, Usage } from '../../src/core/protocol/events';
 import type { PanelApproval } from '../../src/protocol/panel';
+import { costSummary, unpricedLabel, unpricedText } from '../../src/core/protocol/cost-text';
 import { costChart } from './chart';
 import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
@@ -22,6 +23,7 @@ export interface ConversationHost extends TaskActionsHost {
 type CallState = EventOf<'tool_call_started'>['state'];
 const TERMINAL: ReadonlySet<CallState> = new Set(['ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
 const STATE_LABEL: Record<CallState, string> = {
+  writing: 'writing',
   queued: 'queued',
   running: 'running',
   ok: 'done',
@@ -112,6 +114,8 @@ interface CallView {
   resultEl: HTMLElement;
   childrenEl?: HTMLElement;
   approvalsEl: HTMLElement;
+  argsSummaryEl: HTMLElement;
+  argsEl: HTMLElement;
   /** Stops this call alone; absent on read-only conversations and on `answer`. */
   stopButton?: HTMLButtonElement;
   finished?: EventOf<'tool_call_finished'>;
@@ -158,6 +162,17 @@ export class ConversationView {
 
   get taskCount(): number {
     return this.taskOrder.length;
+  }
+
+  /** Brings a task into view with its tool calls shown (the Chat view's "Open in Orchestra"); false when it is not here. */
+  revealTask(taskId: string): boolean {
+    const task = this.tasks.get(taskId);
+    if (!task) return false;
+    setCallsHidden(task, false);
+    task.el.scrollIntoView({ block: 'start' });
+    task.el.classList.add('revealed');
+    setTimeout(() => task.el.classList.remove('revealed'), 1500);
+    return true;
   }
 
   get runningTaskIds(): string[] {
@@ -290,6 +305,15 @@ export class ConversationView {
   private onCallStarted(e: EventOf<'tool_call_started'>): void {
     const existing = this.calls.get(e.callId);
     if (existing) {
+      if (existing.state === 'writing' && e.state !== 'writing') {
+        // The arguments streamed into the live area while the model wrote them; now they are whole.
+        existing.livePending = '';
+        existing.liveLength = 0;
+        existing.liveEl = existing.liveText = undefined;
+        existing.resultEl.replaceChildren();
+        existing.argsSummaryEl.textContent = argsSummary(e.args) || '(no arguments)';
+        existing.argsEl.textContent = prettyArgs(e.args);
+      }
       existing.state = e.state;
       existing.model = e.model ?? existing.model;
       this.markCall(existing);
@@ -478,7 +502,7 @@ export class ConversationView {
     );
     const scopeBody = h('div', { class: 'scope-body' });
     const approvalsEl = h('div', { class: 'task-approvals' });
-    const answerEl = h('div', { class: 'answer', 'aria-label': 'Answer' });
+    const answerEl = h('div', { class: 'answer', role: 'group', 'aria-label': 'Answer' });
     const errorEl = h('div', { class: 'task-error', role: 'alert' });
     errorEl.hidden = true;
     const footerEl = h('footer', { class: 'task-footer', 'aria-label': 'Task totals' });
@@ -599,12 +623,9 @@ export class ConversationView {
             },
             'Stop',
           );
-    const args = h(
-      'details',
-      { class: 'card-args' },
-      h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)'),
-      h('pre', {}, pretty),
-    );
+    const argsSummaryEl = h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)');
+    const argsEl = h('pre', { tabindex: 0, 'aria-label': 'Arguments' }, pretty);
+    const args = h('details', { class: 'card-args' }, argsSummaryEl, argsEl);
     const el = h(
       'article',
       { class: 'card', 'data-call-id': e.callId, 'data-tool': e.tool, 'data-state': e.state, tabindex: '-1' },
@@ -639,6 +660,8 @@ export class ConversationView {
       liveLength: 0,
       resultEl,
       approvalsEl,
+      argsSummaryEl,
+      argsEl,
       stopButton,
       dirty: true,
       stalled: false,
@@ -685,7 +708,7 @@ export class ConversationView {
         ' ',
         cleanText(approval.title),
       ),
-      h('div', { class: 'code-block approval-detail' }, h('pre', {}, code)),
+      h('div', { class: 'code-block approval-detail' }, h('pre', { tabindex: 0, 'aria-label': 'What would run' }, code)),
       this.readOnly ? null : h('div', { class: 'approval-actions' }, approve, deny),
       outcomeEl,
     );
@@ -787,7 +810,7 @@ export class ConversationView {
       if (call.livePending) {
         if (!call.liveEl) {
           call.liveText = document.createTextNode('');
-          call.liveEl = h('pre', { class: 'card-live', 'aria-label': 'Live output' }, call.liveText);
+          call.liveEl = h('pre', { class: 'card-live', 'aria-label': 'Live output', tabindex: 0 }, call.liveText);
           call.resultEl.replaceChildren(call.liveEl);
         }
         const add = cleanText(call.livePending);
@@ -811,14 +834,14 @@ export class ConversationView {
       return;
     }
     call.stateEl.textContent = `${STATE_LABEL[call.state]} · ${formatMs(f.latencyMs)}`;
-    call.metaEl.replaceChildren(...metaParts(f.usage, f.dollars, f.latencyMs));
+    call.metaEl.replaceChildren(...metaParts(f.usage, f.dollars, f.latencyMs, f.pricing));
     const parts: Node[] = [];
     if (f.error) parts.push(h('div', { class: 'card-error' }, cleanText(f.error)));
     const full = cleanText(f.result);
     const preview = cleanText(f.preview || f.result.slice(0, 500));
     // A call that produced nothing carries its error as its result: said once, not twice.
     if (preview && !(f.error && full === cleanText(f.error))) {
-      const pre = h('pre', { class: 'card-preview' }, preview);
+      const pre = h('pre', { class: 'card-preview', tabindex: 0, 'aria-label': 'Result' }, preview);
       parts.push(pre);
       if (full.length > preview.length) {
         const more = h(
@@ -914,11 +937,13 @@ export class ConversationView {
         {
           class: 'total-dollars',
           'data-dollars': String(t.dollars),
-          title: t.estimated
-            ? 'Partly estimated: some calls reported no usage (or their cost is unknown)'
-            : 'Total cost of this task, subtasks included',
+          title: t.unpriced?.length
+            ? `Not in the dollar figure: ${unpricedText(t.unpriced)}`
+            : t.estimated
+              ? 'Partly estimated: some calls reported no usage (or their cost is unknown)'
+              : 'Total cost of this task, subtasks included',
         },
-        `${approx}${formatDollars(t.dollars)}`,
+        costSummary(t, formatDollars),
       ),
       h(
         'span',
@@ -977,7 +1002,7 @@ function setCallsHidden(task: TaskView, hidden: boolean): void {
   task.toggleCallsButton.textContent = hidden ? `Show ${n} tool call${n === 1 ? '' : 's'}` : 'Hide tool calls';
 }
 
-function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number): Node[] {
+function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number, pricing?: UnpricedKind): Node[] {
   const out: Node[] = [];
   if (usage) {
     const approx = usage.estimated ? '~' : '';
@@ -991,14 +1016,20 @@ function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number)
   }
   // A cost derived from estimated or missing usage is shown as such, never as a confident figure.
   const unknown = usage?.estimated && usage.inputTokens === 0 && usage.outputTokens === 0;
-  const costText = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
-  const costTitle = unknown
-    ? 'The call was sent but no usage came back: what it cost is not known'
-    : usage?.estimated
-      ? 'Estimated: the server reported no usage'
-      : usage?.reportedDollars !== undefined
-        ? 'As billed by the provider'
-        : 'Tokens × the configured prices';
+  const priced = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
+  // A subscription or unknown price is said as such, never as $0.
+  const costText = pricing ? (dollars > 0 ? `${priced} + ${unpricedLabel(pricing)}` : unpricedLabel(pricing)) : priced;
+  const costTitle = pricing
+    ? pricing === 'subscription'
+      ? 'Covered by a subscription: no dollar figure is known for this model'
+      : 'This model states no price: what the call cost is not known'
+    : unknown
+      ? 'The call was sent but no usage came back: what it cost is not known'
+      : usage?.estimated
+        ? 'Estimated: the server reported no usage'
+        : usage?.reportedDollars !== undefined
+          ? 'As billed by the provider'
+          : 'Tokens × the configured prices';
   out.push(h('span', { class: 'meta-dollars', 'data-dollars': String(dollars), title: costTitle }, costText));
   out.push(h('span', { class: 'meta-latency' }, formatMs(latencyMs)));
   return out;
@@ -1059,5 +1090,5 @@ function awaitingApproval(call: { approvalsEl: HTMLElement }): boolean {
 
 function liveStateLabel(call: { state: string; startedAt: number; approvalsEl: HTMLElement }, now: number): string {
   if (awaitingApproval(call)) return `awaiting approval · ${formatMs(now - call.startedAt)}`;
-  return call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : 'queued';
+  return call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : call.state === 'writing' ? 'writing…' : 'queued';
 }

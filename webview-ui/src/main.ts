@@ -15,6 +15,7 @@ import type {
   PanelStatus,
   PanelToExtension,
 } from '../../src/protocol/panel';
+import { Announcer } from './announcer';
 import { ConversationView } from './conversation';
 import { compactForStorage, EventLog } from '../../src/core/protocol/event-log';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
@@ -155,6 +156,8 @@ const composer = h(
 );
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+// Screen readers hear how the running task stands (announcer.ts); the region lives outside #app, which is re-rendered.
+const announcer = new Announcer(document.body);
 app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer);
 
 // ── conversation view ─────────────────────────────────────────────────────────────────────────
@@ -280,6 +283,11 @@ function handle(m: ExtensionToPanel): boolean {
       renderChrome();
       saveStateSoon();
       return true;
+    case 'revealTask':
+      // The task lives in the current conversation; leave a history entry being viewed to show it.
+      if (viewing) showCurrent();
+      view.revealTask(m.taskId);
+      return false;
     case 'compose':
       if (m.question !== undefined) questionInput.value = m.question;
       composeAttachments = [...(m.attachments ?? [])];
@@ -291,6 +299,7 @@ function handle(m: ExtensionToPanel): boolean {
 
 function receiveEvent(e: EngineEvent): void {
   log.append(e);
+  announcer.onEvent(e);
   if (e.type === 'task_started' && !e.parentCallId) {
     pendingAskEl.hidden = true;
     pendingQuestion = '';
@@ -599,6 +608,7 @@ function poolModelItem(m: PanelModel): HTMLElement {
       ' · ',
       h('span', { class: 'model-latency' }, m.latencyMs !== undefined ? `${formatMs(m.latencyMs)} measured` : 'latency not measured yet'),
       m.roles.length ? ` · ${m.roles.join(', ')}` : '',
+      m.toolCallFormat ? ` · tool calls: ${m.toolCallFormat}${m.detectedToolCallFormat ? ` (${m.detectedToolCallFormat})` : ''}` : '',
     ),
     h(
       'div',

@@ -6,6 +6,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EngineEvent, type Totals } from '../protocol/events';
 import type { Attachment } from '../engine-api';
+import type { PrivacyMode } from '../config';
 import type { ChatResult } from '../pool';
 import type { UsagePart } from '../ledger';
 
@@ -23,6 +24,9 @@ export interface JournalHeader {
   preferRole?: 'code' | 'math';
   /** The orchestrator model the user asked for (a retry with another model). */
   orchestratorModel?: string;
+  /** The task's own stricter privacy mode and dollar cap, when it was asked with them (a Resume keeps them). */
+  privacyMode?: PrivacyMode;
+  maxDollars?: number;
   startedAt: number;
 }
 

@@ -15,6 +15,8 @@ export function taskHeader(req: TaskRequest, taskId: string): Omit<JournalHeader
     attachments: req.attachments ?? [],
     preferRole: req.preferRole,
     orchestratorModel: req.orchestratorModel,
+    privacyMode: req.privacyMode,
+    maxDollars: req.maxDollars,
     startedAt: Date.now(),
   };
 }
@@ -60,6 +62,8 @@ export function resumeRequest(req: ResumeRequest): { request: TaskRequest; recor
       attachments: h.attachments,
       preferRole: h.preferRole,
       orchestratorModel: h.orchestratorModel,
+      privacyMode: h.privacyMode,
+      maxDollars: h.maxDollars,
       workspace: req.workspace,
       trajectoryPath: req.trajectoryPath,
       conversation: { dir: req.conversation.dir, id: req.conversation.id, parentTaskId: h.parentTaskId },

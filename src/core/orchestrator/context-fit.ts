@@ -141,7 +141,7 @@ async function summarizeHistory(scope: Scope, text: string, turn: number, orches
     [{ id: 'summary', name: tool.name, arguments: { characters: text.length }, rawArguments: '', source: 'native' }],
     turn,
     new Map([[tool.name, tool]]),
-    'summary',
+    { group: 'summary' },
   );
   return ob.state === 'ok' && ob.output ? ob.output : undefined;
 }

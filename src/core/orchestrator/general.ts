@@ -1,7 +1,8 @@
 // Dialect 2, general: a multi-turn tool-calling loop for any model that calls tools (natively or as
 // text the pool parses). Tools are the workspace tools plus call_model, delegate and answer; several
-// calls in one turn run concurrently; every result goes back with its state; bad calls become error
-// observations the orchestrator can recover from.
+// calls in one turn run concurrently; every result goes back with its state; bad calls (cut, unknown
+// tool, arguments that fail the schema) become error results the orchestrator can recover from, and
+// only after several bad turns in a row does another model take over (bad-turns.ts).
 import type OpenAI from 'openai';
 import type { Attachment } from '../engine-api';
 import type { PoolModel } from '../pool';
@@ -25,11 +26,12 @@ import {
   type SubtaskRunner,
 } from './model-tools';
 import type { CallState } from '../protocol/events';
+import type { ParsedToolCall } from '../toolcalls';
+import { LiveCalls } from './live-calls';
+import { BadTurns, isBadTurn } from './bad-turns';
 
 /** Sub-orchestrations may delegate once more; deeper nesting is refused (runaway recursion). */
 export const MAX_DELEGATION_DEPTH = 2;
-/** Consecutive turns whose tool calls could not be parsed before the loop gives up on tools. */
-const MAX_UNPARSEABLE_TURNS = 3;
 
 export interface GeneralOptions {
   question: string;
@@ -76,7 +78,8 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
   // Where the earlier turns sit, for fitting the context window (they may be summarised).
   const history = { start: 1, end: 1 + earlier.length, summarized: false };
 
-  let unparseableTurns = 0;
+  let orchestrator = o.orchestrator;
+  const badTurns = new BadTurns(scope, orchestrator);
   let nudged = false;
   for (let turn = 1; ; turn++) {
     scope.checkAlive();
@@ -89,7 +92,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       });
     scope.turnsUsed = turn;
     const turnTools = lastTurn ? lastTurnDefs : toolDefs;
-    const context = await fitContext(scope, { model: o.orchestrator, messages, tools: turnTools, turn, history });
+    const context = await fitContext(scope, { model: orchestrator, messages, tools: turnTools, turn, history });
     tree.emit({
       type: 'turn_started',
       turn,
@@ -101,6 +104,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
+    const live = new LiveCalls(scope, turn);
     // A sub-orchestrator's own turn is model work like any tool call, so it takes a concurrency slot
     // (only for the model call: its tool calls take their own, so nothing waits on itself).
     let release: (() => void) | undefined;
@@ -115,7 +119,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     const stream = new TurnStream(tree, turn, scope.parentCallId, scope.depth === 0);
     try {
       outcome = await scope.callModel(
-        o.orchestrator.id,
+        orchestrator.id,
         { messages: [...messages], tools: turnTools, toolChoice: 'auto' },
         {
           callId,
@@ -124,9 +128,11 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
           purpose: 'orchestrator',
           signal: scope.signal,
           fallback: true,
-          knownTools: [...toolMap.keys()],
-          // The reply streams into the answer area (top level) or the reasoning row: see TurnStream.
-          onDelta: (d) => stream.onDelta(d),
+          // The reply streams into the answer area (top level) or the reasoning row (see TurnStream); calls get their cards as they are written.
+          onDelta: (d) => {
+            stream.onDelta(d);
+            if (d.toolCall) live.update(d.toolCall);
+          },
           onRetry: () => stream.onRetry(),
         },
       );
@@ -134,42 +140,51 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       release?.();
     }
     scope.recordTurn(callId, turn, outcome, Date.now() - t0);
-    if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal.aborted ? tree.signal : scope.signal);
+    if (!outcome.ok) {
+      live.settle([], `not run: the turn ended without a reply (${outcome.message})`);
+      throw failureFromOutcome(outcome.state, outcome.message, tree.signal.aborted ? tree.signal : scope.signal);
+    }
     const reply = outcome.result;
     stream.settle(reply);
     const content = reply.content ?? '';
+    // Markup no call could be read from (or calls in another format than the model's setting) is the user's to know too.
+    for (const e of reply.toolCallErrors) tree.host.log?.('warn', `${outcome.model.id}, turn ${turn}: ${e}`);
 
     if (reply.toolCalls.length === 0) {
+      live.settle([]);
       if (reply.toolCallErrors.length) {
-        unparseableTurns++;
-        const text = stripThinking(content);
-        if (unparseableTurns >= MAX_UNPARSEABLE_TURNS || lastTurn) {
+        // Markup no call could be read from: said back to the model, which writes the call again.
+        if (lastTurn) {
+          const text = stripThinking(content);
           if (text) return { answer: text, turns: turn };
           throw new TaskFailure(
             'model_failed',
-            `the orchestrator's tool calls could not be parsed ${unparseableTurns} times in a row: ${reply.toolCallErrors.join('; ')}`,
+            `the orchestrator's last turn held no usable tool call: ${reply.toolCallErrors.join('; ')}`,
           );
         }
-        messages.push({ role: 'assistant', content: content || '(unparseable tool call)' });
+        orchestrator = badTurns.record(orchestrator, true, reply.toolCallErrors);
+        messages.push({ role: 'assistant', content: content || '(a tool call that could not be read)' });
         messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
         continue;
       }
       // Plain text with no tool call is the answer: no "you did not use a tool" loop.
       const text = stripThinking(content);
       if (text) return { answer: text, turns: turn };
-      if (nudged || lastTurn)
-        throw new TaskFailure('model_failed', `the orchestrator (${o.orchestrator.id}) returned an empty reply twice`);
+      if (nudged || lastTurn) throw new TaskFailure('model_failed', `the orchestrator (${orchestrator.id}) returned an empty reply twice`);
       nudged = true;
       messages.push({ role: 'assistant', content: '' });
       messages.push({ role: 'user', content: NUDGE_EMPTY_REPLY });
       continue;
     }
-    unparseableTurns = 0;
     nudged = false;
 
     // An answer ends the task; other calls of that turn are not run.
-    const answerCall = reply.toolCalls.find((c) => c.name === 'answer');
+    const answerCall = reply.toolCalls.find((c) => c.name === 'answer' && !c.problem);
     const calls = answerCall ? [answerCall] : lastTurn ? reply.toolCalls.filter((c) => c.name === 'answer') : reply.toolCalls;
+    const callIds = live.settle(
+      calls,
+      answerCall ? 'not run: the answer in the same turn ended the task' : 'not run: only the answer tool can be called in the last turn',
+    );
     if (calls.length === 0) {
       const text = stripThinking(content);
       if (text) return { answer: text, turns: turn };
@@ -178,23 +193,37 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
         `stopped at the turn limit (${scope.maxTurns} turns): the orchestrator still called ${reply.toolCalls.map((c) => c.name).join(', ')} instead of answering`,
       );
     }
-    const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap);
+    const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap, { callIds });
     scope.checkAlive();
     const answered = observations.find((ob) => ob.tool === 'answer' && ob.state === 'ok');
     if (answered) return { answer: answered.output, turns: turn };
+    orchestrator = badTurns.record(
+      orchestrator,
+      isBadTurn(observations, reply.toolCallErrors),
+      observations.map((ob) => ob.error ?? ob.state),
+    );
 
+    const named = calls.filter((c) => c.name);
     messages.push({
       role: 'assistant',
-      content: content || null,
-      tool_calls: calls.map((c) => ({
-        id: c.id,
-        type: 'function' as const,
-        function: { name: c.name, arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}) },
-      })),
+      content: content || (named.length ? null : '(tool calls that could not be read)'),
+      ...(named.length
+        ? {
+            tool_calls: named.map((c) => ({
+              id: c.id,
+              type: 'function' as const,
+              function: { name: c.name, arguments: historyArguments(c) },
+            })),
+          }
+        : {}),
     });
-    for (const ob of observations) messages.push({ role: 'tool', tool_call_id: ob.modelCallId, content: observationText(ob) });
-    if (reply.toolCallErrors.length)
-      messages.push({ role: 'user', content: unparseableCallObservation(reply.toolCallErrors, [...toolMap.keys()]) });
+    const unnamed: string[] = [];
+    observations.forEach((ob, k) => {
+      if (calls[k].name) messages.push({ role: 'tool', tool_call_id: ob.modelCallId, content: observationText(ob) });
+      else unnamed.push(ob.error ?? 'a tool call that could not be read');
+    });
+    const turnErrors = [...reply.toolCallErrors, ...unnamed];
+    if (turnErrors.length) messages.push({ role: 'user', content: unparseableCallObservation(turnErrors, [...toolMap.keys()]) });
     if (answerCall && reply.toolCalls.length > 1) {
       messages.push({
         role: 'user',
@@ -203,6 +232,21 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       });
     }
   }
+}
+
+/** A call's arguments as sent back in the history: as written when that is JSON, else re-encoded. */
+function historyArguments(c: ParsedToolCall): string {
+  if (c.problem) return '{}';
+  const raw = c.rawArguments.trim();
+  if (raw) {
+    try {
+      JSON.parse(raw);
+      return raw;
+    } catch {
+      // written loosely (single quotes, XML): sent as the JSON it was read as
+    }
+  }
+  return JSON.stringify(c.arguments ?? {});
 }
 
 export function failureFromOutcome(state: CallState, message: string, treeSignal: AbortSignal): TaskFailure {

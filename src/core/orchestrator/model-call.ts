@@ -18,7 +18,7 @@ import { MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Budget, type Reserva
 import { unknownCostPart, type UsagePart } from '../ledger';
 import { newId } from '../ids';
 import { CANCELLED_BY_USER, TaskFailure, abortFailure, type TaskTree } from './task-tree';
-import { boundedUsage, conservativeUsage, costUnknown, isPaid, overReservationWarning, promptTokenBound } from './usage-bounds';
+import { boundedUsage, conservativeUsage, costUnknown, isPaid, overReservationWarning, promptTokenBound, unpricedOf } from './usage-bounds';
 import { charge, remoteHostOf, replayFailedAttempts, replayedResult } from './replay';
 
 export type FailedCallState = 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
@@ -56,7 +56,6 @@ export interface ModelCallOptions {
   onRetry?: () => void;
   /** Allow the pool to fall back to another eligible model of an overlapping role. */
   fallback?: boolean;
-  knownTools?: string[];
 }
 
 /** What a model call needs of the scope it runs in (Scope implements it). */
@@ -186,7 +185,6 @@ class PaidCall {
         {
           signal: o.signal,
           fallback,
-          knownTools: o.knownTools,
           onDelta: o.onDelta,
           onRetry: o.onRetry && (() => o.onRetry!()),
           beforeAttempt: (a) => this.beforeAttempt(a),
@@ -229,7 +227,11 @@ class PaidCall {
     const overrun = usage && overReservationWarning(m.id, usage, dollars, current.reservation.amount);
     if (overrun) tree.host.log?.('warn', overrun);
     current.reservation.settle(dollars);
-    const part: UsagePart[] = usage ? [{ model: m.id, usage, dollars }] : costUnknown(m, a) ? [unknownCostPart(m.id)] : [];
+    const part: UsagePart[] = usage
+      ? [{ model: m.id, usage, dollars, ...unpricedOf(m) }]
+      : costUnknown(m, a)
+        ? [unknownCostPart(m.id)]
+        : [];
     this.failedParts.push(...part);
     // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
     // task's totals are the sum of its entries, cut streams that providers bill included.
@@ -270,7 +272,7 @@ class PaidCall {
     const overrun = overReservationWarning(served.id, result.usage, dollars, current.reservation.amount);
     if (overrun) tree.host.log?.('warn', overrun);
     current.reservation.settle(dollars);
-    const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars }];
+    const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars, ...unpricedOf(served) }];
     const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
     tree.trajectory.write({
       type: 'model_call',
@@ -312,7 +314,7 @@ class PaidCall {
       if (err instanceof ModelCallError && err.usage) {
         const usage = this.settledUsage(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
         dollars = dollarsFor(current.model, usage);
-        parts = [{ model: current.model.id, usage, dollars }];
+        parts = [{ model: current.model.id, usage, dollars, ...unpricedOf(current.model) }];
       } else if (isPaid(current.model)) {
         // Stopped before anything came back: the server may have billed the prompt; unknown, not $0.
         parts = [unknownCostPart(current.model.id)];

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { MODEL_ROLES, type ModelRole } from '../config';
 import { defineTool, type Tool, type ToolResult } from '../tools/tool';
-import type { PoolModel } from '../pool';
+import { priceLabel, type PoolModel } from '../pool';
 import { modelVerdict, rankModels } from '../preferences';
 import { fmtDollars } from '../budget';
 import { rolePromptFor } from '../prompts';
@@ -34,7 +34,7 @@ export function pickModelForRole(scope: Scope, role: string | undefined, preferR
 export function modelLine(m: PoolModel): string {
   const latency = m.latencyMs !== undefined ? `${(m.latencyMs / 1000).toFixed(1)} s` : 'latency not measured yet';
   const where = m.local ? 'local' : m.host;
-  return `- ${m.id} — ${m.roles.join(', ')} — $${m.inputPricePerMillion}/$${m.outputPricePerMillion} — ${latency} — ${where}${m.openWeights ? ', open weights' : ''}${m.description ? ` — ${m.description}` : ''}`;
+  return `- ${m.id} — ${m.roles.join(', ')} — ${priceLabel(m)} — ${latency} — ${where}${m.openWeights ? ', open weights' : ''}${m.description ? ` — ${m.description}` : ''}`;
 }
 
 /** Strips reasoning markup an expert may leave in its content. */

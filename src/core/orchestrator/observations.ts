@@ -1,6 +1,7 @@
 // What a tool call gives back to the orchestrator: the `Observation` (state, output, cost) and the
 // text the orchestrator reads for it.
-import type { CallState, Usage } from '../protocol/events';
+import type { CallState, UnpricedKind, Usage } from '../protocol/events';
+import { unpricedLabel } from '../protocol/cost-text';
 import { fmtDollars } from '../budget';
 
 /** What one tool result may put into the orchestrator's context. */
@@ -18,6 +19,8 @@ export interface Observation {
   model?: string;
   usage?: Usage;
   dollars: number;
+  /** Set when the call ran on a model whose price is a subscription or unknown (`dollars` leaves it out). */
+  pricing?: UnpricedKind;
   latencyMs: number;
   args?: unknown;
   /** False when the call was refused before the tool ran (unknown, invalid, denied, unapproved). */
@@ -28,7 +31,10 @@ export interface Observation {
 export function observationText(o: Observation): string {
   const head = [`state: ${o.state}`];
   if (o.model) head.push(`model: ${o.model}`);
-  head.push(`cost: $${fmtDollars(o.dollars)}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
+  const cost = o.pricing
+    ? `${o.dollars > 0 ? `$${fmtDollars(o.dollars)} + ` : ''}${unpricedLabel(o.pricing)}`
+    : `$${fmtDollars(o.dollars)}`;
+  head.push(`cost: ${cost}`, `latency: ${(o.latencyMs / 1000).toFixed(1)} s`);
   let body = o.output;
   if (o.error) body = body ? `${o.error}\n${body}` : o.error;
   if (body.length > OBSERVATION_CAP)

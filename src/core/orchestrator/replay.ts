@@ -58,8 +58,16 @@ export function replayedResult(rec: JournalModelRecord, onDelta?: (d: ChatDelta)
   if (onDelta) {
     if (rec.result.reasoning) onDelta({ reasoning: rec.result.reasoning });
     if (rec.result.content) onDelta({ content: rec.result.content });
+    // Each call at its stream position, so its card is shown and then taken over as when it was written (live-calls.ts).
     rec.result.toolCalls.forEach((c, index) =>
-      onDelta({ toolCall: { index, name: c.name, arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}) } }),
+      onDelta({
+        toolCall: {
+          index: c.streamIndex ?? index,
+          origin: c.source === 'native' ? 'native' : 'text',
+          name: c.name,
+          arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}),
+        },
+      }),
     );
   }
   return { ...rec.result, modelId: rec.modelId, rawContent: rec.result.content, attempts: [] };

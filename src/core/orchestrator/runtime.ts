@@ -1,7 +1,7 @@
 // The harness both dialects share, gathered in one import: the task tree (task-tree.ts), scopes and
 // their model and tool calls (scope.ts, model-call.ts, tool-call.ts), observations, the streamed answer
 // (answer-stream.ts, partial-text.ts), token bounds (usage-bounds.ts) and tool schemas (schemas.ts).
-export { TaskFailure, TaskTree, CANCELLED_BY_USER, abortFailure, raceAbort } from './task-tree';
+export { TaskFailure, TaskTree, CANCELLED_BY_USER, UNNAMED_CALL, abortFailure, raceAbort } from './task-tree';
 export type { EventBody, TaskEndCode, TaskTreeOptions } from './task-tree';
 export { Scope } from './scope';
 export type { CallMeter, ScopeOptions } from './scope';
@@ -12,6 +12,6 @@ export { observationText } from './observations';
 export type { Observation } from './observations';
 export { AnswerStream } from './answer-stream';
 export { partialJsonStringField, partialTaggedAnswer } from './partial-text';
-export { boundedUsage, conservativeUsage, paddedPromptTokens, promptTokenBound } from './usage-bounds';
+export { boundedUsage, conservativeUsage, paddedPromptTokens, promptTokenBound, unpricedOf } from './usage-bounds';
 export { formatZodError, jsonSchemaOf, toOpenAITools } from './schemas';
 export { estimateTokens } from '../pool';

@@ -136,8 +136,17 @@ export class Scope {
    * Runs the calls of one turn concurrently (bounded by the tree's limiter) and returns one
    * observation per call, in the order the model asked. Nothing here throws for a bad call.
    */
-  async executeCalls(calls: ParsedToolCall[], turn: number, tools: Map<string, Tool>, group = 'c'): Promise<Observation[]> {
-    // `group` keeps calls the harness makes itself (a context summary) apart from the model's calls.
-    return Promise.all(calls.map((c, i) => executeToolCall(this, c, turn, tools, `${this.turnKey(turn)}/${group}${i}`)));
+  async executeCalls(
+    calls: ParsedToolCall[],
+    turn: number,
+    tools: Map<string, Tool>,
+    opts: { callIds?: Map<ParsedToolCall, string>; group?: string } = {},
+  ): Promise<Observation[]> {
+    // `group` keeps calls the harness makes itself (a context summary) apart from the model's calls;
+    // `callIds` are the cards shown while the model wrote the calls (live-calls.ts).
+    const group = opts.group ?? 'c';
+    return Promise.all(
+      calls.map((c, i) => executeToolCall(this, c, turn, tools, `${this.turnKey(turn)}/${group}${i}`, opts.callIds?.get(c))),
+    );
   }
 }

@@ -236,6 +236,9 @@ export class TaskTree {
 /** What a call stopped by the user says, in its event and in the orchestrator's observation. */
 export const CANCELLED_BY_USER = 'cancelled by the user';
 
+/** The tool name shown for a call that was cut before its name was written. */
+export const UNNAMED_CALL = '(unnamed call)';
+
 export function abortFailure(signal: AbortSignal): TaskFailure {
   const r: unknown = signal.reason;
   if (r instanceof TaskFailure) return r;

@@ -2,13 +2,13 @@
 // hard rules, approval, a concurrency slot, its time limit, stopping by the user, and the events and
 // ledger entry that say how it went. Nothing here throws for a bad call: it becomes an observation.
 import type { OrchestraConfig } from '../config';
-import type { CallState, Totals, Usage } from '../protocol/events';
+import type { CallState, Totals, UnpricedKind, Usage } from '../protocol/events';
 import type { Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
 import { sumUsage, type UsagePart } from '../ledger';
 import { destinationOf } from '../preferences';
 import { newId } from '../ids';
-import { TaskFailure, abortFailure, raceAbort, type TaskTree } from './task-tree';
+import { TaskFailure, UNNAMED_CALL, abortFailure, raceAbort, type TaskTree } from './task-tree';
 import type { Observation } from './observations';
 import { formatZodError } from './schemas';
 import { charge, replayable, replayFailedAttempts } from './replay';
@@ -36,6 +36,8 @@ interface CallInFlight {
   call: ParsedToolCall;
   tool?: Tool;
   callId: string;
+  /** The name shown and recorded (a call cut before its name was written gets UNNAMED_CALL). */
+  toolName: string;
   turn: number;
   /** The call's place in the task (see ScopeOptions.key). */
   key: string;
@@ -53,9 +55,11 @@ export async function executeToolCall(
   tools: Map<string, Tool>,
   /** The call's place in the task (see ScopeOptions.key). */
   key: string,
+  /** The call's card was shown while the model wrote it (live-calls.ts): its id. */
+  presetId?: string,
 ): Promise<Observation> {
   const tree = scope.tree;
-  const callId = newId('call');
+  const callId = presetId ?? newId('call');
   tree.ledger.link(callId, scope.parentCallId);
   const tool = tools.get(call.name);
   const willWait = !!tool && tool.kind !== 'agent' && !tree.limiter.free;
@@ -67,6 +71,7 @@ export async function executeToolCall(
     call,
     tool,
     callId,
+    toolName: call.name || UNNAMED_CALL,
     turn,
     key,
     started: Date.now(),
@@ -74,14 +79,18 @@ export async function executeToolCall(
     argModel: modelArgOf(call.arguments),
     ran: false,
   };
-  emitStarted(c, willWait ? 'queued' : 'running');
+  emitStarted(c, willWait && !call.problem ? 'queued' : 'running');
 
+  // A call cut by the token limit or unreadable never runs; the model reads why and writes it again.
+  if (call.problem) return finish(c, 'error', '', { error: call.problem.message });
   if (!tool) {
-    return finish(c, 'error', '', { error: `unknown tool "${call.name}"; available tools: ${[...tools.keys()].join(', ')}` });
+    return finish(c, 'error', '', {
+      error: `not run: unknown tool "${call.name}"; the tools you can call are: ${[...tools.keys()].join(', ')}`,
+    });
   }
   const parsed = tool.schema.safeParse(call.arguments ?? {});
   if (!parsed.success) {
-    return finish(c, 'error', '', { error: `invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
+    return finish(c, 'error', '', { error: `not run: invalid arguments for ${tool.name}: ${formatZodError(parsed.error)}` });
   }
   const args = parsed.data;
   // Finished in an earlier run of this task (Resume): its recorded result, not a second run.
@@ -97,7 +106,7 @@ function emitStarted(c: CallInFlight, state: 'queued' | 'running'): void {
     type: 'tool_call_started',
     callId: c.callId,
     turn: c.turn,
-    tool: c.call.name,
+    tool: c.toolName,
     model: c.argModel,
     args: c.call.arguments,
     state,
@@ -211,7 +220,7 @@ function finish(
   tree.ledger.record({
     callId,
     parentCallId: scope.parentCallId,
-    tool: call.name,
+    tool: c.toolName,
     model: meter.model,
     turn,
     state,
@@ -222,16 +231,18 @@ function finish(
     remoteHosts: [...meter.remoteHosts],
     startedAt: c.started,
     finishedAt: Date.now(),
+    ...(extra.error ? { error: extra.error } : {}),
   });
   // What ran under this call (a subtask's calls, failed model attempts) is part of its cost.
   const below = tree.ledger.totals(callId);
   const shownDollars = dollars + below.dollars;
   const shownUsage = below.calls ? rolledUsage(addUsage(below, usage)) : usage;
+  const pricing = unpricedKind(meter.parts, below);
   const fullText = extra.error && !output ? extra.error : output;
   tree.emit({
     type: 'tool_call_finished',
     callId,
-    tool: call.name,
+    tool: c.toolName,
     model: meter.model ?? c.argModel,
     state,
     preview: fullText.slice(0, PREVIEW_CHARS),
@@ -239,6 +250,7 @@ function finish(
     error: extra.error,
     usage: shownUsage,
     dollars: shownDollars,
+    ...(pricing ? { pricing } : {}),
     latencyMs,
   });
   tree.emitCost();
@@ -262,7 +274,7 @@ function finish(
   return {
     callId,
     modelCallId: call.id,
-    tool: call.name,
+    tool: c.toolName,
     state,
     output,
     error: extra.error,
@@ -270,10 +282,17 @@ function finish(
     model: meter.model ?? c.argModel,
     usage: shownUsage,
     dollars: shownDollars,
+    ...(pricing ? { pricing } : {}),
     latencyMs,
     args: call.arguments,
     ran: c.ran,
   };
+}
+
+/** A call (or anything under it) on a subscription or unknown-price model: its dollars leave that out. */
+function unpricedKind(parts: UsagePart[], below: Totals): UnpricedKind | undefined {
+  const unpriced = [...parts.map((p) => p.pricing), ...(below.unpriced ?? []).map((u) => u.pricing)].filter((p) => p !== undefined);
+  return unpriced.includes('unknown') ? 'unknown' : unpriced[0];
 }
 
 function modelArgOf(args: unknown): string | undefined {

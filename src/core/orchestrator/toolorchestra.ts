@@ -23,6 +23,9 @@ import { outcomeState, stripThinking } from './model-tools';
 import { failureFromOutcome, questionWithAttachments } from './general';
 import { priorTurnsText, type PriorTurn } from '../conversations/context';
 import { modelVerdict } from '../preferences';
+import type { ParsedToolCall } from '../toolcalls';
+import { LiveCalls } from './live-calls';
+import { BadTurns, isBadTurn } from './bad-turns';
 
 export type AliasKind = 'search' | 'reasoner' | 'answer' | 'answer-math';
 export interface Alias {
@@ -61,6 +64,11 @@ export function buildAliases(models: PoolModel[], scope: Scope): Alias[] {
   return out;
 }
 
+/** A price cell; a subscription or unknown price is said as such, never as $0. */
+function priceCell(m: PoolModel, dollars: number): string {
+  return m.pricing === 'subscription' ? 'subscription' : m.pricing === 'unknown' ? 'unknown' : `$${dollars}`;
+}
+
 function latencyText(m: PoolModel): string {
   return m.latencyMs !== undefined ? `${(m.latencyMs / 1000).toFixed(1)}s` : 'not measured yet';
 }
@@ -71,7 +79,9 @@ export function modelArgDescription(aliases: Alias[]): string {
   for (const a of aliases) lines.push(`${a.alias}: ${a.model.description || DEFAULT_CAPABILITY[a.kind]}`);
   lines.push('', '| Model | price per million input tokens | price per million output tokens | average latency |', '|---|---|---|---|');
   for (const a of aliases)
-    lines.push(`| ${a.alias} | $${a.model.inputPricePerMillion} | $${a.model.outputPricePerMillion} | ${latencyText(a.model)} |`);
+    lines.push(
+      `| ${a.alias} | ${priceCell(a.model, a.model.inputPricePerMillion)} | ${priceCell(a.model, a.model.outputPricePerMillion)} | ${latencyText(a.model)} |`,
+    );
   return lines.join('\n');
 }
 
@@ -391,6 +401,8 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
 
   const history: Array<Set<string>> = [];
   let noCallRounds = 0;
+  let orchestrator = o.orchestrator;
+  const badTurns = new BadTurns(scope, orchestrator);
   for (let round = 1; ; round++) {
     tree.checkAlive();
     if (round > scope.maxTurns) throw new TaskFailure('turns', `stopped at the turn limit (${scope.maxTurns} rounds) without an answer`);
@@ -417,14 +429,15 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       type: 'turn_started',
       turn: round,
       parentCallId: scope.parentCallId,
-      contextTokens: tree.tokenCounter.count(o.orchestrator, messages, defs),
-      contextWindow: o.orchestrator.contextWindow,
+      contextTokens: tree.tokenCounter.count(orchestrator, messages, defs),
+      contextWindow: orchestrator.contextWindow,
     });
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
+    const live = new LiveCalls(scope, round);
     const outcome = await scope.callModel(
-      o.orchestrator.id,
+      orchestrator.id,
       { messages, tools: defs, toolChoice: 'auto' },
       {
         callId,
@@ -433,19 +446,32 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         purpose: 'orchestrator',
         signal: tree.signal,
         fallback: true,
-        knownTools: names,
         onDelta: (d) => {
           // The orchestrator's own text is reasoning here: the answer comes from the answer tool's expert.
           const text = (d.reasoning ?? '') + (d.content ?? '');
           if (text) tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId });
+          if (d.toolCall) live.update(d.toolCall);
         },
       },
     );
     scope.recordTurn(callId, round, outcome, Date.now() - t0);
-    if (!outcome.ok) throw failureFromOutcome(outcome.state, outcome.message, tree.signal);
+    if (!outcome.ok) {
+      live.settle([], `not run: the round ended without a reply (${outcome.message})`);
+      throw failureFromOutcome(outcome.state, outcome.message, tree.signal);
+    }
     const reply = outcome.result;
 
     if (reply.toolCalls.length === 0) {
+      live.settle([]);
+      if (reply.toolCallErrors.length && !lastRound) {
+        // Markup no call could be read from: the next round is told why.
+        orchestrator = badTurns.record(orchestrator, true, reply.toolCallErrors);
+        state.notes.push(
+          `Note: the previous round's tool call could not be used (${reply.toolCallErrors.join('; ')}). Call exactly one of: ${names.join(', ')}.`,
+        );
+        history.push(new Set());
+        continue;
+      }
       noCallRounds++;
       const text = stripThinking(reply.content);
       if (noCallRounds >= 2 || lastRound) {
@@ -455,9 +481,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
           `the orchestrator called no tool in ${noCallRounds} rounds${reply.toolCallErrors.length ? `: ${reply.toolCallErrors.join('; ')}` : ''}`,
         );
       }
-      state.notes.push(
-        `Note: the previous round called no tool${reply.toolCallErrors.length ? ` (${reply.toolCallErrors.join('; ')})` : ''}. Call exactly one of: ${names.join(', ')}.`,
-      );
+      state.notes.push(`Note: the previous round called no tool. Call exactly one of: ${names.join(', ')}.`);
       history.push(new Set());
       continue;
     }
@@ -465,14 +489,23 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     if (reply.toolCallErrors.length)
       state.notes.push(`Note: part of the previous reply could not be used: ${reply.toolCallErrors.join('; ')}`);
 
-    // At most one call per tool per round; an answer ends the episode, so it runs alone.
-    const seen = new Set<string>();
-    const calls = reply.toolCalls.filter((c) => (seen.has(c.name) ? false : (seen.add(c.name), true)));
+    // At most one call per tool per round (a usable one before one that cannot run); an answer ends
+    // the episode, so it runs alone.
+    const byName = new Map<string, ParsedToolCall>();
+    for (const c of reply.toolCalls) {
+      const prior = byName.get(c.name);
+      if (!prior || (prior.problem && !c.problem)) byName.set(c.name, c);
+    }
+    const calls = reply.toolCalls.filter((c) => byName.get(c.name) === c);
     if (calls.length < reply.toolCalls.length)
       state.notes.push('Note: only one call per tool is run each round; extra calls were skipped.');
-    const answerCall = calls.find((c) => c.name === 'answer');
+    const answerCall = calls.find((c) => c.name === 'answer' && !c.problem);
     const run = answerCall ? [answerCall] : calls;
-    const observations = await scope.executeCalls(run, round, toolMap);
+    const callIds = live.settle(
+      run,
+      answerCall ? 'not run: the answer in the same round ended the episode' : 'not run: only one call per tool is run each round',
+    );
+    const observations = await scope.executeCalls(run, round, toolMap, { callIds });
     tree.checkAlive();
     history.push(new Set(observations.filter((ob) => ob.ran).map((ob) => ob.tool)));
     for (const ob of observations) {
@@ -481,6 +514,11 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     }
     const answered = observations.find((ob) => ob.tool === 'answer' && ob.state === 'ok');
     if (answered && state.answer) return { answer: state.answer, turns: round };
+    orchestrator = badTurns.record(
+      orchestrator,
+      isBadTurn(observations, reply.toolCallErrors),
+      observations.map((ob) => ob.error ?? ob.state),
+    );
   }
 }
 

@@ -2,7 +2,8 @@
 // uses, the hard byte bound money is reserved against, and the usage a call is recorded at when the
 // server reported too much, or nothing.
 import type { Usage } from '../protocol/events';
-import { estimateMessagesTokens, toolsJsonSize, type ChatAttempt } from '../pool';
+import { estimateMessagesTokens, toolsJsonSize, type ChatAttempt, type PoolModel } from '../pool';
+import type { UsagePart } from '../ledger';
 import { fmtDollars } from '../budget';
 
 /** Prompt tokens are estimated from text; pad the estimate so the budget check stays on the safe side. */
@@ -51,6 +52,11 @@ export function conservativeUsage(estimate: Usage, promptBound: number, maxToken
     outputTokens: Math.min(maxTokens, Math.max(estimate.outputTokens, outputBytes)),
     estimated: true,
   };
+}
+
+/** A part's price marker for a model whose price is a subscription or unknown (nothing for listed prices). */
+export function unpricedOf(m: PoolModel): Pick<UsagePart, 'pricing'> {
+  return m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {};
 }
 
 export function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {

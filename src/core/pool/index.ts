@@ -21,3 +21,5 @@ export {
   type PricedUsage,
 } from './estimate';
 export { isLocalHost, hostOf } from './locality';
+export { HostChatError, hostChunks, priceLabel, setAsideHostOrchestrator } from './host-models';
+export type { HostChat, HostChatDelta, HostChatErrorKind, HostChatRequest, HostChatResult, HostModelEntry, Pricing } from './host-models';

@@ -1,14 +1,18 @@
-// The model pool: every model is an OpenAI-compatible endpoint reached through the `openai` SDK.
-// The pool streams, assembles native tool calls, falls back to text tool-call parsing, reports or
+// The model pool: every model is an OpenAI-compatible endpoint reached through the `openai` SDK, or a
+// model the host serves itself (VS Code's Language Model API, see host-models.ts). The pool streams, assembles native tool calls, falls back to text tool-call parsing, reports or
 // estimates usage, applies timeouts suited to slow local prefill, retries with backoff, honours
 // cancellation, falls back to same-role models when asked, and measures latency live.
 import OpenAI from 'openai';
 import type { ModelEntry, OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
 import type { Usage } from '../protocol/events';
-import { parseTextToolCalls, newToolCallId, repairJson, type ParsedToolCall } from '../toolcalls';
+import type { ParsedToolCall } from '../toolcalls';
+import { ReplyReader, parseOptionsFor, schemasOf, type ChatDelta, type NativeCall } from './reply';
+
+export type { ChatDelta } from './reply';
 import { estimateMessagesTokens, estimateTokens } from './estimate';
 import { hostOf, isLocalHost } from './locality';
+import { HostChatError, hostChunks, type HostChat, type HostModelEntry, type Pricing } from './host-models';
 
 export interface PoolModel extends ModelEntry {
   host: string;
@@ -19,6 +23,10 @@ export interface PoolModel extends ModelEntry {
   latencySamples: number;
   /** Consecutive failed calls (retries exhausted); reset by a success. */
   failures: number;
+  /** Set for a model the host serves (VS Code's Language Model API): the pool asks the host, not an endpoint. */
+  hostModel?: { vendor: string; family: string; version: string; name: string; hostModelId: string; toolCalling: boolean };
+  /** How its price is known; undefined means the configured per-token prices (`listed`). */
+  pricing?: Pricing;
 }
 
 export interface ChatRequest {
@@ -51,13 +59,17 @@ export interface ChatAttempt {
 export interface ChatResult {
   /** The model that produced this result (differs from the one asked for after a fallback). */
   modelId: string;
-  /** The reply text; when tool calls were parsed from the text, their markup is removed. */
+  /** The reply text without call markup, reasoning or special tokens. */
   content: string;
   /** The reply text exactly as the model sent it. */
   rawContent: string;
   reasoning: string;
   toolCalls: ParsedToolCall[];
-  /** Tool calls that could not be read or name an unknown tool; meant to be shown to the orchestrator. */
+  /**
+   * What in the reply could not be used that is no single call's (markup with no readable call, calls
+   * in another format than the model's `toolCallFormat`); meant to be shown to the orchestrator.
+   * A call's own problem (cut, unreadable) is on the call.
+   */
   toolCallErrors: string[];
   finishReason: string;
   usage: Usage;
@@ -96,20 +108,11 @@ export class ModelCallError extends Error {
 /** What `ChatOptions.beforeAttempt` answers: send (with this max tokens) or do not send, and why. */
 export type AttemptDecision = { maxTokens?: number } | { refused: string };
 
-/** A piece of a streaming reply. `toolCall` carries a native tool call's arguments as assembled so far. */
-export interface ChatDelta {
-  content?: string;
-  reasoning?: string;
-  toolCall?: { index: number; name: string; arguments: string };
-}
-
 export interface ChatOptions {
   signal?: AbortSignal;
   onDelta?: (d: ChatDelta) => void;
   /** Eligible same-role fallbacks; none when omitted. */
   fallback?: (m: PoolModel) => boolean;
-  /** Tool names accepted from text tool calls; default: the names in `req.tools`. */
-  knownTools?: string[];
   /** Told before each retry or fallback, so a UI can discard the partial text it showed. */
   onRetry?: (info: { modelId: string; error: string; status?: number; nextModelId: string; delayMs: number }) => void;
   /**
@@ -135,6 +138,8 @@ export interface PoolOptions {
   prefillMsPerToken?: number;
   /** Weight of the newest sample in the latency moving average. Default 0.3. */
   latencyAlpha?: number;
+  /** Runs calls on host models (see `ModelPool.setHostModels`); without it they fail with a clear error. */
+  hostChat?: HostChat;
 }
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -153,11 +158,14 @@ interface TimerState {
 
 export class ModelPool {
   private models: PoolModel[] = [];
+  /** The host's models (VS Code's Language Model API), kept apart from the configured ones. */
+  private hostModels: PoolModel[] = [];
   /** Models whose server refused `stream_options`; they are asked without it (usage is then estimated). */
   private readonly noStreamOptions = new Set<string>();
   private readonly clients = new Map<string, OpenAI>();
   private config!: OrchestraConfig;
-  private readonly opts: Required<PoolOptions>;
+  private readonly opts: Required<Omit<PoolOptions, 'hostChat'>>;
+  private readonly hostChat: HostChat | undefined;
 
   constructor(
     config: OrchestraConfig,
@@ -171,6 +179,7 @@ export class ModelPool {
       prefillMsPerToken: options.prefillMsPerToken ?? 5,
       latencyAlpha: options.latencyAlpha ?? 0.3,
     };
+    this.hostChat = options.hostChat;
     this.update(config);
   }
 
@@ -194,12 +203,56 @@ export class ModelPool {
     });
   }
 
+  /**
+   * Replaces the host's models. A configured model with the same id wins (the host's is left out and
+   * logged); measured latency survives for models that stay.
+   */
+  setHostModels(entries: readonly HostModelEntry[]): void {
+    const previous = new Map(this.hostModels.map((m) => [m.id, m]));
+    this.hostModels = entries.map((e) => {
+      const old = previous.get(e.id);
+      const same = old?.hostModel?.hostModelId === e.hostModelId && old.hostModel.vendor === e.vendor;
+      return {
+        id: e.id,
+        baseUrl: `vscode-lm://${encodeURIComponent(e.vendor)}/${encodeURIComponent(e.hostModelId)}`,
+        model: e.hostModelId,
+        host: `vscode-lm/${e.vendor}`,
+        local: e.local,
+        openWeights: e.openWeights,
+        roles: [...e.roles],
+        description: e.description || `${e.name} (${e.vendor}, ${e.family}) through VS Code's Language Model API`,
+        inputPricePerMillion: e.inputPricePerMillion,
+        outputPricePerMillion: e.outputPricePerMillion,
+        contextWindow: e.contextWindow,
+        maxOutputTokens: e.maxOutputTokens,
+        // The Language Model API hands tool calls over as structured parts; text is read as any model's.
+        toolCallFormat: 'auto',
+        hostModel: {
+          vendor: e.vendor,
+          family: e.family,
+          version: e.version,
+          name: e.name,
+          hostModelId: e.hostModelId,
+          toolCalling: e.toolCalling,
+        },
+        pricing: e.pricing,
+        latencyMs: same ? old.latencyMs : undefined,
+        latencySamples: same ? old.latencySamples : 0,
+        failures: same ? old.failures : 0,
+      };
+    });
+    for (const m of this.hostModels)
+      if (this.models.some((c) => c.id === m.id)) this.log('warn', `the host's model ${m.id} is not added: a configured model has that id`);
+  }
+
   all(): PoolModel[] {
-    return this.models;
+    if (!this.hostModels.length) return this.models;
+    const configured = new Set(this.models.map((m) => m.id));
+    return [...this.models, ...this.hostModels.filter((m) => !configured.has(m.id))];
   }
 
   get(id: string): PoolModel | undefined {
-    return this.models.find((m) => m.id === id);
+    return this.models.find((m) => m.id === id) ?? this.hostModels.find((m) => m.id === id);
   }
 
   async chat(id: string, req: ChatRequest, opts: ChatOptions = {}): Promise<ChatResult> {
@@ -207,7 +260,7 @@ export class ModelPool {
     if (!primary) throw new ModelCallError(`no model with id "${id}" in the pool`, id, 'bad_response', undefined, []);
     const chain = [primary];
     if (opts.fallback) {
-      const candidates = this.models.filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
+      const candidates = this.all().filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
       // Models that keep failing go last (stable: otherwise in pool order).
       chain.push(
         ...candidates
@@ -364,16 +417,13 @@ export class ModelPool {
     return client;
   }
 
-  private async callOnce(
-    model: PoolModel,
-    req: ChatRequest,
-    opts: Pick<ChatOptions, 'signal' | 'onDelta' | 'knownTools'>,
-  ): Promise<ChatResult> {
+  private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta'>): Promise<ChatResult> {
     const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
     if (opts.signal?.aborted) throw cancelled();
-    const key = await this.apiKey(model);
-    const client = this.clientFor(model.baseUrl, key || NOT_NEEDED_KEY);
-    const stream = this.config.requests.stream;
+    // Host models are reached through the host, which holds whatever credentials they need.
+    const key = model.hostModel ? undefined : await this.apiKey(model);
+    const client = model.hostModel ? undefined : this.clientFor(model.baseUrl, key || NOT_NEEDED_KEY);
+    const stream = this.config.requests.stream || model.hostModel !== undefined;
     const timeoutMs = (model.timeoutSeconds ?? this.config.requests.timeoutSeconds) * 1000;
     const promptTokens = estimateMessagesTokens(req.messages, req.tools);
     const firstByteMs = timeoutMs + (model.local ? promptTokens * this.opts.prefillMsPerToken : 0);
@@ -394,21 +444,22 @@ export class ModelPool {
     const params = this.buildParams(model, req);
     const started = Date.now();
     let firstTokenMs: number | undefined;
-    let content = '';
-    let reasoning = '';
     let finishReason = '';
     let serverUsage: ServerUsage | undefined;
-    const nativeCalls: Array<{ id?: string; name: string; arguments: string }> = [];
+    const toolsOffered = (req.tools?.length ?? 0) > 0;
+    const reader = new ReplyReader(parseOptionsFor(model, toolsOffered, schemasOf(req.tools)), opts.onDelta);
     const markFirst = () => {
       if (firstTokenMs === undefined) firstTokenMs = Date.now() - started;
     };
 
     try {
       if (stream) {
-        const s = await client.chat.completions.create(
-          { ...params, stream: true, ...(this.noStreamOptions.has(model.id) ? {} : { stream_options: { include_usage: true } }) },
-          { signal: controller.signal },
-        );
+        const s = client
+          ? await client.chat.completions.create(
+              { ...params, stream: true, ...(this.noStreamOptions.has(model.id) ? {} : { stream_options: { include_usage: true } }) },
+              { signal: controller.signal },
+            )
+          : this.hostStream(model, req, params, controller.signal);
         let sawChunk = false;
         for await (const chunk of s) {
           sawChunk = true;
@@ -426,26 +477,15 @@ export class ModelPool {
           const r = delta.reasoning_content ?? delta.reasoning;
           if (r) {
             markFirst();
-            reasoning += r;
-            opts.onDelta?.({ reasoning: r });
+            reader.reasoning(r);
           }
           if (delta.content) {
             markFirst();
-            content += delta.content;
-            opts.onDelta?.({ content: delta.content });
+            reader.content(delta.content);
           }
           for (const tc of delta.tool_calls ?? []) {
             markFirst();
-            const index =
-              tc.index ?? (tc.id && !nativeCalls.some((c) => c.id === tc.id) ? nativeCalls.length : Math.max(0, nativeCalls.length - 1));
-            const slot = (nativeCalls[index] ??= { name: '', arguments: '' });
-            if (tc.id) slot.id = tc.id;
-            if (tc.function?.name)
-              slot.name = slot.name && slot.name !== tc.function.name ? slot.name + tc.function.name : tc.function.name;
-            if (tc.function?.arguments) {
-              slot.arguments += tc.function.arguments;
-              opts.onDelta?.({ toolCall: { index, name: slot.name, arguments: slot.arguments } });
-            }
+            reader.nativePiece(tc);
           }
           if (choice.finish_reason) finishReason = choice.finish_reason;
           if (firstTokenMs !== undefined) arm(timeoutMs, 'idle');
@@ -455,7 +495,7 @@ export class ModelPool {
         if (!sawChunk)
           throw new ModelCallError(`${model.id} closed the stream without sending anything`, model.id, 'bad_response', undefined, []);
       } else {
-        const r = await client.chat.completions.create({ ...params, stream: false }, { signal: controller.signal });
+        const r = await client!.chat.completions.create({ ...params, stream: false }, { signal: controller.signal });
         markFirst();
         const choice = r.choices?.[0];
         if (!choice) throw new ModelCallError(`${model.id} sent a reply without choices`, model.id, 'bad_response', undefined, []);
@@ -465,28 +505,25 @@ export class ModelPool {
           reasoning_content?: string | null;
           reasoning?: string | null;
         };
-        content = message.content ?? '';
-        reasoning = message.reasoning_content ?? message.reasoning ?? '';
-        for (const tc of message.tool_calls ?? []) {
-          if (tc && tc.type === 'function' && tc.function)
-            nativeCalls.push({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments ?? '' });
-        }
+        reader.reasoning(message.reasoning_content ?? message.reasoning ?? '');
+        reader.content(message.content ?? '');
+        for (const tc of message.tool_calls ?? []) if (tc && tc.type === 'function' && tc.function) reader.nativePiece(tc);
         finishReason = choice.finish_reason ?? '';
         if (r.usage) serverUsage = r.usage;
-        if (content) opts.onDelta?.({ ...(reasoning ? { reasoning } : {}), content });
-        else if (reasoning) opts.onDelta?.({ reasoning });
       }
     } catch (err) {
       const e = this.classify(err, model, key, timer, opts.signal, timeoutMs, firstByteMs);
       if (firstTokenMs !== undefined) {
-        const calls = presentCalls(nativeCalls);
+        const calls = reader.nativeCalls();
         e.usage = {
           inputTokens: promptTokens,
           outputTokens:
-            estimateTokens(content) + estimateTokens(reasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
+            estimateTokens(reader.rawContent) +
+            estimateTokens(reader.reasoningSoFar) +
+            calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
           estimated: true,
         };
-        e.outputBytes = outputBytesOf(content, reasoning, calls);
+        e.outputBytes = outputBytesOf(reader.rawContent, reader.reasoningSoFar, calls);
       }
       throw e;
     } finally {
@@ -495,48 +532,11 @@ export class ModelPool {
     }
 
     const latencyMs = Date.now() - started;
-    // A server may number tool calls from 1 (or skip one): holes are dropped, the order kept.
-    const calls = presentCalls(nativeCalls);
-    const rawContent = content;
-    const serverReasoning = reasoning;
-    // Servers without a reasoning parser leave Qwen3/DeepSeek-style thinking in the content.
-    if (!reasoning) {
-      const think = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(content);
-      if (think) {
-        reasoning = think[1].trim();
-        content = content.slice(think[0].length);
-      }
-    }
-    const knownTools = opts.knownTools ?? (req.tools ?? []).flatMap((t) => (t.type === 'function' ? [t.function.name] : []));
-    const toolCalls: ParsedToolCall[] = [];
-    const toolCallErrors: string[] = [];
-    const known = new Set(knownTools);
-    for (const c of calls) {
-      if (!c.name) {
-        toolCallErrors.push(`native: a tool call without a name (arguments: ${c.arguments.slice(0, 160)})`);
-        continue;
-      }
-      if (known.size && !known.has(c.name)) {
-        toolCallErrors.push(`native: unknown tool "${c.name}"; the tools are: ${knownTools.join(', ')}`);
-        continue;
-      }
-      const parsed = c.arguments.trim() ? repairJson(c.arguments) : { value: {}, repaired: false };
-      if (!parsed || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-        toolCallErrors.push(`native: the arguments of "${c.name}" are not a valid JSON object: ${c.arguments.slice(0, 160)}`);
-        continue;
-      }
-      toolCalls.push({ id: c.id || newToolCallId(), name: c.name, arguments: parsed.value, rawArguments: c.arguments, source: 'native' });
-    }
-    if (calls.length === 0 && (knownTools.length > 0 || (req.tools?.length ?? 0) > 0) && content) {
-      const parsed = parseTextToolCalls(content, knownTools, { schemas: schemasOf(req.tools) });
-      if (parsed.calls.length || parsed.errors.length) {
-        toolCalls.push(...parsed.calls);
-        toolCallErrors.push(...parsed.errors);
-        content = parsed.text;
-        if (parsed.reasoning) reasoning = reasoning ? `${reasoning}\n\n${parsed.reasoning}` : parsed.reasoning;
-      }
-    }
-    if (!finishReason) finishReason = toolCalls.length ? 'tool_calls' : 'stop';
+    const calls = reader.nativeCalls();
+    const rawContent = reader.rawContent;
+    const serverReasoning = reader.reasoningSoFar;
+    const read = reader.finish(finishReason, req.maxTokens ?? model.maxOutputTokens);
+    if (!finishReason) finishReason = read.toolCalls.length ? 'tool_calls' : 'stop';
 
     const usage: Usage = usageFromServer(serverUsage) ?? {
       inputTokens: promptTokens,
@@ -549,11 +549,11 @@ export class ModelPool {
     const outputBytes = outputBytesOf(rawContent, serverReasoning, calls);
     return {
       modelId: model.id,
-      content,
+      content: read.content,
       rawContent,
-      reasoning,
-      toolCalls,
-      toolCallErrors,
+      reasoning: read.reasoning,
+      toolCalls: read.toolCalls,
+      toolCallErrors: read.toolCallErrors,
       finishReason,
       usage,
       outputBytes,
@@ -561,6 +561,39 @@ export class ModelPool {
       firstTokenMs,
       attempts: [],
     };
+  }
+
+  /** A host model's reply as a chunk stream; its failures become ModelCallErrors that say what to do. */
+  private async *hostStream(
+    model: PoolModel,
+    req: ChatRequest,
+    params: { max_tokens?: number | null; max_completion_tokens?: number | null },
+    signal: AbortSignal,
+  ): AsyncGenerator<OpenAI.Chat.ChatCompletionChunk> {
+    const host = model.hostModel!;
+    if (!this.hostChat)
+      throw new ModelCallError(`${model.id}: this engine's host serves no language models`, model.id, 'http', undefined, []);
+    try {
+      yield* hostChunks(
+        this.hostChat,
+        {
+          modelId: model.id,
+          vendor: host.vendor,
+          hostModelId: host.hostModelId,
+          messages: req.messages,
+          // A model without tool calling gets the tools described in text by the orchestrator's prompt, not natively.
+          tools: host.toolCalling ? req.tools : undefined,
+          toolChoice: host.toolCalling ? req.toolChoice : undefined,
+          maxTokens: params.max_tokens ?? params.max_completion_tokens ?? model.maxOutputTokens,
+          temperature: req.temperature,
+        },
+        signal,
+      );
+    } catch (err) {
+      // A timeout or cancellation aborted the call: callOnce tells which, as for an endpoint.
+      if (signal.aborted) throw new Error('the host call was aborted', { cause: err });
+      throw hostCallError(err, model);
+    }
   }
 
   private recordLatency(model: PoolModel, ms: number): void {
@@ -607,6 +640,16 @@ export class ModelPool {
             : `no reply within ${Math.round((firstByteMs + timeoutMs) / 100) / 10} s`;
       return new ModelCallError(`${model.id} timed out: ${what}`, model.id, 'timeout', undefined, []);
     }
+    if (err instanceof OpenAI.APIError && err.status === undefined && err.error && typeof err.error === 'object') {
+      // An error event inside a stream that had begun (the SDK gives it no status): the server's
+      // own words; a request error is as final as an HTTP 400, anything else may pass on retry.
+      const e = err.error as { message?: unknown; type?: unknown; code?: unknown };
+      const said = scrub(typeof e.message === 'string' ? e.message : err.message);
+      const code = typeof e.code === 'string' ? ` (${e.code})` : '';
+      if (e.type === 'invalid_request_error')
+        return new ModelCallError(`${model.id}: HTTP 400 in the stream: ${said}${code}`, model.id, 'http', 400, []);
+      return new ModelCallError(`${model.id} reported an error in the stream: ${said}${code}`, model.id, 'bad_response', undefined, []);
+    }
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
       const retryAfter = retryAfterSeconds(err.headers as Headers | undefined);
       let detail = scrub(err.message);
@@ -627,8 +670,6 @@ export class ModelPool {
     );
   }
 }
-
-type NativeCall = { id?: string; name: string; arguments: string };
 
 /**
  * A server's `usage` object, with the extensions read here beyond OpenAI's token counts: cached
@@ -682,11 +723,6 @@ function usageFromServer(u: ServerUsage | undefined): Usage | undefined {
   };
 }
 
-/** The assembled native calls without the holes a server's odd `index` numbering leaves. */
-function presentCalls(calls: Array<NativeCall | undefined>): NativeCall[] {
-  return calls.filter((c): c is NativeCall => c !== undefined && c !== null);
-}
-
 function outputBytesOf(content: string, reasoning: string, calls: NativeCall[]): number {
   return (
     Buffer.byteLength(content) +
@@ -707,6 +743,42 @@ function toModelCallError(err: unknown, model: PoolModel): ModelCallError {
   );
 }
 
+/**
+ * A host model's failure, classified: consent, quota and a vanished model are not retried (the same
+ * request would fail the same way); other provider errors are, like a network error.
+ */
+function hostCallError(err: unknown, model: PoolModel): ModelCallError {
+  if (err instanceof ModelCallError) return err;
+  const vendor = model.hostModel?.vendor ?? 'its provider';
+  if (err instanceof HostChatError) {
+    switch (err.kind) {
+      case 'no_permissions':
+        return new ModelCallError(
+          `${model.id}: Orchestra may not use this ${vendor} model yet (${err.message}). Allow it when VS Code asks, or in the Chat view's language model access settings, then ask again.`,
+          model.id,
+          'http',
+          undefined,
+          [],
+        );
+      case 'blocked':
+        return new ModelCallError(
+          `${model.id}: ${vendor} refused the request, usually because a quota or rate limit is reached (${err.message}). Try again later or use another model.`,
+          model.id,
+          'http',
+          undefined,
+          [],
+        );
+      case 'not_found':
+        return new ModelCallError(`${model.id}: the model is no longer available (${err.message})`, model.id, 'http', 404, []);
+      case 'cancelled':
+        return new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
+      default:
+        return new ModelCallError(`${model.id}: ${vendor} reported an error: ${err.message}`, model.id, 'network', undefined, []);
+    }
+  }
+  return new ModelCallError(`${model.id}: ${(err as Error)?.message ?? String(err)}`, model.id, 'network', undefined, []);
+}
+
 function isRetryable(e: ModelCallError): boolean {
   if (e.kind === 'cancelled' || e.kind === 'over_budget') return false;
   if (e.kind === 'http') return e.status === 408 || e.status === 429 || (e.status !== undefined && e.status >= 500);
@@ -722,12 +794,6 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
   const date = Date.parse(v);
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
-
-function schemasOf(tools: OpenAI.Chat.ChatCompletionTool[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const t of tools ?? []) if (t.type === 'function') out[t.function.name] = t.function.parameters;
-  return out;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -10,7 +10,8 @@
 // replaces the answer so far: merging one into earlier deltas keeps only its text and what follows.
 import { z } from 'zod';
 
-export const CallState = z.enum(['queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
+/** `writing`: the model is still writing the call (its name is known, its arguments are arriving). */
+export const CallState = z.enum(['writing', 'queued', 'running', 'ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
 export type CallState = z.infer<typeof CallState>;
 
 export const Usage = z.object({
@@ -25,6 +26,13 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
+/** How a call's price is known when it is not by per-token prices: a subscription covers it, or nobody says. */
+export const UnpricedKind = z.enum(['subscription', 'unknown']);
+export type UnpricedKind = z.infer<typeof UnpricedKind>;
+/** Calls whose cost is not in `dollars` (VS Code language models): counted per model, never shown as $0. */
+export const UnpricedCalls = z.object({ model: z.string(), pricing: UnpricedKind, calls: z.number().int().positive() });
+export type UnpricedCalls = z.infer<typeof UnpricedCalls>;
+
 export const Totals = z.object({
   dollars: z.number().nonnegative(),
   inputTokens: z.number().int().nonnegative(),
@@ -36,6 +44,8 @@ export const Totals = z.object({
   /** Hosts that received data; empty means nothing left the machine. */
   remoteHosts: z.array(z.string()),
   estimated: z.boolean(),
+  /** Calls on models whose price is a subscription or unknown: `dollars` does not include them. */
+  unpriced: z.array(UnpricedCalls).optional(),
 });
 export type Totals = z.infer<typeof Totals>;
 
@@ -98,6 +108,7 @@ export const ToolCallStarted = z.object({
   /** The `delegate` call this belongs to, when it runs inside a subtask. */
   parentCallId: z.string().optional(),
 });
+/** Text arriving for a call's card: its arguments while the model writes it (`writing`), then its live output. */
 export const ToolCallDelta = z.object({ ...base, type: z.literal('tool_call_delta'), callId: z.string(), text: z.string() });
 export const ToolCallFinished = z.object({
   ...base,
@@ -113,6 +124,8 @@ export const ToolCallFinished = z.object({
   error: z.string().optional(),
   usage: Usage.optional(),
   dollars: z.number().nonnegative(),
+  /** Set when (part of) the call ran on a model whose price is a subscription or unknown: `dollars` leaves it out. */
+  pricing: UnpricedKind.optional(),
   latencyMs: z.number().nonnegative(),
 });
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });

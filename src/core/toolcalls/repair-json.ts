@@ -1,8 +1,8 @@
 // Repairs the slightly broken JSON that models write, but only where the intent is unambiguous:
 // trailing commas, single-quoted strings, unquoted keys, Python True/False/None, raw control
-// characters inside strings, missing closing brackets at the very end, and stray closing brackets
-// after a complete value. Anything else (a cut-off string, a missing comma, a bare word as a value)
-// is left for the caller to report.
+// characters inside strings, and stray closing brackets after a complete value. Text that stops
+// before its brackets close is never completed (a cut-off call must not run as if it were whole);
+// anything else (a missing comma, a bare word as a value) is left for the caller to report.
 
 export function repairJson(raw: string): { value: unknown; repaired: boolean } | undefined {
   const trimmed = raw.trim();
@@ -47,9 +47,11 @@ function rewrite(src: string): string | undefined {
   let topLevelDone = false;
   let i = 0;
 
+  // Walks back over whitespace only, so a long array of objects stays linear.
   const dropTrailingComma = () => {
-    const t = out.replace(/\s+$/, '');
-    if (t.endsWith(',')) out = t.slice(0, -1);
+    let k = out.length - 1;
+    while (k >= 0 && (out[k] === ' ' || out[k] === '\n' || out[k] === '\t' || out[k] === '\r')) k--;
+    if (k >= 0 && out[k] === ',') out = out.slice(0, k);
   };
 
   while (i < src.length) {
@@ -144,11 +146,7 @@ function rewrite(src: string): string | undefined {
     }
     return undefined;
   }
-  // Cut off at the end: close what is open, unless it stopped after a key or a colon.
-  if (stack.length) {
-    if (lastSig === ':') return undefined;
-    dropTrailingComma();
-    while (stack.length) out += stack.pop() === '{' ? '}' : ']';
-  }
+  // Cut off at the end: what is missing cannot be known.
+  if (stack.length) return undefined;
   return out;
 }

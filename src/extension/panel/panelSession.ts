@@ -59,6 +59,7 @@ export class PanelSession {
   private status: PanelStatus | undefined;
   private readonly approvals = new Map<string, PanelApproval>();
   private compose: ExtensionToPanel | undefined;
+  private pendingReveal: ExtensionToPanel | undefined;
   private batch: EngineEvent[] = [];
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -116,6 +117,13 @@ export class PanelSession {
         break;
       case 'restore':
       case 'conversation':
+        break;
+      case 'revealTask':
+        // Opened from the Chat view before the panel was loaded: shown once it has its conversation.
+        if (!this.ready) {
+          this.pendingReveal = msg;
+          return;
+        }
         break;
     }
     if (this.ready) this.send(msg);
@@ -262,6 +270,8 @@ export class PanelSession {
     for (const approval of this.approvals.values()) this.send({ type: 'approval', approval });
     if (this.compose) this.send(this.compose);
     this.compose = undefined;
+    if (this.pendingReveal) this.send(this.pendingReveal);
+    this.pendingReveal = undefined;
   }
 
   private sendRestore(): void {

@@ -1,13 +1,14 @@
-// Recommended open-weights GGUF models for running Orchestra with nothing else installed. Sizes
-// are the published file sizes rounded (the downloader trusts the server's Content-Length); a
-// SHA-256 is given only where it is known; none is invented.
+// Recommended open-weights GGUF models for running Orchestra with nothing else installed. Each file
+// is pinned to a repository revision, so its size and SHA-256 (the Git LFS pointer of that
+// revision) cannot change under us; where no hash could be obtained the entry says so instead of
+// inventing one, and only its size is checked.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as os from 'node:os';
 import { z } from 'zod';
 import { MODEL_ROLES } from '../../core/config';
 import type { ModelRole } from '../../core/config';
-import { downloadFile, type DownloadOptions, type DownloadResult } from './download';
+import { ensureDownloaded, GGUF_MAGIC, type DownloadOptions, type EnsureResult } from './download';
 
 export interface CatalogModel {
   id: string;
@@ -16,18 +17,24 @@ export interface CatalogModel {
   roles: ModelRole[];
   url: string;
   fileName: string;
-  /** Approximate file size in bytes. */
+  /** The file's size in bytes: exact when `sizeExact`, else approximate (the download then trusts the server). */
   sizeBytes: number;
+  sizeExact?: boolean;
   /** Approximate RAM to run it with an 8k context. */
   memoryBytes: number;
   licence: string;
   licenceUrl: string;
   sha256?: string;
+  /** Where `sha256` and the exact size come from, or why there is no hash. */
+  checksumSource: string;
   /** The model card to read before use. */
   homepage: string;
 }
 
 const GB = 1024 ** 3;
+
+const NOT_CHECKED_HERE =
+  'the catalog was written on a machine without access to huggingface.co, so this was not re-checked against the live listing';
 
 export const MODEL_CATALOG: readonly CatalogModel[] = [
   {
@@ -36,12 +43,15 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     description:
       "NVIDIA's ToolOrchestra policy (Qwen3-8B fine-tune) trained to route work between tools and models; Orchestra's native orchestrator.",
     roles: ['orchestrator'],
-    url: 'https://huggingface.co/bartowski/nvidia_Orchestrator-8B-GGUF/resolve/main/nvidia_Orchestrator-8B-Q4_K_M.gguf',
+    url: 'https://huggingface.co/bartowski/nvidia_Orchestrator-8B-GGUF/resolve/b4bbbc08d2b475fe529428e6f358c932881aa0b5/nvidia_Orchestrator-8B-Q4_K_M.gguf',
     fileName: 'nvidia_Orchestrator-8B-Q4_K_M.gguf',
-    sizeBytes: Math.round(5.0 * GB),
+    sizeBytes: 5_027_783_840,
+    sizeExact: true,
     memoryBytes: Math.round(6.5 * GB),
     licence: 'NVIDIA licence for Nemotron-Orchestrator-8B (research and development use; read the model card)',
     licenceUrl: 'https://huggingface.co/nvidia/Nemotron-Orchestrator-8B',
+    sha256: '1cc7077e20b3339d1a46bc72e29959cdd4c7249ebbd73e6977e76f23625995c7',
+    checksumSource: `Git LFS pointer (oid sha256, size) of bartowski/nvidia_Orchestrator-8B-GGUF at revision b4bbbc08d2b475fe529428e6f358c932881aa0b5, as quoted by a public benchmark record that re-hashed its download; ${NOT_CHECKED_HERE}`,
     homepage: 'https://huggingface.co/nvidia/Nemotron-Orchestrator-8B',
   },
   {
@@ -49,13 +59,16 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     title: 'Qwen2.5 1.5B Instruct (Q4_K_M)',
     description: 'A small, fast general model with tool calling; runs on any laptop CPU.',
     roles: ['general', 'answer', 'search-query'],
-    url: 'https://huggingface.co/bartowski/Qwen2.5-1.5B-Instruct-GGUF/resolve/main/Qwen2.5-1.5B-Instruct-Q4_K_M.gguf',
-    fileName: 'Qwen2.5-1.5B-Instruct-Q4_K_M.gguf',
-    sizeBytes: Math.round(0.99 * GB),
+    url: 'https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/91cad51170dc346986eccefdc2dd33a9da36ead9/qwen2.5-1.5b-instruct-q4_k_m.gguf',
+    fileName: 'qwen2.5-1.5b-instruct-q4_k_m.gguf',
+    sizeBytes: 1_117_320_736,
+    sizeExact: true,
     memoryBytes: Math.round(1.6 * GB),
     licence: 'Apache-2.0',
-    licenceUrl: 'https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct/blob/main/LICENSE',
-    homepage: 'https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct',
+    licenceUrl: 'https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF/blob/main/LICENSE',
+    sha256: '6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e',
+    checksumSource: `Git LFS pointer (oid sha256, size) of Qwen/Qwen2.5-1.5B-Instruct-GGUF (the publisher's own repository) at revision 91cad51170dc346986eccefdc2dd33a9da36ead9, as quoted by a public download script that pins it; ${NOT_CHECKED_HERE}`,
+    homepage: 'https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF',
   },
   {
     id: 'qwen2.5-coder-7b-instruct',
@@ -68,6 +81,8 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     memoryBytes: Math.round(6.0 * GB),
     licence: 'Apache-2.0',
     licenceUrl: 'https://huggingface.co/Qwen/Qwen2.5-Coder-7B-Instruct/blob/main/LICENSE',
+    checksumSource:
+      'no SHA-256: the Hugging Face file listing of bartowski/Qwen2.5-Coder-7B-Instruct-GGUF could not be read from where this catalog was written, and no pinned copy of its LFS pointer was found; the download is checked for the GGUF header and the size the server announces only (run `orchestra local verify` to see its hash)',
     homepage: 'https://huggingface.co/Qwen/Qwen2.5-Coder-7B-Instruct',
   },
 ];
@@ -86,6 +101,7 @@ const CatalogModelSchema = z.object({
   url: z.url({ protocol: /^https?$/ }),
   fileName: z.string().regex(/^[^/\\]+\.gguf$/i, 'a file name ending in .gguf, without folders'),
   sizeBytes: z.number().int().nonnegative(),
+  sizeExact: z.boolean().optional(),
   memoryBytes: z.number().int().nonnegative(),
   licence: z.string().min(1),
   licenceUrl: z.string().default(''),
@@ -93,6 +109,7 @@ const CatalogModelSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex (64 digits)')
     .optional(),
+  checksumSource: z.string().default(''),
   homepage: z.string().default(''),
 });
 
@@ -131,19 +148,37 @@ export function findCatalogModel(id: string, catalog: readonly CatalogModel[] = 
   return m;
 }
 
-/** Where downloaded models go unless the user names a folder: ~/.orchestra/models. */
-export function defaultModelsDir(): string {
-  return join(os.homedir(), '.orchestra', 'models');
+/** The environment variable that moves the default models folder (tests, shared machines). */
+export const MODELS_DIR_ENV = 'ORCHESTRA_MODELS_DIR';
+
+/**
+ * The models folder when the settings name none: $ORCHESTRA_MODELS_DIR, else ~/.orchestra/models.
+ * Downloads go there, and every GGUF file in it joins the model pool.
+ */
+export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env[MODELS_DIR_ENV] || join(os.homedir(), '.orchestra', 'models');
 }
 
 /**
- * Downloads a catalog model into `dir` (resumable; see downloadFile). `url` may be overridden
- * (mirrors, tests).
+ * Downloads a catalog model into `dir` (resumable; see downloadFile), or checks the copy already
+ * there (its size, and its SHA-256 where the catalog has one) and fetches nothing. `url` may be
+ * overridden (mirrors, tests).
  */
 export function downloadCatalogModel(
   model: CatalogModel,
   dir: string,
-  opts: Omit<DownloadOptions, 'url' | 'destination' | 'sha256'> & { url?: string } = {},
-): Promise<DownloadResult> {
-  return downloadFile({ ...opts, url: opts.url ?? model.url, destination: join(dir, model.fileName), sha256: model.sha256 });
+  opts: Omit<DownloadOptions, 'url' | 'destination' | 'sha256' | 'magic'> & { url?: string; onHashing?: () => void } = {},
+): Promise<EnsureResult> {
+  const { onHashing, ...rest } = opts;
+  return ensureDownloaded(
+    {
+      ...rest,
+      url: opts.url ?? model.url,
+      destination: join(dir, model.fileName),
+      sha256: model.sha256,
+      expectedBytes: model.sizeExact ? model.sizeBytes : undefined,
+      magic: GGUF_MAGIC,
+    },
+    onHashing,
+  );
 }

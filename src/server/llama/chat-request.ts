@@ -7,8 +7,11 @@ export class RequestError extends Error {
   constructor(
     message: string,
     readonly status = 400,
+    /** OpenAI's error `type`. */
     readonly code = 'invalid_request_error',
     readonly param?: string,
+    /** OpenAI's error `code`, e.g. `context_length_exceeded`. */
+    readonly errorCode?: string,
   ) {
     super(message);
     this.name = 'RequestError';

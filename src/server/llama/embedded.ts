@@ -3,11 +3,14 @@
 // from one loopback endpoint whose pool entries count as local and open-weights.
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import * as os from 'node:os';
 import type { ModelEntryInput, OrchestraConfig } from '../../core/config';
 import { fitsInMemory, readGgufInfo, validateLocalModel, type GgufInfo, type MemoryFit } from './gguf-info';
-import { modelIdForFile, startLocalEndpoint, type LocalEndpointLogEntry } from './openai-server';
+import { startLocalEndpoint, type LocalEndpointLogEntry } from './openai-server';
 import { defaultModelsDir } from './catalog';
+import { expandHome, idsForFiles, isLaterSplitPart, modelIdForFile } from './registry';
+import { loadNodeLlamaCpp, type GpuLayers } from './runtime';
+
+export { expandHome };
 
 export interface LocalModelProblem {
   file: string;
@@ -21,7 +24,10 @@ export interface EmbeddedModelsOptions {
   concurrency?: number;
   contextSize?: number;
   gpu?: 'auto' | false;
+  gpuLayers?: GpuLayers;
   port?: number;
+  /** Where relative paths of the local settings start (the workspace; the CLI: the current folder). */
+  baseDir?: string;
   log?: (entry: LocalEndpointLogEntry) => void;
 }
 
@@ -33,16 +39,6 @@ export interface EmbeddedModels {
   /** Undefined when no model could be served. */
   baseUrl: string | undefined;
   close(): Promise<void>;
-}
-
-export function expandHome(p: string): string {
-  return p === '~' || p.startsWith('~/') ? join(os.homedir(), p.slice(1)) : p;
-}
-
-/** A split model's later parts (`-00002-of-00003.gguf`) are loaded through its first part. */
-function isLaterSplitPart(name: string): boolean {
-  const m = /-(\d{5})-of-\d{5}\.gguf$/i.exec(name);
-  return Boolean(m && Number(m[1]) > 1);
 }
 
 /**
@@ -132,24 +128,32 @@ export async function effectiveModelsDir(modelsDir: string, fallback: string = d
  * truncated, unsupported architecture, too large → problems) and serves the others from one
  * loopback endpoint. With no usable file, `entries` is empty and nothing listens.
  */
-export async function startEmbeddedModels(local: OrchestraConfig['local'], opts: EmbeddedModelsOptions = {}): Promise<EmbeddedModels> {
+export async function startEmbeddedModels(
+  local: Pick<OrchestraConfig['local'], 'models' | 'modelsDir' | 'idleUnloadSeconds'>,
+  opts: EmbeddedModelsOptions = {},
+): Promise<EmbeddedModels> {
   const modelsDir = await effectiveModelsDir(local.modelsDir, opts.defaultModelsDir);
-  const { files, problems } = await resolveLocalModelFiles({ models: local.models, modelsDir });
-  const good: Array<{ id: string; path: string }> = [];
-  const ids = new Set<string>();
+  const { files, problems } = await resolveLocalModelFiles({ models: local.models, modelsDir }, opts.baseDir);
+  const usable: string[] = [];
   for (const file of files) {
     try {
       await validateLocalModel(file, { contextLength: opts.contextSize });
+      usable.push(file);
     } catch (err) {
       problems.push({ file, message: err instanceof Error ? err.message : String(err) });
-      continue;
     }
-    let id = modelIdForFile(file);
-    for (let n = 2; ids.has(id); n++) id = `${modelIdForFile(file)}-${n}`;
-    ids.add(id);
-    good.push({ id, path: file });
   }
+  const good = idsForFiles(usable).map(({ id, file }) => ({ id, path: file }));
   if (good.length === 0) return { entries: [], problems, served: [], baseUrl: undefined, close: async () => {} };
+  // A build without the runtime (the universal .vsix) keeps working with the other models and says
+  // how to get local ones, instead of offering models that fail on their first call.
+  try {
+    await loadNodeLlamaCpp();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    for (const g of good) problems.push({ file: g.path, message: `${g.path}: not served: ${why}` });
+    return { entries: [], problems, served: [], baseUrl: undefined, close: async () => {} };
+  }
   const endpoint = await startLocalEndpoint({
     models: good,
     port: opts.port,
@@ -157,6 +161,7 @@ export async function startEmbeddedModels(local: OrchestraConfig['local'], opts:
     concurrency: opts.concurrency,
     contextSize: opts.contextSize,
     gpu: opts.gpu,
+    gpuLayers: opts.gpuLayers,
     idleUnloadSeconds: local.idleUnloadSeconds,
     log: opts.log,
   });

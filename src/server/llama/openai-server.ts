@@ -3,20 +3,15 @@
 // SSE, report usage, and produce tool calls under a JSON-schema grammar built from the request's
 // tool schemas (so a local model's calls always parse). Loopback only unless asked otherwise.
 import * as http from 'node:http';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import type {
-  ChatModelFunctions,
-  ChatWrapper,
-  ChatWrapperGenerateContextStateOptions,
-  LlamaChatResponseFunctionCallParamsChunk,
-  LlamaGrammar,
-} from 'node-llama-cpp';
-import type { ModelEntryInput, ModelRole } from '../../core/config';
-import { ChatCompletionRequest, RequestError, parseChatRequest, toChatHistory, toGrammarSchema } from './chat-request';
+import type { ModelEntryInput } from '../../core/config';
+import { RequestError, parseChatRequest } from './chat-request';
+import { newId, runCompletion, type StreamSink } from './generate';
 import { readGgufInfo, type GgufInfo } from './gguf-info';
-import { LlamaRuntime, type ChatFormat, type NodeLlamaCpp, type SequenceLease } from './runtime';
+import { guessRoles, modelIdForFile } from './registry';
+import { LlamaRuntime, type ChatFormat, type GpuLayers } from './runtime';
+import { SseWriter } from './sse-writer';
 
 export interface LocalModelSpec {
   /** The model id clients send (`model` in the request) and the pool entry's id. */
@@ -49,6 +44,8 @@ export interface LocalEndpointOptions {
   contextSize?: number;
   /** `auto` (default) uses an installed GPU build; false forces the CPU. */
   gpu?: 'auto' | false;
+  /** Layers to offload when a GPU build is in use (default `auto`; 0: CPU only). */
+  gpuLayers?: GpuLayers;
   /** Required to listen on anything but loopback. */
   allowNonLoopback?: boolean;
   /** When set, requests must send `Authorization: Bearer <apiKey>`. */
@@ -64,38 +61,30 @@ export interface LocalEndpoint {
   /** e.g. `http://127.0.0.1:41234/v1` (what the `openai` SDK takes as baseURL). */
   baseUrl: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting requests, lets those in flight finish for up to `drainMs` (default 0), aborts
+   * the rest (a stream that has begun ends with an error event, others get 503), then unloads the
+   * models (unless the runtime is shared).
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
+  /** Chat requests being answered now. */
+  inFlight(): number;
+  /** Aborts the requests in flight as a shutdown does (a closing endpoint then stops waiting for them). */
+  abortInFlight(): void;
   modelEntries(): ModelEntryInput[];
   /** Header facts of each served model, by id. */
   modelInfo(): Map<string, GgufInfo>;
 }
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export { guessRoles, modelIdForFile };
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-/** Guesses pool roles from a model's name. */
-export function guessRoles(name: string): ModelRole[] {
-  const n = name.toLowerCase();
-  if (/orchestrat/.test(n)) return ['orchestrator'];
-  const roles: ModelRole[] = [];
-  if (/coder|code|starcoder|devstral|codestral/.test(n)) roles.push('code');
-  if (/math/.test(n)) roles.push('math');
-  if (/r1|reason|think|qwq/.test(n)) roles.push('reasoning');
-  if (roles.length === 0) roles.push('general', 'answer');
-  return roles;
-}
-
-/** A model id from a file name: letters, digits and . _ : - only. */
-export function modelIdForFile(file: string): string {
-  const stem = basename(file).replace(/\.gguf$/i, '');
-  const clean = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
-  return `local:${clean}`;
-}
-
-function newId(prefix: string): string {
-  return `${prefix}${randomBytes(12).toString('hex')}`;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -142,290 +131,6 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
-/** Wraps a chat wrapper so the model must call a function until it has made one in this response. */
-function forcedCallWrapper(lib: NodeLlamaCpp, inner: ChatWrapper, callsBefore: number): ChatWrapper {
-  const forced = Object.create(inner) as ChatWrapper;
-  const prefix = inner.settings.functions.call.prefix;
-  forced.generateContextState = (options: ChatWrapperGenerateContextStateOptions) => {
-    const state = inner.generateContextState.call(forced, options);
-    const last = options.chatHistory[options.chatHistory.length - 1];
-    const calls = last?.type === 'model' ? last.response.filter((r) => typeof r === 'object' && r.type === 'functionCall').length : 0;
-    if (calls > callsBefore) return state;
-    return { ...state, prefixTriggers: undefined, noPrefixTrigger: { type: 'functionCall', inject: lib.LlamaText(prefix) } } as ReturnType<
-      ChatWrapper['generateContextState']
-    >;
-  };
-  return forced;
-}
-
-interface StreamSink {
-  role(): void;
-  text(delta: string): void;
-  reasoning(delta: string): void;
-  toolCallStart(index: number, id: string, name: string): void;
-  toolCallArguments(index: number, delta: string): void;
-}
-
-/** Tokens closer together than this share one write. */
-const SSE_FLUSH_INTERVAL_MS = 8;
-
-type DeltaKind = 'content' | 'reasoning' | 'arguments';
-
-/**
- * Writes a chat completion's server-sent events with few writes and few events: an event goes out at
- * once when nothing was written in the last SSE_FLUSH_INTERVAL_MS, and faster ones are held until
- * then and sent together. Consecutive held deltas of one kind (text, reasoning, one tool call's
- * arguments) merge into one event, as the engine's own delta coalescer does. A small model makes a
- * token every fraction of a millisecond: a write, an event to serialise and an event for the client
- * to parse per token cost more than the token itself. Slower models still get every token as soon
- * as it exists. Chunk JSON is assembled around a per-request prefix instead of re-serialising the
- * same fields for every token.
- */
-class SseWriter {
-  private pending = '';
-  private open: { kind: DeltaKind; index: number; text: string } | undefined;
-  private lastWrite = -Infinity;
-  private timer: NodeJS.Timeout | undefined;
-  /** `data: {"id":…,"choices":[{"index":0,"delta":` — every chunk of this response starts so. */
-  private readonly prefix: string;
-
-  constructor(
-    private readonly res: http.ServerResponse,
-    requestId: string,
-    model: string,
-    created: number,
-  ) {
-    this.prefix = `data: {"id":${JSON.stringify(requestId)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
-  }
-
-  private chunk(deltaJson: string, finishReason: string | null): string {
-    return `${this.prefix}${deltaJson},"logprobs":null,"finish_reason":${finishReason === null ? 'null' : JSON.stringify(finishReason)}}]}\n\n`;
-  }
-
-  /**
-   * The opening event (headers and role). It goes out with the first token when that comes within
-   * SSE_FLUSH_INTERVAL_MS (one write and one client wake-up, not two), else on its own then, so a
-   * long prompt evaluation does not keep the client waiting for headers.
-   */
-  start(): void {
-    this.pending += this.chunk('{"role":"assistant","content":""}', null);
-    this.timer ??= setTimeout(() => this.flush(), SSE_FLUSH_INTERVAL_MS);
-  }
-
-  /** A piece of text, reasoning or tool-call arguments; merged with the held one of the same kind. */
-  delta(kind: DeltaKind, index: number, text: string): void {
-    const open = this.open;
-    if (open && open.kind === kind && open.index === index) open.text += text;
-    else {
-      this.closeOpen();
-      this.open = { kind, index, text };
-    }
-    this.schedule();
-  }
-
-  /** Any other delta (a tool call's start, the finish), as its JSON. */
-  event(deltaJson: string, finishReason: string | null = null): void {
-    this.closeOpen();
-    this.pending += this.chunk(deltaJson, finishReason);
-    this.schedule();
-  }
-
-  /** The usage chunk (no choices). */
-  usage(usage: object): void {
-    this.closeOpen();
-    this.pending += `${this.prefix.slice(0, this.prefix.indexOf('"choices":'))}"choices":[],"usage":${JSON.stringify(usage)}}\n\n`;
-    this.schedule();
-  }
-
-  private closeOpen(): void {
-    const open = this.open;
-    if (!open) return;
-    this.open = undefined;
-    const text = JSON.stringify(open.text);
-    const delta =
-      open.kind === 'content'
-        ? `{"content":${text}}`
-        : open.kind === 'reasoning'
-          ? `{"reasoning_content":${text}}`
-          : `{"tool_calls":[{"index":${open.index},"function":{"arguments":${text}}}]}`;
-    this.pending += this.chunk(delta, null);
-  }
-
-  private schedule(): void {
-    const since = performance.now() - this.lastWrite;
-    if (since >= SSE_FLUSH_INTERVAL_MS) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), SSE_FLUSH_INTERVAL_MS - since);
-  }
-
-  flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.closeOpen();
-    if (!this.pending) return;
-    const text = this.pending;
-    this.pending = '';
-    if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(text);
-    this.lastWrite = performance.now();
-  }
-}
-
-interface CompletionResult {
-  text: string;
-  reasoning: string;
-  toolCalls: Array<{ id: string; name: string; arguments: string }>;
-  finishReason: 'stop' | 'length' | 'tool_calls';
-  promptTokens: number;
-  completionTokens: number;
-}
-
-async function generate(
-  lease: SequenceLease,
-  req: ChatCompletionRequest,
-  maxToolStringLength: number,
-  sink: StreamSink | undefined,
-  signal: AbortSignal,
-): Promise<CompletionResult> {
-  const { lib, llama, sequence, chatWrapper, contextSize } = lease;
-  const tools = req.tools ?? [];
-  const toolChoice = req.tool_choice ?? 'auto';
-  let offered = tools;
-  if (toolChoice === 'none') offered = [];
-  else if (typeof toolChoice === 'object') {
-    offered = tools.filter((t) => t.function.name === toolChoice.function.name);
-    if (offered.length === 0)
-      throw new RequestError(
-        `tool_choice names "${toolChoice.function.name}" but no tool in "tools" has that name`,
-        400,
-        'invalid_request_error',
-        'tool_choice',
-      );
-  } else if (toolChoice === 'required' && tools.length === 0)
-    throw new RequestError('tool_choice is "required" but "tools" is empty', 400, 'invalid_request_error', 'tool_choice');
-
-  const { history, callsInLastTurn } = toChatHistory(req.messages, new Map(tools.map((t) => [t.function.name, t.function.description])));
-  let functions: ChatModelFunctions | undefined;
-  if (offered.length > 0) {
-    const defined: Record<string, ChatModelFunctions[string]> = {};
-    functions = defined;
-    for (const t of offered) {
-      const p = t.function.parameters;
-      const noParams =
-        !p ||
-        (Object.keys((p.properties as object | undefined) ?? {}).length === 0 &&
-          p.additionalProperties === undefined &&
-          !p.anyOf &&
-          !p.oneOf);
-      defined[t.function.name] = {
-        description: t.function.description,
-        params: noParams ? undefined : toGrammarSchema(p, maxToolStringLength),
-      };
-    }
-  }
-  let grammar: LlamaGrammar | undefined;
-  const format = req.response_format;
-  if (format && format.type !== 'text') {
-    if (functions)
-      throw new RequestError(
-        'response_format cannot be combined with tools on the local model server',
-        400,
-        'invalid_request_error',
-        'response_format',
-      );
-    const schema =
-      format.type === 'json_schema' && format.json_schema.schema
-        ? toGrammarSchema(format.json_schema.schema, maxToolStringLength)
-        : { type: 'object', additionalProperties: true };
-    grammar = await llama.createGrammarForJsonSchema(schema as Parameters<typeof llama.createGrammarForJsonSchema>[0]);
-  }
-  const force = functions !== undefined && (toolChoice === 'required' || typeof toolChoice === 'object');
-  const chat = new lib.LlamaChat({
-    contextSequence: sequence,
-    chatWrapper: force ? forcedCallWrapper(lib, chatWrapper, callsInLastTurn) : chatWrapper,
-  });
-
-  const streamedCalls = new Map<number, { id: string; name: string; args: string }>();
-  let text = '';
-  let reasoning = '';
-  const penalties = req.frequency_penalty || req.presence_penalty;
-  const maxTokens = Math.min(req.max_completion_tokens ?? req.max_tokens ?? contextSize, contextSize);
-  const stop = req.stop == null ? undefined : Array.isArray(req.stop) ? req.stop : [req.stop];
-  sink?.role();
-  const outputBefore = sequence.tokenMeter.usedOutputTokens;
-  try {
-    const common = {
-      signal,
-      stopOnAbortSignal: true,
-      maxTokens,
-      temperature: req.temperature ?? 0.7,
-      topP: req.top_p ?? undefined,
-      seed: req.seed ?? undefined,
-      customStopTriggers: stop,
-      repeatPenalty: penalties
-        ? { penalty: 1, frequencyPenalty: req.frequency_penalty ?? undefined, presencePenalty: req.presence_penalty ?? undefined }
-        : (false as const),
-      onTextChunk: (chunk: string) => {
-        text += chunk;
-        if (chunk) sink?.text(chunk);
-      },
-      onResponseChunk: (chunk: { type: 'segment' | undefined; segmentType?: string; text: string }) => {
-        if (chunk.type === 'segment' && chunk.segmentType === 'thought' && chunk.text) {
-          reasoning += chunk.text;
-          sink?.reasoning(chunk.text);
-        }
-      },
-    };
-    const res = functions
-      ? await chat.generateResponse(history, {
-          ...common,
-          functions,
-          maxParallelFunctionCalls: req.parallel_tool_calls === false ? 1 : undefined,
-          onFunctionCallParamsChunk: (c: LlamaChatResponseFunctionCallParamsChunk) => {
-            let call = streamedCalls.get(c.callIndex);
-            if (!call) {
-              call = { id: newId('call_'), name: c.functionName, args: '' };
-              streamedCalls.set(c.callIndex, call);
-              sink?.toolCallStart(c.callIndex, call.id, c.functionName);
-            }
-            if (c.paramsChunk) {
-              call.args += c.paramsChunk;
-              sink?.toolCallArguments(c.callIndex, c.paramsChunk);
-            }
-          },
-        })
-      : await chat.generateResponse(history, { ...common, grammar });
-    const toolCalls = (res.functionCalls ?? []).map((fc, i) => {
-      const streamed = streamedCalls.get(i);
-      const args = JSON.stringify(fc.params ?? {});
-      if (!streamed) {
-        // A call without streamed parameters (no-argument tools): announce it whole.
-        const id = newId('call_');
-        sink?.toolCallStart(i, id, fc.functionName);
-        sink?.toolCallArguments(i, args);
-        return { id, name: fc.functionName, arguments: args };
-      }
-      return { id: streamed.id, name: fc.functionName, arguments: args };
-    });
-    const stopReason = res.metadata.stopReason;
-    const finishReason: CompletionResult['finishReason'] =
-      toolCalls.length > 0 ? 'tool_calls' : stopReason === 'maxTokens' ? 'length' : 'stop';
-    // The sequence is this call's own: what it holds is the prompt plus what was generated.
-    const completionTokens = Math.max(0, sequence.tokenMeter.usedOutputTokens - outputBefore);
-    return {
-      text: res.response ?? text,
-      reasoning,
-      toolCalls,
-      finishReason,
-      promptTokens: Math.max(0, sequence.contextTokens.length - completionTokens),
-      completionTokens,
-    };
-  } finally {
-    chat.dispose({ disposeSequence: false });
-  }
-}
-
 /** Starts the endpoint. Rejects a non-loopback host unless `allowNonLoopback`. */
 export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<LocalEndpoint> {
   const host = opts.host ?? '127.0.0.1';
@@ -453,18 +158,25 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       idleUnloadSeconds: opts.idleUnloadSeconds,
       contextSize: opts.contextSize,
       gpu: opts.gpu,
+      gpuLayers: opts.gpuLayers,
       log: (e) => log(e),
     });
   const byId = new Map(opts.models.map((m) => [m.id, m]));
   const maxToolStringLength = opts.maxToolStringLength ?? 2048;
   const created = Math.floor(Date.now() / 1000);
   const active = new Set<AbortController>();
+  /** Every chat request being handled, until its response is written. */
+  const running = new Set<Promise<void>>();
+  let closing: Promise<void> | undefined;
 
   const allowedHost = (hostHeader: string | undefined): boolean => {
     if (!hostHeader) return false;
     const h = hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     return isLoopbackHost(h) || (Boolean(opts.allowNonLoopback) && (h === host || host === '0.0.0.0' || host === '::'));
   };
+
+  /** Why an in-flight request was aborted: its client went away, or the server is shutting down. */
+  const SHUTDOWN = 'the local model server is shutting down';
 
   async function handleChat(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = newId('chatcmpl-');
@@ -477,6 +189,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
         404,
         'invalid_request_error',
         'model',
+        'model_not_found',
       );
     const controller = new AbortController();
     active.add(controller);
@@ -486,20 +199,20 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     const stream = Boolean(body.stream);
     const includeUsage = Boolean(body.stream_options?.include_usage);
     const sse = new SseWriter(res, requestId, spec.id, Math.floor(started / 1000));
-    let lease: SequenceLease | undefined;
+    const logDone = (message: string, finishReason: string, usage?: { prompt_tokens: number; completion_tokens: number }) =>
+      log({
+        level: 'info',
+        message,
+        requestId,
+        model: spec.id,
+        finishReason,
+        promptTokens: usage?.prompt_tokens,
+        completionTokens: usage?.completion_tokens,
+        ms: Date.now() - started,
+      });
     try {
-      lease = await runtime.acquire({ path: spec.path, chatFormat: spec.chatFormat }, controller.signal);
       const sink: StreamSink | undefined = stream
         ? {
-            role: () => {
-              res.writeHead(200, {
-                'content-type': 'text/event-stream; charset=utf-8',
-                'cache-control': 'no-cache',
-                connection: 'keep-alive',
-                'x-request-id': requestId,
-              });
-              sse.start();
-            },
             text: (t) => sse.delta('content', 0, t),
             reasoning: (t) => sse.delta('reasoning', 0, t),
             toolCallStart: (index, id, name) =>
@@ -509,24 +222,22 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
             toolCallArguments: (index, args) => sse.delta('arguments', index, args),
           }
         : undefined;
-      const result = await generate(lease, body, maxToolStringLength, sink, controller.signal);
+      const result = await runCompletion(
+        runtime,
+        { path: spec.path, chatFormat: spec.chatFormat },
+        body,
+        maxToolStringLength,
+        sink,
+        controller.signal,
+      );
       const usage = {
         prompt_tokens: result.promptTokens,
         completion_tokens: result.completionTokens,
         total_tokens: result.promptTokens + result.completionTokens,
+        prompt_tokens_details: { cached_tokens: result.cachedTokens },
       };
-      const cancelled = controller.signal.aborted;
-      log({
-        level: 'info',
-        message: cancelled ? 'cancelled by the client' : 'completed',
-        requestId,
-        model: spec.id,
-        finishReason: cancelled ? 'cancelled' : result.finishReason,
-        promptTokens: usage.prompt_tokens,
-        completionTokens: usage.completion_tokens,
-        ms: Date.now() - started,
-      });
-      if (cancelled) return;
+      if (controller.signal.aborted) return abandoned(res, sse, controller, logDone);
+      logDone('completed', result.finishReason, usage);
       if (stream) {
         if (res.writableEnded || res.destroyed) return;
         sse.event('{}', result.finishReason);
@@ -557,24 +268,35 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
         });
       }
     } catch (err) {
-      if (controller.signal.aborted) {
-        log({
-          level: 'info',
-          message: 'cancelled by the client',
-          requestId,
-          model: spec.id,
-          finishReason: 'cancelled',
-          ms: Date.now() - started,
-        });
+      if (controller.signal.aborted) return abandoned(res, sse, controller, logDone);
+      // A stream that has begun can only end with an error event; before that, a proper status.
+      if (sse.started) {
+        const message = err instanceof Error ? err.message : String(err);
+        log({ level: 'error', message: `chat completion failed mid-stream: ${message}`, requestId, model: spec.id });
+        if (err instanceof RequestError) sse.fail(err.message, err.code, err.errorCode ?? null);
+        else sse.fail(message, 'server_error', null);
         return;
       }
       throw err;
     } finally {
       // What was generated goes out before anything the caller writes after (an error, the end).
-      sse.flush();
+      if (!res.writableEnded) sse.flush();
       active.delete(controller);
-      lease?.release();
     }
+  }
+
+  /** A request aborted on the way: by its client (nothing to send), or by a shutdown (the client is told). */
+  function abandoned(
+    res: http.ServerResponse,
+    sse: SseWriter,
+    controller: AbortController,
+    logDone: (message: string, finishReason: string) => void,
+  ): void {
+    const shutdown = (controller.signal.reason as Error | undefined)?.message === SHUTDOWN;
+    logDone(shutdown ? 'aborted: the server is shutting down' : 'cancelled by the client', 'cancelled');
+    if (!shutdown) return;
+    if (sse.started) sse.fail(`${SHUTDOWN}; the response was cut short`, 'server_error', 'server_shutting_down');
+    else sendError(res, 503, `${SHUTDOWN}; send the request again once it is back`, 'server_error', undefined, 'server_shutting_down');
   }
 
   const server = http.createServer((req, res) => {
@@ -608,18 +330,22 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
         sendError(res, 405, `${req.method} is not allowed on ${path}; use POST`);
         return;
       }
-      handleChat(req, res).catch((err: unknown) => {
+      if (closing) {
+        res.setHeader('connection', 'close');
+        sendError(res, 503, `${SHUTDOWN}; send the request again once it is back`, 'server_error', undefined, 'server_shutting_down');
+        return;
+      }
+      const done = handleChat(req, res).catch((err: unknown) => {
         if (err instanceof RequestError) {
-          sendError(res, err.status, err.message, err.code, err.param);
+          sendError(res, err.status, err.message, err.code, err.param, err.errorCode);
           return;
         }
         const message = err instanceof Error ? err.message : String(err);
         log({ level: 'error', message: `chat completion failed: ${message}` });
-        if (res.headersSent) {
-          // Mid-stream: report the failure in the stream, then end it.
-          if (!res.writableEnded) res.end(`data: ${JSON.stringify({ error: { message, type: 'server_error' } })}\n\n`);
-        } else sendError(res, 500, message, 'server_error');
+        sendError(res, 500, message, 'server_error');
       });
+      running.add(done);
+      void done.finally(() => running.delete(done));
       return;
     }
     sendError(
@@ -644,7 +370,6 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
   const baseUrl = `http://${urlHost}:${port}/v1`;
   log({ level: 'info', message: `serving ${[...byId.keys()].join(', ')} at ${baseUrl}` });
 
-  let closing: Promise<void> | undefined;
   return {
     baseUrl,
     port,
@@ -668,13 +393,22 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
           timeoutSeconds: 600,
         } satisfies ModelEntryInput;
       }),
-    close: () =>
+    inFlight: () => active.size,
+    abortInFlight: () => {
+      for (const c of active) c.abort(new Error(SHUTDOWN));
+    },
+    close: (closeOpts = {}) =>
       (closing ??= (async () => {
-        for (const c of active) c.abort(new Error('server closing'));
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        // Stop accepting: the listener closes, idle keep-alive connections end, late requests get 503.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const drainMs = Math.max(0, closeOpts.drainMs ?? 0);
+        if (active.size && drainMs > 0) await Promise.race([Promise.allSettled([...running]), delay(drainMs)]);
+        for (const c of active) c.abort(new Error(SHUTDOWN));
+        // Aborted generations stop at the next token; their clients are told before the sockets go.
+        await Promise.race([Promise.allSettled([...running]), delay(10_000)]);
+        server.closeAllConnections();
+        await closed;
         if (ownRuntime) await runtime.close();
       })()),
   };

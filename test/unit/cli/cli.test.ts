@@ -143,6 +143,30 @@ describe('orchestra CLI (child process)', () => {
     const j = JSON.parse((await runCli(['models', '--config', configFile, '--json'])).stdout);
     assert.equal(j.models.length, 3);
     assert.ok(j.models.every((m: any) => m.eligible));
+    assert.ok(j.models.every((m: any) => m.toolCallFormat === 'auto'));
+
+    // How each model's tool calls are read: the setting, and under auto the format its name shows.
+    const formats = join(ws.dir, 'formats.json');
+    writeFileSync(
+      formats,
+      JSON.stringify({
+        models: [
+          { id: 'qwen', baseUrl: server.url, model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct' },
+          { id: 'strict', baseUrl: server.url, model: 'some-model', toolCallFormat: 'mistral_args' },
+        ],
+      }),
+    );
+    const f = await runCli(['models', '--config', formats]);
+    assert.equal(f.code, 0, f.stderr);
+    assert.match(f.stdout, /TOOL CALLS/);
+    assert.match(f.stdout, /^qwen .*auto \(qwen3_coder\)/m);
+    assert.match(f.stdout, /^strict .*mistral_args/m);
+    // A format that does not exist is refused, naming the field (never guessed).
+    const badFormat = join(ws.dir, 'bad-format.json');
+    writeFileSync(badFormat, JSON.stringify({ models: [{ id: 'x', baseUrl: server.url, model: 'x', toolCallFormat: 'hermes2' }] }));
+    const bad = await runCli(['models', '--config', badFormat]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /models\[0\]\.toolCallFormat/);
 
     const ollama = await startModelServer({ flavor: 'ollama', models: ['qwen2.5-coder:7b'] });
     try {

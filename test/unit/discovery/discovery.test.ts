@@ -85,6 +85,18 @@ describe('discoverLocalServers', () => {
     );
   });
 
+  test('llama.cpp: the chat template in /props tells the tool-call format, said in the suggested entry', async () => {
+    const template =
+      '{%- for m in messages %}<|im_start|>{{ m.role }}\n{%- if m.tool_calls %}<tool_call>\n{{ tc | tojson }}\n</tool_call>{%- endif %}{%- endfor %}';
+    await withServer({ flavor: 'llamacpp', models: ['Qwen2.5-7B-Instruct-Q4_K_M.gguf'], chatTemplate: template }, async (port) => {
+      const [s] = await discoverLocalServers({ ports: [{ port, kind: 'llamacpp' }] });
+      assert.equal(s.models[0].toolCallFormat, 'hermes');
+      const [entry] = discoveredToModelEntries(s);
+      assert.match(entry.description!, /writes hermes tool calls/);
+      assert.equal(entry.toolCallFormat, undefined, 'the entry stays on auto: the server may parse calls itself');
+    });
+  });
+
   test('SGLang: /get_model_info and max_model_len', async () => {
     await withServer({ flavor: 'sglang', models: ['Qwen/Qwen3-32B'], contextWindow: 40960 }, async (port) => {
       const [s] = await discoverLocalServers({ ports: [{ port, kind: 'sglang' }] });

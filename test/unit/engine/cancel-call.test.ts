@@ -149,7 +149,13 @@ describe('cancelling one call', () => {
       {
         onEvent: (e: EngineEvent, eng) => {
           if (e.type === 'tool_call_started' && e.tool === 'subtask') subtaskIds.set((e.args as { task: string }).task, e.callId);
-          if (e.type === 'tool_call_started' && e.tool === 'call_model' && e.parentCallId === subtaskIds.get('subtask to stop'))
+          // Its card first shows the call being written; the cancel waits for the model's output.
+          if (
+            e.type === 'tool_call_started' &&
+            e.tool === 'call_model' &&
+            e.state === 'running' &&
+            e.parentCallId === subtaskIds.get('subtask to stop')
+          )
             innerCallId = e.callId;
           if (e.type === 'tool_call_delta' && e.callId === innerCallId && cancelled === undefined) {
             cancelled = eng.cancelCall(e.taskId, subtaskIds.get('subtask to stop')!);

@@ -7,12 +7,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeModelDir } from '../../support/gguf';
-import { DownloadError, downloadFile, type DownloadProgress } from '../../../src/server/llama/download';
+import { DownloadError, downloadFile, ensureDownloaded, GGUF_MAGIC, type DownloadProgress } from '../../../src/server/llama/download';
 
-type Mode = 'normal' | 'cut-once' | 'cut-always' | 'stall' | 'silent' | 'missing';
+type Mode = 'normal' | 'cut-once' | 'cut-always' | 'stall' | 'silent' | 'missing' | 'html' | 'html-as-binary' | 'json';
 
 describe('model downloads', () => {
-  const payload = randomBytes(3 * 1024 * 1024 + 123);
+  // Starts like a GGUF file, so the downloads that check the magic accept it.
+  const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(3 * 1024 * 1024 + 119)]);
+  const loginPage = '<!DOCTYPE html><html><body>Sign in to download this model</body></html>';
   const sha = createHash('sha256').update(payload).digest('hex');
   const dir = makeModelDir();
   let server: http.Server;
@@ -29,6 +31,14 @@ describe('model downloads', () => {
         return;
       }
       if (mode === 'silent') return; // accepts, never answers
+      if (mode === 'html' || mode === 'html-as-binary') {
+        res.writeHead(200, { 'content-type': mode === 'html' ? 'text/html; charset=utf-8' : 'application/octet-stream' }).end(loginPage);
+        return;
+      }
+      if (mode === 'json') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":"Access to model is restricted"}');
+        return;
+      }
       const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       const start = m ? Number(m[1]) : 0;
       const body = payload.subarray(start);
@@ -97,7 +107,8 @@ describe('model downloads', () => {
     assert.equal(result.attempts, 2);
     assert.equal(ranges[0], undefined);
     assert.match(ranges[1] ?? '', /^bytes=\d+-$/);
-    assert.ok(Number(/\d+/.exec(ranges[1]!)![0]) >= 1024 * 1024);
+    // Resumed where the cut left it (how much arrived before the cut depends on the machine's load).
+    assert.ok(Number(/\d+/.exec(ranges[1]!)![0]) > 0);
     assert.ok(readFileSync(dest).equals(payload));
   });
 
@@ -210,7 +221,7 @@ describe('model downloads', () => {
     ranges.length = 0;
     await assert.rejects(
       downloadFile({ url: `${base}/missing`, destination: join(dir.dir, 'i.gguf'), retries: 3 }),
-      /HTTP 404 from 127\.0\.0\.1:\d+\/missing/,
+      /http:\/\/127\.0\.0\.1:\d+\/missing answered HTTP 404 Not Found$/,
     );
     assert.equal(ranges.length, 1, 'a 404 is not retried');
     writeFileSync(join(dir.dir, 'j.gguf.part'), payload.subarray(0, 10));
@@ -218,5 +229,68 @@ describe('model downloads', () => {
       downloadFile({ url: 'ftp://example.invalid/x', destination: join(dir.dir, 'j.gguf') }),
       /unsupported URL scheme ftp:/,
     );
+  });
+
+  test('an HTML or JSON answer is refused with the URL and status, and nothing is left on disk', async () => {
+    for (const [mode, pattern] of [
+      ['html', /answered HTTP 200 OK with text\/html, not a GGUF model file; nothing was saved$/],
+      ['json', /answered HTTP 200 OK with application\/json, not a GGUF model file; nothing was saved$/],
+      [
+        'html-as-binary',
+        /answered HTTP 200 OK but sent a file starting with "<!DOCTYPE html><", not a GGUF model file; nothing was saved$/,
+      ],
+    ] as const) {
+      const folder = join(dir.dir, `fresh-${mode}`);
+      const dest = join(folder, 'model.gguf');
+      ranges.length = 0;
+      await assert.rejects(
+        downloadFile({ url: `${base}/${mode}?token=secret`, destination: dest, magic: GGUF_MAGIC, retries: 3 }),
+        (err: unknown) => {
+          assert.ok(err instanceof DownloadError);
+          assert.equal(err.kind, 'not-gguf', err.message);
+          assert.ok(err.message.startsWith(`${base}/${mode} answered`), err.message);
+          assert.doesNotMatch(err.message, /secret/, 'query strings stay out of messages');
+          assert.match(err.message, pattern);
+          return true;
+        },
+      );
+      assert.equal(ranges.length, 1, 'refused at once, not retried');
+      assert.equal(existsSync(folder), false, `${mode}: nothing may be created on disk`);
+    }
+  });
+
+  test('a part file left by an error page is discarded, not resumed', async () => {
+    const dest = join(dir.dir, 'from-html.gguf');
+    writeFileSync(`${dest}.part`, loginPage);
+    ranges.length = 0;
+    const result = await downloadFile({ url: `${base}/normal`, destination: dest, sha256: sha, magic: GGUF_MAGIC });
+    assert.equal(ranges[0], undefined, 'started from byte 0');
+    assert.equal(result.sha256, sha);
+  });
+
+  test('a complete file is not fetched again; one that differs is left alone with a clear error', async () => {
+    const dest = join(dir.dir, 'complete.gguf');
+    const first = await ensureDownloaded({ url: `${base}/normal`, destination: dest, sha256: sha, magic: GGUF_MAGIC });
+    assert.equal(first.alreadyPresent, false);
+    ranges.length = 0;
+    let hashing = 0;
+    const again = await ensureDownloaded(
+      { url: `${base}/normal`, destination: dest, sha256: sha, expectedBytes: payload.length, magic: GGUF_MAGIC },
+      () => hashing++,
+    );
+    assert.deepEqual([again.alreadyPresent, again.checkedBy, again.sha256, again.attempts], [true, 'sha256', sha, 0]);
+    assert.equal(hashing, 1);
+    assert.equal(ranges.length, 0, 'no request was made');
+    await assert.rejects(
+      ensureDownloaded({ url: `${base}/normal`, destination: dest, expectedBytes: payload.length + 1 }),
+      /complete\.gguf already exists but holds \d+ bytes where the download has \d+; it was left as it is: move or delete it to download again$/,
+    );
+    await assert.rejects(
+      ensureDownloaded({ url: `${base}/normal`, destination: dest, sha256: 'a'.repeat(64) }),
+      (err: unknown) =>
+        err instanceof DownloadError && err.kind === 'checksum' && /its SHA-256 is [0-9a-f]{64}, expected a{64}/.test(err.message),
+    );
+    assert.ok(readFileSync(dest).equals(payload), 'the file is untouched');
+    assert.equal(ranges.length, 0);
   });
 });

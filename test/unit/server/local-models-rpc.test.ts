@@ -211,12 +211,19 @@ describe('engine process: local model catalog, downloads and files', () => {
     mode = 'missing';
     const missing = await downloadError(rpc.sendRequest(DownloadModelRequest, { catalogId: 'tiny-other', dir: modelsDir }));
     assert.equal(missing.data?.kind, 'http');
-    assert.match(missing.message, /cannot download other\.gguf to .*other\.gguf: HTTP 404/);
+    assert.match(
+      missing.message,
+      /cannot download other\.gguf to .*other\.gguf: http:\/\/127\.0\.0\.1:\d+\/\S+ answered HTTP 404 Not Found\./,
+    );
 
     mode = 'html';
     const html = await downloadError(rpc.sendRequest(DownloadModelRequest, { catalogId: 'tiny-other', dir: modelsDir }));
     assert.equal(html.data?.kind, 'not-gguf');
-    assert.match(html.message, /other\.gguf: the downloaded file is not a usable GGUF model \(not a GGUF model.*\); it was deleted/);
+    assert.match(
+      html.message,
+      /cannot download other\.gguf to .*other\.gguf: http:\/\/127\.0\.0\.1:\d+\/\S+ answered HTTP 200 OK with text\/html, not a GGUF model file; nothing was saved\./,
+    );
+    assert.equal(existsSync(join(modelsDir, 'other.gguf.part')), false);
     assert.equal(existsSync(join(modelsDir, 'other.gguf')), false);
 
     mode = 'normal';

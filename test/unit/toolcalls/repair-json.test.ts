@@ -14,11 +14,8 @@ describe('repairJson', () => {
     ['escaped single quote inside single quotes', "{'q': 'don\\'t'}", { q: "don't" }],
     ['unquoted keys', '{path: "a.ts", max_results: 3}', { path: 'a.ts', max_results: 3 }],
     ['Python literals', '{"a": True, "b": False, "c": None}', { a: true, b: false, c: null }],
-    ['missing closing braces at the end', '{"name": "x", "arguments": {"q": "y"', { name: 'x', arguments: { q: 'y' } }],
-    ['missing closing bracket and brace', '{"a": [1, 2', { a: [1, 2] }],
     ['raw newline inside a string', '{"code": "print(1)\nprint(2)"}', { code: 'print(1)\nprint(2)' }],
     ['a stray closing brace after a complete value', '{"a": {"b": 1}}}', { a: { b: 1 } }],
-    ['cut after a trailing comma', '{"a": 1,', { a: 1 }],
   ];
   for (const [name, raw, expected] of repairs) {
     test(`repairs: ${name}`, () => {
@@ -38,6 +35,11 @@ describe('repairJson', () => {
     ['two top-level values', '{"a": 1} {"b": 2}'],
     ['mismatched brackets', '{"a": [1, 2}'],
     ['prose', 'I think we should search the web'],
+    // A cut-off call must never be completed and run as if it were whole.
+    ['missing closing braces at the end', '{"name": "x", "arguments": {"q": "y"'],
+    ['missing closing bracket and brace', '{"a": [1, 2'],
+    ['cut after a trailing comma', '{"a": 1,'],
+    ['cut right after the arguments open', '{"name":"func","arguments":{'],
   ];
   for (const [name, raw] of refusals) {
     test(`refuses to guess: ${name}`, () => {

@@ -1,6 +1,6 @@
 // Loads the built panel (dist/webview) in headless Chromium the way VS Code would: the real HTML with
 // its CSP and nonce, served from a loopback HTTP server, with a stand-in `acquireVsCodeApi` that
-// records what the panel posts and keeps its state in sessionStorage (so it survives a reload).
+// records what the panel posts and keeps its state (in sessionStorage too, so it survives a reload).
 import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -62,13 +62,27 @@ export async function startPanelServer(): Promise<PanelServer> {
   };
 }
 
+// setState keeps a structured clone, as VS Code's does (it posts the state to the host), and the copy
+// reaches sessionStorage only when the page goes away, so it survives a reload: serialising a large
+// log on every save would charge the panel for work VS Code does not do on its main thread.
 const STAND_IN = `(() => {
   const KEY = '__orchestra_state';
+  let current;
+  let persisting = false;
   window.__posted = [];
+  window.__savedStateJson = () => (current === undefined ? '' : JSON.stringify(current));
   window.acquireVsCodeApi = () => ({
     postMessage: (m) => { window.__posted.push(JSON.parse(JSON.stringify(m))); },
-    getState: () => { const s = sessionStorage.getItem(KEY); return s ? JSON.parse(s) : undefined; },
-    setState: (s) => { sessionStorage.setItem(KEY, JSON.stringify(s)); return s; },
+    getState: () => { if (current !== undefined) return current; const s = sessionStorage.getItem(KEY); return s ? JSON.parse(s) : undefined; },
+    setState: (s) => {
+      current = structuredClone(s);
+      // Added on the first save, so it runs after the panel's own pagehide save.
+      if (!persisting) {
+        persisting = true;
+        window.addEventListener('pagehide', () => sessionStorage.setItem(KEY, JSON.stringify(current)));
+      }
+      return s;
+    },
   });
 })();`;
 
