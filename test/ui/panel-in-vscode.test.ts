@@ -144,9 +144,14 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   await frame.locator('.answer', { hasText: '2880067194370816120' }).first().waitFor({ timeout: 60_000 });
   await frame
     .locator('.card', { hasText: 'run_code' })
-    .filter({ hasText: /\bdone\b/i })
+    .filter({ hasText: /done ·/ })
     .first()
-    .waitFor({ timeout: 30_000 });
+    .waitFor({ timeout: 30_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`the run_code card never showed done: ${JSON.stringify(await frame.locator('.card').allInnerTexts())}`, {
+        cause: err,
+      });
+    });
   const cards = await frame.locator('.card').count();
   assert.ok(cards >= 3, `expected at least 3 tool cards, saw ${cards}`);
   const cardText = await frame.locator('.card').allInnerTexts();
