@@ -33,13 +33,12 @@ export class EvalProgress {
     this.running--;
     this.done++;
     this.counts[r.status]++;
-    if (this.tty) this.draw();
-    else
-      this.err(
-        `eval: [${this.done}/${this.total}] ${sanitizeTerminal(r.pool)} ${r.taskId}: ${r.status} · ${formatDollars(r.dollars)} · ${formatMs(r.latencyMs)}${
-          r.status === 'error' && r.error ? ` · ${sanitizeTerminal(r.error.message).slice(0, 200)}` : ''
-        }\n`,
-      );
+    const why = r.status === 'error' && r.error ? ` · ${r.error.code}: ${sanitizeTerminal(r.error.message).slice(0, 200)}` : '';
+    const line = `eval: [${this.done}/${this.total}] ${sanitizeTerminal(r.pool)} ${r.taskId}: ${r.status} · ${formatDollars(r.dollars)} · ${formatMs(r.latencyMs)}${why}\n`;
+    // On a terminal the bar says how far it is; only errors get a line of their own, with the reason.
+    if (!this.tty) this.err(line);
+    else if (why) this.note(line);
+    else this.draw();
   }
 
   /** Writes a message above the bar (warnings while it runs). */

@@ -153,6 +153,11 @@ describe('orchestra eval (child process)', () => {
     assert.equal(p.code, 2);
     assert.match(p.stderr, /invalid config .*bad-pool\.json:\n {2}models\[0\]\.baseUrl: /);
 
+    const help = await runCli(['eval', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^usage: orchestra eval TASKS\.jsonl/);
+    assert.match(help.stdout, /Exit codes: 0 every task ran/);
+
     for (const [args, message] of [
       [['--concurrency', '0'], /--concurrency needs a whole number from 1 to 32/],
       [['--pool', pool('small'), '--pool', pool('small')], /two pools are named "small"/],
