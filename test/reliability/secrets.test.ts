@@ -153,6 +153,11 @@ describe('secrets: a canary key stays where it belongs', () => {
         assert.match(r.result, /PATH/, 'the environment was really dumped');
       }
       canaryIn('events', JSON.stringify(run.events));
+      // Streamed pieces are scrubbed one by one: joined, as a panel shows them, they must not hold it either.
+      const streamed = new Map<string, string>();
+      for (const e of run.events) if (e.type === 'tool_call_delta') streamed.set(e.callId, (streamed.get(e.callId) ?? '') + e.text);
+      canaryIn('a call streamed piece by piece', [...streamed.values()].join('\n'));
+      canaryIn('the answer streamed piece by piece', run.events.map((e) => (e.type === 'answer_delta' ? e.text : '')).join(''));
       canaryIn('the outcome', JSON.stringify(run.outcome));
       canaryIn('logs', logs.join('\n'));
       canaryIn('the trajectory file', readFileSync(trajectoryPath, 'utf8'));

@@ -6,10 +6,27 @@ import type { ParsedToolCall } from '../toolcalls';
 import { newId } from '../ids';
 import type { Scope } from './runtime';
 
+/**
+ * Secrets are scrubbed event by event, so a key must never be split across two deltas: argument text
+ * goes out up to the last character that cannot be inside a key, and the token still arriving waits.
+ */
+const TOKEN_END = /[\s"'`,:;=(){}[\]<>]/;
+/** A run without any such character longer than this is no key: it goes out rather than wait for the call's end. */
+const MAX_HELD = 4096;
+
+function shownUpTo(text: string): number {
+  if (text.length > MAX_HELD) return text.length;
+  for (let i = text.length - 1; i >= 0; i--) if (TOKEN_END.test(text[i])) return i + 1;
+  return 0;
+}
+
 interface Card {
   callId: string;
   name: string;
-  shown: number;
+  /** Characters of the arguments received so far. */
+  received: number;
+  /** Received but not shown yet: the end of a token that may still grow. */
+  held: string;
   started: number;
   taken: boolean;
 }
@@ -29,7 +46,7 @@ export class LiveCalls {
     if (!card) {
       if (!d.name) return;
       const tree = this.scope.tree;
-      card = { callId: newId('call'), name: d.name, shown: 0, started: Date.now(), taken: false };
+      card = { callId: newId('call'), name: d.name, received: 0, held: '', started: Date.now(), taken: false };
       this.cards.set(key, card);
       tree.ledger.link(card.callId, this.scope.parentCallId);
       tree.emit({
@@ -43,11 +60,13 @@ export class LiveCalls {
       });
     }
     // The piece itself when the pool says what it added (slicing the whole text each time would be quadratic).
-    const added = d.delta ?? (d.arguments.length > card.shown ? d.arguments.slice(card.shown) : '');
-    if (added) {
-      this.scope.tree.emit({ type: 'tool_call_delta', callId: card.callId, text: added });
-      card.shown += added.length;
-    }
+    const added = d.delta ?? (d.arguments.length > card.received ? d.arguments.slice(card.received) : '');
+    if (!added) return;
+    card.received += added.length;
+    const pending = card.held + added;
+    const cut = shownUpTo(pending);
+    card.held = pending.slice(cut);
+    if (cut > 0) this.scope.tree.emit({ type: 'tool_call_delta', callId: card.callId, text: pending.slice(0, cut) });
   }
 
   /**

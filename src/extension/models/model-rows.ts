@@ -39,7 +39,7 @@ export interface ModelRow {
   measuredLatencyMs?: number;
   eligible: boolean;
   ineligibleReason?: string;
-  /** How tool calls are read from this model, when the settings say (issue 21's `toolCallFormat`). */
+  /** How tool calls are read from this model: its `toolCallFormat` and, for `auto`, the format its name suggests. */
   toolCallFormat?: string;
 }
 
@@ -80,8 +80,8 @@ export function modelRows(inp: RowInputs): ModelRow[] {
     const info = pool?.find((m) => m.id === id);
     const baseUrl = entry?.baseUrl ?? info?.baseUrl ?? '';
     const keyOrigin = inp.keyOrigins.get(id);
-    // Issue 21's per-model `toolCallFormat`, shown once the settings have it.
-    const format: unknown = entry ? (entry as Record<string, unknown>).toolCallFormat : undefined;
+    const format = info?.toolCallFormat ?? entry?.toolCallFormat;
+    const detected = info?.detectedToolCallFormat;
     return {
       id,
       model: entry?.model ?? info?.model ?? id,
@@ -102,7 +102,7 @@ export function modelRows(inp: RowInputs): ModelRow[] {
       measuredLatencyMs: info?.latencyMs,
       eligible: info?.eligible ?? !prefs.deniedModels.includes(id),
       ineligibleReason: info?.ineligibleReason,
-      toolCallFormat: typeof format === 'string' ? format : undefined,
+      toolCallFormat: format && detected ? `${format} (${detected} by the model's name, unless the server returns native calls)` : format,
     };
   });
 }

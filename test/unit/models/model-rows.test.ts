@@ -39,6 +39,7 @@ const embedded: ModelInfo = {
   outputPricePerMillion: 0,
   contextWindow: 8192,
   toolCallFormat: 'auto',
+  detectedToolCallFormat: 'hermes',
   latencyMs: 240,
   eligible: true,
 };
@@ -93,6 +94,9 @@ describe('Models view rows', () => {
     assert.equal(localDetails['Latency'], '240 ms average over real calls');
     assert.match(localDetails['Runs'], /embedded/);
     assert.match(localDetails['API key'], /not needed/);
+    assert.match(localDetails['Tool calls'], /^auto \(hermes by the model's name/);
+    // A settings entry the engine has not listed yet still says how its calls are read.
+    assert.equal(Object.fromEntries(rowDetails(gpt).map((d) => [d.label, d.value]))['Tool calls'], 'auto');
   });
 
   test('the context flags drive which actions the menus offer', () => {
