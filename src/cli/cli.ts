@@ -6,6 +6,7 @@
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
 //   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
+//   orchestra eval TASKS.jsonl --pool a.json ... (accuracy, cost and latency per pool configuration)
 // Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error, 141 output pipe closed.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -62,6 +63,8 @@ Usage:
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
   orchestra mcp [--http] ...             the orchestrator as an MCP server for other agents (orchestra mcp --help)
+  orchestra eval TASKS.jsonl --pool a.json --pool b.json
+                                         your own tasks under each pool: accuracy, cost, latency, Pareto plot (orchestra eval --help)
   orchestra --help | --version
 
 API keys come from the environment variable named by each model's "apiKeyEnv".
@@ -128,6 +131,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
           privacy: privacyOrThrow,
           version: version(),
         });
+      }
+      case 'eval': {
+        const { runEvalCommand } = await import('./eval');
+        return await runEvalCommand(
+          rest,
+          { ...io, stderrIsTty: !!process.stderr.isTTY },
+          {
+            loadConfig: (file) => loadConfigWithLocalModels(file, io, { requireModels: true }),
+            privacy: privacyOrThrow,
+          },
+        );
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
