@@ -4,6 +4,7 @@
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json] [--stats] [--reset-stats [--model ID]]
 //   orchestra feedback TASK_ID up|down|none
 //   orchestra replay FILE [--json]
+//   orchestra config check|schema
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
 //   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
 //   orchestra eval TASKS.jsonl --pool a.json ... (accuracy, cost and latency per pool configuration)
@@ -22,6 +23,7 @@ import { newId } from '../core/ids';
 import { parseArgs, UsageError } from './args';
 import { continuation, conversationsDir, dataDir, historyCommand } from './history';
 import { ConversationLibrary, newConversationId } from '../core/conversations/library';
+import { configCommand } from './config-command';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
@@ -60,6 +62,8 @@ Usage:
   orchestra feedback TASK_ID up|down|none
                            your verdict on a task's answer: evidence for the models that served it
   orchestra replay FILE [--json]         show a trajectory as it ran
+  orchestra config check [--config FILE] validate the config file: every problem with its path (exit 2 when invalid)
+  orchestra config schema [--output F]   the config file's JSON Schema (for editors)
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
   orchestra mcp [--http] ...             the orchestrator as an MCP server for other agents (orchestra mcp --help)
@@ -116,6 +120,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return feedbackCommand(rest, io, USAGE);
       case 'history':
         return historyCommand(rest, io);
+      case 'config':
+        return configCommand(rest, io);
       case 'serve': {
         const { runServeCommand } = await import('./serve');
         return await runServeCommand(rest);

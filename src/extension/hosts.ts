@@ -2,6 +2,7 @@
 // that builds them. Named here, apart from orchestra.ts, so those modules never import the module that
 // imports them: Orchestra satisfies each interface structurally.
 import type * as vscode from 'vscode';
+import type { ConfigProblem } from '../core/config';
 import type { Attachment } from '../core/engine-api';
 import type { LocalModelStatus } from '../protocol/engine-rpc';
 import type { ApprovalBroker } from './approvals';
@@ -33,6 +34,8 @@ export interface PanelHost {
   readonly engine: Pick<EngineClient, 'runningTasks'>;
   /** Where the engine records this workspace's conversations. */
   conversationsDir(): string;
+  /** The settings' current problems (the panel's "Open settings" goes to the first). */
+  readonly settings: { readonly problems: readonly ConfigProblem[] };
   ask(input: AskInput): Promise<string | undefined>;
   /** Runs an interrupted or stopped task again from its record; false (and the reason shown) when it cannot. */
   resume(taskId: string, conversationId: string): Promise<boolean>;

@@ -14,7 +14,7 @@ import { OrchestraPanelProvider } from './panel/OrchestraPanel';
 import type { PanelHandlers } from './panel/OrchestraPanel';
 import type { AskTicket } from './panel/panelSession';
 import { ConversationLibrary } from '../core/conversations/library';
-import { writeSetting } from './settings';
+import { openSettingsAt, writeSetting } from './settings';
 
 const PANEL_COMMANDS = {
   addModel: 'orchestra.addModel',
@@ -52,7 +52,8 @@ export class PanelBridge implements vscode.Disposable {
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
       copy: (text: string) => void this.run('copy', () => vscode.env.clipboard.writeText(text)),
       runCommand: (id) => {
-        if (id === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettings', '@ext:orchestra-dev.orchestra');
+        // With problems: where the first one is (orchestra.json, settings.json, or the setting).
+        if (id === 'openSettings') void openSettingsAt(o.settings.problems[0]);
         else void vscode.commands.executeCommand(PANEL_COMMANDS[id]);
       },
       newConversation: () => o.log.info('new conversation started in the panel'),

@@ -66,6 +66,12 @@ export const ConfigureParams = z.object({
   hostModels: z.array(HostModel).default([]),
   /** A folder the engine may keep its quality estimates in (`quality.json`); unset: in memory only. Read once, when the engine starts. */
   dataDir: z.string().min(1).optional(),
+  /**
+   * Settings problems the client found beyond the schema's (values ignored while combining scopes,
+   * its config file's problems). While these or the schema's own problems exist the engine starts
+   * no task: a misspelt or invalid key may have been meant to make a rule stricter.
+   */
+  problems: z.array(z.object({ path: z.string(), message: z.string(), source: z.string().optional() })).default([]),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {

@@ -141,8 +141,13 @@ export const PanelStatus = z.object({
   engine: z.object({ state: EngineState, message: z.string().optional() }),
   /** Configured models (settings plus embedded local models); 0 shows the "add a model" state. */
   modelCount: z.number().int().nonnegative(),
-  /** Settings problems, each naming its field path. */
-  problems: z.array(z.object({ path: z.string(), message: z.string() })),
+  /** Settings problems, each naming its field path (and the config file it is in, when it is in one). */
+  problems: z.array(z.object({ path: z.string(), message: z.string(), source: z.string().optional() })),
+  /**
+   * True while the settings are invalid: no task runs (a misspelt or invalid key may have been meant
+   * to make a rule stricter), so the panel shows the problems as an error and cannot send.
+   */
+  settingsInvalid: z.boolean().optional(),
   orchestratorModel: z.string().optional(),
   /** The pool as the engine last reported it; absent until the engine has answered. */
   models: z.array(PanelModel).optional(),

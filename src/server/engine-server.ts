@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
-import { parseConfig } from '../core/config';
-import type { OrchestraConfig } from '../core/config';
+import { invalidSettingsMessage, parseConfig } from '../core/config';
+import type { ConfigProblem, OrchestraConfig } from '../core/config';
 import { createEngine } from '../core/engine';
 import type { Engine, EngineHost, TaskOutcome, TaskRequest } from '../core/engine-api';
 import { resumeRequest } from '../core/conversations/task-records';
@@ -199,6 +199,8 @@ export function startEngineServer(connection: Connection): EngineServer {
 
   // Configurations apply one after another; a task asked meanwhile starts under the newest one.
   let configuring: Promise<unknown> = Promise.resolve();
+  /** Problems of the settings last configured; while there are any, no task starts. */
+  let settingsProblems: ConfigProblem[] = [];
   connection.onRequest(ConfigureRequest, (raw) => {
     const params = edge(ConfigureParams, raw, 'orchestra/configure params');
     const run = configuring.then(async () => {
@@ -215,6 +217,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       const withLocal = isSettingsObject(aside.raw) ? await embedded.apply(aside.raw, workspace) : { raw: aside.raw, problems: [] };
       const parsed = parseConfig(withLocal.raw);
       const config = aside.restore(parsed.config);
+      settingsProblems = [...params.problems, ...parsed.problems];
       const problems = [...parsed.problems, ...withLocal.problems];
       applyConfig(config);
       engine!.setHostModels(params.hostModels);
@@ -235,6 +238,7 @@ export function startEngineServer(connection: Connection): EngineServer {
     const params = edge(AskParams, raw, 'orchestra/ask params');
     await configuring;
     const eng = requireEngine();
+    if (settingsProblems.length) throw new ResponseError(ErrorCodes.InvalidRequest, invalidSettingsMessage(settingsProblems));
     const taskId = params.taskId ?? randomUUID();
     if (tasks.has(taskId) || finishedTasks.has(taskId))
       throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);

@@ -5,7 +5,7 @@
 // Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -409,4 +409,32 @@ test('a reload mid-task: the panel shows the task as it was, with its cost; Resu
   assert.equal(models.requestsFor('fast').length - before.fast, 1, 'the answered expert call was not repeated');
   assert.equal(models.requestsFor('slow').length - before.slow, 2, 'the interrupted call ran again');
   await page.screenshot({ path: join(artifacts, 'panel-resumed.png') });
+});
+
+test('invalid settings: the panel names the misspelt key, cannot send, and runs again once it is fixed', async () => {
+  // What a person types by hand into the workspace's settings.json: a misspelt privacy key.
+  const settingsDir = join(scratch, 'workspace', '.vscode');
+  mkdirSync(settingsDir, { recursive: true });
+  writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'orchestra.privacyMod': 'local-only' }));
+  const frame = await panelFrame(page);
+  const banner = frame.locator('.banner.error.settings-invalid');
+  await banner.waitFor({ timeout: 30_000 });
+  const text = await banner.innerText();
+  assert.match(text, /will not run until these settings are fixed/);
+  assert.match(text, /orchestra\.privacyMod — unknown key "privacyMod"; did you mean "privacyMode"\?/);
+  assert.equal(await frame.locator('.send-button').isDisabled(), true, 'Send is off');
+  const before = models.requests.length;
+  await frame.locator('.question-input').fill('Where does this go?');
+  await frame.locator('.question-input').press('Enter');
+  await page.waitForTimeout(500);
+  assert.equal(models.requests.length, before, 'no request was sent');
+  assert.equal(await frame.locator('.question-input').inputValue(), 'Where does this go?', 'the question is kept');
+  await page.screenshot({ path: join(artifacts, 'panel-invalid-settings.png') });
+
+  writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'orchestra.privacyMode': 'local-only' }));
+  await banner.waitFor({ state: 'detached', timeout: 30_000 });
+  assert.equal(await frame.locator('.send-button').isDisabled(), false, 'Send is back');
+  models.setHandler('orch', () => ({ content: 'Answered under local-only.' }));
+  await frame.locator('.question-input').press('Enter');
+  await frame.locator('.answer', { hasText: 'Answered under local-only.' }).first().waitFor({ timeout: 60_000 });
 });

@@ -429,17 +429,19 @@ function renderChrome(): void {
     );
   }
   if (status && status.problems.length) {
+    // Invalid settings stop every task (fail closed): an error, not a warning, and Send is off.
+    const blocked = status.settingsInvalid === true;
     banners.push(
       h(
         'div',
-        { class: 'banner warning', role: 'status' },
+        { class: `banner ${blocked ? 'error settings-invalid' : 'warning'}`, role: blocked ? 'alert' : 'status' },
         h(
           'div',
           { class: 'banner-text' },
-          h('strong', {}, 'Settings problems: '),
-          h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, p.path), ' — ', p.message))),
+          h('strong', {}, blocked ? 'Orchestra will not run until these settings are fixed: ' : 'Settings problems: '),
+          h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, problemPath(p)), ' — ', p.message))),
         ),
-        commandButton('Open settings', 'openSettings'),
+        commandButton(status.problems[0]?.source ? 'Open orchestra.json' : 'Open settings', 'openSettings', blocked),
       ),
     );
   }
@@ -525,10 +527,17 @@ function renderChrome(): void {
   const running = viewing ? [] : view.runningTaskIds;
   stopButton.hidden = running.length === 0;
   const noModel = status !== undefined && status.modelCount === 0;
-  sendButton.disabled = noModel;
+  const invalid = status?.settingsInvalid === true;
+  sendButton.disabled = noModel || invalid;
   const hint = composer.querySelector('.composer-hint');
   if (hint)
-    hint.textContent = noModel ? 'Add a model to start.' : running.length ? 'A task is running; a new question starts another.' : '';
+    hint.textContent = invalid
+      ? 'Fix the settings above to ask.'
+      : noModel
+        ? 'Add a model to start.'
+        : running.length
+          ? 'A task is running; a new question starts another.'
+          : '';
   historyButton.setAttribute('aria-expanded', String(historyOpen));
   modelsButton.setAttribute('aria-expanded', String(modelsOpen));
   const pool = status?.models;
@@ -537,6 +546,11 @@ function renderChrome(): void {
     ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now`
     : 'The models Orchestra may call, and the local model files';
   historyButton.textContent = history.length ? `History (${history.length})` : 'History';
+}
+
+/** Where a settings problem is, as the user finds it: `orchestra.budget.maxTurns` or `orchestra.json: budget.maxTurns`. */
+function problemPath(p: { path: string; source?: string }): string {
+  return p.source ? `${p.source.split(/[\\/]/).pop()}: ${p.path}` : `orchestra.${p.path}`;
 }
 
 function renderChips(): void {

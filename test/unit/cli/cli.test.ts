@@ -135,6 +135,54 @@ describe('orchestra CLI (child process)', () => {
     assert.match(help.stdout, /orchestra ask "QUESTION"/);
   });
 
+  test('a misspelt privacy or budget key: exit 2 before any request, naming the key and what was meant', async () => {
+    const typo = join(ws.dir, 'typo.json');
+    // What a new user writes: with the keys dropped, privacy would be `any` and the question would go to "cloud".
+    writeFileSync(
+      typo,
+      `{
+  // local only, and 5 cents at most
+  "models": [{ "id": "cloud", "baseUrl": "${remote.url}", "model": "cloud", "local": false, "roles": ["orchestrator"],
+               "inputPricePerMillion": 2, "outputPricePerMillion": 8 }],
+  "privacyMod": "local-only",
+  "budget": { "maxDollarPerTask": 0.05 },
+}`,
+    );
+    remote.setHandler('cloud', () => ({ toolCalls: [{ name: 'answer', arguments: { answer: 'sent away' } }] }));
+    const r = await runCli(['ask', 'Where does this go?', '--config', typo, '--workspace', ws.dir, '--json']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /privacyMod: unknown key "privacyMod"; did you mean "privacyMode"\?/);
+    assert.match(r.stderr, /budget\.maxDollarPerTask: unknown key "maxDollarPerTask"; did you mean "maxDollarsPerTask"\?/);
+    assert.equal(r.stdout, '', 'no event: the task never started');
+    assert.equal(remote.requests.length, 0, 'nothing was sent to the model');
+
+    const check = await runCli(['config', 'check', '--config', typo]);
+    assert.equal(check.code, 2);
+    assert.match(check.stderr, /typo\.json: 2 problems:\n/);
+    assert.match(check.stderr, /^ {2}privacyMod: unknown key/m);
+    const json = await runCli(['config', 'check', '--config', typo, '--json']);
+    assert.deepEqual(
+      JSON.parse(json.stdout)
+        .problems.map((p: { path: string }) => p.path)
+        .sort(),
+      ['budget.maxDollarPerTask', 'privacyMod'],
+    );
+    // Found in the current folder without --config, like `ask` finds it.
+    const valid = await runCli(['config', 'check'], { cwd: ws.dir });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(valid.stdout, /orchestra\.json: valid — 3 models, privacy any, at most \$0\.5 and 20 turns per task/);
+  });
+
+  test('config schema prints the JSON Schema of the config file, described and strict', async () => {
+    const r = await runCli(['config', 'schema']);
+    assert.equal(r.code, 0, r.stderr);
+    const schema = JSON.parse(r.stdout);
+    assert.equal(schema.additionalProperties, false);
+    assert.equal(schema.properties.budget.additionalProperties, false);
+    assert.match(schema.properties.privacyMode.markdownDescription, /hard rule/, 'descriptions from the settings');
+    assert.deepEqual(schema.properties.privacyMode.enum, ['any', 'open-weights-only', 'local-only']);
+  });
+
   test('models: the pool with eligibility and the reason; discovery of a local server', async () => {
     const r = await runCli(['models', '--config', configFile, '--privacy', 'local-only']);
     assert.equal(r.code, 0, r.stderr);
