@@ -4,7 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configJsonSchema, type SettingDoc } from '../core/config-schema';
 import { parseArgs, UsageError } from './args';
-import { configFilePath, loadConfig } from './config-file';
+import { parseConfig } from '../core/config';
+import { withLocalModelsForCheck } from '../server/llama/registry';
+import { configFilePath, readConfigFile, type LoadedConfig } from './config-file';
 
 export const CONFIG_USAGE = `orchestra config check [--config FILE] [--json]
     validate the config file: exit 0 when valid, 2 with every problem named by its path
@@ -33,7 +35,7 @@ export function configCommand(argv: string[], io: Io): number {
 function check(argv: string[], io: Io): number {
   const a = parseArgs(argv, { values: ['--config'], booleans: ['--json'] });
   if (a.positionals.length) throw new UsageError(`config check takes no arguments, got "${a.positionals[0]}"`);
-  const loaded = loadConfig(a.values['--config'], { cwd: io.cwd, env: io.env, required: true });
+  const loaded = checkConfig(a.values['--config'], io);
   const file = loaded.file ?? configFilePath(a.values['--config'], { cwd: io.cwd, env: io.env });
   if (a.flags.has('--json')) {
     io.out(`${JSON.stringify({ file, valid: loaded.ok, problems: loaded.ok ? [] : loaded.problems })}\n`);
@@ -53,6 +55,17 @@ function check(argv: string[], io: Io): number {
   return 0;
 }
 
+/**
+ * The config file validated as `ask` validates it: the GGUF models of the models folder join the pool
+ * first (without loading them), so a local model may be `orchestrator.model`.
+ */
+function checkConfig(explicit: string | undefined, io: Io): LoadedConfig {
+  const read = readConfigFile(explicit, { cwd: io.cwd, env: io.env, required: true });
+  if (!read.ok) return read;
+  const { config, problems } = parseConfig(withLocalModelsForCheck(read.raw, io.cwd, io.env));
+  return problems.length ? { ok: false, file: read.file, problems } : { ok: true, config, file: read.file };
+}
+
 function schema(argv: string[], io: Io): number {
   const a = parseArgs(argv, { values: ['--output'] });
   if (a.positionals.length) throw new UsageError(`config schema takes no arguments, got "${a.positionals[0]}"`);
@@ -65,7 +78,9 @@ function schema(argv: string[], io: Io): number {
 /** The descriptions of the settings, from the package.json next to the bundle (none when absent). */
 function settingDocs(): Record<string, SettingDoc> {
   try {
-    const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as {
+      contributes?: { configuration?: { properties?: Record<string, SettingDoc> } };
+    };
     return pkg.contributes?.configuration?.properties ?? {};
   } catch {
     return {};

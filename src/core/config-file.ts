@@ -74,7 +74,7 @@ export function unflattenSettings(raw: Record<string, unknown>): Record<string, 
     let cur = out;
     path.forEach((p, i) => {
       if (i === path.length - 1) cur[p] = mergeValue(cur[p], value);
-      else cur = (cur[p] = isPlainObject(cur[p]) ? cur[p] : {}) as Record<string, unknown>;
+      else cur = cur[p] = isPlainObject(cur[p]) ? cur[p] : {};
     });
   }
   return out;

@@ -19,7 +19,7 @@ import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
 import { PanelBridge } from './panel-bridge';
 import { ApiKeys } from './secrets';
 import { SessionState } from './session';
-import { SettingsWatcher, describeProblem, readSettings, userScopeSecretEndpoint } from './settings';
+import { SettingsWatcher, readSettings, userScopeSecretEndpoint } from './settings';
 import type { OrchestraStatusBar } from './status-bar';
 import type { AskInput, LocalModelsHost, PanelHost } from './hosts';
 

@@ -56,7 +56,7 @@ export function mergeConfigFile(
     for (const [k, v] of Object.entries(from)) {
       const key = prefix ? `${prefix}.${k}` : k;
       if (isPlainObject(v) && isPlainObject(into[k])) {
-        const copy = { ...(into[k] as Record<string, unknown>) };
+        const copy = { ...into[k] };
         into[k] = copy;
         walk(v, copy, key);
       } else if (!editorWorkspaceSets(key)) into[k] = structuredClone(v);

@@ -94,17 +94,22 @@ test('every object schema in the settings refuses unknown keys, and the array it
     if (node.items) walk(node.items, `${where}[]`);
   };
   for (const [key, setting] of Object.entries(props)) walk(setting, key);
-  assert.deepEqual(objects.sort(), ['orchestra.models[]', 'orchestra.tools.mcpServers[]']);
+  assert.deepEqual(objects.sort(), ['orchestra.languageModels.overrides[]', 'orchestra.models[]', 'orchestra.tools.mcpServers[]']);
 
   const engine = z.toJSONSchema(OrchestraConfig, { io: 'input' }) as any;
   const pairs: Array<[string, any, any]> = [
     ['orchestra.models[]', props['orchestra.models'].items, engine.properties.models.items],
     ['orchestra.tools.mcpServers[]', props['orchestra.tools.mcpServers'].items, engine.properties.tools.properties.mcpServers.items],
+    [
+      'orchestra.languageModels.overrides[]',
+      props['orchestra.languageModels.overrides'].items,
+      engine.properties.languageModels.properties.overrides.items,
+    ],
   ];
   for (const [where, manifest, generated] of pairs) {
     assert.deepEqual(Object.keys(manifest.properties).sort(), Object.keys(generated.properties).sort(), `${where}: same keys`);
     assert.deepEqual([...(manifest.required ?? [])].sort(), [...(generated.required ?? [])].sort(), `${where}: same required keys`);
-    for (const [k, m] of Object.entries(manifest.properties) as Array<[string, any]>) {
+    for (const [k, m] of Object.entries<any>(manifest.properties)) {
       const g = generated.properties[k];
       const type = g.type === 'integer' || g.type === 'number' ? ['integer', 'number'] : [g.type];
       assert.ok(type.includes(m.type), `${where}.${k}: type ${m.type} vs ${g.type}`);

@@ -133,7 +133,7 @@ describe('Strict settings and the workspace config file', function () {
     writeFileSync(configFile, JSON.stringify({ privacyMode: 'local-only', budget: { maxDollarsPerTask: 0.1, maxTurns: 99 } }));
     await until('the file problem to clear', () => problems().length === 0 || undefined);
     server.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'ok' } }] }]);
-    let run = await askAndFinish('Which rules?');
+    const run = await askAndFinish('Which rules?');
     assert.ok(run.started?.type === 'task_started', JSON.stringify(run.end));
     assert.equal(run.started.privacyMode, 'local-only');
     assert.equal(run.started.budgetDollars, 0.1);

@@ -173,6 +173,27 @@ describe('orchestra CLI (child process)', () => {
     assert.match(valid.stdout, /orchestra\.json: valid — 3 models, privacy any, at most \$0\.5 and 20 turns per task/);
   });
 
+  test('config check sees the local GGUF models as ask does: one may be the orchestrator', async () => {
+    const models = makeModelDir();
+    try {
+      writeRandomModel(join(models.dir, 'tiny-coder.gguf'), { contextLength: 4096 });
+      const file = join(ws.dir, 'local-orch.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ orchestrator: { model: 'local:tiny-coder' }, local: { models: [join(models.dir, 'tiny-coder.gguf')] } }),
+      );
+      const r = await runCli(['config', 'check', '--config', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /local-orch\.json: valid — 1 model,/);
+      writeFileSync(file, JSON.stringify({ orchestrator: { model: 'local:tiny-coder' } }));
+      const missing = await runCli(['config', 'check', '--config', file]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /orchestrator\.model: no model with id "local:tiny-coder"/);
+    } finally {
+      models.cleanup();
+    }
+  });
+
   test('config schema prints the JSON Schema of the config file, described and strict', async () => {
     const r = await runCli(['config', 'schema']);
     assert.equal(r.code, 0, r.stderr);

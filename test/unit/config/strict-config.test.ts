@@ -19,7 +19,7 @@ type Raw = Record<string, any>;
 const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../../package.json'), 'utf8'));
 const settings: Record<string, any> = pkg.contributes.configuration.properties;
 
-/** A config holding every key of the schema: the defaults, one model and one MCP server. */
+/** A config holding every key of the schema: the defaults, one model, one MCP server and one language-model override. */
 function fullConfig(): Raw {
   // A copy: zod hands out its default objects themselves.
   const c = structuredClone(OrchestraConfig.parse({})) as Raw;
@@ -34,6 +34,18 @@ function fullConfig(): Raw {
   ];
   c.tools.mcpServers = [{ name: 'srv', command: 'echo', args: [], env: {}, local: true }];
   c.tools.webSearch.apiKeyEnv = 'SEARCH_KEY';
+  c.languageModels.overrides = [
+    {
+      match: 'lm:copilot:*',
+      roles: ['general'],
+      local: false,
+      openWeights: false,
+      inputPricePerMillion: 1,
+      outputPricePerMillion: 2,
+      maxOutputTokens: 100,
+      description: 'the editor’s models',
+    },
+  ];
   return c;
 }
 
