@@ -1,13 +1,15 @@
 // The CLI's readable live view of the engine's event stream (also used by `replay`): each tool call
 // with its state, model, cost and latency, nested under its delegate/subtask; then the answer and
 // the totals, including which hosts (if any) received data.
-import type { EngineEvent, Totals } from '../core/protocol/events';
+import type { EngineEvent, EventOf, Totals } from '../core/protocol/events';
 import { fmtDollars } from '../core/budget';
 import { costSummary, unpricedLabel } from '../core/protocol/cost-text';
 import { sanitizeDeep } from './terminal';
 
 export interface RenderStyle {
   color: boolean;
+  /** Print why each model was chosen (`ask --explain`); fallbacks are printed either way. */
+  explain?: boolean;
 }
 
 const codes = { dim: [2, 22], bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
@@ -86,13 +88,21 @@ export class LiveView {
             ? this.c('green', '✓')
             : e.state === 'denied' || e.state === 'over_budget'
               ? this.c('yellow', '⊘')
-              : this.c('red', '✗');
+              : e.state === 'cancelled'
+                ? '■'
+                : this.c('red', '✗');
         const model = e.model ? ` ${e.model}` : '';
         const detail = (e.state === 'ok' ? e.preview : (e.error ?? e.preview)).split('\n').find((l) => l.trim()) ?? '';
         this.line(
           indent,
           `${mark} ${e.tool}${model} · ${e.state} · ${e.pricing ? (e.dollars > 0 ? `$${fmtDollars(e.dollars)} + ` : '') + unpricedLabel(e.pricing) : `$${fmtDollars(e.dollars)}`} · ${(e.latencyMs / 1000).toFixed(1)} s${detail ? this.c('dim', ` — ${clip(detail, 120)}`) : ''}`,
         );
+        break;
+      }
+      case 'model_choice': {
+        const line = choiceLine(e, !!this.style.explain);
+        if (line)
+          this.line(this.depth.get(e.callId) ?? this.indentOf(e.parentCallId), this.c(e.how === 'fallback' ? 'yellow' : 'dim', line));
         break;
       }
       case 'approval_requested':
@@ -102,7 +112,8 @@ export class LiveView {
         this.line(0, this.c('dim', e.approved ? '  approved' : '  denied'));
         break;
       case 'answer_delta':
-        this.answer += e.text;
+        // A reset replaces what streamed before it (it was not the answer after all).
+        this.answer = e.reset ? e.text : this.answer + e.text;
         break;
       case 'done':
         this.line(0, '');
@@ -114,7 +125,8 @@ export class LiveView {
         break;
       case 'error':
         this.line(0, '');
-        this.line(0, this.c('red', `✗ ${e.code}: ${e.message}`));
+        // Stopped by the user is not a failure: said plainly, with what was spent so far.
+        this.line(0, e.code === 'cancelled' ? `■ stopped: ${e.message}` : this.c('red', `✗ ${e.code}: ${e.message}`));
         this.line(0, this.c('dim', totalsLine(e.totals)));
         break;
       case 'tool_call_delta':
@@ -122,6 +134,17 @@ export class LiveView {
         break;
     }
   }
+}
+
+/** A `model_choice` event as one line: a fallback always, the reasons of a pick only when explaining. */
+export function choiceLine(e: EventOf<'model_choice'>, explain: boolean): string | undefined {
+  if (e.how === 'fallback' && e.from)
+    return `↪ ${e.from.model} ${e.from.unreachable ? 'down' : 'failed'} → ${e.model}: ${clip(e.from.reason, 160)}`;
+  if (!explain) return undefined;
+  const lead = e.how === 'named' ? `${e.model}: named by the orchestrator` : `why ${e.model}${e.role ? ` for ${e.role}` : ''}`;
+  const score = e.score !== undefined ? ` (score ${e.score.toFixed(2)})` : '';
+  const runnerUp = e.runnerUp ? ` — runner-up ${e.runnerUp.model} (${e.runnerUp.score.toFixed(2)}): ${e.runnerUp.reasons.join(', ')}` : '';
+  return `  ${lead}${score}: ${e.reasons.join(' · ')}${runnerUp}`;
 }
 
 export function totalsLine(t: Totals): string {

@@ -12,6 +12,9 @@ import { SecretRegistry } from './secrets';
 import { runTask, type TaskDeps } from './task-run';
 import { RecentTrajectories, RunningTasks } from './tasks';
 import { TaskTools } from './tools/task-tools';
+import { QualityStore, qualityTable } from './routing/quality';
+import type { TokenCounter } from './orchestrator/token-counter';
+import { resumeRequest } from './conversations/task-records';
 
 export interface EngineOptions {
   /** Passed to the model pool (tests shorten the retry backoff). */
@@ -20,6 +23,10 @@ export interface EngineOptions {
   rgPath?: string;
   /** How many finished tasks keep their trajectory in memory for `Engine.trajectory`. Default 10. */
   keepTrajectories?: number;
+  /** Where the quality estimates are kept (docs/ROUTING.md); unset: in memory for this engine only. */
+  qualityFile?: string;
+  /** Counts prompt tokens for fitting the orchestrator's context (an exact tokenizer); an estimate by default. */
+  tokenCounter?: TokenCounter;
 }
 
 export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, options: EngineOptions = {}): Engine {
@@ -31,6 +38,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     ...options.pool,
     hostChat: host.hostChat ? (req, onDelta, signal) => host.hostChat!(req, onDelta, signal) : undefined,
   });
+  const quality = new QualityStore(options.qualityFile);
+  if (quality.loadProblem) log('warn', quality.loadProblem);
   const tools = new TaskTools({
     getSecret: secrets.get,
     extraTools: host.extraTools && (() => host.extraTools?.() ?? []),
@@ -56,6 +65,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     recent: new RecentTrajectories(options.keepTrajectories ?? 10),
     log,
     currentConfig: () => config,
+    quality,
+    tokenCounter: options.tokenCounter,
   };
 
   return {
@@ -70,9 +81,20 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
       if (disposed) return Promise.reject(new Error('the engine was disposed'));
       return runTask(deps, req, onEvent, signal);
     },
+    resume(req, onEvent, signal) {
+      if (disposed) return Promise.reject(new Error('the engine was disposed'));
+      if (deps.running.has(req.taskId)) return Promise.reject(new Error(`task ${req.taskId} is running`));
+      let prepared: ReturnType<typeof resumeRequest>;
+      try {
+        prepared = resumeRequest(req);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return runTask(deps, prepared.request, onEvent, signal, prepared.record);
+    },
     cancel: (taskId) => deps.running.cancel(taskId),
     cancelCall: (taskId, callId) => deps.running.cancelCall(taskId, callId),
-    listModels: () => pool.all().map((m) => modelInfo(m, config)),
+    listModels: () => pool.all().map((m) => modelInfo(m, config, pool.replicaStatus(m.id))),
     async testModel(id, signal) {
       const m = pool.get(id);
       if (!m) return { ok: false, latencyMs: 0, error: `unknown model "${id}"` };
@@ -83,6 +105,9 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     discover: (opts) => discoverLocalServers({ host: opts?.host, timeoutMs: opts?.timeoutMs }),
     trajectory: (taskId) => deps.recent.get(taskId),
+    feedback: (taskId, verdict) => quality.feedback(taskId, verdict),
+    qualityStats: () => qualityTable(quality, pool.all()),
+    resetQuality: (modelId) => quality.reset(modelId),
     setPrivacyMode(mode: PrivacyMode) {
       config = { ...config, privacyMode: mode };
       pool.update(config);
@@ -92,7 +117,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     async dispose() {
       disposed = true;
-      deps.running.cancelAll('the engine is shutting down');
+      deps.running.interruptAll('the engine shut down while the task ran (the window was reloaded or closed)');
       await tools.dispose();
     },
   };

@@ -24,6 +24,7 @@ import {
   DownloadProgressNotification,
   DownloadProgressParams,
   EventNotification,
+  FeedbackRequest,
   FindSymbolsParams,
   FindSymbolsRequest,
   HostChatDeltaNotification,
@@ -35,6 +36,7 @@ import {
   LogNotification,
   LogParams,
   ProbeEndpointRequest,
+  ResumeRequestType,
   SecretParams,
   SecretRequest,
   TrajectoryRequest,
@@ -51,6 +53,7 @@ import type {
   FindSymbolsResult,
   ProbeEndpointParams,
   ProbeEndpointResult,
+  ResumeParams,
   HostChatDeltaParams,
   HostChatResult,
 } from '../protocol/engine-rpc';
@@ -163,6 +166,25 @@ export class EngineClient implements vscode.Disposable {
       return await client.sendRequest(AskRequest, { ...params, taskId });
     } catch (err) {
       this.inFlight.delete(taskId);
+      throw err;
+    }
+  }
+
+  /** The user's verdict on a finished task; the engine also says it as a `task_feedback` event. */
+  async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<Array<{ model: string; role: string }>> {
+    await this.whenReady();
+    return (await this.client!.sendRequest(FeedbackRequest, { taskId, verdict })).models;
+  }
+
+  /** Runs an interrupted or stopped task of a conversation again from its record (only what did not finish runs). */
+  async resume(params: ResumeParams): Promise<{ taskId: string }> {
+    await this.whenReady();
+    const client = this.client!;
+    this.inFlight.set(params.taskId, { lastSeq: -1, totals: emptyTotals() });
+    try {
+      return await client.sendRequest(ResumeRequestType, params);
+    } catch (err) {
+      this.inFlight.delete(params.taskId);
       throw err;
     }
   }

@@ -82,6 +82,9 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
           allowEnvSecrets: false,
           // VS Code ships ripgrep: workspace search needs nothing else installed.
           ripgrepHint: vscode.env.appRoot,
+          // Quality estimates (docs/ROUTING.md) stay on this machine, with the extension's other state.
+          dataDir: this.context.globalStorageUri.fsPath,
+          conversationsDir: this.conversationsDir(),
         };
       },
       onConfigured: (r) => {
@@ -160,6 +163,15 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     return scratch;
   }
 
+  /**
+   * Where the engine records this workspace's conversations (a journal per task): the extension's
+   * storage for the workspace, or for the window when no folder is open.
+   */
+  conversationsDir(): string {
+    const base = this.context.storageUri?.fsPath ?? join(this.context.globalStorageUri.fsPath, 'no-workspace');
+    return join(base, 'conversations');
+  }
+
   /** The pool as the engine last reported it (undefined until it has). */
   get models(): ModelInfo[] | undefined {
     return this.poolModels;
@@ -204,6 +216,10 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
         attachments: input.attachments ?? [],
         preferRole: input.preferRole,
         workspace: this.workspacePath(),
+        taskId: input.taskId,
+        conversationId: input.conversationId,
+        parentTaskId: input.parentTaskId,
+        orchestratorModel: input.orchestratorModel,
       });
       this.session.taskStarted(taskId);
       return taskId;
@@ -211,6 +227,19 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       this.reportEngineError('could not start the task', err);
       input.onFailed?.(`could not start the task: ${errorText(err)}`);
       return undefined;
+    }
+  }
+
+  /** Runs an interrupted or stopped task again from its record; false (and the reason shown) when it cannot. */
+  async resume(taskId: string, conversationId: string): Promise<boolean> {
+    void this.panel.reveal();
+    try {
+      await this.engine.resume({ taskId, conversationId, workspace: this.workspacePath() });
+      this.session.taskStarted(taskId);
+      return true;
+    } catch (err) {
+      this.reportEngineError('could not resume the task', err);
+      return false;
     }
   }
 
@@ -260,6 +289,16 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     } catch (err) {
       this.log.error(`cancelling task ${taskId} failed: ${errorText(err)}`);
       return false;
+    }
+  }
+
+  /** The panel's thumbs on an answer: quality evidence for the models that served the task. */
+  async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<void> {
+    try {
+      await this.engine.feedback(taskId, verdict);
+    } catch (err) {
+      this.log.warn(`feedback on task ${taskId} was not recorded: ${errorText(err)}`);
+      void vscode.window.showWarningMessage(`Orchestra: your feedback was not recorded: ${errorText(err)}`);
     }
   }
 

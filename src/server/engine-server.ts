@@ -4,14 +4,15 @@
 // returns its id; whatever happens inside it ends as that task's `done` or `error` event, never as a
 // dead process.
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
 import { invalidSettingsMessage, parseConfig } from '../core/config';
 import type { ConfigProblem, OrchestraConfig } from '../core/config';
 import { createEngine } from '../core/engine';
-import type { Engine, EngineHost, TaskRequest } from '../core/engine-api';
+import type { Engine, EngineHost, TaskOutcome, TaskRequest } from '../core/engine-api';
+import { resumeRequest } from '../core/conversations/task-records';
 import { EngineEvent, TaskError } from '../core/protocol/events';
 import type { Totals } from '../core/protocol/events';
 import type { Tool } from '../core/tools/tool';
@@ -25,6 +26,8 @@ import {
   CancelDownloadRequest,
   CancelRequest,
   CatalogParams,
+  FeedbackParams,
+  FeedbackRequest,
   CatalogRequest,
   ConfigureParams,
   ConfigureRequest,
@@ -42,6 +45,8 @@ import {
   LogNotification,
   ProbeEndpointParams,
   ProbeEndpointRequest,
+  ResumeParams,
+  ResumeRequestType,
   SecretRequest,
   TaskIdParams,
   TestModelParams,
@@ -91,12 +96,12 @@ export function startEngineServer(connection: Connection): EngineServer {
    * Finished task ids → when they finished, kept a while so a late cancel answers truthfully and an
    * id is not reused. Only the id and a time: a task's controller, closures and totals are let go.
    */
-  const finishedTasks = new Map<string, number>();
-  const rememberFinished = (taskId: string): void => {
+  const finishedTasks = new Map<string, { at: number; lastSeq: number }>();
+  const rememberFinished = (taskId: string, lastSeq: number): void => {
     const now = Date.now();
-    finishedTasks.set(taskId, now);
+    finishedTasks.set(taskId, { at: now, lastSeq });
     // Oldest first (insertion order): drop what is too old, or over the cap.
-    for (const [id, at] of finishedTasks) {
+    for (const [id, { at }] of finishedTasks) {
       if (now - at < KEEP_FINISHED_MS && finishedTasks.size <= MAX_FINISHED_KEPT) break;
       finishedTasks.delete(id);
     }
@@ -107,6 +112,9 @@ export function startEngineServer(connection: Connection): EngineServer {
   let clientTools: string[] = [];
   let allowEnvSecrets = true;
   let ripgrepHint: string | undefined;
+  /** Where the engine keeps its quality estimates (the client's storage folder); unset: in memory. */
+  let dataDir: string | undefined;
+  let conversationsDir: string | undefined;
   /** The configuration last applied (set before the engine is created, which may already ask for keys). */
   let currentConfig: OrchestraConfig | undefined;
 
@@ -126,10 +134,13 @@ export function startEngineServer(connection: Connection): EngineServer {
    * The endpoint a key is for: the model's baseUrl, or the web-search provider's URL, under the
    * configuration in force. The editor releases a key only to the origin it was stored for.
    */
-  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search' }): string | undefined => {
+  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search'; baseUrl?: string }): string | undefined => {
     if (!currentConfig) return undefined;
     if (ref.purpose === 'web_search') return webSearchEndpoint(currentConfig.tools.webSearch) || undefined;
-    return currentConfig.models.find((m) => m.id === ref.modelId)?.baseUrl;
+    const model = currentConfig.models.find((m) => m.id === ref.modelId);
+    // A key for another replica is asked for that replica's address, and only when the model lists it.
+    if (model && ref.baseUrl && model.baseUrls?.includes(ref.baseUrl)) return ref.baseUrl;
+    return model?.baseUrl;
   };
 
   const host: EngineHost = {
@@ -198,6 +209,8 @@ export function startEngineServer(connection: Connection): EngineServer {
       clientTools = params.clientTools;
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
+      dataDir = params.dataDir ?? dataDir;
+      conversationsDir = params.conversationsDir ?? conversationsDir;
       // VS Code's language models are not in `models`: an orchestrator among them is set aside while validating.
       const aside = setAsideHostOrchestrator(params.config, (id) => params.hostModels.some((m) => m.id === id));
       // The registry step first: embedded models join `models` before validation, so one can be the orchestrator.
@@ -217,7 +230,7 @@ export function startEngineServer(connection: Connection): EngineServer {
 
   function applyConfig(config: OrchestraConfig): void {
     currentConfig = config;
-    if (!engine) engine = createEngine(host, config, { rgPath: ripgrepHint });
+    if (!engine) engine = createEngine(host, config, { rgPath: ripgrepHint, qualityFile: dataDir && join(dataDir, 'quality.json') });
     else engine.configure(config);
   }
 
@@ -229,24 +242,62 @@ export function startEngineServer(connection: Connection): EngineServer {
     const taskId = params.taskId ?? randomUUID();
     if (tasks.has(taskId) || finishedTasks.has(taskId))
       throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
+    if (params.conversationId && !conversationsDir)
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        'conversationId needs a folder to record conversations in: configure conversationsDir first',
+      );
     const request: TaskRequest = {
       taskId,
       question: params.question,
       attachments: params.attachments,
       workspace: params.workspace ?? workspace,
       preferRole: params.preferRole,
+      orchestratorModel: params.orchestratorModel,
+      conversation:
+        params.conversationId && conversationsDir
+          ? { dir: conversationsDir, id: params.conversationId, parentTaskId: params.parentTaskId }
+          : undefined,
       privacyMode: params.privacyMode,
       maxDollars: params.maxDollars,
     };
     const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
     tasks.set(taskId, task);
     // Runs after the response is on its way: the client learns the id before the first event.
-    setImmediate(() => void runTask(eng, request, task));
+    setImmediate(() => void runTask(taskId, task, (emit, signal) => eng.ask(request, emit, signal)));
     return { taskId };
   });
 
-  async function runTask(eng: Engine, request: TaskRequest, task: RunningTask): Promise<void> {
-    const taskId = request.taskId!;
+  connection.onRequest(ResumeRequestType, async (raw) => {
+    const params = edge(ResumeParams, raw, 'orchestra/resume params');
+    await configuring;
+    const eng = requireEngine();
+    if (!conversationsDir)
+      throw new ResponseError(ErrorCodes.InvalidRequest, 'no conversations are recorded: configure conversationsDir first');
+    if (tasks.has(params.taskId)) throw new ResponseError(ErrorCodes.InvalidParams, `task ${params.taskId} is running`);
+    const req = {
+      taskId: params.taskId,
+      conversation: { dir: conversationsDir, id: params.conversationId },
+      workspace: params.workspace ?? workspace,
+    };
+    // Checked before answering, so a task that cannot resume is refused here rather than failing later.
+    try {
+      resumeRequest(req);
+    } catch (err) {
+      throw new ResponseError(ErrorCodes.InvalidParams, errorText(err));
+    }
+    const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
+    tasks.set(params.taskId, task);
+    finishedTasks.delete(params.taskId);
+    setImmediate(() => void runTask(params.taskId, task, (emit, signal) => eng.resume(req, emit, signal)));
+    return { taskId: params.taskId };
+  });
+
+  async function runTask(
+    taskId: string,
+    task: RunningTask,
+    start: (emit: (e: EngineEvent) => void, signal: AbortSignal) => Promise<TaskOutcome>,
+  ): Promise<void> {
     // Every event is validated once, as sent: a run of merged deltas is one parse, not one per token.
     const send = (e: EngineEvent): void => {
       if (task.finished) return;
@@ -279,7 +330,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       void connection.sendNotification(EventNotification, ev).catch(() => undefined);
     };
     try {
-      const outcome = await eng.ask(request, emit, task.controller.signal);
+      const outcome = await start(emit, task.controller.signal);
       coalescer.flush();
       if (!task.finished) {
         // The engine returned without a final event: report its outcome rather than leave the client waiting.
@@ -309,7 +360,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       coalescer.flush();
       task.finished = true;
       tasks.delete(taskId);
-      rememberFinished(taskId);
+      rememberFinished(taskId, task.lastSeq);
     }
   }
 
@@ -342,6 +393,23 @@ export function startEngineServer(connection: Connection): EngineServer {
         break;
     }
   }
+
+  connection.onRequest(FeedbackRequest, (raw) => {
+    const { taskId, verdict } = edge(FeedbackParams, raw, 'orchestra/feedback params');
+    let models: Array<{ model: string; role: string }>;
+    try {
+      models = requireEngine().feedback(taskId, verdict);
+    } catch (err) {
+      throw new ResponseError(ErrorCodes.InvalidParams, errorText(err));
+    }
+    // Said as an event of the task too, so every view of it (the panel, its stored copy) shows the verdict.
+    const finished = finishedTasks.get(taskId);
+    const seq = (finished?.lastSeq ?? 0) + 1;
+    if (finished) finished.lastSeq = seq;
+    const ev: EngineEvent = { type: 'task_feedback', taskId, seq, time: Date.now(), verdict, models };
+    void connection.sendNotification(EventNotification, ev).catch(() => undefined);
+    return { models };
+  });
 
   connection.onRequest(CancelRequest, (raw) => {
     const { taskId } = edge(TaskIdParams, raw, 'orchestra/cancel params');
@@ -429,9 +497,11 @@ export function startEngineServer(connection: Connection): EngineServer {
   let disposing: Promise<void> | undefined;
   const dispose = (): Promise<void> =>
     (disposing ??= (async () => {
+      // The engine first: it ends its tasks as interrupted (resumable), not as stopped by the user.
+      const engineDone = engine?.dispose();
       for (const t of tasks.values()) t.controller.abort();
       downloads.cancelAll();
-      await engine?.dispose();
+      await engineDone;
       await embedded.stop();
     })());
   connection.onShutdown(dispose);

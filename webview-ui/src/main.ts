@@ -5,6 +5,7 @@
 import type { EngineEvent } from '../../src/core/protocol/events';
 import type {
   ConversationRecord,
+  ConversationSummary,
   ExtensionToPanel,
   PanelApproval,
   PanelAttachment,
@@ -16,8 +17,9 @@ import type {
 } from '../../src/protocol/panel';
 import { Announcer } from './announcer';
 import { ConversationView } from './conversation';
-import { compactForStorage, EventLog, summarize } from '../../src/core/protocol/event-log';
+import { compactForStorage, EventLog } from '../../src/core/protocol/event-log';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
+import { renderHistory as drawHistory } from './history';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -26,17 +28,15 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 interface SavedState {
   version: number;
   current: { id: string; startedAt: number; events: EngineEvent[] };
-  history: ConversationRecord[];
+  history: ConversationSummary[];
   draft: string;
   status?: PanelStatus;
 }
-const HISTORY_LIMIT = 30;
 const STORED_RESULT_CHARS = 16_000;
-const HISTORY_RESULT_CHARS = 4_000;
 
 const vscode = acquireVsCodeApi();
 function post(msg: PanelToExtension): void {
@@ -48,7 +48,11 @@ function post(msg: PanelToExtension): void {
 let log = new EventLog();
 let conversationId = newId();
 let conversationStartedAt = Date.now();
-let history: ConversationRecord[] = [];
+let history: ConversationSummary[] = [];
+/** From the last restore: tasks with other answers to their place, and tasks that can be resumed. */
+let branches: Record<string, { siblings: string[]; index: number }> = {};
+let resumable: string[] = [];
+let recorded = false;
 let status: PanelStatus | undefined;
 let view: ConversationView;
 let viewing: ConversationRecord | undefined;
@@ -161,10 +165,19 @@ app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl
 const host = {
   cancel: (taskId: string) => post({ type: 'cancel', taskId }),
   cancelCall: (taskId: string, callId: string) => post({ type: 'cancelCall', taskId, callId }),
+  feedback: (taskId: string, verdict: 'up' | 'down' | 'none') => post({ type: 'feedback', taskId, verdict }),
   approve: (approvalId: string, approved: boolean) => {
     pendingApprovals.delete(approvalId);
     post({ type: 'approve', approvalId, approved });
   },
+  ask: (question: string, editOf: string) => {
+    post({ type: 'ask', question, attachments: [], editOf });
+    showPending(question);
+  },
+  retry: (taskId: string, orchestratorModel?: string) => post({ type: 'retry', taskId, orchestratorModel }),
+  selectBranch: (taskId: string) => post({ type: 'selectBranch', taskId }),
+  resume: (taskId: string) => post({ type: 'resume', taskId }),
+  orchestratorChoices: () => (status?.models ?? []).filter((m) => m.eligible).map((m) => m.id),
 };
 
 function mountConversation(events: readonly EngineEvent[], readOnly: boolean): ConversationView {
@@ -178,6 +191,8 @@ function mountConversation(events: readonly EngineEvent[], readOnly: boolean): C
 function showCurrent(): void {
   viewing = undefined;
   view = mountConversation(log.events, false);
+  view.setBranches(branches);
+  view.setResumable(recorded, resumable);
   for (const a of pendingApprovals.values()) view.addApproval(a);
   view.flush();
   renderChrome();
@@ -245,13 +260,20 @@ function handle(m: ExtensionToPanel): boolean {
       conversationId = m.current.id;
       conversationStartedAt = m.current.startedAt;
       log = EventLog.from(m.current.events);
-      history = m.history.slice(0, HISTORY_LIMIT);
-      pendingAskEl.hidden = true;
-      if (viewing) viewing = history.find((c) => c.id === viewing!.id);
-      if (viewing) openHistoryEntry(viewing);
-      else showCurrent();
+      history = m.history;
+      branches = m.branches ?? {};
+      resumable = m.resumable ?? [];
+      recorded = m.recorded ?? false;
+      // A question sent a moment ago stays shown as "Sending…" until its task starts.
+      pendingAskEl.hidden = !pendingQuestion;
+      if (viewing && !history.some((c) => c.id === viewing!.id)) viewing = undefined;
+      if (!viewing) showCurrent();
+      else renderChrome();
       renderHistory();
       return true;
+    case 'conversation':
+      openHistoryEntry(m.record);
+      return false;
     case 'askFailed':
       // The question never became a task: drop its "Sending…", say why, and give the text back.
       pendingAskEl.hidden = true;
@@ -279,7 +301,10 @@ function handle(m: ExtensionToPanel): boolean {
 function receiveEvent(e: EngineEvent): void {
   log.append(e);
   announcer.onEvent(e);
-  if (e.type === 'task_started' && !e.parentCallId) pendingAskEl.hidden = true;
+  if (e.type === 'task_started' && !e.parentCallId) {
+    pendingAskEl.hidden = true;
+    pendingQuestion = '';
+  }
   if (e.type === 'approval_resolved') pendingApprovals.delete(e.approvalId);
   if (e.type === 'done' || e.type === 'error') {
     for (const [id, a] of pendingApprovals) if (a.taskId === e.taskId) pendingApprovals.delete(id);
@@ -361,21 +386,6 @@ function loadState(): void {
   history = Array.isArray(s.history) ? s.history : [];
   questionInput.value = s.draft ?? '';
   status = s.status;
-}
-
-function archiveCurrent(): void {
-  if (log.length === 0) return;
-  const events = compactForStorage(log.events, { maxResultChars: HISTORY_RESULT_CHARS });
-  const sum = summarize(events);
-  history.unshift({
-    id: conversationId,
-    startedAt: sum.startedAt || conversationStartedAt,
-    title: sum.title || 'Untitled conversation',
-    dollars: sum.dollars,
-    taskCount: sum.taskCount,
-    events,
-  });
-  history = history.slice(0, HISTORY_LIMIT);
 }
 
 // ── chrome: header, banners, empty state, composer ──────────────────────────────────────────────
@@ -496,9 +506,21 @@ function renderChrome(): void {
   // Viewing an earlier conversation.
   viewingBanner.hidden = !viewing;
   if (viewing) {
-    const back = h('button', { type: 'button', class: 'primary' }, 'Back to current conversation');
+    const id = viewing.id;
+    const back = h('button', { type: 'button', class: 'secondary' }, 'Back to current conversation');
     back.addEventListener('click', () => showCurrent());
-    viewingBanner.replaceChildren(h('span', {}, `Earlier conversation from ${formatTime(viewing.startedAt)} (read only)`), back);
+    const cont = h(
+      'button',
+      { type: 'button', class: 'primary', title: 'Make it the current conversation and ask a follow-up' },
+      'Continue it',
+    );
+    cont.addEventListener('click', () => post({ type: 'continueConversation', conversationId: id }));
+    const exp = h('button', { type: 'button', class: 'secondary' }, 'Export Markdown');
+    exp.addEventListener('click', () => post({ type: 'exportConversation', conversationId: id }));
+    viewingBanner.replaceChildren(
+      h('span', {}, `Earlier conversation from ${formatTime(viewing.startedAt)} (read only)`),
+      h('span', { class: 'viewing-actions' }, cont, exp, back),
+    );
   }
 
   // Composer.
@@ -550,38 +572,29 @@ function renderChips(): void {
 function renderHistory(): void {
   historyEl.hidden = !historyOpen;
   if (!historyOpen) return;
-  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close history' }, '✕');
-  close.addEventListener('click', () => toggleHistory(false));
-  const items = history.map((c) => {
-    const open = h(
-      'button',
-      { type: 'button', class: 'history-open' },
-      h('span', { class: 'history-title' }, c.title || 'Untitled conversation'),
-      h(
-        'span',
-        { class: 'history-meta' },
-        `${formatTime(c.startedAt)} · ${c.taskCount} question${c.taskCount === 1 ? '' : 's'} · ${formatDollars(c.dollars)}`,
-      ),
-    );
-    open.addEventListener('click', () => {
-      toggleHistory(false);
-      openHistoryEntry(c);
-    });
-    const del = h('button', { type: 'button', class: 'icon-button history-delete', 'aria-label': `Delete “${c.title}” from history` }, '✕');
-    del.addEventListener('click', () => {
-      history = history.filter((x) => x.id !== c.id);
-      post({ type: 'deleteHistory', conversationId: c.id });
-      saveState();
-      renderHistory();
-      renderChrome();
-    });
-    return h('li', { 'data-conversation-id': c.id }, open, del);
-  });
-  historyEl.replaceChildren(
-    h('div', { class: 'history-head' }, h('h2', {}, 'History'), close),
-    items.length
-      ? h('ul', { class: 'history-list' }, ...items)
-      : h('p', { class: 'muted' }, 'No earlier conversations yet. “New” moves the current one here.'),
+  drawHistory(
+    historyEl,
+    history,
+    { id: conversationId, taskCount: view.taskCount },
+    {
+      open: (id) => {
+        toggleHistory(false);
+        post({ type: 'openConversation', conversationId: id });
+      },
+      continue: (id) => {
+        toggleHistory(false);
+        post({ type: 'continueConversation', conversationId: id });
+      },
+      export: (id) => post({ type: 'exportConversation', conversationId: id }),
+      delete: (id) => {
+        history = history.filter((x) => x.id !== id);
+        post({ type: 'deleteHistory', conversationId: id });
+        saveState();
+        renderHistory();
+        renderChrome();
+      },
+      close: () => toggleHistory(false),
+    },
   );
 }
 
@@ -680,6 +693,7 @@ function toggleHistory(open: boolean): void {
   if (open) historyEl.querySelector<HTMLButtonElement>('.history-open')?.focus();
 }
 
+/** Shows an earlier conversation, read-only, with its cards (the extension sent it on `openConversation`). */
 function openHistoryEntry(c: ConversationRecord): void {
   viewing = c;
   mountConversation(c.events, true);
@@ -689,6 +703,16 @@ function openHistoryEntry(c: ConversationRecord): void {
 
 // ── user actions ──────────────────────────────────────────────────────────────────────────────
 
+/** Shows a question at once as "Sending…"; the task's own section replaces it when the engine starts it. */
+function showPending(question: string): void {
+  pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
+  pendingAskEl.hidden = false;
+  pendingQuestion = question;
+  askErrorEl.hidden = true;
+  renderChrome();
+  scrollToBottom();
+}
+
 function send(): void {
   const question = questionInput.value.trim();
   if (!question || sendButton.disabled) return;
@@ -696,11 +720,7 @@ function send(): void {
   const attachments = composeAttachments;
   post({ type: 'ask', question, attachments });
   view.expectAttachments(attachments.map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine })));
-  // Show the question at once; the task's own section replaces this when the engine starts it.
-  pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
-  pendingAskEl.hidden = false;
-  pendingQuestion = question;
-  askErrorEl.hidden = true;
+  showPending(question);
   questionInput.value = '';
   composeAttachments = [];
   renderChips();
@@ -737,8 +757,10 @@ budgetInput.addEventListener('change', () => {
   post({ type: 'setBudget', dollars });
 });
 newButton.addEventListener('click', () => {
-  archiveCurrent();
+  // The extension keeps the conversation in history and answers with the new, empty one.
   log = new EventLog();
+  branches = {};
+  resumable = [];
   conversationId = newId();
   conversationStartedAt = Date.now();
   pendingApprovals.clear();

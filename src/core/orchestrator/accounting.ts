@@ -1,15 +1,31 @@
 // The money side of one model call: how many output tokens it may ask for given the counted prompt
 // and what is left (planCall), what it consumed once it ended (settleUsage: the server's usage, else
-// the reply counted in the model's own tokens), and what to say when a call cannot be paid for or
-// was billed above what was reserved for it. Scope.callModel (runtime.ts) puts these together.
-import { MIN_USEFUL_OUTPUT_TOKENS, fmtDollars, planModelCall, type CallPlan } from '../budget';
-import type { PoolModel } from '../pool';
+// the reply counted in the model's own tokens), the prompt counted once per model (PromptCounts),
+// and what to say when a call cannot be paid for, does not fit, or was billed above what was
+// reserved for it. callModel (model-call.ts) puts these together.
+import { MIN_USEFUL_OUTPUT_TOKENS, fmtDollars, planModelCall, type Budget, type CallPlan } from '../budget';
+import type { ChatAttempt, ChatRequest, ModelPool, PoolModel } from '../pool';
+import type { UsagePart } from '../ledger';
 import type { Usage } from '../protocol/events';
 import type { PromptCount, TokenCounter } from '../tokens/counter';
 import type { ReplyText } from '../tokens/text';
 
 export function isPaid(m: { inputPricePerMillion: number; outputPricePerMillion: number }): boolean {
   return m.inputPricePerMillion > 0 || m.outputPricePerMillion > 0;
+}
+
+/** A part's price marker for a model whose price is a subscription or unknown (nothing for listed prices). */
+export function unpricedOf(m: PoolModel): Pick<UsagePart, 'pricing'> {
+  return m.pricing && m.pricing !== 'listed' ? { pricing: m.pricing } : {};
+}
+
+/**
+ * A failed paid attempt with no usage whose cost is unknown rather than $0: it timed out or answered
+ * unreadably, so the server may have processed (and billed) it. HTTP errors and unreachable servers
+ * processed nothing.
+ */
+export function costUnknown(m: { inputPricePerMillion: number; outputPricePerMillion: number }, a: ChatAttempt): boolean {
+  return !a.usage && isPaid(m) && (a.kind === 'timeout' || a.kind === 'bad_response');
 }
 
 export type PlannedCall = Extract<CallPlan, { ok: true }> & {
@@ -39,6 +55,54 @@ export function planCall(
     return { ok: false, worstCaseDollars: tight.worstCaseDollars, minTokens, promptTokens: count.reserveIfTight };
   }
   return { ok: false, worstCaseDollars: plan.worstCaseDollars, minTokens, promptTokens: count.reserve };
+}
+
+/**
+ * The prompt counted per model, each once: its server's tokenizer, BPE, or a calibrated estimate.
+ * Counting may send the prompt to the model's server, so it happens only after the rules allowed the model.
+ */
+export class PromptCounts {
+  private readonly counts = new Map<string, PromptCount>();
+
+  constructor(
+    private readonly pool: ModelPool,
+    private readonly req: ChatRequest,
+  ) {}
+
+  async of(m: PoolModel): Promise<PromptCount> {
+    let c = this.counts.get(m.id);
+    if (!c) {
+      c = await this.pool.tokens.countPrompt(m, this.req.messages, this.req.tools);
+      this.counts.set(m.id, c);
+    }
+    return c;
+  }
+
+  /** The count for `m` when it was made already. */
+  known(m: PoolModel): PromptCount | undefined {
+    return this.counts.get(m.id);
+  }
+
+  /** The servers not on this machine that were asked to count (they received the prompt). */
+  remoteHosts(): string[] {
+    return [...new Set([...this.counts.values()].flatMap((c) => (c.remoteHost ? [c.remoteHost] : [])))];
+  }
+}
+
+/** Why a prompt does not fit `m`, in its count and naming the setting. */
+export function contextRefusal(m: PoolModel, c: PromptCount): string {
+  return `the prompt (${c.exact ? '' : 'about '}${c.tokens} tokens) does not fit the context window of ${m.id} (${m.contextWindow} tokens, orchestra.models[].contextWindow) with room for an answer`;
+}
+
+/** Why `m` is not sent for money: spending was stopped, or the figures and the setting that would allow it. */
+export function moneyRefusal(
+  budget: Budget,
+  cap: number,
+  m: PoolModel,
+  c: PromptCount,
+  refused: { worstCaseDollars: number; minTokens: number; promptTokens: number },
+): string {
+  return budget.stopped ?? overBudgetRefusal(m, refused, budget.left, cap, c);
 }
 
 /** Why a call is not sent for money: the rule, the model, the figures, and the setting that would allow it. */

@@ -6,7 +6,8 @@
 // text is theirs concatenated and whose `seq` and `time` are those of the last delta merged. The
 // engine process does this before sending (src/server/delta-coalescer.ts), and the panel's event log
 // keeps a stream as one event. So `seq` always increases in the order events are delivered, but it
-// may skip numbers: consumers must not expect consecutive values.
+// may skip numbers: consumers must not expect consecutive values. An `answer_delta` with `reset`
+// replaces the answer so far: merging one into earlier deltas keeps only its text and what follows.
 import { z } from 'zod';
 
 /** `writing`: the model is still writing the call (its name is known, its arguments are arriving). */
@@ -86,6 +87,9 @@ export const TurnStarted = z.object({
   type: z.literal('turn_started'),
   turn: z.number().int(),
   parentCallId: z.string().optional(),
+  /** Prompt tokens the turn sends the orchestrator (counted in its tokens, or estimated), and its context window. */
+  contextTokens: z.number().int().nonnegative().optional(),
+  contextWindow: z.number().int().positive().optional(),
 });
 export const OrchestratorDelta = z.object({
   ...base,
@@ -127,8 +131,44 @@ export const ToolCallFinished = z.object({
   pricing: UnpricedKind.optional(),
   latencyMs: z.number().nonnegative(),
 });
+/** One candidate's score under the routing formula (docs/ROUTING.md) and its largest terms, as text. */
+export const ModelScore = z.object({ model: z.string(), score: z.number(), reasons: z.array(z.string()) });
+export type ModelScore = z.infer<typeof ModelScore>;
+
+/**
+ * Which model serves a call and why: its score's top reasons and the runner-up when it was ranked
+ * for a role; or, on a fallback, the model that failed and why (shown as "A down → B", never silent).
+ */
+export const ModelChoice = z.object({
+  ...base,
+  type: z.literal('model_choice'),
+  /** The tool call (its card) or the orchestrator turn the model serves. */
+  callId: z.string(),
+  turn: z.number().int(),
+  parentCallId: z.string().optional(),
+  model: z.string(),
+  /** The role it was chosen for, when one was asked for. */
+  role: z.string().optional(),
+  /** `ranked`: the best score for the role; `named`: the orchestrator named it; `fallback`: `from` failed. */
+  how: z.enum(['ranked', 'named', 'fallback']),
+  score: z.number().optional(),
+  /** The largest terms of its score, largest first. */
+  reasons: z.array(z.string()),
+  runnerUp: ModelScore.optional(),
+  from: z.object({ model: z.string(), reason: z.string(), unreachable: z.boolean() }).optional(),
+});
+
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
-export const AnswerDelta = z.object({ ...base, type: z.literal('answer_delta'), text: z.string() });
+export const AnswerDelta = z.object({
+  ...base,
+  type: z.literal('answer_delta'),
+  text: z.string(),
+  /**
+   * The text replaces the answer streamed so far (empty: clears it). Sent when streamed text turns
+   * out not to be the answer: a retried reply, or a preamble the orchestrator followed with a tool call.
+   */
+  reset: z.boolean().optional(),
+});
 export const ApprovalRequested = z.object({
   ...base,
   type: z.literal('approval_requested'),
@@ -153,8 +193,35 @@ export const TaskError = z.object({
   type: z.literal('error'),
   /** Says what failed, for the user. */
   message: z.string(),
-  code: z.enum(['cancelled', 'budget', 'turns', 'wall_time', 'no_model', 'model_failed', 'config', 'internal', 'engine_down']),
+  /**
+   * `engine_down`: the engine process stopped mid-task; `interrupted`: the task did not end (the
+   * window was reloaded or the engine went away), said by the editor when it finds the task's record
+   * without an end. Both can be resumed.
+   */
+  code: z.enum([
+    'cancelled',
+    'budget',
+    'turns',
+    'wall_time',
+    'no_model',
+    'model_failed',
+    'config',
+    'internal',
+    'engine_down',
+    'interrupted',
+  ]),
   totals: Totals,
+});
+
+/**
+ * The user's verdict on a finished task's answer (the panel's thumbs; `none`: withdrawn), said after
+ * the task ended: the quality evidence it gave each model that served the task (docs/ROUTING.md).
+ */
+export const TaskFeedback = z.object({
+  ...base,
+  type: z.literal('task_feedback'),
+  verdict: z.enum(['up', 'down', 'none']),
+  models: z.array(z.object({ model: z.string(), role: z.string() })),
 });
 
 export const EngineEvent = z.discriminatedUnion('type', [
@@ -164,12 +231,14 @@ export const EngineEvent = z.discriminatedUnion('type', [
   ToolCallStarted,
   ToolCallDelta,
   ToolCallFinished,
+  ModelChoice,
   CostUpdate,
   AnswerDelta,
   ApprovalRequested,
   ApprovalResolved,
   TaskDone,
   TaskError,
+  TaskFeedback,
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 export type EngineEventType = EngineEvent['type'];

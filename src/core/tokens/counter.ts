@@ -1,7 +1,7 @@
 // How many tokens a prompt or a reply is, in the model's own tokens, before money is reserved for
 // it: the server's tokenize endpoint (vLLM, SGLang, llama.cpp, the embedded runtime), the bundled
 // BPE for OpenAI-family models, else an estimate calibrated from the usage the server reported,
-// always marked as an estimate. The budget (budget.ts, runtime.ts) reserves against these counts.
+// always marked as an estimate. The budget (budget.ts, model-call.ts) reserves against these counts.
 import { estimateMessagesTokens, toolsJsonSize } from '../pool/estimate';
 import { bpeCountChat, bpeCountText, bpeEncodingFor } from './bpe';
 import { ServerTokenizer, type TokenizeEndpoint } from './server-tokenize';
@@ -50,6 +50,16 @@ export function promptTokenBound(messages: unknown[], tools?: unknown[]): number
 /** The plain estimate (about four characters a token), padded to stay on the high side. */
 export function paddedPromptTokens(messages: unknown[], tools?: unknown[]): number {
   return Math.ceil(estimateMessagesTokens(messages, tools) * 1.15) + 16;
+}
+
+/**
+ * The estimate a prompt is checked against a context window with when no tokenizer counts it: the
+ * padded estimate, or a quarter of the characters of the request's JSON (quotes, escapes and keys
+ * included), whichever is more.
+ */
+export function estimatedPromptTokens(messages: unknown[], tools?: unknown[]): number {
+  const json = Math.ceil(JSON.stringify(messages).length / 4) + (tools?.length ? Math.ceil(toolsJsonSize(tools).chars / 4) : 0);
+  return Math.max(paddedPromptTokens(messages, tools), json);
 }
 
 /** What one model's reported usage taught: the most tokens per byte seen, prompt and reply. */
@@ -104,7 +114,7 @@ export class TokenCounter {
   estimatePrompt(m: CountModel, messages: unknown[], tools?: unknown[]): PromptCount {
     const bound = promptTokenBound(messages, tools);
     const cal = this.calibration.get(m.id);
-    const plain = paddedPromptTokens(messages, tools);
+    const plain = estimatedPromptTokens(messages, tools);
     if (cal) {
       const calibrated = Math.min(bound, Math.ceil(bound * cal.promptPerByte));
       return {

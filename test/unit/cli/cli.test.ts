@@ -302,4 +302,48 @@ describe('orchestra CLI (child process)', () => {
     );
     assert.equal((await runCli(['replay', configFile])).code, 2);
   });
+  test('conversations: ask, then ask --continue with the first answer in context; history lists, shows and deletes them', async () => {
+    const data = join(ws.dir, '.data-conversations');
+    const env = { ORCHESTRA_DATA_DIR: data };
+    server.script('orch', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'The key rotates every 30 days.' } }] }]);
+    const first = await runCli(['ask', 'How often does the key rotate?', '--config', configFile, '--workspace', ws.dir], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /conversation (c-[a-z0-9]+-[a-z0-9]+) · follow up with: orchestra ask --continue/);
+    const id = /conversation (c-[a-z0-9]+-[a-z0-9]+)/.exec(first.stderr)![1];
+
+    // The follow-up's scripted answer needs the first answer: the server checks it is in the request.
+    server.setHandler('orch', (body) => ({
+      toolCalls: [
+        {
+          name: 'answer',
+          arguments: { answer: JSON.stringify(body.messages).includes('every 30 days') ? 'Twice in 60 days.' : 'Which key?' },
+        },
+      ],
+    }));
+    const second = await runCli(['ask', '--continue', 'So how many times in 60 days?', '--config', configFile, '--workspace', ws.dir], {
+      env,
+    });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /Twice in 60 days\./);
+    // Naming the conversation works too; an unknown one is refused by name.
+    const third = await runCli(['ask', '--continue', id, 'And in 90?', '--config', configFile, '--workspace', ws.dir, '--json'], { env });
+    assert.equal(third.code, 0, third.stderr);
+    const bad = await runCli(['ask', '--continue', 'c-nope-123', 'x', '--config', configFile, '--workspace', ws.dir], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no conversation c-nope-123 in .*orchestra history lists them/);
+
+    const list = await runCli(['history', '--workspace', ws.dir], { env });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`${id} .* 3 .*How often does the key rotate\\?`));
+    const json = JSON.parse((await runCli(['history', '--workspace', ws.dir, '--json'], { env })).stdout);
+    assert.equal(json[0].id, id);
+    assert.deepEqual(json[0].models, ['orch']);
+    const md = await runCli(['history', id, '--workspace', ws.dir], { env });
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /^# How often does the key rotate\?/);
+    assert.match(md.stdout, /## 2\. So how many times in 60 days\?[\s\S]*Twice in 60 days\./);
+    const del = await runCli(['history', '--delete', id, '--workspace', ws.dir], { env });
+    assert.equal(del.code, 0, del.stderr);
+    assert.match((await runCli(['history', '--workspace', ws.dir], { env })).stdout, /No conversations yet/);
+  });
 });
