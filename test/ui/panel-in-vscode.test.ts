@@ -299,6 +299,8 @@ test('a general-dialect answer forms in view: its first words are on screen befo
   const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
   models.setHandler('orch', () => ({ content: `Streaming answer begins here: ${words} end.`, tokensPerSecond: 8 }));
   const frame = await panelFrame(page);
+  // A conversation of its own: the Chat view's tasks before it belong to the current one.
+  await newConversation(frame);
   await frame.locator('.question-input').fill('Stream me an answer.');
   await frame.locator('.question-input').press('Enter');
   const answer = frame.locator('.task').last().locator('.answer');

@@ -54,9 +54,20 @@ describe('Strict settings and the workspace config file', function () {
     await until('valid settings', () => problems().length === 0 || undefined);
   });
 
+  /** Closes what a test opened without saving anything (a dirty settings.json would block VS Code's own writes). */
+  async function closeEditors(): Promise<void> {
+    for (let i = 0; i < 10 && vscode.window.activeTextEditor; i++)
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+
+  afterEach(async () => {
+    await closeEditors();
+    rmSync(configFile, { force: true });
+    writeSettings({});
+  });
+
   after(async () => {
     sub?.dispose();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     rmSync(configFile, { force: true });
     if (settingsBefore !== undefined) writeFileSync(settingsFile, settingsBefore);
     else if (!hadSettingsDir) rmSync(settingsDir, { recursive: true, force: true });
@@ -100,8 +111,12 @@ describe('Strict settings and the workspace config file', function () {
     );
     assert.ok(diagnostics.some((d) => /Property loacl is not allowed/.test(d.message) && d.severity <= vscode.DiagnosticSeverity.Warning));
     const unknown = diagnostics.filter((d) => /Unknown Configuration Setting/.test(d.message)).map((d) => doc.document.getText(d.range));
-    assert.deepEqual(unknown.sort(), ['"orchestra.budget.maxDollarPerTask"', '"orchestra.privacyMod"']);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    assert.equal(unknown.length, 2, JSON.stringify(unknown));
+    assert.ok(
+      unknown.some((t) => t.startsWith('"orchestra.privacyMod"')) &&
+        unknown.some((t) => t.startsWith('"orchestra.budget.maxDollarPerTask"')),
+    );
+    await closeEditors();
 
     writeSettings({});
     await until('the problems to clear', () => problems().length === 0 || undefined);
@@ -115,7 +130,7 @@ describe('Strict settings and the workspace config file', function () {
       configFile,
       '{\n  // shared with the CLI\n  "privacyMode": "open-weights-only",\n  "budget": { "maxDollarPerTask": 0.05 }\n}\n',
     );
-    const p = await until('the file problem', () => problems().find((x) => x.path === 'budget.maxDollarPerTask'));
+    const p = await until('the file problem', () => problems().find((x) => x.path === 'budget.maxDollarPerTask' && x.source));
     assert.equal(p.source, configFile);
     assert.match(p.message, /did you mean "maxDollarsPerTask"\?/);
     await assert.rejects(api.engine.ask({ question: 'Run?' }), /orchestra\.json: budget\.maxDollarPerTask/);
@@ -127,7 +142,7 @@ describe('Strict settings and the workspace config file', function () {
       30_000,
       200,
     );
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeEditors();
 
     // Valid: the file's stricter privacy and lower cap apply; its higher turn limit does not.
     writeFileSync(configFile, JSON.stringify({ privacyMode: 'local-only', budget: { maxDollarsPerTask: 0.1, maxTurns: 99 } }));
