@@ -34,6 +34,7 @@ const ALL = [
   'cost',
   'toolcalls',
   'llama',
+  'replicas',
   'package',
 ];
 const selected = only.length ? only : ALL;

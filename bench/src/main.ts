@@ -7,6 +7,7 @@ import { workspaceSearch } from './search';
 import { codeExecution } from './run-code';
 import { memory } from './memory';
 import { llamaServe } from './llama';
+import { replicaThroughput } from './replicas';
 import { toolCallParsing } from './toolcalls';
 import { markdownRender } from './markdown';
 import type { Bench } from './util';
@@ -20,6 +21,7 @@ export const BENCHES: Record<string, Bench> = {
   memory,
   cost,
   llama: llamaServe,
+  replicas: replicaThroughput,
   toolcalls: toolCallParsing,
   markdown: markdownRender,
 };

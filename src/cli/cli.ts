@@ -1,6 +1,7 @@
 // `orchestra`: the headless CLI over the same engine the extension uses.
-//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE]
-//   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
+//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE] [--explain]
+//   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json] [--stats] [--reset-stats [--model ID]]
+//   orchestra feedback TASK_ID up|down|none
 //   orchestra replay FILE [--json]
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
 //   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
@@ -20,6 +21,8 @@ import { parseArgs, UsageError } from './args';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
+import { replicaLines } from './models-view';
+import { feedbackCommand, qualityFile, qualityStatsTable } from './quality-cli';
 import { defaultModelsDir } from '../server/llama/catalog';
 import { loadConfigWithLocalModels, type LocalOverrides } from './local-registry';
 import { parseGpuLayers } from './serve';
@@ -34,6 +37,7 @@ Usage:
       --trajectory FILE    write the task's JSONL trajectory (docs/TRAJECTORY.md)
       --yes                approve every approval request (running code, paid calls past the soft limit, MCP tools)
       --privacy MODE       any | open-weights-only | local-only (overrides the config)
+      --explain            print why each model was chosen: its score's top reasons and the runner-up
       --threads N          CPU threads for embedded GGUF models (default: local.threads, else the physical cores)
       --gpu-layers N       GPU offload for embedded models when a GPU build is installed: auto | max | N (0: CPU only)
   Every GGUF file in the models folder (local.modelsDir, else $ORCHESTRA_MODELS_DIR, else ~/.orchestra/models)
@@ -41,6 +45,10 @@ Usage:
   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
                            the model pool and each model's eligibility under the current preferences;
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
+      --stats              each model's quality estimate per role: evidence, prior, 90% interval (docs/ROUTING.md)
+      --reset-stats        forget the quality evidence (of --model ID only, when given)
+  orchestra feedback TASK_ID up|down|none
+                           your verdict on a task's answer: evidence for the models that served it
   orchestra replay FILE [--json]         show a trajectory as it ran
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
@@ -92,6 +100,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return await modelsCommand(rest, io);
       case 'replay':
         return replayCommand(rest, io);
+      case 'feedback':
+        return feedbackCommand(rest, io, USAGE);
       case 'serve': {
         const { runServeCommand } = await import('./serve');
         return await runServeCommand(rest);
@@ -202,7 +212,7 @@ function indent(text: string): string {
 async function askCommand(argv: string[], io: CliIo): Promise<number> {
   const a = parseArgs(argv, {
     values: ['--config', '--workspace', '--trajectory', '--privacy', '--threads', '--gpu-layers'],
-    booleans: ['--json', '--yes', '--help'],
+    booleans: ['--json', '--yes', '--help', '--explain'],
   });
   if (a.flags.has('--help')) {
     io.out(USAGE);
@@ -221,8 +231,8 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   if (!embedded) return 2;
   const config = privacy ? { ...embedded.config, privacyMode: privacy } : embedded.config;
   const json = a.flags.has('--json');
-  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), config);
-  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR });
+  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), config, { qualityFile: qualityFile(io.env, io.cwd) });
+  const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR, explain: a.flags.has('--explain') });
   const taskId = newId('task');
   let interrupts = 0;
   const onSigint = () => {
@@ -241,6 +251,7 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
         else view.handle(e);
       },
     );
+    if (a.flags.has('--explain') && !json) io.out(`\nRate this answer: orchestra feedback ${taskId} up|down\n`);
     return outcome.ok ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
@@ -261,7 +272,11 @@ function parseProbes(values: string[] | undefined): Array<{ port: number; kind: 
 }
 
 async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
-  const a = parseArgs(argv, { values: ['--config', '--privacy'], repeatable: ['--probe'], booleans: ['--discover', '--json', '--help'] });
+  const a = parseArgs(argv, {
+    values: ['--config', '--privacy', '--model'],
+    repeatable: ['--probe'],
+    booleans: ['--discover', '--json', '--help', '--stats', '--reset-stats'],
+  });
   if (a.flags.has('--help')) {
     io.out(USAGE);
     return 0;
@@ -270,11 +285,23 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
   const probes = parseProbes(a.lists['--probe']);
   const discover = a.flags.has('--discover') || !!probes;
   const privacy = privacyOrThrow(a.values['--privacy']);
+  if (a.values['--model'] && !a.flags.has('--reset-stats')) throw new UsageError('--model goes with --reset-stats');
   const loaded = await loadConfigWithLocalModels(a.values['--config'], io, { requireModels: !discover });
   if (!loaded) return 2;
   const config = privacy ? { ...loaded.config, privacyMode: privacy } : loaded.config;
-  const engine: Engine = createEngine(cliHost(io, { yes: false }), config);
+  const quality = qualityFile(io.env, io.cwd);
+  const engine: Engine = createEngine(cliHost(io, { yes: false }), config, { qualityFile: quality });
   try {
+    if (a.flags.has('--reset-stats')) {
+      const n = engine.resetQuality(a.values['--model']);
+      io.out(`Reset ${n} quality estimate${n === 1 ? '' : 's'}${a.values['--model'] ? ` of ${a.values['--model']}` : ''} (${quality}).\n`);
+      return 0;
+    }
+    if (a.flags.has('--stats')) {
+      const rows = engine.qualityStats();
+      io.out(a.flags.has('--json') ? `${JSON.stringify({ file: quality, estimates: rows }, null, 2)}\n` : qualityStatsTable(rows, quality));
+      return 0;
+    }
     const models = engine.listModels();
     const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
     const local = await localGgufModels(config, io.env);
@@ -385,7 +412,8 @@ function modelTable(models: ReturnType<Engine['listModels']>): string {
     ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (i === rows[0].length - 1 ? 0 : r[i].length))));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+  return [...lines, ...models.flatMap(replicaLines)].join('\n') + '\n';
 }
 
 function replayCommand(argv: string[], io: CliIo): number {

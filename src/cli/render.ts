@@ -1,13 +1,15 @@
 // The CLI's readable live view of the engine's event stream (also used by `replay`): each tool call
 // with its state, model, cost and latency, nested under its delegate/subtask; then the answer and
 // the totals, including which hosts (if any) received data.
-import type { EngineEvent, Totals } from '../core/protocol/events';
+import type { EngineEvent, EventOf, Totals } from '../core/protocol/events';
 import { fmtDollars } from '../core/budget';
 import { costSummary, unpricedLabel } from '../core/protocol/cost-text';
 import { sanitizeDeep } from './terminal';
 
 export interface RenderStyle {
   color: boolean;
+  /** Print why each model was chosen (`ask --explain`); fallbacks are printed either way. */
+  explain?: boolean;
 }
 
 const codes = { dim: [2, 22], bold: [1, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
@@ -95,6 +97,12 @@ export class LiveView {
         );
         break;
       }
+      case 'model_choice': {
+        const line = choiceLine(e, !!this.style.explain);
+        if (line)
+          this.line(this.depth.get(e.callId) ?? this.indentOf(e.parentCallId), this.c(e.how === 'fallback' ? 'yellow' : 'dim', line));
+        break;
+      }
       case 'approval_requested':
         this.line(0, this.c('yellow', `? approval needed: ${e.title}`));
         break;
@@ -122,6 +130,17 @@ export class LiveView {
         break;
     }
   }
+}
+
+/** A `model_choice` event as one line: a fallback always, the reasons of a pick only when explaining. */
+export function choiceLine(e: EventOf<'model_choice'>, explain: boolean): string | undefined {
+  if (e.how === 'fallback' && e.from)
+    return `↪ ${e.from.model} ${e.from.unreachable ? 'down' : 'failed'} → ${e.model}: ${clip(e.from.reason, 160)}`;
+  if (!explain) return undefined;
+  const lead = e.how === 'named' ? `${e.model}: named by the orchestrator` : `why ${e.model}${e.role ? ` for ${e.role}` : ''}`;
+  const score = e.score !== undefined ? ` (score ${e.score.toFixed(2)})` : '';
+  const runnerUp = e.runnerUp ? ` — runner-up ${e.runnerUp.model} (${e.runnerUp.score.toFixed(2)}): ${e.runnerUp.reasons.join(', ')}` : '';
+  return `  ${lead}${score}: ${e.reasons.join(' · ')}${runnerUp}`;
 }
 
 export function totalsLine(t: Totals): string {

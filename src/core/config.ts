@@ -18,17 +18,31 @@ export type ModelRole = z.infer<typeof ModelRole>;
  */
 export const MAX_CALL_SECONDS = 86_400;
 export const MAX_WALL_SECONDS = 604_800;
+/** Replicas one model entry may list. */
+export const MAX_REPLICAS = 64;
+
+const HttpUrl = z.url({ protocol: /^https?$/ });
 
 export const TOOL_CALL_FORMAT_SETTINGS = ['auto', 'native', ...TOOL_CALL_FORMATS] as const;
 export const ToolCallFormatSetting = z.enum(TOOL_CALL_FORMAT_SETTINGS);
 export type ToolCallFormatSetting = z.infer<typeof ToolCallFormatSetting>;
 
-export const ModelEntry = z.object({
+const ModelEntryFields = z.object({
   id: z
     .string()
     .min(1)
     .regex(/^[A-Za-z0-9._:-]+$/, 'only letters, digits and . _ : -'),
-  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** The endpoint; for several replicas of one deployment give `baseUrls` instead. */
+  baseUrl: HttpUrl.optional(),
+  /**
+   * Replicas of one deployment (vLLM, SGLang, TGI instances) or gateway addresses serving the same
+   * model: each request goes to the one with the fewest requests in flight (see pool/replicas.ts).
+   */
+  baseUrls: z.array(HttpUrl).min(1).max(MAX_REPLICAS).optional(),
+  /** Requests each address (`baseUrl`, or each of `baseUrls`) may have in flight at once; more wait. Unset: no cap. */
+  maxConcurrentRequests: z.number().int().positive().max(4096).optional(),
+  /** Model ids to try, in this order, when this one fails; unset: other eligible models of a shared role. */
+  fallbacks: z.array(z.string().min(1)).max(16).optional(),
   model: z.string().min(1),
   /** CLI: name of the environment variable holding the key. VS Code: keys live in SecretStorage under the model id. */
   apiKeyEnv: z.string().optional(),
@@ -44,14 +58,41 @@ export const ModelEntry = z.object({
   roles: z.array(ModelRole).default(['general']),
   description: z.string().default(''),
   timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).optional(),
+  /** Your prior for how often it answers well (0–1); evidence refines it (docs/ROUTING.md). Unset: guessed from price and size. */
+  quality: z.number().min(0).max(1).optional(),
   /**
    * How the model's tool calls are read: `auto` (the server's native calls, else the text format its
    * name or output shows), `native` (only the server's), or one text format (see docs/TOOL-CALL-FORMATS.md).
    */
   toolCallFormat: ToolCallFormatSetting.default('auto'),
 });
+
+export const ModelEntry = ModelEntryFields.superRefine((e, ctx) => {
+  if ((e.baseUrl === undefined) === (e.baseUrls === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['baseUrl'],
+      message: e.baseUrl === undefined ? 'give "baseUrl" (or "baseUrls" for replicas)' : 'give "baseUrl" or "baseUrls", not both',
+    });
+  e.baseUrls?.forEach((u, i) => {
+    if (e.baseUrls!.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['baseUrls', i], message: `"${u}" is listed twice` });
+  });
+})
+  // After parsing `baseUrl` is always set: the first replica when `baseUrls` was given.
+  .transform((e) => ({ ...e, baseUrl: e.baseUrl ?? e.baseUrls![0] }));
 export type ModelEntryInput = z.input<typeof ModelEntry>;
 export type ModelEntry = z.infer<typeof ModelEntry>;
+
+/** The score's weights for one role; each one left out keeps the general weight. */
+export const RoleWeights = z
+  .strictObject({
+    quality: z.number().min(0).max(1),
+    cost: z.number().min(0).max(1),
+    latency: z.number().min(0).max(1),
+    openWeights: z.number().min(0).max(1),
+    local: z.number().min(0).max(1),
+  })
+  .partial();
 
 export const Dialect = z.enum(['auto', 'general', 'toolorchestra']);
 export type Dialect = z.infer<typeof Dialect>;
@@ -103,12 +144,32 @@ export const OrchestraConfig = z
         quality: z.number().min(0).max(1).default(0.5),
         cost: z.number().min(0).max(1).default(0.3),
         latency: z.number().min(0).max(1).default(0.2),
+        /** Soft preference for open-weights models (a score term; the hard rule is privacyMode). */
+        openWeights: z.number().min(0).max(1).default(0),
+        /** Soft preference for models on this machine or network (a score term; the hard rule is privacyMode). */
+        local: z.number().min(0).max(1).default(0),
+        /** Weights for one role, over the ones above: `{ "code": { "quality": 0.8, "cost": 0.1 } }`. */
+        byRole: z.partialRecord(ModelRole, RoleWeights).default({}),
+        /** Try models whose quality is still uncertain now and then (Thompson sampling over the estimates). */
+        explore: z.boolean().default(true),
         preferredModels: z.array(z.string()).default([]),
         deniedModels: z.array(z.string()).default([]),
         deniedTools: z.array(z.string()).default([]),
         instructions: z.string().default(''),
       })
-      .default({ quality: 0.5, cost: 0.3, latency: 0.2, preferredModels: [], deniedModels: [], deniedTools: [], instructions: '' }),
+      .default({
+        quality: 0.5,
+        cost: 0.3,
+        latency: 0.2,
+        openWeights: 0,
+        local: 0,
+        byRole: {},
+        explore: true,
+        preferredModels: [],
+        deniedModels: [],
+        deniedTools: [],
+        instructions: '',
+      }),
     budget: z
       .object({
         maxDollarsPerTask: z.number().nonnegative().default(0.5),
@@ -194,6 +255,16 @@ export const OrchestraConfig = z
       if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: ['models', i, 'id'], message: `duplicate model id "${m.id}"` });
       seen.add(m.id);
     });
+    cfg.models.forEach((m, i) =>
+      m.fallbacks?.forEach((f, j) => {
+        if (!seen.has(f) || f === m.id)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'fallbacks', j],
+            message: f === m.id ? 'a model cannot be its own fallback' : `no model with id "${f}" in models`,
+          });
+      }),
+    );
     if (cfg.orchestrator.model && !seen.has(cfg.orchestrator.model)) {
       ctx.addIssue({ code: 'custom', path: ['orchestrator', 'model'], message: `no model with id "${cfg.orchestrator.model}" in models` });
     }

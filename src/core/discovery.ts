@@ -195,7 +195,7 @@ export function guessRoles(modelId: string): ModelRole[] {
 }
 
 /** Config entries for a discovered server's models: open weights, free, roles guessed from the name. */
-export function discoveredToModelEntries(s: DiscoveredServer): ModelEntryInput[] {
+export function discoveredToModelEntries(s: DiscoveredServer): Array<ModelEntryInput & { baseUrl: string }> {
   let host = s.baseUrl;
   try {
     host = new URL(s.baseUrl).host;
@@ -203,7 +203,7 @@ export function discoveredToModelEntries(s: DiscoveredServer): ModelEntryInput[]
     // keep the raw base URL in the description
   }
   return s.models.map((m) => {
-    const entry: ModelEntryInput = {
+    const entry: ModelEntryInput & { baseUrl: string } = {
       id: `${s.kind}-${m.id}`.replace(/[^A-Za-z0-9._:-]+/g, '-'),
       baseUrl: s.baseUrl,
       model: m.id,

@@ -48,8 +48,9 @@ export interface EngineHost {
   /**
    * Returns an API key. For models: `ref.modelId` is set (VS Code keeps keys in SecretStorage by
    * model id) and `ref.env` is the configured `apiKeyEnv`, if any (the CLI reads the environment).
+   * `ref.baseUrl` is set when the key goes to one of a model's other replicas (`baseUrls`), not its first.
    */
-  getSecret(ref: { modelId?: string; env?: string; purpose: 'model' | 'web_search' }): Promise<string | undefined>;
+  getSecret(ref: { modelId?: string; env?: string; purpose: 'model' | 'web_search'; baseUrl?: string }): Promise<string | undefined>;
   /** Asks the user; resolving false denies. Called at most once per call needing approval. */
   requestApproval(req: ApprovalRequest & { taskId: string; callId: string; approvalId: string }): Promise<boolean>;
   log?(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
@@ -86,6 +87,32 @@ export interface ModelInfo {
   toolCallFormat: ToolCallFormatSetting;
   /** Under `auto`, the text format its name shows it writes (read first), when the name says. */
   detectedToolCallFormat?: ToolCallFormat;
+  /** Its addresses with their circuit-breaker state and load: present for replicas (`baseUrls`) and for an address that is down. */
+  replicas?: Array<{
+    url: string;
+    state: 'closed' | 'open' | 'half-open';
+    inFlight: number;
+    sent: number;
+    failures: number;
+    lastError?: string;
+    coolingUntil?: number;
+  }>;
+}
+
+export interface QualityRow {
+  model: string;
+  role: string;
+  /** Weighted outcomes seen. */
+  successes: number;
+  failures: number;
+  /** The posterior mean, and its 90% interval. */
+  mean: number;
+  low: number;
+  high: number;
+  prior: number;
+  priorSource: string;
+  /** False for evidence about a model no longer in the pool. */
+  inPool: boolean;
 }
 
 export interface DiscoveredModel {
@@ -129,6 +156,15 @@ export interface Engine {
   /** The JSONL trajectory of a finished task (kept for the last few tasks). */
   trajectory(taskId: string): string | undefined;
   setPrivacyMode(mode: PrivacyMode): void;
+  /**
+   * The user's verdict on a finished task's answer (thumbs up/down; `none` withdraws it): evidence for
+   * each model that served the task, in its role. Throws for a task it does not remember.
+   */
+  feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Array<{ model: string; role: string }>;
+  /** The quality estimates per model and role: prior, evidence, posterior mean (docs/ROUTING.md). */
+  qualityStats(): QualityRow[];
+  /** Forgets the evidence of one model, or of all; returns how many estimates were reset. */
+  resetQuality(modelId?: string): number;
   /** The host's models (VS Code's Language Model API) join the pool beside the configured ones. */
   setHostModels(models: readonly HostModelEntry[]): void;
   dispose(): Promise<void>;

@@ -12,6 +12,7 @@ import { SecretRegistry } from './secrets';
 import { runTask, type TaskDeps } from './task-run';
 import { RecentTrajectories, RunningTasks } from './tasks';
 import { TaskTools } from './tools/task-tools';
+import { QualityStore, qualityTable } from './routing/quality';
 
 export interface EngineOptions {
   /** Passed to the model pool (tests shorten the retry backoff). */
@@ -20,6 +21,8 @@ export interface EngineOptions {
   rgPath?: string;
   /** How many finished tasks keep their trajectory in memory for `Engine.trajectory`. Default 10. */
   keepTrajectories?: number;
+  /** Where the quality estimates are kept (docs/ROUTING.md); unset: in memory for this engine only. */
+  qualityFile?: string;
 }
 
 export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, options: EngineOptions = {}): Engine {
@@ -31,6 +34,8 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     ...options.pool,
     hostChat: host.hostChat ? (req, onDelta, signal) => host.hostChat!(req, onDelta, signal) : undefined,
   });
+  const quality = new QualityStore(options.qualityFile);
+  if (quality.loadProblem) log('warn', quality.loadProblem);
   const tools = new TaskTools({
     getSecret: secrets.get,
     extraTools: host.extraTools && (() => host.extraTools?.() ?? []),
@@ -56,6 +61,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     recent: new RecentTrajectories(options.keepTrajectories ?? 10),
     log,
     currentConfig: () => config,
+    quality,
   };
 
   return {
@@ -72,7 +78,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     cancel: (taskId) => deps.running.cancel(taskId),
     cancelCall: (taskId, callId) => deps.running.cancelCall(taskId, callId),
-    listModels: () => pool.all().map((m) => modelInfo(m, config)),
+    listModels: () => pool.all().map((m) => modelInfo(m, config, pool.replicaStatus(m.id))),
     async testModel(id, signal) {
       const m = pool.get(id);
       if (!m) return { ok: false, latencyMs: 0, error: `unknown model "${id}"` };
@@ -83,6 +89,9 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     discover: (opts) => discoverLocalServers({ host: opts?.host, timeoutMs: opts?.timeoutMs }),
     trajectory: (taskId) => deps.recent.get(taskId),
+    feedback: (taskId, verdict) => quality.feedback(taskId, verdict),
+    qualityStats: () => qualityTable(quality, pool.all()),
+    resetQuality: (modelId) => quality.reset(modelId),
     setPrivacyMode(mode: PrivacyMode) {
       config = { ...config, privacyMode: mode };
       pool.update(config);

@@ -3,10 +3,11 @@
 import type { OrchestraConfig } from './config';
 import type { ModelInfo } from './engine-api';
 import type { PoolModel } from './pool';
+import type { ReplicaStatus } from './pool/replicas';
 import { modelVerdict } from './preferences';
 import { formatFromModelName } from './toolcalls';
 
-export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
+export function modelInfo(m: PoolModel, config: OrchestraConfig, replicas: ReplicaStatus[] = []): ModelInfo {
   const v = modelVerdict(m, config);
   return {
     id: m.id,
@@ -36,6 +37,7 @@ export function modelInfo(m: PoolModel, config: OrchestraConfig): ModelInfo {
     latencyMs: m.latencyMs,
     eligible: v.eligible,
     ineligibleReason: v.eligible ? undefined : v.reason,
+    ...(m.baseUrls || replicas.some((r) => r.state !== 'closed') ? { replicas } : {}),
     toolCallFormat: m.toolCallFormat,
     detectedToolCallFormat: m.toolCallFormat === 'auto' ? (formatFromModelName(m.model) ?? formatFromModelName(m.id)) : undefined,
   };

@@ -3,6 +3,10 @@
 // text) plus the order in which eligible models are listed to it.
 import type { OrchestraConfig } from './config';
 import type { Tool } from './tools/tool';
+import type { QualitySource } from './routing/prior';
+import { scoreModels } from './routing/score';
+
+export { paramsHint } from './routing/prior';
 
 export interface RuleModel {
   id: string;
@@ -15,6 +19,8 @@ export interface RuleModel {
   outputPricePerMillion: number;
   latencyMs?: number;
   description?: string;
+  /** The user's prior for its quality (0–1). */
+  quality?: number;
 }
 
 export type Verdict = { eligible: true } | { eligible: false; rule: string; reason: string };
@@ -84,52 +90,18 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Parameter count in billions from a model name ("qwen2.5-coder:32b" → 32), a weak quality hint for open models. */
-export function paramsHint(name: string): number | undefined {
-  const m = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)\s*b(?![a-z])/i.exec(name);
-  return m ? Number(m[1]) : undefined;
-}
-
-function blendedPrice(m: RuleModel): number {
-  // Output tokens dominate most bills; weight them like a typical 3:1 prompt-to-answer token mix.
-  return (3 * m.inputPricePerMillion + m.outputPricePerMillion) / 4;
-}
-
-function minMax(values: number[]): (v: number) => number {
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return (v) => (hi > lo ? (v - lo) / (hi - lo) : 0.5);
-}
-
 /**
- * Orders eligible models for the orchestrator: preferred models first (in the user's order), then by
- * score = quality·q + cost·(1 − c) + latency·(1 − l), each feature min-max normalised across the
- * candidates. The quality proxy is the price (pricier models are usually stronger) plus a
- * parameter-count hint from the name; unmeasured latency counts as average.
+ * Orders eligible models for the orchestrator by the routing score (routing/score.ts, docs/ROUTING.md):
+ * preferred models first (in the user's order), models of `preferRole` next, then by score.
  */
-export function rankModels<T extends RuleModel>(models: readonly T[], config: OrchestraConfig, preferRole?: string): T[] {
+export function rankModels<T extends RuleModel>(
+  models: readonly T[],
+  config: OrchestraConfig,
+  preferRole?: string,
+  quality?: QualitySource,
+): T[] {
   if (models.length <= 1) return [...models];
-  const prefs = config.preferences;
-  const prices = models.map(blendedPrice);
-  const quality = models.map((m, i) => Math.log1p(prices[i]) + Math.log1p(paramsHint(m.model) ?? paramsHint(m.id) ?? 0) / 10);
-  const measured = models.map((m) => m.latencyMs).filter((x): x is number => typeof x === 'number');
-  const avgLatency = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : 0;
-  const latencies = models.map((m) => m.latencyMs ?? avgLatency);
-  const nq = minMax(quality);
-  const nc = minMax(prices);
-  const nl = minMax(latencies);
-  const score = models.map(
-    (_, i) => prefs.quality * nq(quality[i]) + prefs.cost * (1 - nc(prices[i])) + prefs.latency * (1 - nl(latencies[i])),
-  );
-  const prefRank = (m: T) => {
-    const i = prefs.preferredModels.findIndex((p) => p === m.id || p === m.model);
-    return i < 0 ? Number.POSITIVE_INFINITY : i;
-  };
-  const roleRank = (m: T) => (preferRole && m.roles.includes(preferRole) ? 0 : 1);
-  return models
-    .map((m, i) => ({ m, i }))
-    .sort((a, b) => prefRank(a.m) - prefRank(b.m) || roleRank(a.m) - roleRank(b.m) || score[b.i] - score[a.i] || a.i - b.i)
-    .map((x) => x.m);
+  return scoreModels(models, config, { role: preferRole, quality }).map((s) => s.model);
 }
 
 /** The soft preferences as a short block the orchestrator reads. Empty when there is nothing to say. */
@@ -147,6 +119,13 @@ export function preferenceInstructions(config: OrchestraConfig, preferRole?: str
       (top[1][1] > 0 ? `, then ${top[1][0]}` : '') +
       '. Models are listed best-first for these weights.',
   );
+  const soft = [
+    p.openWeights > 0 ? `open-weights models (${p.openWeights.toFixed(2)})` : '',
+    p.local > 0 ? `local models (${p.local.toFixed(2)})` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  if (soft) lines.push(`The user also favours ${soft}; the model list already reflects this.`);
   if (p.preferredModels.length) lines.push(`Preferred models (use them when they fit the subtask): ${p.preferredModels.join(', ')}.`);
   if (config.privacyMode !== 'any') lines.push(`Privacy mode is ${config.privacyMode}: only the models and tools listed here may be used.`);
   if (preferRole) lines.push(`The user asked to hand this task to a ${preferRole} model: delegate the work to one.`);

@@ -17,6 +17,7 @@ import type { RecentTrajectories, RunningTasks } from './tasks';
 import type { TaskTools } from './tools/task-tools';
 import type { Tool } from './tools/tool';
 import { TrajectoryWriter, TRAJECTORY_VERSION, type TrajectoryPoolEntry } from './trajectory';
+import { ServedCollector, type QualityStore } from './routing/quality';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
@@ -32,6 +33,8 @@ export interface TaskDeps {
   log: Log;
   /** The configuration now: a task starts with a snapshot, but privacy may only tighten mid-task. */
   currentConfig: () => OrchestraConfig;
+  /** The quality estimates choices read, and where a finished task's outcome is counted (routing/quality.ts). */
+  quality?: QualityStore;
 }
 
 export async function runTask(
@@ -46,16 +49,21 @@ export async function runTask(
   const controller = deps.running.start(taskId);
   const stopWatching = watchTask(controller, config.budget.maxWallTimeSeconds, signal);
   const trajectory = new TrajectoryWriter(req.trajectoryPath, (line) => deps.secrets.scrub(line));
+  const served = new ServedCollector();
   const tree = new TaskTree({
     taskId,
     config,
     pool: deps.pool,
     host: deps.host,
     workspace: req.workspace,
-    emit: eventSink(deps, trajectory, onEvent),
+    emit: eventSink(deps, trajectory, (e) => {
+      served.see(e);
+      onEvent(e);
+    }),
     trajectory,
     signal: controller.signal,
     currentConfig: deps.currentConfig,
+    quality: deps.quality,
   });
   deps.running.attach(taskId, tree);
 
@@ -81,6 +89,11 @@ export async function runTask(
   trajectory.flush();
   if (trajectory.error) deps.log('warn', trajectory.error);
   deps.recent.remember(taskId, trajectory.text());
+  try {
+    deps.quality?.taskEnded(taskId, served.served(), served.outcome);
+  } catch (err) {
+    deps.log('warn', `quality estimates not saved: ${(err as Error).message}`);
+  }
   // The outcome carries the same answer and message as the terminal event: scrubbed the same way.
   return deps.secrets.scrubJson(outcome);
 }

@@ -148,7 +148,8 @@ export function commandHandlers(o: Orchestra, models: ModelsView): Record<Comman
       if (target === 'webSearch') {
         if (key) await o.keys.setWebSearchKey(key.trim(), origin!);
         else await o.keys.deleteWebSearchKey();
-      } else if (key) await o.keys.setModelKey(target, key.trim(), origin!);
+      } else if (key)
+        await o.keys.setModelKey(target, key.trim(), origin!, o.settings.config.models.find((m) => m.id === target)?.baseUrls);
       else await o.keys.deleteModelKey(target);
       o.log.info(`API key for ${target} ${key ? 'stored' : 'removed'}`);
       void vscode.window.showInformationMessage(

@@ -24,6 +24,7 @@ import {
   DownloadProgressNotification,
   DownloadProgressParams,
   EventNotification,
+  FeedbackRequest,
   FindSymbolsParams,
   FindSymbolsRequest,
   HostChatDeltaNotification,
@@ -165,6 +166,12 @@ export class EngineClient implements vscode.Disposable {
       this.inFlight.delete(taskId);
       throw err;
     }
+  }
+
+  /** The user's verdict on a finished task; the engine also says it as a `task_feedback` event. */
+  async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<Array<{ model: string; role: string }>> {
+    await this.whenReady();
+    return (await this.client!.sendRequest(FeedbackRequest, { taskId, verdict })).models;
   }
 
   async cancel(taskId: string): Promise<boolean> {

@@ -26,6 +26,8 @@ export interface PanelHost {
   ask(input: AskInput): Promise<string | undefined>;
   cancel(taskId: string): Promise<boolean>;
   cancelCall(taskId: string, callId: string): Promise<boolean>;
+  /** The user's verdict on a finished task's answer (quality evidence); a failure is shown to the user. */
+  feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<void>;
 }
 
 /** The local-model flows' view of Orchestra (download, use a GGUF file, the zero-setup offer). */

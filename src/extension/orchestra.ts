@@ -78,6 +78,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
         allowEnvSecrets: false,
         // VS Code ships ripgrep: workspace search needs nothing else installed.
         ripgrepHint: vscode.env.appRoot,
+        // Quality estimates (docs/ROUTING.md) stay on this machine, with the extension's other state.
+        dataDir: this.context.globalStorageUri.fsPath,
       }),
       onConfigured: (r) => {
         this.engineProblems = r.problems;
@@ -247,6 +249,16 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     } catch (err) {
       this.log.error(`cancelling task ${taskId} failed: ${errorText(err)}`);
       return false;
+    }
+  }
+
+  /** The panel's thumbs on an answer: quality evidence for the models that served the task. */
+  async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<void> {
+    try {
+      await this.engine.feedback(taskId, verdict);
+    } catch (err) {
+      this.log.warn(`feedback on task ${taskId} was not recorded: ${errorText(err)}`);
+      void vscode.window.showWarningMessage(`Orchestra: your feedback was not recorded: ${errorText(err)}`);
     }
   }
 

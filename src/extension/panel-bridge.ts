@@ -35,6 +35,7 @@ export class PanelBridge implements vscode.Disposable {
         void o.ask({ question, attachments, onFailed: (message) => this.provider.post({ type: 'askFailed', message }) }),
       cancel: (taskId: string) => void o.cancel(taskId),
       cancelCall: (taskId: string, callId: string) => void o.cancelCall(taskId, callId),
+      feedback: (taskId, verdict) => void o.feedback(taskId, verdict),
       approve: (approvalId: string, approved: boolean) => void o.approvals.answer(approvalId, approved, 'panel'),
       setPrivacyMode: (mode: PrivacyMode) => void this.run('set the privacy mode', () => writeSetting('privacyMode', mode)),
       setBudget: (dollars: number) => void this.run('set the budget', () => writeSetting('budget.maxDollarsPerTask', dollars)),

@@ -15,10 +15,12 @@ export function modelSecretKey(modelId: string): string {
   return `orchestra.apiKey.${modelId}`;
 }
 
-/** How a key is stored: the key and the origin it may be sent to. */
+/** How a key is stored: the key and the origin it may be sent to (and, for a model with replicas, theirs). */
 interface BoundKey {
   key: string;
   origin: string;
+  /** The origins of the model's other replicas (`baseUrls`) when the key was entered. */
+  also?: string[];
 }
 
 /** `scheme://host:port` of an http(s) URL (lower-cased, default port dropped), or undefined. */
@@ -61,7 +63,7 @@ export class ApiKeys {
       this.log?.(`${what} was not released: the engine did not say which endpoint it is for`);
       return undefined;
     }
-    if (requested !== stored.origin) {
+    if (requested !== stored.origin && !stored.also?.includes(requested)) {
       this.log?.(
         `${what} was not released: it was stored for ${stored.origin}, and this request goes to ${requested} (set the key again for the new endpoint if that is intended)`,
       );
@@ -70,9 +72,12 @@ export class ApiKeys {
     return stored.key;
   }
 
-  /** Stores a model's key, bound to the origin of `baseUrl` (the endpoint it was entered for). */
-  async setModelKey(modelId: string, key: string, baseUrl: string): Promise<void> {
-    await this.storage.store(modelSecretKey(modelId), this.bind(key, baseUrl));
+  /**
+   * Stores a model's key, bound to the origin of `baseUrl` (the endpoint it was entered for) and to
+   * those of the model's `replicas` (its `baseUrls`) at that moment.
+   */
+  async setModelKey(modelId: string, key: string, baseUrl: string, replicas: readonly string[] = []): Promise<void> {
+    await this.storage.store(modelSecretKey(modelId), this.bind(key, baseUrl, replicas));
   }
 
   /** Stores the web-search key, bound to the origin of the provider's endpoint. */
@@ -97,10 +102,11 @@ export class ApiKeys {
     await this.storage.delete(modelSecretKey(modelId));
   }
 
-  private bind(key: string, endpoint: string): string {
+  private bind(key: string, endpoint: string, replicas: readonly string[] = []): string {
     const origin = originOf(endpoint);
     if (!origin) throw new Error(`cannot store the key: "${endpoint}" is not an http(s) URL to bind it to`);
-    return JSON.stringify({ key, origin } satisfies BoundKey);
+    const also = [...new Set(replicas.map(originOf).filter((o): o is string => !!o && o !== origin))];
+    return JSON.stringify({ key, origin, ...(also.length ? { also } : {}) } satisfies BoundKey);
   }
 
   /** A stored value as {key, origin}; a plain (pre-binding) value is bound to the user-scope endpoint. */
@@ -109,7 +115,10 @@ export class ApiKeys {
     if (raw.startsWith('{')) {
       try {
         const v = JSON.parse(raw) as Partial<BoundKey>;
-        if (typeof v.key === 'string' && v.key && typeof v.origin === 'string' && v.origin) return { key: v.key, origin: v.origin };
+        if (typeof v.key === 'string' && v.key && typeof v.origin === 'string' && v.origin) {
+          const also = Array.isArray(v.also) ? v.also.filter((o): o is string => typeof o === 'string') : [];
+          return { key: v.key, origin: v.origin, ...(also.length ? { also } : {}) };
+        }
       } catch {
         // Not JSON after all: a plain key that happens to start with "{".
       }

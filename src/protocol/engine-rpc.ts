@@ -59,6 +59,8 @@ export const ConfigureParams = z.object({
   ripgrepHint: z.string().optional(),
   /** The editor's own chat models (VS Code's Language Model API); calls on them come back as `orchestra/hostChat`. */
   hostModels: z.array(HostModel).default([]),
+  /** A folder the engine may keep its quality estimates in (`quality.json`); unset: in memory only. Read once, when the engine starts. */
+  dataDir: z.string().min(1).optional(),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {
@@ -104,6 +106,12 @@ export const CancelRequest = new RequestType<TaskIdParams, { cancelled: boolean 
 
 export const CancelCallParams = z.object({ taskId: z.string().min(1), callId: z.string().min(1) });
 export type CancelCallParams = z.input<typeof CancelCallParams>;
+/** The user's verdict on a finished task's answer; the engine answers with a `task_feedback` event too. */
+export const FeedbackParams = z.object({ taskId: z.string().min(1), verdict: z.enum(['up', 'down', 'none']) });
+export type FeedbackParams = z.input<typeof FeedbackParams>;
+export const FeedbackRequest = new RequestType<FeedbackParams, { models: Array<{ model: string; role: string }> }, void>(
+  'orchestra/feedback',
+);
 /**
  * Stops one running tool call or subtask (with everything under it) of a running task; the task
  * goes on. `cancelled` is false when that task or call is not running.

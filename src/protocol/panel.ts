@@ -49,6 +49,8 @@ export const PanelToExtension = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel'), taskId: shortId }),
   /** Stop one running tool call or subtask (its card's Stop button); the task goes on. */
   z.object({ type: z.literal('cancelCall'), taskId: shortId, callId: shortId }),
+  /** The user's verdict on a finished task's answer (its thumbs; `none` withdraws it): quality evidence (docs/ROUTING.md). */
+  z.object({ type: z.literal('feedback'), taskId: shortId, verdict: z.enum(['up', 'down', 'none']) }),
   z.object({ type: z.literal('approve'), approvalId: shortId, approved: z.boolean() }),
   z.object({ type: z.literal('setPrivacyMode'), mode: PrivacyMode }),
   z.object({ type: z.literal('setBudget'), dollars: z.number().finite().nonnegative().max(10_000) }),

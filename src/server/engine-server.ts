@@ -4,7 +4,7 @@
 // returns its id; whatever happens inside it ends as that task's `done` or `error` event, never as a
 // dead process.
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
@@ -25,6 +25,8 @@ import {
   CancelDownloadRequest,
   CancelRequest,
   CatalogParams,
+  FeedbackParams,
+  FeedbackRequest,
   CatalogRequest,
   ConfigureParams,
   ConfigureRequest,
@@ -91,12 +93,12 @@ export function startEngineServer(connection: Connection): EngineServer {
    * Finished task ids → when they finished, kept a while so a late cancel answers truthfully and an
    * id is not reused. Only the id and a time: a task's controller, closures and totals are let go.
    */
-  const finishedTasks = new Map<string, number>();
-  const rememberFinished = (taskId: string): void => {
+  const finishedTasks = new Map<string, { at: number; lastSeq: number }>();
+  const rememberFinished = (taskId: string, lastSeq: number): void => {
     const now = Date.now();
-    finishedTasks.set(taskId, now);
+    finishedTasks.set(taskId, { at: now, lastSeq });
     // Oldest first (insertion order): drop what is too old, or over the cap.
-    for (const [id, at] of finishedTasks) {
+    for (const [id, { at }] of finishedTasks) {
       if (now - at < KEEP_FINISHED_MS && finishedTasks.size <= MAX_FINISHED_KEPT) break;
       finishedTasks.delete(id);
     }
@@ -107,6 +109,8 @@ export function startEngineServer(connection: Connection): EngineServer {
   let clientTools: string[] = [];
   let allowEnvSecrets = true;
   let ripgrepHint: string | undefined;
+  /** Where the engine keeps its quality estimates (the client's storage folder); unset: in memory. */
+  let dataDir: string | undefined;
   /** The configuration last applied (set before the engine is created, which may already ask for keys). */
   let currentConfig: OrchestraConfig | undefined;
 
@@ -126,10 +130,13 @@ export function startEngineServer(connection: Connection): EngineServer {
    * The endpoint a key is for: the model's baseUrl, or the web-search provider's URL, under the
    * configuration in force. The editor releases a key only to the origin it was stored for.
    */
-  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search' }): string | undefined => {
+  const secretEndpoint = (ref: { modelId?: string; purpose: 'model' | 'web_search'; baseUrl?: string }): string | undefined => {
     if (!currentConfig) return undefined;
     if (ref.purpose === 'web_search') return webSearchEndpoint(currentConfig.tools.webSearch) || undefined;
-    return currentConfig.models.find((m) => m.id === ref.modelId)?.baseUrl;
+    const model = currentConfig.models.find((m) => m.id === ref.modelId);
+    // A key for another replica is asked for that replica's address, and only when the model lists it.
+    if (model && ref.baseUrl && model.baseUrls?.includes(ref.baseUrl)) return ref.baseUrl;
+    return model?.baseUrl;
   };
 
   const host: EngineHost = {
@@ -196,6 +203,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       clientTools = params.clientTools;
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
+      dataDir = params.dataDir ?? dataDir;
       // VS Code's language models are not in `models`: an orchestrator among them is set aside while validating.
       const aside = setAsideHostOrchestrator(params.config, (id) => params.hostModels.some((m) => m.id === id));
       // The registry step first: embedded models join `models` before validation, so one can be the orchestrator.
@@ -214,7 +222,7 @@ export function startEngineServer(connection: Connection): EngineServer {
 
   function applyConfig(config: OrchestraConfig): void {
     currentConfig = config;
-    if (!engine) engine = createEngine(host, config, { rgPath: ripgrepHint });
+    if (!engine) engine = createEngine(host, config, { rgPath: ripgrepHint, qualityFile: dataDir && join(dataDir, 'quality.json') });
     else engine.configure(config);
   }
 
@@ -305,7 +313,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       coalescer.flush();
       task.finished = true;
       tasks.delete(taskId);
-      rememberFinished(taskId);
+      rememberFinished(taskId, task.lastSeq);
     }
   }
 
@@ -338,6 +346,23 @@ export function startEngineServer(connection: Connection): EngineServer {
         break;
     }
   }
+
+  connection.onRequest(FeedbackRequest, (raw) => {
+    const { taskId, verdict } = edge(FeedbackParams, raw, 'orchestra/feedback params');
+    let models: Array<{ model: string; role: string }>;
+    try {
+      models = requireEngine().feedback(taskId, verdict);
+    } catch (err) {
+      throw new ResponseError(ErrorCodes.InvalidParams, errorText(err));
+    }
+    // Said as an event of the task too, so every view of it (the panel, its stored copy) shows the verdict.
+    const finished = finishedTasks.get(taskId);
+    const seq = (finished?.lastSeq ?? 0) + 1;
+    if (finished) finished.lastSeq = seq;
+    const ev: EngineEvent = { type: 'task_feedback', taskId, seq, time: Date.now(), verdict, models };
+    void connection.sendNotification(EventNotification, ev).catch(() => undefined);
+    return { models };
+  });
 
   connection.onRequest(CancelRequest, (raw) => {
     const { taskId } = edge(TaskIdParams, raw, 'orchestra/cancel params');

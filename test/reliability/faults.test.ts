@@ -228,7 +228,11 @@ describe('faults: randomised injections through the real engine', () => {
         tools: { runCode: { enabled: false } },
       });
       assert.deepEqual(problems, []);
-      const engine = createEngine(host, config, { pool: { backoffBaseMs: 2, maxBackoffMs: 20, prefillMsPerToken: 0 } });
+      // The simulation counts retries and fallbacks; circuit breakers (which stop sending to a model
+      // after repeated failures) are tested in test/unit/pool/replicas.test.ts and kept shut here.
+      const engine = createEngine(host, config, {
+        pool: { backoffBaseMs: 2, maxBackoffMs: 20, prefillMsPerToken: 0, replicas: { failureThreshold: 1_000 } },
+      });
       const orchChain = plan.orchB ? ['orch', 'orch-b'] : ['orch'];
       const sent = new Map<string, number>();
       const expectFailure = (what: string, s: Simulated) => ({ failed: what, model: orchChain[orchChain.length - 1], fault: s.lastFault });

@@ -125,14 +125,16 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   // The number shows in the run_code card while the process still runs; the task is over when the
   // answer holds it and the card has settled.
   await frame.locator('.answer', { hasText: '2880067194370816120' }).first().waitFor({ timeout: 60_000 });
-  await shownOrShot(
-    frame
-      .locator('.card', { hasText: 'run_code' })
-      .filter({ has: frame.locator('.card-state', { hasText: /^done\b/ }) })
-      .first(),
-    'panel-run-code-not-done',
-    30_000,
-  );
+  await frame
+    .locator('.card', { hasText: 'run_code' })
+    .filter({ hasText: /done ·/ })
+    .first()
+    .waitFor({ timeout: 30_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`the run_code card never showed done: ${JSON.stringify(await frame.locator('.card').allInnerTexts())}`, {
+        cause: err,
+      });
+    });
   const cards = await frame.locator('.card').count();
   assert.ok(cards >= 3, `expected at least 3 tool cards, saw ${cards}`);
   const cardText = await frame.locator('.card').allInnerTexts();

@@ -11,7 +11,8 @@ const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'),
 const props: Record<string, { default?: unknown; enum?: unknown[]; items?: any }> = pkg.contributes.configuration.properties;
 
 function leaves(obj: unknown, prefix: string, out: Record<string, unknown>): Record<string, unknown> {
-  if (obj && typeof obj === 'object' && !Array.isArray(obj)) {
+  // An empty object default (a map such as preferences.byRole) is one setting, like an array.
+  if (obj && typeof obj === 'object' && !Array.isArray(obj) && Object.keys(obj).length) {
     for (const [k, v] of Object.entries(obj)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
   } else out[prefix] = obj;
   return out;
@@ -29,7 +30,7 @@ test('enums in package.json match the engine schema', () => {
   assert.deepEqual(props['orchestra.models'].items.properties.roles.items.enum, [...MODEL_ROLES]);
   assert.deepEqual(props['orchestra.models'].items.properties.toolCallFormat.enum, [...TOOL_CALL_FORMAT_SETTINGS]);
   const modelKeys = Object.keys(props['orchestra.models'].items.properties).sort();
-  assert.deepEqual(modelKeys, Object.keys(ModelEntry.shape).sort());
+  assert.deepEqual(modelKeys, Object.keys(ModelEntry.in.shape).sort());
 });
 
 test('every contributed command has a title in the Orchestra category', () => {

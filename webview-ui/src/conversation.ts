@@ -11,6 +11,8 @@ import { costSummary, unpricedLabel, unpricedText } from '../../src/core/protoco
 import { costChart } from './chart';
 import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
+import { choiceElement } from './model-choice';
+import { feedbackBar, type FeedbackBar, type Verdict } from './feedback';
 import { nameEl, setName } from './names';
 
 export interface ConversationHost {
@@ -18,6 +20,8 @@ export interface ConversationHost {
   /** Stops one running tool call or subtask; the task goes on. */
   cancelCall(taskId: string, callId: string): void;
   approve(approvalId: string, approved: boolean): void;
+  /** The user's verdict on a finished task's answer (its thumbs); absent: no thumbs are shown. */
+  feedback?(taskId: string, verdict: Verdict): void;
 }
 
 type CallState = EventOf<'tool_call_started'>['state'];
@@ -62,6 +66,8 @@ interface TaskView {
   footerDirty: boolean;
   /** Every call in this task's tree, subtasks included, for the per-model chart. */
   calls: CallView[];
+  /** The thumbs under its answer, once it is done. */
+  feedback?: FeedbackBar;
 }
 
 /** An orchestration: a top-level task, or a subtask running under a `delegate` call. */
@@ -194,6 +200,8 @@ export class ConversationView {
       }
       case 'tool_call_finished':
         return this.onCallFinished(e);
+      case 'model_choice':
+        return this.onModelChoice(e);
       case 'cost_update': {
         const sub = this.subScope(e.taskId);
         if (sub) return;
@@ -233,6 +241,8 @@ export class ConversationView {
       case 'done':
       case 'error':
         return this.onTaskEnded(e);
+      case 'task_feedback':
+        return this.tasks.get(e.taskId)?.feedback?.recorded(e);
     }
   }
 
@@ -314,6 +324,26 @@ export class ConversationView {
       if (a.approval.callId === e.callId && !a.resolved) this.settleApproval(a, 'The call ended before an answer was given.');
   }
 
+  /** Why a model serves a call, or a fallback step: in the call's card, else (orchestrator turns) in the turn. */
+  private onModelChoice(e: EventOf<'model_choice'>): void {
+    const el = choiceElement(e);
+    const call = this.calls.get(e.callId);
+    if (call) {
+      call.model = e.model;
+      let routes = call.el.querySelector<HTMLElement>(':scope > .card-routes');
+      if (!routes) {
+        routes = h('div', { class: 'card-routes' });
+        call.el.querySelector(':scope > .card-args')?.after(routes);
+      }
+      routes.append(el);
+      this.markCall(call);
+      return;
+    }
+    const turn = this.turnFor(this.scopeFor(e.taskId, e.parentCallId), e.turn);
+    turn.el.insertBefore(el, turn.labelEl);
+    turn.el.hidden = false;
+  }
+
   private onTaskEnded(e: EventOf<'done'> | EventOf<'error'>): void {
     const sub = this.subScope(e.taskId);
     if (sub?.sub) {
@@ -331,6 +361,10 @@ export class ConversationView {
     if (e.type === 'done') {
       // The final answer is authoritative (a non-streaming model sends it only here).
       if (e.answer) task.answerText = e.answer;
+      if (!this.readOnly && this.host.feedback && !task.feedback) {
+        task.feedback = feedbackBar((verdict) => this.host.feedback?.(e.taskId, verdict));
+        task.errorEl.before(task.feedback.el);
+      }
     } else {
       task.errorEl.hidden = false;
       task.errorEl.replaceChildren(h('strong', {}, errorTitle(e.code)), ' ', cleanText(e.message));

@@ -170,6 +170,7 @@ app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl
 const host = {
   cancel: (taskId: string) => post({ type: 'cancel', taskId }),
   cancelCall: (taskId: string, callId: string) => post({ type: 'cancelCall', taskId, callId }),
+  feedback: (taskId: string, verdict: 'up' | 'down' | 'none') => post({ type: 'feedback', taskId, verdict }),
   approve: (approvalId: string, approved: boolean) => {
     pendingApprovals.delete(approvalId);
     post({ type: 'approve', approvalId, approved });

@@ -11,13 +11,15 @@ import { modelVerdict, preferenceInstructions, toolVerdict } from '../preference
 import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservation } from '../prompts';
 import { newId } from '../ids';
 import { Scope, TaskFailure, abortFailure, observationText, partialJsonStringField, toOpenAITools } from './runtime';
+import type { ChoiceFields } from '../routing/choice';
 import {
   callableModels,
+  chooseForRole,
+  choiceForNamed,
   createAnswerTool,
   createCallModelTool,
   createDelegateTool,
   modelLine,
-  pickModelForRole,
   stripThinking,
   type SubtaskOutcome,
   type SubtaskRunner,
@@ -268,15 +270,19 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
 
     let leader: PoolModel | undefined;
     let refusal: { state: CallState; error: string } | undefined;
+    let choice: ChoiceFields | undefined;
     if (spec.model) {
       leader = tree.pool.get(spec.model);
       if (!leader) refusal = { state: 'error', error: `unknown model "${spec.model}"` };
       else {
         const v = modelVerdict(leader, tree.config);
         if (!v.eligible) refusal = { state: 'denied', error: `denied by rule ${v.rule}: ${v.reason}` };
+        else choice = choiceForNamed(scope, leader, spec.role);
       }
     } else if (spec.role) {
-      leader = pickModelForRole(scope, spec.role);
+      const chosen = chooseForRole(scope, spec.role);
+      leader = chosen?.model;
+      choice = chosen?.choice;
       if (!leader) refusal = { state: 'error', error: `no eligible model has the role "${spec.role}"` };
     } else leader = parent.orchestrator;
 
@@ -290,6 +296,7 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       state: 'running',
       parentCallId: o.delegateCallId,
     });
+    if (choice) tree.emit({ type: 'model_choice', callId, turn: o.turn, parentCallId: o.delegateCallId, ...choice });
     const finish = (state: CallState, answer: string | undefined, error: string | undefined, turns: number): SubtaskOutcome => {
       tree.ledger.closeScope(callId);
       const totals = tree.ledger.totals(callId);

@@ -10,6 +10,8 @@ import { fmtDollars } from '../budget';
 import { rolePromptFor } from '../prompts';
 import type { Scope, ModelCallOutcome } from './runtime';
 import type { CallState } from '../protocol/events';
+import { scoreModels } from '../routing/score';
+import { namedChoice, rankedChoice, type ChoiceFields } from '../routing/choice';
 
 export const EXPERT_ROLES = MODEL_ROLES.filter((r): r is Exclude<ModelRole, 'orchestrator'> => r !== 'orchestrator');
 const ExpertRole = z.enum(EXPERT_ROLES as [string, ...string[]]);
@@ -21,14 +23,46 @@ export const MAX_SUBTASKS = 8;
 export function callableModels(scope: Scope, preferRole?: string): PoolModel[] {
   const config = scope.config;
   const models = scope.tree.pool.all().filter((m) => modelVerdict(m, config).eligible && m.roles.some((r) => r !== 'orchestrator'));
-  return rankModels(models, config, preferRole);
+  return rankModels(models, config, preferRole, scope.tree.quality);
 }
 
-/** The best eligible model for a role (models of that role first, in preference order). */
+/**
+ * The best eligible model for a role by the routing score (docs/ROUTING.md), with why: its reasons
+ * and the runner-up. With `preferences.explore`, qualities are drawn from their estimates (Thompson
+ * sampling), so a model whose quality is uncertain gets tried now and then.
+ */
+export function chooseForRole(
+  scope: Scope,
+  role: string | undefined,
+  preferRole?: string,
+): { model: PoolModel; choice: ChoiceFields } | undefined {
+  const wanted = role ?? preferRole;
+  const callable = callableModels(scope);
+  // A role asked for is a requirement; without one, general models first, then any.
+  const ofRole = wanted ? callable.filter((m) => (m.roles as string[]).includes(wanted)) : [];
+  const general = callable.filter((m) => m.roles.includes('general'));
+  const candidates = ofRole.length || role ? ofRole : general.length ? general : callable;
+  if (!candidates.length) return undefined;
+  const scoredRole = role ?? (ofRole.length ? wanted : 'general');
+  const ranked = scoreModels(candidates, scope.config, {
+    role: scoredRole,
+    quality: scope.tree.quality,
+    sample: scope.config.preferences.explore,
+  });
+  return { model: ranked[0].model, choice: rankedChoice(ranked, ranked[0], scoredRole) };
+}
+
+/** The best eligible model for a role (see chooseForRole), without the reasons. */
 export function pickModelForRole(scope: Scope, role: string | undefined, preferRole?: string): PoolModel | undefined {
-  const ranked = callableModels(scope, role ?? preferRole);
-  if (role) return ranked.find((m) => (m.roles as string[]).includes(role));
-  return ranked.find((m) => m.roles.includes('general')) ?? ranked[0];
+  return chooseForRole(scope, role, preferRole)?.model;
+}
+
+/** Why a model the orchestrator named serves a call: its standing among the callable models of the role. */
+export function choiceForNamed(scope: Scope, model: PoolModel, role?: string): ChoiceFields {
+  const served = role ?? model.roles.find((r) => r !== 'orchestrator') ?? 'general';
+  const candidates = callableModels(scope).filter((m) => (m.roles as string[]).includes(served) || m.id === model.id);
+  const ranked = scoreModels(candidates, scope.config, { role: served, quality: scope.tree.quality });
+  return namedChoice(ranked, model.id, served);
 }
 
 export function modelLine(m: PoolModel): string {
@@ -72,6 +106,7 @@ export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
     async run(args, ctx): Promise<ToolResult> {
       const meter = scope.meter(ctx.callId);
       let model: PoolModel | undefined;
+      let choice: ChoiceFields | undefined;
       if (args.model) {
         model = scope.tree.pool.get(args.model);
         if (!model) {
@@ -83,8 +118,11 @@ export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
             error: `unknown model "${args.model}"; models you can call: ${ids.join(', ') || 'none'}`,
           };
         }
+        if (modelVerdict(model, scope.config).eligible) choice = choiceForNamed(scope, model, args.role);
       } else {
-        model = pickModelForRole(scope, args.role, preferRole);
+        const chosen = chooseForRole(scope, args.role, preferRole);
+        model = chosen?.model;
+        choice = chosen?.choice;
         if (!model) {
           return {
             ok: false,
@@ -95,6 +133,8 @@ export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
         }
       }
       meter.model = model.id;
+      if (choice)
+        scope.tree.emit({ type: 'model_choice', callId: ctx.callId, turn: meter.turn ?? 0, parentCallId: scope.parentCallId, ...choice });
       const roles = args.role ? [args.role] : model.roles;
       const user = args.context ? `${args.task}\n\nContext:\n${args.context}` : args.task;
       const outcome = await scope.callModel(

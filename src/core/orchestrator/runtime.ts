@@ -32,6 +32,8 @@ import { Limiter } from './limiter';
 import { modelVerdict, toolVerdict, destinationOf, type Verdict } from '../preferences';
 import { newId } from '../ids';
 import type { TrajectoryWriter } from '../trajectory';
+import { fallbackChoice } from '../routing/choice';
+import type { QualitySource } from '../routing/prior';
 
 /** Event fields the tree fills in itself. */
 type EventBody = EngineEvent extends infer E ? (E extends EngineEvent ? Omit<E, 'taskId' | 'seq' | 'time'> : never) : never;
@@ -144,6 +146,8 @@ export interface TaskTreeOptions {
    * model or tool added to a deny list): each call is judged against both this and the task's start.
    */
   currentConfig?: () => OrchestraConfig;
+  /** The quality estimates model choices read (routing/quality.ts); the priors alone when absent. */
+  quality?: QualitySource;
 }
 
 export class TaskTree {
@@ -157,6 +161,7 @@ export class TaskTree {
   readonly budget: Budget;
   readonly signal: AbortSignal;
   readonly trajectory: TrajectoryWriter;
+  readonly quality?: QualitySource;
   /** The task's final answer as it streams (answer_delta events); see AnswerStream. */
   readonly answerStream: AnswerStream;
   /** Subtask call ids and their task text, for the trajectory's per-subtask totals. */
@@ -179,6 +184,7 @@ export class TaskTree {
     this.trajectory = o.trajectory;
     this.sink = o.emit;
     this.currentConfig = o.currentConfig ?? (() => o.config);
+    this.quality = o.quality;
     this.ledger = new Ledger();
     this.limiter = new Limiter(o.config.concurrency);
     this.budget = new Budget(o.config.budget.maxDollarsPerTask);
@@ -601,7 +607,18 @@ export class Scope {
       const result = await tree.pool.chat(
         model.id,
         { ...req, maxTokens: plan.maxTokens },
-        { signal: o.signal, fallback, onDelta: o.onDelta, beforeAttempt, onAttemptFailed },
+        {
+          signal: o.signal,
+          fallback,
+          onDelta: o.onDelta,
+          beforeAttempt,
+          onAttemptFailed,
+          // A switch to another model is a visible step of the call, never silent.
+          onRetry: (info) => {
+            if (info.nextModelId !== info.modelId)
+              tree.emit(fallbackChoice({ callId: o.callId, turn: o.turn, parentCallId: this.parentCallId }, info));
+          },
+        },
       );
       const served = tree.pool.get(result.modelId) ?? current.model;
       const maxTokens = current.maxTokens;

@@ -19,7 +19,7 @@ import {
 } from '../prompts';
 import { newId } from '../ids';
 import { Scope, TaskFailure, formatZodError, partialTaggedAnswer } from './runtime';
-import { outcomeState, stripThinking } from './model-tools';
+import { choiceForNamed, outcomeState, stripThinking } from './model-tools';
 import { failureFromOutcome, questionWithAttachments } from './general';
 import { modelVerdict } from '../preferences';
 import type { ParsedToolCall } from '../toolcalls';
@@ -41,6 +41,9 @@ const DEFAULT_CAPABILITY: Record<AliasKind, string> = {
   'answer-math': 'Solves math problems; answers in \\boxed{}.',
 };
 
+/** The role each kind of alias serves, for the reasons shown with a model the orchestrator picked. */
+const ALIAS_ROLE: Record<AliasKind, string> = { search: 'search-query', reasoner: 'reasoning', answer: 'answer', 'answer-math': 'math' };
+
 /** Each document is cut to this many characters; the whole context to a token budget. */
 const DOC_CHARS = 3000;
 const CONTEXT_TOKENS = 24_000;
@@ -51,6 +54,8 @@ export function buildAliases(models: PoolModel[], scope: Scope): Alias[] {
   const eligible = rankModels(
     models.filter((m) => modelVerdict(m, config).eligible),
     config,
+    undefined,
+    scope.tree.quality,
   );
   const out: Alias[] = [];
   const add = (kind: AliasKind, prefix: string, pick: (m: PoolModel) => boolean) => {
@@ -226,6 +231,13 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
   const expertCall = async (a: Alias, prompt: string, ctx: ToolContext, purpose: string, onContent?: (soFar: string) => void) => {
     const meter = scope.meter(ctx.callId);
     meter.model = a.model.id;
+    scope.tree.emit({
+      type: 'model_choice',
+      callId: ctx.callId,
+      turn: meter.turn ?? 0,
+      parentCallId: scope.parentCallId,
+      ...choiceForNamed(scope, a.model, ALIAS_ROLE[a.kind]),
+    });
     let soFar = '';
     const outcome = await scope.callModel(
       a.model.id,

@@ -1,7 +1,8 @@
 // The model pool: every model is an OpenAI-compatible endpoint reached through the `openai` SDK, or a
 // model the host serves itself (VS Code's Language Model API, see host-models.ts). The pool streams, assembles native tool calls, falls back to text tool-call parsing, reports or
 // estimates usage, applies timeouts suited to slow local prefill, retries with backoff, honours
-// cancellation, falls back to same-role models when asked, and measures latency live.
+// cancellation, falls back to same-role models when asked, and measures latency live. Requests to a
+// model with several replicas go through the endpoint router (replicas.ts).
 import OpenAI from 'openai';
 import type { ModelEntry, OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
@@ -12,6 +13,8 @@ import { ReplyReader, parseOptionsFor, schemasOf, type ChatDelta, type NativeCal
 export type { ChatDelta } from './reply';
 import { estimateMessagesTokens, estimateTokens } from './estimate';
 import { hostOf, isLocalHost } from './locality';
+import { EndpointRouter, replicasOf, type ReplicaStatus, type RouterOptions } from './replicas';
+import { fallbackChain } from './fallbacks';
 import { HostChatError, hostChunks, type HostChat, type HostModelEntry, type Pricing } from './host-models';
 
 export interface PoolModel extends ModelEntry {
@@ -103,6 +106,8 @@ export class ModelCallError extends Error {
   usage?: Usage;
   /** UTF-8 bytes streamed before the failure (see ChatAttempt.outputBytes). */
   outputBytes?: number;
+  /** Set when the model was not asked at all: every replica's circuit breaker is open. */
+  down?: boolean;
 }
 
 /** What `ChatOptions.beforeAttempt` answers: send (with this max tokens) or do not send, and why. */
@@ -114,7 +119,15 @@ export interface ChatOptions {
   /** Eligible same-role fallbacks; none when omitted. */
   fallback?: (m: PoolModel) => boolean;
   /** Told before each retry or fallback, so a UI can discard the partial text it showed. */
-  onRetry?: (info: { modelId: string; error: string; status?: number; nextModelId: string; delayMs: number }) => void;
+  onRetry?: (info: {
+    modelId: string;
+    error: string;
+    status?: number;
+    nextModelId: string;
+    delayMs: number;
+    /** The model could not be reached at all (unreachable, or every replica's breaker open). */
+    unreachable?: boolean;
+  }) => void;
   /**
    * Asked right before every attempt after the first one (a retry of the same model, or a fallback
    * model), so the caller can pay for it (reserve its worst case) and set its max tokens. A refusal
@@ -138,6 +151,10 @@ export interface PoolOptions {
   prefillMsPerToken?: number;
   /** Weight of the newest sample in the latency moving average. Default 0.3. */
   latencyAlpha?: number;
+  /** Circuit breakers of the models' addresses (replicas.ts). */
+  replicas?: RouterOptions;
+  /** How long a health check of an address may take. Default 3 s. */
+  healthCheckTimeoutMs?: number;
   /** Runs calls on host models (see `ModelPool.setHostModels`); without it they fail with a clear error. */
   hostChat?: HostChat;
 }
@@ -164,7 +181,8 @@ export class ModelPool {
   private readonly noStreamOptions = new Set<string>();
   private readonly clients = new Map<string, OpenAI>();
   private config!: OrchestraConfig;
-  private readonly opts: Required<Omit<PoolOptions, 'hostChat'>>;
+  private readonly opts: Required<Omit<PoolOptions, 'replicas' | 'hostChat'>>;
+  private readonly router: EndpointRouter;
   private readonly hostChat: HostChat | undefined;
 
   constructor(
@@ -178,7 +196,21 @@ export class ModelPool {
       maxBackoffMs: options.maxBackoffMs ?? 30_000,
       prefillMsPerToken: options.prefillMsPerToken ?? 5,
       latencyAlpha: options.latencyAlpha ?? 0.3,
+      healthCheckTimeoutMs: options.healthCheckTimeoutMs ?? 3_000,
     };
+    this.router = new EndpointRouter(
+      {
+        describe: (err) => {
+          const e = err instanceof ModelCallError ? err : undefined;
+          return { kind: e?.kind ?? 'network', status: e?.status, retryAfterSeconds: e?.retryAfterSeconds, streamed: !!e?.usage };
+        },
+        unavailable: (modelId, message, kind, status, retryAfterSeconds) =>
+          Object.assign(new ModelCallError(message, modelId, kind, status, [], retryAfterSeconds), { down: kind === 'network' }),
+        probe: (modelId, url) => this.healthCheck(modelId, url),
+        log: this.log,
+      },
+      options.replicas,
+    );
     this.hostChat = options.hostChat;
     this.update(config);
   }
@@ -189,18 +221,27 @@ export class ModelPool {
     const previous = new Map(this.models.map((m) => [m.id, m]));
     this.config = config;
     this.models = config.models.map((entry) => {
-      const host = hostOf(entry.baseUrl);
+      const hosts = [...new Set(replicasOf(entry).map(hostOf))];
+      const host = hosts.join(', ');
       const old = previous.get(entry.id);
-      const sameEndpoint = old && old.baseUrl === entry.baseUrl && old.model === entry.model;
+      const sameEndpoint = old && replicasOf(old).join(' ') === replicasOf(entry).join(' ') && old.model === entry.model;
       return {
         ...entry,
         host,
-        local: entry.local ?? isLocalHost(host),
+        // Local only when every replica is: a request may go to any of them.
+        local: entry.local ?? hosts.every(isLocalHost),
         latencyMs: sameEndpoint ? old.latencyMs : undefined,
         latencySamples: sameEndpoint ? old.latencySamples : 0,
         failures: sameEndpoint ? old.failures : 0,
       };
     });
+    this.router.update(this.models);
+  }
+
+  /** Each address of a model with its breaker state and load (one entry for a single `baseUrl`). */
+  replicaStatus(id: string): ReplicaStatus[] {
+    const m = this.get(id);
+    return m ? this.router.status(m) : [];
   }
 
   /**
@@ -259,16 +300,8 @@ export class ModelPool {
     const primary = this.get(id);
     if (!primary) throw new ModelCallError(`no model with id "${id}" in the pool`, id, 'bad_response', undefined, []);
     const chain = [primary];
-    if (opts.fallback) {
-      const candidates = this.all().filter((m) => m !== primary && m.roles.some((r) => primary.roles.includes(r)) && opts.fallback!(m));
-      // Models that keep failing go last (stable: otherwise in pool order).
-      chain.push(
-        ...candidates
-          .map((m, i) => ({ m, i }))
-          .sort((a, b) => a.m.failures - b.m.failures || a.i - b.i)
-          .map((x) => x.m),
-      );
-    }
+    const eligible = opts.fallback;
+    if (eligible) chain.push(...fallbackChain(primary, this.all(), eligible, (m) => this.router.isDown(m)));
     const attempts: ChatAttempt[] = [];
     let lastError: ModelCallError | undefined;
     for (let i = 0; i < chain.length; i++) {
@@ -284,7 +317,7 @@ export class ModelPool {
         if (decision.maxTokens !== undefined) modelReq = { ...req, maxTokens: decision.maxTokens };
       }
       try {
-        const result = await this.withRetries(model, modelReq, opts, attempts);
+        const result = await this.withRetries(model, modelReq, opts, attempts, i < chain.length - 1);
         model.failures = 0;
         if (model !== primary) {
           result.fellBackFrom = primary.id;
@@ -303,7 +336,14 @@ export class ModelPool {
         const next = chain[i + 1];
         if (next) {
           this.log('warn', `model ${model.id} failed (${e.message}); falling back to ${next.id}`);
-          opts.onRetry?.({ modelId: model.id, error: e.message, status: e.status, nextModelId: next.id, delayMs: 0 });
+          opts.onRetry?.({
+            modelId: model.id,
+            error: e.message,
+            status: e.status,
+            nextModelId: next.id,
+            delayMs: 0,
+            unreachable: e.down === true || e.kind === 'network',
+          });
         }
       }
     }
@@ -319,18 +359,22 @@ export class ModelPool {
     if (!model) return { ok: false, latencyMs: 0, error: `no model with id "${id}" in the pool` };
     const started = Date.now();
     try {
-      await this.callOnce(
-        model,
-        { messages: [{ role: 'user', content: 'Reply with the single word OK.' }], maxTokens: 16, temperature: 0 },
-        { signal },
-      );
+      const req: ChatRequest = { messages: [{ role: 'user', content: 'Reply with the single word OK.' }], maxTokens: 16, temperature: 0 };
+      await this.router.run(model, (url) => this.callOnce(model, req, { signal }, url), signal);
       return { ok: true, latencyMs: Date.now() - started };
     } catch (err) {
       return { ok: false, latencyMs: Date.now() - started, error: (err as Error).message };
     }
   }
 
-  private async withRetries(model: PoolModel, req: ChatRequest, opts: ChatOptions, attempts: ChatAttempt[]): Promise<ChatResult> {
+  /** `moreToTry`: a fallback follows, so a model whose every replica is down is not waited for. */
+  private async withRetries(
+    model: PoolModel,
+    req: ChatRequest,
+    opts: ChatOptions,
+    attempts: ChatAttempt[],
+    moreToTry = false,
+  ): Promise<ChatResult> {
     const retries = this.config.requests.retries;
     let attemptReq = req;
     let retrying = false;
@@ -352,7 +396,7 @@ export class ModelPool {
       retrying = false;
       const started = Date.now();
       try {
-        const result = await this.callOnce(model, attemptReq, opts);
+        const result = await this.router.run(model, (url) => this.callOnce(model, attemptReq, opts, url), opts.signal);
         result.attempts = [...attempts];
         return result;
       } catch (err) {
@@ -375,7 +419,7 @@ export class ModelPool {
         };
         attempts.push(record);
         opts.onAttemptFailed?.(record);
-        if (!isRetryable(e) || attempt >= retries) throw e;
+        if (!isRetryable(e) || attempt >= retries || (e.down && moreToTry)) throw e;
         retrying = true;
         const delayMs = this.backoff(attempt, e.retryAfterSeconds);
         this.log('info', `model ${model.id}: attempt ${attempt + 1} failed (${e.message}); retrying in ${delayMs} ms`);
@@ -394,8 +438,31 @@ export class ModelPool {
     return Math.round(exp / 2 + Math.random() * (exp / 2));
   }
 
-  private async apiKey(model: PoolModel): Promise<string | undefined> {
-    return this.getSecret({ modelId: model.id, env: model.apiKeyEnv, purpose: 'model' });
+  /** The model's key, released for the address it is sent to (`url`: one of its replicas). */
+  private async apiKey(model: PoolModel, url = model.baseUrl): Promise<string | undefined> {
+    return this.getSecret({
+      modelId: model.id,
+      env: model.apiKeyEnv,
+      purpose: 'model',
+      ...(url !== model.baseUrl ? { baseUrl: url } : {}),
+    });
+  }
+
+  /** Whether an address answers at all: `GET /models`, which every OpenAI-compatible server (and gateway) serves. */
+  private async healthCheck(modelId: string, url: string): Promise<boolean> {
+    const model = this.get(modelId);
+    const key = model ? await this.apiKey(model, url).catch(() => undefined) : undefined;
+    try {
+      const res = await fetch(`${url.replace(/\/+$/, '')}/models`, {
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+        signal: AbortSignal.timeout(this.opts.healthCheckTimeoutMs),
+      });
+      await res.body?.cancel().catch(() => undefined);
+      // Any answer short of a server error means the server is up (401 and 404 included).
+      return res.status < 500;
+    } catch {
+      return false;
+    }
   }
 
   /** One SDK client per endpoint and key: building one costs more than a zero-latency call's own work. */
@@ -417,12 +484,18 @@ export class ModelPool {
     return client;
   }
 
-  private async callOnce(model: PoolModel, req: ChatRequest, opts: Pick<ChatOptions, 'signal' | 'onDelta'>): Promise<ChatResult> {
+  /** One request to one address of the model (`baseUrl`: the replica the router picked). */
+  private async callOnce(
+    model: PoolModel,
+    req: ChatRequest,
+    opts: Pick<ChatOptions, 'signal' | 'onDelta'>,
+    baseUrl = model.baseUrl,
+  ): Promise<ChatResult> {
     const cancelled = () => new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
     if (opts.signal?.aborted) throw cancelled();
     // Host models are reached through the host, which holds whatever credentials they need.
-    const key = model.hostModel ? undefined : await this.apiKey(model);
-    const client = model.hostModel ? undefined : this.clientFor(model.baseUrl, key || NOT_NEEDED_KEY);
+    const key = model.hostModel ? undefined : await this.apiKey(model, baseUrl);
+    const client = model.hostModel ? undefined : this.clientFor(baseUrl, key || NOT_NEEDED_KEY);
     const stream = this.config.requests.stream || model.hostModel !== undefined;
     const timeoutMs = (model.timeoutSeconds ?? this.config.requests.timeoutSeconds) * 1000;
     const promptTokens = estimateMessagesTokens(req.messages, req.tools);

@@ -124,6 +124,33 @@ export const ToolCallFinished = z.object({
   pricing: UnpricedKind.optional(),
   latencyMs: z.number().nonnegative(),
 });
+/** One candidate's score under the routing formula (docs/ROUTING.md) and its largest terms, as text. */
+export const ModelScore = z.object({ model: z.string(), score: z.number(), reasons: z.array(z.string()) });
+export type ModelScore = z.infer<typeof ModelScore>;
+
+/**
+ * Which model serves a call and why: its score's top reasons and the runner-up when it was ranked
+ * for a role; or, on a fallback, the model that failed and why (shown as "A down → B", never silent).
+ */
+export const ModelChoice = z.object({
+  ...base,
+  type: z.literal('model_choice'),
+  /** The tool call (its card) or the orchestrator turn the model serves. */
+  callId: z.string(),
+  turn: z.number().int(),
+  parentCallId: z.string().optional(),
+  model: z.string(),
+  /** The role it was chosen for, when one was asked for. */
+  role: z.string().optional(),
+  /** `ranked`: the best score for the role; `named`: the orchestrator named it; `fallback`: `from` failed. */
+  how: z.enum(['ranked', 'named', 'fallback']),
+  score: z.number().optional(),
+  /** The largest terms of its score, largest first. */
+  reasons: z.array(z.string()),
+  runnerUp: ModelScore.optional(),
+  from: z.object({ model: z.string(), reason: z.string(), unreachable: z.boolean() }).optional(),
+});
+
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
 export const AnswerDelta = z.object({ ...base, type: z.literal('answer_delta'), text: z.string() });
 export const ApprovalRequested = z.object({
@@ -154,6 +181,17 @@ export const TaskError = z.object({
   totals: Totals,
 });
 
+/**
+ * The user's verdict on a finished task's answer (the panel's thumbs; `none`: withdrawn), said after
+ * the task ended: the quality evidence it gave each model that served the task (docs/ROUTING.md).
+ */
+export const TaskFeedback = z.object({
+  ...base,
+  type: z.literal('task_feedback'),
+  verdict: z.enum(['up', 'down', 'none']),
+  models: z.array(z.object({ model: z.string(), role: z.string() })),
+});
+
 export const EngineEvent = z.discriminatedUnion('type', [
   TaskStarted,
   TurnStarted,
@@ -161,12 +199,14 @@ export const EngineEvent = z.discriminatedUnion('type', [
   ToolCallStarted,
   ToolCallDelta,
   ToolCallFinished,
+  ModelChoice,
   CostUpdate,
   AnswerDelta,
   ApprovalRequested,
   ApprovalResolved,
   TaskDone,
   TaskError,
+  TaskFeedback,
 ]);
 export type EngineEvent = z.infer<typeof EngineEvent>;
 export type EngineEventType = EngineEvent['type'];

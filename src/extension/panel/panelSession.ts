@@ -13,6 +13,8 @@ export interface PanelHandlers {
   cancel(taskId: string): void;
   /** Stops one running tool call or subtask; the task goes on. Optional for hosts without an engine (benchmarks). */
   cancelCall(taskId: string, callId: string): void;
+  /** The user's verdict on a finished task's answer; the engine says it back as a `task_feedback` event. */
+  feedback?(taskId: string, verdict: 'up' | 'down' | 'none'): void;
   approve(approvalId: string, approved: boolean): void;
   setPrivacyMode(mode: PrivacyMode): void;
   setBudget(dollars: number): void;
@@ -140,6 +142,8 @@ export class PanelSession {
           return this.handlers.cancel(m.taskId);
         case 'cancelCall':
           return this.handlers.cancelCall(m.taskId, m.callId);
+        case 'feedback':
+          return this.handlers.feedback?.(m.taskId, m.verdict);
         case 'approve':
           this.approvals.delete(m.approvalId);
           return this.handlers.approve(m.approvalId, m.approved);

@@ -199,6 +199,11 @@ describe('Workspace settings cannot steal keys or weaken safety settings', funct
     });
     assert.equal(await ask(repoServer.url), 'sk-new-bound-key-1111111');
     assert.equal(await ask(provider.url), undefined);
+    // A model with replicas (`baseUrls`): the key goes to each replica's origin, and to no other.
+    await keys.setModelKey('orch', 'sk-replica-key-22222222', repoServer.url, [repoServer.url, provider.url]);
+    assert.equal(await ask(repoServer.url), 'sk-replica-key-22222222');
+    assert.equal(await ask(provider.url), 'sk-replica-key-22222222');
+    assert.equal(await ask('http://127.0.0.1:9/v1'), undefined);
     await update('models', undefined, vscode.ConfigurationTarget.Workspace);
   });
 
