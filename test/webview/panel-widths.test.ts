@@ -98,6 +98,7 @@ describe('panel: any width, any theme', () => {
       const busy = busyTask();
       await p.send(busy.messages);
       assert.equal(await p.page.locator('.task').count(), 2, 'both tasks are on screen');
+      assert.ok((await p.page.locator('.card .route').count()) >= 2, 'the model choices are shown in their card');
       assert.equal(await p.page.locator('.composer .stop-all').isVisible(), true, 'the composer shows Stop while a task runs');
       for (const theme of THEMES) {
         await p.setTheme(theme);
