@@ -4,6 +4,7 @@
 import * as esbuild from 'esbuild';
 import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,5 +80,13 @@ if (watch) {
   const t0 = Date.now();
   await Promise.all(builds.map((b) => esbuild.build(b)));
   chmodSync(resolve(root, dist, 'cli.js'), 0o755);
+  // The config file's JSON Schema, generated from the engine's own schema (package.json's
+  // jsonValidation points editors at it for orchestra.json).
+  const schemaFile = resolve(root, dist, 'orchestra.schema.json');
+  const schema = spawnSync(process.execPath, [resolve(root, dist, 'cli.js'), 'config', 'schema', '--output', schemaFile], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (schema.status !== 0) throw new Error(`generating ${schemaFile} failed: ${schema.stderr}`);
   console.log(`built ${builds.length} bundles in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
 }

@@ -139,15 +139,17 @@ export const streamingPipeline: Bench = async (ctx) => {
     const context = await browser.newContext({ viewport: { width: 480, height: 900 } });
     const page = await context.newPage();
     const memento = new Map<string, unknown>();
-    const store = new ConversationStore(
-      { get: <T>(k: string) => memento.get(k) as T | undefined, update: async (k, v) => void memento.set(k, v) },
-      { saveDelayMs: 1000 },
-    );
+    const store = new ConversationStore({
+      get: <T>(k: string) => memento.get(k) as T | undefined,
+      update: async (k, v) => void memento.set(k, v),
+    });
     const noop = () => undefined;
     const session = new PanelSession(
       store,
       {
-        ask: noop,
+        ask: () => true,
+        resume: () => true,
+        openMarkdown: noop,
         cancel: noop,
         cancelCall: noop,
         approve: noop,

@@ -1,10 +1,13 @@
 // `orchestra`: the headless CLI over the same engine the extension uses.
-//   orchestra ask "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE] [--explain]
+//   orchestra ask [--continue [ID]] "QUESTION" [--config FILE] [--workspace DIR] [--json] [--trajectory FILE] [--yes] [--privacy MODE] [--explain]
+//   orchestra history [ID] [--delete ID] [--json]
 //   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json] [--stats] [--reset-stats [--model ID]]
 //   orchestra feedback TASK_ID up|down|none
 //   orchestra replay FILE [--json]
+//   orchestra config check|schema
 //   orchestra serve ... / orchestra local ...   (embedded llama.cpp models)
 //   orchestra mcp [--http] ...                  (the orchestrator as an MCP server)
+//   orchestra eval TASKS.jsonl --pool a.json ... (accuracy, cost and latency per pool configuration)
 // Exit codes: 0 answered / ok, 1 the task failed, 2 usage or config error, 141 output pipe closed.
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
@@ -18,6 +21,9 @@ import type { DiscoveredServer } from '../core/engine-api';
 import { readTrajectory } from '../core/trajectory';
 import { newId } from '../core/ids';
 import { parseArgs, UsageError } from './args';
+import { continuation, conversationsDir, dataDir, historyCommand } from './history';
+import { ConversationLibrary, newConversationId } from '../core/conversations/library';
+import { configCommand } from './config-command';
 import { LiveView } from './render';
 import { sanitizeTerminal } from './terminal';
 import { formatBytes } from '../server/llama/gguf-info';
@@ -30,7 +36,10 @@ import { parseGpuLayers } from './serve';
 export const USAGE = `orchestra — a small orchestrator model that coordinates tools and a pool of models
 
 Usage:
-  orchestra ask "QUESTION" [options]     solve a question in a workspace
+  orchestra ask "QUESTION" [options]     solve a question in a workspace (it starts a conversation)
+  orchestra ask --continue [ID] "QUESTION"
+                           a follow-up in the workspace's latest conversation (or conversation ID): the
+                           earlier questions, answers and tool results go into its context
       --config FILE        JSON config (same keys as the orchestra.* settings); default $ORCHESTRA_CONFIG or ./orchestra.json
       --workspace DIR      folder the tools work in (default: current folder)
       --json               one engine event per line, ending with a done or error line
@@ -38,10 +47,13 @@ Usage:
       --yes                approve every approval request (running code, paid calls past the soft limit, MCP tools)
       --privacy MODE       any | open-weights-only | local-only (overrides the config)
       --explain            print why each model was chosen: its score's top reasons and the runner-up
+      --data-dir DIR       where conversations are kept (default $ORCHESTRA_DATA_DIR, else ~/.local/share/orchestra)
       --threads N          CPU threads for embedded GGUF models (default: local.threads, else the physical cores)
       --gpu-layers N       GPU offload for embedded models when a GPU build is installed: auto | max | N (0: CPU only)
   Every GGUF file in the models folder (local.modelsDir, else $ORCHESTRA_MODELS_DIR, else ~/.orchestra/models)
   joins the pool as "local:<file name>", so it can be orchestrator.model; with no config file they are the pool.
+  orchestra history [ID] [--delete ID] [--json]
+                           the workspace's conversations; with ID, that conversation as Markdown
   orchestra models [--config FILE] [--discover] [--probe KIND:PORT]... [--json]
                            the model pool and each model's eligibility under the current preferences;
                            --discover lists local model servers (Ollama, LM Studio, vLLM, llama.cpp, SGLang)
@@ -50,9 +62,13 @@ Usage:
   orchestra feedback TASK_ID up|down|none
                            your verdict on a task's answer: evidence for the models that served it
   orchestra replay FILE [--json]         show a trajectory as it ran
+  orchestra config check [--config FILE] validate the config file: every problem with its path (exit 2 when invalid)
+  orchestra config schema [--output F]   the config file's JSON Schema (for editors)
   orchestra serve --model FILE.gguf ...  serve GGUF models over an OpenAI-compatible API (orchestra serve --help)
   orchestra local list|download|verify   local GGUF models in the models folder (orchestra local --help)
   orchestra mcp [--http] ...             the orchestrator as an MCP server for other agents (orchestra mcp --help)
+  orchestra eval TASKS.jsonl --pool a.json --pool b.json
+                                         your own tasks under each pool: accuracy, cost, latency, Pareto plot (orchestra eval --help)
   orchestra --help | --version
 
 API keys come from the environment variable named by each model's "apiKeyEnv".
@@ -102,6 +118,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return replayCommand(rest, io);
       case 'feedback':
         return feedbackCommand(rest, io, USAGE);
+      case 'history':
+        return historyCommand(rest, io);
+      case 'config':
+        return configCommand(rest, io);
       case 'serve': {
         const { runServeCommand } = await import('./serve');
         return await runServeCommand(rest);
@@ -117,6 +137,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
           privacy: privacyOrThrow,
           version: version(),
         });
+      }
+      case 'eval': {
+        const { runEvalCommand } = await import('./eval');
+        return await runEvalCommand(
+          rest,
+          { ...io, stderrIsTty: !!process.stderr.isTTY },
+          {
+            loadConfig: (file) => loadConfigWithLocalModels(file, io, { requireModels: true }),
+            privacy: privacyOrThrow,
+          },
+        );
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
@@ -211,15 +242,13 @@ function indent(text: string): string {
 
 async function askCommand(argv: string[], io: CliIo): Promise<number> {
   const a = parseArgs(argv, {
-    values: ['--config', '--workspace', '--trajectory', '--privacy', '--threads', '--gpu-layers'],
-    booleans: ['--json', '--yes', '--help', '--explain'],
+    values: ['--config', '--workspace', '--trajectory', '--privacy', '--data-dir', '--threads', '--gpu-layers'],
+    booleans: ['--json', '--yes', '--help', '--continue', '--explain'],
   });
   if (a.flags.has('--help')) {
     io.out(USAGE);
     return 0;
   }
-  const question = a.positionals.join(' ').trim();
-  if (!question) throw new UsageError('ask needs a question: orchestra ask "QUESTION"');
   const privacy = privacyOrThrow(a.values['--privacy']);
   const workspace = resolve(io.cwd, a.values['--workspace'] ?? '.');
   try {
@@ -227,11 +256,20 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   } catch {
     throw new UsageError(`--workspace ${workspace} is not a folder`);
   }
+  const library = new ConversationLibrary(conversationsDir(dataDir(a.values['--data-dir'], io), workspace));
+  const follow = a.flags.has('--continue') ? continuation(library, a.positionals) : undefined;
+  const question = follow ? follow.question : a.positionals.join(' ').trim();
+  if (!question) throw new UsageError(`ask needs a question: orchestra ask ${follow ? '--continue ' : ''}"QUESTION"`);
+  const conversation = follow
+    ? { dir: library.dir, id: follow.conversationId, parentTaskId: follow.parentTaskId }
+    : { dir: library.dir, id: newConversationId() };
   const embedded = await loadConfigWithLocalModels(a.values['--config'], io, { requireModels: true, ...localOverrides(a.values) });
   if (!embedded) return 2;
   const config = privacy ? { ...embedded.config, privacyMode: privacy } : embedded.config;
   const json = a.flags.has('--json');
-  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), config, { qualityFile: qualityFile(io.env, io.cwd) });
+  const engine = createEngine(cliHost(io, { yes: a.flags.has('--yes') }), config, {
+    qualityFile: qualityFile(io.env, io.cwd, a.values['--data-dir']),
+  });
   const view = new LiveView(io.out, { color: io.stdoutIsTty && !io.env.NO_COLOR, explain: a.flags.has('--explain') });
   const taskId = newId('task');
   let interrupts = 0;
@@ -245,13 +283,20 @@ async function askCommand(argv: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     const outcome = await engine.ask(
-      { taskId, question, workspace, trajectoryPath: a.values['--trajectory'] ? resolve(io.cwd, a.values['--trajectory']) : undefined },
+      {
+        taskId,
+        question,
+        workspace,
+        conversation,
+        trajectoryPath: a.values['--trajectory'] ? resolve(io.cwd, a.values['--trajectory']) : undefined,
+      },
       (e: EngineEvent) => {
         if (json) io.out(`${JSON.stringify(e)}\n`);
         else view.handle(e);
       },
     );
     if (a.flags.has('--explain') && !json) io.out(`\nRate this answer: orchestra feedback ${taskId} up|down\n`);
+    if (!json) io.err(`conversation ${conversation.id} · follow up with: orchestra ask --continue "…"\n`);
     return outcome.ok ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);

@@ -1,15 +1,14 @@
 // The CLI's side of quality from evidence (docs/ROUTING.md): where the estimates are kept, the
 // `orchestra models --stats` table, and `orchestra feedback TASK up|down|none`.
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { QualityRow } from '../core/engine-api';
 import { QualityStore } from '../core/routing/quality';
 import { parseArgs, UsageError } from './args';
+import { dataDir } from './history';
 
-/** `$ORCHESTRA_DATA_DIR`, else `~/.orchestra`: the estimates live in `quality.json` there. */
-export function qualityFile(env: NodeJS.ProcessEnv, cwd: string): string {
-  const dir = env.ORCHESTRA_DATA_DIR ? resolve(cwd, env.ORCHESTRA_DATA_DIR) : join(homedir(), '.orchestra');
-  return join(dir, 'quality.json');
+/** The estimates live in `quality.json` in the CLI's data folder, beside the conversations (history.ts dataDir). */
+export function qualityFile(env: NodeJS.ProcessEnv, cwd: string, dataDirFlag?: string): string {
+  return join(dataDir(dataDirFlag, { env, cwd }), 'quality.json');
 }
 
 const pct = (x: number) => x.toFixed(2);

@@ -88,7 +88,9 @@ export class LiveView {
             ? this.c('green', '✓')
             : e.state === 'denied' || e.state === 'over_budget'
               ? this.c('yellow', '⊘')
-              : this.c('red', '✗');
+              : e.state === 'cancelled'
+                ? '■'
+                : this.c('red', '✗');
         const model = e.model ? ` ${e.model}` : '';
         const detail = (e.state === 'ok' ? e.preview : (e.error ?? e.preview)).split('\n').find((l) => l.trim()) ?? '';
         this.line(
@@ -110,7 +112,8 @@ export class LiveView {
         this.line(0, this.c('dim', e.approved ? '  approved' : '  denied'));
         break;
       case 'answer_delta':
-        this.answer += e.text;
+        // A reset replaces what streamed before it (it was not the answer after all).
+        this.answer = e.reset ? e.text : this.answer + e.text;
         break;
       case 'done':
         this.line(0, '');
@@ -122,7 +125,8 @@ export class LiveView {
         break;
       case 'error':
         this.line(0, '');
-        this.line(0, this.c('red', `✗ ${e.code}: ${e.message}`));
+        // Stopped by the user is not a failure: said plainly, with what was spent so far.
+        this.line(0, e.code === 'cancelled' ? `■ stopped: ${e.message}` : this.c('red', `✗ ${e.code}: ${e.message}`));
         this.line(0, this.c('dim', totalsLine(e.totals)));
         break;
       case 'tool_call_delta':

@@ -1,7 +1,9 @@
-// The one configuration schema: VS Code settings (`orchestra.*`) and the CLI's JSON config file
-// share these keys. Errors name the field path, so a user can find what is wrong.
+// The one configuration schema: VS Code settings (`orchestra.*`) and the workspace config file
+// (orchestra.json, read by the CLI and the extension) share these keys. Unknown keys are refused like
+// invalid values; every problem names its field path, and an unknown key the one probably meant.
 import { z } from 'zod';
 import { TOOL_CALL_FORMATS } from './toolcalls/types';
+import { unknownKeyMessage } from './config-keys';
 
 export const PRIVACY_MODES = ['any', 'open-weights-only', 'local-only'] as const;
 export const PrivacyMode = z.enum(PRIVACY_MODES);
@@ -27,7 +29,7 @@ export const TOOL_CALL_FORMAT_SETTINGS = ['auto', 'native', ...TOOL_CALL_FORMATS
 export const ToolCallFormatSetting = z.enum(TOOL_CALL_FORMAT_SETTINGS);
 export type ToolCallFormatSetting = z.infer<typeof ToolCallFormatSetting>;
 
-const ModelEntryFields = z.object({
+const ModelEntryFields = z.strictObject({
   id: z
     .string()
     .min(1)
@@ -98,7 +100,7 @@ export const Dialect = z.enum(['auto', 'general', 'toolorchestra']);
 export type Dialect = z.infer<typeof Dialect>;
 
 export const McpServer = z
-  .object({
+  .strictObject({
     name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, _ and -'),
     command: z.string().optional(),
     args: z.array(z.string()).default([]),
@@ -115,7 +117,7 @@ export type McpServer = z.infer<typeof McpServer>;
  * pool: what the provider does not say (where it runs, its weights, its price, what it is good at).
  * Read by the editor from the user's own settings only.
  */
-export const LanguageModelOverride = z.object({
+export const LanguageModelOverride = z.strictObject({
   /** Pool id (`lm:<vendor>:<model id>`), `*` as a wildcard: `lm:copilot:*`. */
   match: z.string().min(1),
   roles: z.array(ModelRole).min(1).optional(),
@@ -129,10 +131,10 @@ export const LanguageModelOverride = z.object({
 export type LanguageModelOverride = z.infer<typeof LanguageModelOverride>;
 
 export const OrchestraConfig = z
-  .object({
+  .strictObject({
     models: z.array(ModelEntry).default([]),
     orchestrator: z
-      .object({
+      .strictObject({
         /** Model id from `models`; empty means the first model with the `orchestrator` role, else the first model. */
         model: z.string().default(''),
         dialect: Dialect.default('auto'),
@@ -140,7 +142,7 @@ export const OrchestraConfig = z
       .default({ model: '', dialect: 'auto' }),
     privacyMode: PrivacyMode.default('any'),
     preferences: z
-      .object({
+      .strictObject({
         quality: z.number().min(0).max(1).default(0.5),
         cost: z.number().min(0).max(1).default(0.3),
         latency: z.number().min(0).max(1).default(0.2),
@@ -171,7 +173,7 @@ export const OrchestraConfig = z
         instructions: '',
       }),
     budget: z
-      .object({
+      .strictObject({
         maxDollarsPerTask: z.number().nonnegative().default(0.5),
         /** Paid calls past this spend in one task need approval; 0 disables the prompt. */
         softLimitDollars: z.number().nonnegative().default(0),
@@ -182,16 +184,16 @@ export const OrchestraConfig = z
       .default({ maxDollarsPerTask: 0.5, softLimitDollars: 0, maxTurns: 20, maxWallTimeSeconds: 600, subtaskShare: 0.5 }),
     concurrency: z.number().int().min(1).max(32).default(4),
     requests: z
-      .object({
+      .strictObject({
         timeoutSeconds: z.number().positive().max(MAX_CALL_SECONDS).default(120),
         retries: z.number().int().min(0).max(10).default(2),
         stream: z.boolean().default(true),
       })
       .default({ timeoutSeconds: 120, retries: 2, stream: true }),
     tools: z
-      .object({
+      .strictObject({
         runCode: z
-          .object({
+          .strictObject({
             enabled: z.boolean().default(true),
             autoApprove: z.boolean().default(false),
             allowShell: z.boolean().default(false),
@@ -208,7 +210,7 @@ export const OrchestraConfig = z
             isolation: 'workspace',
           }),
         webSearch: z
-          .object({
+          .strictObject({
             provider: z.enum(['none', 'searxng', 'tavily', 'brave']).default('none'),
             url: z.string().default(''),
             apiKeyEnv: z.string().optional(),
@@ -230,7 +232,7 @@ export const OrchestraConfig = z
         mcpServers: [],
       }),
     local: z
-      .object({
+      .strictObject({
         /** GGUF files or folders holding them, served by the embedded llama.cpp runtime. */
         models: z.array(z.string()).default([]),
         modelsDir: z.string().default(''),
@@ -243,7 +245,7 @@ export const OrchestraConfig = z
       .default({ models: [], modelsDir: '', idleUnloadSeconds: 300, threads: 0, gpuLayers: 'auto' }),
     /** The editor's language models in the pool (VS Code only; the CLI has none). */
     languageModels: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         overrides: z.array(LanguageModelOverride).default([]),
       })
@@ -276,6 +278,21 @@ export interface ConfigProblem {
   /** Dotted path, e.g. `models[1].baseUrl`. */
   path: string;
   message: string;
+  /** The file the problem is in, when it comes from a config file rather than the editor's settings. */
+  source?: string;
+}
+
+/**
+ * Why no task runs: the settings have problems. A key dropped for being misspelt or invalid may have
+ * been meant to make a rule stricter, so the engine refuses rather than run with weaker rules.
+ */
+export function invalidSettingsMessage(problems: readonly ConfigProblem[]): string {
+  const listed = problems
+    .slice(0, 5)
+    .map((p) => `${p.source ? `${p.source.split(/[\\/]/).pop()}: ` : ''}${p.path}: ${p.message}`)
+    .join('; ');
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  return `Orchestra will not run while its settings are invalid (a misspelt or invalid key could leave a privacy or budget rule weaker than you meant): ${listed}${more} — fix them, then ask again`;
 }
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -285,13 +302,16 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /**
- * Validates a raw config. Invalid entries are dropped or reset to their default so the valid rest
- * keeps working; every problem is reported with its field path.
+ * Validates a raw config. Every problem is reported with its field path; an unknown key (a typo:
+ * `privacyMod`, `maxDollarPerTask`) is one too, with the key that was probably meant. The returned
+ * config has the invalid entries dropped or reset to their default, for showing what is configured;
+ * no task may run while there are problems (the CLI, the engine process and the extension refuse),
+ * since a dropped key may have been meant to make the rules stricter.
  */
 export function parseConfig(raw: unknown): { config: OrchestraConfig; problems: ConfigProblem[] } {
   const first = OrchestraConfig.safeParse(raw ?? {});
   if (first.success) return { config: first.data, problems: [] };
-  const problems: ConfigProblem[] = first.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  const problems: ConfigProblem[] = first.error.issues.flatMap((i) => problemsOf(i, i.path));
   const repaired = structuredClone((raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>);
   // Dropped array elements shift the rest; these maps turn repaired indices back into the user's.
   const indexMaps: IndexMaps = new Map();
@@ -302,16 +322,30 @@ export function parseConfig(raw: unknown): { config: OrchestraConfig; problems: 
     for (const issue of r.error.issues) {
       // Cross-field checks (duplicate ids, orchestrator.model) only run once the fields themselves
       // parse, so their issues first appear here: they are reported too, not dropped silently.
-      const path = formatPath(originalPath(issue.path, indexMaps));
-      if (!problems.some((p) => p.path === path && p.message === issue.message)) problems.push({ path, message: issue.message });
+      for (const p of problemsOf(issue, originalPath(issue.path, indexMaps)))
+        if (!problems.some((q) => q.path === p.path && q.message === p.message)) problems.push(p);
     }
-    dropAll(
-      repaired,
-      r.error.issues.map((i) => i.path),
-      indexMaps,
-    );
+    dropAll(repaired, r.error.issues.flatMap(issuePaths), indexMaps);
   }
   return { config: OrchestraConfig.parse({}), problems };
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** One problem per issue; an unknown-keys issue gives one per key, each with its suggestion. */
+function problemsOf(issue: Issue, userPath: ReadonlyArray<PropertyKey>): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      path: formatPath([...userPath, key]),
+      message: unknownKeyMessage(OrchestraConfig, issue.path, key),
+    }));
+  }
+  return [{ path: formatPath(userPath), message: issue.message }];
+}
+
+/** What to drop for an issue: the unknown keys themselves, else the field at its path. */
+function issuePaths(issue: Issue): PropertyKey[][] {
+  return issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [[...issue.path]];
 }
 
 /** Per array (keyed by its path in the user's config): the original index of each remaining element. */

@@ -29,10 +29,26 @@ export interface TaskRequest {
   trajectoryPath?: string;
   /** Steer toward one role for the whole task ("Delegate to a math or code model"). */
   preferRole?: 'code' | 'math';
+  /**
+   * The conversation the task belongs to. The task is recorded (journal) in `dir`/`id`; the tasks
+   * before `parentTaskId` (its ancestors in the conversation) go into its context.
+   */
+  conversation?: { dir: string; id: string; parentTaskId?: string };
+  /** Orchestrate with this model instead of the configured one (an answer retried with another model). */
+  orchestratorModel?: string;
   /** A stricter privacy mode for this task only (a looser one is ignored: the configured mode stays). */
   privacyMode?: PrivacyMode;
   /** This task's dollar cap instead of `budget.maxDollarsPerTask`. */
   maxDollars?: number;
+}
+
+/** Runs an interrupted or stopped task again from its record (its journal): only what did not finish is asked again. */
+export interface ResumeRequest {
+  taskId: string;
+  conversation: { dir: string; id: string };
+  /** Absolute path of the workspace the tools work in. */
+  workspace: string;
+  trajectoryPath?: string;
 }
 
 export interface TaskOutcome {
@@ -142,6 +158,12 @@ export interface Engine {
   configure(config: OrchestraConfig): void;
   readonly config: OrchestraConfig;
   ask(req: TaskRequest, onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<TaskOutcome>;
+  /**
+   * Runs a task again from its record: every model call that answered and every tool call that
+   * finished in an earlier run is replayed from the record (same reply, same cost, no request);
+   * only what was interrupted runs. Rejects when there is no record or the task already answered.
+   */
+  resume(req: ResumeRequest, onEvent: (e: EngineEvent) => void, signal?: AbortSignal): Promise<TaskOutcome>;
   cancel(taskId: string): boolean;
   /**
    * Stops one running tool call or delegated subtask of a running task (for `delegate` and

@@ -13,6 +13,8 @@ import { runTask, type TaskDeps } from './task-run';
 import { RecentTrajectories, RunningTasks } from './tasks';
 import { TaskTools } from './tools/task-tools';
 import { QualityStore, qualityTable } from './routing/quality';
+import type { TokenCounter } from './orchestrator/token-counter';
+import { resumeRequest } from './conversations/task-records';
 
 export interface EngineOptions {
   /** Passed to the model pool (tests shorten the retry backoff). */
@@ -23,6 +25,8 @@ export interface EngineOptions {
   keepTrajectories?: number;
   /** Where the quality estimates are kept (docs/ROUTING.md); unset: in memory for this engine only. */
   qualityFile?: string;
+  /** Counts prompt tokens for fitting the orchestrator's context (an exact tokenizer); an estimate by default. */
+  tokenCounter?: TokenCounter;
 }
 
 export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, options: EngineOptions = {}): Engine {
@@ -62,6 +66,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     log,
     currentConfig: () => config,
     quality,
+    tokenCounter: options.tokenCounter,
   };
 
   return {
@@ -75,6 +80,17 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     ask(req, onEvent, signal) {
       if (disposed) return Promise.reject(new Error('the engine was disposed'));
       return runTask(deps, req, onEvent, signal);
+    },
+    resume(req, onEvent, signal) {
+      if (disposed) return Promise.reject(new Error('the engine was disposed'));
+      if (deps.running.has(req.taskId)) return Promise.reject(new Error(`task ${req.taskId} is running`));
+      let prepared: ReturnType<typeof resumeRequest>;
+      try {
+        prepared = resumeRequest(req);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return runTask(deps, prepared.request, onEvent, signal, prepared.record);
     },
     cancel: (taskId) => deps.running.cancel(taskId),
     cancelCall: (taskId, callId) => deps.running.cancelCall(taskId, callId),
@@ -101,7 +117,7 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     },
     async dispose() {
       disposed = true;
-      deps.running.cancelAll('the engine is shutting down');
+      deps.running.interruptAll('the engine shut down while the task ran (the window was reloaded or closed)');
       await tools.dispose();
     },
   };

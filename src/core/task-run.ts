@@ -18,6 +18,9 @@ import type { TaskTools } from './tools/task-tools';
 import type { Tool } from './tools/tool';
 import { TrajectoryWriter, TRAJECTORY_VERSION, type TrajectoryPoolEntry } from './trajectory';
 import { ServedCollector, type QualityStore } from './routing/quality';
+import type { TokenCounter } from './orchestrator/token-counter';
+import type { ParsedJournal, TaskJournal } from './conversations/journal';
+import { earlierTurns, openTaskJournal, taskHeader } from './conversations/task-records';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
@@ -35,13 +38,17 @@ export interface TaskDeps {
   currentConfig: () => OrchestraConfig;
   /** The quality estimates choices read, and where a finished task's outcome is counted (routing/quality.ts). */
   quality?: QualityStore;
+  /** Counts prompt tokens for context fitting (an estimate when absent). */
+  tokenCounter?: TokenCounter;
 }
 
+/** Runs a task; `resumed` is the record of an earlier run of it (Resume): what finished there is replayed. */
 export async function runTask(
   deps: TaskDeps,
   req: TaskRequest,
   onEvent: (e: EngineEvent) => void,
   signal?: AbortSignal,
+  resumed?: ParsedJournal,
 ): Promise<TaskOutcome> {
   // This question's own rules (a stricter privacy mode, its dollar cap) on top of the configuration.
   const config = withTaskLimits(deps.currentConfig(), req);
@@ -50,20 +57,31 @@ export async function runTask(
   const stopWatching = watchTask(controller, config.budget.maxWallTimeSeconds, signal);
   const trajectory = new TrajectoryWriter(req.trajectoryPath, (line) => deps.secrets.scrub(line));
   const served = new ServedCollector();
+  const journal =
+    req.conversation &&
+    openTaskJournal(req.conversation, taskHeader(req, taskId), (line) => deps.secrets.scrub(line), resumed !== undefined);
   const tree = new TaskTree({
     taskId,
     config,
     pool: deps.pool,
     host: deps.host,
     workspace: req.workspace,
-    emit: eventSink(deps, trajectory, (e) => {
-      served.see(e);
-      onEvent(e);
-    }),
+    emit: eventSink(
+      deps,
+      trajectory,
+      (e) => {
+        served.see(e);
+        onEvent(e);
+      },
+      journal,
+    ),
     trajectory,
     signal: controller.signal,
     currentConfig: deps.currentConfig,
     quality: deps.quality,
+    tokenCounter: deps.tokenCounter,
+    journal,
+    replay: resumed && { models: resumed.models, tools: resumed.tools },
   });
   deps.running.attach(taskId, tree);
 
@@ -71,7 +89,7 @@ export async function runTask(
   try {
     outcome = await answer(deps, tree, req, config, trajectory);
   } catch (err) {
-    outcome = failed(deps, tree, err);
+    outcome = await failed(deps, tree, err);
   } finally {
     stopWatching();
     // Anything still running under this task (a subtask's straggler) is stopped now.
@@ -88,6 +106,17 @@ export async function runTask(
   });
   trajectory.flush();
   if (trajectory.error) deps.log('warn', trajectory.error);
+  if (journal) {
+    journal.write({
+      type: 'end',
+      ok: outcome.ok,
+      answer: outcome.answer,
+      error: outcome.error,
+      totals: outcome.totals,
+      endedAt: Date.now(),
+    });
+    if (journal.error) deps.log('warn', journal.error);
+  }
   deps.recent.remember(taskId, trajectory.text());
   try {
     deps.quality?.taskEnded(taskId, served.served(), served.outcome);
@@ -113,8 +142,13 @@ function watchTask(controller: AbortController, wallSeconds: number, signal?: Ab
   };
 }
 
-/** Scrubs, records and delivers each event; after done/error nothing more is said about the task. */
-function eventSink(deps: TaskDeps, trajectory: TrajectoryWriter, onEvent: (e: EngineEvent) => void): (e: EngineEvent) => void {
+/** Scrubs, records (trajectory, journal) and delivers each event; after done/error nothing more is said about the task. */
+function eventSink(
+  deps: TaskDeps,
+  trajectory: TrajectoryWriter,
+  onEvent: (e: EngineEvent) => void,
+  journal?: TaskJournal,
+): (e: EngineEvent) => void {
   let ended = false;
   return (e) => {
     // A late progress line from a stopping tool must not follow the terminal event.
@@ -122,6 +156,7 @@ function eventSink(deps: TaskDeps, trajectory: TrajectoryWriter, onEvent: (e: En
     if (e.type === 'done' || e.type === 'error') ended = true;
     const clean = deps.secrets.scrubJson(e);
     trajectory.write({ type: 'event', event: clean });
+    journal?.event(clean);
     try {
       onEvent(clean);
     } catch (err) {
@@ -138,7 +173,7 @@ async function answer(
   trajectory: TrajectoryWriter,
 ): Promise<TaskOutcome> {
   const root = new Scope(tree, { budget: tree.budget, maxTurns: config.budget.maxTurns, depth: 0 });
-  const picked = pickOrchestrator(config, deps.pool.all());
+  const picked = pickOrchestrator(config, deps.pool.all(), req.orchestratorModel);
   const dialect: Dialect = 'dialect' in picked ? picked.dialect : 'general';
   const orchestratorId = 'model' in picked ? picked.model.id : '';
   await raceAbort(deps.secrets.learn(deps.pool.all(), config), tree.signal);
@@ -160,8 +195,10 @@ async function answer(
       picked.error.startsWith('orchestrator.model') || picked.error.startsWith('no models') ? 'config' : 'no_model',
       picked.error,
     );
+  if (tree.journal?.error) throw new TaskFailure('config', tree.journal.error);
+  const earlier = earlierTurns(req.conversation);
   tree.checkAlive();
-  const input = { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments };
+  const input = { question: req.question, orchestrator: picked.model, baseTools, attachments: req.attachments, earlier };
   const run =
     dialect === 'toolorchestra' ? await runToolOrchestra(root, input) : await runGeneral(root, { ...input, preferRole: req.preferRole });
   tree.answerStream.finish(run.answer);
@@ -175,8 +212,11 @@ async function answer(
   return { taskId: tree.taskId, ok: true, answer: run.answer, totals };
 }
 
+/** How long a stopped task waits for its calls to end before it reports (they are all aborted already). */
+const STOP_SETTLE_MS = 3000;
+
 /** The failure a thrown error stands for: a stop explains itself by its reason, anything unexpected is internal. */
-function failed(deps: TaskDeps, tree: TaskTree, err: unknown): TaskOutcome {
+async function failed(deps: TaskDeps, tree: TaskTree, err: unknown): Promise<TaskOutcome> {
   const aborted = tree.signal.aborted;
   const failure =
     err instanceof TaskFailure
@@ -187,6 +227,8 @@ function failed(deps: TaskDeps, tree: TaskTree, err: unknown): TaskOutcome {
         ? abortFailure(tree.signal)
         : new TaskFailure('internal', `internal error: ${(err as Error).message}`);
   if (failure.code === 'internal') deps.log('error', `task ${tree.taskId}: ${(err as Error).stack ?? (err as Error).message}`);
+  // Stopped: its calls wind down first, so they end as stopped and what they spent is in the totals.
+  if (failure.code === 'cancelled') await tree.whenIdle(STOP_SETTLE_MS);
   const totals = tree.totals();
   tree.emit({ type: 'error', code: failure.code, message: failure.message, totals });
   return { taskId: tree.taskId, ok: false, error: { code: failure.code, message: failure.message }, totals };

@@ -15,6 +15,10 @@ export class RunningTasks {
     return controller;
   }
 
+  has(taskId: string): boolean {
+    return this.controllers.has(taskId);
+  }
+
   attach(taskId: string, tree: TaskTree): void {
     this.trees.set(taskId, tree);
   }
@@ -37,8 +41,9 @@ export class RunningTasks {
     return this.trees.get(taskId)?.cancelCall(callId) ?? false;
   }
 
-  cancelAll(reason: string): void {
-    for (const c of this.controllers.values()) c.abort(new TaskFailure('cancelled', reason));
+  /** The engine shuts down under every task: not the user's stop, so each ends interrupted (resumable). */
+  interruptAll(reason: string): void {
+    for (const c of this.controllers.values()) c.abort(new TaskFailure('interrupted', reason));
   }
 }
 

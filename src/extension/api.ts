@@ -5,7 +5,7 @@ import type * as vscode from 'vscode';
 import type { ConfigProblem } from '../core/config';
 import type { ModelInfo } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
-import type { AskParams, ApprovalParams } from '../protocol/engine-rpc';
+import type { AskParams, ApprovalParams, ResumeParams } from '../protocol/engine-rpc';
 import type { CommandId } from './command-ids';
 import type { EngineState } from './engine-client';
 import type { OrchestraChatParticipant } from './chat-participant';
@@ -20,7 +20,10 @@ import type { ModelsView } from './models/models-view';
  */
 export interface OrchestraApi {
   engine: {
+    /** `conversationId` and `parentTaskId` place the question in a conversation (recorded in the workspace's storage). */
     ask(params: AskParams): Promise<{ taskId: string }>;
+    /** Runs an interrupted or stopped task again from its record: only what did not finish is asked again. */
+    resume(params: ResumeParams): Promise<{ taskId: string }>;
     cancel(taskId: string): Promise<boolean>;
     /** Stops one running tool call or subtask of a task; the task goes on. */
     cancelCall(taskId: string, callId: string): Promise<boolean>;

@@ -36,6 +36,7 @@ import {
   LogNotification,
   LogParams,
   ProbeEndpointRequest,
+  ResumeRequestType,
   SecretParams,
   SecretRequest,
   TrajectoryRequest,
@@ -52,6 +53,7 @@ import type {
   FindSymbolsResult,
   ProbeEndpointParams,
   ProbeEndpointResult,
+  ResumeParams,
   HostChatDeltaParams,
   HostChatResult,
 } from '../protocol/engine-rpc';
@@ -172,6 +174,19 @@ export class EngineClient implements vscode.Disposable {
   async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<Array<{ model: string; role: string }>> {
     await this.whenReady();
     return (await this.client!.sendRequest(FeedbackRequest, { taskId, verdict })).models;
+  }
+
+  /** Runs an interrupted or stopped task of a conversation again from its record (only what did not finish runs). */
+  async resume(params: ResumeParams): Promise<{ taskId: string }> {
+    await this.whenReady();
+    const client = this.client!;
+    this.inFlight.set(params.taskId, { lastSeq: -1, totals: emptyTotals() });
+    try {
+      return await client.sendRequest(ResumeRequestType, params);
+    } catch (err) {
+      this.inFlight.delete(params.taskId);
+      throw err;
+    }
   }
 
   async cancel(taskId: string): Promise<boolean> {

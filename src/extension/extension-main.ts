@@ -30,6 +30,11 @@ export function loadExtensionMain(
           o.session.taskStarted(r.taskId);
           return r;
         }),
+      resume: (params) =>
+        o.engine.resume({ ...params, workspace: params.workspace ?? o.workspacePath() }).then((r) => {
+          o.session.taskStarted(r.taskId);
+          return r;
+        }),
       cancel: (taskId) => o.cancel(taskId),
       cancelCall: (taskId, callId) => o.cancelCall(taskId, callId),
       listModels: () => o.engine.listModels(),

@@ -2,6 +2,7 @@
 // that builds them. Named here, apart from orchestra.ts, so those modules never import the module that
 // imports them: Orchestra satisfies each interface structurally.
 import type * as vscode from 'vscode';
+import type { ConfigProblem } from '../core/config';
 import type { Attachment } from '../core/engine-api';
 import type { LocalModelStatus } from '../protocol/engine-rpc';
 import type { ApprovalBroker } from './approvals';
@@ -13,6 +14,12 @@ export interface AskInput {
   question: string;
   attachments?: Attachment[];
   preferRole?: 'code' | 'math';
+  /** The task id to use (chosen by the caller so it can expect the task's events), its conversation and the task it follows. */
+  taskId?: string;
+  conversationId?: string;
+  parentTaskId?: string;
+  /** Orchestrate with this model instead of the configured one. */
+  orchestratorModel?: string;
   /** Told why, when the question could not start a task (the panel clears its "Sending…" with it). */
   onFailed?(message: string): void;
 }
@@ -23,7 +30,15 @@ export interface PanelHost {
   readonly log: vscode.LogOutputChannel;
   readonly approvals: ApprovalBroker;
   readonly proposals: ProposalContentProvider;
+  /** Which tasks are running (a recorded task without an end is interrupted only when it is not). */
+  readonly engine: Pick<EngineClient, 'runningTasks'>;
+  /** Where the engine records this workspace's conversations. */
+  conversationsDir(): string;
+  /** The settings' current problems (the panel's "Open settings" goes to the first). */
+  readonly settings: { readonly problems: readonly ConfigProblem[] };
   ask(input: AskInput): Promise<string | undefined>;
+  /** Runs an interrupted or stopped task again from its record; false (and the reason shown) when it cannot. */
+  resume(taskId: string, conversationId: string): Promise<boolean>;
   cancel(taskId: string): Promise<boolean>;
   cancelCall(taskId: string, callId: string): Promise<boolean>;
   /** The user's verdict on a finished task's answer (quality evidence); a failure is shown to the user. */

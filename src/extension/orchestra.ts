@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
-import type { ConfigProblem } from '../core/config';
+import { invalidSettingsMessage, type ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
 import type { PanelLocalModel, PanelModel } from '../protocol/panel';
 import { ApprovalBroker } from './approvals';
@@ -19,7 +19,7 @@ import { ProposalContentProvider, PROPOSAL_SCHEME } from './editor-actions';
 import { PanelBridge } from './panel-bridge';
 import { ApiKeys } from './secrets';
 import { SessionState } from './session';
-import { SettingsWatcher, describeProblem, readRawSettings, userScopeSecretEndpoint } from './settings';
+import { SettingsWatcher, describeProblem, readSettings, userScopeSecretEndpoint } from './settings';
 import type { OrchestraStatusBar } from './status-bar';
 import type { AskInput, LocalModelsHost, PanelHost } from './hosts';
 
@@ -68,19 +68,25 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       this.log,
     );
     this.engine = new EngineClient(context.asAbsolutePath(join('dist', 'server.js')), this.log, {
-      configureParams: async () => ({
-        hostModels: await this.languageModels.current(),
-        config: readRawSettings(),
-        workspace: this.workspacePath(),
-        workspaceTrusted: vscode.workspace.isTrusted,
-        clientTools: ['find_symbols'],
-        // A workspace's settings may name any variable as a model's apiKeyEnv; keys come from SecretStorage only.
-        allowEnvSecrets: false,
-        // VS Code ships ripgrep: workspace search needs nothing else installed.
-        ripgrepHint: vscode.env.appRoot,
-        // Quality estimates (docs/ROUTING.md) stay on this machine, with the extension's other state.
-        dataDir: this.context.globalStorageUri.fsPath,
-      }),
+      configureParams: async () => {
+        const settings = readSettings();
+        return {
+          hostModels: await this.languageModels.current(),
+          config: settings.raw,
+          // The engine refuses tasks while these (or the schema's own problems) exist.
+          problems: settings.problems,
+          workspace: this.workspacePath(),
+          workspaceTrusted: vscode.workspace.isTrusted,
+          clientTools: ['find_symbols'],
+          // A workspace's settings may name any variable as a model's apiKeyEnv; keys come from SecretStorage only.
+          allowEnvSecrets: false,
+          // VS Code ships ripgrep: workspace search needs nothing else installed.
+          ripgrepHint: vscode.env.appRoot,
+          // Quality estimates (docs/ROUTING.md) stay on this machine, with the extension's other state.
+          dataDir: this.context.globalStorageUri.fsPath,
+          conversationsDir: this.conversationsDir(),
+        };
+      },
       onConfigured: (r) => {
         this.engineProblems = r.problems;
         this.engineModelCount = r.modelCount;
@@ -157,6 +163,15 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     return scratch;
   }
 
+  /**
+   * Where the engine records this workspace's conversations (a journal per task): the extension's
+   * storage for the workspace, or for the window when no folder is open.
+   */
+  conversationsDir(): string {
+    const base = this.context.storageUri?.fsPath ?? join(this.context.globalStorageUri.fsPath, 'no-workspace');
+    return join(base, 'conversations');
+  }
+
   /** The pool as the engine last reported it (undefined until it has). */
   get models(): ModelInfo[] | undefined {
     return this.poolModels;
@@ -171,6 +186,14 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
 
   /** Starts a task and shows it in the panel; returns its id, or undefined when it could not start. */
   async ask(input: AskInput): Promise<string | undefined> {
+    // Fail closed: an invalid or misspelt setting may have been meant to make a rule stricter.
+    if (this.settings.problems.length) {
+      const message = invalidSettingsMessage(this.settings.problems);
+      void this.panel.reveal();
+      if (input.onFailed) input.onFailed(message);
+      else this.settings.report(true);
+      return undefined;
+    }
     // No model: offer the embedded runtime (and the other ways), then go on with the question.
     if (this.modelCount() === 0) {
       let ready: boolean;
@@ -193,6 +216,10 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
         attachments: input.attachments ?? [],
         preferRole: input.preferRole,
         workspace: this.workspacePath(),
+        taskId: input.taskId,
+        conversationId: input.conversationId,
+        parentTaskId: input.parentTaskId,
+        orchestratorModel: input.orchestratorModel,
       });
       this.session.taskStarted(taskId);
       return taskId;
@@ -200,6 +227,19 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       this.reportEngineError('could not start the task', err);
       input.onFailed?.(`could not start the task: ${errorText(err)}`);
       return undefined;
+    }
+  }
+
+  /** Runs an interrupted or stopped task again from its record; false (and the reason shown) when it cannot. */
+  async resume(taskId: string, conversationId: string): Promise<boolean> {
+    void this.panel.reveal();
+    try {
+      await this.engine.resume({ taskId, conversationId, workspace: this.workspacePath() });
+      this.session.taskStarted(taskId);
+      return true;
+    } catch (err) {
+      this.reportEngineError('could not resume the task', err);
+      return false;
     }
   }
 
@@ -298,8 +338,11 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
 
   /** Settings problems: the extension's own check plus any the engine found beyond it. */
   problems(): ConfigProblem[] {
-    const seen = new Set(this.settings.problems.map(describeProblem));
-    return [...this.settings.problems, ...this.engineProblems.filter((p) => !seen.has(describeProblem(p)))];
+    // The engine validates the merged settings, so a problem of orchestra.json comes back without
+    // the file's name: the same path and message count once.
+    const key = (p: ConfigProblem) => `${p.path}\u0000${p.message}`;
+    const seen = new Set(this.settings.problems.map(key));
+    return [...this.settings.problems, ...this.engineProblems.filter((p) => !seen.has(key(p)))];
   }
 
   pushStatus(): void {
@@ -326,6 +369,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       engine: state === 'stopped' ? { state: 'starting', message: 'the engine starts with the first question' } : { state, message },
       modelCount: this.modelCount(),
       problems,
+      settingsInvalid: this.settings.problems.length > 0,
       orchestratorModel:
         config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
       models: this.poolModels?.map(toPanelModel),

@@ -12,7 +12,9 @@ import { errorText } from './engine-client';
 import type { PanelHost } from './hosts';
 import { OrchestraPanelProvider } from './panel/OrchestraPanel';
 import type { PanelHandlers } from './panel/OrchestraPanel';
-import { writeSetting } from './settings';
+import type { AskTicket } from './panel/panelSession';
+import { ConversationLibrary } from '../core/conversations/library';
+import { openSettingsAt, writeSetting } from './settings';
 
 const PANEL_COMMANDS = {
   addModel: 'orchestra.addModel',
@@ -31,8 +33,15 @@ export class PanelBridge implements vscode.Disposable {
 
   constructor(private readonly o: PanelHost) {
     const handlers: PanelHandlers = {
-      ask: (question: string, attachments: Attachment[]) =>
-        void o.ask({ question, attachments, onFailed: (message) => this.provider.post({ type: 'askFailed', message }) }),
+      ask: async (question: string, attachments: Attachment[], ticket: AskTicket) =>
+        (await o.ask({ question, attachments, ...ticket, onFailed: (message) => this.provider.post({ type: 'askFailed', message }) })) !==
+        undefined,
+      resume: (taskId: string, conversationId: string) => o.resume(taskId, conversationId),
+      openMarkdown: (markdown: string) =>
+        void this.run('export the conversation', async () => {
+          const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
+          await vscode.window.showTextDocument(doc, { preview: false });
+        }),
       cancel: (taskId: string) => void o.cancel(taskId),
       cancelCall: (taskId: string, callId: string) => void o.cancelCall(taskId, callId),
       feedback: (taskId, verdict) => void o.feedback(taskId, verdict),
@@ -43,16 +52,17 @@ export class PanelBridge implements vscode.Disposable {
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
       copy: (text: string) => void this.run('copy', () => vscode.env.clipboard.writeText(text)),
       runCommand: (id) => {
-        if (id === 'openSettings') void vscode.commands.executeCommand('workbench.action.openSettings', '@ext:orchestra-dev.orchestra');
+        // With problems: where the first one is (orchestra.json, settings.json, or the setting).
+        if (id === 'openSettings') void openSettingsAt(o.settings.problems[0]);
         else void vscode.commands.executeCommand(PANEL_COMMANDS[id]);
       },
-      // Conversations are the panel's: the engine answers every question as its own task.
       newConversation: () => o.log.info('new conversation started in the panel'),
     };
     this.provider = new OrchestraPanelProvider(
       o.context.extensionUri,
       handlers,
       o.context.workspaceState,
+      { library: new ConversationLibrary(o.conversationsDir()), isRunning: (taskId) => o.engine.runningTasks.includes(taskId) },
       (level, message) => (level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`)),
       // Approvals shown inline can no longer be answered there: they get their modal.
       () => o.approvals.panelHidden(),

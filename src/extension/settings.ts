@@ -1,5 +1,6 @@
 // The `orchestra.*` settings: read from VS Code, validated with the engine's own schema
 // (parseConfig), problems reported with the setting's name, written back by commands.
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { MAX_WALL_SECONDS, parseConfig } from '../core/config';
 import { setAsideHostOrchestrator } from '../core/pool/host-models';
@@ -7,41 +8,51 @@ import type { ConfigProblem, OrchestraConfig } from '../core/config';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import type { SecretParams } from '../protocol/engine-rpc';
 import { withLocalModelsForCheck } from '../server/llama/registry';
+import { fileValueAt, mergeConfigFile, readWorkspaceConfigFile, watchWorkspaceConfigFile } from './workspace-config';
 
 export const SECTION = 'orchestra';
-/** Top-level keys of OrchestraConfig; VS Code assembles dotted leaf settings into these objects. */
-const TOP_LEVEL_KEYS = [
-  'models',
-  'orchestrator',
-  'privacyMode',
-  'preferences',
-  'budget',
-  'concurrency',
-  'requests',
-  'tools',
-  'local',
-] as const;
+/** The methods of a `WorkspaceConfiguration`; its other own keys are the settings under the section. */
+const CONFIGURATION_METHODS = new Set(['has', 'get', 'update', 'inspect']);
 
 /**
- * The raw settings object as the engine's schema expects it (values VS Code holds, defaults included),
- * with the safety settings combined across scopes so that a workspace (a cloned repository's
- * .vscode/settings.json) can make Orchestra stricter but never looser than the user's own settings.
+ * The raw settings object as the engine's schema expects it (values VS Code holds, defaults included,
+ * and the workspace's orchestra.json), with the safety settings combined across scopes so that a
+ * workspace (a cloned repository's .vscode/settings.json or orchestra.json) can make Orchestra
+ * stricter but never looser than the user's own settings.
  */
 export function readRawSettings(): Record<string, unknown> {
   return readSettings().raw;
 }
 
-/** The raw settings and the problems of safety values ignored while combining scopes. */
+/**
+ * The raw settings and the problems found while combining scopes (ignored safety values, the
+ * config file's own problems). Every key under `orchestra.` is read, unknown ones too, so that a
+ * misspelt setting is reported rather than silently left out.
+ */
 export function readSettings(): { raw: Record<string, unknown>; problems: ConfigProblem[] } {
   const section = vscode.workspace.getConfiguration(SECTION);
   const raw: Record<string, unknown> = {};
-  for (const key of TOP_LEVEL_KEYS) {
+  for (const key of Object.keys(section)) {
+    if (CONFIGURATION_METHODS.has(key)) continue;
     const value = section.get<unknown>(key);
     // VS Code hands out frozen proxies; the engine gets plain JSON.
     if (value !== undefined) raw[key] = JSON.parse(JSON.stringify(value));
   }
-  const problems = applySafetyScopes(raw, (key) => section.inspect(key));
-  return { raw, problems };
+  const file = readWorkspaceConfigFile();
+  // In an untrusted workspace VS Code ignores the workspace's values of restricted settings; the
+  // file's values are ignored likewise, except where they tighten a safety rule (below).
+  if (file && vscode.workspace.isTrusted) {
+    mergeConfigFile(raw, file, (key) => {
+      const i = section.inspect(key);
+      return i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
+    });
+  }
+  const problems = applySafetyScopes(raw, (key) => {
+    const i = section.inspect(key);
+    const fileValue = fileValueAt(file, key);
+    return fileValue === undefined ? i : { ...i, fileValue };
+  });
+  return { raw, problems: [...(file?.problems ?? []), ...problems] };
 }
 
 /** Validates the settings: the schema's problems plus those of ignored safety values. */
@@ -52,7 +63,11 @@ function parseSettings(): { config: OrchestraConfig; problems: ConfigProblem[] }
   // The registry step, as in the engine: local GGUF models are pool members before validation.
   const baseDir = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
   const parsed = parseConfig(withLocalModelsForCheck(aside.raw as Record<string, unknown>, baseDir));
-  return { config: aside.restore(parsed.config), problems: [...problems, ...parsed.problems] };
+  const seen = new Set(problems.map((p) => `${p.path}\u0000${p.message}`));
+  // The file's unknown keys were merged into `raw` too; each is reported once, in the file.
+  const fromFile = new Set(problems.filter((p) => p.source).map((p) => p.path));
+  const own = parsed.problems.filter((p) => !seen.has(`${p.path}\u0000${p.message}`) && !fromFile.has(p.path));
+  return { config: aside.restore(parsed.config), problems: [...problems, ...own] };
 }
 
 /** What `WorkspaceConfiguration.inspect` says of one setting (the scopes this file reads). */
@@ -61,6 +76,8 @@ export interface ScopedValues {
   globalValue?: unknown;
   workspaceValue?: unknown;
   workspaceFolderValue?: unknown;
+  /** The workspace's orchestra.json (a workspace scope too). */
+  fileValue?: unknown;
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -128,14 +145,14 @@ const SAFETY_RULES: SafetyRule[] = [
 /**
  * Combines the safety settings across scopes, in place, and returns the problems of the values it
  * ignored:
- * - `privacyMode`: the strictest of the user, workspace and folder values;
+ * - `privacyMode`: the strictest of the user, workspace, folder and orchestra.json values;
  * - budget caps: the user's value (or the default) lowered by any workspace value, never raised;
  *   `softLimitDollars` likewise, where 0 (no prompt) counts as no limit;
  * - `tools.runCode.autoApprove` / `allowShell`: the user's value only (a workspace value is ignored);
  * - `tools.runCode.enabled`: a workspace may turn it off, not on; `isolation`: `scratch` wins;
  * - `preferences.deniedModels` / `deniedTools`: the union of every scope's lists.
- * An invalid value in any scope is ignored (and reported) rather than reset to the default, which
- * could be looser than what the other scopes say.
+ * An invalid value in any scope is left out of the combination rather than reset to the default,
+ * which could be looser than what the other scopes say, and reported: no task runs until it is fixed.
  */
 export function applySafetyScopes(raw: Record<string, unknown>, inspect: (key: string) => ScopedValues | undefined): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -153,7 +170,7 @@ export function applySafetyScopes(raw: Record<string, unknown>, inspect: (key: s
     const report = (scope: string, v: unknown) =>
       problems.push({
         path: rule.key,
-        message: `${JSON.stringify(v)} in the ${scope} settings is not valid (expected ${rule.expected}); ignored`,
+        message: `${JSON.stringify(v)} in the ${scope} settings is not valid (expected ${rule.expected})`,
       });
     let user = i.defaultValue;
     if (i.globalValue !== undefined) {
@@ -165,10 +182,12 @@ export function applySafetyScopes(raw: Record<string, unknown>, inspect: (key: s
     for (const [scope, v] of [
       ['workspace', i.workspaceValue],
       ['folder', i.workspaceFolderValue],
+      ['orchestra.json', i.fileValue],
     ] as const) {
       if (v === undefined) continue;
       if (rule.valid(v)) workspace.push(v);
-      else report(scope, v);
+      // The file's invalid values are reported by the file's own check, with the file named.
+      else if (scope !== 'orchestra.json') report(scope, v);
     }
     set(rule.key, rule.combine(user, workspace));
   }
@@ -195,8 +214,9 @@ export function userScopeSecretEndpoint(params: SecretParams): string | undefine
   return typeof entry?.baseUrl === 'string' ? entry.baseUrl : undefined;
 }
 
+/** A problem as the user finds it: `orchestra.budget.maxTurns`, or `orchestra.json: budget.maxTurns`. */
 export function describeProblem(p: ConfigProblem): string {
-  return `${SECTION}.${p.path}: ${p.message}`;
+  return p.source ? `${basename(p.source)}: ${p.path}: ${p.message}` : `${SECTION}.${p.path}: ${p.message}`;
 }
 
 /**
@@ -215,19 +235,29 @@ export async function writeSetting(key: string, value: unknown): Promise<void> {
   await section.update(key, value, target);
 }
 
-/** Follows the settings: validates on every change and tells listeners; warns once per distinct set of problems. */
+/**
+ * Follows the settings and the workspace's orchestra.json: validates on every change and tells
+ * listeners; warns once per distinct set of problems. While there are problems no task runs (the
+ * extension and the engine refuse), since a misspelt or invalid key may have been meant to make a
+ * privacy or budget rule stricter.
+ */
 export class SettingsWatcher implements vscode.Disposable {
   private current: { config: OrchestraConfig; problems: ConfigProblem[] };
   private lastWarned = '';
   private readonly emitter = new vscode.EventEmitter<{ config: OrchestraConfig; problems: ConfigProblem[] }>();
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
   readonly onDidChange = this.emitter.event;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.current = parseSettings();
-    this.subscription = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(SECTION)) this.reload();
-    });
+    this.subscriptions = [
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration(SECTION)) this.reload();
+      }),
+      watchWorkspaceConfigFile(() => this.reload()),
+      // Trust changes which of the file's values apply.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reload()),
+    ];
   }
 
   get config(): OrchestraConfig {
@@ -243,33 +273,48 @@ export class SettingsWatcher implements vscode.Disposable {
     this.emitter.fire(this.current);
   }
 
-  /** Logs the problems and shows one warning when they differ from the last ones shown. */
-  report(): void {
+  /** Logs the problems and shows one error when they differ from the last ones shown (or `again`). */
+  report(again = false): void {
     const problems = this.current.problems;
     const key = problems.map(describeProblem).join('\n');
-    if (key === this.lastWarned) return;
+    if (key === this.lastWarned && !again) return;
     this.lastWarned = key;
     if (!problems.length) {
       this.log.info('settings are valid');
       return;
     }
-    for (const p of problems) this.log.warn(`invalid setting ${describeProblem(p)} (ignored; the rest keeps working)`);
+    for (const p of problems) this.log.error(`invalid setting ${describeProblem(p)}`);
     const shown = problems.slice(0, 3).map(describeProblem).join('; ');
     const more = problems.length > 3 ? ` (and ${problems.length - 3} more, see the log)` : '';
+    const inFile = problems.find((p) => p.source);
+    const actions = inFile ? ['Open orchestra.json', 'Open Settings', 'Show Log'] : ['Open Settings', 'Show Log'];
     void vscode.window
-      .showWarningMessage(`Orchestra: invalid setting ${shown}${more}. The rest of the settings keep working.`, 'Open Settings', 'Show Log')
+      .showErrorMessage(`Orchestra will not run until its settings are fixed: ${shown}${more}`, ...actions)
       .then((choice) => {
-        if (choice === 'Open Settings')
-          void vscode.commands.executeCommand(
-            'workbench.action.openSettings',
-            `@ext:orchestra-dev.orchestra ${problems[0]?.path.replace(/\[\d+\].*$/, '') ?? ''}`.trim(),
-          );
+        if (choice === 'Open orchestra.json' && inFile?.source) void vscode.window.showTextDocument(vscode.Uri.file(inFile.source));
+        else if (choice === 'Open Settings') void openSettingsAt(problems.find((p) => !p.source) ?? problems[0]);
         else if (choice === 'Show Log') this.log.show(true);
       });
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.emitter.dispose();
   }
+}
+
+/**
+ * Shows where a problem is: the config file it is in; settings.json for a key VS Code does not know
+ * (the Settings UI has no entry for it), the workspace's when the workspace sets it; else the
+ * Settings UI filtered to the setting.
+ */
+export function openSettingsAt(p: ConfigProblem | undefined): Thenable<unknown> {
+  if (p?.source) return vscode.window.showTextDocument(vscode.Uri.file(p.source));
+  const setting = p ? p.path.replace(/\[\d+\].*$/, '') : '';
+  if (p && /^unknown key/.test(p.message)) {
+    const top = vscode.workspace.getConfiguration(SECTION).inspect(setting.split('.')[0]);
+    const inWorkspace = top?.workspaceValue !== undefined || top?.workspaceFolderValue !== undefined;
+    return vscode.commands.executeCommand(inWorkspace ? 'workbench.action.openWorkspaceSettingsFile' : 'workbench.action.openSettingsJson');
+  }
+  return vscode.commands.executeCommand('workbench.action.openSettings', `@ext:orchestra-dev.orchestra ${setting}`.trim());
 }

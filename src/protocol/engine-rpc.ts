@@ -57,10 +57,21 @@ export const ConfigureParams = z.object({
    * node_modules/@vscode/ripgrep): search works even where no `rg` is on PATH.
    */
   ripgrepHint: z.string().optional(),
+  /**
+   * The folder conversations are recorded in (one journal per task, src/core/conversations). Asks
+   * that name a conversation need it; without it tasks are not recorded.
+   */
+  conversationsDir: z.string().min(1).optional(),
   /** The editor's own chat models (VS Code's Language Model API); calls on them come back as `orchestra/hostChat`. */
   hostModels: z.array(HostModel).default([]),
   /** A folder the engine may keep its quality estimates in (`quality.json`); unset: in memory only. Read once, when the engine starts. */
   dataDir: z.string().min(1).optional(),
+  /**
+   * Settings problems the client found beyond the schema's (values ignored while combining scopes,
+   * its config file's problems). While these or the schema's own problems exist the engine starts
+   * no task: a misspelt or invalid key may have been meant to make a rule stricter.
+   */
+  problems: z.array(z.object({ path: z.string(), message: z.string(), source: z.string().optional() })).default([]),
 });
 export type ConfigureParams = z.input<typeof ConfigureParams>;
 export interface ConfigureResult {
@@ -93,12 +104,35 @@ export const AskParams = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)')
     .optional(),
+  /** The conversation the question belongs to (recorded in the configured conversationsDir). */
+  conversationId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'only letters, digits and . _ - (at most 100)')
+    .optional(),
+  /** The task this question follows: its ancestors' questions, answers and tool results go into the context. */
+  parentTaskId: z.string().min(1).max(100).optional(),
+  /** Orchestrate with this model instead of the configured one (retrying an answer with another model). */
+  orchestratorModel: z.string().min(1).optional(),
 });
 export type AskParams = z.input<typeof AskParams>;
 export interface AskResult {
   taskId: string;
 }
 export const AskRequest = new RequestType<AskParams, AskResult, void>('orchestra/ask');
+
+/**
+ * Runs an interrupted or stopped task of a conversation again from its record: what finished is
+ * replayed, only what was interrupted runs. The task keeps its id; its events start again from
+ * `task_started`. Refused when there is no record, the task already answered, or it is running.
+ */
+export const ResumeParams = z.object({
+  taskId: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'only letters, digits and . _ : - (at most 100)'),
+  conversationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'only letters, digits and . _ - (at most 100)'),
+  /** Defaults to the configured workspace. */
+  workspace: z.string().optional(),
+});
+export type ResumeParams = z.input<typeof ResumeParams>;
+export const ResumeRequestType = new RequestType<ResumeParams, AskResult, void>('orchestra/resume');
 
 export const TaskIdParams = z.object({ taskId: z.string().min(1) });
 export type TaskIdParams = z.input<typeof TaskIdParams>;

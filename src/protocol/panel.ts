@@ -45,7 +45,15 @@ export const PanelToExtension = z.discriminatedUnion('type', [
     type: z.literal('ask'),
     question: z.string().trim().min(1, 'the question is empty').max(200_000),
     attachments: z.array(PanelAttachment).max(50).default([]),
+    /** An earlier question edited and sent again: the conversation branches at that task. */
+    editOf: shortId.optional(),
   }),
+  /** Ask a task's question again (a new branch), optionally with another orchestrator model. */
+  z.object({ type: z.literal('retry'), taskId: shortId, orchestratorModel: shortId.optional() }),
+  /** Show the branch that goes through this task (one of the answers to its place). */
+  z.object({ type: z.literal('selectBranch'), taskId: shortId }),
+  /** Run an interrupted or stopped task again from its record: only what did not finish is asked again. */
+  z.object({ type: z.literal('resume'), taskId: shortId }),
   z.object({ type: z.literal('cancel'), taskId: shortId }),
   /** Stop one running tool call or subtask (its card's Stop button); the task goes on. */
   z.object({ type: z.literal('cancelCall'), taskId: shortId, callId: shortId }),
@@ -62,6 +70,12 @@ export const PanelToExtension = z.discriminatedUnion('type', [
   /** Archive the current conversation into history and start an empty one. */
   z.object({ type: z.literal('newConversation') }),
   z.object({ type: z.literal('deleteHistory'), conversationId: shortId }),
+  /** Show an earlier conversation (read-only) with its cards. */
+  z.object({ type: z.literal('openConversation'), conversationId: shortId }),
+  /** Make an earlier conversation the current one, to ask follow-ups in it. */
+  z.object({ type: z.literal('continueConversation'), conversationId: shortId }),
+  /** Open a conversation as a Markdown document. */
+  z.object({ type: z.literal('exportConversation'), conversationId: shortId }),
 ]);
 export type PanelToExtension = z.infer<typeof PanelToExtension>;
 
@@ -127,8 +141,13 @@ export const PanelStatus = z.object({
   engine: z.object({ state: EngineState, message: z.string().optional() }),
   /** Configured models (settings plus embedded local models); 0 shows the "add a model" state. */
   modelCount: z.number().int().nonnegative(),
-  /** Settings problems, each naming its field path. */
-  problems: z.array(z.object({ path: z.string(), message: z.string() })),
+  /** Settings problems, each naming its field path (and the config file it is in, when it is in one). */
+  problems: z.array(z.object({ path: z.string(), message: z.string(), source: z.string().optional() })),
+  /**
+   * True while the settings are invalid: no task runs (a misspelt or invalid key may have been meant
+   * to make a rule stricter), so the panel shows the problems as an error and cannot send.
+   */
+  settingsInvalid: z.boolean().optional(),
   orchestratorModel: z.string().optional(),
   /** The pool as the engine last reported it; absent until the engine has answered. */
   models: z.array(PanelModel).optional(),
@@ -148,17 +167,27 @@ export const PanelApproval = z.object({
 });
 export type PanelApproval = z.infer<typeof PanelApproval>;
 
-/** A conversation as kept in history: its events, compacted (deltas merged, long results cut). */
-export const ConversationRecord = z.object({
+/** A conversation in the history list: what it was about, when, what it cost, which models answered. */
+export const ConversationSummary = z.object({
   id: z.string(),
   startedAt: z.number(),
+  /** Last activity (the newest task's end, or start). */
+  updatedAt: z.number().optional(),
   /** First question, for the history list. */
   title: z.string(),
   dollars: z.number().nonnegative(),
   taskCount: z.number().int().nonnegative(),
-  events: z.array(EngineEvent),
+  models: z.array(z.string()).default([]),
 });
-export type ConversationRecord = z.infer<typeof ConversationRecord>;
+export type ConversationSummary = z.input<typeof ConversationSummary>;
+
+/** A conversation with its events (the branch shown), compacted: deltas merged, long results cut. */
+export const ConversationRecord = ConversationSummary.extend({ events: z.array(EngineEvent) });
+export type ConversationRecord = z.input<typeof ConversationRecord>;
+
+/** For a task that has other answers to its place (edited questions, retries): all of them, and which is shown. */
+export const BranchInfo = z.object({ siblings: z.array(z.string()), index: z.number().int().nonnegative() });
+export type BranchInfo = z.infer<typeof BranchInfo>;
 
 export const ExtensionToPanel = z.discriminatedUnion('type', [
   z.object({ type: z.literal('event'), event: EngineEvent }),
@@ -169,8 +198,22 @@ export const ExtensionToPanel = z.discriminatedUnion('type', [
   z.object({ type: z.literal('approval'), approval: PanelApproval }),
   /** The approval was answered elsewhere (e.g. the modal dialog) or timed out. */
   z.object({ type: z.literal('approvalResolved'), approvalId: z.string(), approved: z.boolean() }),
-  /** The extension's copy of the current conversation and the history; replaces what the panel shows. */
-  z.object({ type: z.literal('restore'), current: ConversationRecord, history: z.array(ConversationRecord) }),
+  /**
+   * The extension's copy of the current conversation (the branch shown) and the history list;
+   * replaces what the panel shows. `branches` lists the tasks that have siblings; `resumable` the
+   * interrupted or stopped tasks whose record allows Resume.
+   */
+  z.object({
+    type: z.literal('restore'),
+    current: ConversationRecord,
+    history: z.array(ConversationSummary),
+    branches: z.record(z.string(), BranchInfo).default({}),
+    resumable: z.array(z.string()).default([]),
+    /** The conversation is recorded (task journals): interrupted or stopped tasks can be resumed. */
+    recorded: z.boolean().default(false),
+  }),
+  /** An earlier conversation to show read-only (answer to `openConversation`). */
+  z.object({ type: z.literal('conversation'), record: ConversationRecord }),
   /** The question just sent could not start a task (engine down, model setup dismissed, invalid); the panel drops its "Sending…" and shows why. */
   z.object({ type: z.literal('askFailed'), message: z.string() }),
   /** Scrolls to a task and shows its tool calls (opened from the Chat view). */

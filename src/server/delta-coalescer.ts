@@ -55,7 +55,11 @@ export class DeltaCoalescer {
     if (isMergeableDelta(e)) {
       const held = this.held;
       if (held && sameStream(held, e)) {
-        held.text += e.text;
+        // A reset answer delta replaces the text before it; the merged delta still resets.
+        if (e.type === 'answer_delta' && e.reset) {
+          held.text = e.text;
+          (held as EventOf<'answer_delta'>).reset = true;
+        } else held.text += e.text;
         held.seq = e.seq;
         held.time = e.time;
         if (held.text.length >= this.maxChars) this.flush();

@@ -8,10 +8,11 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ResponseError, ErrorCodes } from 'vscode-languageserver/node';
 import type { Connection } from 'vscode-languageserver/node';
-import { parseConfig } from '../core/config';
-import type { OrchestraConfig } from '../core/config';
+import { invalidSettingsMessage, parseConfig } from '../core/config';
+import type { ConfigProblem, OrchestraConfig } from '../core/config';
 import { createEngine } from '../core/engine';
-import type { Engine, EngineHost, TaskRequest } from '../core/engine-api';
+import type { Engine, EngineHost, TaskOutcome, TaskRequest } from '../core/engine-api';
+import { resumeRequest } from '../core/conversations/task-records';
 import { EngineEvent, TaskError } from '../core/protocol/events';
 import type { Totals } from '../core/protocol/events';
 import type { Tool } from '../core/tools/tool';
@@ -44,6 +45,8 @@ import {
   LogNotification,
   ProbeEndpointParams,
   ProbeEndpointRequest,
+  ResumeParams,
+  ResumeRequestType,
   SecretRequest,
   TaskIdParams,
   TestModelParams,
@@ -111,6 +114,7 @@ export function startEngineServer(connection: Connection): EngineServer {
   let ripgrepHint: string | undefined;
   /** Where the engine keeps its quality estimates (the client's storage folder); unset: in memory. */
   let dataDir: string | undefined;
+  let conversationsDir: string | undefined;
   /** The configuration last applied (set before the engine is created, which may already ask for keys). */
   let currentConfig: OrchestraConfig | undefined;
 
@@ -195,6 +199,8 @@ export function startEngineServer(connection: Connection): EngineServer {
 
   // Configurations apply one after another; a task asked meanwhile starts under the newest one.
   let configuring: Promise<unknown> = Promise.resolve();
+  /** Problems of the settings last configured; while there are any, no task starts. */
+  let settingsProblems: ConfigProblem[] = [];
   connection.onRequest(ConfigureRequest, (raw) => {
     const params = edge(ConfigureParams, raw, 'orchestra/configure params');
     const run = configuring.then(async () => {
@@ -204,12 +210,14 @@ export function startEngineServer(connection: Connection): EngineServer {
       allowEnvSecrets = params.allowEnvSecrets;
       ripgrepHint = params.ripgrepHint ?? ripgrepHint;
       dataDir = params.dataDir ?? dataDir;
+      conversationsDir = params.conversationsDir ?? conversationsDir;
       // VS Code's language models are not in `models`: an orchestrator among them is set aside while validating.
       const aside = setAsideHostOrchestrator(params.config, (id) => params.hostModels.some((m) => m.id === id));
       // The registry step first: embedded models join `models` before validation, so one can be the orchestrator.
       const withLocal = isSettingsObject(aside.raw) ? await embedded.apply(aside.raw, workspace) : { raw: aside.raw, problems: [] };
       const parsed = parseConfig(withLocal.raw);
       const config = aside.restore(parsed.config);
+      settingsProblems = [...params.problems, ...parsed.problems];
       const problems = [...parsed.problems, ...withLocal.problems];
       applyConfig(config);
       engine!.setHostModels(params.hostModels);
@@ -230,27 +238,66 @@ export function startEngineServer(connection: Connection): EngineServer {
     const params = edge(AskParams, raw, 'orchestra/ask params');
     await configuring;
     const eng = requireEngine();
+    if (settingsProblems.length) throw new ResponseError(ErrorCodes.InvalidRequest, invalidSettingsMessage(settingsProblems));
     const taskId = params.taskId ?? randomUUID();
     if (tasks.has(taskId) || finishedTasks.has(taskId))
       throw new ResponseError(ErrorCodes.InvalidParams, `task id "${taskId}" is already in use`);
+    if (params.conversationId && !conversationsDir)
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        'conversationId needs a folder to record conversations in: configure conversationsDir first',
+      );
     const request: TaskRequest = {
       taskId,
       question: params.question,
       attachments: params.attachments,
       workspace: params.workspace ?? workspace,
       preferRole: params.preferRole,
+      orchestratorModel: params.orchestratorModel,
+      conversation:
+        params.conversationId && conversationsDir
+          ? { dir: conversationsDir, id: params.conversationId, parentTaskId: params.parentTaskId }
+          : undefined,
       privacyMode: params.privacyMode,
       maxDollars: params.maxDollars,
     };
     const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
     tasks.set(taskId, task);
     // Runs after the response is on its way: the client learns the id before the first event.
-    setImmediate(() => void runTask(eng, request, task));
+    setImmediate(() => void runTask(taskId, task, (emit, signal) => eng.ask(request, emit, signal)));
     return { taskId };
   });
 
-  async function runTask(eng: Engine, request: TaskRequest, task: RunningTask): Promise<void> {
-    const taskId = request.taskId!;
+  connection.onRequest(ResumeRequestType, async (raw) => {
+    const params = edge(ResumeParams, raw, 'orchestra/resume params');
+    await configuring;
+    const eng = requireEngine();
+    if (!conversationsDir)
+      throw new ResponseError(ErrorCodes.InvalidRequest, 'no conversations are recorded: configure conversationsDir first');
+    if (tasks.has(params.taskId)) throw new ResponseError(ErrorCodes.InvalidParams, `task ${params.taskId} is running`);
+    const req = {
+      taskId: params.taskId,
+      conversation: { dir: conversationsDir, id: params.conversationId },
+      workspace: params.workspace ?? workspace,
+    };
+    // Checked before answering, so a task that cannot resume is refused here rather than failing later.
+    try {
+      resumeRequest(req);
+    } catch (err) {
+      throw new ResponseError(ErrorCodes.InvalidParams, errorText(err));
+    }
+    const task: RunningTask = { controller: new AbortController(), lastSeq: -1, totals: emptyTotals(), finished: false };
+    tasks.set(params.taskId, task);
+    finishedTasks.delete(params.taskId);
+    setImmediate(() => void runTask(params.taskId, task, (emit, signal) => eng.resume(req, emit, signal)));
+    return { taskId: params.taskId };
+  });
+
+  async function runTask(
+    taskId: string,
+    task: RunningTask,
+    start: (emit: (e: EngineEvent) => void, signal: AbortSignal) => Promise<TaskOutcome>,
+  ): Promise<void> {
     // Every event is validated once, as sent: a run of merged deltas is one parse, not one per token.
     const send = (e: EngineEvent): void => {
       if (task.finished) return;
@@ -283,7 +330,7 @@ export function startEngineServer(connection: Connection): EngineServer {
       void connection.sendNotification(EventNotification, ev).catch(() => undefined);
     };
     try {
-      const outcome = await eng.ask(request, emit, task.controller.signal);
+      const outcome = await start(emit, task.controller.signal);
       coalescer.flush();
       if (!task.finished) {
         // The engine returned without a final event: report its outcome rather than leave the client waiting.
@@ -450,9 +497,11 @@ export function startEngineServer(connection: Connection): EngineServer {
   let disposing: Promise<void> | undefined;
   const dispose = (): Promise<void> =>
     (disposing ??= (async () => {
+      // The engine first: it ends its tasks as interrupted (resumable), not as stopped by the user.
+      const engineDone = engine?.dispose();
       for (const t of tasks.values()) t.controller.abort();
       downloads.cancelAll();
-      await engine?.dispose();
+      await engineDone;
       await embedded.stop();
     })());
   connection.onShutdown(dispose);

@@ -1,8 +1,9 @@
 // Bad configuration, randomised: a valid configuration gets a random set of broken fields (wrong
 // types, unknown privacy mode, negative prices, malformed URLs, duplicate model ids, out-of-range
-// numbers, impossible MCP entries…). Every broken field must be reported by its path, nothing may
-// throw, and the valid rest must keep working: in parseConfig, through the engine process's
-// configure, and through the CLI as a child process (which refuses to run, naming every field).
+// numbers, impossible MCP entries, misspelt keys…). Every broken field must be reported by its path
+// and nothing may throw: in parseConfig (whose repaired rest still describes the valid settings),
+// through the engine process's configure (which refuses tasks until the settings are fixed), and
+// through the CLI as a child process (which refuses to run, naming every field).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -60,6 +61,11 @@ const BREAKAGES: Breakage[] = [
   { name: 'unknown dialect', path: 'orchestrator.dialect', apply: (c) => (c.orchestrator.dialect = 'klingon') },
   { name: 'local models as a string', path: 'local.models', apply: (c) => (c.local.models = 'x.gguf') },
   { name: 'denied models as a string', path: 'preferences.deniedModels', apply: (c) => (c.preferences.deniedModels = 'extra') },
+  // Misspelt keys: refused like invalid values (dropped, they could leave a rule weaker than meant).
+  { name: 'misspelt privacy key', path: 'privacyMod', apply: (c) => (c.privacyMod = 'local-only') },
+  { name: 'misspelt budget key', path: 'budget.maxDollarPerTask', apply: (c) => (c.budget.maxDollarPerTask = 0.05) },
+  { name: 'misspelt model key', path: 'models[2].loacl', apply: (c) => (c.models[2].loacl = false) },
+  { name: 'misspelt deny list', path: 'preferences.deniedModel', apply: (c) => (c.preferences.deniedModel = ['helper']) },
 ];
 
 function validConfig(url: string): Raw {
@@ -160,10 +166,12 @@ describe('bad configuration: reported by name, nothing crashes, the valid rest w
     console.log(`[config] ${JSON.stringify({ seed, runs, breakages: Object.fromEntries([...counts].sort()) })}`);
   });
 
-  test('engine process: configure reports every broken field by path, keeps the valid models, and answers', async () => {
+  test('engine process: configure reports every broken field by path, keeps the valid models, refuses to run until fixed', async () => {
     const proc = await startEngineProcess({ secret: () => undefined, approve: () => false });
     try {
       for (let i = 0; i < 3; i++) {
+        server.reset();
+        server.setHandler('orch', () => ({ toolCalls: [{ name: 'answer', arguments: { answer: 'still working' } }] }));
         const { raw, broken } = breakSome(rng, server.url);
         const ctx = `seed ${seed} engine process ${i} (${broken.map((b) => b.name).join(', ')})`;
         const result = await proc.rpc.sendRequest(ConfigureRequest, { config: raw, workspace: ws.dir, workspaceTrusted: true });
@@ -173,6 +181,19 @@ describe('bad configuration: reported by name, nothing crashes, the valid rest w
           ['orch', 'helper'].every((id) => models.some((m) => m.id === id)),
           ctx,
         );
+        // Fail closed: no task runs while the settings are invalid, and the refusal names the problems.
+        await assert.rejects(proc.rpc.sendRequest(AskRequest, { question: 'still there?' }), (err: Error) => {
+          assert.match(err.message, /will not run while its settings are invalid/, ctx);
+          assert.ok(err.message.includes(broken[0].path), `${ctx}: the refusal names ${broken[0].path}: ${err.message}`);
+          return true;
+        });
+        assert.equal(server.requestsFor('orch').length, 0, `${ctx}: no request was sent`);
+        const fixed = await proc.rpc.sendRequest(ConfigureRequest, {
+          config: validConfig(server.url),
+          workspace: ws.dir,
+          workspaceTrusted: true,
+        });
+        assert.deepEqual(fixed.problems, [], ctx);
         const { taskId } = await proc.rpc.sendRequest(AskRequest, { question: 'still there?' });
         const end = await proc.finished(taskId);
         assert.equal(end.type, 'done', `${ctx}: ${JSON.stringify(end)}`);

@@ -14,20 +14,20 @@ export interface CliRun {
   stderr: string;
 }
 
-let dataDir: string | undefined;
-/** A data folder of this test process (quality estimates), so a test run never writes into ~/.orchestra. */
+/** Where runs keep their conversations unless a test names a folder: never the real home's data folder. */
+let scratchData: string | undefined;
 function testDataDir(): string {
-  if (!dataDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'orchestra-cli-data-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    dataDir = dir;
+  if (!scratchData) {
+    scratchData = mkdtempSync(join(tmpdir(), 'orchestra-cli-data-'));
+    const dir = scratchData;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
-  return dataDir;
+  return scratchData;
 }
 
 /**
- * Runs the CLI with only PATH, HOME, NO_COLOR and ORCHESTRA_DATA_DIR (a temporary folder) set, plus
- * `env`, so nothing of the caller's environment leaks in and nothing is written to the real home.
+ * Runs the CLI with only PATH, HOME and NO_COLOR (plus `env`) set, so nothing of the caller's
+ * environment leaks in; conversations go to a scratch data folder unless `env` names one.
  */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   return new Promise((resolveRun, reject) => {

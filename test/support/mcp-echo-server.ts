@@ -3,9 +3,11 @@
 //   add {a, b}         → the sum, as text and structured content
 //   fail {}            → a tool-level error (isError)
 //   has_env {name}     → whether the variable is set in the server's environment ("yes"/"no")
+//   wait {file}        → waits up to 60 s; when the client cancels the call, writes "cancelled" to `file`
 // `--slow-start` waits 60 s before connecting (for start-timeout tests).
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 
 async function main(): Promise<void> {
@@ -29,6 +31,21 @@ async function main(): Promise<void> {
     'has_env',
     { description: 'Says whether an environment variable is set', inputSchema: { name: z.string() } },
     async ({ name }) => ({ content: [{ type: 'text', text: process.env[name] !== undefined ? 'yes' : 'no' }] }),
+  );
+  server.registerTool(
+    'wait',
+    { description: 'Waits up to 60 s; a cancelled call is recorded in the file named', inputSchema: { file: z.string() } },
+    async ({ file }, extra) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 60_000);
+        extra.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          writeFileSync(file, 'cancelled');
+          resolve();
+        });
+      });
+      return { content: [{ type: 'text', text: 'waited' }] };
+    },
   );
   await server.connect(new StdioServerTransport());
 }

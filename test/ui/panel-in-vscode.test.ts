@@ -6,7 +6,7 @@
 // test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -85,6 +85,25 @@ before(async () => {
           roles: ['orchestrator'],
           openWeights: true,
           description: 'scripted orchestrator',
+        },
+        // Paid experts for the conversation and Resume tests (the first tests never call them).
+        {
+          id: 'fast',
+          baseUrl: models.url,
+          model: 'fast',
+          roles: ['general'],
+          openWeights: true,
+          inputPricePerMillion: 1,
+          outputPricePerMillion: 2,
+        },
+        {
+          id: 'slow',
+          baseUrl: models.url,
+          model: 'slow',
+          roles: ['general'],
+          openWeights: true,
+          inputPricePerMillion: 1,
+          outputPricePerMillion: 2,
         },
       ],
       'orchestra.orchestrator.dialect': 'general',
@@ -276,6 +295,150 @@ test('@orchestra in the Chat view: progress, the answer with its references, a b
   await send('@orchestra How fast is it?');
   await shownOrShot(responses.nth(1).getByText('O(2^n)'), 'chat-no-second-answer');
   await page.screenshot({ path: join(artifacts, 'chat-second.png') });
+});
+
+test('a general-dialect answer forms in view: its first words are on screen before the server sends its last token', async () => {
+  const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
+  models.setHandler('orch', () => ({ content: `Streaming answer begins here: ${words} end.`, tokensPerSecond: 8 }));
+  const frame = await panelFrame(page);
+  await frame.locator('.question-input').fill('Stream me an answer.');
+  await frame.locator('.question-input').press('Enter');
+  const answer = frame.locator('.task').last().locator('.answer');
+  await answer.getByText('Streaming answer begins here').waitFor({ timeout: 60_000 });
+  const request = models.requestsFor('orch').at(-1)!;
+  assert.equal(request.finishedAt, undefined, 'the first words were visible while the server was still sending');
+  await page.screenshot({ path: join(artifacts, 'panel-answer-streaming.png') });
+  await answer.getByText('word79 end.').waitFor({ timeout: 60_000 });
+  // The answer is in the answer area, not in the (collapsed) reasoning row.
+  assert.equal(await frame.locator('.task').last().locator('.reasoning').count(), 0);
+});
+
+/** The last user message of a request: the question the orchestrator is answering now. */
+function lastQuestion(body: { messages: Array<{ role: string; content: unknown }> }): string {
+  const content = body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  return typeof content === 'string' ? content : JSON.stringify(content);
+}
+
+async function newConversation(frame: Frame): Promise<void> {
+  await frame.getByRole('button', { name: /New/ }).click();
+  await frame.locator('.task').first().waitFor({ state: 'detached', timeout: 30_000 });
+}
+
+test('a follow-up continues the conversation: the first answer is in the second request', async () => {
+  const frame = await panelFrame(page);
+  await newConversation(frame);
+  models.setHandler('orch', (body) => {
+    const text = JSON.stringify(body.messages);
+    if (lastQuestion(body).startsWith('Which city is the capital of France'))
+      return { toolCalls: [{ name: 'answer', arguments: { answer: 'Paris is the capital of France.' } }] };
+    // The follow-up's scripted answer needs the first answer: it is only right when that is in the request.
+    const knows = text.includes('Which city is the capital of France') && text.includes('Paris is the capital of France.');
+    return {
+      toolCalls: [{ name: 'answer', arguments: { answer: knows ? 'About 2.1 million people live in Paris.' : 'Which city do you mean?' } }],
+    };
+  });
+  await frame.locator('.question-input').fill('Which city is the capital of France?');
+  await frame.locator('.question-input').press('Enter');
+  await frame.locator('.task .answer', { hasText: 'Paris is the capital of France.' }).waitFor({ timeout: 60_000 });
+  await frame.locator('.question-input').fill('How many people live there?');
+  await frame.locator('.question-input').press('Enter');
+  await frame.locator('.task .answer', { hasText: 'About 2.1 million people live in Paris.' }).waitFor({ timeout: 60_000 });
+  const second = models.requestsFor('orch').at(-1)!.body;
+  assert.match(JSON.stringify(second.messages), /Paris is the capital of France\./);
+  assert.equal(await frame.locator('.task').count(), 2, 'both questions in one conversation');
+  await page.screenshot({ path: join(artifacts, 'panel-follow-up.png') });
+});
+
+test('a reload mid-task: the panel shows the task as it was, with its cost; Resume finishes it without repeating a paid call', async () => {
+  let frame = await panelFrame(page);
+  await newConversation(frame);
+  const before = {
+    orch: models.requestsFor('orch').length,
+    fast: models.requestsFor('fast').length,
+    slow: models.requestsFor('slow').length,
+  };
+  models.setHandler('orch', (body) => {
+    const results = (body.messages as Array<{ role: string }>).filter((m) => m.role === 'tool').length;
+    if (results === 0)
+      return {
+        toolCalls: [
+          { name: 'call_model', arguments: { model: 'fast', task: 'the quick half' } },
+          { name: 'call_model', arguments: { model: 'slow', task: 'the slow half' } },
+        ],
+      };
+    return { toolCalls: [{ name: 'answer', arguments: { answer: 'Both halves are done: quick and slow.' } }] };
+  });
+  models.setHandler('fast', () => ({ content: 'Quick half done.' }));
+  let slowCalls = 0;
+  models.setHandler('slow', () =>
+    ++slowCalls === 1 ? { content: 'working '.repeat(2000), tokensPerSecond: 4 } : { content: 'Slow half done.' },
+  );
+  await frame.locator('.question-input').fill('Do both halves.');
+  await frame.locator('.question-input').press('Enter');
+  // Mid-task: the orchestrator's turn and the fast expert answered (and were paid for); the slow one streams.
+  const deadline = Date.now() + 60_000;
+  while (!(models.requestsFor('fast').length > before.fast && models.requestsFor('slow').length > before.slow)) {
+    assert.ok(Date.now() < deadline, 'the task never got under way');
+    await page.waitForTimeout(100);
+  }
+  await frame.locator('.card[data-tool="call_model"][data-state="ok"]').first().waitFor({ timeout: 30_000 });
+
+  // Reload the window as a person would: F1, Developer: Reload Window.
+  await page.keyboard.press('F1');
+  await page.keyboard.type('Developer: Reload Window');
+  await page.waitForTimeout(400);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  const slowRequest = models.requestsFor('slow').at(-1)!;
+  while (slowRequest.finishedAt === undefined) {
+    assert.ok(Date.now() < deadline + 60_000, 'the reload did not end the running request');
+    await page.waitForTimeout(100);
+  }
+  await page.locator('.activitybar [aria-label^="Orchestra"]').first().click({ timeout: 60_000 });
+  frame = await panelFrame(page);
+  const task = frame.locator('.task').last();
+  await task.locator('.resume-task').waitFor({ timeout: 60_000 });
+  assert.equal(await task.getAttribute('data-state'), 'interrupted');
+  assert.equal(await task.locator('.card[data-tool="call_model"]').count(), 2, 'the tree as it was');
+  assert.ok(Number(await task.locator('.total-dollars').getAttribute('data-dollars')) > 0, 'with what it cost');
+  await page.screenshot({ path: join(artifacts, 'panel-interrupted.png') });
+
+  await task.locator('.resume-task').click();
+  await frame.locator('.task .answer', { hasText: 'Both halves are done: quick and slow.' }).waitFor({ timeout: 60_000 });
+  assert.equal(await frame.locator('.task').last().getAttribute('data-state'), 'done');
+  // The server's request log: nothing that answered was asked again; the interrupted call was.
+  assert.equal(models.requestsFor('orch').length - before.orch, 2, "the orchestrator's first turn once, then its second");
+  assert.equal(models.requestsFor('fast').length - before.fast, 1, 'the answered expert call was not repeated');
+  assert.equal(models.requestsFor('slow').length - before.slow, 2, 'the interrupted call ran again');
+  await page.screenshot({ path: join(artifacts, 'panel-resumed.png') });
+});
+
+test('invalid settings: the panel names the misspelt key, cannot send, and runs again once it is fixed', async () => {
+  // What a person types by hand into the workspace's settings.json: a misspelt privacy key.
+  const settingsDir = join(scratch, 'workspace', '.vscode');
+  mkdirSync(settingsDir, { recursive: true });
+  writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'orchestra.privacyMod': 'local-only' }));
+  const frame = await panelFrame(page);
+  const banner = frame.locator('.banner.error.settings-invalid');
+  await banner.waitFor({ timeout: 30_000 });
+  const text = await banner.innerText();
+  assert.match(text, /will not run until these settings are fixed/);
+  assert.match(text, /orchestra\.privacyMod — unknown key "privacyMod"; did you mean "privacyMode"\?/);
+  assert.equal(await frame.locator('.send-button').isDisabled(), true, 'Send is off');
+  const before = models.requests.length;
+  await frame.locator('.question-input').fill('Where does this go?');
+  await frame.locator('.question-input').press('Enter');
+  await page.waitForTimeout(500);
+  assert.equal(models.requests.length, before, 'no request was sent');
+  assert.equal(await frame.locator('.question-input').inputValue(), 'Where does this go?', 'the question is kept');
+  await page.screenshot({ path: join(artifacts, 'panel-invalid-settings.png') });
+
+  writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'orchestra.privacyMode': 'local-only' }));
+  await banner.waitFor({ state: 'detached', timeout: 30_000 });
+  assert.equal(await frame.locator('.send-button').isDisabled(), false, 'Send is back');
+  models.setHandler('orch', () => ({ content: 'Answered under local-only.' }));
+  await frame.locator('.question-input').press('Enter');
+  await frame.locator('.answer', { hasText: 'Answered under local-only.' }).first().waitFor({ timeout: 60_000 });
 });
 
 test('the panel at 280 and 800 px in the dark, light and high-contrast themes: one-line header, nothing sideways (screenshots)', async () => {

@@ -81,3 +81,48 @@ test('numeric upper bounds in package.json match the engine schema (durations st
     assert.ok((props[key] as any).maximum * 1000 < 2 ** 31 - 1, `${key} fits a timer`);
   }
 });
+
+test('every object schema in the settings refuses unknown keys, and the array items match the engine schema', () => {
+  const objects: string[] = [];
+  const walk = (node: any, where: string) => {
+    if (!node || typeof node !== 'object') return;
+    if (node.type === 'object' && node.properties) {
+      assert.equal(node.additionalProperties, false, `${where} must set additionalProperties: false`);
+      objects.push(where);
+    }
+    for (const [k, v] of Object.entries(node.properties ?? {})) walk(v, `${where}.${k}`);
+    if (node.items) walk(node.items, `${where}[]`);
+  };
+  for (const [key, setting] of Object.entries(props)) walk(setting, key);
+  assert.deepEqual(objects.sort(), ['orchestra.models[]', 'orchestra.tools.mcpServers[]']);
+
+  const engine = z.toJSONSchema(OrchestraConfig, { io: 'input' }) as any;
+  const pairs: Array<[string, any, any]> = [
+    ['orchestra.models[]', props['orchestra.models'].items, engine.properties.models.items],
+    ['orchestra.tools.mcpServers[]', props['orchestra.tools.mcpServers'].items, engine.properties.tools.properties.mcpServers.items],
+  ];
+  for (const [where, manifest, generated] of pairs) {
+    assert.deepEqual(Object.keys(manifest.properties).sort(), Object.keys(generated.properties).sort(), `${where}: same keys`);
+    assert.deepEqual([...(manifest.required ?? [])].sort(), [...(generated.required ?? [])].sort(), `${where}: same required keys`);
+    for (const [k, m] of Object.entries(manifest.properties) as Array<[string, any]>) {
+      const g = generated.properties[k];
+      const type = g.type === 'integer' || g.type === 'number' ? ['integer', 'number'] : [g.type];
+      assert.ok(type.includes(m.type), `${where}.${k}: type ${m.type} vs ${g.type}`);
+      if (g.enum) assert.deepEqual(m.enum, g.enum, `${where}.${k}: enum`);
+      if (g.items?.enum) assert.deepEqual(m.items.enum, g.items.enum, `${where}.${k}: item enum`);
+    }
+  }
+});
+
+test('orchestra.json is validated by the schema generated at build time', () => {
+  const validation = pkg.contributes.jsonValidation as Array<{ fileMatch: string[]; url: string }>;
+  const entry = validation.find((v) => v.fileMatch.includes('orchestra.json'));
+  assert.ok(entry, 'a jsonValidation entry for orchestra.json');
+  const file = resolve(__dirname, '../../..', entry.url);
+  const shipped = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(shipped.additionalProperties, false);
+  assert.ok(shipped.properties.budget.properties.maxDollarsPerTask.markdownDescription, 'descriptions come from the settings');
+  assert.ok(shipped.properties['orchestra.budget.maxDollarsPerTask'], 'settings-style keys are allowed too');
+  const ignore = readFileSync(resolve(__dirname, '../../../.vscodeignore'), 'utf8');
+  assert.match(ignore, /^!dist\/orchestra\.schema\.json$/m, 'the schema is packaged');
+});

@@ -1,5 +1,5 @@
-// The panel's extension side without VS Code: message validation, the conversation store on a
-// key/value memento, the session's queueing and replay, and the CSP of the page.
+// The panel's extension side without VS Code: message validation, the conversation store over task
+// journals and a key/value memento, the session's queueing and replay, and the CSP of the page.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePanelMessage, ExtensionToPanel, type PanelStatus } from '../../src/protocol/panel';
@@ -7,7 +7,13 @@ import { ConversationStore, type KeyValueStore } from '../../src/extension/panel
 import { PanelSession, type PanelHandlers } from '../../src/extension/panel/panelSession';
 import { contentSecurityPolicy, makeNonce, panelHtml } from '../../src/extension/panel/panelHtml';
 import { EventLog, compactForStorage, summarize } from '../../src/core/protocol/event-log';
-import { EventScript, mainScenario } from './support/events';
+import { EventScript, mainScenario, totals } from './support/events';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EngineEvent } from '../../src/core/protocol/events';
+import { JOURNAL_VERSION, TaskJournal } from '../../src/core/conversations/journal';
+import { ConversationLibrary } from '../../src/core/conversations/library';
 
 class MemoryMemento implements KeyValueStore {
   readonly data = new Map<string, unknown>();
@@ -31,7 +37,15 @@ function recordingHandlers(): { handlers: PanelHandlers; calls: Array<[string, .
       calls.push([name, ...args]);
     };
   const handlers: PanelHandlers = {
-    ask: rec('ask'),
+    ask: (...args: unknown[]) => {
+      calls.push(['ask', ...args]);
+      return true;
+    },
+    resume: (...args: unknown[]) => {
+      calls.push(['resume', ...args]);
+      return true;
+    },
+    openMarkdown: rec('openMarkdown'),
     cancel: rec('cancel'),
     cancelCall: rec('cancelCall'),
     approve: rec('approve'),
@@ -116,6 +130,13 @@ describe('event log', () => {
     assert.equal((log.events[1] as { text: string }).text, 'ab');
     assert.equal((log.events[3] as { text: string }).text, 'c');
     assert.equal((log.events[4] as { text: string }).text, 'xyz');
+    // A reset answer delta replaces the answer streamed before it, in the same merged event.
+    log.append(s.ev('answer_delta', { text: 'new', reset: true }));
+    log.append(s.ev('answer_delta', { text: ' answer' }));
+    assert.deepEqual(
+      log.events.filter((e) => e.type === 'answer_delta').map((e) => [(e as { text: string }).text, (e as { reset?: boolean }).reset]),
+      [['new answer', true]],
+    );
     const stored = compactForStorage(log.events, { maxResultChars: 10 });
     assert.ok(!stored.some((e) => e.type === 'tool_call_delta'), 'live output of a finished call is dropped');
     const fin = stored.find((e) => e.type === 'tool_call_finished') as { result: string };
@@ -131,91 +152,128 @@ describe('event log', () => {
   });
 });
 
+/** A library in a scratch folder, and a writer of task journals as the engine writes them. */
+function scratchLibrary(): { library: ConversationLibrary; write: (conversationId: string, taskId: string, o: JournalTask) => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'orchestra-store-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const library = new ConversationLibrary(dir);
+  return {
+    library,
+    write: (conversationId, taskId, o) => {
+      const j = new TaskJournal(library.journalPath(conversationId, taskId));
+      j.write({
+        type: 'header',
+        version: JOURNAL_VERSION,
+        taskId,
+        conversationId,
+        parentTaskId: o.parent,
+        question: o.question,
+        attachments: [],
+        startedAt: o.at,
+      });
+      const s = new EventScript(taskId);
+      const events: EngineEvent[] = [
+        s.ev('task_started', { question: o.question, dialect: 'general', orchestratorModel: 'orch', privacyMode: 'any', budgetDollars: 1 }),
+        s.ev('cost_update', { totals: totals(o.dollars, 10, 5, 1, ['orch'], []), budgetLeft: 1 }),
+      ];
+      if (o.answer !== undefined) events.push(s.ev('done', { answer: o.answer, totals: totals(o.dollars, 10, 5, 1, ['orch'], []) }));
+      for (const e of events) j.event(e);
+      if (o.answer !== undefined)
+        j.write({ type: 'end', ok: true, answer: o.answer, totals: totals(o.dollars, 10, 5, 1, ['orch'], []), endedAt: o.at + 1 });
+      j.flush();
+    },
+  };
+}
+interface JournalTask {
+  question: string;
+  at: number;
+  dollars: number;
+  parent?: string;
+  /** Absent: the task has no end (interrupted). */
+  answer?: string;
+}
+
 describe('conversation store', () => {
-  test('keeps the current conversation and history in the memento across instances', async () => {
+  test('after a reload the branch comes back from the journals; an unfinished task is interrupted, with its cost; only small state is in the memento', async () => {
+    const { library, write } = scratchLibrary();
     const memento = new MemoryMemento();
-    const store = new ConversationStore(memento, { saveDelayMs: 5 });
+    write('c-one', 't1', { question: 'First question', at: 1000, dollars: 0.01, answer: 'First answer' });
+    write('c-one', 't2', { question: 'Follow-up', at: 2000, dollars: 0.02, parent: 't1' });
+    const store = new ConversationStore(memento, { library, isRunning: () => false });
+    assert.equal(store.continueConversation('c-one'), true);
+    await store.flush();
+
+    const reloaded = new ConversationStore(memento, { library, isRunning: () => false });
+    const snap = reloaded.snapshot();
+    assert.equal(snap.current.id, 'c-one');
+    assert.equal(snap.current.taskCount, 2);
+    const end = snap.current.events.filter((e) => e.type === 'error' || e.type === 'done');
+    assert.deepEqual(
+      end.map((e) => [e.taskId, e.type, e.type === 'error' ? e.code : '']),
+      [
+        ['t1', 'done', ''],
+        ['t2', 'error', 'interrupted'],
+      ],
+    );
+    assert.equal(end[1].type === 'error' && end[1].totals.dollars, 0.02, 'what it spent before it was interrupted');
+    assert.deepEqual(snap.resumable, ['t2']);
+    assert.equal(snap.recorded, true);
+    assert.ok(JSON.stringify(memento.data.get('orchestra.panel.conversations.v2')).length < 200, 'the memento holds ids, not events');
+    // A task still running in the engine is not called interrupted.
+    const running = new ConversationStore(memento, { library, isRunning: (id) => id === 't2' }).snapshot();
+    assert.ok(!running.current.events.some((e) => e.type === 'error'));
+
+    // New: the conversation goes to history; it can be opened, continued, exported and deleted.
+    reloaded.newConversation();
+    const fresh = reloaded.snapshot();
+    assert.equal(fresh.current.events.length, 0);
+    assert.deepEqual(
+      fresh.history.map((c) => [c.id, c.title, c.taskCount, c.models]),
+      [['c-one', 'First question', 2, ['orch']]],
+    );
+    assert.equal(reloaded.record('c-one')?.events.filter((e) => e.type === 'task_started').length, 2);
+    assert.match(reloaded.markdown('c-one'), /^# First question[\s\S]*## 2\. Follow-up/);
+    assert.equal(reloaded.deleteConversation('c-one'), true);
+    assert.equal(existsSync(library.folder('c-one')), false, 'every record of it is gone');
+    assert.deepEqual(reloaded.snapshot().history, []);
+  });
+
+  test('an edited question or a retry branches: what followed leaves the view; branches switch from the journals', () => {
+    const { library, write } = scratchLibrary();
+    write('c-br', 'a1', { question: 'Q1', at: 1000, dollars: 0, answer: 'A1' });
+    write('c-br', 'a2', { question: 'Q2', at: 2000, dollars: 0, parent: 'a1', answer: 'A2' });
+    const store = new ConversationStore(new MemoryMemento(), { library });
+    store.continueConversation('c-br');
+    assert.deepEqual(store.placeFor(), { conversationId: 'c-br', parentTaskId: 'a2' }, 'a follow-up goes after the last task');
+    // Editing Q2 asks beside it: after a1. Q2's task leaves the view.
+    const place = store.placeFor('a2');
+    assert.deepEqual(place, { conversationId: 'c-br', parentTaskId: 'a1' });
+    store.expect('b2', place);
+    assert.ok(!store.snapshot().current.events.some((e) => e.taskId === 'a2'));
+    write('c-br', 'b2', { question: 'Q2 edited', at: 3000, dollars: 0, parent: 'a1', answer: 'B2' });
+    assert.deepEqual(store.snapshot().branches, { b2: { siblings: ['a2', 'b2'], index: 1 } });
+    // Switching back shows a2 again, from its journal.
+    assert.equal(store.selectBranch('a2'), true);
+    const shown = store
+      .snapshot()
+      .current.events.filter((e) => e.type === 'task_started')
+      .map((e) => e.taskId);
+    assert.deepEqual(shown, ['a1', 'a2']);
+    // A question that never started leaves the branch again.
+    store.expect('x9', store.placeFor());
+    store.forget('x9');
+    assert.deepEqual(store.placeFor(), { conversationId: 'c-br', parentTaskId: 'a2' });
+  });
+
+  test('without a storage folder, the current conversation is kept in memory and nothing is resumable', () => {
+    const store = new ConversationStore(new MemoryMemento());
     const s = mainScenario('m1');
     for (const e of [...s.start, ...s.progress, ...s.answer]) store.append(e);
-    await store.flush();
-    const again = new ConversationStore(memento);
-    const snap = again.snapshot();
+    const snap = store.snapshot();
     assert.equal(snap.current.taskCount, 1);
     assert.equal(snap.current.events.filter((e) => e.type === 'answer_delta').length, 1, 'answer deltas merged');
-    assert.equal(snap.current.events.find((e) => e.type === 'done')?.type, 'done');
-
-    again.newConversation();
-    assert.equal(again.snapshot().current.events.length, 0);
-    assert.equal(again.snapshot().history.length, 1);
-    assert.equal(again.snapshot().history[0].title, 'Why does parseConfig drop my second model entry?');
-    await again.flush();
-    const third = new ConversationStore(memento);
-    assert.equal(third.snapshot().history.length, 1);
-    assert.equal(third.deleteHistory(third.snapshot().history[0].id), true);
-    await third.flush();
-    assert.equal(new ConversationStore(memento).snapshot().history.length, 0);
-  });
-
-  test('streaming is written on a slow timer; a finished task at once; nothing unchanged twice', async () => {
-    const memento = new MemoryMemento();
-    const store = new ConversationStore(memento, { saveDelayMs: 600_000 });
-    const s = mainScenario('w1');
-    for (const e of [...s.start, ...s.progress]) store.append(e);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(memento.writes, 0, 'deltas wait for the slow timer');
-    for (const e of s.answer) store.append(e);
-    assert.ok(s.answer.some((e) => e.type === 'done'));
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(memento.writes, 1, 'the finished task is written at once');
-    await store.flush();
-    assert.equal(memento.writes, 1, 'a flush with nothing new writes nothing');
-    store.append(
-      new EventScript('w2').ev('task_started', {
-        question: 'q',
-        dialect: 'general',
-        orchestratorModel: 'o',
-        privacyMode: 'any',
-        budgetDollars: 1,
-      }),
-    );
-    await store.flush();
-    assert.equal(memento.writes, 2, 'a flush (panel hidden or closed) writes what is pending');
-    await store.dispose();
-  });
-
-  test('history is bounded by count and by stored size, oldest first out', async () => {
-    const memento = new MemoryMemento();
-    const store = new ConversationStore(memento, { historyLimit: 3, maxStoredChars: 40_000 });
-    for (let i = 0; i < 6; i++) {
-      const s = new EventScript(`h${i}`);
-      store.append(
-        s.ev('task_started', {
-          question: `question ${i}`,
-          dialect: 'general',
-          orchestratorModel: 'o',
-          privacyMode: 'any',
-          budgetDollars: 1,
-        }),
-      );
-      store.append(
-        s.ev('tool_call_finished', {
-          callId: `c${i}`,
-          tool: 'x',
-          state: 'ok',
-          preview: 'p',
-          result: 'z'.repeat(30_000),
-          dollars: 0,
-          latencyMs: 1,
-        }),
-      );
-      store.newConversation();
-    }
-    await store.flush();
-    const titles = new ConversationStore(memento).snapshot().history.map((c) => c.title);
-    assert.ok(titles.length >= 1 && titles.length <= 3);
-    assert.equal(titles[0], 'question 5', 'the newest is kept');
-    const size = JSON.stringify(memento.data.get('orchestra.panel.conversations.v1')).length;
-    assert.ok(size <= 40_000, `stored ${size} characters`);
+    assert.equal(snap.recorded, false);
+    assert.deepEqual(snap.history, []);
   });
 });
 
@@ -263,7 +321,11 @@ describe('panel session', () => {
     session.receive({ type: 'ready' });
     const again = sent.find((m): m is Extract<ExtensionToPanel, { type: 'restore' }> => m.type === 'restore');
     assert.ok(again);
-    assert.equal(again.current.events.length, EventLog.from([...s.start, ...s.progress]).length);
+    // Compacted as sent to the panel: live output of finished calls dropped (their results stay).
+    assert.equal(
+      again.current.events.length,
+      compactForStorage(EventLog.from([...s.start, ...s.progress]).events, { maxResultChars: 16_000 }).length,
+    );
   });
 
   test('an ask the extension refuses is answered with askFailed, so the panel does not wait forever', () => {
@@ -311,7 +373,7 @@ describe('panel session', () => {
     session.receive({ type: 'openLink', url: 'javascript:alert(1)' });
     session.receive({ type: 'setBudget', dollars: 'lots' });
     assert.deepEqual(calls, [
-      ['ask', 'q', [{ kind: 'file', path: 'a.ts', text: 'x' }]],
+      ['ask', 'q', [{ kind: 'file', path: 'a.ts', text: 'x' }], calls[0][3]],
       ['cancel', 't1'],
       ['cancelCall', 't1', 'call_2'],
       ['approve', 'a1', true],
@@ -325,6 +387,11 @@ describe('panel session', () => {
       ['runCommand', 'useLocalModelFile'],
       ['newConversation'],
     ]);
+    // The question is placed in the current conversation, with a task id chosen before it is asked.
+    const ticket = calls[0][3] as { taskId: string; conversationId: string; parentTaskId?: string };
+    assert.match(ticket.taskId, /^[A-Za-z0-9-]+$/);
+    assert.match(ticket.conversationId, /^c-/);
+    assert.equal(ticket.parentTaskId, undefined);
     assert.deepEqual(links, ['https://example.com']);
     assert.equal(logs.length, 3);
     assert.match(logs[0], /cancelCall\.callId/);

@@ -220,9 +220,61 @@ describe('panel: a task streamed live', () => {
         events([s.ev('error', { code: 'cancelled', message: 'Cancelled by the user.', totals: totals(0, 10, 0, 1, ['local-7b'], []) })]),
       );
       assert.equal(await p.page.locator('.card[data-call-id="x1"]').getAttribute('data-state'), 'cancelled');
+      assert.match(await p.page.locator('.card[data-call-id="x1"] .card-state').innerText(), /stopped/);
+      // Stopped by the user is neutral: not "failed", and what it cost so far stays shown.
+      assert.equal(await p.page.locator('.task').getAttribute('data-state'), 'stopped');
+      assert.equal(await p.page.locator('.task .task-state').innerText(), 'stopped');
+      assert.equal(await p.page.locator('.task-error').getAttribute('role'), 'status');
       assert.match(await p.page.locator('.task-error').innerText(), /Stopped\. Cancelled by the user\./);
+      assert.match(await p.page.locator('.total-tokens').innerText(), /10 tokens/);
       assert.match(await p.page.locator('.footer-data').innerText(), /Local only/);
       assert.equal(await p.page.locator('.composer .stop-all').isHidden(), true);
+    });
+  });
+
+  test('the answer forms in view: streamed text shows at once; text taken back (reset) leaves the answer area', async () => {
+    await withPanel(async (p) => {
+      const s = new EventScript('stream-1');
+      await p.send([
+        { type: 'status', status: READY_STATUS },
+        ...events([
+          s.ev('task_started', { question: 'Q', dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 0.5 }),
+          s.ev('turn_started', { turn: 1 }),
+          s.ev('answer_delta', { text: 'Let me read the file ' }),
+        ]),
+      ]);
+      const answer = p.page.locator('.task .answer');
+      await answer.getByText('Let me read the file').waitFor();
+      // A tool call followed: the preamble leaves the answer area for the turn's reasoning row.
+      await p.send(
+        events([
+          s.ev('answer_delta', { text: '', reset: true }),
+          s.ev('orchestrator_delta', { turn: 1, text: 'Let me read the file ' }),
+          s.ev('tool_call_started', { callId: 'r1', turn: 1, tool: 'read_file', args: { path: 'a' }, state: 'running' }),
+        ]),
+      );
+      assert.equal((await answer.innerText()).trim(), '');
+      assert.match((await p.page.locator('.turn[data-turn="1"] .reasoning-text').textContent()) ?? '', /Let me read the file/);
+      await p.send(
+        events([
+          s.ev('tool_call_finished', {
+            callId: 'r1',
+            tool: 'read_file',
+            state: 'ok',
+            preview: 'x',
+            result: 'x',
+            dollars: 0,
+            latencyMs: 3,
+          }),
+          s.ev('turn_started', { turn: 2 }),
+          s.ev('answer_delta', { text: 'The file ' }),
+          s.ev('answer_delta', { text: 'says x. ' }),
+        ]),
+      );
+      await answer.getByText('The file says x.').waitFor();
+      await p.send(events([s.ev('done', { answer: 'The file says x.', totals: totals(0, 10, 5, 2, ['orch-8b'], []) })]));
+      assert.equal((await answer.innerText()).trim(), 'The file says x.');
+      assert.equal(await p.page.locator('.task').getAttribute('data-state'), 'done');
     });
   });
 
@@ -492,6 +544,23 @@ describe('panel: state, history, controls', () => {
       assert.ok((await p.posted()).some((m) => m.type === 'newConversation'));
       assert.equal(await p.page.locator('.task').count(), 0);
       assert.equal(await p.page.locator('.empty-state').isVisible(), true);
+      // The extension keeps the conversation (its task journals) and answers with the new one and the history.
+      const all = [...s.start, ...s.progress, ...s.approvalTurn, ...s.approvalDone, ...s.delegateTurn, ...s.answer];
+      const summary = {
+        id: 'c-keep',
+        startedAt: Date.now() - 60_000,
+        title: 'Why does parseConfig drop my second model entry?',
+        dollars: 0.0083,
+        taskCount: 1,
+        models: ['orch-8b', 'coder-large'],
+      };
+      await p.send([
+        {
+          type: 'restore',
+          current: { id: 'c-new', startedAt: Date.now(), title: '', dollars: 0, taskCount: 0, events: [] },
+          history: [summary],
+        },
+      ]);
       await p.page.reload();
       await p.page.waitForSelector('.composer');
       await p.settle();
@@ -501,12 +570,27 @@ describe('panel: state, history, controls', () => {
       await historyButton.click();
       const entry = p.page.locator('.history-list li').first();
       assert.match(await entry.innerText(), /parseConfig drop my second model entry/);
-      assert.match(await entry.innerText(), /1 question · \$0\.0083/);
+      assert.match(await entry.innerText(), /1 question · \$0\.0083 · orch-8b, coder-large/);
       await p.screenshot('history-dark');
       await entry.locator('.history-open').click();
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'openConversation'),
+        [{ type: 'openConversation', conversationId: 'c-keep' }],
+      );
+      await p.send([{ type: 'conversation', record: { ...summary, events: all } }]);
       assert.equal(await p.page.locator('.card').count(), cards);
       assert.match(await p.page.locator('.viewing-banner').innerText(), /Earlier conversation/);
       assert.equal(await p.page.locator('.task .stop-button').count(), 0, 'history is read only');
+      assert.equal(await p.page.locator('.task .edit-question').count(), 0, 'no editing in a conversation only shown');
+      await p.page.getByRole('button', { name: 'Export Markdown' }).click();
+      await p.page.getByRole('button', { name: 'Continue it' }).click();
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'exportConversation' || m.type === 'continueConversation'),
+        [
+          { type: 'exportConversation', conversationId: 'c-keep' },
+          { type: 'continueConversation', conversationId: 'c-keep' },
+        ],
+      );
       await p.page.getByRole('button', { name: 'Back to current conversation' }).click();
       assert.equal(await p.page.locator('.task').count(), 0);
     });
@@ -543,6 +627,107 @@ describe('panel: state, history, controls', () => {
         [{ type: 'deleteHistory', conversationId: 'c-old' }],
       );
       assert.equal(await p.page.locator('.history-list li').count(), 0);
+    });
+  });
+
+  test('conversation actions: context use, edit and resend, branches, retry with another orchestrator, Resume an interrupted task', async () => {
+    await withPanel(async (p) => {
+      const a = new EventScript('t1');
+      const b = new EventScript('t2');
+      const started = (s: EventScript, question: string) =>
+        s.ev('task_started', { question, dialect: 'general', orchestratorModel: 'orch-8b', privacyMode: 'any', budgetDollars: 0.5 });
+      const current = [
+        started(a, 'How does X work?'),
+        a.ev('turn_started', { turn: 1, contextTokens: 1234, contextWindow: 8192 }),
+        a.ev('answer_delta', { text: 'X works like this.' }),
+        a.ev('done', { answer: 'X works like this.', totals: totals(0.001, 1234, 20, 1, ['orch-8b'], []) }),
+        started(b, 'And Y?'),
+        b.ev('turn_started', { turn: 1, contextTokens: 7800, contextWindow: 8192 }),
+        b.ev('cost_update', { totals: totals(0.002, 7800, 0, 1, ['orch-8b'], []), budgetLeft: 0.498 }),
+        b.ev('error', { code: 'interrupted', message: 'the task did not finish', totals: totals(0.002, 7800, 0, 1, ['orch-8b'], []) }),
+      ];
+      await p.send([
+        {
+          type: 'status',
+          status: {
+            ...READY_STATUS,
+            models: [
+              {
+                id: 'orch-8b',
+                local: true,
+                openWeights: true,
+                roles: ['orchestrator'],
+                inputPricePerMillion: 0,
+                outputPricePerMillion: 0,
+                eligible: true,
+              },
+              {
+                id: 'big-orch',
+                local: false,
+                openWeights: false,
+                roles: ['general'],
+                inputPricePerMillion: 1,
+                outputPricePerMillion: 2,
+                eligible: true,
+              },
+            ],
+          },
+        },
+        {
+          type: 'restore',
+          current: { id: 'c-act', startedAt: Date.now(), title: 'How does X work?', dollars: 0.003, taskCount: 2, events: current },
+          history: [],
+          branches: { t2: { siblings: ['t2x', 't2'], index: 1 } },
+          resumable: ['t2'],
+          recorded: true,
+        },
+      ]);
+      const t1 = p.page.locator('.task[data-task-id="t1"]');
+      const t2 = p.page.locator('.task[data-task-id="t2"]');
+      assert.equal(await t1.locator('.task-context').innerText(), 'context 1.2k / 8.2k');
+      assert.equal(await t2.locator('.task-context').getAttribute('data-level'), 'high');
+      assert.equal(await t2.getAttribute('data-state'), 'interrupted');
+      assert.match(await t2.locator('.task-error').innerText(), /Interrupted\./);
+      assert.equal(await t2.locator('.branch-count').innerText(), '2/2');
+      await p.screenshot('conversation-actions');
+
+      // Branches: the previous answer to Q2.
+      await t2.getByRole('button', { name: 'Previous answer' }).click();
+      // Retry with another orchestrator.
+      await t1.locator('.retry-model').selectOption('big-orch');
+      await t1.locator('.retry-task').click();
+      // Edit the first question and send it again.
+      await t1.locator('.edit-question').click();
+      await t1.locator('.question-edit').fill('How does X really work?');
+      await t1.locator('.question-edit').press('Enter');
+      assert.match(await p.page.locator('.pending-ask').innerText(), /How does X really work\?[\s\S]*Sending/);
+      const posted = (await p.posted()).filter((m) => ['selectBranch', 'retry', 'ask'].includes(String(m.type)));
+      assert.deepEqual(posted, [
+        { type: 'selectBranch', taskId: 't2x' },
+        { type: 'retry', taskId: 't1', orchestratorModel: 'big-orch' },
+        { type: 'ask', question: 'How does X really work?', attachments: [], editOf: 't1' },
+      ]);
+
+      // Resume the interrupted task: its run starts over in place.
+      await t2.locator('.resume-task').click();
+      assert.deepEqual(
+        (await p.posted()).filter((m) => m.type === 'resume'),
+        [{ type: 'resume', taskId: 't2' }],
+      );
+      const r = new EventScript('t2');
+      await p.send(
+        events([
+          started(r, 'And Y?'),
+          r.ev('turn_started', { turn: 1, contextTokens: 7800, contextWindow: 8192 }),
+          r.ev('answer_delta', { text: 'Y is the same. ' }),
+          r.ev('done', { answer: 'Y is the same.', totals: totals(0.003, 9000, 30, 2, ['orch-8b'], []) }),
+        ]),
+      );
+      assert.equal(await t2.getAttribute('data-state'), 'done');
+      assert.equal(await t2.locator('.task-error').isHidden(), true);
+      assert.equal(await t2.locator('.resume-task').isHidden(), true);
+      assert.equal((await t2.locator('.answer').innerText()).trim(), 'Y is the same.');
+      assert.equal(await p.page.locator('.task').count(), 2);
     });
   });
 

@@ -13,9 +13,10 @@ import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prett
 import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
 import { choiceElement } from './model-choice';
 import { feedbackBar, type FeedbackBar, type Verdict } from './feedback';
+import { TaskActions, type TaskActionsHost } from './taskActions';
 import { nameEl, setName } from './names';
 
-export interface ConversationHost {
+export interface ConversationHost extends TaskActionsHost {
   cancel(taskId: string): void;
   /** Stops one running tool call or subtask; the task goes on. */
   cancelCall(taskId: string, callId: string): void;
@@ -35,7 +36,7 @@ const STATE_LABEL: Record<CallState, string> = {
   timeout: 'timed out',
   denied: 'denied',
   over_budget: 'over budget',
-  cancelled: 'cancelled',
+  cancelled: 'stopped',
 };
 /** A running call with no output for this long is flagged as stalled (users asked to see it). */
 const STALLED_MS = 60_000;
@@ -48,7 +49,11 @@ interface TaskView {
   scope: Scope;
   startedAt: number;
   endedAt?: number;
-  state: 'running' | 'done' | 'error';
+  /** `stopped`: the user stopped it (neutral, not a failure); `interrupted`: it did not end (reload, engine stopped). */
+  state: 'running' | 'done' | 'error' | 'stopped' | 'interrupted';
+  actions: TaskActions;
+  /** A task_started was seen: another one means the task runs again (Resume) and its view starts over. */
+  started: boolean;
   orchestratorModel: string;
   stateEl: HTMLElement;
   elapsedEl: HTMLElement;
@@ -59,6 +64,8 @@ interface TaskView {
   answer?: StreamingMarkdown;
   answerText: string;
   answerDirty: boolean;
+  /** The streamed answer was replaced (a reset delta): the rendered one starts over. */
+  answerReset: boolean;
   errorEl: HTMLElement;
   footerEl: HTMLElement;
   totals?: Totals;
@@ -77,7 +84,14 @@ interface Scope {
   bodyEl: HTMLElement;
   turns: Map<number, TurnView>;
   /** Subtasks only: their own answer and totals, shown inside the delegate card. */
-  sub?: { el: HTMLElement; answerText: string; answerDirty: boolean; answer?: StreamingMarkdown; footerEl: HTMLElement };
+  sub?: {
+    el: HTMLElement;
+    answerText: string;
+    answerDirty: boolean;
+    answerReset: boolean;
+    answer?: StreamingMarkdown;
+    footerEl: HTMLElement;
+  };
 }
 
 interface TurnView {
@@ -142,6 +156,9 @@ export class ConversationView {
   /** Attachments of a question sent from this panel, shown on the task the engine starts for it. */
   private pendingAttachments: Array<{ kind: string; path: string; startLine?: number; endLine?: number }> | undefined;
   private needsAnotherFrame = false;
+  /** The conversation is recorded by the extension: an interrupted or stopped task can be resumed. */
+  private recorded = false;
+  private readonly resumable = new Set<string>();
 
   constructor(
     private readonly host: ConversationHost,
@@ -173,15 +190,31 @@ export class ConversationView {
     this.pendingAttachments = attachments.length ? attachments : undefined;
   }
 
+  /** Which tasks have other answers to their place (edited questions, retries), from the extension. */
+  setBranches(branches: Record<string, { siblings: string[]; index: number }>): void {
+    for (const t of this.taskOrder) t.actions.setBranch(branches[t.taskId]);
+  }
+
+  /** The conversation is recorded, and these of its tasks can be resumed now. */
+  setResumable(recorded: boolean, taskIds: readonly string[]): void {
+    this.recorded = recorded;
+    this.resumable.clear();
+    for (const id of taskIds) this.resumable.add(id);
+    for (const t of this.taskOrder) t.actions.setResumable(this.resumable.has(t.taskId));
+  }
+
   // ── events → model ──────────────────────────────────────────────────────────────────────────
 
   apply(e: EngineEvent): void {
     switch (e.type) {
       case 'task_started':
         return this.onTaskStarted(e);
-      case 'turn_started':
-        this.turnFor(this.scopeFor(e.taskId, e.parentCallId), e.turn);
+      case 'turn_started': {
+        const scope = this.scopeFor(e.taskId, e.parentCallId);
+        this.turnFor(scope, e.turn);
+        if (!scope.sub && e.contextTokens !== undefined && e.contextWindow) scope.root.actions.setContext(e.contextTokens, e.contextWindow);
         return;
+      }
       case 'orchestrator_delta': {
         const turn = this.turnFor(this.scopeFor(e.taskId, e.parentCallId), e.turn);
         this.appendReasoning(turn, e.text);
@@ -215,13 +248,16 @@ export class ConversationView {
       case 'answer_delta': {
         const sub = this.subScope(e.taskId);
         if (sub?.sub) {
-          sub.sub.answerText += e.text;
+          sub.sub.answerText = e.reset ? e.text : sub.sub.answerText + e.text;
+          sub.sub.answerReset ||= e.reset === true;
           sub.sub.answerDirty = true;
           this.dirtyScopes.add(sub);
           return;
         }
+        // A reset delta replaces what streamed before it (text that was not the answer after all).
         const task = this.taskFor(e.taskId);
-        task.answerText += e.text;
+        task.answerText = e.reset ? e.text : task.answerText + e.text;
+        task.answerReset ||= e.reset === true;
         task.answerDirty = true;
         this.dirtyTasks.add(task);
         return;
@@ -261,6 +297,8 @@ export class ConversationView {
     }
     let task = this.tasks.get(e.taskId);
     if (!task) task = this.createTask(e.taskId, e.time);
+    else if (task.started) this.restartTask(task);
+    task.started = true;
     task.startedAt = e.time;
     task.orchestratorModel = e.orchestratorModel;
     const q = task.el.querySelector('.question-text');
@@ -301,7 +339,7 @@ export class ConversationView {
     // The `answer` call is the answer itself, rendered below as Markdown: a card would only repeat it.
     if (e.tool === 'answer') {
       call.el.hidden = true;
-      if (turn.count === 0) turn.el.hidden = true;
+      if (turn.count === 0 && !turn.reasoning) turn.el.hidden = true;
     } else {
       turn.count++;
       turn.el.hidden = false;
@@ -349,17 +387,32 @@ export class ConversationView {
     if (sub?.sub) {
       if (e.type === 'done' && e.answer && !sub.sub.answerText) sub.sub.answerText = e.answer;
       sub.sub.answerDirty = true;
-      sub.sub.footerEl.textContent = `${e.type === 'done' ? 'Subtask done' : `Subtask failed: ${cleanText(e.message)}`} · ${formatDollars(e.totals.dollars)} · ${formatTokens(e.totals.inputTokens + e.totals.outputTokens)} tokens · ${formatMs(e.totals.wallMs)}`;
-      sub.sub.el.dataset.state = e.type === 'done' ? 'done' : 'error';
+      const subState = e.type === 'done' ? 'done' : e.code === 'cancelled' ? 'stopped' : 'error';
+      const subLabel =
+        e.type === 'done' ? 'Subtask done' : subState === 'stopped' ? 'Subtask stopped' : `Subtask failed: ${cleanText(e.message)}`;
+      sub.sub.footerEl.textContent = `${subLabel} · ${formatDollars(e.totals.dollars)} · ${formatTokens(e.totals.inputTokens + e.totals.outputTokens)} tokens · ${formatMs(e.totals.wallMs)}`;
+      sub.sub.el.dataset.state = subState;
       this.dirtyScopes.add(sub);
       return;
     }
     const task = this.taskFor(e.taskId);
-    task.state = e.type === 'done' ? 'done' : 'error';
+    task.state =
+      e.type === 'done'
+        ? 'done'
+        : e.code === 'cancelled'
+          ? 'stopped'
+          : e.code === 'engine_down' || e.code === 'interrupted'
+            ? 'interrupted'
+            : 'error';
+    task.actions.setState(task.state);
+    // A task that did not finish can be run again from its record (the extension said so on restore, or it just stopped).
+    if (this.recorded && (task.state === 'stopped' || task.state === 'interrupted')) this.resumable.add(task.taskId);
+    task.actions.setResumable(this.resumable.has(task.taskId));
     task.totals = e.totals;
     task.endedAt = e.time;
     if (e.type === 'done') {
       // The final answer is authoritative (a non-streaming model sends it only here).
+      if (e.answer && e.answer.trimEnd() !== task.answerText.trimEnd()) task.answerReset = true;
       if (e.answer) task.answerText = e.answer;
       if (!this.readOnly && this.host.feedback && !task.feedback) {
         task.feedback = feedbackBar((verdict) => this.host.feedback?.(e.taskId, verdict));
@@ -367,6 +420,8 @@ export class ConversationView {
       }
     } else {
       task.errorEl.hidden = false;
+      task.errorEl.dataset.code = e.code;
+      task.errorEl.setAttribute('role', task.state === 'error' ? 'alert' : 'status');
       task.errorEl.replaceChildren(h('strong', {}, errorTitle(e.code)), ' ', cleanText(e.message));
     }
     task.answerDirty = true;
@@ -418,7 +473,13 @@ export class ConversationView {
     );
     call.childrenEl.append(el);
     call.childrenEl.dataset.count = String(call.childrenEl.children.length);
-    const scope: Scope = { key, root: call.root, bodyEl, turns: new Map(), sub: { el, answerText: '', answerDirty: false, footerEl } };
+    const scope: Scope = {
+      key,
+      root: call.root,
+      bodyEl,
+      turns: new Map(),
+      sub: { el, answerText: '', answerDirty: false, answerReset: false, footerEl },
+    };
     this.scopes.set(key, scope);
     return scope;
   }
@@ -429,6 +490,9 @@ export class ConversationView {
     const labelEl = h('div', { class: 'group-label' });
     const groupEl = h('div', { class: 'call-group', role: 'group' });
     const el = h('section', { class: 'turn', 'data-turn': String(turnNo) }, labelEl, groupEl);
+    // Shown once it holds something: a turn that only answered has no card and no reasoning.
+    el.hidden = true;
+    labelEl.hidden = true;
     const turn: TurnView = { el, groupEl, labelEl, count: 0 };
     // Keep turns in order even if events of an earlier turn arrive late.
     const later = [...scope.turns.entries()].filter(([n]) => n > turnNo).sort((a, b) => a[0] - b[0])[0];
@@ -451,6 +515,7 @@ export class ConversationView {
       turn.reasoning = { details, text: textNode, pending: '', length: 0 };
     }
     turn.reasoning.pending += text;
+    turn.el.hidden = false;
     this.dirtyTurns.add(turn);
   }
 
@@ -478,13 +543,15 @@ export class ConversationView {
     const errorEl = h('div', { class: 'task-error', role: 'alert' });
     errorEl.hidden = true;
     const footerEl = h('footer', { class: 'task-footer', 'aria-label': 'Task totals' });
+    const questionEl = h('div', { class: 'question' }, h('div', { class: 'question-text' }), h('div', { class: 'chips' }));
+    const actions = new TaskActions(taskId, questionEl, this.host, this.readOnly);
     const el = h(
       'section',
       { class: 'task', 'data-task-id': taskId, 'data-state': 'running', 'aria-label': 'Task' },
       h(
         'header',
         { class: 'task-head' },
-        h('div', { class: 'question' }, h('div', { class: 'question-text' }), h('div', { class: 'chips' })),
+        questionEl,
         h(
           'div',
           { class: 'task-bar' },
@@ -492,6 +559,7 @@ export class ConversationView {
           elapsedEl,
           h('span', { class: 'task-meta' }),
           h('span', { class: 'spacer' }),
+          actions.barEl,
           toggleCallsButton,
           this.readOnly ? null : stopButton,
         ),
@@ -508,6 +576,8 @@ export class ConversationView {
       scope: undefined as unknown as Scope,
       startedAt,
       state: 'running',
+      actions,
+      started: false,
       orchestratorModel: '',
       stateEl,
       elapsedEl,
@@ -517,6 +587,7 @@ export class ConversationView {
       answerEl,
       answerText: '',
       answerDirty: false,
+      answerReset: false,
       errorEl,
       footerEl,
       footerDirty: false,
@@ -534,6 +605,38 @@ export class ConversationView {
     this.element.append(el);
     this.dirtyTasks.add(task);
     return task;
+  }
+
+  /** The task runs again (Resume): its tree, answer and totals start over; the new run's events rebuild them. */
+  private restartTask(task: TaskView): void {
+    for (const call of task.calls) {
+      this.calls.delete(call.callId);
+      this.running.delete(call);
+      this.dirtyCalls.delete(call);
+    }
+    for (const [key, scope] of this.scopes) if (scope.root === task) this.scopes.delete(key);
+    for (const [id, a] of this.approvals) if (a.approval.taskId === task.taskId) this.approvals.delete(id);
+    task.calls = [];
+    task.scope.turns.clear();
+    task.scope.bodyEl.replaceChildren();
+    task.approvalsEl.replaceChildren();
+    task.answer?.element.remove();
+    task.answer = undefined;
+    task.answerText = '';
+    task.answerReset = false;
+    task.errorEl.hidden = true;
+    task.errorEl.replaceChildren();
+    task.footerEl.replaceChildren();
+    task.totals = undefined;
+    task.budgetLeft = undefined;
+    task.endedAt = undefined;
+    task.state = 'running';
+    task.stopButton.disabled = false;
+    task.stopButton.textContent = 'Stop';
+    this.resumable.delete(task.taskId);
+    task.actions.setResumable(false);
+    task.actions.setState('running');
+    this.dirtyTasks.add(task);
   }
 
   private createCall(e: EventOf<'tool_call_started'>, root: TaskView): CallView {
@@ -773,7 +876,8 @@ export class ConversationView {
     if (f.error) parts.push(h('div', { class: 'card-error' }, cleanText(f.error)));
     const full = cleanText(f.result);
     const preview = cleanText(f.preview || f.result.slice(0, 500));
-    if (preview) {
+    // A call that produced nothing carries its error as its result: said once, not twice.
+    if (preview && !(f.error && full === cleanText(f.error))) {
       const pre = h('pre', { class: 'card-preview', tabindex: 0, 'aria-label': 'Result' }, preview);
       parts.push(pre);
       if (full.length > preview.length) {
@@ -802,6 +906,11 @@ export class ConversationView {
     const sub = scope.sub;
     if (!sub || !sub.answerDirty) return;
     sub.answerDirty = false;
+    if (sub.answerReset && sub.answer) {
+      sub.answer.element.remove();
+      sub.answer = undefined;
+    }
+    sub.answerReset = false;
     if (!sub.answer) {
       sub.answer = new StreamingMarkdown('subtask-answer', this.stats);
       sub.el.insertBefore(sub.answer.element, sub.footerEl);
@@ -816,11 +925,18 @@ export class ConversationView {
 
   private renderTask(task: TaskView, now: number): void {
     task.el.dataset.state = task.state;
-    task.stateEl.textContent = task.state === 'running' ? 'running' : task.state === 'done' ? 'done' : 'failed';
+    task.stateEl.textContent = task.state === 'error' ? 'failed' : task.state;
     task.stopButton.hidden = task.state !== 'running';
     if (task.state !== 'running') task.elapsedEl.textContent = task.endedAt ? formatMs(task.endedAt - task.startedAt) : '';
     if (task.answerDirty) {
       task.answerDirty = false;
+      if (task.answerReset && task.answer) {
+        // Replaced, not extended: render it anew (StreamingMarkdown only ever appends).
+        task.answer.element.remove();
+        task.answer = undefined;
+      }
+      task.answerReset = false;
+      if (!task.answerText) task.answerEl.removeAttribute('aria-busy');
       if (task.answerText) {
         if (!task.answer) {
           task.answer = new StreamingMarkdown('answer-body', this.stats);
@@ -997,6 +1113,8 @@ function errorTitle(code: EventOf<'error'>['code']): string {
       return 'Configuration problem.';
     case 'engine_down':
       return 'The engine stopped.';
+    case 'interrupted':
+      return 'Interrupted.';
     default:
       return 'Something went wrong.';
   }

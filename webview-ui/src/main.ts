@@ -5,6 +5,7 @@
 import type { EngineEvent } from '../../src/core/protocol/events';
 import type {
   ConversationRecord,
+  ConversationSummary,
   ExtensionToPanel,
   PanelApproval,
   PanelAttachment,
@@ -17,8 +18,9 @@ import type {
 import { Announcer } from './announcer';
 import { renderEngineState } from './header';
 import { ConversationView } from './conversation';
-import { compactForStorage, EventLog, summarize } from '../../src/core/protocol/event-log';
+import { compactForStorage, EventLog } from '../../src/core/protocol/event-log';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
+import { renderHistory as drawHistory } from './history';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -27,17 +29,15 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 interface SavedState {
   version: number;
   current: { id: string; startedAt: number; events: EngineEvent[] };
-  history: ConversationRecord[];
+  history: ConversationSummary[];
   draft: string;
   status?: PanelStatus;
 }
-const HISTORY_LIMIT = 30;
 const STORED_RESULT_CHARS = 16_000;
-const HISTORY_RESULT_CHARS = 4_000;
 
 const vscode = acquireVsCodeApi();
 function post(msg: PanelToExtension): void {
@@ -49,7 +49,11 @@ function post(msg: PanelToExtension): void {
 let log = new EventLog();
 let conversationId = newId();
 let conversationStartedAt = Date.now();
-let history: ConversationRecord[] = [];
+let history: ConversationSummary[] = [];
+/** From the last restore: tasks with other answers to their place, and tasks that can be resumed. */
+let branches: Record<string, { siblings: string[]; index: number }> = {};
+let resumable: string[] = [];
+let recorded = false;
 let status: PanelStatus | undefined;
 let view: ConversationView;
 let viewing: ConversationRecord | undefined;
@@ -175,6 +179,14 @@ const host = {
     pendingApprovals.delete(approvalId);
     post({ type: 'approve', approvalId, approved });
   },
+  ask: (question: string, editOf: string) => {
+    post({ type: 'ask', question, attachments: [], editOf });
+    showPending(question);
+  },
+  retry: (taskId: string, orchestratorModel?: string) => post({ type: 'retry', taskId, orchestratorModel }),
+  selectBranch: (taskId: string) => post({ type: 'selectBranch', taskId }),
+  resume: (taskId: string) => post({ type: 'resume', taskId }),
+  orchestratorChoices: () => (status?.models ?? []).filter((m) => m.eligible).map((m) => m.id),
 };
 
 function mountConversation(events: readonly EngineEvent[], readOnly: boolean): ConversationView {
@@ -188,6 +200,8 @@ function mountConversation(events: readonly EngineEvent[], readOnly: boolean): C
 function showCurrent(): void {
   viewing = undefined;
   view = mountConversation(log.events, false);
+  view.setBranches(branches);
+  view.setResumable(recorded, resumable);
   for (const a of pendingApprovals.values()) view.addApproval(a);
   view.flush();
   renderChrome();
@@ -255,13 +269,20 @@ function handle(m: ExtensionToPanel): boolean {
       conversationId = m.current.id;
       conversationStartedAt = m.current.startedAt;
       log = EventLog.from(m.current.events);
-      history = m.history.slice(0, HISTORY_LIMIT);
-      pendingAskEl.hidden = true;
-      if (viewing) viewing = history.find((c) => c.id === viewing!.id);
-      if (viewing) openHistoryEntry(viewing);
-      else showCurrent();
+      history = m.history;
+      branches = m.branches ?? {};
+      resumable = m.resumable ?? [];
+      recorded = m.recorded ?? false;
+      // A question sent a moment ago stays shown as "Sending…" until its task starts.
+      pendingAskEl.hidden = !pendingQuestion;
+      if (viewing && !history.some((c) => c.id === viewing!.id)) viewing = undefined;
+      if (!viewing) showCurrent();
+      else renderChrome();
       renderHistory();
       return true;
+    case 'conversation':
+      openHistoryEntry(m.record);
+      return false;
     case 'askFailed':
       // The question never became a task: drop its "Sending…", say why, and give the text back.
       pendingAskEl.hidden = true;
@@ -289,7 +310,10 @@ function handle(m: ExtensionToPanel): boolean {
 function receiveEvent(e: EngineEvent): void {
   log.append(e);
   announcer.onEvent(e);
-  if (e.type === 'task_started' && !e.parentCallId) pendingAskEl.hidden = true;
+  if (e.type === 'task_started' && !e.parentCallId) {
+    pendingAskEl.hidden = true;
+    pendingQuestion = '';
+  }
   if (e.type === 'approval_resolved') pendingApprovals.delete(e.approvalId);
   if (e.type === 'done' || e.type === 'error') {
     for (const [id, a] of pendingApprovals) if (a.taskId === e.taskId) pendingApprovals.delete(id);
@@ -373,21 +397,6 @@ function loadState(): void {
   status = s.status;
 }
 
-function archiveCurrent(): void {
-  if (log.length === 0) return;
-  const events = compactForStorage(log.events, { maxResultChars: HISTORY_RESULT_CHARS });
-  const sum = summarize(events);
-  history.unshift({
-    id: conversationId,
-    startedAt: sum.startedAt || conversationStartedAt,
-    title: sum.title || 'Untitled conversation',
-    dollars: sum.dollars,
-    taskCount: sum.taskCount,
-    events,
-  });
-  history = history.slice(0, HISTORY_LIMIT);
-}
-
 // ── chrome: header, banners, empty state, composer ──────────────────────────────────────────────
 
 function commandButton(label: string, command: PanelCommand, primary = false): HTMLButtonElement {
@@ -422,17 +431,19 @@ function renderChrome(): void {
     );
   }
   if (status && status.problems.length) {
+    // Invalid settings stop every task (fail closed): an error, not a warning, and Send is off.
+    const blocked = status.settingsInvalid === true;
     banners.push(
       h(
         'div',
-        { class: 'banner warning', role: 'status' },
+        { class: `banner ${blocked ? 'error settings-invalid' : 'warning'}`, role: blocked ? 'alert' : 'status' },
         h(
           'div',
           { class: 'banner-text' },
-          h('strong', {}, 'Settings problems: '),
-          h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, p.path), ' — ', p.message))),
+          h('strong', {}, blocked ? 'Orchestra will not run until these settings are fixed: ' : 'Settings problems: '),
+          h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, problemPath(p)), ' — ', p.message))),
         ),
-        commandButton('Open settings', 'openSettings'),
+        commandButton(status.problems[0]?.source ? 'Open orchestra.json' : 'Open settings', 'openSettings', blocked),
       ),
     );
   }
@@ -497,19 +508,38 @@ function renderChrome(): void {
   // Viewing an earlier conversation.
   viewingBanner.hidden = !viewing;
   if (viewing) {
-    const back = h('button', { type: 'button', class: 'primary' }, 'Back to current conversation');
+    const id = viewing.id;
+    const back = h('button', { type: 'button', class: 'secondary' }, 'Back to current conversation');
     back.addEventListener('click', () => showCurrent());
-    viewingBanner.replaceChildren(h('span', {}, `Earlier conversation from ${formatTime(viewing.startedAt)} (read only)`), back);
+    const cont = h(
+      'button',
+      { type: 'button', class: 'primary', title: 'Make it the current conversation and ask a follow-up' },
+      'Continue it',
+    );
+    cont.addEventListener('click', () => post({ type: 'continueConversation', conversationId: id }));
+    const exp = h('button', { type: 'button', class: 'secondary' }, 'Export Markdown');
+    exp.addEventListener('click', () => post({ type: 'exportConversation', conversationId: id }));
+    viewingBanner.replaceChildren(
+      h('span', {}, `Earlier conversation from ${formatTime(viewing.startedAt)} (read only)`),
+      h('span', { class: 'viewing-actions' }, cont, exp, back),
+    );
   }
 
   // Composer.
   const running = viewing ? [] : view.runningTaskIds;
   stopButton.hidden = running.length === 0;
   const noModel = status !== undefined && status.modelCount === 0;
-  sendButton.disabled = noModel;
+  const invalid = status?.settingsInvalid === true;
+  sendButton.disabled = noModel || invalid;
   const hint = composer.querySelector('.composer-hint');
   if (hint)
-    hint.textContent = noModel ? 'Add a model to start.' : running.length ? 'A task is running; a new question starts another.' : '';
+    hint.textContent = invalid
+      ? 'Fix the settings above to ask.'
+      : noModel
+        ? 'Add a model to start.'
+        : running.length
+          ? 'A task is running; a new question starts another.'
+          : '';
   historyButton.setAttribute('aria-expanded', String(historyOpen));
   modelsButton.setAttribute('aria-expanded', String(modelsOpen));
   const pool = status?.models;
@@ -521,6 +551,11 @@ function renderChrome(): void {
     ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now`
     : 'The models Orchestra may call, and the local model files';
   historyButton.replaceChildren('History', history.length ? h('span', { class: 'wide-only' }, ` (${history.length})`) : '');
+}
+
+/** Where a settings problem is, as the user finds it: `orchestra.budget.maxTurns` or `orchestra.json: budget.maxTurns`. */
+function problemPath(p: { path: string; source?: string }): string {
+  return p.source ? `${p.source.split(/[\\/]/).pop()}: ${p.path}` : `orchestra.${p.path}`;
 }
 
 function renderChips(): void {
@@ -542,38 +577,29 @@ function renderChips(): void {
 function renderHistory(): void {
   historyEl.hidden = !historyOpen;
   if (!historyOpen) return;
-  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close history' }, '✕');
-  close.addEventListener('click', () => toggleHistory(false));
-  const items = history.map((c) => {
-    const open = h(
-      'button',
-      { type: 'button', class: 'history-open' },
-      h('span', { class: 'history-title' }, c.title || 'Untitled conversation'),
-      h(
-        'span',
-        { class: 'history-meta' },
-        `${formatTime(c.startedAt)} · ${c.taskCount} question${c.taskCount === 1 ? '' : 's'} · ${formatDollars(c.dollars)}`,
-      ),
-    );
-    open.addEventListener('click', () => {
-      toggleHistory(false);
-      openHistoryEntry(c);
-    });
-    const del = h('button', { type: 'button', class: 'icon-button history-delete', 'aria-label': `Delete “${c.title}” from history` }, '✕');
-    del.addEventListener('click', () => {
-      history = history.filter((x) => x.id !== c.id);
-      post({ type: 'deleteHistory', conversationId: c.id });
-      saveState();
-      renderHistory();
-      renderChrome();
-    });
-    return h('li', { 'data-conversation-id': c.id }, open, del);
-  });
-  historyEl.replaceChildren(
-    h('div', { class: 'history-head' }, h('h2', {}, 'History'), close),
-    items.length
-      ? h('ul', { class: 'history-list' }, ...items)
-      : h('p', { class: 'muted' }, 'No earlier conversations yet. “New” moves the current one here.'),
+  drawHistory(
+    historyEl,
+    history,
+    { id: conversationId, taskCount: view.taskCount },
+    {
+      open: (id) => {
+        toggleHistory(false);
+        post({ type: 'openConversation', conversationId: id });
+      },
+      continue: (id) => {
+        toggleHistory(false);
+        post({ type: 'continueConversation', conversationId: id });
+      },
+      export: (id) => post({ type: 'exportConversation', conversationId: id }),
+      delete: (id) => {
+        history = history.filter((x) => x.id !== id);
+        post({ type: 'deleteHistory', conversationId: id });
+        saveState();
+        renderHistory();
+        renderChrome();
+      },
+      close: () => toggleHistory(false),
+    },
   );
 }
 
@@ -672,6 +698,7 @@ function toggleHistory(open: boolean): void {
   if (open) historyEl.querySelector<HTMLButtonElement>('.history-open')?.focus();
 }
 
+/** Shows an earlier conversation, read-only, with its cards (the extension sent it on `openConversation`). */
 function openHistoryEntry(c: ConversationRecord): void {
   viewing = c;
   mountConversation(c.events, true);
@@ -681,6 +708,16 @@ function openHistoryEntry(c: ConversationRecord): void {
 
 // ── user actions ──────────────────────────────────────────────────────────────────────────────
 
+/** Shows a question at once as "Sending…"; the task's own section replaces it when the engine starts it. */
+function showPending(question: string): void {
+  pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
+  pendingAskEl.hidden = false;
+  pendingQuestion = question;
+  askErrorEl.hidden = true;
+  renderChrome();
+  scrollToBottom();
+}
+
 function send(): void {
   const question = questionInput.value.trim();
   if (!question || sendButton.disabled) return;
@@ -688,11 +725,7 @@ function send(): void {
   const attachments = composeAttachments;
   post({ type: 'ask', question, attachments });
   view.expectAttachments(attachments.map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine })));
-  // Show the question at once; the task's own section replaces this when the engine starts it.
-  pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
-  pendingAskEl.hidden = false;
-  pendingQuestion = question;
-  askErrorEl.hidden = true;
+  showPending(question);
   questionInput.value = '';
   composeAttachments = [];
   renderChips();
@@ -729,8 +762,10 @@ budgetInput.addEventListener('change', () => {
   post({ type: 'setBudget', dollars });
 });
 newButton.addEventListener('click', () => {
-  archiveCurrent();
+  // The extension keeps the conversation in history and answers with the new, empty one.
   log = new EventLog();
+  branches = {};
+  resumable = [];
   conversationId = newId();
   conversationStartedAt = Date.now();
   pendingApprovals.clear();

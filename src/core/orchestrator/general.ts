@@ -10,8 +10,11 @@ import type { Tool } from '../tools/tool';
 import { modelVerdict, preferenceInstructions, toolVerdict } from '../preferences';
 import { NUDGE_EMPTY_REPLY, generalOrchestratorSystem, unparseableCallObservation } from '../prompts';
 import { newId } from '../ids';
-import { Scope, TaskFailure, abortFailure, observationText, partialJsonStringField, toOpenAITools } from './runtime';
+import { Scope, TaskFailure, abortFailure, observationText, toOpenAITools } from './runtime';
 import type { ChoiceFields } from '../routing/choice';
+import { TurnStream } from './turn-stream';
+import { fitContext } from './context-fit';
+import { priorTurnMessages, type PriorTurn } from '../conversations/context';
 import {
   callableModels,
   chooseForRole,
@@ -42,6 +45,8 @@ export interface GeneralOptions {
   subtask?: boolean;
   /** Extra guidance for a subtask led by a specialist (its role prompt). */
   roleHint?: string;
+  /** The conversation's earlier turns (a follow-up question). */
+  earlier?: PriorTurn[];
 }
 
 /** Runs the loop to an answer; throws TaskFailure when it cannot finish. */
@@ -66,10 +71,14 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     subtask: !!o.subtask,
     toolNames: allTools.map((t) => t.name),
   });
+  const earlier = priorTurnMessages(o.earlier ?? []);
   const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
     { role: 'system', content: system },
+    ...earlier,
     { role: 'user', content: questionWithAttachments(o.question, o.attachments) },
   ];
+  // Where the earlier turns sit, for fitting the context window (they may be summarised).
+  const history = { start: 1, end: 1 + earlier.length, summarized: false };
 
   let orchestrator = o.orchestrator;
   const badTurns = new BadTurns(scope, orchestrator);
@@ -84,7 +93,15 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
         content: `This is your last turn (turn limit ${scope.maxTurns}). Give your final answer now with the answer tool.`,
       });
     scope.turnsUsed = turn;
-    tree.emit({ type: 'turn_started', turn, parentCallId: scope.parentCallId });
+    const turnTools = lastTurn ? lastTurnDefs : toolDefs;
+    const context = await fitContext(scope, { model: orchestrator, messages, tools: turnTools, turn, history });
+    tree.emit({
+      type: 'turn_started',
+      turn,
+      parentCallId: scope.parentCallId,
+      contextTokens: context.tokens,
+      contextWindow: context.window,
+    });
 
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
@@ -101,26 +118,24 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       }
     }
     let outcome: Awaited<ReturnType<Scope['callModel']>>;
+    const stream = new TurnStream(tree, turn, scope.parentCallId, scope.depth === 0);
     try {
       outcome = await scope.callModel(
         orchestrator.id,
-        { messages: [...messages], tools: lastTurn ? lastTurnDefs : toolDefs, toolChoice: 'auto' },
+        { messages: [...messages], tools: turnTools, toolChoice: 'auto' },
         {
           callId,
+          key: scope.turnKey(turn),
           turn,
           purpose: 'orchestrator',
           signal: scope.signal,
           fallback: true,
+          // The reply streams into the answer area (top level) or the reasoning row (see TurnStream); calls get their cards as they are written.
           onDelta: (d) => {
-            const text = d.reasoning ?? d.content;
-            if (text) tree.emit({ type: 'orchestrator_delta', turn, text, parentCallId: scope.parentCallId });
+            stream.onDelta(d);
             if (d.toolCall) live.update(d.toolCall);
-            // The task's answer streams as the answer tool's arguments arrive.
-            if (scope.depth === 0 && d.toolCall?.name === 'answer') {
-              const answer = partialJsonStringField(d.toolCall.arguments, 'answer');
-              if (answer) tree.answerStream.update(answer);
-            }
           },
+          onRetry: () => stream.onRetry(),
         },
       );
     } finally {
@@ -132,6 +147,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
       throw failureFromOutcome(outcome.state, outcome.message, tree.signal.aborted ? tree.signal : scope.signal);
     }
     const reply = outcome.result;
+    stream.settle(reply);
     const content = reply.content ?? '';
     // Markup no call could be read from (or calls in another format than the model's setting) is the user's to know too.
     for (const e of reply.toolCallErrors) tree.host.log?.('warn', `${outcome.model.id}, turn ${turn}: ${e}`);
@@ -179,7 +195,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
         `stopped at the turn limit (${scope.maxTurns} turns): the orchestrator still called ${reply.toolCalls.map((c) => c.name).join(', ')} instead of answering`,
       );
     }
-    const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap, callIds);
+    const observations = await scope.executeCalls(calls, turn, lastTurn ? new Map([['answer', answerTool]]) : toolMap, { callIds });
     scope.checkAlive();
     const answered = observations.find((ob) => ob.tool === 'answer' && ob.state === 'ok');
     if (answered) return { answer: answered.output, turns: turn };
@@ -343,6 +359,7 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       depth: scope.depth + 1,
       parentCallId: callId,
       signal: controller.signal,
+      key: o.key,
     });
     tree.emit({
       type: 'task_started',
@@ -367,7 +384,7 @@ function subtaskRunner(scope: Scope, parent: GeneralOptions): SubtaskRunner {
       const state: CallState =
         err.code === 'budget'
           ? 'over_budget'
-          : err.code === 'cancelled'
+          : err.code === 'cancelled' || err.code === 'interrupted'
             ? 'cancelled'
             : err.code === 'wall_time'
               ? 'timeout'

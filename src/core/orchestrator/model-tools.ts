@@ -209,7 +209,15 @@ export interface SubtaskOutcome {
 
 export type SubtaskRunner = (
   spec: SubtaskSpec,
-  o: { delegateCallId: string; turn: number; budgetDollars: number; maxTurns: number; signal: AbortSignal },
+  o: {
+    delegateCallId: string;
+    turn: number;
+    budgetDollars: number;
+    maxTurns: number;
+    signal: AbortSignal;
+    /** The subtask's place in the task (under its delegate call's), for recording its calls. */
+    key: string;
+  },
 ) => Promise<SubtaskOutcome>;
 
 export function createDelegateTool(scope: Scope, runSubtask: SubtaskRunner): Tool {
@@ -224,10 +232,18 @@ export function createDelegateTool(scope: Scope, runSubtask: SubtaskRunner): Too
       const config = scope.config;
       const share = (scope.budget.left * config.budget.subtaskShare) / n;
       const maxTurns = Math.max(2, Math.ceil(scope.maxTurns * config.budget.subtaskShare));
-      const turn = scope.meter(ctx.callId).turn ?? 0;
+      const meter = scope.meter(ctx.callId);
+      const turn = meter.turn ?? 0;
       const results = await Promise.all(
-        args.subtasks.map((spec) =>
-          runSubtask(spec, { delegateCallId: ctx.callId, turn, budgetDollars: share, maxTurns, signal: ctx.signal }),
+        args.subtasks.map((spec, i) =>
+          runSubtask(spec, {
+            delegateCallId: ctx.callId,
+            turn,
+            budgetDollars: share,
+            maxTurns,
+            signal: ctx.signal,
+            key: `${meter.key ?? ctx.callId}/s${i}`,
+          }),
         ),
       );
       const blocks = results.map((r, i) => {

@@ -6,12 +6,21 @@ import { modelVerdict } from '../preferences';
 
 export type Dialect = 'general' | 'toolorchestra';
 
-/** The orchestrator model under the current rules, or why there is none. */
-export function pickOrchestrator(config: OrchestraConfig, models: PoolModel[]): { model: PoolModel; dialect: Dialect } | { error: string } {
+/**
+ * The orchestrator model under the current rules, or why there is none. `requested` names a model the
+ * user chose for this task (an answer retried with another model); it must exist and be eligible.
+ */
+export function pickOrchestrator(
+  config: OrchestraConfig,
+  models: PoolModel[],
+  requested?: string,
+): { model: PoolModel; dialect: Dialect } | { error: string } {
   let model: PoolModel | undefined;
-  if (config.orchestrator.model) {
-    model = models.find((m) => m.id === config.orchestrator.model);
-    if (!model) return { error: `orchestrator.model: no model with id "${config.orchestrator.model}" in models` };
+  const chosen = requested || config.orchestrator.model;
+  if (chosen) {
+    model = models.find((m) => m.id === chosen);
+    if (!model)
+      return { error: `${requested ? 'the requested orchestrator' : 'orchestrator.model'}: no model with id "${chosen}" in models` };
     const v = modelVerdict(model, config);
     if (!v.eligible) return { error: `the orchestrator model cannot be used: ${v.reason}` };
   } else {

@@ -21,6 +21,7 @@ import { newId } from '../ids';
 import { Scope, TaskFailure, formatZodError, partialTaggedAnswer } from './runtime';
 import { choiceForNamed, outcomeState, stripThinking } from './model-tools';
 import { failureFromOutcome, questionWithAttachments } from './general';
+import { priorTurnsText, type PriorTurn } from '../conversations/context';
 import { modelVerdict } from '../preferences';
 import type { ParsedToolCall } from '../toolcalls';
 import { LiveCalls } from './live-calls';
@@ -182,6 +183,17 @@ export interface ToolOrchestraOptions {
   orchestrator: PoolModel;
   baseTools: Tool[];
   attachments?: Attachment[];
+  /** The conversation's earlier turns (a follow-up question). */
+  earlier?: PriorTurn[];
+}
+
+/** The problem as the protocol's prompts state it: the question, after the conversation so far (cut from the front to fit). */
+function problemText(o: ToolOrchestraOptions): string {
+  const question = questionWithAttachments(o.question, o.attachments);
+  const earlier = priorTurnsText(o.earlier ?? []);
+  if (!earlier) return question;
+  const tokens = Math.min(8000, Math.floor(o.orchestrator.contextWindow / 4));
+  return `${cutFront(earlier, tokens)}\n\nThe question now: ${question}`;
 }
 
 // One schema object per list of model aliases, reused by every task with the same pool, so its JSON
@@ -205,7 +217,7 @@ function modelChoiceSchema(names: string[]): ModelChoiceSchema {
 export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): Promise<{ answer: string; turns: number }> {
   const tree = scope.tree;
   const config = scope.config;
-  const problem = questionWithAttachments(o.question, o.attachments);
+  const problem = problemText(o);
   const aliases = buildAliases(tree.pool.all(), scope);
   const byTool = new Map<ToolOrchestraToolName, Alias[]>([
     ['search', aliases.filter((a) => a.kind === 'search')],
@@ -273,6 +285,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
             schema: schemaFor('search'),
             kind: 'model',
             destination: () => 'local',
+            restartOnResume: true,
             async run(args, ctx): Promise<ToolResult> {
               const a = resolve('search', args.model);
               const target = searchTool.name === 'web_search' ? 'web' : 'workspace';
@@ -308,6 +321,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
           schema: schemaFor('enhance_reasoning'),
           kind: 'model',
           destination: () => 'local',
+          restartOnResume: true,
           async run(args, ctx): Promise<ToolResult> {
             const a = resolve('enhance_reasoning', args.model);
             const outcome = await expertCall(a, codeWriterPrompt(problem, expertContext(a.model)), ctx, 'enhance_reasoning');
@@ -357,6 +371,8 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       schema: schemaFor('answer'),
       kind: 'model',
       destination: () => 'local',
+      // Running it builds the episode's state (documents, code, attempts); its model calls are still replayed.
+      restartOnResume: true,
       async run(args, ctx): Promise<ToolResult> {
         const a = resolve('answer', args.model);
         const math = a.kind === 'answer-math';
@@ -411,7 +427,6 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
 
     const toolMap = new Map<string, Tool>(names.map((n) => [n, tools[n]!]));
     scope.turnsUsed = round;
-    tree.emit({ type: 'turn_started', turn: round, parentCallId: scope.parentCallId });
 
     const notes = state.notes.splice(0);
     const context = [buildContext(state, contextTokens), ...notes, preferences ? `Preferences:\n${preferences}` : '']
@@ -421,21 +436,31 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       { role: 'system', content: TOOLORCHESTRA_SYSTEM },
       { role: 'user', content: toolOrchestraUser(problem, context) },
     ];
+    const defs = toolOrchestraDefs(byTool, names);
+    tree.emit({
+      type: 'turn_started',
+      turn: round,
+      parentCallId: scope.parentCallId,
+      contextTokens: tree.tokenCounter.count(orchestrator, messages, defs),
+      contextWindow: orchestrator.contextWindow,
+    });
     const callId = newId('turn');
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
     const live = new LiveCalls(scope, round);
     const outcome = await scope.callModel(
       orchestrator.id,
-      { messages, tools: toolOrchestraDefs(byTool, names), toolChoice: 'auto' },
+      { messages, tools: defs, toolChoice: 'auto' },
       {
         callId,
+        key: scope.turnKey(round),
         turn: round,
         purpose: 'orchestrator',
         signal: tree.signal,
         fallback: true,
         onDelta: (d) => {
-          const text = d.reasoning ?? d.content;
+          // The orchestrator's own text is reasoning here: the answer comes from the answer tool's expert.
+          const text = (d.reasoning ?? '') + (d.content ?? '');
           if (text) tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId });
           if (d.toolCall) live.update(d.toolCall);
         },
@@ -492,7 +517,7 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       run,
       answerCall ? 'not run: the answer in the same round ended the episode' : 'not run: only one call per tool is run each round',
     );
-    const observations = await scope.executeCalls(run, round, toolMap, callIds);
+    const observations = await scope.executeCalls(run, round, toolMap, { callIds });
     tree.checkAlive();
     history.push(new Set(observations.filter((ob) => ob.ran).map((ob) => ob.tool)));
     for (const ob of observations) {

@@ -23,6 +23,8 @@ export class EventLog {
   readonly events: EngineEvent[] = [];
   /** Index in `events` of the last delta of each stream, so the next delta appends to it. */
   private readonly lastDelta = new Map<string, number>();
+  /** Top-level tasks seen starting. */
+  private readonly started = new Set<string>();
 
   static from(events: readonly EngineEvent[]): EventLog {
     const log = new EventLog();
@@ -31,13 +33,21 @@ export class EventLog {
   }
 
   append(e: EngineEvent): void {
+    // A task that starts again (Resume) replaces what its earlier run showed.
+    if (e.type === 'task_started' && !e.parentCallId && this.started.has(e.taskId)) this.dropTask(e.taskId);
+    if (e.type === 'task_started' && !e.parentCallId) this.started.add(e.taskId);
     const key = deltaKey(e);
     if (key !== undefined) {
       const at = this.lastDelta.get(key);
       if (at !== undefined) {
         const prev = this.events[at] as Delta;
-        // Copy rather than mutate: the caller may still hold the previous event object.
-        this.events[at] = { ...prev, text: prev.text + (e as Delta).text, seq: e.seq, time: e.time };
+        // Copy rather than mutate: the caller may still hold the previous event object. A reset
+        // answer delta replaces what came before it (see events.ts).
+        const reset = e.type === 'answer_delta' && e.reset === true;
+        const text = reset ? e.text : prev.text + (e as Delta).text;
+        this.events[at] = reset
+          ? { ...(prev as EventOf<'answer_delta'>), text, reset: true, seq: e.seq, time: e.time }
+          : { ...prev, text, seq: e.seq, time: e.time };
         return;
       }
       this.lastDelta.set(key, this.events.length);
@@ -47,6 +57,14 @@ export class EventLog {
 
   get length(): number {
     return this.events.length;
+  }
+
+  private dropTask(taskId: string): void {
+    const kept = this.events.filter((e) => e.taskId !== taskId);
+    this.events.length = 0;
+    this.lastDelta.clear();
+    this.started.clear();
+    for (const e of kept) this.append(e);
   }
 }
 

@@ -6,7 +6,8 @@
 // text is theirs concatenated and whose `seq` and `time` are those of the last delta merged. The
 // engine process does this before sending (src/server/delta-coalescer.ts), and the panel's event log
 // keeps a stream as one event. So `seq` always increases in the order events are delivered, but it
-// may skip numbers: consumers must not expect consecutive values.
+// may skip numbers: consumers must not expect consecutive values. An `answer_delta` with `reset`
+// replaces the answer so far: merging one into earlier deltas keeps only its text and what follows.
 import { z } from 'zod';
 
 /** `writing`: the model is still writing the call (its name is known, its arguments are arriving). */
@@ -83,6 +84,9 @@ export const TurnStarted = z.object({
   type: z.literal('turn_started'),
   turn: z.number().int(),
   parentCallId: z.string().optional(),
+  /** Prompt tokens the turn sends the orchestrator (counted in its tokens, or estimated), and its context window. */
+  contextTokens: z.number().int().nonnegative().optional(),
+  contextWindow: z.number().int().positive().optional(),
 });
 export const OrchestratorDelta = z.object({
   ...base,
@@ -152,7 +156,16 @@ export const ModelChoice = z.object({
 });
 
 export const CostUpdate = z.object({ ...base, type: z.literal('cost_update'), totals: Totals, budgetLeft: z.number() });
-export const AnswerDelta = z.object({ ...base, type: z.literal('answer_delta'), text: z.string() });
+export const AnswerDelta = z.object({
+  ...base,
+  type: z.literal('answer_delta'),
+  text: z.string(),
+  /**
+   * The text replaces the answer streamed so far (empty: clears it). Sent when streamed text turns
+   * out not to be the answer: a retried reply, or a preamble the orchestrator followed with a tool call.
+   */
+  reset: z.boolean().optional(),
+});
 export const ApprovalRequested = z.object({
   ...base,
   type: z.literal('approval_requested'),
@@ -177,7 +190,23 @@ export const TaskError = z.object({
   type: z.literal('error'),
   /** Says what failed, for the user. */
   message: z.string(),
-  code: z.enum(['cancelled', 'budget', 'turns', 'wall_time', 'no_model', 'model_failed', 'config', 'internal', 'engine_down']),
+  /**
+   * `engine_down`: the engine process stopped mid-task; `interrupted`: the task did not end (the
+   * window was reloaded or the engine went away), said by the editor when it finds the task's record
+   * without an end. Both can be resumed.
+   */
+  code: z.enum([
+    'cancelled',
+    'budget',
+    'turns',
+    'wall_time',
+    'no_model',
+    'model_failed',
+    'config',
+    'internal',
+    'engine_down',
+    'interrupted',
+  ]),
   totals: Totals,
 });
 

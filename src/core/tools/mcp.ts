@@ -225,6 +225,8 @@ export class McpManager {
         } catch (e) {
           const msg = `MCP call ${serverName}/${t.name} failed: ${e instanceof Error ? e.message : String(e)}`;
           log?.('warn', msg);
+          // Stopped by the user (or the task): the SDK told the server to cancel the request.
+          if (ctx.signal.aborted) return { ok: false, output: '', error: 'cancelled', state: 'cancelled' };
           return { ok: false, output: msg, error: msg, state: /timed out|timeout/i.test(msg) ? 'timeout' : 'error' };
         }
       },

@@ -48,6 +48,12 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
   /** Whether the harness must ask before running (run_code, MCP tools unless auto-approved). */
   needsApproval?(args: z.infer<S>): ApprovalRequest | undefined;
   run(args: z.infer<S>, ctx: ToolContext): Promise<ToolResult>;
+  /**
+   * Resume runs this tool again rather than replaying its recorded result, because running it also
+   * builds state its dialect keeps (ToolOrchestra's documents); the model calls it makes are still
+   * answered from the record.
+   */
+  restartOnResume?: boolean;
 }
 
 /** Helper to keep the generic parameter inferred at definition sites. */

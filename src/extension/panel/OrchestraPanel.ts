@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { EngineEvent } from '../../core/protocol/events';
 import type { ExtensionToPanel } from '../../protocol/panel';
-import { ConversationStore } from './conversationStore';
+import { ConversationStore, type ConversationStoreOptions } from './conversationStore';
 import { makeNonce, panelHtml } from './panelHtml';
 import { PanelSession, type PanelHandlers } from './panelSession';
 
@@ -22,11 +22,12 @@ export class OrchestraPanelProvider implements vscode.WebviewViewProvider, vscod
     private readonly extensionUri: vscode.Uri,
     handlers: PanelHandlers,
     state: vscode.Memento,
+    conversations: ConversationStoreOptions,
     log?: (level: 'warn' | 'error', message: string) => void,
     /** Called when a shown view is hidden or closed (approvals shown there need another way to be seen). */
     private readonly onHidden?: () => void,
   ) {
-    this.store = new ConversationStore(state);
+    this.store = new ConversationStore(state, conversations);
     this.session = new PanelSession(this.store, handlers, {
       openLink: (url) => void vscode.env.openExternal(vscode.Uri.parse(url, true)),
       log:

@@ -1,15 +1,30 @@
 // Everything the panel's VS Code side does that is not VS Code glue: validating what the webview
-// sends, dispatching it to the handlers, recording engine events in the store, batching them to
-// the webview, and replaying the state (conversation, history, status, open approvals) whenever a
-// webview (re)loads and says `ready`.
+// sends, dispatching it to the handlers, placing each question in its conversation (a follow-up, an
+// edited question, a retry), recording engine events in the store, batching them to the webview, and
+// replaying the state (conversation, history, status, open approvals) whenever a webview (re)loads
+// and says `ready`.
 import type { PrivacyMode } from '../../core/config';
 import type { Attachment } from '../../core/engine-api';
 import type { EngineEvent } from '../../core/protocol/events';
 import { parsePanelMessage, type ExtensionToPanel, type PanelApproval, type PanelCommand, type PanelStatus } from '../../protocol/panel';
 import type { ConversationStore } from './conversationStore';
 
+/** Where a question goes: the task id it will have, its conversation and the task it follows. */
+export interface AskTicket {
+  taskId: string;
+  conversationId: string;
+  parentTaskId?: string;
+  /** Orchestrate with this model (an answer retried with another model). */
+  orchestratorModel?: string;
+}
+
 export interface PanelHandlers {
-  ask(question: string, attachments: Attachment[]): void;
+  /** Starts the task; resolves false when it could not start (the handler has told the panel why). */
+  ask(question: string, attachments: Attachment[], ticket: AskTicket): Promise<boolean> | boolean;
+  /** Runs an interrupted or stopped task again from its record. */
+  resume(taskId: string, conversationId: string): Promise<boolean> | boolean;
+  /** Opens a conversation exported as Markdown. */
+  openMarkdown(markdown: string, title: string): void;
   cancel(taskId: string): void;
   /** Stops one running tool call or subtask; the task goes on. Optional for hosts without an engine (benchmarks). */
   cancelCall(taskId: string, callId: string): void;
@@ -36,6 +51,8 @@ export interface PanelSessionOptions {
   log?(level: 'warn' | 'error', message: string): void;
   /** Delay used to batch bursts of events into one message. */
   batchMs?: number;
+  /** Task ids for new questions (unique, letters, digits and - only). */
+  newTaskId?: () => string;
 }
 
 export class PanelSession {
@@ -101,6 +118,7 @@ export class PanelSession {
         }
         break;
       case 'restore':
+      case 'conversation':
         break;
       case 'revealTask':
         // Opened from the Chat view before the panel was loaded: shown once it has its conversation.
@@ -137,7 +155,27 @@ export class PanelSession {
           this.replay();
           return;
         case 'ask':
-          return this.handlers.ask(m.question, m.attachments);
+          return this.startAsk(m.question, m.attachments, m.editOf);
+        case 'retry':
+          return this.retry(m.taskId, m.orchestratorModel);
+        case 'selectBranch':
+          if (this.store.selectBranch(m.taskId)) this.sendRestore();
+          return;
+        case 'resume':
+          return void Promise.resolve(this.handlers.resume(m.taskId, this.store.currentConversationId)).then(
+            () => undefined,
+            (err: unknown) => this.options.log?.('error', `resume failed: ${err instanceof Error ? err.message : String(err)}`),
+          );
+        case 'openConversation': {
+          const record = this.store.record(m.conversationId);
+          if (record) this.send({ type: 'conversation', record });
+          return;
+        }
+        case 'continueConversation':
+          if (this.store.continueConversation(m.conversationId)) this.sendRestore();
+          return;
+        case 'exportConversation':
+          return this.handlers.openMarkdown(this.store.markdown(m.conversationId), m.conversationId);
         case 'cancel':
           return this.handlers.cancel(m.taskId);
         case 'cancelCall':
@@ -164,12 +202,47 @@ export class PanelSession {
         case 'newConversation':
           return this.newConversation();
         case 'deleteHistory':
-          this.store.deleteHistory(m.conversationId);
+          this.store.deleteConversation(m.conversationId);
+          this.sendRestore();
           return;
       }
     } catch (err) {
       this.options.log?.('error', `panel action "${m.type}" failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  /**
+   * Places a question in the current conversation (after its last task, or beside an edited one) and
+   * asks it. A question that branches redraws the conversation at once: what followed is not shown.
+   */
+  private startAsk(question: string, attachments: Attachment[], editOf?: string, orchestratorModel?: string): void {
+    const place = this.store.placeFor(editOf);
+    const taskId = (this.options.newTaskId ?? defaultTaskId)();
+    const ticket: AskTicket = { taskId, ...place, ...(orchestratorModel ? { orchestratorModel } : {}) };
+    const branches = editOf !== undefined || orchestratorModel !== undefined;
+    this.store.expect(taskId, place);
+    if (branches && this.ready) this.sendRestore();
+    void Promise.resolve(this.handlers.ask(question, attachments, ticket)).then(
+      (started) => {
+        if (started) return;
+        this.store.forget(taskId);
+        if (branches && this.ready) this.sendRestore();
+      },
+      (err: unknown) => {
+        this.store.forget(taskId);
+        this.options.log?.('error', `ask failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  /** Asks a task's question again, as a sibling of it (optionally with another orchestrator model). */
+  private retry(taskId: string, orchestratorModel?: string): void {
+    const header = this.store.library?.journal(this.store.currentConversationId, taskId)?.header;
+    if (!header) {
+      this.post({ type: 'askFailed', message: `the question of task ${taskId} is not recorded, so it cannot be asked again` });
+      return;
+    }
+    this.startAsk(header.question, header.attachments, taskId, orchestratorModel);
   }
 
   private record(e: EngineEvent): void {
@@ -225,4 +298,8 @@ export class PanelSession {
       this.options.log?.('warn', `could not post to the panel: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+function defaultTaskId(): string {
+  return `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }

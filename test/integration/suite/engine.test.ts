@@ -99,7 +99,7 @@ describe('Orchestra engine process inside VS Code', function () {
   it('cancels a running task through the Cancel command', async () => {
     server.script('orch-model', [{ content: 'slowly '.repeat(500), tokensPerSecond: 20 }]);
     const { taskId } = await api.engine.ask({ question: 'Take your time.' });
-    await until('the task to be running', () => log.of(taskId).some((e) => e.type === 'orchestrator_delta'));
+    await until('the task to be running', () => log.of(taskId).some((e) => e.type === 'answer_delta'));
     const cancelled = await vscode.commands.executeCommand<boolean>('orchestra.cancelTask', taskId);
     assert.equal(cancelled, true);
     const end = await log.final(taskId);
@@ -161,7 +161,7 @@ describe('Orchestra engine process inside VS Code', function () {
   it('restarts the engine killed mid-task, and the task reports the failure', async () => {
     server.script('orch-model', [{ content: 'working '.repeat(500), tokensPerSecond: 20 }]);
     const { taskId } = await api.engine.ask({ question: 'A long job.' });
-    await until('the task to be running', () => log.of(taskId).some((e) => e.type === 'orchestrator_delta'));
+    await until('the task to be running', () => log.of(taskId).some((e) => e.type === 'answer_delta'));
     const oldPid = api.engine.pid!;
     process.kill(oldPid);
     const end = await log.final(taskId);

@@ -230,14 +230,20 @@ describe('Workspace settings cannot steal keys or weaken safety settings', funct
     assert.equal(run.started.privacyMode, 'open-weights-only');
     assert.equal(run.started.budgetDollars, 0.1);
 
-    // An invalid workspace value is reported by name and does not reset the mode to the loose default.
-    await update('privacyMode', 'local-only', vscode.ConfigurationTarget.Global);
-    await update('privacyMode', 'whatever', vscode.ConfigurationTarget.Workspace);
+    // An invalid workspace value is reported by name and no task runs until it is fixed: whatever the
+    // workspace meant (perhaps a stricter mode, misspelt), the user's looser one must not stand in for it.
+    await update('privacyMode', 'any', vscode.ConfigurationTarget.Global);
+    await update('privacyMode', 'local-onyl', vscode.ConfigurationTarget.Workspace);
     await until('the invalid value to be reported', () =>
       api.settings.problems().find((p) => p.path === 'privacyMode' && /workspace/.test(p.message)),
     );
+    const sent = provider.requests.length;
+    await assert.rejects(api.engine.ask({ question: 'Still strict?' }), /will not run while its settings are invalid.*privacyMode/);
+    assert.equal(provider.requests.length, sent, 'nothing was sent');
+    await update('privacyMode', 'local-only', vscode.ConfigurationTarget.Workspace);
+    await until('the problem to clear', () => !api.settings.problems().length || undefined);
     provider.script('orch-model', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'ok' } }] }]);
-    run = await askAndFinish('Still strict?');
+    run = await askAndFinish('Fixed?');
     assert.ok(run.started?.type === 'task_started');
     assert.equal(run.started.privacyMode, 'local-only');
     for (const key of ['privacyMode', 'budget.maxDollarsPerTask']) {

@@ -135,6 +135,54 @@ describe('orchestra CLI (child process)', () => {
     assert.match(help.stdout, /orchestra ask "QUESTION"/);
   });
 
+  test('a misspelt privacy or budget key: exit 2 before any request, naming the key and what was meant', async () => {
+    const typo = join(ws.dir, 'typo.json');
+    // What a new user writes: with the keys dropped, privacy would be `any` and the question would go to "cloud".
+    writeFileSync(
+      typo,
+      `{
+  // local only, and 5 cents at most
+  "models": [{ "id": "cloud", "baseUrl": "${remote.url}", "model": "cloud", "local": false, "roles": ["orchestrator"],
+               "inputPricePerMillion": 2, "outputPricePerMillion": 8 }],
+  "privacyMod": "local-only",
+  "budget": { "maxDollarPerTask": 0.05 },
+}`,
+    );
+    remote.setHandler('cloud', () => ({ toolCalls: [{ name: 'answer', arguments: { answer: 'sent away' } }] }));
+    const r = await runCli(['ask', 'Where does this go?', '--config', typo, '--workspace', ws.dir, '--json']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /privacyMod: unknown key "privacyMod"; did you mean "privacyMode"\?/);
+    assert.match(r.stderr, /budget\.maxDollarPerTask: unknown key "maxDollarPerTask"; did you mean "maxDollarsPerTask"\?/);
+    assert.equal(r.stdout, '', 'no event: the task never started');
+    assert.equal(remote.requests.length, 0, 'nothing was sent to the model');
+
+    const check = await runCli(['config', 'check', '--config', typo]);
+    assert.equal(check.code, 2);
+    assert.match(check.stderr, /typo\.json: 2 problems:\n/);
+    assert.match(check.stderr, /^ {2}privacyMod: unknown key/m);
+    const json = await runCli(['config', 'check', '--config', typo, '--json']);
+    assert.deepEqual(
+      JSON.parse(json.stdout)
+        .problems.map((p: { path: string }) => p.path)
+        .sort(),
+      ['budget.maxDollarPerTask', 'privacyMod'],
+    );
+    // Found in the current folder without --config, like `ask` finds it.
+    const valid = await runCli(['config', 'check'], { cwd: ws.dir });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.match(valid.stdout, /orchestra\.json: valid — 3 models, privacy any, at most \$0\.5 and 20 turns per task/);
+  });
+
+  test('config schema prints the JSON Schema of the config file, described and strict', async () => {
+    const r = await runCli(['config', 'schema']);
+    assert.equal(r.code, 0, r.stderr);
+    const schema = JSON.parse(r.stdout);
+    assert.equal(schema.additionalProperties, false);
+    assert.equal(schema.properties.budget.additionalProperties, false);
+    assert.match(schema.properties.privacyMode.markdownDescription, /hard rule/, 'descriptions from the settings');
+    assert.deepEqual(schema.properties.privacyMode.enum, ['any', 'open-weights-only', 'local-only']);
+  });
+
   test('models: the pool with eligibility and the reason; discovery of a local server', async () => {
     const r = await runCli(['models', '--config', configFile, '--privacy', 'local-only']);
     assert.equal(r.code, 0, r.stderr);
@@ -232,5 +280,49 @@ describe('orchestra CLI (child process)', () => {
         .map((l) => JSON.parse(l)),
     );
     assert.equal((await runCli(['replay', configFile])).code, 2);
+  });
+  test('conversations: ask, then ask --continue with the first answer in context; history lists, shows and deletes them', async () => {
+    const data = join(ws.dir, '.data-conversations');
+    const env = { ORCHESTRA_DATA_DIR: data };
+    server.script('orch', [{ toolCalls: [{ name: 'answer', arguments: { answer: 'The key rotates every 30 days.' } }] }]);
+    const first = await runCli(['ask', 'How often does the key rotate?', '--config', configFile, '--workspace', ws.dir], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /conversation (c-[a-z0-9]+-[a-z0-9]+) · follow up with: orchestra ask --continue/);
+    const id = /conversation (c-[a-z0-9]+-[a-z0-9]+)/.exec(first.stderr)![1];
+
+    // The follow-up's scripted answer needs the first answer: the server checks it is in the request.
+    server.setHandler('orch', (body) => ({
+      toolCalls: [
+        {
+          name: 'answer',
+          arguments: { answer: JSON.stringify(body.messages).includes('every 30 days') ? 'Twice in 60 days.' : 'Which key?' },
+        },
+      ],
+    }));
+    const second = await runCli(['ask', '--continue', 'So how many times in 60 days?', '--config', configFile, '--workspace', ws.dir], {
+      env,
+    });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /Twice in 60 days\./);
+    // Naming the conversation works too; an unknown one is refused by name.
+    const third = await runCli(['ask', '--continue', id, 'And in 90?', '--config', configFile, '--workspace', ws.dir, '--json'], { env });
+    assert.equal(third.code, 0, third.stderr);
+    const bad = await runCli(['ask', '--continue', 'c-nope-123', 'x', '--config', configFile, '--workspace', ws.dir], { env });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /no conversation c-nope-123 in .*orchestra history lists them/);
+
+    const list = await runCli(['history', '--workspace', ws.dir], { env });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`${id} .* 3 .*How often does the key rotate\\?`));
+    const json = JSON.parse((await runCli(['history', '--workspace', ws.dir, '--json'], { env })).stdout);
+    assert.equal(json[0].id, id);
+    assert.deepEqual(json[0].models, ['orch']);
+    const md = await runCli(['history', id, '--workspace', ws.dir], { env });
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /^# How often does the key rotate\?/);
+    assert.match(md.stdout, /## 2\. So how many times in 60 days\?[\s\S]*Twice in 60 days\./);
+    const del = await runCli(['history', '--delete', id, '--workspace', ws.dir], { env });
+    assert.equal(del.code, 0, del.stderr);
+    assert.match((await runCli(['history', '--workspace', ws.dir], { env })).stdout, /No conversations yet/);
   });
 });

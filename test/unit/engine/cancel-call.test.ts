@@ -197,3 +197,46 @@ describe('cancelling one call', () => {
     await engine.dispose();
   });
 });
+
+describe('stopping the task', () => {
+  const { server, ws } = scriptedServerSuite({ 'a.txt': 'alpha\n' });
+
+  test('queued subtasks are never started: with concurrency 2, stopping during 6 subtasks sends no further request', async () => {
+    server.script('orch', [
+      {
+        toolCalls: [
+          { name: 'delegate', arguments: { subtasks: Array.from({ length: 6 }, (_, i) => ({ task: `part ${i}`, model: 'lead' })) } },
+        ],
+      },
+    ]);
+    server.setHandler('lead', () => ({ content: LONG_REPLY, tokensPerSecond: 20 }));
+    const engine = newEngine(
+      recordingHost(),
+      config({
+        models: [model('orch', server.url, { roles: ['orchestrator'] }), model('lead', server.url)],
+        orchestrator: { model: 'orch', dialect: 'general' },
+        concurrency: 2,
+        tools: { runCode: { enabled: false } },
+      }),
+    );
+    const controller = new AbortController();
+    const run = runTask(engine, { question: 'six parts', workspace: ws.dir }, { signal: controller.signal });
+    await waitFor(() => server.requestsFor('lead').length === 2, 'two subtasks streaming');
+    controller.abort();
+    const stopped = await run;
+    assert.equal(stopped.outcome.error?.code, 'cancelled');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(server.requestsFor('lead').length, 2, 'the four queued subtasks never sent a request');
+    for (const r of server.requestsFor('lead')) {
+      await waitFor(() => r.finishedAt !== undefined, 'the request to end');
+      assert.equal(r.aborted, true, 'the running streams were aborted');
+    }
+    const subtasks = stopped.of('tool_call_finished').filter((e) => e.tool === 'subtask');
+    assert.equal(subtasks.length, 6);
+    assert.ok(
+      subtasks.every((e) => e.state === 'cancelled'),
+      JSON.stringify(subtasks.map((e) => e.state)),
+    );
+    await engine.dispose();
+  });
+});

@@ -13,7 +13,7 @@ function stream() {
     orch: (text: string, turn = 1, parentCallId?: string) =>
       at({ type: 'orchestrator_delta', turn, text, ...(parentCallId ? { parentCallId } : {}) }),
     tool: (callId: string, text: string) => at({ type: 'tool_call_delta', callId, text }),
-    answer: (text: string, taskId = 't1') => at({ type: 'answer_delta', text }, taskId),
+    answer: (text: string, taskId = 't1', reset?: boolean) => at({ type: 'answer_delta', text, ...(reset ? { reset } : {}) }, taskId),
     turn: (turn: number) => at({ type: 'turn_started', turn }),
   };
 }
@@ -27,6 +27,16 @@ function collector(delayMs = 1_000, maxChars?: number) {
 }
 
 describe('DeltaCoalescer', () => {
+  test('a reset answer delta merged into held ones replaces their text, and the merged delta still resets', () => {
+    const s = stream();
+    const { sent, c } = collector();
+    for (const e of [s.answer('Let '), s.answer('me '), s.answer('', 't1', true), s.answer('The '), s.answer('answer')]) c.push(e);
+    c.flush();
+    assert.equal(sent.length, 1);
+    assert.equal((sent[0] as { text: string }).text, 'The answer');
+    assert.equal((sent[0] as { reset?: boolean }).reset, true);
+  });
+
   test('consecutive deltas of one stream become one event with the last seq and time', () => {
     const s = stream();
     const { sent, c } = collector();

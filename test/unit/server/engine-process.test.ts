@@ -136,15 +136,12 @@ describe('engine process over stdio JSON-RPC', () => {
     assert.equal(end.type, 'done', JSON.stringify(end));
     const events = engine.eventsOf(taskId);
     assertWellFormedStream(events);
-    const deltas = events.filter((e) => e.type === 'orchestrator_delta');
-    assert.equal(
-      deltas.map((e) => (e.type === 'orchestrator_delta' ? e.text : '')).join(''),
-      chunks.join(''),
-      'every token, once, in order',
-    );
+    // A plain-text reply is the answer: it streams into the answer area.
+    const deltas = events.filter((e) => e.type === 'answer_delta');
+    assert.equal(deltas.map((e) => (e.type === 'answer_delta' ? e.text : '')).join(''), chunks.join(''), 'every token, once, in order');
     assert.ok(deltas.length < chunks.length, `${deltas.length} delta notifications for ${chunks.length} tokens: expected merging`);
     // Merged deltas never straddle a turn: each stays before the turn's next non-delta event.
-    const firstOther = events.findIndex((e, i) => i > events.indexOf(deltas[0]) && e.type !== 'orchestrator_delta');
+    const firstOther = events.findIndex((e, i) => i > events.indexOf(deltas[0]) && e.type !== 'answer_delta');
     assert.ok(events.indexOf(deltas[deltas.length - 1]) < firstOther, 'the deltas precede the events that follow the turn');
   });
 
@@ -226,7 +223,7 @@ describe('engine process over stdio JSON-RPC', () => {
     const { taskId } = await engine.rpc.sendRequest(AskRequest, { question: 'Think slowly' });
     await new Promise<void>((res) => {
       // Mid-stream: the model has started answering.
-      const poll = () => (engine.eventsOf(taskId).some((e) => e.type === 'orchestrator_delta') ? res() : setTimeout(poll, 20));
+      const poll = () => (engine.eventsOf(taskId).some((e) => e.type === 'answer_delta') ? res() : setTimeout(poll, 20));
       poll();
     });
     const { cancelled } = await engine.rpc.sendRequest(CancelRequest, { taskId });

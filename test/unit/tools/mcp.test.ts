@@ -62,7 +62,7 @@ describe('MCP servers as tools', () => {
       const { tools, problems } = await m.start();
       assert.deepEqual(problems, []);
       const t = byName(tools);
-      assert.deepEqual(Object.keys(t).sort(), ['echo__add', 'echo__echo', 'echo__fail', 'echo__has_env']);
+      assert.deepEqual(Object.keys(t).sort(), ['echo__add', 'echo__echo', 'echo__fail', 'echo__has_env', 'echo__wait']);
       assert.equal(t.echo__echo.kind, 'mcp');
       assert.match(t.echo__echo.description, /^\[MCP server "echo"\] Echoes the text back$/);
       assert.equal(t.echo__echo.destination({ text: 'x' }), 'local');
@@ -116,6 +116,23 @@ describe('MCP servers as tools', () => {
     await m.dispose();
   });
 
+  test('a call stopped by the user is cancelled on the server too (notifications/cancelled), at once', async () => {
+    const m = manager([server({ name: 'echo', command: process.execPath, args: [serverJs] })], { autoApprove: true });
+    const { tools } = await m.start();
+    const record = path.join(ws.dir, `cancelled-${Date.now()}.txt`);
+    const controller = new AbortController();
+    const started = Date.now();
+    const call = byName(tools).echo__wait.run({ file: record }, makeContext(ws.dir, controller.signal));
+    setTimeout(() => controller.abort(), 300);
+    const res = await call;
+    assert.equal(res.state, 'cancelled');
+    assert.ok(Date.now() - started < 20_000, 'the call ended when stopped, not at its 60 s end');
+    // The server was told: its handler saw the cancellation.
+    const deadline = Date.now() + 10_000;
+    while (!fs.existsSync(record) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fs.readFileSync(record, 'utf8'), 'cancelled');
+  });
+
   test('servers that crash, do not exist, hang or are unreachable are reported and skipped; the good one still works', async () => {
     const logs: string[] = [];
     const m = manager(
@@ -129,7 +146,7 @@ describe('MCP servers as tools', () => {
       { startTimeoutMs: 3000, log: (_l, msg) => logs.push(msg) },
     );
     const { tools, problems } = await m.start();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['good__add', 'good__echo', 'good__fail', 'good__has_env']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['good__add', 'good__echo', 'good__fail', 'good__has_env', 'good__wait']);
     const p = Object.fromEntries(problems.map((x) => [x.server, x.message]));
     assert.deepEqual(Object.keys(p).sort(), ['crashes', 'http', 'missing', 'slow']);
     assert.match(p.crashes, /command ".*node.*": .*\(stderr: bad config\)/);
