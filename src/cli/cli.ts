@@ -30,6 +30,7 @@ import { formatBytes } from '../server/llama/gguf-info';
 import { replicaLines } from './models-view';
 import { feedbackCommand, qualityFile, qualityStatsTable } from './quality-cli';
 import { defaultModelsDir } from '../server/llama/catalog';
+import type { LocalModelListing } from '../server/llama/embedded';
 import { loadConfigWithLocalModels, type LocalOverrides } from './local-registry';
 import { parseGpuLayers } from './serve';
 
@@ -380,47 +381,18 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** One GGUF file of `config.local`, described from its header (nothing is loaded or started). */
-export interface LocalGgufListing {
-  id: string;
-  file: string;
-  sizeBytes?: number;
-  architecture?: string;
-  parameters?: string;
-  quantization?: string;
-  trainedContext?: number;
-  /** Fits in this machine's memory (total RAM with room for the OS), at an 8192-token context. */
-  fits?: boolean;
-  memory?: string;
-  problem?: string;
-}
-
 /** The GGUF models `config.local` names (files and folders), or undefined when it names none. */
-async function localGgufModels(config: OrchestraConfig, env: NodeJS.ProcessEnv): Promise<LocalGgufListing[] | undefined> {
+async function localGgufModels(config: OrchestraConfig, env: NodeJS.ProcessEnv): Promise<LocalModelListing[] | undefined> {
   // The header readers only: the llama.cpp runtime is never loaded to list models.
-  const { describeLocalModels, effectiveModelsDir, resolveLocalModelFiles } = await import('../server/llama/embedded');
+  const { describeLocalModels, effectiveModelsDir, localModelListing, resolveLocalModelFiles } = await import('../server/llama/embedded');
   const modelsDir = await effectiveModelsDir(config.local.modelsDir, defaultModelsDir(env));
   if (!config.local.models.length && !modelsDir) return undefined;
   const { files, problems } = await resolveLocalModelFiles({ models: config.local.models, modelsDir });
   const described = await describeLocalModels(files);
-  return [
-    ...described.map((d) => ({
-      id: d.id,
-      file: d.file,
-      sizeBytes: d.info?.sizeBytes,
-      architecture: d.info?.architecture,
-      parameters: d.info?.parameterLabel,
-      quantization: d.info?.quantization,
-      trainedContext: d.info?.trainedContextLength,
-      fits: d.fit?.fits,
-      memory: d.fit?.summary,
-      problem: d.problem,
-    })),
-    ...problems.map((p) => ({ id: '', file: p.file, problem: p.message })),
-  ];
+  return [...described.map(localModelListing), ...problems.map((p) => ({ id: '', file: p.file, problem: p.message }))];
 }
 
-function localGgufTable(local: LocalGgufListing[]): string {
+function localGgufTable(local: LocalModelListing[]): string {
   const lines = ['', 'Local GGUF models (the models folder and orchestra.local, served by the embedded llama.cpp runtime):'];
   if (!local.length) lines.push('  none found');
   for (const m of local) {

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { formatBytes } from '../server/llama/gguf-info';
 import { catalogModels, defaultModelsDir, downloadCatalogModel, findCatalogModel, type CatalogModel } from '../server/llama/catalog';
-import { describeLocalModels, resolveLocalModelFiles } from '../server/llama/embedded';
+import { describeLocalModels, localModelListing, resolveLocalModelFiles } from '../server/llama/embedded';
 import { displayUrl, ensureDownloaded, GGUF_MAGIC, type DownloadProgress, type EnsureResult } from '../server/llama/download';
 import { modelIdForFile } from '../server/llama/openai-server';
 import { verifyModelFiles, type VerifyOutcome } from '../server/llama/verify';
@@ -158,18 +158,7 @@ async function listCommand(dir: string | undefined, names: string[], json: boole
       `${JSON.stringify(
         {
           folder,
-          models: described.map((d) => ({
-            id: d.id,
-            file: d.file,
-            sizeBytes: d.info?.sizeBytes,
-            architecture: d.info?.architecture,
-            parameters: d.info?.parameterLabel,
-            quantization: d.info?.quantization,
-            trainedContext: d.info?.trainedContextLength,
-            fits: d.fit?.fits,
-            memory: d.fit?.summary,
-            problem: d.problem,
-          })),
+          models: described.map(localModelListing),
           problems,
           catalog: catalog.map((m) => ({ id: m.id, title: m.title, fileName: m.fileName, sizeBytes: m.sizeBytes, licence: m.licence })),
         },

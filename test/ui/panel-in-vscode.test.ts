@@ -1,8 +1,9 @@
 // The panel inside the real VS Code, driven as a person would: the workbench (VS Code server from the
 // code-server package) in headless Chromium, the Orchestra view opened from the activity bar, a question
 // typed into the panel, the task's tool cards, an inline approval and the answer streamed from the
-// project's scripted model server over real HTTP; then `@orchestra` asked in VS Code's Chat view.
-// Screenshots go to test-artifacts/ui/.
+// project's scripted model server over real HTTP; then `@orchestra` asked in VS Code's Chat view; last,
+// the panel at 280 and 800 px in the dark, light and high-contrast themes. Screenshots go to
+// test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../support/model-server';
 import { launchChromium } from '../support/chromium';
+import { resizeSideBar, setColorTheme } from './support/workbench';
 
 const root = resolve(__dirname, '../../..');
 const artifacts = join(root, 'test-artifacts/ui');
@@ -299,6 +301,8 @@ test('a general-dialect answer forms in view: its first words are on screen befo
   const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
   models.setHandler('orch', () => ({ content: `Streaming answer begins here: ${words} end.`, tokensPerSecond: 8 }));
   const frame = await panelFrame(page);
+  // A conversation of its own: the Chat view's tasks before it belong to the current one.
+  await newConversation(frame);
   await frame.locator('.question-input').fill('Stream me an answer.');
   await frame.locator('.question-input').press('Enter');
   const answer = frame.locator('.task').last().locator('.answer');
@@ -437,4 +441,46 @@ test('invalid settings: the panel names the misspelt key, cannot send, and runs 
   models.setHandler('orch', () => ({ content: 'Answered under local-only.' }));
   await frame.locator('.question-input').press('Enter');
   await frame.locator('.answer', { hasText: 'Answered under local-only.' }).first().waitFor({ timeout: 60_000 });
+});
+
+test('the panel at 280 and 800 px in the dark, light and high-contrast themes: one-line header, nothing sideways (screenshots)', async () => {
+  // The Chat view's button left the panel open; a click on its activity bar icon now would close it.
+  let frame = await panelFrame(page);
+  if (!(await frame.locator('.question-input').isVisible())) {
+    await page.locator('.activitybar [aria-label^="Orchestra"]').first().click({ timeout: 60_000 });
+    frame = await panelFrame(page);
+  }
+  // The tasks of the tests above are on screen: cards, an approval, answers with code.
+  for (const theme of ['dark', 'light', 'high-contrast'] as const) {
+    await setColorTheme(page, theme);
+    for (const width of [280, 800]) {
+      const got = await resizeSideBar(page, frame, width);
+      assert.ok(Math.abs(got - width) <= 2, `the side bar could not be made ${width} px wide (it is ${got} px)`);
+      await page.waitForTimeout(200);
+      const layout = await frame.evaluate(() => {
+        const header = document.querySelector('.panel-header') as HTMLElement;
+        const tops = Array.from(header.children)
+          .filter((e) => e.getBoundingClientRect().width > 0)
+          .map((e) => {
+            const r = e.getBoundingClientRect();
+            return r.top + r.height / 2;
+          });
+        return {
+          scrollWidth: document.documentElement.scrollWidth,
+          clientWidth: document.documentElement.clientWidth,
+          headerSpread: Math.max(...tops) - Math.min(...tops),
+          wideCards: Array.from(document.querySelectorAll('.card')).filter((c) => c.scrollWidth > c.clientWidth + 1).length,
+          border: getComputedStyle(document.querySelector('.composer') as Element).borderTopColor,
+        };
+      });
+      const where = `${width} px, ${theme}`;
+      assert.ok(layout.scrollWidth <= layout.clientWidth, `${where}: the panel scrolls sideways (${JSON.stringify(layout)})`);
+      assert.ok(layout.headerSpread <= 4, `${where}: the header is on one line (${JSON.stringify(layout)})`);
+      assert.equal(layout.wideCards, 0, `${where}: cards wider than the panel`);
+      // High contrast: the panel's edges are VS Code's contrast border (#6FC3DF in Default High Contrast).
+      if (theme === 'high-contrast') assert.equal(layout.border, 'rgb(111, 195, 223)', `${where}: the contrast border`);
+      const bar = await page.locator('.part.sidebar').boundingBox();
+      await page.screenshot({ path: join(artifacts, `panel-${width}-${theme}.png`), clip: bar ?? undefined });
+    }
+  }
 });

@@ -14,6 +14,7 @@ import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown
 import { choiceElement } from './model-choice';
 import { feedbackBar, type FeedbackBar, type Verdict } from './feedback';
 import { TaskActions, type TaskActionsHost } from './taskActions';
+import { nameEl, setName } from './names';
 
 export interface ConversationHost extends TaskActionsHost {
   cancel(taskId: string): void;
@@ -290,7 +291,7 @@ export class ConversationView {
         const q = scope.sub.el.querySelector('.subtask-question');
         if (q) q.textContent = cleanText(e.question);
         const m = scope.sub.el.querySelector('.subtask-model');
-        if (m) m.textContent = e.orchestratorModel;
+        if (m instanceof HTMLElement) setName(m, e.orchestratorModel);
       }
       return;
     }
@@ -307,8 +308,10 @@ export class ConversationView {
     const chips = task.el.querySelector('.chips');
     if (chips && attachments?.length) chips.replaceChildren(...attachments.map(attachmentChip));
     const meta = task.el.querySelector('.task-meta');
-    if (meta)
+    if (meta instanceof HTMLElement) {
       meta.textContent = `${e.orchestratorModel} · ${e.dialect} · privacy ${e.privacyMode} · budget ${formatDollars(e.budgetDollars)}`;
+      meta.title = meta.textContent;
+    }
     this.dirtyTasks.add(task);
   }
 
@@ -638,7 +641,7 @@ export class ConversationView {
 
   private createCall(e: EventOf<'tool_call_started'>, root: TaskView): CallView {
     const stateEl = h('span', { class: 'card-state' });
-    const modelEl = h('span', { class: 'card-model' }, e.model ?? '');
+    const modelEl = nameEl(e.model ?? '', 'card-model');
     const metaEl = h('div', { class: 'card-meta' });
     const resultEl = h('div', { class: 'card-result' });
     const approvalsEl = h('div', { class: 'card-approvals' });
@@ -667,7 +670,7 @@ export class ConversationView {
         'header',
         { class: 'card-head' },
         h('span', { class: `card-icon tool-${toolKind(e.tool)}`, 'aria-hidden': 'true' }),
-        h('span', { class: 'card-tool' }, e.tool),
+        nameEl(e.tool, 'card-tool'),
         modelEl,
         h('span', { class: 'spacer' }),
         stateEl,
@@ -833,7 +836,7 @@ export class ConversationView {
     call.dirty = false;
     const el = call.el;
     el.dataset.state = call.state;
-    call.modelEl.textContent = call.model ?? '';
+    if (call.modelEl.title !== (call.model ?? '')) setName(call.modelEl, call.model ?? '');
     const terminal = TERMINAL.has(call.state);
     if (terminal) this.running.delete(call);
     else this.running.add(call);

@@ -16,6 +16,7 @@ import type {
   PanelToExtension,
 } from '../../src/protocol/panel';
 import { Announcer } from './announcer';
+import { renderEngineState } from './header';
 import { ConversationView } from './conversation';
 import { compactForStorage, EventLog } from '../../src/core/protocol/event-log';
 import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
@@ -71,7 +72,7 @@ const privacySelect = h(
   'select',
   { id: 'privacy', class: 'privacy-select', title: 'Where data may go: any model, open-weights models only, or this machine only' },
   h('option', { value: 'any' }, 'Any model'),
-  h('option', { value: 'open-weights-only' }, 'Open weights only'),
+  h('option', { value: 'open-weights-only' }, 'Open weights'),
   h('option', { value: 'local-only' }, 'Local only'),
 );
 const budgetInput = h('input', {
@@ -87,8 +88,14 @@ const spendEl = h('span', { class: 'session-spend', title: 'Spent in this sessio
 const engineEl = h('span', { class: 'engine-state', role: 'status' });
 const newButton = h(
   'button',
-  { type: 'button', class: 'icon-button', title: 'New conversation (the current one goes to history)' },
-  '+ New',
+  {
+    type: 'button',
+    class: 'icon-button new-button',
+    'aria-label': 'New conversation',
+    title: 'New conversation (the current one goes to history)',
+  },
+  '+',
+  h('span', { class: 'wide-only' }, ' New'),
 );
 const historyButton = h(
   'button',
@@ -106,20 +113,8 @@ const modelsButton = h(
   },
   'Models',
 );
-const header = h(
-  'header',
-  { class: 'panel-header' },
-  h(
-    'div',
-    { class: 'header-row' },
-    h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label' }, 'Privacy'), privacySelect),
-    h('label', { class: 'field', for: 'budget' }, h('span', { class: 'field-label' }, 'Budget $'), budgetInput),
-    h('span', { class: 'spacer' }),
-    newButton,
-    historyButton,
-  ),
-  h('div', { class: 'header-row secondary' }, engineEl, modelsButton, spendEl),
-);
+// One line at any width (layout.css): the engine and its orchestrator shrink first, the buttons never wrap.
+const header = h('header', { class: 'panel-header' }, engineEl, spendEl, modelsButton, historyButton, newButton);
 const bannersEl = h('div', { class: 'banners' });
 const logEl = h('main', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
 const emptyEl = h('div', { class: 'empty-state' });
@@ -152,7 +147,21 @@ const composer = h(
   askErrorEl,
   chipsEl,
   questionInput,
-  h('div', { class: 'composer-actions' }, h('span', { class: 'composer-hint' }), stopButton, sendButton),
+  h(
+    'div',
+    { class: 'composer-actions' },
+    h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label sr-narrow' }, 'Privacy'), privacySelect),
+    h(
+      'label',
+      { class: 'field', for: 'budget' },
+      h('span', { class: 'field-label' }, h('span', { class: 'wide-only' }, 'Budget '), '$'),
+      budgetInput,
+    ),
+    h('span', { class: 'spacer' }),
+    stopButton,
+    sendButton,
+  ),
+  h('div', { class: 'composer-hint' }),
 );
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
@@ -400,16 +409,9 @@ function renderChrome(): void {
   if (status) {
     if (document.activeElement !== privacySelect) privacySelect.value = status.privacyMode;
     if (document.activeElement !== budgetInput) budgetInput.value = String(status.budgetDollars);
-    spendEl.textContent = `Session ${formatDollars(status.sessionDollars)}`;
-    const model = status.orchestratorModel ? ` · ${status.orchestratorModel}` : '';
-    engineEl.textContent =
-      status.engine.state === 'ready'
-        ? `● Engine ready${model}`
-        : status.engine.state === 'starting'
-          ? '◌ Engine starting…'
-          : '✕ Engine down';
-    engineEl.dataset.state = status.engine.state;
-    header.dataset.privacy = status.privacyMode;
+    spendEl.replaceChildren(h('span', { class: 'wide-only' }, 'Session '), formatDollars(status.sessionDollars));
+    renderEngineState(engineEl, status);
+    composer.dataset.privacy = status.privacyMode;
   }
   // Banners: engine down, settings problems.
   const banners: HTMLElement[] = [];
@@ -541,11 +543,14 @@ function renderChrome(): void {
   historyButton.setAttribute('aria-expanded', String(historyOpen));
   modelsButton.setAttribute('aria-expanded', String(modelsOpen));
   const pool = status?.models;
-  modelsButton.textContent = pool ? `Models (${pool.filter((m) => m.eligible).length}/${pool.length})` : 'Models';
+  modelsButton.replaceChildren(
+    'Models',
+    pool ? h('span', { class: 'wide-only' }, ` (${pool.filter((m) => m.eligible).length}/${pool.length})`) : '',
+  );
   modelsButton.title = pool
     ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now`
     : 'The models Orchestra may call, and the local model files';
-  historyButton.textContent = history.length ? `History (${history.length})` : 'History';
+  historyButton.replaceChildren('History', history.length ? h('span', { class: 'wide-only' }, ` (${history.length})`) : '');
 }
 
 /** Where a settings problem is, as the user finds it: `orchestra.budget.maxTurns` or `orchestra.json: budget.maxTurns`. */

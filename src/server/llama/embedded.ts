@@ -90,6 +90,36 @@ export interface LocalModelDescription {
   problem?: string;
 }
 
+/** One GGUF file described from its header, as the CLI prints it (`orchestra models`, `orchestra local list --json`). */
+export interface LocalModelListing {
+  id: string;
+  file: string;
+  sizeBytes?: number;
+  architecture?: string;
+  parameters?: string;
+  quantization?: string;
+  trainedContext?: number;
+  /** Fits in this machine's memory (total RAM with room for the OS), at an 8192-token context. */
+  fits?: boolean;
+  memory?: string;
+  problem?: string;
+}
+
+export function localModelListing(d: LocalModelDescription): LocalModelListing {
+  return {
+    id: d.id,
+    file: d.file,
+    sizeBytes: d.info?.sizeBytes,
+    architecture: d.info?.architecture,
+    parameters: d.info?.parameterLabel,
+    quantization: d.info?.quantization,
+    trainedContext: d.info?.trainedContextLength,
+    fits: d.fit?.fits,
+    memory: d.fit?.summary,
+    problem: d.problem,
+  };
+}
+
 /** Header facts and memory fit of each file, for `orchestra local list` and the panel. */
 export async function describeLocalModels(files: string[], contextLength = 8192): Promise<LocalModelDescription[]> {
   const out: LocalModelDescription[] = [];

@@ -149,6 +149,39 @@ export const LIGHT_THEME: Record<string, string> = {
   '--vscode-editor-font-size': '12px',
 };
 
+/** Default High Contrast (dark): black, white text, the cyan contrast border, the orange active border. */
+export const HIGH_CONTRAST_THEME: Record<string, string> = {
+  '--vscode-foreground': '#ffffff',
+  '--vscode-descriptionForeground': '#ffffff',
+  '--vscode-sideBar-background': '#000000',
+  '--vscode-editorWidget-background': '#0c141f',
+  '--vscode-contrastBorder': '#6fc3df',
+  '--vscode-contrastActiveBorder': '#f38518',
+  '--vscode-focusBorder': '#f38518',
+  '--vscode-button-background': '#000000',
+  '--vscode-button-foreground': '#ffffff',
+  '--vscode-button-border': '#6fc3df',
+  '--vscode-button-secondaryForeground': '#ffffff',
+  '--vscode-input-background': '#000000',
+  '--vscode-input-foreground': '#ffffff',
+  '--vscode-input-border': '#6fc3df',
+  '--vscode-dropdown-background': '#000000',
+  '--vscode-dropdown-border': '#6fc3df',
+  '--vscode-badge-background': '#000000',
+  '--vscode-badge-foreground': '#ffffff',
+  '--vscode-textLink-foreground': '#21a6ff',
+  '--vscode-textCodeBlock-background': '#000000',
+  '--vscode-testing-iconPassed': '#73c991',
+  '--vscode-errorForeground': '#f48771',
+  '--vscode-editorWarning-foreground': '#ffd370',
+  '--vscode-font-family': 'system-ui, "Segoe UI", Ubuntu, sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-editor-font-family': '"DejaVu Sans Mono", monospace',
+  '--vscode-editor-font-size': '12px',
+};
+
+export type PanelTheme = 'dark' | 'light' | 'high-contrast';
+
 export interface PanelPage {
   page: Page;
   /** Every URL the page requested. */
@@ -158,7 +191,7 @@ export interface PanelPage {
   send(messages: unknown[]): Promise<void>;
   posted(): Promise<Array<Record<string, unknown>>>;
   settle(): Promise<void>;
-  setTheme(theme: 'dark' | 'light'): Promise<void>;
+  setTheme(theme: PanelTheme): Promise<void>;
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -193,13 +226,13 @@ export async function openPanel(browser: Browser, server: PanelServer, opts: { w
     },
     posted: () => page.evaluate(() => (window as unknown as { __posted: Array<Record<string, unknown>> }).__posted.slice()),
     async setTheme(theme) {
-      const vars = theme === 'dark' ? DARK_THEME : LIGHT_THEME;
+      const vars = theme === 'dark' ? DARK_THEME : theme === 'light' ? LIGHT_THEME : HIGH_CONTRAST_THEME;
       await page.evaluate(
         ({ vars, theme }) => {
           const root = document.documentElement;
           for (const k of Array.from(root.style)) if (k.startsWith('--vscode-')) root.style.removeProperty(k);
           for (const [k, v] of Object.entries(vars)) root.style.setProperty(k, v);
-          document.body.classList.remove('vscode-dark', 'vscode-light');
+          document.body.classList.remove('vscode-dark', 'vscode-light', 'vscode-high-contrast');
           document.body.classList.add(`vscode-${theme}`);
         },
         { vars, theme },
