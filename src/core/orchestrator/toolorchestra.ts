@@ -25,6 +25,7 @@ import { priorTurnsText, type PriorTurn } from '../conversations/context';
 import { modelVerdict } from '../preferences';
 import type { ParsedToolCall } from '../toolcalls';
 import { LiveCalls } from './live-calls';
+import { WholeTokens } from './whole-tokens';
 import { BadTurns, isBadTurn } from './bad-turns';
 
 export type AliasKind = 'search' | 'reasoner' | 'answer' | 'answer-math';
@@ -448,6 +449,10 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
     const live = new LiveCalls(scope, round);
+    // Its text goes out in whole tokens: secrets are scrubbed event by event.
+    const thinking = new WholeTokens((text) =>
+      tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId }),
+    );
     const outcome = await scope.callModel(
       orchestrator.id,
       { messages, tools: defs, toolChoice: 'auto' },
@@ -460,12 +465,12 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         fallback: true,
         onDelta: (d) => {
           // The orchestrator's own text is reasoning here: the answer comes from the answer tool's expert.
-          const text = (d.reasoning ?? '') + (d.content ?? '');
-          if (text) tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId });
+          thinking.push((d.reasoning ?? '') + (d.content ?? ''));
           if (d.toolCall) live.update(d.toolCall);
         },
       },
     );
+    thinking.flush();
     scope.recordTurn(callId, round, outcome, Date.now() - t0);
     if (!outcome.ok) {
       live.settle([], `not run: the round ended without a reply (${outcome.message})`);

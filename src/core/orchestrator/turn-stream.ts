@@ -6,6 +6,7 @@
 import type { ChatDelta } from '../pool';
 import type { TaskTree } from './task-tree';
 import { partialJsonStringField, streamingReplyText } from './partial-text';
+import { WholeTokens } from './whole-tokens';
 
 export class TurnStream {
   private content = '';
@@ -14,14 +15,18 @@ export class TurnStream {
   private demoted = false;
   /** The `answer` tool's arguments as they arrive, once it is being called. */
   private answerArgs: string | undefined;
+  /** The reasoning row's text, sent in whole tokens (secrets are scrubbed event by event). */
+  private readonly thinking: WholeTokens;
 
   constructor(
     private readonly tree: TaskTree,
-    private readonly turn: number,
-    private readonly parentCallId: string | undefined,
+    turn: number,
+    parentCallId: string | undefined,
     /** The task's own orchestration (not a subtask): only its text can be the task's answer. */
     private readonly topLevel: boolean,
-  ) {}
+  ) {
+    this.thinking = new WholeTokens((text) => tree.emit({ type: 'orchestrator_delta', turn, text, parentCallId }));
+  }
 
   onDelta(d: ChatDelta): void {
     if (d.reasoning) this.reasoning(d.reasoning);
@@ -44,6 +49,8 @@ export class TurnStream {
 
   /** A retry or fallback starts the reply over: what the failed attempt streamed is taken back. */
   onRetry(): void {
+    // What the failed attempt reasoned stays in its row; its last token is complete as far as it goes.
+    this.thinking.flush();
     if (!this.topLevel) return;
     if (!this.demoted) this.tree.answerStream.retract();
     this.content = '';
@@ -55,6 +62,12 @@ export class TurnStream {
   /** The reply is complete: text that came before a tool call (or a call that could not be parsed) was not the answer. */
   settle(reply: { toolCalls: unknown[]; toolCallErrors: string[] }): void {
     if (this.topLevel && (reply.toolCalls.length || reply.toolCallErrors.length)) this.demote();
+    this.thinking.flush();
+  }
+
+  /** The turn ended without a reply (failed, stopped): what is held of the reasoning goes out. */
+  end(): void {
+    this.thinking.flush();
   }
 
   private feed(): void {
@@ -76,6 +89,6 @@ export class TurnStream {
   }
 
   private reasoning(text: string): void {
-    this.tree.emit({ type: 'orchestrator_delta', turn: this.turn, text, parentCallId: this.parentCallId });
+    this.thinking.push(text);
   }
 }
