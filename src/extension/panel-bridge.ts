@@ -15,6 +15,7 @@ import type { PanelHandlers } from './panel/OrchestraPanel';
 import type { AskTicket } from './panel/panelSession';
 import { ConversationLibrary } from '../core/conversations/library';
 import { openSettingsAt, writeSetting } from './settings';
+import { switchOrchestrator, switchPrivacyMode, type SettingChange } from './composer-settings';
 
 const PANEL_COMMANDS = {
   addModel: 'orchestra.addModel',
@@ -46,7 +47,10 @@ export class PanelBridge implements vscode.Disposable {
       cancelCall: (taskId: string, callId: string) => void o.cancelCall(taskId, callId),
       feedback: (taskId, verdict) => void o.feedback(taskId, verdict),
       approve: (approvalId: string, approved: boolean) => void o.approvals.answer(approvalId, approved, 'panel'),
-      setPrivacyMode: (mode: PrivacyMode) => void this.run('set the privacy mode', () => writeSetting('privacyMode', mode)),
+      setPrivacyMode: (mode: PrivacyMode) =>
+        void this.run('set the privacy mode', async () => this.settingResult('privacyMode', await switchPrivacyMode(o, mode))),
+      setOrchestrator: (model: string) =>
+        void this.run('set the orchestrator', async () => this.settingResult('orchestrator.model', await switchOrchestrator(o, model))),
       setBudget: (dollars: number) => void this.run('set the budget', () => writeSetting('budget.maxDollarsPerTask', dollars)),
       insertCode: (code: string, language?: string) => void this.run('insert the code', () => insertCode(code, language)),
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
@@ -106,6 +110,11 @@ export class PanelBridge implements vscode.Disposable {
 
   async newConversation(): Promise<void> {
     await this.provider.newConversation();
+  }
+
+  /** Tells the composer what a switch did; the new status follows through the settings watcher. */
+  private settingResult(setting: 'privacyMode' | 'orchestrator.model', change: SettingChange): void {
+    this.provider.post({ type: 'settingResult', setting, ...change });
   }
 
   private async run(what: string, fn: () => Thenable<unknown> | Promise<unknown>): Promise<void> {
