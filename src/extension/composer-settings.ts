@@ -3,7 +3,7 @@
 // not (a stricter orchestra.json, an untrusted workspace, a model the rules exclude), and answered in
 // words the panel shows: what changed, where it was saved, and that a running task keeps its settings.
 import * as vscode from 'vscode';
-import type { OrchestraConfig, PrivacyMode } from '../core/config';
+import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode } from '../core/config';
 import type { ModelInfo } from '../core/engine-api';
 import { SECTION } from './settings';
 import { planPlainWrite, planPrivacyWrite, SCOPE_NAMES, type SettingScopes, type WriteScope } from './setting-writes';
@@ -85,4 +85,15 @@ export async function switchOrchestrator(host: ComposerSettingsHost, id: string)
   await write('orchestrator.model', id, scope);
   host.log.info(`orchestrator set to ${id} in ${SCOPE_NAMES[scope]}`);
   return { ok: true, message: `Orchestrator: ${id} (saved in ${SCOPE_NAMES[scope]}).${runningNote(host, 'orchestrator')}` };
+}
+
+/** For each privacy mode, why switching to it would be refused now; the chip shows those unavailable. */
+export function privacyRefusals(): Partial<Record<PrivacyMode, string>> {
+  const s = scopes('privacyMode');
+  const out: Partial<Record<PrivacyMode, string>> = {};
+  for (const mode of PRIVACY_MODES) {
+    const plan = planPrivacyWrite(mode, s, vscode.workspace.isTrusted);
+    if (!plan.ok) out[mode] = plan.reason;
+  }
+  return out;
 }

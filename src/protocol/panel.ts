@@ -151,6 +151,11 @@ export const PanelStatus = z.object({
    */
   settingsInvalid: z.boolean().optional(),
   orchestratorModel: z.string().optional(),
+  /**
+   * The privacy modes the composer's chip cannot switch to now, each with the reason (a stricter
+   * orchestra.json or user value, an untrusted workspace's own value); absent or empty: any.
+   */
+  privacyRefusals: z.partialRecord(PrivacyMode, z.string()).optional(),
   /** The pool as the engine last reported it; absent until the engine has answered. */
   models: z.array(PanelModel).optional(),
   /** The local GGUF models the settings name. */

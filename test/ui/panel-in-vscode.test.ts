@@ -492,18 +492,32 @@ test('the composer: another orchestrator picked in the menu answers the next que
   assert.equal(models.requestsFor('orch-b').length - before.b, 1, 'orch-b orchestrated the question');
   assert.equal(models.requestsFor('orch').length, before.orch, 'orch was not asked');
 
-  // The workspace's orchestra.json keeps local-only: loosening is refused with the reason, nothing is written.
+  // The workspace's orchestra.json keeps local-only: the looser modes are unavailable in the chip, with
+  // the reason; the Set privacy mode command refuses too, and nothing is written.
   const configFile = join(scratch, 'workspace', 'orchestra.json');
   writeFileSync(configFile, JSON.stringify({ privacyMode: 'local-only' }));
   try {
     await frame.locator('.privacy-chip[data-mode="local-only"]').waitFor({ timeout: 30_000 });
     await frame.locator('.privacy-chip').click();
-    await frame.getByRole('menuitemradio', { name: /Any model/ }).click();
-    await notice.filter({ hasText: 'Privacy stays as it is' }).waitFor({ timeout: 30_000 });
-    assert.match(await notice.innerText(), /"local-only" in orchestra\.json/);
-    assert.equal(await notice.getAttribute('data-ok'), 'false');
+    const any = frame.getByRole('menuitemradio', { name: /Any model/ });
+    assert.equal(await any.getAttribute('aria-disabled'), 'true');
+    assert.match(await any.innerText(), /"local-only" in orchestra\.json/);
+    await page.screenshot({ path: join(artifacts, 'panel-privacy-locked.png') });
+    await any.click({ force: true });
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Orchestra: Set privacy mode');
+    await page.waitForTimeout(400);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').getByText('Any model').first().waitFor({ timeout: 20_000 });
+    await page.keyboard.type('Any model');
+    await page.keyboard.press('Enter');
+    await page
+      .locator('.notifications-toasts')
+      .getByText(/Privacy stays as it is: the privacy mode is "local-only" in orchestra\.json/)
+      .first()
+      .waitFor({ timeout: 20_000 });
     assert.match(readFileSync(settingsFile, 'utf8'), /"orchestra\.privacyMode":\s*"open-weights-only"/, 'the settings are unchanged');
-    await page.screenshot({ path: join(artifacts, 'panel-privacy-refused.png') });
   } finally {
     rmSync(configFile, { force: true });
   }

@@ -192,6 +192,25 @@ describe('composer: privacy chip', () => {
     });
   });
 
+  test('modes the workspace keeps from being chosen are unavailable, with the reason', async () => {
+    await withPanel(async (p) => {
+      const reason = 'the privacy mode is "local-only" in orchestra.json, and that stays in force';
+      await p.send([{ type: 'status', status: { ...STATUS, privacyRefusals: { any: reason, 'open-weights-only': reason } } }]);
+      await p.page.locator('.privacy-chip').click();
+      const items = p.page.getByRole('menu', { name: 'Privacy mode' }).getByRole('menuitemradio');
+      const state = await items.evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-value')}:${e.getAttribute('aria-disabled') ?? '-'}`),
+      );
+      assert.deepEqual(state, ['any:true', 'open-weights-only:true', 'local-only:-']);
+      assert.match(await items.nth(0).innerText(), /"local-only" in orchestra\.json/);
+      assert.match((await items.nth(0).getAttribute('title')) ?? '', /stays in force/);
+      await items.nth(0).click({ force: true });
+      await p.page.keyboard.press('Home');
+      await p.page.keyboard.press('Enter');
+      assert.deepEqual(await switches(p), [], 'nothing is posted');
+    });
+  });
+
   test('a switch while a task runs: the extension’s answer says it applies from the next question', async () => {
     await withPanel(async (p) => {
       const note =

@@ -173,7 +173,7 @@ export class Composer {
     if (status) {
       if (document.activeElement !== this.budget) this.budget.value = String(status.budgetDollars);
       this.element.dataset.privacy = status.privacyMode;
-      this.renderPrivacy(status.privacyMode);
+      this.renderPrivacy(status.privacyMode, status.privacyRefusals ?? {});
       this.renderOrchestrator(status);
     }
     this.stopButton.hidden = running === 0;
@@ -189,7 +189,7 @@ export class Composer {
           : '';
   }
 
-  private renderPrivacy(mode: PrivacyMode): void {
+  private renderPrivacy(mode: PrivacyMode, refusals: Partial<Record<PrivacyMode, string>>): void {
     const shown = PRIVACY.find((p) => p.mode === mode) ?? PRIVACY[0];
     const b = this.privacy.button;
     b.dataset.mode = mode;
@@ -201,7 +201,14 @@ export class Composer {
       h('span', { class: 'chip-caret', 'aria-hidden': 'true' }, '▾'),
     );
     this.privacy.setChoices(
-      PRIVACY.map((p) => ({ value: p.mode, label: p.label, name: p.label, detail: p.detail })),
+      // The mode in force is never unavailable: picking it changes nothing.
+      PRIVACY.map((p) => ({
+        value: p.mode,
+        label: p.label,
+        name: p.label,
+        detail: p.detail,
+        disabledReason: p.mode === mode ? undefined : refusals[p.mode],
+      })),
       mode,
     );
   }
