@@ -31,7 +31,7 @@ const TARGETS: Record<WriteScope, vscode.ConfigurationTarget> = {
 
 const PRIVACY_LABELS: Record<PrivacyMode, string> = {
   any: 'Any model',
-  'open-weights-only': 'Open weights only',
+  'open-weights-only': 'Open weights',
   'local-only': 'Local only',
 };
 
@@ -53,13 +53,15 @@ async function write(key: string, value: unknown, scope: WriteScope): Promise<vo
 
 /** Sets the privacy mode unless a scope the write cannot change keeps a stricter one. */
 export async function switchPrivacyMode(host: ComposerSettingsHost, mode: PrivacyMode): Promise<SettingChange> {
-  const plan = planPrivacyWrite(mode, scopes('privacyMode'), vscode.workspace.isTrusted);
+  const s = scopes('privacyMode');
+  const plan = planPrivacyWrite(mode, s, vscode.workspace.isTrusted);
   if (!plan.ok) {
     host.log.warn(`privacy mode not set to ${mode}: ${plan.reason}`);
     return { ok: false, message: `Privacy stays as it is: ${plan.reason}.` };
   }
-  if (host.settings.config.privacyMode === mode) return { ok: true, message: `Privacy is already ${PRIVACY_LABELS[mode]}.` };
-  await write('privacyMode', mode, plan.scope);
+  // Read fresh from the scopes (the settings watcher may not have seen a switch made a moment ago).
+  const held = { user: s.globalValue, workspace: s.workspaceValue, folder: s.workspaceFolderValue }[plan.scope];
+  if (held !== mode) await write('privacyMode', mode, plan.scope);
   host.log.info(`privacy mode set to ${mode} in ${SCOPE_NAMES[plan.scope]}`);
   return {
     ok: true,

@@ -50,18 +50,14 @@ export function planPrivacyWrite(requested: PrivacyMode, s: SettingScopes, trust
   if (stricter.length) {
     const [where, value] = stricter.reduce((a, b) => (rank(b[1]) > rank(a[1]) ? b : a));
     const fix =
-      where === 'file'
-        ? 'a workspace’s orchestra.json can only be tightened from here: edit the file to loosen it'
-        : where === 'user'
-          ? 'change it there (Orchestra: Set privacy mode, or the Settings editor)'
-          : 'edit that settings file to loosen it';
-    return { ok: false, reason: `the privacy mode is "${String(value)}" in ${SCOPE_NAMES[where]}, and that stays in force: ${fix}` };
+      where === 'file' ? 'edit the file to loosen it' : where === 'user' ? 'change it there first' : 'edit that settings file to loosen it';
+    return { ok: false, reason: `the privacy mode is "${String(value)}" in ${SCOPE_NAMES[where]} and stays in force (${fix})` };
   }
   const current = Math.max(...[user, s.workspaceValue, s.workspaceFolderValue, s.fileValue].map(rank));
   if (!trusted && scope !== 'user' && rank(requested) < current)
     return {
       ok: false,
-      reason: `this workspace is not trusted and the privacy mode is set in ${SCOPE_NAMES[scope]}: an untrusted workspace’s rules may only be tightened (trust the workspace first)`,
+      reason: `this workspace is not trusted, so its own settings (${SCOPE_NAMES[scope]}) may only tighten the privacy mode (trust the workspace first)`,
     };
   return { ok: true, scope };
 }

@@ -477,7 +477,7 @@ test('the composer: another orchestrator picked in the menu answers the next que
 
   // The next question goes to orch-b; it answers slowly, so the privacy switch below happens while it runs.
   const before = { orch: models.requestsFor('orch').length, b: models.requestsFor('orch-b').length };
-  models.setHandler('orch-b', () => ({ latencyMs: 4000, toolCalls: [{ name: 'answer', arguments: { answer: 'Answered by orch-b.' } }] }));
+  models.setHandler('orch-b', () => ({ latencyMs: 8000, toolCalls: [{ name: 'answer', arguments: { answer: 'Answered by orch-b.' } }] }));
   await frame.locator('.question-input').fill('Who answers now?');
   await frame.locator('.question-input').press('Enter');
   await frame.locator('.task[data-state="running"]').waitFor({ timeout: 30_000 });

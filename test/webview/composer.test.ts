@@ -172,7 +172,8 @@ describe('composer: privacy chip', () => {
       await menu.getByRole('menuitemradio', { name: /Any model/ }).click();
       assert.deepEqual(await switches(p), [{ type: 'setPrivacyMode', mode: 'any' }]);
       // The extension refuses (orchestra.json keeps local-only): the composer says why, as an error.
-      const reason = 'Privacy stays as it is: the privacy mode is "local-only" in orchestra.json, and that stays in force.';
+      const reason =
+        'Privacy stays as it is: the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it).';
       await p.send([{ type: 'settingResult', setting: 'privacyMode', ok: false, message: reason }]);
       const notice = p.page.locator('.composer-notice');
       assert.equal(await notice.innerText(), reason);
@@ -194,7 +195,7 @@ describe('composer: privacy chip', () => {
 
   test('modes the workspace keeps from being chosen are unavailable, with the reason', async () => {
     await withPanel(async (p) => {
-      const reason = 'the privacy mode is "local-only" in orchestra.json, and that stays in force';
+      const reason = 'the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it)';
       await p.send([{ type: 'status', status: { ...STATUS, privacyRefusals: { any: reason, 'open-weights-only': reason } } }]);
       await p.page.locator('.privacy-chip').click();
       const items = p.page.getByRole('menu', { name: 'Privacy mode' }).getByRole('menuitemradio');
@@ -229,7 +230,10 @@ describe('composer: privacy chip', () => {
 describe('composer: at 260 px', () => {
   test('the picker, the chip and their open menus stay inside the panel; the long name is shortened with the full name on hover', async () => {
     await withPanel(async (p) => {
-      await p.send([{ type: 'status', status: { ...STATUS, orchestratorModel: LONG } }]);
+      const locked = 'the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it)';
+      await p.send([
+        { type: 'status', status: { ...STATUS, orchestratorModel: LONG, privacyRefusals: { any: locked, 'open-weights-only': locked } } },
+      ]);
       const inside = async (sel: string) => {
         const box = await p.page.locator(sel).boundingBox();
         assert.ok(box && box.x >= 0 && box.x + box.width <= 260.5, `${sel} at ${JSON.stringify(box)}`);

@@ -5,6 +5,7 @@
 import type { PanelAttachment, PanelModel, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
 import { h } from './format';
 import { PopupMenu, type MenuChoice } from './menu';
+import { priceText } from './models-panel';
 import { nameEl } from './names';
 
 type PrivacyMode = PanelStatus['privacyMode'];
@@ -29,12 +30,6 @@ export interface ComposerState {
   status: PanelStatus | undefined;
   /** Running tasks of the current conversation (none while an earlier one is viewed). */
   running: number;
-}
-
-function priceText(m: PanelModel): string {
-  return m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0
-    ? 'free'
-    : `$${m.inputPricePerMillion}/$${m.outputPricePerMillion} per M`;
 }
 
 /** A pool member as a choice of orchestrator: where it runs and its price, or why the rules exclude it. */

@@ -1,4 +1,4 @@
-// The Orchestra panel: header (privacy, budget, spend, engine), the conversation log, the question box.
+// The Orchestra panel: header (engine, spend, Models, History, New), the conversation log, the composer (composer.ts).
 // Messages from the extension are queued and applied once per animation frame; the conversation's
 // event log is kept with setState (and by the extension) so it survives the panel being hidden,
 // reloaded or VS Code restarting.

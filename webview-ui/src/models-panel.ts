@@ -5,7 +5,8 @@ import type { PanelLocalModel, PanelModel, PanelStatus } from '../../src/protoco
 import { formatBytes, formatMs, h } from './format';
 import type { CommandButton } from './header';
 
-function priceText(m: PanelModel): string {
+/** A model's price per million tokens in and out, or "free". */
+export function priceText(m: PanelModel): string {
   if (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0) return 'free';
   return `$${m.inputPricePerMillion}/$${m.outputPricePerMillion} per M tokens`;
 }

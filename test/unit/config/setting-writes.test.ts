@@ -48,7 +48,7 @@ describe('privacy mode writes', () => {
     const s = { ...DEFAULT, workspaceValue: 'open-weights-only' };
     const r = planPrivacyWrite('any', s, false);
     assert.equal(r.ok, false);
-    assert.match(!r.ok ? r.reason : '', /not trusted.*may only be tightened/);
+    assert.match(!r.ok ? r.reason : '', /not trusted, so its own settings \(the workspace settings\) may only tighten/);
     assert.deepEqual(planPrivacyWrite('local-only', s, false), { ok: true, scope: 'workspace' });
     assert.deepEqual(planPrivacyWrite('any', s, true), { ok: true, scope: 'workspace' });
   });
