@@ -47,10 +47,9 @@ export class PanelBridge implements vscode.Disposable {
       cancelCall: (taskId: string, callId: string) => void o.cancelCall(taskId, callId),
       feedback: (taskId, verdict) => void o.feedback(taskId, verdict),
       approve: (approvalId: string, approved: boolean) => void o.approvals.answer(approvalId, approved, 'panel'),
-      setPrivacyMode: (mode: PrivacyMode) =>
-        void this.run('set the privacy mode', async () => this.settingResult('privacyMode', await switchPrivacyMode(o, mode))),
+      setPrivacyMode: (mode: PrivacyMode) => void this.switchSetting('privacyMode', 'the privacy mode', () => switchPrivacyMode(o, mode)),
       setOrchestrator: (model: string) =>
-        void this.run('set the orchestrator', async () => this.settingResult('orchestrator.model', await switchOrchestrator(o, model))),
+        void this.switchSetting('orchestrator.model', 'the orchestrator', () => switchOrchestrator(o, model)),
       setBudget: (dollars: number) => void this.run('set the budget', () => writeSetting('budget.maxDollarsPerTask', dollars)),
       insertCode: (code: string, language?: string) => void this.run('insert the code', () => insertCode(code, language)),
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
@@ -117,8 +116,22 @@ export class PanelBridge implements vscode.Disposable {
     await this.provider.newConversation();
   }
 
-  /** Tells the composer what a switch did; the new status follows through the settings watcher. */
-  private settingResult(setting: 'privacyMode' | 'orchestrator.model', change: SettingChange): void {
+  /**
+   * A switch from the composer; its answer (saved where, refused why, or the write's failure) goes
+   * back to the composer, and the new status follows through the settings watcher.
+   */
+  private async switchSetting(
+    setting: 'privacyMode' | 'orchestrator.model',
+    what: string,
+    fn: () => Promise<SettingChange>,
+  ): Promise<void> {
+    let change: SettingChange;
+    try {
+      change = await fn();
+    } catch (err) {
+      this.o.log.error(`could not set ${what}: ${errorText(err)}`);
+      change = { ok: false, message: `Orchestra could not save ${what}: ${errorText(err)}` };
+    }
     this.provider.post({ type: 'settingResult', setting, ...change });
   }
 
