@@ -167,6 +167,7 @@ export const streamingPipeline: Bench = async (ctx) => {
         cancelCall: noop,
         approve: noop,
         setPrivacyMode: noop,
+        setOrchestrator: noop,
         setBudget: noop,
         insertCode: noop,
         applyCode: noop,
