@@ -291,7 +291,8 @@ export const streamingPipeline: Bench = async (ctx) => {
       const growth = mid.lastDecileLag - mid.firstDecileLag;
       const noBacklog = growth <= 50;
       const met = mid.deliveredRate >= TARGET_RATE && mid.lagP95 <= 50 && noBacklog;
-      const label = dialect === 'general' ? 'general dialect (the reply is the answer)' : "ToolOrchestra dialect (the answer tool's expert)";
+      const label =
+        dialect === 'general' ? 'general dialect (the reply is the answer)' : "ToolOrchestra dialect (the answer tool's expert)";
       rows.push({
         bench: 'streaming',
         what: `token → paint in the answer area, ${label}: server → engine process → JSON-RPC → relay → panel DOM (Chromium), ${N} tokens offered at ${OFFERED_RATE} tok/s`,
