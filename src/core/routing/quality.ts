@@ -5,11 +5,14 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../protocol/events';
 import type { QualityRow } from '../engine-api';
+import { TestEvidence, type TestVerdict } from './test-evidence';
 import { GUESSED_PRIOR_STRENGTH, posterior, priorQuality, type QualityEstimate, type QualityPrior, type QualitySource } from './prior';
 
 /** What one finished task is worth as evidence, per model that served it; the user's verdict weighs most. */
 export const OUTCOME_WEIGHT = 0.5;
 export const FEEDBACK_WEIGHT = 1;
+/** A test run in run_code, passed or failed, per model that wrote the code it tested (test-evidence.ts). */
+export const TEST_WEIGHT = 0.5;
 /** Finished tasks remembered for feedback given later (the panel's thumbs, `orchestra feedback`). */
 export const KEEP_TASKS = 200;
 
@@ -77,10 +80,17 @@ export class QualityStore implements QualitySource {
     return sampleBeta(e.alpha, e.beta, random);
   }
 
-  /** A task ended: its outcome counts for each model that served it, and it is kept for later feedback. */
-  taskEnded(taskId: string, served: Served[], outcome: 'success' | 'failure' | undefined): void {
+  /**
+   * A task ended: its outcome counts for each model that served it, each test verdict for the model
+   * that wrote the tested code, and the task is kept for later feedback.
+   */
+  taskEnded(taskId: string, served: Served[], outcome: 'success' | 'failure' | undefined, tests: readonly TestVerdict[] = []): void {
+    for (const t of tests) this.add(t, t.passed, TEST_WEIGHT);
     const unique = dedupe(served);
-    if (!unique.length) return;
+    if (!unique.length) {
+      if (tests.length) this.save();
+      return;
+    }
     if (outcome) for (const s of unique) this.add(s, outcome === 'success', OUTCOME_WEIGHT);
     this.data.tasks[taskId] = { served: unique, outcome, at: Date.now() };
     const ids = Object.keys(this.data.tasks);
@@ -152,6 +162,7 @@ export class QualityStore implements QualitySource {
 export class ServedCollector {
   private readonly roles = new Map<string, string>();
   private readonly list: Served[] = [];
+  private readonly tests = new TestEvidence();
   /** The task's own outcome as evidence: answered, or out of turns; other ends (cancelled, budget, down) say nothing. */
   outcome: 'success' | 'failure' | undefined;
 
@@ -162,6 +173,12 @@ export class ServedCollector {
       this.list.push({ model: e.model, role: this.roles.get(e.callId) ?? 'general' });
     else if (e.type === 'done') this.outcome = 'success';
     else if (e.type === 'error' && e.code === 'turns') this.outcome = 'failure';
+    this.tests.see(e, (callId) => this.roles.get(callId));
+  }
+
+  /** The task's test runs in run_code, one verdict per model that wrote tested code (test-evidence.ts). */
+  testVerdicts(): TestVerdict[] {
+    return this.tests.list();
   }
 
   served(): Served[] {
