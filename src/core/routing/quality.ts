@@ -189,8 +189,9 @@ export class ServedCollector {
 type PriorInput = Parameters<typeof priorQuality>[0] & { roles: readonly string[] };
 
 /**
- * Every estimate worth showing: each pool model in each of its roles (evidence or not), then evidence
- * about models no longer in the pool. The interval is mean ± 1.645 sd of the Beta, clipped to 0–1.
+ * Every estimate worth showing: each pool model in each of its roles (evidence or not) and in each
+ * role it has evidence for, then evidence about models no longer in the pool. The interval is
+ * mean ± 1.645 sd of the Beta, clipped to 0–1.
  */
 export function qualityTable(store: QualityStore, models: readonly PriorInput[]): QualityRow[] {
   const rows: QualityRow[] = [];
@@ -214,9 +215,14 @@ export function qualityTable(store: QualityStore, models: readonly PriorInput[])
       inPool,
     });
   };
-  for (const m of models) for (const role of m.roles) row(m.id, role, priorQuality(m), true);
+  // A pool model's evidence in a role it is not listed for (the orchestrator setting names any model) is its own too.
+  const stats = store.stats();
+  for (const m of models) {
+    const roles = new Set([...m.roles, ...stats.filter((s) => s.model === m.id).map((s) => s.role)]);
+    for (const role of roles) row(m.id, role, priorQuality(m), true);
+  }
   const gone: QualityPrior = { mean: 0.5, strength: GUESSED_PRIOR_STRENGTH, source: 'not in the pool' };
-  for (const s of store.stats()) if (!seen.has(`${s.model}\u0000${s.role}`)) row(s.model, s.role, gone, false);
+  for (const s of stats) if (!seen.has(`${s.model}\u0000${s.role}`)) row(s.model, s.role, gone, false);
   return rows;
 }
 
