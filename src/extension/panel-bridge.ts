@@ -62,7 +62,12 @@ export class PanelBridge implements vscode.Disposable {
       o.context.extensionUri,
       handlers,
       o.context.workspaceState,
-      { library: new ConversationLibrary(o.conversationsDir()), isRunning: (taskId) => o.engine.runningTasks.includes(taskId) },
+      {
+        library: new ConversationLibrary(o.conversationsDir()),
+        // The store reads its journals while Orchestra is still being assembled, before the engine client
+        // exists: then no task can be running (the engine process has not started).
+        isRunning: (taskId) => (o.engine as PanelHost['engine'] | undefined)?.runningTasks.includes(taskId) ?? false,
+      },
       (level, message) => (level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`)),
       // Approvals shown inline can no longer be answered there: they get their modal.
       () => o.approvals.panelHidden(),

@@ -42,7 +42,8 @@ async function panelFrame(p: Page, timeoutMs = 60_000): Promise<Frame> {
         return f;
     await p.waitForTimeout(250);
   }
-  throw new Error('the Orchestra panel did not render its question box');
+  await p.screenshot({ path: join(artifacts, 'panel-missing.png') }).catch(() => {});
+  throw new Error('the Orchestra panel did not render its question box (screenshot: test-artifacts/ui/panel-missing.png)');
 }
 
 before(async () => {
@@ -119,7 +120,7 @@ after(async () => {
   await browser?.close().catch(() => {});
   vscode?.stop();
   await models?.close();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  if (scratch && !process.env.ORCHESTRA_KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
 });
 
 test('the Orchestra view opens from the activity bar and renders the panel', async () => {

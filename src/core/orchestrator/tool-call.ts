@@ -18,6 +18,8 @@ import type { JournalToolRecord } from '../conversations/journal';
 
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
+/** How long a stopped model-backed call may take to settle what it consumed (a tokenize request at most). */
+const SETTLE_GRACE_MS = 10_000;
 
 /** What a tool call needs of the scope it runs in (Scope implements it). */
 export interface ToolCallScope {
@@ -191,7 +193,14 @@ async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean
     };
     c.ran = true;
     // A stopped call answers at once; what the tool still does until it notices is waited for before the task ends.
-    const result: ToolResult = await raceAbort(tree.hold(tool.run(args, ctx)), controller.signal);
+    const running = tree.hold(tool.run(args, ctx));
+    const result: ToolResult = await raceAbort(running, controller.signal).catch(async (err: unknown) => {
+      // A model call stopped midway is still settled (what arrived is charged) as it returns: wait
+      // for that, so its dollars land in this call's ledger entry instead of after it was recorded.
+      if (controller.signal.aborted && (tool.kind === 'model' || tool.kind === 'agent'))
+        await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, SETTLE_GRACE_MS).unref?.())]);
+      throw err;
+    });
     const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
     return finish(c, state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
   } catch (err) {
