@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEngine } from '../../../src/core/engine';
 import type { Engine } from '../../../src/core/engine-api';
-import { containsCodeOf, isTestRun, testVerdict } from '../../../src/core/routing/test-evidence';
+import { TestEvidence, containsCodeOf, isTestRun, testVerdict } from '../../../src/core/routing/test-evidence';
+import type { EngineEvent } from '../../../src/core/protocol/events';
 import { FAST_POOL, config, model, recordingHost, runTask, scriptedServerSuite } from '../engine/helpers';
 
 describe('test runs as evidence: the rules', () => {
@@ -37,6 +38,40 @@ describe('test runs as evidence: the rules', () => {
     assert.equal(containsCodeOf('function add(a, b) {\n return a + b; // the sum\n}\nassert.equal(add(1, 2), 3);', written), true);
     assert.equal(containsCodeOf('function add(a, b) {\n return b + a;\n}', written), false, 'one line of two is not enough');
     assert.equal(containsCodeOf('x = 1', 'ok'), false, 'nothing substantial to recognise');
+  });
+});
+
+describe('test runs as evidence: who wrote the code, from the events', () => {
+  const TEST = { language: 'javascript', code: "require('node:assert').equal(1, 1);" };
+  const ev = (e: Record<string, unknown>) => e as unknown as EngineEvent;
+  const started = (callId: string, tool: string, extra: Record<string, unknown> = {}) =>
+    ev({ type: 'tool_call_started', callId, tool, ...extra });
+  const finished = (callId: string, tool: string, state: string, extra: Record<string, unknown> = {}) =>
+    ev({ type: 'tool_call_finished', callId, tool, state, result: '', ...extra });
+
+  test('inside a delegate subtask, the subtask’s model (in the role it was chosen for) wrote the code it tests', () => {
+    const t = new TestEvidence();
+    const roles = new Map([['sub1', 'code']]);
+    const see = (e: EngineEvent) => t.see(e, (id) => roles.get(id));
+    see(ev({ type: 'task_started', orchestratorModel: 'orch' }));
+    see(started('sub1', 'subtask', { model: 'c' }));
+    see(ev({ type: 'task_started', orchestratorModel: 'c' }));
+    see(started('run1', 'run_code', { args: TEST, parentCallId: 'sub1' }));
+    see(finished('run1', 'run_code', 'error', { error: 'exit code 1', result: 'AssertionError' }));
+    assert.deepEqual(t.list(), [{ model: 'c', role: 'code', passed: false }]);
+  });
+
+  test('one verdict per author per task: the last; a run that is not a test counts for nothing', () => {
+    const t = new TestEvidence();
+    const see = (e: EngineEvent) => t.see(e, () => undefined);
+    see(ev({ type: 'task_started', orchestratorModel: 'orch' }));
+    see(started('r1', 'run_code', { args: TEST }));
+    see(finished('r1', 'run_code', 'error', { error: 'exit code 1' }));
+    see(started('r2', 'run_code', { args: TEST }));
+    see(finished('r2', 'run_code', 'ok'));
+    see(started('r3', 'run_code', { args: { language: 'javascript', code: 'console.log(1)' } }));
+    see(finished('r3', 'run_code', 'error', { error: 'exit code 1' }));
+    assert.deepEqual(t.list(), [{ model: 'orch', role: 'orchestrator', passed: true }]);
   });
 });
 
