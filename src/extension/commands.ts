@@ -9,7 +9,7 @@ import { discoverLocalServers } from './discover';
 import { downloadLocalModel, useLocalModelFile } from './local-models';
 import { applyCode, insertCode } from './editor-actions';
 import type { Orchestra } from './orchestra';
-import { writeSetting } from './settings';
+import { switchPrivacyMode } from './composer-settings';
 import { originOf } from './secrets';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import { COMMANDS, type CommandId } from './command-ids';
@@ -100,8 +100,12 @@ export function commandHandlers(o: Orchestra, models: ModelsView): Record<Comman
         chosen = pick?.mode;
       }
       if (!chosen) return undefined;
-      await writeSetting('privacyMode', chosen);
-      o.log.info(`privacy mode set to ${chosen}`);
+      // A workspace's stricter rule (orchestra.json, an untrusted workspace's settings) is not loosened.
+      const change = await switchPrivacyMode(o, chosen);
+      if (!change.ok) {
+        void vscode.window.showErrorMessage(change.message);
+        return undefined;
+      }
       return chosen;
     },
 

@@ -8,8 +8,9 @@ import type { ModelInfo, QualityRow } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import { invalidSettingsMessage, type ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
-import type { PanelLocalModel, PanelModel } from '../protocol/panel';
+import type { PanelLocalModel, PanelModel, PanelStatus } from '../protocol/panel';
 import { ApprovalBroker } from './approvals';
+import { privacyRefusals } from './composer-settings';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
@@ -42,6 +43,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   private engineModelCount: number | undefined;
   /** The pool and the local GGUF models as the engine last reported them (for the panel). */
   private poolModels: ModelInfo[] | undefined;
+  /** The privacy modes the panel's chip cannot switch to (read again when the settings change). */
+  private privacyRefusals: PanelStatus['privacyRefusals'];
   private localModelStatus: LocalModelStatus[] | undefined;
   /** The quality estimates per model and role as the engine last reported them (the Models view shows them). */
   private qualityRows: QualityRow[] | undefined;
@@ -123,6 +126,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
         this.pushStatus();
       }),
       this.settings.onDidChange(() => {
+        this.privacyRefusals = undefined;
         this.pushStatus();
         this.engine.configure().catch((err) => this.log.error(`sending the settings to the engine failed: ${errorText(err)}`));
       }),
@@ -384,6 +388,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       settingsInvalid: this.settings.problems.length > 0,
       orchestratorModel:
         config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
+      privacyRefusals: (this.privacyRefusals ??= privacyRefusals()),
       models: this.poolModels?.map(toPanelModel),
       localModels: this.localModelStatus?.map(toPanelLocalModel),
     });

@@ -48,6 +48,8 @@ export interface ScriptedReply {
   content?: string;
   /** Sent as `delta.reasoning_content` (non-streaming: `message.reasoning_content`). */
   reasoning?: string;
+  /** Explicit reasoning chunks; overrides `reasoning`. */
+  reasoningChunks?: string[];
   /** Native `tool_calls`, streamed in pieces. */
   toolCalls?: ScriptedToolCall[];
   /** Explicit content chunks; overrides `content`. */
@@ -390,7 +392,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       if (toolCalls.length === 0) toolCalls = [{ id: `call_0_${randomUUID().slice(0, 8)}`, name: 'answer', arguments: '' }];
       toolCalls = toolCalls.map((c) => ({ ...c, arguments: `{"${c.name}": <<not json>> ,,` }));
     }
-    const reasoningChunks = splitWords(reply.reasoning ?? '');
+    const reasoningChunks = reply.reasoningChunks ?? splitWords(reply.reasoning ?? '');
     const finishReason = reply.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
     const wantUsage = reply.usage ?? serverUsage;
     let usage: ReplyPlan['usage'];

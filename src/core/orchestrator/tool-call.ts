@@ -15,6 +15,7 @@ import { formatZodError } from './schemas';
 import { charge, replayable, replayFailedAttempts } from './replay';
 import type { Budget } from '../budget';
 import type { JournalToolRecord } from '../conversations/journal';
+import { WholeTokens } from './whole-tokens';
 
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
@@ -49,6 +50,8 @@ interface CallInFlight {
   argModel?: string;
   /** Whether the tool was run (not refused, replayed or stopped before it started). */
   ran: boolean;
+  /** What the running tool reports as it goes, in whole tokens (secrets are scrubbed event by event). */
+  progress?: WholeTokens;
 }
 
 export async function executeToolCall(
@@ -182,14 +185,13 @@ async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean
     // Model-backed tools report the hosts their model calls really reached; others go where they say.
     const dest = tool.kind === 'model' || tool.kind === 'agent' ? undefined : destinationOf(tool, args);
     if (dest && dest !== 'local') meter.remoteHosts.add(dest.host);
+    const progress = (c.progress = new WholeTokens((text) => tree.emit({ type: 'tool_call_delta', callId, text })));
     const ctx: ToolContext = {
       workspace: tree.workspace,
       signal: controller.signal,
       callId,
       requestApproval: (req) => tree.requestApproval(callId, req, controller.signal),
-      progress: (text) => {
-        if (text) tree.emit({ type: 'tool_call_delta', callId, text });
-      },
+      progress: (text) => progress.push(text),
     };
     c.ran = true;
     // A stopped call answers at once; what the tool still does until it notices is waited for before the task ends.
@@ -227,6 +229,8 @@ function finish(
 ): Observation {
   const { scope, call, callId, meter, turn } = c;
   const tree = scope.tree;
+  // What the tool reported last is whole now, and shown before its card says it finished.
+  c.progress?.end();
   scope.dropMeter(callId);
   const latencyMs = extra.latencyMs ?? Date.now() - c.started;
   const usage = sumUsage(meter.parts);
