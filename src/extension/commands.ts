@@ -14,6 +14,7 @@ import { originOf } from './secrets';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import { COMMANDS, type CommandId } from './command-ids';
 import { modelCommandHandlers } from './models/model-commands';
+import { openEvalReport } from './eval-report';
 import type { ModelsView } from './models/models-view';
 
 export { COMMANDS } from './command-ids';
@@ -71,6 +72,8 @@ export function commandHandlers(o: Orchestra, models: ModelsView): Record<Comman
     },
 
     [COMMANDS.openPanel]: () => o.panel.reveal(),
+
+    [COMMANDS.openEvalReport]: (target?: vscode.Uri) => openEvalReport(target),
 
     [COMMANDS.setPrivacyMode]: async (mode?: PrivacyMode) => {
       let chosen = typeof mode === 'string' && (PRIVACY_MODES as readonly string[]).includes(mode) ? mode : undefined;

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ModelInfo } from '../core/engine-api';
+import type { ModelInfo, QualityRow } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import { invalidSettingsMessage, type ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
@@ -46,6 +46,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   /** The privacy modes the panel's chip cannot switch to (read again when the settings change). */
   private privacyRefusals: PanelStatus['privacyRefusals'];
   private localModelStatus: LocalModelStatus[] | undefined;
+  /** The quality estimates per model and role as the engine last reported them (the Models view shows them). */
+  private qualityRows: QualityRow[] | undefined;
   private modelsRefresh: NodeJS.Timeout | undefined;
   private hasModelsContext: boolean | undefined;
   private readonly modelsRefreshed = new vscode.EventEmitter<void>();
@@ -181,6 +183,11 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     return this.poolModels;
   }
 
+  /** The quality estimates as the engine last reported them (undefined until it has). */
+  get quality(): QualityRow[] | undefined {
+    return this.qualityRows;
+  }
+
   /** Configured models, embedded local ones included once the engine has reported them. */
   modelCount(): number {
     if (this.engineModelCount !== undefined) return this.engineModelCount;
@@ -273,10 +280,13 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.modelsRefresh = setTimeout(() => {
       this.modelsRefresh = undefined;
       if (this.engine.state !== 'ready') return;
-      Promise.all([this.engine.listModels(), this.engine.localModels()]).then(
-        ([pool, local]) => {
+      // An engine without the estimates (an older one) still lists its models.
+      const quality = this.engine.qualityStats().catch(() => undefined);
+      Promise.all([this.engine.listModels(), this.engine.localModels(), quality]).then(
+        ([pool, local, rows]) => {
           this.poolModels = pool;
           this.localModelStatus = local;
+          this.qualityRows = rows;
           this.pushStatus();
           this.modelsRefreshed.fire();
         },
@@ -300,6 +310,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<void> {
     try {
       await this.engine.feedback(taskId, verdict);
+      // The estimates moved.
+      this.refreshModelsSoon();
     } catch (err) {
       this.log.warn(`feedback on task ${taskId} was not recorded: ${errorText(err)}`);
       void vscode.window.showWarningMessage(`Orchestra: your feedback was not recorded: ${errorText(err)}`);
@@ -330,7 +342,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.session.onEvent(e);
     if (e.type === 'done' || e.type === 'error') {
       this.approvals.denyTask(e.taskId);
-      // Measured latencies changed.
+      // Measured latencies and quality estimates changed.
       this.refreshModelsSoon();
     }
     this.panel.postEngineEvent(e);

@@ -1,6 +1,7 @@
 // One tool call of an orchestrator turn, start to finish: validation against the tool's schema, the
 // hard rules, approval, a concurrency slot, its time limit, stopping by the user, and the events and
 // ledger entry that say how it went. Nothing here throws for a bad call: it becomes an observation.
+import { setMaxListeners } from 'node:events';
 import type { OrchestraConfig } from '../config';
 import type { CallState, Totals, UnpricedKind, Usage } from '../protocol/events';
 import type { Tool, ToolContext, ToolResult } from '../tools/tool';
@@ -151,7 +152,12 @@ async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean
   const scopeSignal = scope.signal;
   const onTreeAbort = () => controller.abort(scopeSignal.reason);
   if (scopeSignal.aborted) onTreeAbort();
-  else scopeSignal.addEventListener('abort', onTreeAbort, { once: true });
+  else {
+    // Every call of the scope listens here, and a turn may run up to `concurrency` (32) at once: more
+    // than the 10 at which Node warns of a leak. Each listener goes when its call ends.
+    setMaxListeners(0, scopeSignal);
+    scopeSignal.addEventListener('abort', onTreeAbort, { once: true });
+  }
   const untrack = tree.trackCall(callId, controller);
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
