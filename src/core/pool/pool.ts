@@ -4,187 +4,40 @@
 // cancellation, falls back to same-role models when asked, and measures latency live. Requests to a
 // model with several replicas go through the endpoint router (replicas.ts).
 import OpenAI from 'openai';
-import type { ModelEntry, OrchestraConfig } from '../config';
+import type { OrchestraConfig } from '../config';
 import type { EngineHost } from '../engine-api';
 import type { Usage } from '../protocol/events';
-import type { ParsedToolCall } from '../toolcalls';
-import { ReplyReader, parseOptionsFor, schemasOf, type ChatDelta, type NativeCall } from './reply';
+import { TokenCounter } from '../tokens/counter';
+import { ReplyReader, parseOptionsFor, schemasOf } from './reply';
+import { estimateMessagesTokens } from './estimate';
+import { hostOf, isLocalHost } from './locality';
+import { EndpointRouter, replicasOf, type ReplicaStatus } from './replicas';
+import { fallbackChain } from './fallbacks';
+import type { HostChat, HostModelEntry } from './host-models';
+import { hostPoolModel, hostStream } from './host-pool';
+import { ModelCallError, classifyCallError, isRetryable, toModelCallError, type TimerState } from './errors';
+import { chatParams } from './request-params';
+import { estimatedReplyUsage, outputBytesOf, reportedCostOf, usageFromServer, type ServerUsage } from './server-usage';
+import type { ChatAttempt, ChatOptions, ChatRequest, ChatResult, PoolModel, PoolOptions } from './types';
 
 export type { ChatDelta } from './reply';
-import { estimateMessagesTokens, estimateTokens } from './estimate';
-import { hostOf, isLocalHost } from './locality';
-import { EndpointRouter, replicasOf, type ReplicaStatus, type RouterOptions } from './replicas';
-import { fallbackChain } from './fallbacks';
-import { HostChatError, hostChunks, type HostChat, type HostModelEntry, type Pricing } from './host-models';
-import { TokenCounter } from '../tokens/counter';
-import type { ReplyText } from '../tokens/text';
-
-export interface PoolModel extends ModelEntry {
-  host: string;
-  /** From the config's `local` override, else derived from the host. */
-  local: boolean;
-  /** Where `local` comes from: the model's `local` setting, or its host. */
-  localSource: 'setting' | 'host';
-  /** Exponential moving average of successful call latency (request to last token); undefined until measured. */
-  latencyMs?: number;
-  latencySamples: number;
-  /** Consecutive failed calls (retries exhausted); reset by a success. */
-  failures: number;
-  /** Set for a model the host serves (VS Code's Language Model API): the pool asks the host, not an endpoint. */
-  hostModel?: { vendor: string; family: string; version: string; name: string; hostModelId: string; toolCalling: boolean };
-  /** How its price is known; undefined means the configured per-token prices (`listed`). */
-  pricing?: Pricing;
-}
-
-export interface ChatRequest {
-  messages: OpenAI.Chat.ChatCompletionMessageParam[];
-  tools?: OpenAI.Chat.ChatCompletionTool[];
-  toolChoice?: 'auto' | 'required' | 'none' | { name: string };
-  /** Default: the model's `maxOutputTokens`. */
-  maxTokens?: number;
-  temperature?: number;
-  stop?: string[];
-}
-
-export interface ChatAttempt {
-  modelId: string;
-  error: string;
-  status?: number;
-  /** How it failed. */
-  kind?: ModelCallErrorKind;
-  /**
-   * Estimated tokens of a request that failed after the server had started answering (a cut or
-   * stalled stream): remote APIs bill those, so the ledger can count them. Absent when nothing came back.
-   */
-  usage?: Usage;
-  /** UTF-8 bytes the model streamed before the failure (a hard bound on its output tokens). */
-  outputBytes?: number;
-  /** What the model streamed before the failure, for counting its tokens. */
-  reply?: ReplyText;
-  /** How long the attempt ran. */
-  latencyMs?: number;
-}
-
-export interface ChatResult {
-  /** The model that produced this result (differs from the one asked for after a fallback). */
-  modelId: string;
-  /** The reply text without call markup, reasoning or special tokens. */
-  content: string;
-  /** The reply text exactly as the model sent it. */
-  rawContent: string;
-  reasoning: string;
-  toolCalls: ParsedToolCall[];
-  /**
-   * What in the reply could not be used that is no single call's (markup with no readable call, calls
-   * in another format than the model's `toolCallFormat`); meant to be shown to the orchestrator.
-   * A call's own problem (cut, unreadable) is on the call.
-   */
-  toolCallErrors: string[];
-  finishReason: string;
-  usage: Usage;
-  /** UTF-8 bytes of everything the model produced (text, reasoning, tool calls): a hard bound on its output tokens. */
-  outputBytes: number;
-  /** Everything the model produced, as sent, for counting its tokens when the server reported no usage. */
-  reply: ReplyText;
-  latencyMs: number;
-  firstTokenMs?: number;
-  /** Every failed attempt before this result, across retries and fallbacks. */
-  attempts: ChatAttempt[];
-  /** Set when the model asked for failed and this result comes from a fallback model. */
-  fellBackFrom?: string;
-}
-
-/** `over_budget`: a retry or fallback was not sent because the caller's budget could not cover it. */
-export type ModelCallErrorKind = 'timeout' | 'network' | 'http' | 'cancelled' | 'bad_response' | 'over_budget';
-
-export class ModelCallError extends Error {
-  constructor(
-    message: string,
-    readonly modelId: string,
-    readonly kind: ModelCallErrorKind,
-    readonly status: number | undefined,
-    readonly attempts: ChatAttempt[],
-    /** Seconds the server asked to wait (Retry-After), when it did. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'ModelCallError';
-  }
-  /** Estimated usage of a stream that failed part-way (see ChatAttempt.usage). */
-  usage?: Usage;
-  /** UTF-8 bytes streamed before the failure (see ChatAttempt.outputBytes). */
-  outputBytes?: number;
-  /** What streamed before the failure (see ChatAttempt.reply). */
-  reply?: ReplyText;
-  /** Set when the model was not asked at all: every replica's circuit breaker is open. */
-  down?: boolean;
-}
-
-/** What `ChatOptions.beforeAttempt` answers: send (with this max tokens) or do not send, and why. */
-export type AttemptDecision = { maxTokens?: number } | { refused: string };
-
-export interface ChatOptions {
-  signal?: AbortSignal;
-  onDelta?: (d: ChatDelta) => void;
-  /** Eligible same-role fallbacks; none when omitted. */
-  fallback?: (m: PoolModel) => boolean;
-  /** Told before each retry or fallback, so a UI can discard the partial text it showed. */
-  onRetry?: (info: {
-    modelId: string;
-    error: string;
-    status?: number;
-    nextModelId: string;
-    delayMs: number;
-    /** The model could not be reached at all (unreachable, or every replica's breaker open). */
-    unreachable?: boolean;
-  }) => void;
-  /**
-   * Asked right before every attempt after the first one (a retry of the same model, or a fallback
-   * model), so the caller can pay for it (reserve its worst case) and set its max tokens. A refusal
-   * means the attempt is not sent: a refused retry moves on to the fallbacks, a refused fallback is
-   * skipped; when nothing else is left the call fails with kind `over_budget`.
-   */
-  beforeAttempt?: (info: { model: PoolModel; retry: boolean }) => AttemptDecision | Promise<AttemptDecision>;
-  /**
-   * Told of every failed attempt as it happens (not cancellations), with what a cut stream consumed;
-   * the next attempt waits until it has settled.
-   */
-  onAttemptFailed?: (attempt: ChatAttempt) => void | Promise<void>;
-}
-
-export interface PoolOptions {
-  /** First retry delay; doubles each retry, with jitter. Default 500 ms. */
-  backoffBaseMs?: number;
-  /** Longest wait between retries, Retry-After included. Default 30 s. */
-  maxBackoffMs?: number;
-  /**
-   * Extra first-token allowance per prompt token, for prefill on slow local hardware
-   * (default 5 ms/token ≈ 200 tokens/s). Added to the configured timeout before the first chunk only.
-   */
-  prefillMsPerToken?: number;
-  /** Weight of the newest sample in the latency moving average. Default 0.3. */
-  latencyAlpha?: number;
-  /** Circuit breakers of the models' addresses (replicas.ts). */
-  replicas?: RouterOptions;
-  /** How long a health check of an address may take. Default 3 s. */
-  healthCheckTimeoutMs?: number;
-  /** Runs calls on host models (see `ModelPool.setHostModels`); without it they fail with a clear error. */
-  hostChat?: HostChat;
-}
+export { ModelCallError } from './errors';
+export type {
+  AttemptDecision,
+  ChatAttempt,
+  ChatOptions,
+  ChatRequest,
+  ChatResult,
+  ModelCallErrorKind,
+  PoolModel,
+  PoolOptions,
+} from './types';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
-/** Which OpenAI hosts want `max_completion_tokens` instead of `max_tokens`. */
-const OPENAI_HOSTS = new Set(['api.openai.com']);
-/** Hosts that report a call's cost in `usage.cost` when the request asks with `usage: { include: true }`. */
-const OPENROUTER_HOSTS = new Set(['openrouter.ai']);
 const NOT_NEEDED_KEY = 'not-needed';
 /** SDK clients kept at once (endpoints × keys); the pool rarely has more than a handful. */
 const MAX_CLIENTS = 32;
-
-interface TimerState {
-  timedOut: false | 'first' | 'idle' | 'total';
-}
 
 export class ModelPool {
   private models: PoolModel[] = [];
@@ -269,40 +122,7 @@ export class ModelPool {
    */
   setHostModels(entries: readonly HostModelEntry[]): void {
     const previous = new Map(this.hostModels.map((m) => [m.id, m]));
-    this.hostModels = entries.map((e) => {
-      const old = previous.get(e.id);
-      const same = old?.hostModel?.hostModelId === e.hostModelId && old.hostModel.vendor === e.vendor;
-      return {
-        id: e.id,
-        baseUrl: `vscode-lm://${encodeURIComponent(e.vendor)}/${encodeURIComponent(e.hostModelId)}`,
-        model: e.hostModelId,
-        host: `vscode-lm/${e.vendor}`,
-        local: e.local,
-        // The host says whether the model is local; there is no address of ours to judge by.
-        localSource: 'setting',
-        openWeights: e.openWeights,
-        roles: [...e.roles],
-        description: e.description || `${e.name} (${e.vendor}, ${e.family}) through VS Code's Language Model API`,
-        inputPricePerMillion: e.inputPricePerMillion,
-        outputPricePerMillion: e.outputPricePerMillion,
-        contextWindow: e.contextWindow,
-        maxOutputTokens: e.maxOutputTokens,
-        // The Language Model API hands tool calls over as structured parts; text is read as any model's.
-        toolCallFormat: 'auto',
-        hostModel: {
-          vendor: e.vendor,
-          family: e.family,
-          version: e.version,
-          name: e.name,
-          hostModelId: e.hostModelId,
-          toolCalling: e.toolCalling,
-        },
-        pricing: e.pricing,
-        latencyMs: same ? old.latencyMs : undefined,
-        latencySamples: same ? old.latencySamples : 0,
-        failures: same ? old.failures : 0,
-      };
-    });
+    this.hostModels = entries.map((e) => hostPoolModel(e, previous.get(e.id)));
     for (const m of this.hostModels)
       if (this.models.some((c) => c.id === m.id)) this.log('warn', `the host's model ${m.id} is not added: a configured model has that id`);
   }
@@ -537,7 +357,7 @@ export class ModelPool {
     };
     arm(stream ? firstByteMs : firstByteMs + timeoutMs, stream ? 'first' : 'total');
 
-    const params = this.buildParams(model, req);
+    const params = chatParams(model, req);
     const started = Date.now();
     let firstTokenMs: number | undefined;
     let finishReason = '';
@@ -555,7 +375,7 @@ export class ModelPool {
               { ...params, stream: true, ...(this.noStreamOptions.has(model.id) ? {} : { stream_options: { include_usage: true } }) },
               { signal: controller.signal },
             )
-          : this.hostStream(model, req, params, controller.signal);
+          : hostStream(this.hostChat, model, req, params, controller.signal);
         let sawChunk = false;
         for await (const chunk of s) {
           sawChunk = true;
@@ -608,17 +428,10 @@ export class ModelPool {
         if (r.usage) serverUsage = r.usage;
       }
     } catch (err) {
-      const e = this.classify(err, model, key, timer, opts.signal, timeoutMs, firstByteMs);
+      const e = classifyCallError(err, model, key, timer, opts.signal, timeoutMs, firstByteMs);
       if (firstTokenMs !== undefined) {
         const calls = reader.nativeCalls();
-        e.usage = {
-          inputTokens: promptTokens,
-          outputTokens:
-            estimateTokens(reader.rawContent) +
-            estimateTokens(reader.reasoningSoFar) +
-            calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
-          estimated: true,
-        };
+        e.usage = estimatedReplyUsage(promptTokens, reader.rawContent, reader.reasoningSoFar, calls);
         e.outputBytes = outputBytesOf(reader.rawContent, reader.reasoningSoFar, calls);
         e.reply = {
           content: reader.rawContent,
@@ -640,10 +453,7 @@ export class ModelPool {
     if (!finishReason) finishReason = read.toolCalls.length ? 'tool_calls' : 'stop';
 
     const usage: Usage = usageFromServer(serverUsage) ?? {
-      inputTokens: promptTokens,
-      outputTokens:
-        estimateTokens(rawContent) + estimateTokens(serverReasoning) + calls.reduce((n, c) => n + estimateTokens(c.name + c.arguments), 0),
-      estimated: true,
+      ...estimatedReplyUsage(promptTokens, rawContent, serverReasoning, calls),
       ...reportedCostOf(serverUsage),
     };
     this.recordLatency(model, latencyMs);
@@ -665,237 +475,10 @@ export class ModelPool {
     };
   }
 
-  /** A host model's reply as a chunk stream; its failures become ModelCallErrors that say what to do. */
-  private async *hostStream(
-    model: PoolModel,
-    req: ChatRequest,
-    params: { max_tokens?: number | null; max_completion_tokens?: number | null },
-    signal: AbortSignal,
-  ): AsyncGenerator<OpenAI.Chat.ChatCompletionChunk> {
-    const host = model.hostModel!;
-    if (!this.hostChat)
-      throw new ModelCallError(`${model.id}: this engine's host serves no language models`, model.id, 'http', undefined, []);
-    try {
-      yield* hostChunks(
-        this.hostChat,
-        {
-          modelId: model.id,
-          vendor: host.vendor,
-          hostModelId: host.hostModelId,
-          messages: req.messages,
-          // A model without tool calling gets the tools described in text by the orchestrator's prompt, not natively.
-          tools: host.toolCalling ? req.tools : undefined,
-          toolChoice: host.toolCalling ? req.toolChoice : undefined,
-          maxTokens: params.max_tokens ?? params.max_completion_tokens ?? model.maxOutputTokens,
-          temperature: req.temperature,
-        },
-        signal,
-      );
-    } catch (err) {
-      // A timeout or cancellation aborted the call: callOnce tells which, as for an endpoint.
-      if (signal.aborted) throw new Error('the host call was aborted', { cause: err });
-      throw hostCallError(err, model);
-    }
-  }
-
   private recordLatency(model: PoolModel, ms: number): void {
     model.latencyMs = model.latencyMs === undefined ? ms : this.opts.latencyAlpha * ms + (1 - this.opts.latencyAlpha) * model.latencyMs;
     model.latencySamples++;
   }
-
-  private buildParams(model: PoolModel, req: ChatRequest): Omit<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, 'stream'> {
-    const maxTokens = req.maxTokens ?? model.maxOutputTokens;
-    const params: Omit<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, 'stream'> = { model: model.model, messages: req.messages };
-    if (OPENAI_HOSTS.has(model.host)) params.max_completion_tokens = maxTokens;
-    else params.max_tokens = maxTokens;
-    if (req.temperature !== undefined) params.temperature = req.temperature;
-    if (req.stop?.length) params.stop = req.stop;
-    // OpenRouter reports what a call cost (the bill) when asked; other servers may reject unknown fields.
-    if (OPENROUTER_HOSTS.has(model.host)) Object.assign(params, { usage: { include: true } });
-    if (req.tools?.length) {
-      params.tools = req.tools;
-      if (req.toolChoice)
-        params.tool_choice =
-          typeof req.toolChoice === 'string' ? req.toolChoice : { type: 'function', function: { name: req.toolChoice.name } };
-    }
-    return params;
-  }
-
-  private classify(
-    err: unknown,
-    model: PoolModel,
-    key: string | undefined,
-    timer: TimerState,
-    signal: AbortSignal | undefined,
-    timeoutMs: number,
-    firstByteMs: number,
-  ): ModelCallError {
-    const scrub = (s: string) => (key && key.length >= 4 ? s.split(key).join('***') : s);
-    if (err instanceof ModelCallError) return err;
-    if (signal?.aborted) return new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
-    if (timer.timedOut) {
-      const what =
-        timer.timedOut === 'first'
-          ? `no first token within ${Math.round(firstByteMs / 100) / 10} s`
-          : timer.timedOut === 'idle'
-            ? `the stream stalled for ${Math.round(timeoutMs / 100) / 10} s`
-            : `no reply within ${Math.round((firstByteMs + timeoutMs) / 100) / 10} s`;
-      return new ModelCallError(`${model.id} timed out: ${what}`, model.id, 'timeout', undefined, []);
-    }
-    if (err instanceof OpenAI.APIError && err.status === undefined && err.error && typeof err.error === 'object') {
-      // An error event inside a stream that had begun (the SDK gives it no status): the server's
-      // own words; a request error is as final as an HTTP 400, anything else may pass on retry.
-      const e = err.error as { message?: unknown; type?: unknown; code?: unknown };
-      const said = scrub(typeof e.message === 'string' ? e.message : err.message);
-      const code = typeof e.code === 'string' ? ` (${e.code})` : '';
-      if (e.type === 'invalid_request_error')
-        return new ModelCallError(`${model.id}: HTTP 400 in the stream: ${said}${code}`, model.id, 'http', 400, []);
-      return new ModelCallError(`${model.id} reported an error in the stream: ${said}${code}`, model.id, 'bad_response', undefined, []);
-    }
-    if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
-      const retryAfter = retryAfterSeconds(err.headers as Headers | undefined);
-      let detail = scrub(err.message);
-      if (err.status === 401 && !key)
-        detail += model.apiKeyEnv ? ` (no API key: set ${model.apiKeyEnv})` : ' (no API key configured for this model)';
-      return new ModelCallError(`${model.id}: HTTP ${detail}`, model.id, 'http', err.status, [], retryAfter);
-    }
-    const cause = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-    if (err instanceof SyntaxError || /JSON|Unexpected end|could not parse/i.test(cause)) {
-      return new ModelCallError(`${model.id} sent a malformed reply: ${scrub(cause)}`, model.id, 'bad_response', undefined, []);
-    }
-    return new ModelCallError(
-      `${model.id} could not be reached or dropped the connection: ${scrub(cause)}`,
-      model.id,
-      'network',
-      undefined,
-      [],
-    );
-  }
-}
-
-/**
- * A server's `usage` object, with the extensions read here beyond OpenAI's token counts: cached
- * prompt tokens (OpenAI, vLLM, OpenRouter: `prompt_tokens_details.cached_tokens`) and OpenRouter's
- * cost in dollars (`cost`; with BYOK, `is_byok` and the upstream provider's charge in
- * `cost_details.upstream_inference_cost`).
- */
-interface ServerUsage {
-  prompt_tokens?: unknown;
-  completion_tokens?: unknown;
-  prompt_tokens_details?: { cached_tokens?: unknown } | null;
-  cost?: unknown;
-  is_byok?: unknown;
-  cost_details?: { upstream_inference_cost?: unknown } | null;
-}
-
-function countOf(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
-}
-
-function dollarsOf(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
-}
-
-/**
- * The provider's own figure for a call, when it sent one. With BYOK, OpenRouter's `cost` is only its
- * fee and the upstream provider bills the user's key `upstream_inference_cost` on top, so the bill is
- * both; without BYOK `cost` is the whole charge (OpenRouter may repeat it as the upstream cost, which
- * must not be added twice).
- */
-function reportedCostOf(u: ServerUsage | undefined): { reportedDollars?: number } {
-  if (!u) return {};
-  const cost = dollarsOf(u.cost);
-  const upstream = u.is_byok === true ? dollarsOf(u.cost_details?.upstream_inference_cost) : undefined;
-  if (cost === undefined && upstream === undefined) return {};
-  return { reportedDollars: (cost ?? 0) + (upstream ?? 0) };
-}
-
-/** The usage a server reported, or undefined when it reported no token counts. */
-function usageFromServer(u: ServerUsage | undefined): Usage | undefined {
-  const inputTokens = countOf(u?.prompt_tokens);
-  const outputTokens = countOf(u?.completion_tokens);
-  if (!u || inputTokens === undefined || outputTokens === undefined) return undefined;
-  const cached = countOf(u.prompt_tokens_details?.cached_tokens);
-  return {
-    inputTokens,
-    outputTokens,
-    estimated: false,
-    ...(cached !== undefined && cached > 0 ? { cachedInputTokens: Math.min(cached, inputTokens) } : {}),
-    ...reportedCostOf(u),
-  };
-}
-
-function outputBytesOf(content: string, reasoning: string, calls: NativeCall[]): number {
-  return (
-    Buffer.byteLength(content) +
-    Buffer.byteLength(reasoning) +
-    calls.reduce((n, c) => n + Buffer.byteLength(c.name) + Buffer.byteLength(c.arguments), 0)
-  );
-}
-
-/** Anything thrown by an attempt as a ModelCallError (a bug in parsing must not surface without a kind). */
-function toModelCallError(err: unknown, model: PoolModel): ModelCallError {
-  if (err instanceof ModelCallError) return err;
-  return new ModelCallError(
-    `${model.id} sent a reply that could not be read: ${(err as Error)?.message ?? String(err)}`,
-    model.id,
-    'bad_response',
-    undefined,
-    [],
-  );
-}
-
-/**
- * A host model's failure, classified: consent, quota and a vanished model are not retried (the same
- * request would fail the same way); other provider errors are, like a network error.
- */
-function hostCallError(err: unknown, model: PoolModel): ModelCallError {
-  if (err instanceof ModelCallError) return err;
-  const vendor = model.hostModel?.vendor ?? 'its provider';
-  if (err instanceof HostChatError) {
-    switch (err.kind) {
-      case 'no_permissions':
-        return new ModelCallError(
-          `${model.id}: Orchestra may not use this ${vendor} model yet (${err.message}). Allow it when VS Code asks, or in the Chat view's language model access settings, then ask again.`,
-          model.id,
-          'http',
-          undefined,
-          [],
-        );
-      case 'blocked':
-        return new ModelCallError(
-          `${model.id}: ${vendor} refused the request, usually because a quota or rate limit is reached (${err.message}). Try again later or use another model.`,
-          model.id,
-          'http',
-          undefined,
-          [],
-        );
-      case 'not_found':
-        return new ModelCallError(`${model.id}: the model is no longer available (${err.message})`, model.id, 'http', 404, []);
-      case 'cancelled':
-        return new ModelCallError(`call to ${model.id} cancelled`, model.id, 'cancelled', undefined, []);
-      default:
-        return new ModelCallError(`${model.id}: ${vendor} reported an error: ${err.message}`, model.id, 'network', undefined, []);
-    }
-  }
-  return new ModelCallError(`${model.id}: ${(err as Error)?.message ?? String(err)}`, model.id, 'network', undefined, []);
-}
-
-function isRetryable(e: ModelCallError): boolean {
-  if (e.kind === 'cancelled' || e.kind === 'over_budget') return false;
-  if (e.kind === 'http') return e.status === 408 || e.status === 429 || (e.status !== undefined && e.status >= 500);
-  return true; // timeout, network, bad_response
-}
-
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  if (!headers || typeof headers.get !== 'function') return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Number(ms) / 1000;
-  const v = headers.get('retry-after');
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v);
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
