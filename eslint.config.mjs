@@ -30,7 +30,6 @@ const oversizeFiles = [
   'src/core/pool/pool.ts',
   'src/core/tools/run-code.ts',
   'src/server/llama/openai-server.ts',
-  'webview-ui/src/conversation.ts',
   'webview-ui/src/main.ts',
   'test/webview/panel.test.ts',
   'test/support/model-server.ts',

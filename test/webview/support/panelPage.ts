@@ -45,6 +45,10 @@ export async function startPanelServer(): Promise<PanelServer> {
     } else if (path === '/dist/webview/panel.css') {
       res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
       res.end(readFileSync(css));
+    } else if (/^\/dist\/webview\/[\w-]+\.ttf$/.test(path) && existsSync(join(repoRoot, path))) {
+      // The codicon font the stylesheet names (bundled next to it, as VS Code serves it).
+      res.writeHead(200, { 'content-type': 'font/ttf', 'cache-control': 'no-store' });
+      res.end(readFileSync(join(repoRoot, path)));
     } else {
       res.writeHead(404).end();
     }
