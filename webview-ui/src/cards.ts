@@ -166,9 +166,16 @@ export class CallCard {
   unbuild(height: number): void {
     if (!this.parts) return;
     this.parts = undefined;
-    this.el.classList.add('card--placeholder');
-    this.el.style.height = `${Math.max(0, height)}px`;
+    this.placeholder(height);
     this.el.replaceChildren();
+  }
+
+  /** Holds `height` px for the card while it has no DOM (its measured height, or an estimate before it was ever built). */
+  placeholder(height: number): void {
+    if (this.parts) return;
+    this.el.classList.add('card--placeholder');
+    // Set through the CSSOM: the panel's CSP allows no inline style attribute.
+    this.el.style.height = `${Math.max(0, Math.round(height))}px`;
   }
 
   private stopButton(): HTMLButtonElement {
