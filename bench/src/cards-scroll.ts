@@ -9,8 +9,11 @@ import { openPanel, startPanelServer, type PanelPage } from '../../test/webview/
 import { median, ms, p95, ratio, type Bench, type Row } from './util';
 
 interface ScrollRun {
-  /** Main-thread task time per frame, ms. */
+  /** Main-thread task time per frame, ms, and the script, layout and style parts of it. */
   mainPerFrame: number;
+  scriptPerFrame: number;
+  layoutPerFrame: number;
+  stylePerFrame: number;
   /** Frame intervals while scrolling, ms. */
   intervals: number[];
   built: number;
@@ -26,11 +29,12 @@ async function load(p: PanelPage, cards: number): Promise<void> {
 async function scroll(p: PanelPage, frames: number, step: number): Promise<ScrollRun> {
   const cdp = await p.page.context().newCDPSession(p.page);
   await cdp.send('Performance.enable');
-  const taskTime = async (): Promise<number> => {
+  const NAMES = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'] as const;
+  const times = async (): Promise<number[]> => {
     const { metrics } = await cdp.send('Performance.getMetrics');
-    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+    return NAMES.map((n) => (metrics.find((m) => m.name === n)?.value ?? 0) * 1000);
   };
-  const before = await taskTime();
+  const before = await times();
   const out = await p.page.evaluate(
     async ({ frames, step }) => {
       const log = document.querySelector('.log') as HTMLElement;
@@ -55,9 +59,9 @@ async function scroll(p: PanelPage, frames: number, step: number): Promise<Scrol
     },
     { frames, step },
   );
-  const main = (await taskTime()) - before;
+  const [task, script, layout, style] = (await times()).map((t, i) => (t - before[i]!) / frames);
   await cdp.detach();
-  return { mainPerFrame: main / frames, ...out };
+  return { mainPerFrame: task!, scriptPerFrame: script!, layoutPerFrame: layout!, stylePerFrame: style!, ...out };
 }
 
 export const cardsScroll: Bench = async (ctx) => {
@@ -88,6 +92,11 @@ export const cardsScroll: Bench = async (ctx) => {
     const intervalSmall = p95(small.flatMap((r) => r.intervals));
     const intervalBig = p95(big.flatMap((r) => r.intervals));
     const last = big.at(-1)!;
+    const part = (runs: ScrollRun[], k: 'scriptPerFrame' | 'layoutPerFrame' | 'stylePerFrame'): string =>
+      median(runs.map((r) => r[k])).toFixed(2);
+    const parts = (runs: ScrollRun[]): string =>
+      `script ${part(runs, 'scriptPerFrame')}, layout ${part(runs, 'layoutPerFrame')}, style ${part(runs, 'stylePerFrame')} ms`;
+    ctx.log(`per frame, 20 cards: ${parts(small!)}; 2,000 cards: ${parts(big!)}`);
     ctx.log(
       `main thread per frame: 20 cards ${mainSmall.toFixed(2)} ms, 2,000 cards ${mainBig.toFixed(2)} ms; built ${last.built}, ${last.elements} elements`,
     );
