@@ -59,9 +59,9 @@ async function scroll(p: PanelPage, frames: number, step: number): Promise<Scrol
     },
     { frames, step },
   );
-  const [task, script, layout, style] = (await times()).map((t, i) => (t - before[i]!) / frames);
+  const [task, script, layout, style] = (await times()).map((t, i) => (t - before[i]) / frames);
   await cdp.detach();
-  return { mainPerFrame: task!, scriptPerFrame: script!, layoutPerFrame: layout!, stylePerFrame: style!, ...out };
+  return { mainPerFrame: task, scriptPerFrame: script, layoutPerFrame: layout, stylePerFrame: style, ...out };
 }
 
 export const cardsScroll: Bench = async (ctx) => {
@@ -96,7 +96,7 @@ export const cardsScroll: Bench = async (ctx) => {
       median(runs.map((r) => r[k])).toFixed(2);
     const parts = (runs: ScrollRun[]): string =>
       `script ${part(runs, 'scriptPerFrame')}, layout ${part(runs, 'layoutPerFrame')}, style ${part(runs, 'stylePerFrame')} ms`;
-    ctx.log(`per frame, 20 cards: ${parts(small!)}; 2,000 cards: ${parts(big!)}`);
+    ctx.log(`per frame, 20 cards: ${parts(small)}; 2,000 cards: ${parts(big)}`);
     ctx.log(
       `main thread per frame: 20 cards ${mainSmall.toFixed(2)} ms, 2,000 cards ${mainBig.toFixed(2)} ms; built ${last.built}, ${last.elements} elements`,
     );
