@@ -30,7 +30,6 @@ const oversizeFiles = [
   'src/core/pool/pool.ts',
   'src/core/tools/run-code.ts',
   'src/server/llama/openai-server.ts',
-  'webview-ui/src/main.ts',
   'test/webview/panel.test.ts',
   'test/support/model-server.ts',
   'test/unit/pool/pool.test.ts',
@@ -46,7 +45,6 @@ const oversizeFunctionFiles = [
   'src/extension/commands.ts',
   'src/server/engine-server.ts',
   'src/server/llama/openai-server.ts',
-  'webview-ui/src/main.ts',
 ];
 
 export default tseslint.config(

@@ -3,7 +3,9 @@
 // the extension does (PanelSession: record, batch, post) → the real panel bundle in headless
 // Chromium. Each token carries its index; the server side stamps when it was written to the socket,
 // the page stamps when the DOM holding it changed (in the MutationObserver, i.e. in the frame that
-// paints it). Clocks are aligned by a round-trip calibration.
+// paints it). Clocks are aligned by a round-trip calibration. Both orchestrator dialects are measured
+// into the answer area: the general one (the orchestrator's reply text is the answer) and the
+// ToolOrchestra one (the answer tool's expert writes it inside <answer> tags).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -81,7 +83,7 @@ const PAGE_SETUP = `(() => {
   window.__resetPaint = () => { window.__paint = []; max = -1; };
   const scan = (text) => {
     const tail = text.slice(-32);
-    const m = /t(\\d{6}) [^t]*$/.exec(tail);
+    const m = /t(\\d{6})[^t\\d]*$/.exec(tail);
     if (!m) return;
     const idx = Number(m[1]);
     if (idx <= max) return;
@@ -89,15 +91,24 @@ const PAGE_SETUP = `(() => {
     for (let i = max + 1; i <= idx; i++) window.__paint.push(t);
     max = idx;
   };
-  new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === 'characterData' && r.target.parentElement?.closest('.reasoning-text')) scan(r.target.data);
-      else if (r.type === 'childList') for (const n of r.addedNodes) {
-        const el = n.nodeType === 1 ? n : n.parentElement;
-        const rt = el && (el.matches?.('.reasoning-text') ? el : el.querySelector?.('.reasoning-text'));
-        if (rt) scan(rt.textContent);
-      }
+  // The answer's last text node: the newest token is at its end (reading textContent would cost O(answer) a frame).
+  const lastText = (el) => {
+    let n = el;
+    while (n && n.nodeType === 1) {
+      let c = n.lastChild;
+      while (c && c.previousSibling && (c.nodeType === 8 || (c.nodeType === 3 && !c.data.trim()))) c = c.previousSibling;
+      n = c;
     }
+    return n && n.nodeType === 3 ? n.data : '';
+  };
+  new MutationObserver((records) => {
+    const inAnswer = records.some((r) => {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      return el && (el.closest('.answer-body') || el.querySelector?.('.answer-body'));
+    });
+    if (!inAnswer) return;
+    const bodies = document.querySelectorAll('.answer-body');
+    if (bodies.length) scan(lastText(bodies[bodies.length - 1]));
   }).observe(document, { subtree: true, childList: true, characterData: true });
 })();`;
 
@@ -112,6 +123,8 @@ async function clockOffset(page: Page): Promise<number> {
   }
   return best.offset;
 }
+
+type Dialect = 'general' | 'toolorchestra';
 
 interface RunResult {
   tokens: number;
@@ -154,6 +167,7 @@ export const streamingPipeline: Bench = async (ctx) => {
         cancelCall: noop,
         approve: noop,
         setPrivacyMode: noop,
+        setOrchestrator: noop,
         setBudget: noop,
         insertCode: noop,
         applyCode: noop,
@@ -182,22 +196,26 @@ export const streamingPipeline: Bench = async (ctx) => {
     // The extension relays every engine event to the panel (orchestra.ts → PanelBridge.postEngineEvent).
     const relayed = new Map<number, number>();
     engine.onEvent = (e) => {
-      if (e.type === 'orchestrator_delta') {
+      if (e.type === 'answer_delta') {
         const t = wallNow();
         for (const m of e.text.matchAll(/t(\d{6}) /g)) relayed.set(Number(m[1]), t);
       }
       session.post({ type: 'event', event: e });
     };
-    await engine.configure(
-      {
-        models: [{ id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] }],
-        orchestrator: { model: 'orch', dialect: 'general' },
-        tools: { runCode: { enabled: false } },
-      },
-      ws,
-    );
+    const configureFor = (dialect: Dialect) =>
+      engine.configure(
+        {
+          models: [
+            { id: 'orch', baseUrl: server.url, model: 'orch', roles: ['orchestrator'] },
+            { id: 'expert', baseUrl: server.url, model: 'expert', roles: ['general', 'code'] },
+          ],
+          orchestrator: { model: 'orch', dialect },
+          tools: { runCode: { enabled: false } },
+        },
+        ws,
+      );
 
-    const run = async (tokens: number, tokensPerSecond: number): Promise<RunResult> => {
+    const run = async (dialect: Dialect, tokens: number, tokensPerSecond: number): Promise<RunResult> => {
       sent.clear();
       relayed.clear();
       await page.evaluate(() => (window as any).__resetPaint());
@@ -205,7 +223,12 @@ export const streamingPipeline: Bench = async (ctx) => {
       session.newConversation();
       await posting;
       const chunks = Array.from({ length: tokens }, (_, i) => `t${String(i).padStart(6, '0')} `);
-      server.script('orch', [{ chunks, tokensPerSecond }]);
+      if (dialect === 'general') server.script('orch', [{ chunks, tokensPerSecond }]);
+      else {
+        // The orchestrator calls its answer tool; the expert behind it writes the answer in <answer> tags.
+        server.script('orch', [{ toolCalls: [{ name: 'answer', arguments: { model: 'answer-1' } }] }]);
+        server.script('expert', [{ chunks: ['<answer>', ...chunks, '</answer>'], tokensPerSecond }]);
+      }
       const end = await engine.ask('Stream a long reply.');
       if (end.type !== 'done') throw new Error(`streaming task ended with ${end.type}: ${JSON.stringify(end)}`);
       await posting;
@@ -219,11 +242,11 @@ export const streamingPipeline: Bench = async (ctx) => {
       const paint: number[] = await page.evaluate(() => (window as any).__paint);
       if (paint.length < tokens) {
         const tail = await page.evaluate(() => {
-          const els = document.querySelectorAll('.reasoning-text');
+          const els = document.querySelectorAll('.answer-body');
           return Array.from(els).map((e) => (e.textContent ?? '').length + ':' + (e.textContent ?? '').slice(-40));
         });
         throw new Error(
-          `only ${paint.length} of ${tokens} tokens reached the panel's DOM (server stamped ${sent.size}; reasoning elements ${JSON.stringify(tail)})`,
+          `${dialect}: only ${paint.length} of ${tokens} tokens reached the answer area (server stamped ${sent.size}; answer elements ${JSON.stringify(tail)})`,
         );
       }
       const lags: number[] = [];
@@ -255,29 +278,34 @@ export const streamingPipeline: Bench = async (ctx) => {
     // when the offer is the target itself (the server's own pacing jitters around it).
     const OFFERED_RATE = 5500;
     const N = ctx.quick ? 10_000 : 25_000;
-    await run(2000, OFFERED_RATE); // warm-up: JIT, first layout
-    const paced: RunResult[] = [];
     const reps = ctx.quick ? 1 : 3;
-    for (let i = 0; i < reps; i++) paced.push(await run(N, OFFERED_RATE));
-    // Capacity: the server sends as fast as it can; what the pipeline delivers is its ceiling.
-    const flood = await run(N, 0);
-    const mid = paced.sort((a, b) => a.lagP95 - b.lagP95)[Math.floor(paced.length / 2)];
-    const growth = mid.lastDecileLag - mid.firstDecileLag;
-    const noBacklog = growth <= 50;
-    const met = mid.deliveredRate >= TARGET_RATE && mid.lagP95 <= 50 && noBacklog;
-    return [
-      {
+    const rows = [];
+    for (const dialect of ['general', 'toolorchestra'] as const) {
+      await configureFor(dialect);
+      await run(dialect, 2000, OFFERED_RATE); // warm-up: JIT, first layout
+      const paced: RunResult[] = [];
+      for (let i = 0; i < reps; i++) paced.push(await run(dialect, N, OFFERED_RATE));
+      // Capacity: the server sends as fast as it can; what the pipeline delivers is its ceiling.
+      const flood = await run(dialect, N, 0);
+      const mid = paced.sort((a, b) => a.lagP95 - b.lagP95)[Math.floor(paced.length / 2)];
+      const growth = mid.lastDecileLag - mid.firstDecileLag;
+      const noBacklog = growth <= 50;
+      const met = mid.deliveredRate >= TARGET_RATE && mid.lagP95 <= 50 && noBacklog;
+      const label =
+        dialect === 'general' ? 'general dialect (the reply is the answer)' : "ToolOrchestra dialect (the answer tool's expert)";
+      rows.push({
         bench: 'streaming',
-        what: `streaming pipeline: server → engine process → JSON-RPC → relay → panel DOM (Chromium), ${N} tokens offered at ${OFFERED_RATE} tok/s`,
+        what: `token → paint in the answer area, ${label}: server → engine process → JSON-RPC → relay → panel DOM (Chromium), ${N} tokens offered at ${OFFERED_RATE} tok/s`,
         baseline: `server sent ${mid.sendRate.toFixed(0)} tok/s`,
         measured: `${mid.deliveredRate.toFixed(0)} tok/s; p95 ${ms(mid.lagP95)} (p50 ${ms(mid.lagP50)})`,
         ratio: `${(mid.deliveredRate / mid.sendRate).toFixed(2)}× of sent`,
         target: '≥ 5,000 tok/s; ≤ 50 ms',
         met,
         note: `Token-to-paint lag: first decile ${ms(mid.firstDecileLag)}, last decile ${ms(mid.lastDecileLag)} (${noBacklog ? 'no growing backlog' : 'BACKLOG GROWS'}); of that, server → relay (engine process + JSON-RPC) p50 ${ms(mid.serverToRelayP50)}, p95 ${ms(mid.serverToRelayP95)}, the rest is relay → panel DOM. Median of ${reps} run(s) by p95. Capacity with an unpaced server: ${flood.deliveredRate.toFixed(0)} tok/s delivered (server sent ${flood.sendRate.toFixed(0)} tok/s; lag p95 ${ms(flood.lagP95)} includes the queue a flood builds).`,
-        data: { paced, flood },
-      },
-    ];
+        data: { dialect, paced, flood },
+      });
+    }
+    return rows;
   } finally {
     restore();
     await browser?.close().catch(() => undefined);

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode } from '../core/config';
-import type { Engine, EngineHost } from '../core/engine-api';
+import type { Engine, EngineHost, ModelInfo, TokenCounting } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import { createEngine } from '../core/engine';
 import { discoverLocalServers, discoveredToModelEntries } from '../core/discovery';
@@ -348,7 +348,8 @@ async function modelsCommand(argv: string[], io: CliIo): Promise<number> {
       io.out(a.flags.has('--json') ? `${JSON.stringify({ file: quality, estimates: rows }, null, 2)}\n` : qualityStatsTable(rows, quality));
       return 0;
     }
-    const models = engine.listModels();
+    const counting = new Map((await engine.tokenCounting()).map((c) => [c.id, c.counting]));
+    const models = engine.listModels().map((m) => ({ ...m, tokenCounting: counting.get(m.id) ?? 'estimate' }));
     const servers = discover ? await discoverLocalServers({ ports: probes }) : undefined;
     const local = await localGgufModels(config, io.env);
     if (a.flags.has('--json')) {
@@ -411,9 +412,17 @@ function localGgufTable(local: LocalModelListing[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function modelTable(models: ReturnType<Engine['listModels']>): string {
+/** How a model's prompt tokens are counted before a call, as the TOKENS column says it. */
+const COUNTING_LABEL: Record<TokenCounting, string> = {
+  server: 'exact (server)',
+  bpe: 'exact (BPE)',
+  estimate: 'estimate',
+  'not-asked': '-',
+};
+
+function modelTable(models: Array<ModelInfo & { tokenCounting: TokenCounting }>): string {
   const rows = [
-    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'LATENCY', 'TOOL CALLS', 'ELIGIBLE'],
+    ['ID', 'MODEL', 'WHERE', 'OPEN', 'ROLES', '$IN/M', '$OUT/M', 'CONTEXT', 'TOKENS', 'LATENCY', 'TOOL CALLS', 'ELIGIBLE'],
     ...models.map((m) => [
       m.id,
       m.model,
@@ -423,6 +432,7 @@ function modelTable(models: ReturnType<Engine['listModels']>): string {
       String(m.inputPricePerMillion),
       String(m.outputPricePerMillion),
       String(m.contextWindow),
+      COUNTING_LABEL[m.tokenCounting],
       m.latencyMs !== undefined ? `${Math.round(m.latencyMs)} ms` : '-',
       m.detectedToolCallFormat ? `${m.toolCallFormat} (${m.detectedToolCallFormat})` : m.toolCallFormat,
       m.eligible ? 'yes' : `no: ${m.ineligibleReason}`,

@@ -9,8 +9,15 @@ export interface Prices {
   cachedInputPricePerMillion?: number;
 }
 
-/** The fewest output tokens worth asking for; below this a call is `over_budget` and never sent. */
+/** The fewest output tokens a call may be left with by the context window; below this it is not sent. */
 export const MIN_ANSWER_TOKENS = 32;
+
+/**
+ * The fewest output tokens the budget may lower a call to (or its own limit, when smaller): below
+ * this a reply is rarely of use (a tool call alone takes dozens of tokens), so the call is refused
+ * as `over_budget` instead of paying for a reply cut short.
+ */
+export const MIN_USEFUL_OUTPUT_TOKENS = 128;
 
 export class Reservation {
   settled = false;
@@ -38,6 +45,8 @@ export class Reservation {
 export class Budget {
   spent = 0;
   reserved = 0;
+  /** Set once spending must stop (a call was billed above its reservation): nothing more is reserved. */
+  private stoppedBecause?: string;
 
   constructor(
     /** Dollars this budget may spend (a subtask's share, or the task's maximum). */
@@ -49,14 +58,25 @@ export class Budget {
 
   /** What may still be reserved: this budget's own room, and never more than any ancestor has. */
   get left(): number {
+    if (this.stoppedBecause !== undefined) return 0;
     const own = Math.max(0, this.limit - this.spent - this.reserved);
     return this.parent ? Math.min(own, this.parent.left) : own;
   }
 
-  /** Reserves `amount` here and in every ancestor; undefined when it does not fit. */
+  /** Why spending stopped here or in an ancestor; undefined while it may go on. */
+  get stopped(): string | undefined {
+    return this.stoppedBecause ?? this.parent?.stopped;
+  }
+
+  /** Stops all further spending under this budget (and its sub-budgets), for `reason`. */
+  stop(reason: string): void {
+    this.stoppedBecause ??= reason;
+  }
+
+  /** Reserves `amount` here and in every ancestor; undefined when it does not fit or spending stopped. */
   reserve(amount: number): Reservation | undefined {
     if (!(amount >= 0)) throw new Error(`reservation must be a non-negative number, got ${amount}`);
-    if (amount > this.left) return undefined;
+    if (this.stopped !== undefined || amount > this.left) return undefined;
     this.reserved += amount;
     for (let b = this.parent; b; b = b.parent) b.reserved += amount;
     return new Reservation(amount, this);

@@ -115,6 +115,8 @@ export interface ModelInfo {
   }>;
 }
 
+export type TokenCounting = 'server' | 'bpe' | 'estimate' | 'not-asked';
+
 export interface QualityRow {
   model: string;
   role: string;
@@ -173,6 +175,13 @@ export interface Engine {
    */
   cancelCall(taskId: string, callId: string): boolean;
   listModels(): ModelInfo[];
+  /**
+   * How each model's tokens are counted before a call (docs/BUDGET.md): `server` its own tokenize
+   * endpoint, `bpe` the bundled OpenAI tokenizer, `estimate` calibrated from the usage it reports.
+   * Asks each eligible server whether it has a tokenize endpoint; models the rules exclude are not
+   * contacted (`not-asked`).
+   */
+  tokenCounting(): Promise<Array<{ id: string; counting: TokenCounting }>>;
   testModel(id: string, signal?: AbortSignal): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
   discover(opts?: { host?: string; timeoutMs?: number }): Promise<DiscoveredServer[]>;
   /** The JSONL trajectory of a finished task (kept for the last few tasks). */

@@ -5,6 +5,7 @@
 import type { OrchestraConfig, PrivacyMode } from './config';
 import type { Engine, EngineHost } from './engine-api';
 import { discoverLocalServers } from './discovery';
+import { bpeEncodingFor } from './tokens/bpe';
 import { modelInfo } from './model-info';
 import { ModelPool, type PoolOptions } from './pool';
 import { modelVerdict } from './preferences';
@@ -95,6 +96,15 @@ export function createEngine(host: EngineHost, initialConfig: OrchestraConfig, o
     cancel: (taskId) => deps.running.cancel(taskId),
     cancelCall: (taskId, callId) => deps.running.cancelCall(taskId, callId),
     listModels: () => pool.all().map((m) => modelInfo(m, config, pool.replicaStatus(m.id))),
+    tokenCounting: () =>
+      Promise.all(
+        pool.all().map(async (m) => {
+          // The editor's own models have no tokenize endpoint; a model the rules exclude is not asked anything.
+          if (m.hostModel) return { id: m.id, counting: bpeEncodingFor(m.model) ? ('bpe' as const) : ('estimate' as const) };
+          if (!modelVerdict(m, config).eligible) return { id: m.id, counting: 'not-asked' as const };
+          return { id: m.id, counting: await pool.tokens.method(m) };
+        }),
+      ),
     async testModel(id, signal) {
       const m = pool.get(id);
       if (!m) return { ok: false, latencyMs: 0, error: `unknown model "${id}"` };

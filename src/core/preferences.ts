@@ -3,6 +3,7 @@
 // text) plus the order in which eligible models are listed to it.
 import type { OrchestraConfig } from './config';
 import type { Tool } from './tools/tool';
+import { isLocalHost } from './pool/locality';
 import type { QualitySource } from './routing/prior';
 import { scoreModels } from './routing/score';
 
@@ -13,6 +14,10 @@ export interface RuleModel {
   model: string;
   host: string;
   local: boolean;
+  /** Where `local` comes from: the model's own `local` setting, or its host (absent: the host). */
+  localSource?: 'setting' | 'host';
+  /** Set for the editor's own models (VS Code's Language Model API), configured under another setting. */
+  hostModel?: object;
   openWeights: boolean;
   roles: string[];
   inputPricePerMillion: number;
@@ -25,20 +30,40 @@ export interface RuleModel {
 
 export type Verdict = { eligible: true } | { eligible: false; rule: string; reason: string };
 
-/** Whether a model may be called at all under the hard rules. */
+/**
+ * Whether a model may be called at all under the hard rules. A refusal names the rule, the model and
+ * the setting that would allow it.
+ */
 export function modelVerdict(m: RuleModel, config: OrchestraConfig): Verdict {
+  // Where the model's own flags are set: the model list, or the overrides of the editor's models.
+  const entry = m.hostModel ? `its entry in orchestra.languageModels.overrides` : 'the model (orchestra.models)';
   if (matchesAny(config.preferences.deniedModels, [m.id, m.model])) {
-    return { eligible: false, rule: 'preferences.deniedModels', reason: `model "${m.id}" is on the deny list (preferences.deniedModels)` };
+    return {
+      eligible: false,
+      rule: 'preferences.deniedModels',
+      reason: `model "${m.id}" is on the deny list (orchestra.preferences.deniedModels); remove it from that list to allow it`,
+    };
   }
   if (config.privacyMode === 'local-only' && !m.local) {
+    if (m.localSource === 'setting' && m.host.split(', ').every(isLocalHost)) {
+      return {
+        eligible: false,
+        rule: 'privacyMode',
+        reason: `privacy mode local-only (orchestra.privacyMode): model "${m.id}" runs on ${m.host}, on this machine, but its settings say "local": false, so it counts as sending data away; remove "local": false from ${entry} to allow it`,
+      };
+    }
     return {
       eligible: false,
       rule: 'privacyMode',
-      reason: `privacy mode local-only: model "${m.id}" runs on ${m.host}, which is not this machine or a private network`,
+      reason: `privacy mode local-only (orchestra.privacyMode): model "${m.id}" runs on ${m.host}, which is not this machine or a private network; to allow it, set orchestra.privacyMode to "any" (or "local": true on ${entry}, if it in fact runs on this machine)`,
     };
   }
   if (config.privacyMode === 'open-weights-only' && !m.openWeights) {
-    return { eligible: false, rule: 'privacyMode', reason: `privacy mode open-weights-only: model "${m.id}" is not marked open-weights` };
+    return {
+      eligible: false,
+      rule: 'privacyMode',
+      reason: `privacy mode open-weights-only (orchestra.privacyMode): model "${m.id}" is not marked open-weights; set "openWeights": true on ${entry} if its weights are open, or set orchestra.privacyMode to "any"`,
+    };
   }
   return { eligible: true };
 }
@@ -52,7 +77,7 @@ export function toolVerdict(tool: Tool, config: OrchestraConfig, args?: unknown)
     return {
       eligible: false,
       rule: 'preferences.deniedTools',
-      reason: `tool "${tool.name}" is on the deny list (preferences.deniedTools)`,
+      reason: `tool "${tool.name}" is on the deny list (orchestra.preferences.deniedTools); remove it from that list to allow it`,
     };
   }
   // Model-backed and agent tools are judged per model call (modelVerdict), which names the model.
@@ -62,7 +87,7 @@ export function toolVerdict(tool: Tool, config: OrchestraConfig, args?: unknown)
       return {
         eligible: false,
         rule: 'privacyMode',
-        reason: `privacy mode local-only: tool "${tool.name}" would send data to ${dest.host}`,
+        reason: `privacy mode local-only (orchestra.privacyMode): tool "${tool.name}" would send data to ${dest.host}, which is not this machine or a private network; set orchestra.privacyMode to "any" to allow it`,
       };
     }
   }

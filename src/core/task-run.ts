@@ -119,7 +119,7 @@ export async function runTask(
   }
   deps.recent.remember(taskId, trajectory.text());
   try {
-    deps.quality?.taskEnded(taskId, served.served(), served.outcome);
+    deps.quality?.taskEnded(taskId, served.served(), served.outcome, served.testVerdicts());
   } catch (err) {
     deps.log('warn', `quality estimates not saved: ${(err as Error).message}`);
   }

@@ -29,6 +29,9 @@ export const COMMANDS = {
   unpreferModel: 'orchestra.models.unprefer',
   denyModel: 'orchestra.models.deny',
   allowModel: 'orchestra.models.allow',
+  resetQuality: 'orchestra.models.resetQuality',
+  // An `orchestra eval` run's report (its Pareto plot and table) in a webview panel.
+  openEvalReport: 'orchestra.openEvalReport',
 } as const;
 
 /** Used by the panel's code-block buttons, the Chat view's buttons and keybindings; not in the command palette. */

@@ -9,11 +9,12 @@ import { discoverLocalServers } from './discover';
 import { downloadLocalModel, useLocalModelFile } from './local-models';
 import { applyCode, insertCode } from './editor-actions';
 import type { Orchestra } from './orchestra';
-import { writeSetting } from './settings';
+import { switchPrivacyMode } from './composer-settings';
 import { originOf } from './secrets';
 import { webSearchEndpoint } from '../core/tools/web-search';
 import { COMMANDS, type CommandId } from './command-ids';
 import { modelCommandHandlers } from './models/model-commands';
+import { openEvalReport } from './eval-report';
 import type { ModelsView } from './models/models-view';
 
 export { COMMANDS } from './command-ids';
@@ -72,6 +73,8 @@ export function commandHandlers(o: Orchestra, models: ModelsView): Record<Comman
 
     [COMMANDS.openPanel]: () => o.panel.reveal(),
 
+    [COMMANDS.openEvalReport]: (target?: vscode.Uri) => openEvalReport(target),
+
     [COMMANDS.setPrivacyMode]: async (mode?: PrivacyMode) => {
       let chosen = typeof mode === 'string' && (PRIVACY_MODES as readonly string[]).includes(mode) ? mode : undefined;
       if (!chosen) {
@@ -97,8 +100,12 @@ export function commandHandlers(o: Orchestra, models: ModelsView): Record<Comman
         chosen = pick?.mode;
       }
       if (!chosen) return undefined;
-      await writeSetting('privacyMode', chosen);
-      o.log.info(`privacy mode set to ${chosen}`);
+      // A workspace's stricter rule (orchestra.json, an untrusted workspace's settings) is not loosened.
+      const change = await switchPrivacyMode(o, chosen);
+      if (!change.ok) {
+        void vscode.window.showErrorMessage(change.message);
+        return undefined;
+      }
       return chosen;
     },
 

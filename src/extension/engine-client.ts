@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind } from 'vscode-languageclient/node';
 import type { CloseHandlerResult, ErrorHandlerResult, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
 import type { ConfigProblem } from '../core/config';
-import type { DiscoveredServer, ModelInfo } from '../core/engine-api';
+import type { DiscoveredServer, ModelInfo, QualityRow } from '../core/engine-api';
 import { EngineEvent } from '../core/protocol/events';
 import type { Totals } from '../core/protocol/events';
 import {
@@ -32,6 +32,8 @@ import {
   HostChatRequestType,
   InspectModelFileRequest,
   ListModelsRequest,
+  QualityStatsRequest,
+  ResetQualityRequest,
   LocalModelsRequest,
   LogNotification,
   LogParams,
@@ -205,6 +207,18 @@ export class EngineClient implements vscode.Disposable {
   async listModels(): Promise<ModelInfo[]> {
     await this.whenReady();
     return this.client!.sendRequest(ListModelsRequest, {});
+  }
+
+  /** The engine's quality estimates per model and role (kept in the extension's storage folder). */
+  async qualityStats(): Promise<QualityRow[]> {
+    await this.whenReady();
+    return this.client!.sendRequest(QualityStatsRequest, {});
+  }
+
+  /** Forgets the quality evidence of one model, or of all; resolves to how many estimates were reset. */
+  async resetQuality(model?: string): Promise<number> {
+    await this.whenReady();
+    return (await this.client!.sendRequest(ResetQualityRequest, model ? { model } : {})).reset;
   }
 
   async discover(params: DiscoverParams = {}): Promise<DiscoveredServer[]> {

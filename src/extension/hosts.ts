@@ -2,8 +2,8 @@
 // that builds them. Named here, apart from orchestra.ts, so those modules never import the module that
 // imports them: Orchestra satisfies each interface structurally.
 import type * as vscode from 'vscode';
-import type { ConfigProblem } from '../core/config';
-import type { Attachment } from '../core/engine-api';
+import type { ConfigProblem, OrchestraConfig } from '../core/config';
+import type { Attachment, ModelInfo } from '../core/engine-api';
 import type { LocalModelStatus } from '../protocol/engine-rpc';
 import type { ApprovalBroker } from './approvals';
 import type { ProposalContentProvider } from './editor-actions';
@@ -34,8 +34,10 @@ export interface PanelHost {
   readonly engine: Pick<EngineClient, 'runningTasks'>;
   /** Where the engine records this workspace's conversations. */
   conversationsDir(): string;
-  /** The settings' current problems (the panel's "Open settings" goes to the first). */
-  readonly settings: { readonly problems: readonly ConfigProblem[] };
+  /** The settings' current problems (the panel's "Open settings" goes to the first), and the settings. */
+  readonly settings: { readonly problems: readonly ConfigProblem[]; readonly config: OrchestraConfig };
+  /** The pool as the engine last reported it (undefined until it has): the composer's orchestrator picker checks against it. */
+  readonly models: readonly ModelInfo[] | undefined;
   ask(input: AskInput): Promise<string | undefined>;
   /** Runs an interrupted or stopped task again from its record; false (and the reason shown) when it cannot. */
   resume(taskId: string, conversationId: string): Promise<boolean>;

@@ -4,12 +4,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ModelInfo } from '../core/engine-api';
+import type { ModelInfo, QualityRow } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import { invalidSettingsMessage, type ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
-import type { PanelLocalModel, PanelModel } from '../protocol/panel';
+import type { PanelLocalModel, PanelModel, PanelStatus } from '../protocol/panel';
 import { ApprovalBroker } from './approvals';
+import { privacyRefusals } from './composer-settings';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
@@ -42,7 +43,11 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   private engineModelCount: number | undefined;
   /** The pool and the local GGUF models as the engine last reported them (for the panel). */
   private poolModels: ModelInfo[] | undefined;
+  /** The privacy modes the panel's chip cannot switch to (read again when the settings change). */
+  private privacyRefusals: PanelStatus['privacyRefusals'];
   private localModelStatus: LocalModelStatus[] | undefined;
+  /** The quality estimates per model and role as the engine last reported them (the Models view shows them). */
+  private qualityRows: QualityRow[] | undefined;
   private modelsRefresh: NodeJS.Timeout | undefined;
   private hasModelsContext: boolean | undefined;
   private readonly modelsRefreshed = new vscode.EventEmitter<void>();
@@ -121,6 +126,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
         this.pushStatus();
       }),
       this.settings.onDidChange(() => {
+        this.privacyRefusals = undefined;
         this.pushStatus();
         this.engine.configure().catch((err) => this.log.error(`sending the settings to the engine failed: ${errorText(err)}`));
       }),
@@ -175,6 +181,11 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   /** The pool as the engine last reported it (undefined until it has). */
   get models(): ModelInfo[] | undefined {
     return this.poolModels;
+  }
+
+  /** The quality estimates as the engine last reported them (undefined until it has). */
+  get quality(): QualityRow[] | undefined {
+    return this.qualityRows;
   }
 
   /** Configured models, embedded local ones included once the engine has reported them. */
@@ -269,10 +280,13 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.modelsRefresh = setTimeout(() => {
       this.modelsRefresh = undefined;
       if (this.engine.state !== 'ready') return;
-      Promise.all([this.engine.listModels(), this.engine.localModels()]).then(
-        ([pool, local]) => {
+      // An engine without the estimates (an older one) still lists its models.
+      const quality = this.engine.qualityStats().catch(() => undefined);
+      Promise.all([this.engine.listModels(), this.engine.localModels(), quality]).then(
+        ([pool, local, rows]) => {
           this.poolModels = pool;
           this.localModelStatus = local;
+          this.qualityRows = rows;
           this.pushStatus();
           this.modelsRefreshed.fire();
         },
@@ -296,6 +310,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   async feedback(taskId: string, verdict: 'up' | 'down' | 'none'): Promise<void> {
     try {
       await this.engine.feedback(taskId, verdict);
+      // The estimates moved.
+      this.refreshModelsSoon();
     } catch (err) {
       this.log.warn(`feedback on task ${taskId} was not recorded: ${errorText(err)}`);
       void vscode.window.showWarningMessage(`Orchestra: your feedback was not recorded: ${errorText(err)}`);
@@ -326,7 +342,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.session.onEvent(e);
     if (e.type === 'done' || e.type === 'error') {
       this.approvals.denyTask(e.taskId);
-      // Measured latencies changed.
+      // Measured latencies and quality estimates changed.
       this.refreshModelsSoon();
     }
     this.panel.postEngineEvent(e);
@@ -372,6 +388,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       settingsInvalid: this.settings.problems.length > 0,
       orchestratorModel:
         config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
+      privacyRefusals: (this.privacyRefusals ??= privacyRefusals()),
       models: this.poolModels?.map(toPanelModel),
       localModels: this.localModelStatus?.map(toPanelLocalModel),
     });

@@ -15,6 +15,7 @@ import type { PanelHandlers } from './panel/OrchestraPanel';
 import type { AskTicket } from './panel/panelSession';
 import { ConversationLibrary } from '../core/conversations/library';
 import { openSettingsAt, writeSetting } from './settings';
+import { switchOrchestrator, switchPrivacyMode, type SettingChange } from './composer-settings';
 
 const PANEL_COMMANDS = {
   addModel: 'orchestra.addModel',
@@ -46,7 +47,9 @@ export class PanelBridge implements vscode.Disposable {
       cancelCall: (taskId: string, callId: string) => void o.cancelCall(taskId, callId),
       feedback: (taskId, verdict) => void o.feedback(taskId, verdict),
       approve: (approvalId: string, approved: boolean) => void o.approvals.answer(approvalId, approved, 'panel'),
-      setPrivacyMode: (mode: PrivacyMode) => void this.run('set the privacy mode', () => writeSetting('privacyMode', mode)),
+      setPrivacyMode: (mode: PrivacyMode) => void this.switchSetting('privacyMode', 'the privacy mode', () => switchPrivacyMode(o, mode)),
+      setOrchestrator: (model: string) =>
+        void this.switchSetting('orchestrator.model', 'the orchestrator', () => switchOrchestrator(o, model)),
       setBudget: (dollars: number) => void this.run('set the budget', () => writeSetting('budget.maxDollarsPerTask', dollars)),
       insertCode: (code: string, language?: string) => void this.run('insert the code', () => insertCode(code, language)),
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
@@ -63,7 +66,12 @@ export class PanelBridge implements vscode.Disposable {
       o.context.extensionUri,
       handlers,
       o.context.workspaceState,
-      { library: new ConversationLibrary(o.conversationsDir()), isRunning: (taskId) => o.engine.runningTasks.includes(taskId) },
+      {
+        library: new ConversationLibrary(o.conversationsDir()),
+        // The store reads its journals while Orchestra is still being assembled, before the engine client
+        // exists: then no task can be running (the engine process has not started).
+        isRunning: (taskId) => (o.engine as PanelHost['engine'] | undefined)?.runningTasks.includes(taskId) ?? false,
+      },
       (level, message) => (level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`)),
       // Approvals shown inline can no longer be answered there: they get their modal.
       () => o.approvals.panelHidden(),
@@ -107,6 +115,25 @@ export class PanelBridge implements vscode.Disposable {
 
   async newConversation(): Promise<void> {
     await this.provider.newConversation();
+  }
+
+  /**
+   * A switch from the composer; its answer (saved where, refused why, or the write's failure) goes
+   * back to the composer, and the new status follows through the settings watcher.
+   */
+  private async switchSetting(
+    setting: 'privacyMode' | 'orchestrator.model',
+    what: string,
+    fn: () => Promise<SettingChange>,
+  ): Promise<void> {
+    let change: SettingChange;
+    try {
+      change = await fn();
+    } catch (err) {
+      this.o.log.error(`could not set ${what}: ${errorText(err)}`);
+      change = { ok: false, message: `Orchestra could not save ${what}: ${errorText(err)}` };
+    }
+    this.provider.post({ type: 'settingResult', setting, ...change });
   }
 
   private async run(what: string, fn: () => Thenable<unknown> | Promise<unknown>): Promise<void> {

@@ -5,7 +5,7 @@ import { RequestType, NotificationType } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { ModelRole, PrivacyMode } from '../core/config';
 import type { ConfigProblem } from '../core/config';
-import type { DiscoveredServer, ModelInfo } from '../core/engine-api';
+import type { DiscoveredServer, ModelInfo, QualityRow } from '../core/engine-api';
 import type { EngineEvent, Totals } from '../core/protocol/events';
 
 /** A task's totals before anything was spent (the engine and its clients start every task from these). */
@@ -153,6 +153,13 @@ export const FeedbackRequest = new RequestType<FeedbackParams, { models: Array<{
 export const CancelCallRequest = new RequestType<CancelCallParams, { cancelled: boolean }, void>('orchestra/cancelCall');
 
 export const ListModelsRequest = new RequestType<Record<string, never>, ModelInfo[], void>('orchestra/listModels');
+
+/** The quality estimates per model and role (docs/ROUTING.md), as `orchestra models --stats` shows them. */
+export const QualityStatsRequest = new RequestType<Record<string, never>, QualityRow[], void>('orchestra/qualityStats');
+/** Forgets the quality evidence of one model (`model`), or of all; answers how many model-role estimates were reset. */
+export const ResetQualityParams = z.object({ model: z.string().min(1).optional() });
+export type ResetQualityParams = z.input<typeof ResetQualityParams>;
+export const ResetQualityRequest = new RequestType<ResetQualityParams, { reset: number }, void>('orchestra/resetQuality');
 
 export const TestModelParams = z.object({ id: z.string().min(1) });
 export type TestModelParams = z.input<typeof TestModelParams>;

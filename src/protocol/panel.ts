@@ -71,6 +71,8 @@ export const PanelToExtension = z.discriminatedUnion('type', [
   z.object({ type: z.literal('feedback'), taskId: shortId, verdict: z.enum(['up', 'down', 'none']) }),
   z.object({ type: z.literal('approve'), approvalId: shortId, approved: z.boolean() }),
   z.object({ type: z.literal('setPrivacyMode'), mode: PrivacyMode }),
+  /** Make a pool member the orchestrator (`orchestrator.model`) from the next question on: the composer's picker. */
+  z.object({ type: z.literal('setOrchestrator'), model: shortId }),
   z.object({ type: z.literal('setBudget'), dollars: z.number().finite().nonnegative().max(10_000) }),
   z.object({ type: z.literal('insertCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
   z.object({ type: z.literal('applyCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
@@ -161,6 +163,11 @@ export const PanelStatus = z.object({
    */
   settingsInvalid: z.boolean().optional(),
   orchestratorModel: z.string().optional(),
+  /**
+   * The privacy modes the composer's chip cannot switch to now, each with the reason (a stricter
+   * orchestra.json or user value, an untrusted workspace's own value); absent or empty: any.
+   */
+  privacyRefusals: z.partialRecord(PrivacyMode, z.string()).optional(),
   /** The pool as the engine last reported it; absent until the engine has answered. */
   models: z.array(PanelModel).optional(),
   /** The local GGUF models the settings name. */
@@ -228,6 +235,16 @@ export const ExtensionToPanel = z.discriminatedUnion('type', [
   z.object({ type: z.literal('conversation'), record: ConversationRecord }),
   /** The question just sent could not start a task (engine down, model setup dismissed, invalid); the panel drops its "Sending…" and shows why. */
   z.object({ type: z.literal('askFailed'), message: z.string() }),
+  /**
+   * What a switch in the composer did (privacy mode, orchestrator): written where it takes effect, or
+   * refused with the reason (a stricter orchestra.json, an untrusted workspace, a model the rules exclude).
+   */
+  z.object({
+    type: z.literal('settingResult'),
+    setting: z.enum(['privacyMode', 'orchestrator.model']),
+    ok: z.boolean(),
+    message: z.string(),
+  }),
   /** Scrolls to a task and shows its tool calls (opened from the Chat view). */
   z.object({ type: z.literal('revealTask'), taskId: z.string() }),
   /** Prefill the question box (e.g. "Ask about selection" with the selection attached). */

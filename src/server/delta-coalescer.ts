@@ -1,8 +1,8 @@
 // Streaming deltas arrive one token at a time; sending each as its own JSON-RPC notification costs
-// more than the token itself all the way to the panel. The coalescer merges consecutive deltas of
-// one stream into one event, sent a few milliseconds later or at once when anything else is sent, so
-// the order of events never changes and `seq` stays increasing (a merged delta carries the seq and
-// time of the last delta in it; see events.ts).
+// more than the token itself all the way to the panel. The coalescer merges the deltas of each
+// stream into one event, sent a few milliseconds later or at once when anything else is sent, so
+// each stream's order never changes, no delta passes another event, and `seq` stays increasing (a
+// merged delta carries the seq and time of the last delta in it; see events.ts).
 import type { EngineEvent, EventOf } from '../core/protocol/events';
 
 export type DeltaEvent = EventOf<'answer_delta'> | EventOf<'orchestrator_delta'> | EventOf<'tool_call_delta'>;
@@ -25,23 +25,25 @@ export function isMergeableDelta(e: EngineEvent): e is DeltaEvent {
   );
 }
 
-/** Whether `next` continues the stream of `held`: same kind, task, and turn or call. */
-function sameStream(held: DeltaEvent, next: DeltaEvent): boolean {
-  if (held.type !== next.type || held.taskId !== next.taskId || next.seq <= held.seq) return false;
-  switch (held.type) {
+/** Which stream a delta belongs to: its kind, task, and turn or call. */
+function streamKey(e: DeltaEvent): string {
+  switch (e.type) {
     case 'answer_delta':
-      return true;
-    case 'orchestrator_delta': {
-      const n = next as EventOf<'orchestrator_delta'>;
-      return held.turn === n.turn && held.parentCallId === n.parentCallId;
-    }
+      return `a\0${e.taskId}`;
+    case 'orchestrator_delta':
+      return `o\0${e.taskId}\0${e.turn}\0${e.parentCallId ?? ''}`;
     case 'tool_call_delta':
-      return held.callId === (next as EventOf<'tool_call_delta'>).callId;
+      return `c\0${e.taskId}\0${e.callId}`;
   }
 }
 
+/**
+ * One merged delta per stream is held at a time, so streams that interleave (an expert's output in
+ * its card and, the same tokens, in the answer area) still merge. Held deltas are sent in the order
+ * of their last seq, before anything else is sent: each stream keeps its order and seq keeps rising.
+ */
 export class DeltaCoalescer {
-  private held: DeltaEvent | undefined;
+  private readonly held = new Map<string, DeltaEvent>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -52,36 +54,37 @@ export class DeltaCoalescer {
   ) {}
 
   push(e: EngineEvent): void {
-    if (isMergeableDelta(e)) {
-      const held = this.held;
-      if (held && sameStream(held, e)) {
-        // A reset answer delta replaces the text before it; the merged delta still resets.
-        if (e.type === 'answer_delta' && e.reset) {
-          held.text = e.text;
-          (held as EventOf<'answer_delta'>).reset = true;
-        } else held.text += e.text;
-        held.seq = e.seq;
-        held.time = e.time;
-        if (held.text.length >= this.maxChars) this.flush();
-        return;
-      }
+    if (!isMergeableDelta(e)) {
       this.flush();
-      // A copy: merging must not change the object the engine (or its trajectory) still holds.
-      this.held = { ...e };
-      this.timer = setTimeout(() => this.flush(), this.delayMs);
+      this.send(e);
       return;
     }
-    this.flush();
-    this.send(e);
+    const key = streamKey(e);
+    const held = this.held.get(key);
+    if (held && e.seq > held.seq) {
+      // A reset answer delta replaces the text before it; the merged delta still resets.
+      if (e.type === 'answer_delta' && e.reset) {
+        held.text = e.text;
+        (held as EventOf<'answer_delta'>).reset = true;
+      } else held.text += e.text;
+      held.seq = e.seq;
+      held.time = e.time;
+      if (held.text.length >= this.maxChars) this.flush();
+      return;
+    }
+    if (held) this.flush();
+    // A copy: merging must not change the object the engine (or its trajectory) still holds.
+    this.held.set(key, { ...e });
+    this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
-  /** Sends the held delta now, if any. */
+  /** Sends the held deltas now, if any. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const held = this.held;
-    if (!held) return;
-    this.held = undefined;
-    this.send(held);
+    if (!this.held.size) return;
+    const held = [...this.held.values()].sort((x, y) => x.seq - y.seq);
+    this.held.clear();
+    for (const e of held) this.send(e);
   }
 }

@@ -41,6 +41,9 @@ import {
   InspectModelFileParams,
   InspectModelFileRequest,
   ListModelsRequest,
+  QualityStatsRequest,
+  ResetQualityParams,
+  ResetQualityRequest,
   LocalModelsRequest,
   LogNotification,
   ProbeEndpointParams,
@@ -425,6 +428,11 @@ export function startEngineServer(connection: Connection): EngineServer {
   });
 
   connection.onRequest(ListModelsRequest, () => requireEngine().listModels());
+  connection.onRequest(QualityStatsRequest, () => requireEngine().qualityStats());
+  connection.onRequest(ResetQualityRequest, (raw) => {
+    const { model } = edge(ResetQualityParams, raw, 'orchestra/resetQuality params');
+    return { reset: requireEngine().resetQuality(model) };
+  });
 
   connection.onRequest(TestModelRequest, async (raw, token) => {
     const { id } = edge(TestModelParams, raw, 'orchestra/testModel params');

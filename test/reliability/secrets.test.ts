@@ -65,14 +65,21 @@ describe('secrets: a canary key stays where it belongs', () => {
     server = await startModelServer();
     echoing = await startEchoingProvider();
     // The paid model echoes the key it was sent, in its reply text and in a tool call's arguments.
+    // Streamed with the key cut in two: each piece alone passes a scrub, joined they must not hold it.
     server.setHandler('paid', (body) => ({
-      content: `I was called with ${String(body.messages.at(-1)?.content).slice(0, 40)}; my key: ${CANARY}`,
+      chunks: [
+        `I was called with ${String(body.messages.at(-1)?.content).slice(0, 40)}; my key: `,
+        CANARY.slice(0, 14),
+        CANARY.slice(14),
+        ' (end)',
+      ],
     }));
     server.setHandler('orch', (body) => {
       const turn = body.messages.filter((m: any) => m.role === 'assistant').length;
       if (turn === 0) {
         return {
           content: `Thinking about ${CANARY}…`,
+          reasoningChunks: ['The key is ', CANARY.slice(0, 9), CANARY.slice(9), ', I think.'],
           toolCalls: [
             { name: 'call_model', arguments: { model: 'paid', task: `use the key ${CANARY}` } },
             { name: 'call_model', arguments: { model: 'echo', task: 'say hi' } },
@@ -157,6 +164,7 @@ describe('secrets: a canary key stays where it belongs', () => {
       const streamed = new Map<string, string>();
       for (const e of run.events) if (e.type === 'tool_call_delta') streamed.set(e.callId, (streamed.get(e.callId) ?? '') + e.text);
       canaryIn('a call streamed piece by piece', [...streamed.values()].join('\n'));
+      canaryIn('the reasoning streamed piece by piece', run.events.map((e) => (e.type === 'orchestrator_delta' ? e.text : '')).join(''));
       canaryIn('the answer streamed piece by piece', run.events.map((e) => (e.type === 'answer_delta' ? e.text : '')).join(''));
       canaryIn('the outcome', JSON.stringify(run.outcome));
       canaryIn('logs', logs.join('\n'));

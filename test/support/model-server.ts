@@ -1,6 +1,7 @@
 // The project's scripted OpenAI-compatible server: real HTTP on loopback, real SSE chunks, scripted
 // replies per model, configurable latency and token rate, usage on or off, injectable faults, and the
-// discovery endpoints of the common local servers (Ollama, vLLM, llama.cpp, LM Studio, SGLang).
+// discovery endpoints of the common local servers (Ollama, vLLM, llama.cpp, LM Studio, SGLang), their
+// tokenize endpoints (vLLM, SGLang, llama.cpp: one token per word), and what each request was charged.
 // Tests reach models only through the `openai` SDK against this server, never by stubbing the SDK.
 //
 // As a process: `node out/test/support/model-server.js --port N [--script file.json] [--flavor F]
@@ -47,6 +48,8 @@ export interface ScriptedReply {
   content?: string;
   /** Sent as `delta.reasoning_content` (non-streaming: `message.reasoning_content`). */
   reasoning?: string;
+  /** Explicit reasoning chunks; overrides `reasoning`. */
+  reasoningChunks?: string[];
   /** Native `tool_calls`, streamed in pieces. */
   toolCalls?: ScriptedToolCall[];
   /** Explicit content chunks; overrides `content`. */
@@ -73,9 +76,19 @@ export interface ScriptedReply {
   rawBody?: unknown;
 }
 
+/** What the server charged a request for, in its own tokens (what arrived, for a stream cut short). */
+export interface Billed {
+  promptTokens: number;
+  completionTokens: number;
+  /** `usage.cost` when the reply reported one. */
+  cost?: number;
+}
+
 export interface RecordedRequest {
   model: string;
   body: any;
+  /** Set once the server generated anything for the request; absent for errors sent before generating. */
+  billed?: Billed;
   headers: Record<string, string | string[] | undefined>;
   receivedAt: number;
   finishedAt?: number;
@@ -120,6 +133,8 @@ export interface ModelServer {
   origin: string;
   port: number;
   requests: RecordedRequest[];
+  /** Requests to /tokenize and /apply-template (counting flavors only). */
+  tokenizeCalls: Array<{ path: string; body: any }>;
   /** FIFO per model name. */
   script(model: string, replies: ScriptedReply[]): void;
   /** Dynamic replies; `index` counts this model's requests from 0. Scripted replies are used first. */
@@ -136,6 +151,46 @@ const HUGE_CONTENT_BYTES = 2 * 1024 * 1024;
 
 export function estimateTextTokens(text: string): number {
   return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4));
+}
+
+/**
+ * The tokenizer of the vLLM, SGLang and llama.cpp flavors: one token per whitespace-separated word.
+ * Their /tokenize endpoints and their reported usage both count with it, as a real server counts
+ * both with the model's tokenizer.
+ */
+export function wordTokens(text: string): number {
+  return (text.match(/\S+/g) ?? []).length;
+}
+
+/** Per-message framing of the word tokenizer's chat template, and the primed reply. */
+const WORD_TEMPLATE_PER_MESSAGE = 4;
+const WORD_TEMPLATE_REPLY = 3;
+
+function messageText(m: any): string[] {
+  if (!m || typeof m !== 'object') return [];
+  const content =
+    typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p: any) => p?.text ?? '').join('') : '';
+  const calls = Array.isArray(m.tool_calls)
+    ? m.tool_calls.flatMap((c: any) => [c?.function?.name ?? '', c?.function?.arguments ?? ''])
+    : [];
+  return [String(m.role ?? ''), content, ...calls];
+}
+
+/** Prompt tokens of a chat request under the word tokenizer's template. */
+export function wordChatTokens(messages: unknown[], tools?: unknown[]): number {
+  let n = WORD_TEMPLATE_REPLY;
+  for (const m of messages) n += WORD_TEMPLATE_PER_MESSAGE + messageText(m).reduce((k, t) => k + wordTokens(t), 0);
+  if (tools?.length) n += wordTokens(JSON.stringify(tools));
+  return n;
+}
+
+/** The prompt the llama.cpp flavor's /apply-template renders (its words are what /tokenize counts). */
+function wordTemplate(messages: unknown[], tools?: unknown[]): string {
+  const framing = (n: number) => Array.from({ length: n }, () => '<|t|>').join(' ');
+  const parts = messages.map((m) => `${framing(WORD_TEMPLATE_PER_MESSAGE)} ${messageText(m).join(' ')}`);
+  if (tools?.length) parts.push(JSON.stringify(tools));
+  parts.push(framing(WORD_TEMPLATE_REPLY));
+  return parts.join('\n');
 }
 
 function splitWords(text: string): string[] {
@@ -178,6 +233,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
   const handlers = new Map<string, (body: any, index: number) => ScriptedReply | Promise<ScriptedReply>>();
   const counts = new Map<string, number>();
   const requests: RecordedRequest[] = [];
+  const tokenizeCalls: Array<{ path: string; body: any }> = [];
   const sockets = new Set<Socket>();
   let closed = false;
 
@@ -188,6 +244,8 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     return [...names];
   };
   const trainedContext = opts.contextWindow ?? 8192;
+  /** The flavors whose servers count tokens themselves (a /tokenize endpoint, exact usage). */
+  const tokenizes = flavor === 'vllm' || flavor === 'sglang' || flavor === 'llamacpp';
   const runtimeContext = opts.runtimeContextWindow ?? trainedContext;
 
   async function nextReply(model: string, body: any): Promise<ScriptedReply | undefined> {
@@ -231,8 +289,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       return;
     }
     if (opts.contextWindow) {
-      const promptTokens =
-        estimateTextTokens(JSON.stringify(body.messages)) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
+      const promptTokens = promptTokensOf(body);
       const maxTokens = Number(body.max_tokens ?? body.max_completion_tokens ?? 0);
       if (promptTokens + maxTokens > opts.contextWindow) {
         sendJson(
@@ -300,7 +357,14 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     }
     const plan = planReply(reply, body);
     if (reply.fault === 'cut-mid-chunk') cutByServer = true;
-    if (body.stream) await streamReply(res, plan, reply, body, model);
+    // What generating the whole reply costs; a stream cut short is charged for what it sent (below).
+    record.billed = {
+      promptTokens: plan.usage?.prompt_tokens ?? promptTokensOf(body),
+      completionTokens:
+        plan.usage?.completion_tokens ?? completionTokensOf(plan.contentChunks.join(''), plan.reasoningChunks.join(''), plan.toolCalls),
+      ...(plan.usage?.cost !== undefined ? { cost: plan.usage.cost } : {}),
+    };
+    if (body.stream) await streamReply(res, plan, reply, body, model, record);
     else sendCompleteReply(res, plan, reply, body, model);
   }
 
@@ -328,7 +392,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       if (toolCalls.length === 0) toolCalls = [{ id: `call_0_${randomUUID().slice(0, 8)}`, name: 'answer', arguments: '' }];
       toolCalls = toolCalls.map((c) => ({ ...c, arguments: `{"${c.name}": <<not json>> ,,` }));
     }
-    const reasoningChunks = splitWords(reply.reasoning ?? '');
+    const reasoningChunks = reply.reasoningChunks ?? splitWords(reply.reasoning ?? '');
     const finishReason = reply.finishReason ?? (toolCalls.length ? 'tool_calls' : 'stop');
     const wantUsage = reply.usage ?? serverUsage;
     let usage: ReplyPlan['usage'];
@@ -336,16 +400,29 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       if (typeof wantUsage === 'object') {
         usage = { ...wantUsage, total_tokens: wantUsage.prompt_tokens + wantUsage.completion_tokens };
       } else {
-        const prompt =
-          estimateTextTokens(JSON.stringify(body.messages ?? [])) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
-        const completion =
-          estimateTextTokens(contentChunks.join('')) +
-          estimateTextTokens(reasoningChunks.join('')) +
-          toolCalls.reduce((n, c) => n + estimateTextTokens(c.name + c.arguments), 0);
+        const prompt = promptTokensOf(body);
+        const completion = completionTokensOf(contentChunks.join(''), reasoningChunks.join(''), toolCalls);
         usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
       }
     }
     return { contentChunks, reasoningChunks, toolCalls, finishReason, usage };
+  }
+
+  /** A request's prompt tokens: the word tokenizer for the counting flavors, else about four characters a token. */
+  function promptTokensOf(body: any): number {
+    if (tokenizes) return wordChatTokens(body.messages ?? [], body.tools);
+    return estimateTextTokens(JSON.stringify(body.messages ?? [])) + (body.tools ? estimateTextTokens(JSON.stringify(body.tools)) : 0);
+  }
+
+  /** A reply's tokens, piece by piece (reasoning, text, each call's name and arguments). */
+  function completionTokensOf(content: string, reasoning: string, calls: Array<{ name: string; arguments: string }>): number {
+    if (!tokenizes)
+      return (
+        estimateTextTokens(content) +
+        estimateTextTokens(reasoning) +
+        calls.reduce((n, c) => n + estimateTextTokens(c.name + c.arguments), 0)
+      );
+    return wordTokens(content) + wordTokens(reasoning) + calls.reduce((n, c) => n + wordTokens(c.name) + wordTokens(c.arguments), 0);
   }
 
   function sendCompleteReply(res: http.ServerResponse, plan: ReplyPlan, reply: ScriptedReply, body: any, model: string): void {
@@ -378,7 +455,14 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     });
   }
 
-  async function streamReply(res: http.ServerResponse, plan: ReplyPlan, reply: ScriptedReply, body: any, model: string): Promise<void> {
+  async function streamReply(
+    res: http.ServerResponse,
+    plan: ReplyPlan,
+    reply: ScriptedReply,
+    body: any,
+    model: string,
+    record: RecordedRequest,
+  ): Promise<void> {
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const tps = reply.tokensPerSecond ?? opts.tokensPerSecond ?? 0;
@@ -387,12 +471,36 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model ?? model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
 
     const events: string[] = [chunk({ role: 'assistant', content: '' })];
-    for (const r of plan.reasoningChunks) events.push(chunk({ reasoning_content: r }));
-    for (const c of plan.contentChunks) events.push(chunk({ content: c }));
+    // What each event carries, so that a stream cut short is charged for what it sent.
+    const sends: Array<{ content?: string; reasoning?: string; call?: { index: number; name?: string; args?: string } }> = [{}];
+    const push = (event: string, sent: (typeof sends)[number]) => {
+      events.push(event);
+      sends.push(sent);
+    };
+    for (const r of plan.reasoningChunks) push(chunk({ reasoning_content: r }), { reasoning: r });
+    for (const c of plan.contentChunks) push(chunk({ content: c }), { content: c });
     plan.toolCalls.forEach((c, index) => {
-      events.push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }));
-      for (const piece of splitPieces(c.arguments, 3)) events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+      push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }), {
+        call: { index, name: c.name },
+      });
+      for (const piece of splitPieces(c.arguments, 3))
+        push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }), { call: { index, args: piece } });
     });
+    const chargeSent = (upTo: number) => {
+      let content = '';
+      let reasoning = '';
+      const calls: Array<{ name: string; arguments: string }> = [];
+      for (const sent of sends.slice(0, upTo)) {
+        content += sent.content ?? '';
+        reasoning += sent.reasoning ?? '';
+        if (sent.call) {
+          const c = (calls[sent.call.index] ??= { name: '', arguments: '' });
+          c.name += sent.call.name ?? '';
+          c.arguments += sent.call.args ?? '';
+        }
+      }
+      record.billed = { promptTokens: record.billed!.promptTokens, completionTokens: completionTokensOf(content, reasoning, calls) };
+    };
     events.push(chunk({}, plan.finishReason));
     if (plan.usage && body.stream_options?.include_usage) {
       events.push(
@@ -409,9 +517,10 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     // less than ~1 ms, so rates above ~1,000 tokens/s would otherwise fall far short.
     const pacedFrom = performance.now();
     for (let i = 0; i < events.length; i++) {
-      if (res.destroyed || closed) return;
-      if (i === faultAt && reply.fault === 'hang-during') return;
+      if (res.destroyed || closed) return chargeSent(i);
+      if (i === faultAt && reply.fault === 'hang-during') return chargeSent(i);
       if (i === faultAt && reply.fault === 'cut-mid-chunk') {
+        chargeSent(i);
         const ev = events[i];
         res.write(ev.slice(0, Math.floor(ev.length / 2)));
         await sleep(5);
@@ -483,6 +592,37 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     return { object: 'list', data };
   }
 
+  /**
+   * vLLM and SGLang: POST /tokenize with `messages` (chat template applied) or `prompt` → {count, tokens}.
+   * llama.cpp: POST /apply-template {messages} → {prompt}; POST /tokenize {content} → {tokens}.
+   */
+  async function tokenizeRoute(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+    let body: any;
+    try {
+      body = JSON.parse((await readBody(req)) || '{}');
+    } catch {
+      return sendJson(res, 400, errorBody('request body is not valid JSON', 'invalid_request_error'));
+    }
+    tokenizeCalls.push({ path, body });
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => 1000 + i);
+    if (flavor === 'llamacpp') {
+      if (path === '/apply-template') {
+        if (!Array.isArray(body.messages)) return sendJson(res, 400, { error: { code: 400, message: '"messages" is required' } });
+        return sendJson(res, 200, { prompt: wordTemplate(body.messages, body.tools) });
+      }
+      if (typeof body.content !== 'string') return sendJson(res, 400, { error: { code: 400, message: '"content" must be provided' } });
+      return sendJson(res, 200, { tokens: ids(wordTokens(body.content)) });
+    }
+    if (path !== '/tokenize') return sendJson(res, 404, errorBody(`no route POST ${path}`, 'not_found'));
+    const count = Array.isArray(body.messages)
+      ? wordChatTokens(body.messages, body.tools)
+      : typeof body.prompt === 'string'
+        ? wordTokens(body.prompt)
+        : undefined;
+    if (count === undefined) return sendJson(res, 400, errorBody('either "messages" or "prompt" is required', 'BadRequestError'));
+    return sendJson(res, 200, { count, max_model_len: trainedContext, tokens: ids(count) });
+  }
+
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
@@ -493,6 +633,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       if (method === 'POST' && path === '/api/show') return ollamaShow(req, res);
       if (method === 'GET' && path === '/api/version') return sendJson(res, 200, { version: '0.12.0' });
     }
+    if (tokenizes && method === 'POST' && (path === '/tokenize' || path === '/apply-template')) return tokenizeRoute(req, res, path);
     if (flavor === 'llamacpp' && method === 'GET' && path === '/props') {
       return sendJson(res, 200, {
         default_generation_settings: { n_ctx: runtimeContext, params: { n_predict: -1, temperature: 0.8 } },
@@ -550,6 +691,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     origin,
     port,
     requests,
+    tokenizeCalls,
     script(model, replies) {
       const q = queues.get(model) ?? [];
       q.push(...replies);
@@ -563,6 +705,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       handlers.clear();
       counts.clear();
       requests.length = 0;
+      tokenizeCalls.length = 0;
     },
     requestsFor(model) {
       return requests.filter((r) => r.model === model);

@@ -1,8 +1,8 @@
 // The Models view inside the real VS Code, driven as a person would (workbench in headless Chromium):
 // a model added through the one-form Add (URL checked as typed, the model picked from the server's own
-// list, no key, a test call), tested, made the orchestrator and removed, each through the view's title
-// button and row menus, against the project's scripted model server over real HTTP. Screenshots go to
-// test-artifacts/ui/.
+// list, no key, a test call), tested, made the orchestrator, its quality estimate shown and reset, and
+// removed, each through the view's title button and row menus, against the project's scripted model
+// server over real HTTP. Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -160,6 +160,21 @@ test('Use as orchestrator: the row says so, and the next question is orchestrate
     asked.some((r) => JSON.stringify(r.body).includes('Say OK, please.')),
     'the question went to helper-7b',
   );
+});
+
+test('Quality: the row shows its estimate as orchestrator after the task; Reset forgets the evidence', async () => {
+  // The answered task is half an outcome of success for helper-7b as orchestrator (docs/ROUTING.md).
+  const label = await waitForLabel('helper-7b', /quality \d\.\d\d \(n=0\.5\)/);
+  assert.match(label, /^helper-7b, orchestrator · .*· quality \d\.\d\d \(n=0\.5\)/);
+  await page.screenshot({ path: join(artifacts, 'models-quality.png') });
+  await rowMenu('helper-7b', 'Reset quality estimates…');
+  const input = page.locator('.quick-input-widget input').first();
+  await page.locator('.quick-input-widget .quick-input-list', { hasText: 'Reset helper-7b' }).waitFor({ timeout: 20_000 });
+  await input.fill('Reset helper-7b');
+  await page.waitForTimeout(200);
+  await input.press('Enter');
+  // Back to the prior alone.
+  await waitForLabel('helper-7b', /quality \d\.\d\d \(n=0\)/);
 });
 
 test('Remove: confirmed in the quick input, the row goes away', async () => {

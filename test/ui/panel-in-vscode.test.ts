@@ -1,12 +1,12 @@
 // The panel inside the real VS Code, driven as a person would: the workbench (VS Code server from the
 // code-server package) in headless Chromium, the Orchestra view opened from the activity bar, a question
 // typed into the panel, the task's tool cards, an inline approval and the answer streamed from the
-// project's scripted model server over real HTTP; then `@orchestra` asked in VS Code's Chat view; last,
-// the panel at 280 and 800 px in the dark, light and high-contrast themes. Screenshots go to
-// test-artifacts/ui/.
+// project's scripted model server over real HTTP; then `@orchestra` asked in VS Code's Chat view; the
+// composer's orchestrator picker and privacy chip writing the settings; last, the panel at 280 and
+// 800 px in the dark, light and high-contrast themes. Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
@@ -42,7 +42,8 @@ async function panelFrame(p: Page, timeoutMs = 60_000): Promise<Frame> {
         return f;
     await p.waitForTimeout(250);
   }
-  throw new Error('the Orchestra panel did not render its question box');
+  await p.screenshot({ path: join(artifacts, 'panel-missing.png') }).catch(() => {});
+  throw new Error('the Orchestra panel did not render its question box (screenshot: test-artifacts/ui/panel-missing.png)');
 }
 
 before(async () => {
@@ -86,6 +87,9 @@ before(async () => {
           openWeights: true,
           description: 'scripted orchestrator',
         },
+        // A second orchestrator, picked in the composer; and a remote model local-only excludes.
+        { id: 'orch-b', baseUrl: models.url, model: 'orch-b', roles: ['orchestrator'], openWeights: true },
+        { id: 'cloud', baseUrl: 'https://models.example.invalid/v1', model: 'cloud', roles: ['general'] },
         // Paid experts for the conversation and Resume tests (the first tests never call them).
         {
           id: 'fast',
@@ -119,7 +123,7 @@ after(async () => {
   await browser?.close().catch(() => {});
   vscode?.stop();
   await models?.close();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  if (scratch && !process.env.ORCHESTRA_KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
 });
 
 test('the Orchestra view opens from the activity bar and renders the panel', async () => {
@@ -219,7 +223,6 @@ test('an API key set through the command palette goes to SecretStorage and reach
     const html = await f.content().catch(() => '');
     assert.ok(!html.includes(CANARY), `the key appears in a frame (${f.url()})`);
   }
-  const { readFileSync, readdirSync, statSync } = await import('node:fs');
   const walk = (d: string): string[] =>
     readdirSync(d).flatMap((n) => {
       const p = join(d, n);
@@ -449,6 +452,85 @@ test('invalid settings: the panel names the misspelt key, cannot send, and runs 
   models.setHandler('orch', () => ({ content: 'Answered under local-only.' }));
   await frame.locator('.question-input').press('Enter');
   await frame.locator('.answer', { hasText: 'Answered under local-only.' }).first().waitFor({ timeout: 60_000 });
+});
+
+/** The settings.json files under the VS Code server's user data that match `re`. */
+function userSettingsWith(re: RegExp): string[] {
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => {
+      const p = join(d, n);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
+  return walk(join(scratch, 'user-data')).filter((f) => f.endsWith('settings.json') && re.test(readFileSync(f, 'utf8')));
+}
+
+test('the composer: another orchestrator picked in the menu answers the next question; privacy switched in the chip, refused against orchestra.json', async () => {
+  const frame = await panelFrame(page);
+  await newConversation(frame);
+  const settingsFile = join(scratch, 'workspace', '.vscode', 'settings.json');
+  // The workspace settings (the test above) keep local-only: the remote model is offered, unavailable, with the reason.
+  await frame.locator('.orchestrator-picker').click();
+  const menu = frame.getByRole('menu', { name: 'Orchestrator model' });
+  await menu.locator('[data-value="orch-b"]').waitFor({ timeout: 30_000 });
+  const cloud = menu.locator('[data-value="cloud"]');
+  assert.equal(await cloud.getAttribute('aria-disabled'), 'true');
+  assert.match(await cloud.innerText(), /local/i, 'the reason local-only excludes it');
+  assert.equal(await menu.locator('[aria-checked="true"]').getAttribute('data-value'), 'orch');
+  await page.screenshot({ path: join(artifacts, 'panel-orchestrator-menu.png') });
+  await menu.locator('[data-value="orch-b"]').click();
+  const notice = frame.locator('.composer-notice');
+  await notice.filter({ hasText: 'Orchestrator: orch-b (saved in your user settings).' }).waitFor({ timeout: 30_000 });
+  assert.equal(userSettingsWith(/"orchestra\.orchestrator\.model":\s*"orch-b"/).length, 1, 'the user settings name orch-b');
+  await frame.locator('.orchestrator-picker[data-model="orch-b"]').waitFor({ timeout: 30_000 });
+
+  // The next question goes to orch-b; it answers slowly, so the privacy switch below happens while it runs.
+  const before = { orch: models.requestsFor('orch').length, b: models.requestsFor('orch-b').length };
+  models.setHandler('orch-b', () => ({ latencyMs: 8000, toolCalls: [{ name: 'answer', arguments: { answer: 'Answered by orch-b.' } }] }));
+  await frame.locator('.question-input').fill('Who answers now?');
+  await frame.locator('.question-input').press('Enter');
+  await frame.locator('.task[data-state="running"]').waitFor({ timeout: 30_000 });
+
+  // Privacy in the chip: the workspace settings set it, so the switch is written there, for the next question.
+  await frame.locator('.privacy-chip').click();
+  await frame.getByRole('menuitemradio', { name: /Open weights/ }).click();
+  await notice.filter({ hasText: 'Privacy: Open weights (saved in the workspace settings).' }).waitFor({ timeout: 30_000 });
+  assert.match(await notice.innerText(), /applies from the next question: the running task keeps the privacy mode it started with/);
+  assert.match(readFileSync(settingsFile, 'utf8'), /"orchestra\.privacyMode":\s*"open-weights-only"/);
+  await frame.locator('.privacy-chip[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
+  await frame.locator('.task .answer', { hasText: 'Answered by orch-b.' }).waitFor({ timeout: 60_000 });
+  assert.equal(models.requestsFor('orch-b').length - before.b, 1, 'orch-b orchestrated the question');
+  assert.equal(models.requestsFor('orch').length, before.orch, 'orch was not asked');
+
+  // The workspace's orchestra.json keeps local-only: the looser modes are unavailable in the chip, with
+  // the reason; the Set privacy mode command refuses too, and nothing is written.
+  const configFile = join(scratch, 'workspace', 'orchestra.json');
+  writeFileSync(configFile, JSON.stringify({ privacyMode: 'local-only' }));
+  try {
+    await frame.locator('.privacy-chip[data-mode="local-only"]').waitFor({ timeout: 30_000 });
+    await frame.locator('.privacy-chip').click();
+    const any = frame.getByRole('menuitemradio', { name: /Any model/ });
+    assert.equal(await any.getAttribute('aria-disabled'), 'true');
+    assert.match(await any.innerText(), /"local-only" in orchestra\.json/);
+    await page.screenshot({ path: join(artifacts, 'panel-privacy-locked.png') });
+    await any.click({ force: true });
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Orchestra: Set privacy mode');
+    await page.waitForTimeout(400);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').getByText('Any model').first().waitFor({ timeout: 20_000 });
+    await page.keyboard.type('Any model');
+    await page.keyboard.press('Enter');
+    await page
+      .locator('.notifications-toasts')
+      .getByText(/Privacy stays as it is: the privacy mode is "local-only" in orchestra\.json/)
+      .first()
+      .waitFor({ timeout: 20_000 });
+    assert.match(readFileSync(settingsFile, 'utf8'), /"orchestra\.privacyMode":\s*"open-weights-only"/, 'the settings are unchanged');
+  } finally {
+    rmSync(configFile, { force: true });
+  }
+  await frame.locator('.privacy-chip[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
 });
 
 test('the panel at 280 and 800 px in the dark, light and high-contrast themes: one-line header, nothing sideways (screenshots)', async () => {

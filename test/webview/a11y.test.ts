@@ -131,6 +131,13 @@ describe('panel accessibility', () => {
         .click();
       await p.settle();
       await checkAxe(p, 'models and history open');
+      // The composer's menus: the orchestrator picker's (one model unavailable, with its reason) and the privacy chip's.
+      await p.page.locator('.orchestrator-picker').click();
+      await checkAxe(p, 'orchestrator menu open');
+      await p.page.keyboard.press('Escape');
+      await p.page.locator('.privacy-chip').click();
+      await checkAxe(p, 'privacy menu open');
+      await p.page.keyboard.press('Escape');
     } finally {
       await p.close();
     }

@@ -50,6 +50,7 @@ function recordingHandlers(): { handlers: PanelHandlers; calls: Array<[string, .
     cancelCall: rec('cancelCall'),
     approve: rec('approve'),
     setPrivacyMode: rec('setPrivacyMode'),
+    setOrchestrator: rec('setOrchestrator'),
     setBudget: rec('setBudget'),
     insertCode: rec('insertCode'),
     applyCode: rec('applyCode'),
@@ -87,6 +88,8 @@ describe('panel protocol', () => {
       [{ type: 'setBudget', dollars: -1 }, /setBudget\.dollars/],
       [{ type: 'setBudget', dollars: Number.POSITIVE_INFINITY }, /setBudget\.dollars/],
       [{ type: 'setPrivacyMode', mode: 'everything' }, /setPrivacyMode\.mode/],
+      [{ type: 'setOrchestrator', model: '' }, /setOrchestrator\.model/],
+      [{ type: 'setOrchestrator' }, /setOrchestrator\.model/],
       [{ type: 'ask', question: '   ' }, /ask\.question: the question is empty/],
       [{ type: 'runCommand', command: 'workbench.action.terminal.new' }, /runCommand\.command/],
       [{ type: 'approve', approvalId: 'a1', approved: 'yes' }, /approve\.approved/],
@@ -370,6 +373,7 @@ describe('panel session', () => {
     session.receive({ type: 'cancelCall', taskId: 't1' });
     session.receive({ type: 'approve', approvalId: 'a1', approved: true });
     session.receive({ type: 'setPrivacyMode', mode: 'open-weights-only' });
+    session.receive({ type: 'setOrchestrator', model: 'orch-b' });
     session.receive({ type: 'setBudget', dollars: 2 });
     session.receive({ type: 'insertCode', code: 'x', language: 'ts' });
     session.receive({ type: 'applyCode', code: 'y' });
@@ -387,6 +391,7 @@ describe('panel session', () => {
       ['cancelCall', 't1', 'call_2'],
       ['approve', 'a1', true],
       ['setPrivacyMode', 'open-weights-only'],
+      ['setOrchestrator', 'orch-b'],
       ['setBudget', 2],
       ['insertCode', 'x', 'ts'],
       ['applyCode', 'y', undefined],

@@ -1,8 +1,9 @@
 // The panel at any side-bar width (260 to 900 px) and in the dark, light and high-contrast themes, in
 // headless Chromium with a busy task on screen: nothing pokes out sideways (the page, every card, the
 // composer and its Stop button, the totals), the header keeps to one line, a wide code block scrolls
-// inside its own box, and long model and tool names are shortened in the middle with the full name on
-// hover. Screenshots of each width and theme go to test-artifacts/webview/.
+// inside its own box, long model and tool names are shortened in the middle with the full name on
+// hover, and the composer's orchestrator picker and privacy chip, open or closed, stay inside too.
+// Screenshots of each width and theme go to test-artifacts/webview/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -130,6 +131,8 @@ describe('panel: any width, any theme', () => {
           assert.ok(spread <= 4, `${where}: the header wraps (item middles ${m.headerTops.join(', ')})`);
           assert.ok(m.headerHeight < m.lineHeight * 2 + 8, `${where}: the header is ${m.headerHeight} px tall`);
           for (const sel of [
+            '.composer .orchestrator-picker',
+            '.composer .privacy-chip',
             '.composer .stop-all',
             '.composer .send-button',
             '.task-footer .totals',
@@ -137,6 +140,16 @@ describe('panel: any width, any theme', () => {
           ]) {
             const box = await p.page.locator(sel).first().boundingBox();
             assert.ok(box && box.x >= 0 && box.x + box.width <= width + 0.5, `${where}: ${sel} at ${JSON.stringify(box)}`);
+          }
+          // The composer's menus open inside the panel, their long names shortened too.
+          for (const button of ['.orchestrator-picker', '.privacy-chip']) {
+            await p.page.locator(button).click();
+            const open = await p.page.evaluate(measure);
+            assert.deepEqual(open.outside, [], `${where}, ${button} open: elements outside the panel`);
+            assert.deepEqual(open.overflowing, [], `${where}, ${button} open: elements wider than their box`);
+            if (button === '.orchestrator-picker' && (width === 280 || process.env.ORCHESTRA_SHOT_ALL))
+              await p.screenshot(`panel-${width}-${theme}-orchestrator-menu`);
+            await p.page.keyboard.press('Escape');
           }
           // The wide code line scrolls inside its block; the block itself stays in the panel.
           const code = await p.page.evaluate(() => {

@@ -169,7 +169,12 @@ export function metaParts(usage: Usage | undefined, dollars: number, latencyMs: 
     out.push(
       h(
         'span',
-        { class: 'meta-tokens', title: usage.estimated ? 'Estimated from text length (the server reported no usage)' : 'Tokens in / out' },
+        {
+          class: 'meta-tokens',
+          title: usage.estimated
+            ? 'Counted by Orchestra, not reported by the server (no usage report, or a stream cut short): may differ from the bill'
+            : 'Tokens in / out',
+        },
         `${approx}${formatTokens(usage.inputTokens)} in · ${approx}${formatTokens(usage.outputTokens)} out`,
       ),
     );

@@ -1,4 +1,4 @@
-// The Orchestra panel: header (privacy, budget, spend, engine), the conversation log, the question box.
+// The Orchestra panel: header (engine, spend, Models, History, New), the conversation log, the composer (composer.ts).
 // Messages from the extension are queued and applied once per animation frame; the conversation's
 // event log is kept with setState (and by the extension) so it survives the panel being hidden,
 // reloaded or VS Code restarting.
@@ -10,17 +10,17 @@ import type {
   PanelApproval,
   PanelAttachment,
   PanelCommand,
-  PanelLocalModel,
-  PanelModel,
   PanelStatus,
   PanelToExtension,
 } from '../../src/protocol/panel';
 import { Announcer } from './announcer';
-import { renderEngineState } from './header';
+import { renderBanners, renderEngineState } from './header';
 import { ConversationView } from './conversation';
 import { compactForStorage, EventLog } from '../../src/core/protocol/event-log';
-import { formatBytes, formatDollars, formatMs, formatTime, h } from './format';
+import { formatDollars, formatTime, h } from './format';
 import { renderHistory as drawHistory } from './history';
+import { Composer } from './composer';
+import { renderEmptyState, renderModelsPanel } from './models-panel';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -59,7 +59,6 @@ let view: ConversationView;
 let viewing: ConversationRecord | undefined;
 let historyOpen = false;
 let modelsOpen = false;
-let composeAttachments: PanelAttachment[] = [];
 const pendingApprovals = new Map<string, PanelApproval>();
 
 function newId(): string {
@@ -68,22 +67,6 @@ function newId(): string {
 
 // ── layout ─────────────────────────────────────────────────────────────────────────────────────
 
-const privacySelect = h(
-  'select',
-  { id: 'privacy', class: 'privacy-select', title: 'Where data may go: any model, open-weights models only, or this machine only' },
-  h('option', { value: 'any' }, 'Any model'),
-  h('option', { value: 'open-weights-only' }, 'Open weights'),
-  h('option', { value: 'local-only' }, 'Local only'),
-);
-const budgetInput = h('input', {
-  id: 'budget',
-  class: 'budget-input',
-  type: 'number',
-  min: '0',
-  step: '0.05',
-  inputmode: 'decimal',
-  title: 'Maximum dollars per task',
-});
 const spendEl = h('span', { class: 'session-spend', title: 'Spent in this session' });
 const engineEl = h('span', { class: 'engine-state', role: 'status' });
 const newButton = h(
@@ -126,48 +109,23 @@ modelsEl.hidden = true;
 const pendingAskEl = h('div', { class: 'pending-ask', role: 'status' });
 pendingAskEl.hidden = true;
 
-/** Why the last question could not be sent; cleared by the next one. */
-const askErrorEl = h('div', { class: 'ask-error', role: 'alert' });
-askErrorEl.hidden = true;
 /** The question shown as "Sending…", kept to give it back to the input box if it fails. */
 let pendingQuestion = '';
 
-const chipsEl = h('div', { class: 'compose-chips', 'aria-label': 'Attached context' });
-const questionInput = h('textarea', {
-  class: 'question-input',
-  rows: 3,
-  placeholder: 'Ask a coding question… (Enter to send, Shift+Enter for a new line)',
-  'aria-label': 'Question',
+const composer = new Composer({
+  post,
+  send: sendQuestion,
+  stop: () => {
+    const last = view.runningTaskIds.at(-1);
+    if (last) post({ type: 'cancel', taskId: last });
+  },
+  changed: () => saveStateSoon(),
 });
-const sendButton = h('button', { type: 'button', class: 'primary send-button' }, 'Send');
-const stopButton = h('button', { type: 'button', class: 'secondary stop-all', title: 'Stop the running task' }, 'Stop');
-const composer = h(
-  'footer',
-  { class: 'composer' },
-  askErrorEl,
-  chipsEl,
-  questionInput,
-  h(
-    'div',
-    { class: 'composer-actions' },
-    h('label', { class: 'field', for: 'privacy' }, h('span', { class: 'field-label sr-narrow' }, 'Privacy'), privacySelect),
-    h(
-      'label',
-      { class: 'field', for: 'budget' },
-      h('span', { class: 'field-label' }, h('span', { class: 'wide-only' }, 'Budget '), '$'),
-      budgetInput,
-    ),
-    h('span', { class: 'spacer' }),
-    stopButton,
-    sendButton,
-  ),
-  h('div', { class: 'composer-hint' }),
-);
 
 const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
 // Screen readers hear how the running task stands (announcer.ts); the region lives outside #app, which is re-rendered.
 const announcer = new Announcer(document.body);
-app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer);
+app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl, composer.element);
 
 // ── conversation view ─────────────────────────────────────────────────────────────────────────
 
@@ -288,9 +246,7 @@ function handle(m: ExtensionToPanel): boolean {
     case 'askFailed':
       // The question never became a task: drop its "Sending…", say why, and give the text back.
       pendingAskEl.hidden = true;
-      askErrorEl.replaceChildren(h('strong', {}, 'Not sent: '), m.message);
-      askErrorEl.hidden = false;
-      if (!questionInput.value.trim() && pendingQuestion) questionInput.value = pendingQuestion;
+      composer.askFailed(m.message, pendingQuestion);
       pendingQuestion = '';
       renderChrome();
       saveStateSoon();
@@ -301,10 +257,10 @@ function handle(m: ExtensionToPanel): boolean {
       view.revealTask(m.taskId);
       return false;
     case 'compose':
-      if (m.question !== undefined) questionInput.value = m.question;
-      composeAttachments = [...(m.attachments ?? [])];
-      renderChips();
-      if (m.focus !== false) questionInput.focus();
+      composer.compose(m.question, m.attachments ?? [], m.focus !== false);
+      return false;
+    case 'settingResult':
+      composer.settingResult(m.ok, m.message);
       return false;
   }
 }
@@ -381,7 +337,7 @@ function saveState(): void {
       events: compactForStorage(log.events, { maxResultChars: STORED_RESULT_CHARS }),
     },
     history,
-    draft: questionInput.value,
+    draft: composer.input.value,
     status,
   };
   vscode.setState(state);
@@ -395,7 +351,7 @@ function loadState(): void {
   conversationStartedAt = s.current.startedAt;
   log = EventLog.from(s.current.events ?? []);
   history = Array.isArray(s.history) ? s.history : [];
-  questionInput.value = s.draft ?? '';
+  composer.input.value = s.draft ?? '';
   status = s.status;
 }
 
@@ -409,103 +365,15 @@ function commandButton(label: string, command: PanelCommand, primary = false): H
 
 function renderChrome(): void {
   if (status) {
-    if (document.activeElement !== privacySelect) privacySelect.value = status.privacyMode;
-    if (document.activeElement !== budgetInput) budgetInput.value = String(status.budgetDollars);
     spendEl.replaceChildren(h('span', { class: 'wide-only' }, 'Session '), formatDollars(status.sessionDollars));
     renderEngineState(engineEl, status);
-    composer.dataset.privacy = status.privacyMode;
   }
-  // Banners: engine down, settings problems.
-  const banners: HTMLElement[] = [];
-  if (status?.engine.state === 'down') {
-    banners.push(
-      h(
-        'div',
-        { class: 'banner error', role: 'alert' },
-        h(
-          'div',
-          { class: 'banner-text' },
-          h('strong', {}, 'The engine is not running. '),
-          status.engine.message ?? 'It stopped and was not restarted.',
-        ),
-        commandButton('Retry', 'retryEngine', true),
-      ),
-    );
-  }
-  if (status && status.problems.length) {
-    // Invalid settings stop every task (fail closed): an error, not a warning, and Send is off.
-    const blocked = status.settingsInvalid === true;
-    banners.push(
-      h(
-        'div',
-        { class: `banner ${blocked ? 'error settings-invalid' : 'warning'}`, role: blocked ? 'alert' : 'status' },
-        h(
-          'div',
-          { class: 'banner-text' },
-          h('strong', {}, blocked ? 'Orchestra will not run until these settings are fixed: ' : 'Settings problems: '),
-          h('ul', {}, ...status.problems.slice(0, 8).map((p) => h('li', {}, h('code', {}, problemPath(p)), ' — ', p.message))),
-        ),
-        commandButton(status.problems[0]?.source ? 'Open orchestra.json' : 'Open settings', 'openSettings', blocked),
-      ),
-    );
-  }
-  bannersEl.replaceChildren(...banners);
+  renderBanners(bannersEl, status, commandButton);
 
   // Empty state.
   const empty = !viewing && view.taskCount === 0 && pendingAskEl.hidden;
   emptyEl.hidden = !empty;
-  if (empty) {
-    if (status && status.modelCount === 0) {
-      const unusable = (status.localModels ?? []).filter((m) => m.problem);
-      emptyEl.replaceChildren(
-        h('h2', {}, 'No model configured yet'),
-        h(
-          'p',
-          {},
-          'Orchestra can run a model itself, with nothing else to install: download a recommended one or use a GGUF file you already have. Local models keep your code on this machine.',
-        ),
-        h(
-          'div',
-          { class: 'empty-actions' },
-          commandButton('Download a recommended model', 'downloadLocalModel', true),
-          commandButton('Use a GGUF file on disk', 'useLocalModelFile'),
-        ),
-        ...(unusable.length
-          ? [
-              h(
-                'div',
-                { class: 'local-problems', role: 'status' },
-                h('p', {}, 'These local models cannot run:'),
-                h('ul', { class: 'local-model-list' }, ...unusable.map(localModelItem)),
-              ),
-            ]
-          : []),
-        h(
-          'p',
-          { class: 'empty-more' },
-          'Or use a model server already running here (Ollama, LM Studio, llama.cpp, vLLM), or any OpenAI-compatible endpoint:',
-        ),
-        h('div', { class: 'empty-actions' }, commandButton('Discover local servers', 'discover'), commandButton('Add model', 'addModel')),
-      );
-    } else if (status?.engine.state === 'starting') {
-      emptyEl.replaceChildren(h('h2', {}, 'Starting the engine…'), h('p', {}, 'You can type your question already.'));
-    } else {
-      emptyEl.replaceChildren(
-        h('h2', {}, 'Ask Orchestra'),
-        h(
-          'p',
-          {},
-          'A small orchestrator model picks tools and models for your question. Every call shows up here live, with its model, cost and latency.',
-        ),
-        h(
-          'ul',
-          { class: 'hints' },
-          h('li', {}, 'Select code in the editor and use “Ask about selection” to attach it.'),
-          h('li', {}, 'Switch privacy to “Local only” to keep everything on this machine.'),
-        ),
-      );
-    }
-  }
+  if (empty) renderEmptyState(emptyEl, status, commandButton);
 
   // Viewing an earlier conversation.
   viewingBanner.hidden = !viewing;
@@ -527,21 +395,7 @@ function renderChrome(): void {
     );
   }
 
-  // Composer.
-  const running = viewing ? [] : view.runningTaskIds;
-  stopButton.hidden = running.length === 0;
-  const noModel = status !== undefined && status.modelCount === 0;
-  const invalid = status?.settingsInvalid === true;
-  sendButton.disabled = noModel || invalid;
-  const hint = composer.querySelector('.composer-hint');
-  if (hint)
-    hint.textContent = invalid
-      ? 'Fix the settings above to ask.'
-      : noModel
-        ? 'Add a model to start.'
-        : running.length
-          ? 'A task is running; a new question starts another.'
-          : '';
+  composer.render({ status, running: viewing ? 0 : view.runningTaskIds.length });
   historyButton.setAttribute('aria-expanded', String(historyOpen));
   modelsButton.setAttribute('aria-expanded', String(modelsOpen));
   const pool = status?.models;
@@ -553,27 +407,6 @@ function renderChrome(): void {
     ? `${pool.filter((m) => m.eligible).length} of ${pool.length} models may be called now`
     : 'The models Orchestra may call, and the local model files';
   historyButton.replaceChildren('History', history.length ? h('span', { class: 'wide-only' }, ` (${history.length})`) : '');
-}
-
-/** Where a settings problem is, as the user finds it: `orchestra.budget.maxTurns` or `orchestra.json: budget.maxTurns`. */
-function problemPath(p: { path: string; source?: string }): string {
-  return p.source ? `${p.source.split(/[\\/]/).pop()}: ${p.path}` : `orchestra.${p.path}`;
-}
-
-function renderChips(): void {
-  chipsEl.replaceChildren(
-    ...composeAttachments.map((a, i) => {
-      const remove = h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${a.path}` }, '✕');
-      remove.addEventListener('click', () => {
-        composeAttachments.splice(i, 1);
-        renderChips();
-        questionInput.focus();
-      });
-      const lines = a.startLine !== undefined ? `:${a.startLine}${a.endLine !== undefined ? `-${a.endLine}` : ''}` : '';
-      return h('span', { class: `chip chip-${a.kind}`, title: a.path }, `${a.path.split('/').pop() ?? a.path}${lines}`, remove);
-    }),
-  );
-  chipsEl.hidden = composeAttachments.length === 0;
 }
 
 function renderHistory(): void {
@@ -607,84 +440,9 @@ function renderHistory(): void {
 
 // ── models: the pool as the engine sees it, and the local GGUF files ───────────────────────────
 
-function priceText(m: PanelModel): string {
-  if (m.inputPricePerMillion === 0 && m.outputPricePerMillion === 0) return 'free';
-  return `$${m.inputPricePerMillion}/$${m.outputPricePerMillion} per M tokens`;
-}
-
-function poolModelItem(m: PanelModel): HTMLElement {
-  return h(
-    'li',
-    { class: 'pool-model', 'data-model-id': m.id, 'data-eligible': String(m.eligible) },
-    h(
-      'div',
-      { class: 'model-line' },
-      h('code', { class: 'model-id' }, m.id),
-      h('span', { class: `badge ${m.local ? 'local' : 'remote'}` }, m.local ? 'local' : 'remote'),
-      m.openWeights ? h('span', { class: 'badge open' }, 'open weights') : null,
-    ),
-    h(
-      'div',
-      { class: 'model-meta' },
-      h('span', { class: 'model-price' }, priceText(m)),
-      ' · ',
-      h('span', { class: 'model-latency' }, m.latencyMs !== undefined ? `${formatMs(m.latencyMs)} measured` : 'latency not measured yet'),
-      m.roles.length ? ` · ${m.roles.join(', ')}` : '',
-      m.toolCallFormat ? ` · tool calls: ${m.toolCallFormat}${m.detectedToolCallFormat ? ` (${m.detectedToolCallFormat})` : ''}` : '',
-    ),
-    h(
-      'div',
-      { class: `model-eligibility ${m.eligible ? 'ok' : 'no'}` },
-      m.eligible ? '✓ may be called' : `✕ ${m.ineligibleReason ?? 'not eligible'}`,
-    ),
-  );
-}
-
-function localModelItem(m: PanelLocalModel): HTMLElement {
-  const facts = [
-    m.sizeBytes !== undefined ? formatBytes(m.sizeBytes) : undefined,
-    [m.architecture, m.parameterLabel, m.quantization].filter(Boolean).join(' ') || undefined,
-    m.trainedContextLength ? `trained context ${m.trainedContextLength.toLocaleString('en-US')} tokens` : undefined,
-  ].filter(Boolean);
-  const name = m.file.split(/[\\/]/).pop() ?? m.file;
-  return h(
-    'li',
-    { class: 'local-model', 'data-file': m.file, 'data-served': String(m.served) },
-    h(
-      'div',
-      { class: 'model-line' },
-      h('code', { class: 'model-id', title: m.file }, name),
-      m.served ? h('span', { class: 'badge local' }, 'serving') : null,
-    ),
-    facts.length ? h('div', { class: 'model-meta' }, facts.join(' · ')) : null,
-    m.memorySummary ? h('div', { class: `model-memory ${m.fits === false ? 'no' : 'ok'}` }, `Memory: ${m.memorySummary}`) : null,
-    m.problem ? h('div', { class: 'model-problem' }, `✕ ${m.problem}`) : null,
-  );
-}
-
 function renderModels(): void {
   modelsEl.hidden = !modelsOpen;
-  if (!modelsOpen) return;
-  const close = h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close models' }, '✕');
-  close.addEventListener('click', () => toggleModels(false));
-  const pool = status?.models;
-  const local = status?.localModels ?? [];
-  modelsEl.replaceChildren(
-    h('div', { class: 'history-head' }, h('h2', {}, 'Models'), close),
-    pool === undefined
-      ? h('p', { class: 'muted' }, 'The engine has not reported its models yet.')
-      : pool.length
-        ? h('ul', { class: 'pool-model-list' }, ...pool.map(poolModelItem))
-        : h('p', { class: 'muted' }, 'No model is configured.'),
-    ...(local.length ? [h('h3', {}, 'Local model files'), h('ul', { class: 'local-model-list' }, ...local.map(localModelItem))] : []),
-    h(
-      'div',
-      { class: 'empty-actions' },
-      commandButton('Download a model', 'downloadLocalModel'),
-      commandButton('Use a GGUF file', 'useLocalModelFile'),
-      commandButton('Add model', 'addModel'),
-    ),
-  );
+  if (modelsOpen) renderModelsPanel(modelsEl, status, commandButton, () => toggleModels(false));
 }
 
 function toggleModels(open: boolean): void {
@@ -715,54 +473,22 @@ function showPending(question: string): void {
   pendingAskEl.replaceChildren(h('div', { class: 'question-text' }, question), h('div', { class: 'muted' }, 'Sending…'));
   pendingAskEl.hidden = false;
   pendingQuestion = question;
-  askErrorEl.hidden = true;
+  composer.hideAskError();
   renderChrome();
   scrollToBottom();
 }
 
-function send(): void {
-  const question = questionInput.value.trim();
-  if (!question || sendButton.disabled) return;
+/** A question from the composer: into the current conversation, shown as "Sending…" until its task starts. */
+function sendQuestion(question: string, attachments: PanelAttachment[]): void {
   if (viewing) showCurrent();
-  const attachments = composeAttachments;
   post({ type: 'ask', question, attachments });
   view.expectAttachments(attachments.map((a) => ({ kind: a.kind, path: a.path, startLine: a.startLine, endLine: a.endLine })));
   showPending(question);
-  questionInput.value = '';
-  composeAttachments = [];
-  renderChips();
   renderChrome();
   saveStateSoon();
   scrollToBottom();
 }
 
-sendButton.addEventListener('click', send);
-questionInput.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-    e.preventDefault();
-    send();
-  }
-});
-questionInput.addEventListener('input', saveStateSoon);
-stopButton.addEventListener('click', () => {
-  const running = view.runningTaskIds;
-  const last = running[running.length - 1];
-  if (last) post({ type: 'cancel', taskId: last });
-});
-privacySelect.addEventListener('change', () => {
-  const mode = privacySelect.value as PanelStatus['privacyMode'];
-  post({ type: 'setPrivacyMode', mode });
-});
-budgetInput.addEventListener('change', () => {
-  const dollars = Number(budgetInput.value);
-  if (!Number.isFinite(dollars) || dollars < 0) {
-    budgetInput.setCustomValidity('Enter a dollar amount of 0 or more');
-    budgetInput.reportValidity();
-    return;
-  }
-  budgetInput.setCustomValidity('');
-  post({ type: 'setBudget', dollars });
-});
 newButton.addEventListener('click', () => {
   // The extension keeps the conversation in history and answers with the new, empty one.
   log = new EventLog();
@@ -775,7 +501,7 @@ newButton.addEventListener('click', () => {
   showCurrent();
   saveState();
   renderHistory();
-  questionInput.focus();
+  composer.input.focus();
 });
 historyButton.addEventListener('click', () => toggleHistory(!historyOpen));
 modelsButton.addEventListener('click', () => toggleModels(!modelsOpen));
@@ -810,7 +536,6 @@ document.addEventListener('click', (e) => {
 
 loadState();
 showCurrent();
-renderChips();
 renderHistory();
 post({ type: 'ready' });
 

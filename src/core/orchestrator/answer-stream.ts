@@ -1,7 +1,7 @@
 // The task's final answer as it streams: `AnswerStream` sends `answer_delta` events made of whole
-// words only. Text that extends what was sent goes out as a delta; text that no longer does (a
-// retried reply, a preamble that turned out to precede a tool call) replaces it with a `reset`
-// delta. What the dialects feed it comes from partial-text.ts.
+// words only, piece by piece as the model writes them. Text taken back (a retried reply, a preamble
+// that turned out to precede a tool call) is cleared with a `reset` delta; `finish` sends the final
+// answer where it differs. What the dialects feed it comes from streaming-readers.ts.
 
 /** Sends one delta: `reset` means the text replaces the answer shown so far (empty clears it). */
 export type AnswerSink = (text: string, reset: boolean) => void;
@@ -13,23 +13,32 @@ export type AnswerSink = (text: string, reset: boolean) => void;
  */
 export class AnswerStream {
   private streamed = '';
+  /** Known but not sent: the word still arriving. */
+  private unsent = '';
   constructor(private readonly send: AnswerSink) {}
+
+  /**
+   * `more` follows the text known so far (a piece as it streams). Costs time in the piece's length,
+   * not the answer's: sending only what follows the last whitespace already known. The answer's
+   * leading whitespace is left out, as the final answer is trimmed.
+   */
+  extend(more: string): void {
+    if (!this.streamed && !this.unsent) more = more.replace(/^\s+/, '');
+    if (!more) return;
+    const lastSpace = Math.max(more.lastIndexOf(' '), more.lastIndexOf('\n'), more.lastIndexOf('\t'));
+    if (lastSpace < 0) {
+      this.unsent += more;
+      return;
+    }
+    const words = this.unsent + more.slice(0, lastSpace + 1);
+    this.unsent = more.slice(lastSpace + 1);
+    this.send(words, false);
+    this.streamed += words;
+  }
 
   /** The text streamed so far. */
   get text(): string {
     return this.streamed;
-  }
-
-  /** `visibleSoFar` is the whole answer text known so far. */
-  update(visibleSoFar: string): void {
-    // Only whole words go out: secrets are scrubbed event by event, so a key must never be split
-    // across two deltas. The word still arriving waits for the next piece (or `finish`).
-    const lastSpace = Math.max(visibleSoFar.lastIndexOf(' '), visibleSoFar.lastIndexOf('\n'), visibleSoFar.lastIndexOf('\t'));
-    const visible = visibleSoFar.slice(0, lastSpace + 1);
-    if (visible === this.streamed) return;
-    if (visible.startsWith(this.streamed)) this.send(visible.slice(this.streamed.length), false);
-    else this.send(visible, true);
-    this.streamed = visible;
   }
 
   /** Takes back what was streamed (it was not the answer after all); returns it. */
@@ -37,6 +46,7 @@ export class AnswerStream {
     const was = this.streamed;
     if (was) this.send('', true);
     this.streamed = '';
+    this.unsent = '';
     return was;
   }
 
@@ -46,5 +56,6 @@ export class AnswerStream {
     if (answer.startsWith(this.streamed)) this.send(answer.slice(this.streamed.length), false);
     else this.send(answer, true);
     this.streamed = answer;
+    this.unsent = '';
   }
 }

@@ -143,6 +143,7 @@ export async function runGeneral(scope: Scope, o: GeneralOptions): Promise<{ ans
     }
     scope.recordTurn(callId, turn, outcome, Date.now() - t0);
     if (!outcome.ok) {
+      stream.end();
       live.settle([], `not run: the turn ended without a reply (${outcome.message})`);
       throw failureFromOutcome(outcome.state, outcome.message, tree.signal.aborted ? tree.signal : scope.signal);
     }

@@ -5,28 +5,15 @@ import type { ChatDelta } from '../pool';
 import type { ParsedToolCall } from '../toolcalls';
 import { newId } from '../ids';
 import type { Scope } from './runtime';
-
-/**
- * Secrets are scrubbed event by event, so a key must never be split across two deltas: argument text
- * goes out up to the last character that cannot be inside a key, and the token still arriving waits.
- */
-const TOKEN_END = /[\s"'`,:;=(){}[\]<>]/;
-/** A run without any such character longer than this is no key: it goes out rather than wait for the call's end. */
-const MAX_HELD = 4096;
-
-function shownUpTo(text: string): number {
-  if (text.length > MAX_HELD) return text.length;
-  for (let i = text.length - 1; i >= 0; i--) if (TOKEN_END.test(text[i])) return i + 1;
-  return 0;
-}
+import { WholeTokens } from './whole-tokens';
 
 interface Card {
   callId: string;
   name: string;
   /** Characters of the arguments received so far. */
   received: number;
-  /** Received but not shown yet: the end of a token that may still grow. */
-  held: string;
+  /** Its arguments as they stream, in whole tokens (secrets are scrubbed event by event). */
+  shown: WholeTokens;
   started: number;
   taken: boolean;
 }
@@ -46,7 +33,15 @@ export class LiveCalls {
     if (!card) {
       if (!d.name) return;
       const tree = this.scope.tree;
-      card = { callId: newId('call'), name: d.name, received: 0, held: '', started: Date.now(), taken: false };
+      const callId = newId('call');
+      card = {
+        callId,
+        name: d.name,
+        received: 0,
+        shown: new WholeTokens((text) => tree.emit({ type: 'tool_call_delta', callId, text })),
+        started: Date.now(),
+        taken: false,
+      };
       this.cards.set(key, card);
       tree.ledger.link(card.callId, this.scope.parentCallId);
       tree.emit({
@@ -63,10 +58,7 @@ export class LiveCalls {
     const added = d.delta ?? (d.arguments.length > card.received ? d.arguments.slice(card.received) : '');
     if (!added) return;
     card.received += added.length;
-    const pending = card.held + added;
-    const cut = shownUpTo(pending);
-    card.held = pending.slice(cut);
-    if (cut > 0) this.scope.tree.emit({ type: 'tool_call_delta', callId: card.callId, text: pending.slice(0, cut) });
+    card.shown.push(added);
   }
 
   /**
@@ -89,6 +81,7 @@ export class LiveCalls {
   }
 
   private end(card: Card, error: string): void {
+    card.shown.flush();
     const tree = this.scope.tree;
     const now = Date.now();
     tree.ledger.record({

@@ -1,7 +1,9 @@
-// One model call under every rule, start to finish: eligibility, soft-limit approval, the worst case
-// reserved from the budget (maxTokens lowered to fit), fallback only to models that obey the same rules
-// and fit the same reservation, every attempt settled and recorded. A call answered in an earlier run of
-// the task is replayed from its record (Resume), and an answered call is recorded for a later one.
+// One model call under every rule, start to finish: eligibility, soft-limit approval, the prompt
+// counted in the model's own tokens, the worst case reserved from the budget (maxTokens lowered to
+// fit), fallback only to models that obey the same rules and fit a reservation of their own, every
+// attempt settled (a bill above its reservation stops the task's spending) and recorded. A call
+// answered in an earlier run of the task is replayed from its record (Resume), and an answered call
+// is recorded, as settled, for a later one.
 import type { Usage } from '../protocol/events';
 import {
   ModelCallError,
@@ -14,12 +16,24 @@ import {
   type ModelPool,
   type PoolModel,
 } from '../pool';
-import { MIN_ANSWER_TOKENS, fmtDollars, planModelCall, type Budget, type Reservation } from '../budget';
+import { MIN_ANSWER_TOKENS, fmtDollars, type Budget, type Reservation } from '../budget';
 import { unknownCostPart, type UsagePart } from '../ledger';
+import { promptTokenBound, type PromptCount } from '../tokens/counter';
+import type { ReplyText } from '../tokens/text';
 import { newId } from '../ids';
 import { fallbackChoice } from '../routing/choice';
 import { CANCELLED_BY_USER, TaskFailure, abortFailure, type TaskTree } from './task-tree';
-import { boundedUsage, conservativeUsage, costUnknown, isPaid, overReservationWarning, promptTokenBound, unpricedOf } from './usage-bounds';
+import {
+  PromptCounts,
+  contextRefusal,
+  costUnknown,
+  isPaid,
+  moneyRefusal,
+  overrunMessage,
+  planCall,
+  settleUsage,
+  unpricedOf,
+} from './accounting';
 import { charge, remoteHostOf, replayFailedAttempts, replayedResult } from './replay';
 
 export type FailedCallState = 'error' | 'timeout' | 'denied' | 'over_budget' | 'cancelled';
@@ -66,21 +80,36 @@ export interface ModelCallScope {
   readonly parentCallId?: string;
 }
 
-/** The attempt being paid for: its model, its reservation and the maxTokens it was sent with. */
+/** The attempt being paid for: its model, its reservation, the maxTokens it was sent with and its prompt's count. */
 interface Attempt {
   model: PoolModel;
   reservation: Reservation;
   maxTokens: number;
   lowered: boolean;
+  count: PromptCount;
 }
 
 /** A call that passed the rules and holds the first attempt's reservation. */
 interface Admitted {
   first: Attempt;
-  /** The prompt counted in the model's tokens (the context check). */
-  promptTokens: number;
-  /** The hard bound on the prompt's tokens (what money is reserved against). */
+  /** The prompt counted in each model's own tokens, by model id (a fallback counts in its own). */
+  counts: PromptCounts;
+  /** One token per byte of the prompt: no tokenizer counts more (impossible reports are clamped to it). */
   promptBound: number;
+}
+
+/** What an attempt consumed, as it ended. */
+interface Consumed {
+  usage: Usage;
+  reply?: ReplyText;
+  outputBytes: number;
+  /** The stream was cut short (a failed attempt, a cancel, a time limit). */
+  cut: boolean;
+}
+
+/** The hosts of the models a call reached, and of the servers asked to count its prompt, sorted. */
+function reachedHosts(pool: ModelPool, modelIds: string[], counts: PromptCounts): string[] {
+  return [...new Set([...hostsOf(pool, modelIds), ...counts.remoteHosts()])].sort();
 }
 
 /** `o.key` names the call's place in the task: with it, the call is replayed when answered before, and recorded when answered now. */
@@ -121,30 +150,36 @@ async function admit(scope: ModelCallScope, modelId: string, req: ChatRequest, o
     };
   }
 
-  const promptTokens = tree.tokenCounter.count(model, req.messages, req.tools);
-  // The context check uses the estimate; money is reserved against the hard bound.
-  const promptBound = Math.max(promptTokens, promptTokenBound(req.messages, req.tools));
-  if (model.contextWindow - promptTokens < MIN_ANSWER_TOKENS) {
-    return {
-      ok: false,
-      state: 'error',
-      message: `the prompt (about ${promptTokens} tokens) does not fit the context window of ${model.id} (${model.contextWindow} tokens)`,
-      model,
-      ...none,
-    };
-  }
-  const plan = planModelCall(scope.budget.left, model, promptBound, desiredTokens(req, model, promptTokens));
-  if (!plan.ok) return { ok: false, state: 'over_budget', message: `${model.id}: ${plan.reason}`, model, ...none };
+  // Counted in the model's own tokens; the output limit is lowered to what the budget has left.
+  const counts = new PromptCounts(tree.pool, req);
+  const count = await counts.of(model);
+  const refused = (state: FailedCallState, message: string): Failed => ({
+    ok: false,
+    state,
+    message,
+    model,
+    ...none,
+    remoteHosts: counts.remoteHosts(),
+  });
+  if (model.contextWindow - count.tokens < MIN_ANSWER_TOKENS) return refused('error', contextRefusal(model, count));
+  const cap = tree.config.budget.maxDollarsPerTask;
+  const plan = planCall(scope.budget.left, model, count, desiredTokens(req, model, count.tokens));
+  if (!plan.ok) return refused('over_budget', moneyRefusal(scope.budget, cap, model, count, plan));
   const reservation = scope.budget.reserve(plan.worstCaseDollars);
   if (!reservation)
-    return {
-      ok: false,
-      state: 'over_budget',
-      message: `${model.id}: over budget: $${fmtDollars(scope.budget.left)} left, the call may cost $${fmtDollars(plan.worstCaseDollars)}`,
-      model,
-      ...none,
-    };
-  return { first: { model, reservation, maxTokens: plan.maxTokens, lowered: plan.lowered }, promptTokens, promptBound };
+    return refused(
+      'over_budget',
+      moneyRefusal(scope.budget, cap, model, count, {
+        worstCaseDollars: plan.worstCaseDollars,
+        minTokens: plan.maxTokens,
+        promptTokens: plan.promptTokens,
+      }),
+    );
+  return {
+    first: { model, reservation, maxTokens: plan.maxTokens, lowered: plan.lowered, count },
+    counts,
+    promptBound: promptTokenBound(req.messages, req.tools),
+  };
 }
 
 /** The output tokens a call asks for on `m`: what the request wants, within the model's limits and what the context leaves. */
@@ -176,9 +211,13 @@ class PaidCall {
     const { tree } = this.scope;
     const { o, admitted } = this;
     const model = admitted.first.model;
-    const fallback = o.fallback
-      ? (m: PoolModel) => tree.modelVerdict(m).eligible && admitted.promptTokens + MIN_ANSWER_TOKENS <= m.contextWindow
-      : undefined;
+    // A fallback's prompt is counted in its own tokens right before it is tried (beforeAttempt), where
+    // one that does not fit is passed over; a count already made rules it out here.
+    const fits = (m: PoolModel) => {
+      const c = admitted.counts.known(m);
+      return !c || c.tokens + MIN_ANSWER_TOKENS <= m.contextWindow;
+    };
+    const fallback = o.fallback ? (m: PoolModel) => tree.modelVerdict(m).eligible && fits(m) : undefined;
     try {
       const result = await tree.pool.chat(
         model.id,
@@ -197,47 +236,70 @@ class PaidCall {
           onAttemptFailed: (a) => this.onAttemptFailed(a),
         },
       );
-      return { ok: true, call: this.answered(result), failedParts: this.failedParts };
+      return { ok: true, call: await this.answered(result), failedParts: this.failedParts };
     } catch (err) {
-      return { ok: false, failed: this.failed(err) };
+      return { ok: false, failed: await this.failed(err) };
     }
   }
 
-  private settledUsage(m: PoolModel, usage: Usage, maxTokens: number, outputBytes: number): Usage {
+  /**
+   * Settles what the current attempt consumed against its reservation: the server's usage, else the
+   * reply counted in the model's own tokens. A bill above the reservation stops the task's spending.
+   */
+  private async settle(m: PoolModel, input: Consumed): Promise<{ usage: Usage; dollars: number }> {
+    const { tree } = this.scope;
+    const attempt = this.current;
     const promptBound = this.admitted.promptBound;
-    const bounded = boundedUsage(usage, promptBound, maxTokens).usage;
-    return usage.estimated && isPaid(m) ? conservativeUsage(bounded, promptBound, maxTokens, outputBytes) : bounded;
+    const settled = await settleUsage(tree.pool.tokens, m, { ...input, maxTokens: attempt.maxTokens, count: attempt.count, promptBound });
+    if (settled.clamped)
+      tree.host.log?.(
+        'warn',
+        `${m.id} reported ${input.usage.inputTokens} prompt and ${input.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${attempt.maxTokens} output tokens sent as max_tokens); recorded at that bound`,
+      );
+    const dollars = dollarsFor(m, settled.usage);
+    attempt.reservation.settle(dollars);
+    const overrun = overrunMessage(m, settled.usage, dollars, attempt.reservation.amount, attempt.count);
+    if (overrun) tree.stopSpending(overrun);
+    return { usage: settled.usage, dollars };
   }
 
-  private beforeAttempt({ model: m }: { model: PoolModel; retry: boolean }): AttemptDecision {
+  private async beforeAttempt({ model: m }: { model: PoolModel; retry: boolean }): Promise<AttemptDecision> {
     const { tree, budget } = this.scope;
     const v = tree.modelVerdict(m);
     if (!v.eligible) return { refused: `denied by rule ${v.rule}: ${v.reason}` };
     if (this.o.signal.aborted) return { refused: 'cancelled' };
-    const promptTokens = this.admitted.promptTokens;
-    if (m.contextWindow - promptTokens < MIN_ANSWER_TOKENS) return { refused: `the prompt does not fit the context window of ${m.id}` };
-    const p = planModelCall(budget.left, m, this.admitted.promptBound, desiredTokens(this.req, m, promptTokens));
-    if (!p.ok) return { refused: p.reason };
+    const c = await this.admitted.counts.of(m);
+    if (m.contextWindow - c.tokens < MIN_ANSWER_TOKENS) return { refused: contextRefusal(m, c) };
+    const cap = tree.config.budget.maxDollarsPerTask;
+    const p = planCall(budget.left, m, c, desiredTokens(this.req, m, c.tokens));
+    if (!p.ok) return { refused: moneyRefusal(budget, cap, m, c, p) };
     const r = budget.reserve(p.worstCaseDollars);
-    if (!r) return { refused: `over budget: $${fmtDollars(budget.left)} left, the attempt may cost $${fmtDollars(p.worstCaseDollars)}` };
-    this.current = { model: m, reservation: r, maxTokens: p.maxTokens, lowered: p.lowered };
+    if (!r)
+      return {
+        refused: moneyRefusal(budget, cap, m, c, {
+          worstCaseDollars: p.worstCaseDollars,
+          minTokens: p.maxTokens,
+          promptTokens: p.promptTokens,
+        }),
+      };
+    this.current = { model: m, reservation: r, maxTokens: p.maxTokens, lowered: p.lowered, count: c };
     return { maxTokens: p.maxTokens };
   }
 
-  private onAttemptFailed(a: ChatAttempt): void {
+  private async onAttemptFailed(a: ChatAttempt): Promise<void> {
     const { tree } = this.scope;
     const current = this.current;
     const m = tree.pool.get(a.modelId) ?? current.model;
-    const usage = a.usage ? this.settledUsage(m, a.usage, current.maxTokens, a.outputBytes ?? 0) : undefined;
-    const dollars = usage ? dollarsFor(m, usage) : 0;
-    const overrun = usage && overReservationWarning(m.id, usage, dollars, current.reservation.amount);
-    if (overrun) tree.host.log?.('warn', overrun);
-    current.reservation.settle(dollars);
-    const part: UsagePart[] = usage
-      ? [{ model: m.id, usage, dollars, ...unpricedOf(m) }]
-      : costUnknown(m, a)
-        ? [unknownCostPart(m.id)]
-        : [];
+    let part: UsagePart[] = [];
+    let usage: Usage | undefined;
+    let dollars = 0;
+    if (a.usage) {
+      ({ usage, dollars } = await this.settle(m, { usage: a.usage, reply: a.reply, outputBytes: a.outputBytes ?? 0, cut: true }));
+      part = [{ model: m.id, usage, dollars, ...unpricedOf(m) }];
+    } else {
+      current.reservation.settle(0);
+      if (costUnknown(m, a)) part = [unknownCostPart(m.id)];
+    }
     this.failedParts.push(...part);
     // Each failed attempt is a call of its own in the ledger (under the call it belongs to), so the
     // task's totals are the sum of its entries, cut streams that providers bill included.
@@ -261,25 +323,16 @@ class PaidCall {
   }
 
   /** The answer settled against the attempt that gave it, and written to the trajectory. */
-  private answered(result: ChatResult): Answered {
+  private async answered(result: ChatResult): Promise<Answered> {
     const { tree } = this.scope;
     const { current, o, admitted } = this;
     const served = tree.pool.get(result.modelId) ?? current.model;
     const maxTokens = current.maxTokens;
-    const promptBound = admitted.promptBound;
-    if (boundedUsage(result.usage, promptBound, maxTokens).clamped) {
-      tree.host.log?.(
-        'warn',
-        `${served.id} reported ${result.usage.inputTokens} prompt and ${result.usage.outputTokens} output tokens, more than the request could produce (at most ${promptBound} prompt tokens, ${maxTokens} output tokens sent as max_tokens); recorded at that bound`,
-      );
-    }
-    result.usage = this.settledUsage(served, result.usage, maxTokens, result.outputBytes);
-    const dollars = dollarsFor(served, result.usage);
-    const overrun = overReservationWarning(served.id, result.usage, dollars, current.reservation.amount);
-    if (overrun) tree.host.log?.('warn', overrun);
-    current.reservation.settle(dollars);
+    const settled = await this.settle(served, { usage: result.usage, reply: result.reply, outputBytes: result.outputBytes, cut: false });
+    result.usage = settled.usage;
+    const dollars = settled.dollars;
     const parts: UsagePart[] = [{ model: served.id, usage: result.usage, dollars, ...unpricedOf(served) }];
-    const remoteHosts = hostsOf(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)]);
+    const remoteHosts = reachedHosts(tree.pool, [served.id, ...result.attempts.map((a) => a.modelId)], admitted.counts);
     tree.trajectory.write({
       type: 'model_call',
       callId: o.callId,
@@ -308,9 +361,10 @@ class PaidCall {
   /**
    * Failed attempts were settled (and recorded) as they happened. What is left is a call stopped by
    * cancellation or its time limit: a stream cut that way was still processed (and billed) by the
-   * server, so the prompt and what streamed are charged; when nothing came back, a paid call's cost is unknown.
+   * server, so the prompt and the tokens that arrived are charged; when nothing came back, a paid
+   * call's cost is unknown.
    */
-  private failed(err: unknown): Failed {
+  private async failed(err: unknown): Promise<Failed> {
     const { tree } = this.scope;
     const { current, o } = this;
     const model = this.admitted.first.model;
@@ -318,17 +372,22 @@ class PaidCall {
     let dollars = 0;
     if (!current.reservation.settled) {
       if (err instanceof ModelCallError && err.usage) {
-        const usage = this.settledUsage(current.model, err.usage, current.maxTokens, err.outputBytes ?? 0);
-        dollars = dollarsFor(current.model, usage);
-        parts = [{ model: current.model.id, usage, dollars, ...unpricedOf(current.model) }];
-      } else if (isPaid(current.model)) {
+        const settled = await this.settle(current.model, {
+          usage: err.usage,
+          reply: err.reply,
+          outputBytes: err.outputBytes ?? 0,
+          cut: true,
+        });
+        dollars = settled.dollars;
+        parts = [{ model: current.model.id, usage: settled.usage, dollars, ...unpricedOf(current.model) }];
+      } else {
+        current.reservation.settle(0);
         // Stopped before anything came back: the server may have billed the prompt; unknown, not $0.
-        parts = [unknownCostPart(current.model.id)];
+        if (isPaid(current.model)) parts = [unknownCostPart(current.model.id)];
       }
-      current.reservation.settle(dollars);
     }
     const attempts = err instanceof ModelCallError ? err.attempts.map((a) => a.modelId) : [];
-    const remoteHosts = hostsOf(tree.pool, [model.id, ...attempts]);
+    const remoteHosts = reachedHosts(tree.pool, [model.id, ...attempts], this.admitted.counts);
     const aborted = o.signal.aborted || (err instanceof ModelCallError && err.kind === 'cancelled');
     const overBudget = !aborted && err instanceof ModelCallError && err.kind === 'over_budget';
     // Stopped by the user (the task, or this call or a subtask around it) is `cancelled`; by a time limit, `timeout`.

@@ -70,7 +70,14 @@ export function replayedResult(rec: JournalModelRecord, onDelta?: (d: ChatDelta)
       }),
     );
   }
-  return { ...rec.result, modelId: rec.modelId, rawContent: rec.result.content, attempts: [] };
+  const r = rec.result;
+  // The reply as counted for billing; a replayed call is charged as recorded, never counted again.
+  const reply = {
+    content: r.content,
+    reasoning: r.reasoning ?? '',
+    toolCalls: r.toolCalls.map((c) => ({ name: c.name, arguments: c.rawArguments || JSON.stringify(c.arguments ?? {}) })),
+  };
+  return { ...r, modelId: rec.modelId, rawContent: r.content, attempts: [], reply };
 }
 
 export function remoteHostOf(pool: ModelPool): (modelId: string) => string | undefined {

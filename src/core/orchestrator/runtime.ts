@@ -1,6 +1,7 @@
 // The harness both dialects share, gathered in one import: the task tree (task-tree.ts), scopes and
 // their model and tool calls (scope.ts, model-call.ts, tool-call.ts), observations, the streamed answer
-// (answer-stream.ts, partial-text.ts), token bounds (usage-bounds.ts) and tool schemas (schemas.ts).
+// (answer-stream.ts, partial-text.ts), what a call may spend and what it cost (accounting.ts, with
+// prompts counted by tokens/counter.ts) and tool schemas (schemas.ts).
 export { TaskFailure, TaskTree, CANCELLED_BY_USER, UNNAMED_CALL, abortFailure, raceAbort } from './task-tree';
 export type { EventBody, TaskEndCode, TaskTreeOptions } from './task-tree';
 export { Scope } from './scope';
@@ -12,6 +13,7 @@ export { observationText } from './observations';
 export type { Observation } from './observations';
 export { AnswerStream } from './answer-stream';
 export { partialJsonStringField, partialTaggedAnswer } from './partial-text';
-export { boundedUsage, conservativeUsage, paddedPromptTokens, promptTokenBound, unpricedOf } from './usage-bounds';
+export { boundedUsage, planCall, settleUsage, unpricedOf } from './accounting';
+export { paddedPromptTokens, promptTokenBound } from '../tokens/counter';
 export { formatZodError, jsonSchemaOf, toOpenAITools } from './schemas';
 export { estimateTokens } from '../pool';

@@ -86,6 +86,8 @@ export class TaskTree {
   /** Running tool calls and subtasks by call id, so the user can stop one (`cancelCall`). */
   private readonly runningCalls = new Map<string, AbortController>();
   private readonly currentConfig: () => OrchestraConfig;
+  /** Aborted with the task's signal, or by the tree itself when spending must stop (`stopSpending`). */
+  private readonly stopController = new AbortController();
 
   constructor(o: TaskTreeOptions) {
     this.taskId = o.taskId;
@@ -93,7 +95,10 @@ export class TaskTree {
     this.pool = o.pool;
     this.host = o.host;
     this.workspace = o.workspace;
-    this.signal = o.signal;
+    const follow = () => this.stopController.abort(o.signal.reason);
+    if (o.signal.aborted) follow();
+    else o.signal.addEventListener('abort', follow, { once: true });
+    this.signal = this.stopController.signal;
     this.trajectory = o.trajectory;
     this.sink = o.emit;
     this.currentConfig = o.currentConfig ?? (() => o.config);
@@ -145,6 +150,16 @@ export class TaskTree {
 
   emitCost(): void {
     this.emit({ type: 'cost_update', totals: this.totals(), budgetLeft: this.budget.left });
+  }
+
+  /**
+   * Stops every further dollar at once: nothing more is reserved anywhere in the tree, and the task
+   * ends (calls in flight are cancelled, what they consumed is still counted) with `reason`.
+   */
+  stopSpending(reason: string): void {
+    this.budget.stop(reason);
+    this.host.log?.('warn', reason);
+    if (!this.stopController.signal.aborted) this.stopController.abort(new TaskFailure('budget', reason));
   }
 
   /** Throws the right TaskFailure when the task was cancelled or ran out of wall time. */

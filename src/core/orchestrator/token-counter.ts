@@ -1,10 +1,10 @@
-// How a request's prompt is counted against a model's context window. The default estimates from
-// text, on the high side: the padded estimate the budget uses, or a quarter of the characters of the
-// request's JSON (quotes, escapes and keys included), whichever is more. An exact tokenizer can take
-// its place (EngineOptions.tokenCounter); it only has to never count fewer tokens than the server.
+// How a request's prompt is counted when a conversation is fitted to a context window (context-fit.ts;
+// synchronous, as fitting shortens step by step). The default estimates from text, on the high side
+// (tokens/counter.ts estimatedPromptTokens). An exact tokenizer can take its place
+// (EngineOptions.tokenCounter); it only has to never count fewer tokens than the server. Each model
+// call is counted again, in the model's own tokens, before money is reserved (model-call.ts).
 import type { PoolModel } from '../pool';
-import { toolsJsonSize } from '../pool';
-import { paddedPromptTokens } from './usage-bounds';
+import { estimatedPromptTokens } from '../tokens/counter';
 
 export interface TokenCounter {
   /** Prompt tokens these messages (and tool definitions) take for `model`. */
@@ -12,8 +12,5 @@ export interface TokenCounter {
 }
 
 export const estimatingCounter: TokenCounter = {
-  count: (_model, messages, tools) => {
-    const json = Math.ceil(JSON.stringify(messages).length / 4) + (tools?.length ? Math.ceil(toolsJsonSize(tools).chars / 4) : 0);
-    return Math.max(paddedPromptTokens(messages, tools), json);
-  },
+  count: (_model, messages, tools) => estimatedPromptTokens(messages, tools),
 };

@@ -1,6 +1,7 @@
 // One tool call of an orchestrator turn, start to finish: validation against the tool's schema, the
 // hard rules, approval, a concurrency slot, its time limit, stopping by the user, and the events and
 // ledger entry that say how it went. Nothing here throws for a bad call: it becomes an observation.
+import { setMaxListeners } from 'node:events';
 import type { OrchestraConfig } from '../config';
 import { CallDisplay, type CallState, type Totals, type UnpricedKind, type Usage } from '../protocol/events';
 import { capDisplay } from '../tools/display';
@@ -15,9 +16,12 @@ import { formatZodError } from './schemas';
 import { charge, replayable, replayFailedAttempts } from './replay';
 import type { Budget } from '../budget';
 import type { JournalToolRecord } from '../conversations/journal';
+import { WholeTokens } from './whole-tokens';
 
 const RESULT_EVENT_CAP = 64 * 1024;
 const PREVIEW_CHARS = 500;
+/** How long a stopped model-backed call may take to settle what it consumed (a tokenize request at most). */
+const SETTLE_GRACE_MS = 10_000;
 
 /** What a tool call needs of the scope it runs in (Scope implements it). */
 export interface ToolCallScope {
@@ -47,6 +51,8 @@ interface CallInFlight {
   argModel?: string;
   /** Whether the tool was run (not refused, replayed or stopped before it started). */
   ran: boolean;
+  /** What the running tool reports as it goes, in whole tokens (secrets are scrubbed event by event). */
+  progress?: WholeTokens;
 }
 
 export async function executeToolCall(
@@ -152,7 +158,12 @@ async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean
   const scopeSignal = scope.signal;
   const onTreeAbort = () => controller.abort(scopeSignal.reason);
   if (scopeSignal.aborted) onTreeAbort();
-  else scopeSignal.addEventListener('abort', onTreeAbort, { once: true });
+  else {
+    // Every call of the scope listens here, and a turn may run up to `concurrency` (32) at once: more
+    // than the 10 at which Node warns of a leak. Each listener goes when its call ends.
+    setMaxListeners(0, scopeSignal);
+    scopeSignal.addEventListener('abort', onTreeAbort, { once: true });
+  }
   const untrack = tree.trackCall(callId, controller);
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
@@ -180,18 +191,24 @@ async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean
     // Model-backed tools report the hosts their model calls really reached; others go where they say.
     const dest = tool.kind === 'model' || tool.kind === 'agent' ? undefined : destinationOf(tool, args);
     if (dest && dest !== 'local') meter.remoteHosts.add(dest.host);
+    const progress = (c.progress = new WholeTokens((text) => tree.emit({ type: 'tool_call_delta', callId, text })));
     const ctx: ToolContext = {
       workspace: tree.workspace,
       signal: controller.signal,
       callId,
       requestApproval: (req) => tree.requestApproval(callId, req, controller.signal),
-      progress: (text) => {
-        if (text) tree.emit({ type: 'tool_call_delta', callId, text });
-      },
+      progress: (text) => progress.push(text),
     };
     c.ran = true;
     // A stopped call answers at once; what the tool still does until it notices is waited for before the task ends.
-    const result: ToolResult = await raceAbort(tree.hold(tool.run(args, ctx)), controller.signal);
+    const running = tree.hold(tool.run(args, ctx));
+    const result: ToolResult = await raceAbort(running, controller.signal).catch(async (err: unknown) => {
+      // A model call stopped midway is still settled (what arrived is charged) as it returns: wait
+      // for that, so its dollars land in this call's ledger entry instead of after it was recorded.
+      if (controller.signal.aborted && (tool.kind === 'model' || tool.kind === 'agent'))
+        await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, SETTLE_GRACE_MS).unref?.())]);
+      throw err;
+    });
     const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
     return finish(c, state, result.output ?? '', {
       error: result.ok ? undefined : (result.error ?? 'failed'),
@@ -222,6 +239,8 @@ function finish(
 ): Observation {
   const { scope, call, callId, meter, turn } = c;
   const tree = scope.tree;
+  // What the tool reported last is whole now, and shown before its card says it finished.
+  c.progress?.end();
   scope.dropMeter(callId);
   const latencyMs = extra.latencyMs ?? Date.now() - c.started;
   const usage = sumUsage(meter.parts);

@@ -18,13 +18,15 @@ import {
   toolOrchestraUser,
 } from '../prompts';
 import { newId } from '../ids';
-import { Scope, TaskFailure, formatZodError, partialTaggedAnswer } from './runtime';
+import { Scope, TaskFailure, formatZodError } from './runtime';
+import { TaggedAnswerReader } from './streaming-readers';
 import { choiceForNamed, outcomeState, stripThinking } from './model-tools';
 import { failureFromOutcome, questionWithAttachments } from './general';
 import { priorTurnsText, type PriorTurn } from '../conversations/context';
 import { modelVerdict } from '../preferences';
 import type { ParsedToolCall } from '../toolcalls';
 import { LiveCalls } from './live-calls';
+import { WholeTokens } from './whole-tokens';
 import { BadTurns, isBadTurn } from './bad-turns';
 
 export type AliasKind = 'search' | 'reasoner' | 'answer' | 'answer-math';
@@ -159,6 +161,12 @@ function extractPython(text: string): string | undefined {
   return blocks.length ? blocks[blocks.length - 1].trim() || undefined : undefined;
 }
 
+/** An expert's reply followed as it streams (the answer tool's, into the answer area). */
+interface ExpertStream {
+  piece(text: string): void;
+  restart(): void;
+}
+
 interface EpisodeState {
   documents: string[];
   code: Array<{ alias: string; code: string; output: string }>;
@@ -240,7 +248,8 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     buildContext(state, Math.max(500, Math.min(CONTEXT_TOKENS, m.contextWindow - m.maxOutputTokens - 1500)));
 
   const resolve = (name: ToolOrchestraToolName, alias: string) => byTool.get(name)!.find((a) => a.alias === alias)!;
-  const expertCall = async (a: Alias, prompt: string, ctx: ToolContext, purpose: string, onContent?: (soFar: string) => void) => {
+  /** `stream` follows the expert's reply piece by piece; `restart` says a retry or fallback starts it over. */
+  const expertCall = async (a: Alias, prompt: string, ctx: ToolContext, purpose: string, stream?: ExpertStream) => {
     const meter = scope.meter(ctx.callId);
     meter.model = a.model.id;
     scope.tree.emit({
@@ -250,7 +259,6 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
       parentCallId: scope.parentCallId,
       ...choiceForNamed(scope, a.model, ALIAS_ROLE[a.kind]),
     });
-    let soFar = '';
     const outcome = await scope.callModel(
       a.model.id,
       { messages: [{ role: 'user', content: prompt }] },
@@ -263,9 +271,9 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         onDelta: (d) => {
           if (!d.content) return;
           ctx.progress(d.content);
-          soFar += d.content;
-          onContent?.(soFar);
+          stream?.piece(d.content);
         },
+        onRetry: () => stream?.restart(),
       },
     );
     meter.parts.push(...outcome.parts);
@@ -378,11 +386,15 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         const math = a.kind === 'answer-math';
         // The task's answer streams from inside the <answer> tags (a math answer is the last \boxed{}
         // and is only known at the end).
-        const stream =
+        let reader = new TaggedAnswerReader();
+        const stream: ExpertStream | undefined =
           scope.depth === 0 && !math
-            ? (soFar: string) => {
-                const text = partialTaggedAnswer(soFar);
-                if (text) tree.answerStream.update(text);
+            ? {
+                piece: (text) => tree.answerStream.extend(reader.push(text)),
+                restart: () => {
+                  reader = new TaggedAnswerReader();
+                  tree.answerStream.retract();
+                },
               }
             : undefined;
         const outcome = await expertCall(a, answerPrompt(problem, expertContext(a.model), math), ctx, 'answer', stream);
@@ -448,6 +460,10 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
     tree.ledger.link(callId, scope.parentCallId);
     const t0 = Date.now();
     const live = new LiveCalls(scope, round);
+    // Its text goes out in whole tokens: secrets are scrubbed event by event.
+    const thinking = new WholeTokens((text) =>
+      tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId }),
+    );
     const outcome = await scope.callModel(
       orchestrator.id,
       { messages, tools: defs, toolChoice: 'auto' },
@@ -460,12 +476,12 @@ export async function runToolOrchestra(scope: Scope, o: ToolOrchestraOptions): P
         fallback: true,
         onDelta: (d) => {
           // The orchestrator's own text is reasoning here: the answer comes from the answer tool's expert.
-          const text = (d.reasoning ?? '') + (d.content ?? '');
-          if (text) tree.emit({ type: 'orchestrator_delta', turn: round, text, parentCallId: scope.parentCallId });
+          thinking.push((d.reasoning ?? '') + (d.content ?? ''));
           if (d.toolCall) live.update(d.toolCall);
         },
       },
     );
+    thinking.flush();
     scope.recordTurn(callId, round, outcome, Date.now() - t0);
     if (!outcome.ok) {
       live.settle([], `not run: the round ended without a reply (${outcome.message})`);

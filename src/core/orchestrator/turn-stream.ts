@@ -5,23 +5,31 @@
 // the answer area and moved to the reasoning row, and the `answer` tool's argument streams instead.
 import type { ChatDelta } from '../pool';
 import type { TaskTree } from './task-tree';
-import { partialJsonStringField, streamingReplyText } from './partial-text';
+import { streamingReplyText } from './partial-text';
+import { JsonStringFieldReader, ReplyTextReader } from './streaming-readers';
+import { WholeTokens } from './whole-tokens';
 
 export class TurnStream {
+  /** The reply's whole text, read again only when it is demoted (once a turn). */
   private content = '';
-  private thinkingSent = '';
+  /** The reply's text as it streams, read piece by piece (reading it whole each time was quadratic). */
+  private reader = new ReplyTextReader();
   /** The reply's text was moved to the reasoning row (a tool call came). */
   private demoted = false;
-  /** The `answer` tool's arguments as they arrive, once it is being called. */
-  private answerArgs: string | undefined;
+  /** The `answer` tool call being streamed (its stream key) and its `answer` argument as it arrives. */
+  private answerCall: { key: string; reader: JsonStringFieldReader } | undefined;
+  /** The reasoning row's text, sent in whole tokens (secrets are scrubbed event by event). */
+  private readonly thinking: WholeTokens;
 
   constructor(
     private readonly tree: TaskTree,
-    private readonly turn: number,
-    private readonly parentCallId: string | undefined,
+    turn: number,
+    parentCallId: string | undefined,
     /** The task's own orchestration (not a subtask): only its text can be the task's answer. */
     private readonly topLevel: boolean,
-  ) {}
+  ) {
+    this.thinking = new WholeTokens((text) => tree.emit({ type: 'orchestrator_delta', turn, text, parentCallId }));
+  }
 
   onDelta(d: ChatDelta): void {
     if (d.reasoning) this.reasoning(d.reasoning);
@@ -29,42 +37,49 @@ export class TurnStream {
       if (!this.topLevel) this.reasoning(d.content);
       else {
         this.content += d.content;
-        this.feed();
+        this.feed(d.content);
       }
     }
     if (this.topLevel && d.toolCall) {
       this.demote();
-      if (d.toolCall.name === 'answer') {
-        this.answerArgs = d.toolCall.arguments;
-        const text = partialJsonStringField(this.answerArgs, 'answer');
-        if (text) this.tree.answerStream.update(text);
+      const key = `${d.toolCall.origin}:${d.toolCall.index}`;
+      if (d.toolCall.name === 'answer' && !this.answerCall) this.answerCall = { key, reader: new JsonStringFieldReader('answer') };
+      if (this.answerCall?.key === key) {
+        const text = this.answerCall.reader.push(d.toolCall.delta ?? '');
+        if (text) this.tree.answerStream.extend(text);
       }
     }
   }
 
   /** A retry or fallback starts the reply over: what the failed attempt streamed is taken back. */
   onRetry(): void {
+    // What the failed attempt reasoned stays in its row; its last token is complete as far as it goes.
+    this.thinking.flush();
     if (!this.topLevel) return;
-    if (!this.demoted) this.tree.answerStream.retract();
+    if (!this.demoted || this.answerCall) this.tree.answerStream.retract();
     this.content = '';
-    this.thinkingSent = '';
+    this.reader = new ReplyTextReader();
     this.demoted = false;
-    this.answerArgs = undefined;
+    this.answerCall = undefined;
   }
 
   /** The reply is complete: text that came before a tool call (or a call that could not be parsed) was not the answer. */
   settle(reply: { toolCalls: unknown[]; toolCallErrors: string[] }): void {
     if (this.topLevel && (reply.toolCalls.length || reply.toolCallErrors.length)) this.demote();
+    this.thinking.flush();
   }
 
-  private feed(): void {
-    const { visible, thinking } = streamingReplyText(this.content);
-    if (thinking !== this.thinkingSent) {
-      this.reasoning(thinking.startsWith(this.thinkingSent) ? thinking.slice(this.thinkingSent.length) : `\n${thinking}`);
-      this.thinkingSent = thinking;
-    }
-    // The answer is trimmed at the end; so is what streams of it, at its start.
-    if (!this.demoted) this.tree.answerStream.update(visible.replace(/^\s+/, ''));
+  /** The turn ended without a reply (failed, stopped): what is held of the reasoning goes out. */
+  end(): void {
+    this.thinking.flush();
+  }
+
+  private feed(piece: string): void {
+    const { visible, reset, thinking } = this.reader.push(piece);
+    if (thinking) this.reasoning(thinking);
+    if (this.demoted) return;
+    if (reset) this.tree.answerStream.retract();
+    if (visible) this.tree.answerStream.extend(visible);
   }
 
   private demote(): void {
@@ -76,6 +91,6 @@ export class TurnStream {
   }
 
   private reasoning(text: string): void {
-    this.tree.emit({ type: 'orchestrator_delta', turn: this.turn, text, parentCallId: this.parentCallId });
+    this.thinking.push(text);
   }
 }

@@ -16,11 +16,15 @@ import { hostOf, isLocalHost } from './locality';
 import { EndpointRouter, replicasOf, type ReplicaStatus, type RouterOptions } from './replicas';
 import { fallbackChain } from './fallbacks';
 import { HostChatError, hostChunks, type HostChat, type HostModelEntry, type Pricing } from './host-models';
+import { TokenCounter } from '../tokens/counter';
+import type { ReplyText } from '../tokens/text';
 
 export interface PoolModel extends ModelEntry {
   host: string;
   /** From the config's `local` override, else derived from the host. */
   local: boolean;
+  /** Where `local` comes from: the model's `local` setting, or its host. */
+  localSource: 'setting' | 'host';
   /** Exponential moving average of successful call latency (request to last token); undefined until measured. */
   latencyMs?: number;
   latencySamples: number;
@@ -55,6 +59,8 @@ export interface ChatAttempt {
   usage?: Usage;
   /** UTF-8 bytes the model streamed before the failure (a hard bound on its output tokens). */
   outputBytes?: number;
+  /** What the model streamed before the failure, for counting its tokens. */
+  reply?: ReplyText;
   /** How long the attempt ran. */
   latencyMs?: number;
 }
@@ -78,6 +84,8 @@ export interface ChatResult {
   usage: Usage;
   /** UTF-8 bytes of everything the model produced (text, reasoning, tool calls): a hard bound on its output tokens. */
   outputBytes: number;
+  /** Everything the model produced, as sent, for counting its tokens when the server reported no usage. */
+  reply: ReplyText;
   latencyMs: number;
   firstTokenMs?: number;
   /** Every failed attempt before this result, across retries and fallbacks. */
@@ -106,6 +114,8 @@ export class ModelCallError extends Error {
   usage?: Usage;
   /** UTF-8 bytes streamed before the failure (see ChatAttempt.outputBytes). */
   outputBytes?: number;
+  /** What streamed before the failure (see ChatAttempt.reply). */
+  reply?: ReplyText;
   /** Set when the model was not asked at all: every replica's circuit breaker is open. */
   down?: boolean;
 }
@@ -134,9 +144,12 @@ export interface ChatOptions {
    * means the attempt is not sent: a refused retry moves on to the fallbacks, a refused fallback is
    * skipped; when nothing else is left the call fails with kind `over_budget`.
    */
-  beforeAttempt?: (info: { model: PoolModel; retry: boolean }) => AttemptDecision;
-  /** Told of every failed attempt as it happens (not cancellations), with what a cut stream consumed. */
-  onAttemptFailed?: (attempt: ChatAttempt) => void;
+  beforeAttempt?: (info: { model: PoolModel; retry: boolean }) => AttemptDecision | Promise<AttemptDecision>;
+  /**
+   * Told of every failed attempt as it happens (not cancellations), with what a cut stream consumed;
+   * the next attempt waits until it has settled.
+   */
+  onAttemptFailed?: (attempt: ChatAttempt) => void | Promise<void>;
 }
 
 export interface PoolOptions {
@@ -184,6 +197,8 @@ export class ModelPool {
   private readonly opts: Required<Omit<PoolOptions, 'replicas' | 'hostChat'>>;
   private readonly router: EndpointRouter;
   private readonly hostChat: HostChat | undefined;
+  /** Counts prompts and replies in each model's own tokens (its server's tokenizer, BPE, or a calibrated estimate). */
+  readonly tokens: TokenCounter;
 
   constructor(
     config: OrchestraConfig,
@@ -212,12 +227,15 @@ export class ModelPool {
       options.replicas,
     );
     this.hostChat = options.hostChat;
+    this.tokens = new TokenCounter((m) => this.apiKey(this.get(m.id) ?? (m as PoolModel)));
     this.update(config);
   }
 
   /** Replaces the model list; measured latency and failure counts survive for unchanged endpoints. */
   update(config: OrchestraConfig): void {
     this.clients.clear();
+    // Endpoints may have changed: what their tokenizers are is probed again on first use.
+    this.tokens?.forget();
     const previous = new Map(this.models.map((m) => [m.id, m]));
     this.config = config;
     this.models = config.models.map((entry) => {
@@ -230,6 +248,7 @@ export class ModelPool {
         host,
         // Local only when every replica is: a request may go to any of them.
         local: entry.local ?? hosts.every(isLocalHost),
+        localSource: entry.local === undefined ? 'host' : 'setting',
         latencyMs: sameEndpoint ? old.latencyMs : undefined,
         latencySamples: sameEndpoint ? old.latencySamples : 0,
         failures: sameEndpoint ? old.failures : 0,
@@ -259,6 +278,8 @@ export class ModelPool {
         model: e.hostModelId,
         host: `vscode-lm/${e.vendor}`,
         local: e.local,
+        // The host says whether the model is local; there is no address of ours to judge by.
+        localSource: 'setting',
         openWeights: e.openWeights,
         roles: [...e.roles],
         description: e.description || `${e.name} (${e.vendor}, ${e.family}) through VS Code's Language Model API`,
@@ -308,7 +329,7 @@ export class ModelPool {
       const model = chain[i];
       let modelReq = req;
       if (i > 0 && opts.beforeAttempt) {
-        const decision = opts.beforeAttempt({ model, retry: false });
+        const decision = await opts.beforeAttempt({ model, retry: false });
         if ('refused' in decision) {
           this.log('info', `fallback ${model.id} not tried: ${decision.refused}`);
           lastError = new ModelCallError(`${model.id} not tried: ${decision.refused}`, model.id, 'over_budget', undefined, [...attempts]);
@@ -330,6 +351,7 @@ export class ModelPool {
           throw Object.assign(new ModelCallError(e.message, e.modelId, e.kind, e.status, [...attempts]), {
             usage: e.usage,
             outputBytes: e.outputBytes,
+            reply: e.reply,
           });
         model.failures++;
         lastError = e;
@@ -380,7 +402,7 @@ export class ModelPool {
     let retrying = false;
     for (let attempt = 0; ; attempt++) {
       if (retrying && opts.beforeAttempt) {
-        const decision = opts.beforeAttempt({ model, retry: true });
+        const decision = await opts.beforeAttempt({ model, retry: true });
         if ('refused' in decision) {
           const last = attempts[attempts.length - 1];
           throw new ModelCallError(
@@ -415,10 +437,11 @@ export class ModelPool {
           kind: e.kind,
           ...(e.status !== undefined ? { status: e.status } : {}),
           ...(e.usage ? { usage: e.usage, outputBytes: e.outputBytes ?? 0 } : {}),
+          ...(e.reply ? { reply: e.reply } : {}),
           latencyMs: Date.now() - started,
         };
         attempts.push(record);
-        opts.onAttemptFailed?.(record);
+        await opts.onAttemptFailed?.(record);
         if (!isRetryable(e) || attempt >= retries || (e.down && moreToTry)) throw e;
         retrying = true;
         const delayMs = this.backoff(attempt, e.retryAfterSeconds);
@@ -597,6 +620,11 @@ export class ModelPool {
           estimated: true,
         };
         e.outputBytes = outputBytesOf(reader.rawContent, reader.reasoningSoFar, calls);
+        e.reply = {
+          content: reader.rawContent,
+          reasoning: reader.reasoningSoFar,
+          toolCalls: calls.map((c) => ({ name: c.name, arguments: c.arguments })),
+        };
       }
       throw e;
     } finally {
@@ -630,6 +658,7 @@ export class ModelPool {
       finishReason,
       usage,
       outputBytes,
+      reply: { content: rawContent, reasoning: serverReasoning, toolCalls: calls.map((c) => ({ name: c.name, arguments: c.arguments })) },
       latencyMs,
       firstTokenMs,
       attempts: [],

@@ -17,7 +17,10 @@ export type CallState = z.infer<typeof CallState>;
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
-  /** True when the server reported no usage and the counts were estimated from text length. */
+  /**
+   * True when the counts are not the server's own report: it reported none (or the stream was cut), so
+   * Orchestra counted them (docs/BUDGET.md), exactly with the model's tokenizer or as an estimate.
+   */
   estimated: z.boolean(),
   /** Prompt tokens the provider served from its cache (part of `inputTokens`), priced at the cached price. */
   cachedInputTokens: z.number().int().nonnegative().optional(),

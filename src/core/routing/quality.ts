@@ -5,11 +5,14 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../protocol/events';
 import type { QualityRow } from '../engine-api';
+import { TestEvidence, type TestVerdict } from './test-evidence';
 import { GUESSED_PRIOR_STRENGTH, posterior, priorQuality, type QualityEstimate, type QualityPrior, type QualitySource } from './prior';
 
 /** What one finished task is worth as evidence, per model that served it; the user's verdict weighs most. */
 export const OUTCOME_WEIGHT = 0.5;
 export const FEEDBACK_WEIGHT = 1;
+/** A test run in run_code, passed or failed, per model that wrote the code it tested (test-evidence.ts). */
+export const TEST_WEIGHT = 0.5;
 /** Finished tasks remembered for feedback given later (the panel's thumbs, `orchestra feedback`). */
 export const KEEP_TASKS = 200;
 
@@ -77,10 +80,17 @@ export class QualityStore implements QualitySource {
     return sampleBeta(e.alpha, e.beta, random);
   }
 
-  /** A task ended: its outcome counts for each model that served it, and it is kept for later feedback. */
-  taskEnded(taskId: string, served: Served[], outcome: 'success' | 'failure' | undefined): void {
+  /**
+   * A task ended: its outcome counts for each model that served it, each test verdict for the model
+   * that wrote the tested code, and the task is kept for later feedback.
+   */
+  taskEnded(taskId: string, served: Served[], outcome: 'success' | 'failure' | undefined, tests: readonly TestVerdict[] = []): void {
+    for (const t of tests) this.add(t, t.passed, TEST_WEIGHT);
     const unique = dedupe(served);
-    if (!unique.length) return;
+    if (!unique.length) {
+      if (tests.length) this.save();
+      return;
+    }
     if (outcome) for (const s of unique) this.add(s, outcome === 'success', OUTCOME_WEIGHT);
     this.data.tasks[taskId] = { served: unique, outcome, at: Date.now() };
     const ids = Object.keys(this.data.tasks);
@@ -152,6 +162,7 @@ export class QualityStore implements QualitySource {
 export class ServedCollector {
   private readonly roles = new Map<string, string>();
   private readonly list: Served[] = [];
+  private readonly tests = new TestEvidence();
   /** The task's own outcome as evidence: answered, or out of turns; other ends (cancelled, budget, down) say nothing. */
   outcome: 'success' | 'failure' | undefined;
 
@@ -162,6 +173,12 @@ export class ServedCollector {
       this.list.push({ model: e.model, role: this.roles.get(e.callId) ?? 'general' });
     else if (e.type === 'done') this.outcome = 'success';
     else if (e.type === 'error' && e.code === 'turns') this.outcome = 'failure';
+    this.tests.see(e, (callId) => this.roles.get(callId));
+  }
+
+  /** The task's test runs in run_code, one verdict per model that wrote tested code (test-evidence.ts). */
+  testVerdicts(): TestVerdict[] {
+    return this.tests.list();
   }
 
   served(): Served[] {
@@ -172,8 +189,9 @@ export class ServedCollector {
 type PriorInput = Parameters<typeof priorQuality>[0] & { roles: readonly string[] };
 
 /**
- * Every estimate worth showing: each pool model in each of its roles (evidence or not), then evidence
- * about models no longer in the pool. The interval is mean ± 1.645 sd of the Beta, clipped to 0–1.
+ * Every estimate worth showing: each pool model in each of its roles (evidence or not) and in each
+ * role it has evidence for, then evidence about models no longer in the pool. The interval is
+ * mean ± 1.645 sd of the Beta, clipped to 0–1.
  */
 export function qualityTable(store: QualityStore, models: readonly PriorInput[]): QualityRow[] {
   const rows: QualityRow[] = [];
@@ -197,9 +215,14 @@ export function qualityTable(store: QualityStore, models: readonly PriorInput[])
       inPool,
     });
   };
-  for (const m of models) for (const role of m.roles) row(m.id, role, priorQuality(m), true);
+  // A pool model's evidence in a role it is not listed for (the orchestrator setting names any model) is its own too.
+  const stats = store.stats();
+  for (const m of models) {
+    const roles = new Set([...m.roles, ...stats.filter((s) => s.model === m.id).map((s) => s.role)]);
+    for (const role of roles) row(m.id, role, priorQuality(m), true);
+  }
   const gone: QualityPrior = { mean: 0.5, strength: GUESSED_PRIOR_STRENGTH, source: 'not in the pool' };
-  for (const s of store.stats()) if (!seen.has(`${s.model}\u0000${s.role}`)) row(s.model, s.role, gone, false);
+  for (const s of stats) if (!seen.has(`${s.model}\u0000${s.role}`)) row(s.model, s.role, gone, false);
   return rows;
 }
 

@@ -313,3 +313,20 @@ export async function setListed(
   o.log.info(`${row.id} ${on ? 'added to' : 'removed from'} ${setting}`);
   await view.refresh();
 }
+
+/**
+ * Forgets the quality evidence (docs/ROUTING.md) of one model, or of every model when `row` is
+ * `'all'`, after a confirmation that says how much is forgotten; the estimates go back to the priors.
+ */
+export async function resetQuality(o: Orchestra, view: ModelsView, row: ModelRow | 'all'): Promise<number | undefined> {
+  const rows = row === 'all' ? view.models : [row];
+  const evidence = rows.flatMap((r) => r.quality).reduce((n, q) => n + q.evidence, 0);
+  const who = row === 'all' ? 'every model' : row.id;
+  const detail = `${Number(evidence.toFixed(1))} outcomes of evidence are forgotten; the estimates go back to their priors.`;
+  if (!(await confirm(`Reset the quality estimates of ${who}?`, `Reset ${who}`, detail))) return undefined;
+  const n = await o.engine.resetQuality(row === 'all' ? undefined : row.id);
+  o.log.info(`quality estimates reset for ${who} (${n} model-role estimate${n === 1 ? '' : 's'})`);
+  vscode.window.setStatusBarMessage(`$(discard) Orchestra: quality estimates of ${who} reset`, 5_000);
+  o.refreshModelsSoon();
+  return n;
+}

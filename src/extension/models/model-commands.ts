@@ -2,7 +2,19 @@
 // a pick) and runs the action of model-actions.ts.
 import { COMMANDS } from '../command-ids';
 import type { Orchestra } from '../orchestra';
-import { clearModelKey, editModel, removeModel, resolveRow, setListed, setModelKey, testModel, useAsOrchestrator } from './model-actions';
+import * as vscode from 'vscode';
+import {
+  clearModelKey,
+  editModel,
+  removeModel,
+  resetQuality,
+  resolveRow,
+  setListed,
+  setModelKey,
+  testModel,
+  useAsOrchestrator,
+} from './model-actions';
+import { qualityText } from './model-rows';
 import type { ModelRow } from './model-rows';
 import type { ModelsView } from './models-view';
 
@@ -18,7 +30,8 @@ type ModelCommand = (typeof COMMANDS)[
   | 'preferModel'
   | 'unpreferModel'
   | 'denyModel'
-  | 'allowModel'];
+  | 'allowModel'
+  | 'resetQuality'];
 
 export function modelCommandHandlers(o: Orchestra, view: ModelsView): Record<ModelCommand, Handler> {
   const on =
@@ -58,6 +71,19 @@ export function modelCommandHandlers(o: Orchestra, view: ModelsView): Record<Mod
       (r) => setListed(o, view, r, 'deniedModels', true),
       (r) => !r.denied,
     ),
+    // On a row: that model. From the view's title or the palette: every model, or the one picked.
+    [COMMANDS.resetQuality]: async (target) => {
+      if (target !== undefined) return on('reset the quality estimates of', (r) => resetQuality(o, view, r))(target);
+      await view.refresh();
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: 'All models', row: 'all' as const },
+          ...view.models.map((r) => ({ label: r.id, description: r.quality[0] && `quality ${qualityText(r.quality[0])}`, row: r })),
+        ],
+        { title: 'Orchestra: reset quality estimates', placeHolder: 'Whose evidence to forget?' },
+      );
+      return pick ? resetQuality(o, view, pick.row) : undefined;
+    },
     [COMMANDS.allowModel]: on(
       'allow again',
       (r) => setListed(o, view, r, 'deniedModels', false),

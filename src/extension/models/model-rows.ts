@@ -3,7 +3,7 @@
 // check, merged into one row, and the words and marks each row is drawn with. Pure (no `vscode`), so
 // it is tested in plain Node.
 import type { ModelEntry, OrchestraConfig } from '../../core/config';
-import type { ModelInfo } from '../../core/engine-api';
+import type { ModelInfo, QualityRow } from '../../core/engine-api';
 import { hostOf, isLocalHost } from '../../core/pool/locality';
 
 /** Where a pool member comes from, which decides what can be done with it. */
@@ -17,6 +17,18 @@ export type Reachability =
   | { state: 'unreachable'; error: string; at: number; tested: boolean };
 
 export type KeyState = 'set' | 'none' | 'other-endpoint';
+
+/** A model's quality estimate in one role (docs/ROUTING.md): the posterior mean over its prior and evidence. */
+export interface RowQuality {
+  role: string;
+  mean: number;
+  low: number;
+  high: number;
+  /** Weighted outcomes seen (0 while the estimate is the prior alone). */
+  evidence: number;
+  prior: number;
+  priorSource: string;
+}
 
 export interface ModelRow {
   id: string;
@@ -41,6 +53,8 @@ export interface ModelRow {
   ineligibleReason?: string;
   /** How tool calls are read from this model: its `toolCallFormat` and, for `auto`, the format its name suggests. */
   toolCallFormat?: string;
+  /** Its quality estimate per role, the role it is used in most first (empty until the engine reported them). */
+  quality: RowQuality[];
 }
 
 export interface RowInputs {
@@ -50,6 +64,8 @@ export interface RowInputs {
   /** The origin each model's stored key is bound to, for models that have one. */
   keyOrigins: ReadonlyMap<string, string>;
   reach: ReadonlyMap<string, Reachability>;
+  /** The engine's quality estimates (undefined while it has not reported them). */
+  quality?: QualityRow[];
 }
 
 /** The orchestrator as the engine picks it: the setting, else the first with the role, else the first. */
@@ -103,8 +119,37 @@ export function modelRows(inp: RowInputs): ModelRow[] {
       eligible: info?.eligible ?? !prefs.deniedModels.includes(id),
       ineligibleReason: info?.ineligibleReason,
       toolCallFormat: format && detected ? `${format} (${detected} by the model's name, unless the server returns native calls)` : format,
+      quality: rowQuality(id, id === orchestrator, inp.quality),
     };
   });
+}
+
+/**
+ * A model's estimates, the one the description shows first: as orchestrator for the orchestrator,
+ * else the role with the most evidence (ties: the order of its roles).
+ */
+function rowQuality(id: string, orchestrator: boolean, rows: QualityRow[] | undefined): RowQuality[] {
+  const mine = (rows ?? [])
+    .filter((r) => r.model === id && r.inPool)
+    .map((r) => ({
+      role: r.role,
+      mean: r.mean,
+      low: r.low,
+      high: r.high,
+      evidence: r.successes + r.failures,
+      prior: r.prior,
+      priorSource: r.priorSource,
+    }));
+  const rank = (q: RowQuality) => (orchestrator && q.role === 'orchestrator' ? Number.POSITIVE_INFINITY : q.evidence);
+  return mine
+    .map((q, i) => ({ q, i }))
+    .sort((a, b) => rank(b.q) - rank(a.q) || a.i - b.i)
+    .map(({ q }) => q);
+}
+
+/** `0.82 (n=14)`: the estimate and how much evidence it rests on (n=0: the prior alone). */
+export function qualityText(q: RowQuality): string {
+  return `${q.mean.toFixed(2)} (n=${Number(q.evidence.toFixed(1))})`;
 }
 
 // ── how a row reads ────────────────────────────────────────────────────────────────────────────
@@ -156,6 +201,7 @@ export function rowDescription(row: ModelRow): string {
   else if (row.reach.state === 'reachable') parts.push(`${Math.round(row.reach.latencyMs)} ms`);
   parts.push(row.local ? 'local' : 'remote');
   if (!row.inputPricePerMillion && !row.outputPricePerMillion) parts.push('free');
+  if (row.quality.length) parts.push(`quality ${qualityText(row.quality[0])}`);
   return parts.join(' · ');
 }
 
@@ -179,6 +225,11 @@ export function rowDetails(row: ModelRow): Array<{ label: string; value: string 
     { label: 'API key', value: keyText(row) },
     { label: 'Roles', value: row.roles.join(', ') || 'none' },
   ];
+  for (const q of row.quality)
+    out.push({
+      label: `Quality as ${q.role}`,
+      value: `${qualityText(q)}, 90% interval ${q.low.toFixed(2)}–${q.high.toFixed(2)}; prior ${q.prior.toFixed(2)} (${q.priorSource})`,
+    });
   if (row.toolCallFormat) out.push({ label: 'Tool calls', value: row.toolCallFormat });
   if (!row.eligible)
     out.push({ label: 'Not used now', value: row.ineligibleReason ?? (row.denied ? 'denied in the preferences' : 'not eligible') });

@@ -68,7 +68,7 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
       if (origin) keyOrigins.set(m.id, origin);
     }
     this.keyOrigins = keyOrigins;
-    this.rows = modelRows({ config, pool: this.o.models, keyOrigins: this.keyOrigins, reach: this.reach });
+    this.rows = modelRows({ config, pool: this.o.models, keyOrigins: this.keyOrigins, reach: this.reach, quality: this.o.quality });
     this.built = true;
     this.changed.fire();
     if (this.visible) this.checkLocal();
@@ -77,7 +77,13 @@ export class ModelsView implements vscode.TreeDataProvider<Node>, vscode.Disposa
   /** Sets a row's check state and redraws. */
   setReach(id: string, reach: Reachability): void {
     this.reach.set(id, reach);
-    this.rows = modelRows({ config: this.o.settings.config, pool: this.o.models, keyOrigins: this.keyOrigins, reach: this.reach });
+    this.rows = modelRows({
+      config: this.o.settings.config,
+      pool: this.o.models,
+      keyOrigins: this.keyOrigins,
+      reach: this.reach,
+      quality: this.o.quality,
+    });
     this.changed.fire();
   }
 

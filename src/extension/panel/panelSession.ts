@@ -32,6 +32,8 @@ export interface PanelHandlers {
   feedback?(taskId: string, verdict: 'up' | 'down' | 'none'): void;
   approve(approvalId: string, approved: boolean): void;
   setPrivacyMode(mode: PrivacyMode): void;
+  /** The composer's orchestrator picker: `orchestrator.model` for the next question on. */
+  setOrchestrator(model: string): void;
   setBudget(dollars: number): void;
   insertCode(code: string, language?: string): void;
   applyCode(code: string, language?: string): void;
@@ -112,6 +114,7 @@ export class PanelSession {
         this.approvals.delete(msg.approvalId);
         break;
       case 'askFailed':
+      case 'settingResult':
         break;
       case 'compose':
         if (!this.ready) {
@@ -189,6 +192,8 @@ export class PanelSession {
           return this.handlers.approve(m.approvalId, m.approved);
         case 'setPrivacyMode':
           return this.handlers.setPrivacyMode(m.mode);
+        case 'setOrchestrator':
+          return this.handlers.setOrchestrator(m.model);
         case 'setBudget':
           return this.handlers.setBudget(m.dollars);
         case 'insertCode':

@@ -106,16 +106,29 @@ function toFunctions(offered: NonNullable<ChatCompletionRequest['tools']>, maxTo
 }
 
 /**
+ * The request's prompt as the model evaluates it: the history rendered with the chat template and the
+ * tools offered, tokenized. A completion's `usage.prompt_tokens` and `POST /tokenize` both count this.
+ */
+export function renderPrompt(
+  handle: ModelHandle,
+  req: ChatCompletionRequest,
+  maxToolStringLength: number,
+): { history: ChatHistoryItem[]; callsInLastTurn: number; functions: ChatModelFunctions | undefined; tokens: Token[] } {
+  const tools = req.tools ?? [];
+  const { history, callsInLastTurn } = toChatHistory(req.messages, new Map(tools.map((t) => [t.function.name, t.function.description])));
+  const functions = toFunctions(offeredTools(req), maxToolStringLength);
+  const { contextText } = handle.chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
+  return { history, callsInLastTurn, functions, tokens: contextText.tokenize(handle.model.tokenizer) };
+}
+
+/**
  * Checks and renders a request on the loaded model. Throws a RequestError (an HTTP 4xx, before any
  * stream starts) for what the model cannot do, including a prompt longer than its context.
  */
 export async function prepareCall(handle: ModelHandle, req: ChatCompletionRequest, maxToolStringLength: number): Promise<PreparedCall> {
-  const { lib, llama, model, chatWrapper, contextSize } = handle;
-  const tools = req.tools ?? [];
-  const offered = offeredTools(req);
+  const { lib, llama, chatWrapper, contextSize } = handle;
   const toolChoice = req.tool_choice ?? 'auto';
-  const { history, callsInLastTurn } = toChatHistory(req.messages, new Map(tools.map((t) => [t.function.name, t.function.description])));
-  const functions = toFunctions(offered, maxToolStringLength);
+  const { history, callsInLastTurn, functions, tokens } = renderPrompt(handle, req, maxToolStringLength);
   let grammar: LlamaGrammar | undefined;
   const format = req.response_format;
   if (format && format.type !== 'text') {
@@ -133,8 +146,6 @@ export async function prepareCall(handle: ModelHandle, req: ChatCompletionReques
     grammar = await llama.createGrammarForJsonSchema(schema as Parameters<typeof llama.createGrammarForJsonSchema>[0]);
   }
   const force = functions !== undefined && (toolChoice === 'required' || typeof toolChoice === 'object');
-  const { contextText } = chatWrapper.generateContextState({ chatHistory: history, availableFunctions: functions });
-  const tokens = contextText.tokenize(model.tokenizer);
   // At least one token must fit after the prompt; node-llama-cpp would otherwise drop messages silently.
   if (tokens.length >= contextSize) {
     throw new RequestError(

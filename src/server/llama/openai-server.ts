@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { ModelEntryInput } from '../../core/config';
 import { RequestError, parseChatRequest } from './chat-request';
-import { newId, runCompletion, type StreamSink } from './generate';
+import { newId, renderPrompt, runCompletion, type StreamSink } from './generate';
 import { readGgufInfo, type GgufInfo } from './gguf-info';
 import { guessRoles, modelIdForFile } from './registry';
 import { LlamaRuntime, type ChatFormat, type GpuLayers } from './runtime';
@@ -129,6 +129,17 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
   });
+}
+
+/**
+ * Counts tokens as vLLM's `POST /tokenize` does, so the engine counts embedded models like any server
+ * with one: `messages` (and `tools`) rendered with the model's chat template, or a plain `prompt`.
+ */
+async function countTokens(runtime: LlamaRuntime, spec: LocalModelSpec, body: Record<string, unknown>, maxToolStringLength: number) {
+  const handle = await runtime.model({ path: spec.path, chatFormat: spec.chatFormat });
+  if (typeof body.prompt === 'string') return handle.model.tokenize(body.prompt, body.add_special_tokens === true).length;
+  const req = parseChatRequest({ model: spec.id, messages: body.messages, tools: body.tools ?? undefined });
+  return renderPrompt(handle, req, maxToolStringLength).tokens.length;
 }
 
 /** Starts the endpoint. Rejects a non-loopback host unless `allowNonLoopback`. */
@@ -325,6 +336,28 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
       });
       return;
     }
+    if (req.method === 'POST' && (path === '/tokenize' || path === '/v1/tokenize')) {
+      readBody(req)
+        .then(async (raw) => {
+          const body = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+          const name = typeof body.model === 'string' ? body.model : '';
+          const spec = byId.get(name);
+          if (!spec)
+            throw new RequestError(
+              `model "${name}" is not served here; available: ${[...byId.keys()].join(', ')}`,
+              404,
+              'invalid_request_error',
+              'model',
+            );
+          const count = await countTokens(runtime, spec, body, maxToolStringLength);
+          sendJson(res, 200, { count, max_model_len: runtime.contextSize });
+        })
+        .catch((err: unknown) => {
+          if (err instanceof RequestError) sendError(res, err.status, err.message, err.code, err.param);
+          else sendError(res, 500, err instanceof Error ? err.message : String(err), 'server_error');
+        });
+      return;
+    }
     if (path === '/v1/chat/completions' || path === '/chat/completions') {
       if (req.method !== 'POST') {
         sendError(res, 405, `${req.method} is not allowed on ${path}; use POST`);
@@ -351,7 +384,7 @@ export async function startLocalEndpoint(opts: LocalEndpointOptions): Promise<Lo
     sendError(
       res,
       404,
-      `no route ${req.method} ${url.pathname} (this server offers GET /v1/models and POST /v1/chat/completions)`,
+      `no route ${req.method} ${url.pathname} (this server offers GET /v1/models, POST /v1/chat/completions and POST /tokenize)`,
       'invalid_request_error',
       undefined,
       'not_found',

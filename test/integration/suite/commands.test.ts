@@ -1,7 +1,8 @@
 // Orchestra's commands as a user (or a keybinding) runs them inside the real VS Code: privacy mode
-// written to the settings, a question asked through the Ask command, its trajectory exported.
+// written to the settings (and not loosened past the workspace's orchestra.json), a question asked
+// through the Ask command, its trajectory exported.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -54,6 +55,23 @@ describe('Orchestra commands', function () {
     assert.match(models.find((m) => m.id === 'remote')!.ineligibleReason ?? '', /local/i);
     await vscode.commands.executeCommand('orchestra.setPrivacyMode', 'any');
     assert.equal(vscode.workspace.getConfiguration('orchestra').get('privacyMode'), 'any');
+  });
+
+  it('Set privacy mode does not loosen what the workspace’s orchestra.json keeps, and says why', async () => {
+    const configFile = join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'orchestra.json');
+    await vscode.workspace.getConfiguration('orchestra').update('privacyMode', 'open-weights-only', vscode.ConfigurationTarget.Global);
+    writeFileSync(configFile, JSON.stringify({ privacyMode: 'local-only' }));
+    try {
+      assert.equal(await vscode.commands.executeCommand('orchestra.setPrivacyMode', 'any'), undefined, 'refused');
+      const user = vscode.workspace.getConfiguration('orchestra').inspect('privacyMode')?.globalValue;
+      assert.equal(user, 'open-weights-only', 'the user setting is unchanged');
+      // Tightening (or keeping) what the file says goes through.
+      assert.equal(await vscode.commands.executeCommand('orchestra.setPrivacyMode', 'local-only'), 'local-only');
+      assert.equal(vscode.workspace.getConfiguration('orchestra').inspect('privacyMode')?.globalValue, 'local-only');
+    } finally {
+      rmSync(configFile, { force: true });
+      await vscode.workspace.getConfiguration('orchestra').update('privacyMode', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('Ask starts a task and Export last trajectory writes its JSONL', async () => {

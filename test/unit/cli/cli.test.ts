@@ -237,6 +237,40 @@ describe('orchestra CLI (child process)', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /models\[0\]\.toolCallFormat/);
 
+    // How each model's tokens are counted: a vLLM server's own /tokenize, the bundled BPE for an
+    // OpenAI-family name, an estimate for a server that cannot count; an excluded model is not asked.
+    const vllm = await startModelServer({ flavor: 'vllm' });
+    try {
+      const counting = join(ws.dir, 'counting.json');
+      writeFileSync(
+        counting,
+        JSON.stringify({
+          models: [
+            { id: 'vl', baseUrl: vllm.url, model: 'Qwen/Qwen3-8B', roles: ['orchestrator'] },
+            { id: 'oai', baseUrl: server.url, model: 'gpt-4o-mini' },
+            { id: 'plain', baseUrl: server.url, model: 'helper' },
+            { id: 'cloud', baseUrl: remote.url, model: 'cloud', local: false },
+          ],
+        }),
+      );
+      const c = await runCli(['models', '--config', counting, '--privacy', 'local-only']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stdout, /TOKENS/);
+      assert.match(c.stdout, /^vl .* exact \(server\) /m);
+      assert.match(c.stdout, /^oai .* exact \(BPE\) /m);
+      assert.match(c.stdout, /^plain .* estimate /m);
+      const cj = JSON.parse((await runCli(['models', '--config', counting, '--privacy', 'local-only', '--json'])).stdout);
+      assert.deepEqual(Object.fromEntries(cj.models.map((m: any) => [m.id, m.tokenCounting])), {
+        vl: 'server',
+        oai: 'bpe',
+        plain: 'estimate',
+        cloud: 'not-asked',
+      });
+      assert.equal(remote.requests.length, 0, 'the excluded remote model was not contacted');
+    } finally {
+      await vllm.close();
+    }
+
     const ollama = await startModelServer({ flavor: 'ollama', models: ['qwen2.5-coder:7b'] });
     try {
       const d = await runCli(['models', '--probe', `ollama:${ollama.port}`], { cwd: ws.dir, env: { ORCHESTRA_CONFIG: configFile } });

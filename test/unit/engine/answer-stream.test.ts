@@ -136,22 +136,24 @@ describe('streaming readers', () => {
     assert.equal(streamingReplyText('Plain text with a < sign and a [link]').visible, 'Plain text with a < sign and a [link]');
   });
 
-  test('AnswerStream: whole words, extension as deltas, divergence as a reset, retract clears', () => {
+  test('AnswerStream: whole words, extension as deltas, retract clears, finish makes it whole', () => {
     const sent: Array<[string, boolean]> = [];
     const s = new AnswerStream((text, reset) => sent.push([text, reset]));
-    s.update('Hello wor');
-    s.update('Hello world and');
+    s.extend('  Hello wor');
+    s.extend('ld and');
     assert.deepEqual(sent, [
       ['Hello ', false],
       ['world ', false],
     ]);
-    s.update('Goodbye now');
-    assert.deepEqual(sent.at(-1), ['Goodbye ', true]);
+    assert.equal(s.retract(), 'Hello world ');
+    assert.deepEqual(sent.at(-1), ['', true]);
+    s.extend('Goodbye now');
+    assert.deepEqual(sent.at(-1), ['Goodbye ', false], 'after a retract the next text starts over, the held word dropped');
     assert.equal(s.retract(), 'Goodbye ');
     assert.deepEqual(sent.at(-1), ['', true]);
     s.finish('Final answer');
     assert.deepEqual(sent.at(-1), ['Final answer', false]);
     s.finish('Final answer');
-    assert.equal(sent.length, 5, 'finishing with what was streamed sends nothing');
+    assert.equal(sent.length, 6, 'finishing with what was streamed sends nothing');
   });
 });

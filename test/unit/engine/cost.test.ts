@@ -150,17 +150,25 @@ describe('cost you can trust', () => {
     await engine.dispose();
   });
 
-  test('a reported cost above the reservation is recorded as reported and warned about', async () => {
-    scriptCalls([{ prompt_tokens: 1000, completion_tokens: 100, cost: 0.25 }]);
+  test('a call billed above its reservation is recorded as billed and stops all further spending at once, saying so', async () => {
+    // Two calls asked for; the first is billed $0.25, far above what its tokens cost at the configured prices.
+    scriptCalls([
+      { prompt_tokens: 1000, completion_tokens: 100, cost: 0.25 },
+      { prompt_tokens: 1000, completion_tokens: 100 },
+    ]);
     const host = recordingHost({ secrets });
     const engine = newEngine(host, pool());
     const run = await runTask(engine, { question: 'q', workspace: ws.dir });
-    assert.equal(run.outcome.ok, true, JSON.stringify(run.outcome.error));
+    assert.equal(run.outcome.ok, false);
+    assert.equal(run.outcome.error?.code, 'budget');
+    assert.match(run.outcome.error?.message ?? '', /cloud reported a cost of \$0\.25, more than the \$[\d.]+ reserved .*stopped the task/);
+    assert.match(run.outcome.error?.message ?? '', /inputPricePerMillion/, 'names the setting to check');
     const fin = run.of('tool_call_finished').filter((e) => e.tool === 'call_model');
-    assert.equal(fin[0].dollars, 0.25);
+    assert.equal(fin[0].dollars, 0.25, 'the bill is recorded as billed');
     assert.equal(run.outcome.totals.dollars, 0.25);
+    assert.equal(server.requestsFor('cloud').length, 1, 'nothing more was sent');
     assert.ok(
-      host.logs.some((l) => /^warn: cloud reported a cost of \$0\.25.*more than the \$[\d.]+ reserved/.test(l)),
+      host.logs.some((l) => /^warn: cloud reported a cost of \$0\.25/.test(l)),
       host.logs.join('\n'),
     );
     await engine.dispose();

@@ -38,6 +38,27 @@ test('eligibility: privacy modes and deny lists name the rule', () => {
   assert.ok(!matchesAny(['github__*'], ['gitlab__x']));
 });
 
+test('every refusal names the rule, the model and the setting that would allow it', () => {
+  const cloud = m('gpt', { host: 'api.example.com', local: false, openWeights: false });
+  const verdicts = [
+    [
+      modelVerdict(cloud, config({ privacyMode: 'local-only' })),
+      /orchestra\.privacyMode.*"gpt".*api\.example\.com.*set orchestra\.privacyMode to "any"/,
+    ],
+    [modelVerdict(cloud, config({ privacyMode: 'open-weights-only' })), /orchestra\.privacyMode.*"gpt".*"openWeights": true/],
+    [modelVerdict(cloud, config({ preferences: { deniedModels: ['gpt*'] } })), /"gpt".*orchestra\.preferences\.deniedModels.*remove it/],
+  ] as const;
+  for (const [v, reason] of verdicts) assert.ok(!v.eligible && reason.test(v.reason), JSON.stringify(v));
+  // A loopback model the user marked "local": false is refused for that setting, not for "not this machine".
+  const marked = modelVerdict(
+    m('loop', { host: '127.0.0.1', local: false, localSource: 'setting' }),
+    config({ privacyMode: 'local-only' }),
+  );
+  assert.ok(!marked.eligible, 'still refused: the setting says it sends data away');
+  assert.match(marked.reason, /"loop" runs on 127\.0\.0\.1, on this machine, but its settings say "local": false/);
+  assert.doesNotMatch(marked.reason, /not this machine/);
+});
+
 test('ranking: preferred first, then by the weighted score; cost weight favours cheap models', () => {
   const cheap = m('cheap', { inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, latencyMs: 900 });
   const pricey = m('pricey', { inputPricePerMillion: 5, outputPricePerMillion: 20, latencyMs: 3000 });

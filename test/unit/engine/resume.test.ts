@@ -94,6 +94,53 @@ describe('resume', () => {
     await engine.dispose();
   });
 
+  test('a reply the server reported no usage for is recorded as counted and settled, and resumed at that cost', async () => {
+    const quick = 'Quick result, with no usage reported.';
+    server.script('orch', [
+      {
+        toolCalls: [
+          { name: 'call_model', arguments: { model: 'fast', task: 'quick part' } },
+          { name: 'call_model', arguments: { model: 'slow', task: 'slow part' } },
+        ],
+      },
+      { toolCalls: [{ name: 'answer', arguments: { answer: 'Both parts done.' } }] },
+    ]);
+    server.script('fast', [{ content: quick, usage: false }]);
+    server.script('slow', [{ content: 'slow words '.repeat(400), tokensPerSecond: 20 }, { content: 'Slow result.' }]);
+    const engine = newEngine(recordingHost(), cfg());
+    const controller = new AbortController();
+    const conversation = { dir, id: 'c-counted' };
+    const fastSeen = server.requestsFor('fast').length;
+    const slowSeen = server.requestsFor('slow').length;
+    const first = runTask(engine, { question: 'Do both parts.', workspace: ws.dir, conversation }, { signal: controller.signal });
+    await waitFor(
+      () => server.requestsFor('fast')[fastSeen]?.finishedAt !== undefined && server.requestsFor('slow').length === slowSeen + 1,
+      'fast done, slow streaming',
+    );
+    controller.abort();
+    const stopped = await first;
+    const taskId = stopped.outcome.taskId;
+    const fastCard = (events: EngineEvent[]) => {
+      const card = events.find((e) => e.type === 'tool_call_finished' && e.model === 'fast');
+      assert.ok(card && card.type === 'tool_call_finished', 'the fast call finished');
+      return card;
+    };
+    const paid = fastCard(stopped.events).dollars;
+    // Settled at what the reply can have cost: with no tokenizer at the server, one token per byte that arrived.
+    const rec = [...new ConversationLibrary(dir).journal('c-counted', taskId)!.models.values()].find((r) => r.modelId === 'fast');
+    assert.ok(rec, 'the answered call is in the journal');
+    assert.equal(rec.result.usage.estimated, true);
+    assert.ok(rec.result.usage.outputTokens >= Buffer.byteLength(quick), `counted ${rec.result.usage.outputTokens} output tokens`);
+    assert.ok(paid > 0 && Math.abs(rec.dollars - paid) < 1e-12, `recorded $${rec.dollars}, charged $${paid}`);
+
+    const events: EngineEvent[] = [];
+    const resumed = await engine.resume({ taskId, conversation, workspace: ws.dir }, (e) => events.push(e));
+    assert.equal(resumed.ok, true, JSON.stringify(resumed.error));
+    assert.equal(server.requestsFor('fast').length, fastSeen + 1, 'the answered call was not asked again');
+    assert.ok(Math.abs(fastCard(events).dollars - paid) < 1e-12, 'replayed at the cost it was settled at');
+    await engine.dispose();
+  });
+
   test('resume is refused for a task that answered, or one with no record', async () => {
     server.script('orch', [{ content: 'Done.' }]);
     const engine = newEngine(recordingHost(), cfg());

@@ -9,6 +9,7 @@ import { makeModelDir, writeRandomModel, writeToolCallScriptModel } from '../../
 import { startLocalEndpoint, type LocalEndpoint, type LocalEndpointLogEntry } from '../../../src/server/llama/openai-server';
 import { startEmbeddedModels } from '../../../src/server/llama/embedded';
 import { ModelEntry } from '../../../src/core/config';
+import { TokenCounter } from '../../../src/core/tokens/counter';
 
 const readFileTool = {
   type: 'function' as const,
@@ -317,6 +318,32 @@ describe('local OpenAI-compatible endpoint over the embedded runtime', () => {
     const lastA = order.lastIndexOf('a');
     const lastB = order.lastIndexOf('b');
     assert.ok(firstB < lastA && firstA < lastB, 'the two generations overlap');
+  });
+
+  test('POST /tokenize counts a prompt as the model will: the engine’s counter matches the usage the model reports', async () => {
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'Which file holds the answer? Read it.' },
+    ];
+    const counter = new TokenCounter(async () => undefined);
+    const m = {
+      id: 'script',
+      baseUrl: endpoint.baseUrl,
+      model: 'script',
+      host: '127.0.0.1',
+      local: true,
+      inputPricePerMillion: 0,
+      outputPricePerMillion: 0,
+    };
+    for (const tools of [undefined, [scriptTool]]) {
+      const count = await counter.countPrompt(m, messages, tools);
+      assert.equal(count.source, 'server');
+      assert.equal(count.exact, true);
+      const r = await client.chat.completions.create({ model: 'script', messages, max_tokens: 4, ...(tools ? { tools } : {}) });
+      assert.equal(count.tokens, r.usage?.prompt_tokens, `counted before = reported after (${tools ? 'with' : 'without'} tools)`);
+    }
+    assert.deepEqual(await counter.countReply(m, { content: '', reasoning: '', toolCalls: [] }), { tokens: 0, exact: true });
+    assert.ok((await counter.countReply(m, { content: 'The answer is 42.', reasoning: '', toolCalls: [] })).tokens > 0);
   });
 
   test('bad requests get OpenAI-style errors naming the problem', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OrchestraConfig } from '../../../src/core/config';
-import type { ModelInfo } from '../../../src/core/engine-api';
+import type { ModelInfo, QualityRow } from '../../../src/core/engine-api';
 import { modelRows, rowContext, rowDescription, rowDetails, type Reachability } from '../../../src/extension/models/model-rows';
 import { guessOpenWeights, parsePrices, uniqueId, validateBaseUrl } from '../../../src/extension/models/model-input';
 import { COMMANDS, EDITOR_COMMANDS } from '../../../src/extension/command-ids';
@@ -117,6 +117,46 @@ describe('Models view rows', () => {
       modelRows({ config: plain, pool: undefined, keyOrigins: new Map(), reach: new Map() }).map((r) => r.orchestrator),
       [true, false],
     );
+  });
+});
+
+describe('Models view rows: quality estimates', () => {
+  const row = (model: string, role: string, successes: number, failures: number, mean: number): QualityRow => ({
+    model,
+    role,
+    successes,
+    failures,
+    mean,
+    low: mean - 0.1,
+    high: mean + 0.1,
+    prior: 0.6,
+    priorSource: 'your prior',
+    inPool: true,
+  });
+  const quality = [
+    row('orch', 'orchestrator', 2, 1, 0.64),
+    row('coder', 'general', 0, 0, 0.6),
+    row('coder', 'code', 10.5, 3.5, 0.8234),
+    row('gone', 'code', 4, 0, 0.9),
+  ];
+  const rows = modelRows({ config, pool: undefined, keyOrigins: new Map(), reach: new Map(), quality });
+
+  test('each row shows the estimate of its main role, with how much evidence it rests on', () => {
+    const [orch, gpt, coder] = rows;
+    assert.equal(rowDescription(orch), 'orchestrator · local · free · quality 0.64 (n=3)');
+    assert.equal(rowDescription(coder), 'preferred · local · free · quality 0.82 (n=14)', 'the role with the most evidence first');
+    assert.deepEqual(gpt.quality, [], 'no estimate reported: nothing shown');
+    assert.equal(rowDescription(gpt), 'denied · remote');
+  });
+
+  test('its details list every role, with the interval and the prior', () => {
+    const coder = rows[2];
+    const lines = rowDetails(coder).filter((d) => d.label.startsWith('Quality'));
+    assert.deepEqual(lines, [
+      { label: 'Quality as code', value: '0.82 (n=14), 90% interval 0.72–0.92; prior 0.60 (your prior)' },
+      { label: 'Quality as general', value: '0.60 (n=0), 90% interval 0.50–0.70; prior 0.60 (your prior)' },
+    ]);
+    assert.ok(!rows.some((r) => r.id === 'gone'), 'evidence about a model no longer in the pool makes no row');
   });
 });
 

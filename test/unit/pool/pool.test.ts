@@ -627,7 +627,7 @@ describe('paying for attempts (beforeAttempt / onAttemptFailed)', () => {
           asked.push(retry);
           return asked.length < 2 ? { maxTokens: 77 } : { refused: 'over budget: $0 left' };
         },
-        onAttemptFailed: (a) => failed.push(a.error),
+        onAttemptFailed: (a) => void failed.push(a.error),
       }),
       (err) => {
         assert.equal(err.kind, 'over_budget');
@@ -646,7 +646,7 @@ describe('paying for attempts (beforeAttempt / onAttemptFailed)', () => {
     const { pool } = makePool([{ id: 'cut' }], { requests: { retries: 1, timeoutSeconds: 30, stream: true } });
     server.script('cut', [{ content: 'één twee drie vier vijf zes zeven acht', fault: 'cut-mid-chunk' }, { content: 'ok' }]);
     const failed: Array<{ usage?: unknown; outputBytes?: number }> = [];
-    const r = await pool.chat('cut', ask(), { onAttemptFailed: (a) => failed.push(a) });
+    const r = await pool.chat('cut', ask(), { onAttemptFailed: (a) => void failed.push(a) });
     assert.equal(r.content, 'ok');
     assert.equal(failed.length, 1);
     assert.ok(failed[0].usage, 'usage of the cut attempt');

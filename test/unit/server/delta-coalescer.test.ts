@@ -1,5 +1,5 @@
-// The engine process's delta merging: consecutive deltas of one stream become one event; anything
-// else is sent in its place in the order it came, and seq keeps increasing.
+// The engine process's delta merging: the deltas of each stream become one event, also when two
+// streams interleave; anything else is sent in its place in the order it came, and seq keeps increasing.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeltaCoalescer, isMergeableDelta } from '../../../src/server/delta-coalescer';
@@ -87,6 +87,24 @@ describe('DeltaCoalescer', () => {
     assert.deepEqual(
       sent.map((e) => ('text' in e ? e.text : '')),
       ['a', 'b', 'c', 'd', 'e'],
+    );
+  });
+
+  test('two streams that interleave (an expert card and the answer area) each merge, sent in the order of their last seq', () => {
+    const s = stream();
+    const { sent, c } = collector();
+    const input: EngineEvent[] = [];
+    for (const w of ['one ', 'two ', 'three ']) input.push(s.tool('call-1', w), s.answer(w));
+    for (const e of input) c.push(e);
+    assert.equal(sent.length, 0, 'both held');
+    c.push(s.turn(2));
+    assert.deepEqual(
+      sent.map((e) => [e.type, 'text' in e ? e.text : '', e.seq]),
+      [
+        ['tool_call_delta', 'one two three ', 4],
+        ['answer_delta', 'one two three ', 5],
+        ['turn_started', '', 6],
+      ],
     );
   });
 

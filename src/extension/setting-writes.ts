@@ -1,0 +1,76 @@
+// Where a setting changed from the panel's composer (or a command) is written so that it takes effect,
+// and when such a change must be refused: the privacy mode combines every scope strictest-wins
+// (settings.ts), so a looser mode written where a stricter one still applies would change nothing.
+// Pure (no `vscode` import): the scoped values come from `WorkspaceConfiguration.inspect`.
+import { PRIVACY_MODES, type PrivacyMode } from '../core/config';
+
+/** A settings scope Orchestra writes to: the user's settings, the workspace's, or one folder's. */
+export type WriteScope = 'user' | 'workspace' | 'folder';
+
+/** What `WorkspaceConfiguration.inspect` says of one setting, plus the workspace's orchestra.json value. */
+export interface SettingScopes {
+  defaultValue?: unknown;
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+  /** The workspace's orchestra.json. */
+  fileValue?: unknown;
+}
+
+export type WritePlan = { ok: true; scope: WriteScope } | { ok: false; reason: string };
+
+/** How each scope is named to the user. */
+export const SCOPE_NAMES: Record<WriteScope | 'file', string> = {
+  user: 'your user settings',
+  workspace: 'the workspace settings',
+  folder: 'the folder settings',
+  file: 'orchestra.json',
+};
+
+const rank = (v: unknown): number => PRIVACY_MODES.indexOf(v as PrivacyMode);
+
+/**
+ * Where to write the privacy mode `requested`, or why not. It goes where the editor already sets it
+ * most specifically (folder, workspace, else the user's settings), then every scope is combined as
+ * the settings watcher does: when another scope would still hold a stricter mode, the write would
+ * not take effect, so it is refused naming that scope. Loosening a mode the workspace's own files
+ * set is refused in an untrusted workspace: there a repository's rules may only be tightened.
+ */
+export function planPrivacyWrite(requested: PrivacyMode, s: SettingScopes, trusted: boolean): WritePlan {
+  const scope: WriteScope = s.workspaceFolderValue !== undefined ? 'folder' : s.workspaceValue !== undefined ? 'workspace' : 'user';
+  const valid = (v: unknown) => rank(v) >= 0;
+  const user = valid(s.globalValue) ? s.globalValue : s.defaultValue;
+  const values: Array<[WriteScope | 'file', unknown]> = [
+    ['user', scope === 'user' ? requested : user],
+    ['workspace', scope === 'workspace' ? requested : s.workspaceValue],
+    ['folder', scope === 'folder' ? requested : s.workspaceFolderValue],
+    ['file', s.fileValue],
+  ];
+  const stricter = values.filter(([, v]) => valid(v) && rank(v) > rank(requested));
+  if (stricter.length) {
+    const [where, value] = stricter.reduce((a, b) => (rank(b[1]) > rank(a[1]) ? b : a));
+    const fix =
+      where === 'file' ? 'edit the file to loosen it' : where === 'user' ? 'change it there first' : 'edit that settings file to loosen it';
+    return { ok: false, reason: `the privacy mode is "${String(value)}" in ${SCOPE_NAMES[where]} and stays in force (${fix})` };
+  }
+  const current = Math.max(...[user, s.workspaceValue, s.workspaceFolderValue, s.fileValue].map(rank));
+  if (!trusted && scope !== 'user' && rank(requested) < current)
+    return {
+      ok: false,
+      reason: `this workspace is not trusted, so its own settings (${SCOPE_NAMES[scope]}) may only tighten the privacy mode (trust the workspace first)`,
+    };
+  return { ok: true, scope };
+}
+
+/**
+ * Where to write an ordinary (non-safety) setting so it takes effect: the most specific editor scope
+ * that sets it; the workspace settings when only orchestra.json sets it (they override the file);
+ * else the user's settings. In an untrusted workspace VS Code ignores the workspace's values of
+ * restricted settings and Orchestra ignores orchestra.json, so the user's settings are the place.
+ */
+export function planPlainWrite(s: SettingScopes, trusted: boolean): WriteScope {
+  if (!trusted) return 'user';
+  if (s.workspaceFolderValue !== undefined) return 'folder';
+  if (s.workspaceValue !== undefined || s.fileValue !== undefined) return 'workspace';
+  return 'user';
+}
