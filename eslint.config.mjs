@@ -29,7 +29,6 @@ const zones = [
 const oversizeFiles = [
   'src/core/tools/run-code.ts',
   'src/server/llama/openai-server.ts',
-  'webview-ui/src/conversation.ts',
   'test/webview/panel.test.ts',
   'test/support/model-server.ts',
   'test/unit/pool/pool.test.ts',

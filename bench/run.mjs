@@ -28,6 +28,7 @@ const ALL = [
   'parallel',
   'streaming',
   'markdown',
+  'cards-scroll',
   'search',
   'run-code',
   'memory',

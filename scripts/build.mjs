@@ -53,7 +53,13 @@ const builds = [
     entryPoints: { panel: 'webview-ui/src/main.ts' },
     outdir: join(dist, 'webview'),
   },
-  { ...common, entryPoints: { panel: 'webview-ui/src/panel.css' }, outdir: join(dist, 'webview'), loader: { '.css': 'css' } },
+  // The codicon font (@vscode/codicons) is emitted next to the stylesheet, served from the webview's own origin (font-src in its CSP).
+  {
+    ...common,
+    entryPoints: { panel: 'webview-ui/src/panel.css' },
+    outdir: join(dist, 'webview'),
+    loader: { '.css': 'css', '.ttf': 'file' },
+  },
 ];
 if (!production) {
   // Tests are bundled too, so they run as plain Node (unit, webview) or inside the extension host.

@@ -10,6 +10,7 @@ import { llamaServe } from './llama';
 import { replicaThroughput } from './replicas';
 import { toolCallParsing } from './toolcalls';
 import { markdownRender } from './markdown';
+import { cardsScroll } from './cards-scroll';
 import type { Bench } from './util';
 
 export const BENCHES: Record<string, Bench> = {
@@ -24,6 +25,7 @@ export const BENCHES: Record<string, Bench> = {
   replicas: replicaThroughput,
   toolcalls: toolCallParsing,
   markdown: markdownRender,
+  'cards-scroll': cardsScroll,
 };
 
 async function main(): Promise<void> {

@@ -87,3 +87,25 @@ function languageId(language?: string): string | undefined {
   };
   return aliases[language] ?? language;
 }
+
+/**
+ * Opens a workspace file at a line (a search hit's link in a card). The path is relative and was
+ * validated by the panel protocol; it must also resolve inside a workspace folder and exist there.
+ */
+export async function openWorkspaceFile(relPath: string, line?: number): Promise<void> {
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    const uri = vscode.Uri.joinPath(folder.uri, relPath);
+    // joinPath normalises the path; what climbed out of the folder is refused, never opened.
+    if (!uri.path.startsWith(`${folder.uri.path.replace(/\/$/, '')}/`)) continue;
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      continue;
+    }
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const at = new vscode.Position(Math.min(Math.max(0, (line ?? 1) - 1), Math.max(0, doc.lineCount - 1)), 0);
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(at, at), preview: true });
+    return;
+  }
+  throw new Error(`${relPath} is not a file in this workspace`);
+}

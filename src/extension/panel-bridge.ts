@@ -7,7 +7,7 @@ import type { Attachment } from '../core/engine-api';
 import type { EngineEvent } from '../core/protocol/events';
 import type { ApprovalParams } from '../protocol/engine-rpc';
 import type { PanelStatus } from '../protocol/panel';
-import { applyCode, insertCode } from './editor-actions';
+import { applyCode, insertCode, openWorkspaceFile } from './editor-actions';
 import { errorText } from './engine-client';
 import type { PanelHost } from './hosts';
 import { OrchestraPanelProvider } from './panel/OrchestraPanel';
@@ -54,6 +54,7 @@ export class PanelBridge implements vscode.Disposable {
       insertCode: (code: string, language?: string) => void this.run('insert the code', () => insertCode(code, language)),
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),
       copy: (text: string) => void this.run('copy', () => vscode.env.clipboard.writeText(text)),
+      openFile: (path: string, line?: number) => void this.run(`open ${path}`, () => openWorkspaceFile(path, line)),
       runCommand: (id) => {
         // With problems: where the first one is (orchestra.json, settings.json, or the setting).
         if (id === 'openSettings') void openSettingsAt(o.settings.problems[0]);

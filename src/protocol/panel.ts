@@ -36,6 +36,16 @@ export const WebLink = z
     }
   }, 'must be an http(s) URL');
 
+/** A workspace-relative path: no scheme, not absolute, no `..` segment, no NUL (the extension resolves it in a workspace folder). */
+export const WorkspacePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine(
+    (p) => !/^(?:[A-Za-z][A-Za-z0-9+.-]*:|[\\/])/.test(p) && !p.split(/[\\/]/).includes('..') && !p.includes('\0'),
+    'must be a path inside the workspace',
+  );
+
 // ── Panel → extension ──────────────────────────────────────────────────────────────────────────
 
 export const PanelToExtension = z.discriminatedUnion('type', [
@@ -68,6 +78,8 @@ export const PanelToExtension = z.discriminatedUnion('type', [
   z.object({ type: z.literal('applyCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
   z.object({ type: z.literal('copy'), text: z.string().max(2_000_000) }),
   z.object({ type: z.literal('openLink'), url: WebLink }),
+  /** Open a workspace file (a search hit's link) at a line: a relative path inside the workspace, never absolute or climbing out. */
+  z.object({ type: z.literal('openFile'), path: WorkspacePath, line: z.number().int().positive().max(100_000_000).optional() }),
   z.object({ type: z.literal('runCommand'), command: PanelCommand }),
   /** Archive the current conversation into history and start an empty one. */
   z.object({ type: z.literal('newConversation') }),

@@ -149,8 +149,7 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
   // answer holds it and the card has settled.
   await frame.locator('.answer', { hasText: '2880067194370816120' }).first().waitFor({ timeout: 60_000 });
   await frame
-    .locator('.card', { hasText: 'run_code' })
-    .filter({ hasText: /done ·/ })
+    .locator('.card[data-tool="run_code"][data-state="ok"]')
     .first()
     .waitFor({ timeout: 30_000 })
     .catch(async (err: Error) => {
@@ -177,10 +176,19 @@ test('a question typed in the panel runs a task: parallel cards, an inline appro
     JSON.stringify(parallelCards),
   );
   await page.screenshot({ path: join(artifacts, 'panel-answer.png') });
-  // run_code really ran in the workspace: its card shows the number the program printed.
-  const runCard = cardText.find((t) => t.includes('run_code')) ?? '';
+  // run_code really ran in the workspace: its card, opened, shows the number the program printed and its exit code.
+  const run = frame.locator('.card[data-tool="run_code"]').first();
+  await run.locator('.card-toggle').click();
+  await run.locator('.card-exit').waitFor({ timeout: 10_000 });
+  const runCard = await run.innerText();
   assert.match(runCard, /done/i, `run_code card: ${runCard}`);
   assert.match(runCard, /2880067194370816120/, `run_code card: ${runCard}`);
+  assert.equal(await run.locator('.card-exit').getAttribute('data-exit-code'), '0', `run_code card: ${runCard}`);
+  assert.doesNotMatch(
+    await frame.locator('.conversation').innerText(),
+    /untrusted data|UNTRUSTED CONTENT/,
+    'no frame written for the model',
+  );
   // The orchestrator model was called three times over HTTP, each with the tool results of the turn before.
   assert.equal(models.requestsFor('orch').length, 3);
 });

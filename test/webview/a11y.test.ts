@@ -117,6 +117,10 @@ describe('panel accessibility', () => {
       await checkAxe(p, 'answer streaming');
       await p.send(s.answer.slice(20).map(msg));
       await checkAxe(p, 'done');
+      // Every card opened: arguments, results drawn for their kind, links.
+      const closed = p.page.locator('.card:not([hidden]) .card-toggle[aria-expanded="false"]');
+      while ((await closed.count()) > 0) await closed.first().click();
+      await checkAxe(p, 'cards opened');
       await p.page
         .getByRole('button', { name: /Models/ })
         .first()

@@ -80,6 +80,11 @@ describe('panel protocol', () => {
       [{ type: 'openLink', url: 'javascript:alert(1)' }, /openLink\.url: must be an http\(s\) URL/],
       [{ type: 'openLink', url: 'command:workbench.action.openSettings' }, /openLink\.url/],
       [{ type: 'openLink', url: 'file:///etc/passwd' }, /openLink\.url/],
+      [{ type: 'openFile', path: '../outside.ts', line: 1 }, /openFile\.path: must be a path inside the workspace/],
+      [{ type: 'openFile', path: '/etc/passwd' }, /openFile\.path/],
+      [{ type: 'openFile', path: 'C:\\Windows\\win.ini' }, /openFile\.path/],
+      [{ type: 'openFile', path: 'file:///etc/passwd' }, /openFile\.path/],
+      [{ type: 'openFile', path: 'src/a.ts', line: 0 }, /openFile\.line/],
       [{ type: 'setBudget', dollars: -1 }, /setBudget\.dollars/],
       [{ type: 'setBudget', dollars: Number.POSITIVE_INFINITY }, /setBudget\.dollars/],
       [{ type: 'setPrivacyMode', mode: 'everything' }, /setPrivacyMode\.mode/],
@@ -97,6 +102,10 @@ describe('panel protocol', () => {
       if (!r.ok) assert.match(r.error, re);
     }
     assert.ok(parsePanelMessage({ type: 'openLink', url: 'https://example.com/a?b=1' }).ok);
+    assert.deepEqual(parsePanelMessage({ type: 'openFile', path: 'src/a..b/c.ts', line: 12 }), {
+      ok: true,
+      message: { type: 'openFile', path: 'src/a..b/c.ts', line: 12 },
+    });
   });
 
   test('extension messages built from the fixtures match the schema', () => {

@@ -36,6 +36,8 @@ interface Layout {
   overflowing: string[];
   /** Cards whose content is wider than the card. */
   cards: string[];
+  /** Card lines (tool, model, summary, status, figures, Stop) that took more than one line in a card with room (360 px). */
+  tallHeads: string[];
   headerTops: number[];
   headerHeight: number;
   lineHeight: number;
@@ -77,6 +79,10 @@ function measure(): Layout {
   const cards = Array.from(document.querySelectorAll('.card'))
     .filter((c) => c.scrollWidth > c.clientWidth + 1)
     .map(name);
+  const lineHeight = parseFloat(getComputedStyle(document.body).lineHeight);
+  const tallHeads = Array.from(document.querySelectorAll('.card-head'))
+    .filter((e) => e.getBoundingClientRect().width >= 360 && e.getBoundingClientRect().height > lineHeight * 1.9)
+    .map(name);
   const header = document.querySelector('.panel-header') as HTMLElement;
   const visible = Array.from(header.querySelectorAll(':scope > *, :scope > * > *')).filter(
     (e) => (e as HTMLElement).offsetParent !== null && e.getBoundingClientRect().width > 0,
@@ -86,9 +92,10 @@ function measure(): Layout {
     outside,
     overflowing,
     cards,
+    tallHeads,
     headerTops: visible.map((e) => Math.round(e.getBoundingClientRect().top + e.getBoundingClientRect().height / 2)),
     headerHeight: header.getBoundingClientRect().height,
-    lineHeight: parseFloat(getComputedStyle(document.body).lineHeight),
+    lineHeight,
   };
 }
 
@@ -100,6 +107,8 @@ describe('panel: any width, any theme', () => {
       await p.send(busy.messages);
       assert.equal(await p.page.locator('.task').count(), 2, 'both tasks are on screen');
       assert.ok((await p.page.locator('.card .route').count()) >= 2, 'the model choices are shown in their card');
+      // Every card open, so what an expanded card shows (arguments, results, code) is measured too.
+      await p.page.evaluate(() => document.querySelectorAll<HTMLElement>('.card-toggle[aria-expanded="false"]').forEach((b) => b.click()));
       assert.equal(await p.page.locator('.composer .stop-all').isVisible(), true, 'the composer shows Stop while a task runs');
       for (const theme of THEMES) {
         await p.setTheme(theme);
@@ -116,6 +125,8 @@ describe('panel: any width, any theme', () => {
           assert.deepEqual(m.outside, [], `${where}: elements outside the panel`);
           assert.deepEqual(m.overflowing, [], `${where}: elements wider than their box`);
           assert.deepEqual(m.cards, [], `${where}: cards wider than their box`);
+          // One line per call where there is room; in a narrow card the status and figures go under the name.
+          assert.deepEqual(m.tallHeads, [], `${where}: a card's line wraps`);
           const spread = Math.max(...m.headerTops) - Math.min(...m.headerTops);
           assert.ok(spread <= 4, `${where}: the header wraps (item middles ${m.headerTops.join(', ')})`);
           assert.ok(m.headerHeight < m.lineHeight * 2 + 8, `${where}: the header is ${m.headerHeight} px tall`);

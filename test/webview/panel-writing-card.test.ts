@@ -53,7 +53,7 @@ test('a card appears while its call is written, streams the arguments, then runs
       ].map(msg),
     );
     assert.equal(await card.getAttribute('data-state'), 'running');
-    assert.match(await card.locator('.card-args summary').innerText(), /path: "src\/main\.ts"/);
+    assert.match(await card.locator('.card-summary').innerText(), /path: "src\/main\.ts"/);
     await page.waitForFunction(() => document.querySelector('.card[data-call-id="k1"] .card-live')?.textContent === 'line 1 of the file');
     assert.equal(await page.locator('.card[data-call-id="k1"]').count(), 1, 'one card for the call, written then run');
 

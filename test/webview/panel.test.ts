@@ -73,9 +73,11 @@ describe('panel: a task streamed live', () => {
       assert.equal(await c2.locator('.card-model').innerText(), 'coder-large');
       const [b1, b2] = [await c1.boundingBox(), await c2.boundingBox()];
       assert.ok(b1 && b2 && Math.abs(b1.y - b2.y) < 2 && b2.x > b1.x, 'parallel cards sit in one row');
-      // Arguments: a one-line summary that expands to pretty JSON.
-      assert.match(await c1.locator('.card-args summary').innerText(), /query: "parseConfig"/);
-      await c1.locator('.card-args summary').click();
+      // Arguments: a one-line summary on the card's line, which opens the card to pretty JSON.
+      assert.match(await c1.locator('.card-summary').innerText(), /query: "parseConfig"/);
+      assert.equal(await c1.locator('.card-body').isVisible(), false, 'a card starts as one line');
+      await c1.locator('.card-toggle').click();
+      assert.equal(await c1.locator('.card-toggle').getAttribute('aria-expanded'), 'true');
       assert.match(await c1.locator('.card-args pre').innerText(), /"path": "src"/);
 
       await p.send(events(s.progress));
@@ -508,7 +510,8 @@ async function checkInert(p: PanelPage, remote: string): Promise<void> {
   assert.deepEqual(report.badLinks, [], 'only http(s) links keep an href');
   assert.equal(report.escapes, false, 'no ANSI escapes in the page text');
   const unexpected = p.requests.filter(
-    (u) => !/\/(panel\.html|dist\/webview\/panel\.(js|css))$/.test(new URL(u).pathname) || !u.startsWith(server.origin),
+    // The panel's own files: its page, bundle, stylesheet and the codicon font the stylesheet names.
+    (u) => !/\/(panel\.html|dist\/webview\/(panel\.(js|css)|codicon-\w+\.ttf))$/.test(new URL(u).pathname) || !u.startsWith(server.origin),
   );
   assert.deepEqual(unexpected, [], 'no request besides the panel itself');
   assert.ok(!server.hits.some((h) => h.startsWith('/remote-image')), `the remote image ${remote} was never fetched`);

@@ -87,7 +87,12 @@ describe('panel: routing', () => {
       await p.send(routingScenario().map(msg));
       const card = p.page.locator('.card[data-call-id="c1"]');
       assert.equal(await card.locator('.card-model').innerText(), 'backup', 'the card names the model that served it');
+      // A fallback step is on the card as it is; why the model was chosen shows when the card is opened.
+      assert.equal(await card.locator('.route--fallback').isVisible(), true);
+      assert.equal(await card.locator('.route--choice').isVisible(), false);
+      await card.locator('.card-toggle').click();
       const why = card.locator('.route--choice');
+      assert.equal(await why.isVisible(), true);
       assert.match(await why.innerText(), /why coder for code \(score 0\.71\)/);
       assert.match(await why.innerText(), /quality 0\.82 for code \(\+0\.41\) · free \(\+0\.30\)/);
       assert.match(await why.locator('.route-runner-up').innerText(), /runner-up cloud \(0\.55\)/);

@@ -1,20 +1,25 @@
 // One conversation drawn from the engine's event stream: a section per task, a group per turn with one
 // card per tool call (side by side when a turn made several), subtasks of a `delegate` call nested in
-// its card, the streamed answer and a footer with the task's totals.
+// its card, the streamed answer and a footer with the task's totals. Cards are cards.ts; tasks'
+// sections and footers task-view.ts; a long conversation keeps only the cards near the viewport built
+// (virtual-list.ts).
 //
 // Events only change the model and mark things dirty; `flush()` (once per animation frame) writes the
 // DOM for what changed. Text streams are appended, never re-set, and the answer re-renders only its open
 // block, so cost stays proportional to what arrived, not to the conversation's length.
-import type { EngineEvent, EventOf, Totals, UnpricedKind, Usage } from '../../src/core/protocol/events';
+import type { EngineEvent, EventOf } from '../../src/core/protocol/events';
 import type { PanelApproval } from '../../src/protocol/panel';
-import { costSummary, unpricedLabel, unpricedText } from '../../src/core/protocol/cost-text';
-import { costChart } from './chart';
-import { argsSummary, cleanText, formatDollars, formatMs, formatTokens, h, prettyArgs } from './format';
-import { highlightCode, StreamingMarkdown, type MarkdownStats } from './markdown';
+import { cleanText, formatDollars, formatMs, h } from './format';
+import type { MarkdownStats } from './markdown';
 import { choiceElement } from './model-choice';
-import { feedbackBar, type FeedbackBar, type Verdict } from './feedback';
-import { TaskActions, type TaskActionsHost } from './taskActions';
-import { nameEl, setName } from './names';
+import { feedbackBar, type Verdict } from './feedback';
+import type { TaskActionsHost } from './taskActions';
+import { setName } from './names';
+import { CallCard, TERMINAL, type CardHost } from './cards';
+import { approvalView, settleApproval as settle, type ApprovalView } from './approvals';
+import { CardVirtualiser } from './virtual-list';
+import { attachmentChip, buildTask, setCallsHidden, type Scope, type TaskView, type TurnView } from './task-view';
+import { appendReasoning, endSubtask, endTask, renderSubAnswer, renderTask, renderTurn, resetTask, subtaskSection } from './task-render';
 
 export interface ConversationHost extends TaskActionsHost {
   cancel(taskId: string): void;
@@ -23,119 +28,8 @@ export interface ConversationHost extends TaskActionsHost {
   approve(approvalId: string, approved: boolean): void;
   /** The user's verdict on a finished task's answer (its thumbs); absent: no thumbs are shown. */
   feedback?(taskId: string, verdict: Verdict): void;
-}
-
-type CallState = EventOf<'tool_call_started'>['state'];
-const TERMINAL: ReadonlySet<CallState> = new Set(['ok', 'error', 'timeout', 'denied', 'over_budget', 'cancelled']);
-const STATE_LABEL: Record<CallState, string> = {
-  writing: 'writing',
-  queued: 'queued',
-  running: 'running',
-  ok: 'done',
-  error: 'error',
-  timeout: 'timed out',
-  denied: 'denied',
-  over_budget: 'over budget',
-  cancelled: 'stopped',
-};
-/** A running call with no output for this long is flagged as stalled (users asked to see it). */
-const STALLED_MS = 60_000;
-/** Streamed tool output kept on screen while a call runs; the full result replaces it at the end. */
-const LIVE_OUTPUT_CHARS = 8_000;
-
-interface TaskView {
-  taskId: string;
-  el: HTMLElement;
-  scope: Scope;
-  startedAt: number;
-  endedAt?: number;
-  /** `stopped`: the user stopped it (neutral, not a failure); `interrupted`: it did not end (reload, engine stopped). */
-  state: 'running' | 'done' | 'error' | 'stopped' | 'interrupted';
-  actions: TaskActions;
-  /** A task_started was seen: another one means the task runs again (Resume) and its view starts over. */
-  started: boolean;
-  orchestratorModel: string;
-  stateEl: HTMLElement;
-  elapsedEl: HTMLElement;
-  stopButton: HTMLButtonElement;
-  toggleCallsButton: HTMLButtonElement;
-  approvalsEl: HTMLElement;
-  answerEl: HTMLElement;
-  answer?: StreamingMarkdown;
-  answerText: string;
-  answerDirty: boolean;
-  /** The streamed answer was replaced (a reset delta): the rendered one starts over. */
-  answerReset: boolean;
-  errorEl: HTMLElement;
-  footerEl: HTMLElement;
-  totals?: Totals;
-  budgetLeft?: number;
-  footerDirty: boolean;
-  /** Every call in this task's tree, subtasks included, for the per-model chart. */
-  calls: CallView[];
-  /** The thumbs under its answer, once it is done. */
-  feedback?: FeedbackBar;
-}
-
-/** An orchestration: a top-level task, or a subtask running under a `delegate` call. */
-interface Scope {
-  key: string;
-  root: TaskView;
-  bodyEl: HTMLElement;
-  turns: Map<number, TurnView>;
-  /** Subtasks only: their own answer and totals, shown inside the delegate card. */
-  sub?: {
-    el: HTMLElement;
-    answerText: string;
-    answerDirty: boolean;
-    answerReset: boolean;
-    answer?: StreamingMarkdown;
-    footerEl: HTMLElement;
-  };
-}
-
-interface TurnView {
-  el: HTMLElement;
-  reasoning?: { details: HTMLDetailsElement; text: Text; pending: string; length: number };
-  groupEl: HTMLElement;
-  labelEl: HTMLElement;
-  count: number;
-}
-
-interface CallView {
-  callId: string;
-  root: TaskView;
-  tool: string;
-  model?: string;
-  state: CallState;
-  startedAt: number;
-  lastActivity: number;
-  el: HTMLElement;
-  stateEl: HTMLElement;
-  modelEl: HTMLElement;
-  metaEl: HTMLElement;
-  liveEl?: HTMLPreElement;
-  liveText?: Text;
-  livePending: string;
-  liveLength: number;
-  resultEl: HTMLElement;
-  childrenEl?: HTMLElement;
-  approvalsEl: HTMLElement;
-  argsSummaryEl: HTMLElement;
-  argsEl: HTMLElement;
-  /** Stops this call alone; absent on read-only conversations and on `answer`. */
-  stopButton?: HTMLButtonElement;
-  finished?: EventOf<'tool_call_finished'>;
-  dirty: boolean;
-  stalled: boolean;
-}
-
-interface ApprovalView {
-  approval: PanelApproval;
-  el: HTMLElement;
-  outcomeEl: HTMLElement;
-  buttons: HTMLButtonElement[];
-  resolved: boolean;
+  /** Opens a workspace file at a line (a search hit's link); absent: hits are plain text. */
+  openFile?(path: string, line?: number): void;
 }
 
 export class ConversationView {
@@ -144,15 +38,16 @@ export class ConversationView {
   private readonly tasks = new Map<string, TaskView>();
   private readonly taskOrder: TaskView[] = [];
   private readonly scopes = new Map<string, Scope>();
-  private readonly calls = new Map<string, CallView>();
+  private readonly calls = new Map<string, CallCard>();
   /** Subtasks that have their own task id: task id → the delegate call id they run under. */
   private readonly subtaskParent = new Map<string, string>();
   private readonly approvals = new Map<string, ApprovalView>();
-  private readonly dirtyCalls = new Set<CallView>();
+  private readonly dirtyCalls = new Set<CallCard>();
   private readonly dirtyTurns = new Set<TurnView>();
   private readonly dirtyTasks = new Set<TaskView>();
   private readonly dirtyScopes = new Set<Scope>();
-  private readonly running = new Set<CallView>();
+  private readonly running = new Set<CallCard>();
+  private readonly virtual = new CardVirtualiser(() => Date.now());
   /** Attachments of a question sent from this panel, shown on the task the engine starts for it. */
   private pendingAttachments: Array<{ kind: string; path: string; startLine?: number; endLine?: number }> | undefined;
   private needsAnotherFrame = false;
@@ -169,6 +64,18 @@ export class ConversationView {
 
   get taskCount(): number {
     return this.taskOrder.length;
+  }
+
+  /** How many cards have their DOM now, and how many there are (the virtual list's state, for tests and benches). */
+  get cardCounts(): { built: number; total: number } {
+    let built = 0;
+    for (const c of this.calls.values()) if (c.built) built++;
+    return { built, total: this.calls.size };
+  }
+
+  /** The element the conversation scrolls in: cards near its visible part are built. */
+  setScrollRoot(root: Element | null): void {
+    this.virtual.setRoot(root);
   }
 
   /** Brings a task into view with its tool calls shown (the Chat view's "Open in Orchestra"); false when it is not here. */
@@ -285,7 +192,7 @@ export class ConversationView {
   private onTaskStarted(e: EventOf<'task_started'>): void {
     if (e.parentCallId) {
       const parent = this.calls.get(e.parentCallId);
-      if (parent && parent.root.taskId !== e.taskId) this.subtaskParent.set(e.taskId, e.parentCallId);
+      if (parent && parent.taskId !== e.taskId) this.subtaskParent.set(e.taskId, e.parentCallId);
       const scope = this.scopeFor(e.taskId, e.parentCallId);
       if (scope.sub) {
         const q = scope.sub.el.querySelector('.subtask-question');
@@ -318,15 +225,8 @@ export class ConversationView {
   private onCallStarted(e: EventOf<'tool_call_started'>): void {
     const existing = this.calls.get(e.callId);
     if (existing) {
-      if (existing.state === 'writing' && e.state !== 'writing') {
-        // The arguments streamed into the live area while the model wrote them; now they are whole.
-        existing.livePending = '';
-        existing.liveLength = 0;
-        existing.liveEl = existing.liveText = undefined;
-        existing.resultEl.replaceChildren();
-        existing.argsSummaryEl.textContent = argsSummary(e.args) || '(no arguments)';
-        existing.argsEl.textContent = prettyArgs(e.args);
-      }
+      // The arguments streamed into the live area while the model wrote them; now they are whole.
+      if (existing.state === 'writing' && e.state !== 'writing') existing.argsComplete(e.args);
       existing.state = e.state;
       existing.model = e.model ?? existing.model;
       this.markCall(existing);
@@ -345,7 +245,6 @@ export class ConversationView {
       turn.el.hidden = false;
     }
     this.dirtyTurns.add(turn);
-    if (e.tool === 'delegate') call.el.classList.add('card--delegate');
     // An approval asked before its card existed moves into the card, next to the code it is about.
     for (const a of this.approvals.values()) if (a.approval.callId === e.callId) call.approvalsEl.append(a.el);
   }
@@ -368,12 +267,7 @@ export class ConversationView {
     const call = this.calls.get(e.callId);
     if (call) {
       call.model = e.model;
-      let routes = call.el.querySelector<HTMLElement>(':scope > .card-routes');
-      if (!routes) {
-        routes = h('div', { class: 'card-routes' });
-        call.el.querySelector(':scope > .card-args')?.after(routes);
-      }
-      routes.append(el);
+      call.routesEl.append(el);
       this.markCall(call);
       return;
     }
@@ -385,47 +279,19 @@ export class ConversationView {
   private onTaskEnded(e: EventOf<'done'> | EventOf<'error'>): void {
     const sub = this.subScope(e.taskId);
     if (sub?.sub) {
-      if (e.type === 'done' && e.answer && !sub.sub.answerText) sub.sub.answerText = e.answer;
-      sub.sub.answerDirty = true;
-      const subState = e.type === 'done' ? 'done' : e.code === 'cancelled' ? 'stopped' : 'error';
-      const subLabel =
-        e.type === 'done' ? 'Subtask done' : subState === 'stopped' ? 'Subtask stopped' : `Subtask failed: ${cleanText(e.message)}`;
-      sub.sub.footerEl.textContent = `${subLabel} · ${formatDollars(e.totals.dollars)} · ${formatTokens(e.totals.inputTokens + e.totals.outputTokens)} tokens · ${formatMs(e.totals.wallMs)}`;
-      sub.sub.el.dataset.state = subState;
+      endSubtask(sub.sub, e);
       this.dirtyScopes.add(sub);
       return;
     }
     const task = this.taskFor(e.taskId);
-    task.state =
-      e.type === 'done'
-        ? 'done'
-        : e.code === 'cancelled'
-          ? 'stopped'
-          : e.code === 'engine_down' || e.code === 'interrupted'
-            ? 'interrupted'
-            : 'error';
-    task.actions.setState(task.state);
+    endTask(task, e);
     // A task that did not finish can be run again from its record (the extension said so on restore, or it just stopped).
     if (this.recorded && (task.state === 'stopped' || task.state === 'interrupted')) this.resumable.add(task.taskId);
     task.actions.setResumable(this.resumable.has(task.taskId));
-    task.totals = e.totals;
-    task.endedAt = e.time;
-    if (e.type === 'done') {
-      // The final answer is authoritative (a non-streaming model sends it only here).
-      if (e.answer && e.answer.trimEnd() !== task.answerText.trimEnd()) task.answerReset = true;
-      if (e.answer) task.answerText = e.answer;
-      if (!this.readOnly && this.host.feedback && !task.feedback) {
-        task.feedback = feedbackBar((verdict) => this.host.feedback?.(e.taskId, verdict));
-        task.errorEl.before(task.feedback.el);
-      }
-    } else {
-      task.errorEl.hidden = false;
-      task.errorEl.dataset.code = e.code;
-      task.errorEl.setAttribute('role', task.state === 'error' ? 'alert' : 'status');
-      task.errorEl.replaceChildren(h('strong', {}, errorTitle(e.code)), ' ', cleanText(e.message));
+    if (e.type === 'done' && !this.readOnly && this.host.feedback && !task.feedback) {
+      task.feedback = feedbackBar((verdict) => this.host.feedback?.(e.taskId, verdict));
+      task.errorEl.before(task.feedback.el);
     }
-    task.answerDirty = true;
-    task.footerDirty = true;
     this.dirtyTasks.add(task);
     for (const call of task.calls) {
       if (!TERMINAL.has(call.state)) {
@@ -460,22 +326,16 @@ export class ConversationView {
     if (!call) return this.taskFor(taskId).scope; // the delegate call is unknown: keep the work visible at top level
     if (!call.childrenEl) {
       call.childrenEl = h('div', { class: 'card-children', role: 'group', 'aria-label': 'Subtasks, run in parallel' });
-      call.el.append(call.childrenEl);
+      // A card with subtasks stays built (CallCard.pinned); one not built yet gets them when it is.
+      if (call.built) call.el.append(call.childrenEl);
+      this.markCall(call);
     }
-    const bodyEl = h('div', { class: 'scope-body' });
-    const footerEl = h('div', { class: 'subtask-footer', role: 'status' });
-    const el = h(
-      'section',
-      { class: 'subtask', 'data-subtask': taskId, 'data-state': 'running' },
-      h('div', { class: 'subtask-head' }, h('span', { class: 'subtask-question' }, 'Subtask'), h('span', { class: 'subtask-model' })),
-      bodyEl,
-      footerEl,
-    );
+    const { el, bodyEl, footerEl } = subtaskSection(taskId);
     call.childrenEl.append(el);
     call.childrenEl.dataset.count = String(call.childrenEl.children.length);
     const scope: Scope = {
       key,
-      root: call.root,
+      root: this.taskFor(call.taskId),
       bodyEl,
       turns: new Map(),
       sub: { el, answerText: '', answerDirty: false, answerReset: false, footerEl },
@@ -503,19 +363,7 @@ export class ConversationView {
   }
 
   private appendReasoning(turn: TurnView, text: string): void {
-    if (!turn.reasoning) {
-      const textNode = document.createTextNode('');
-      const details = h(
-        'details',
-        { class: 'reasoning' },
-        h('summary', {}, 'Orchestrator reasoning'),
-        h('div', { class: 'reasoning-text' }, textNode),
-      );
-      turn.el.insertBefore(details, turn.labelEl);
-      turn.reasoning = { details, text: textNode, pending: '', length: 0 };
-    }
-    turn.reasoning.pending += text;
-    turn.el.hidden = false;
+    appendReasoning(turn, text);
     this.dirtyTurns.add(turn);
   }
 
@@ -525,84 +373,10 @@ export class ConversationView {
       older.el.classList.add('settled');
       if (!older.el.classList.contains('calls-hidden') && older.state !== 'running') setCallsHidden(older, true);
     }
-    const stateEl = h('span', { class: 'task-state', role: 'status' }, 'running');
-    const elapsedEl = h('span', { class: 'task-elapsed' });
-    const stopButton = h(
-      'button',
-      { type: 'button', class: 'stop-button', title: 'Stop this task (cancels every call and subtask)' },
-      'Stop',
-    );
-    const toggleCallsButton = h(
-      'button',
-      { type: 'button', class: 'link-button toggle-calls', 'aria-expanded': 'true' },
-      'Hide tool calls',
-    );
-    const scopeBody = h('div', { class: 'scope-body' });
-    const approvalsEl = h('div', { class: 'task-approvals' });
-    const answerEl = h('div', { class: 'answer', role: 'group', 'aria-label': 'Answer' });
-    const errorEl = h('div', { class: 'task-error', role: 'alert' });
-    errorEl.hidden = true;
-    const footerEl = h('footer', { class: 'task-footer', 'aria-label': 'Task totals' });
-    const questionEl = h('div', { class: 'question' }, h('div', { class: 'question-text' }), h('div', { class: 'chips' }));
-    const actions = new TaskActions(taskId, questionEl, this.host, this.readOnly);
-    const el = h(
-      'section',
-      { class: 'task', 'data-task-id': taskId, 'data-state': 'running', 'aria-label': 'Task' },
-      h(
-        'header',
-        { class: 'task-head' },
-        questionEl,
-        h(
-          'div',
-          { class: 'task-bar' },
-          stateEl,
-          elapsedEl,
-          h('span', { class: 'task-meta' }),
-          h('span', { class: 'spacer' }),
-          actions.barEl,
-          toggleCallsButton,
-          this.readOnly ? null : stopButton,
-        ),
-      ),
-      scopeBody,
-      approvalsEl,
-      answerEl,
-      errorEl,
-      footerEl,
-    );
-    const task: TaskView = {
-      taskId,
-      el,
-      scope: undefined as unknown as Scope,
-      startedAt,
-      state: 'running',
-      actions,
-      started: false,
-      orchestratorModel: '',
-      stateEl,
-      elapsedEl,
-      stopButton,
-      toggleCallsButton,
-      approvalsEl,
-      answerEl,
-      answerText: '',
-      answerDirty: false,
-      answerReset: false,
-      errorEl,
-      footerEl,
-      footerDirty: false,
-      calls: [],
-    };
-    task.scope = { key: taskId, root: task, bodyEl: scopeBody, turns: new Map() };
-    stopButton.addEventListener('click', () => {
-      stopButton.disabled = true;
-      stopButton.textContent = 'Stopping…';
-      this.host.cancel(taskId);
-    });
-    toggleCallsButton.addEventListener('click', () => setCallsHidden(task, !el.classList.contains('calls-hidden')));
+    const task = buildTask(taskId, startedAt, this.host, this.readOnly ? undefined : () => this.host.cancel(taskId));
     this.tasks.set(taskId, task);
     this.taskOrder.push(task);
-    this.element.append(el);
+    this.element.append(task.el);
     this.dirtyTasks.add(task);
     return task;
   }
@@ -613,109 +387,31 @@ export class ConversationView {
       this.calls.delete(call.callId);
       this.running.delete(call);
       this.dirtyCalls.delete(call);
+      this.virtual.remove(call);
     }
     for (const [key, scope] of this.scopes) if (scope.root === task) this.scopes.delete(key);
     for (const [id, a] of this.approvals) if (a.approval.taskId === task.taskId) this.approvals.delete(id);
-    task.calls = [];
-    task.scope.turns.clear();
-    task.scope.bodyEl.replaceChildren();
-    task.approvalsEl.replaceChildren();
-    task.answer?.element.remove();
-    task.answer = undefined;
-    task.answerText = '';
-    task.answerReset = false;
-    task.errorEl.hidden = true;
-    task.errorEl.replaceChildren();
-    task.footerEl.replaceChildren();
-    task.totals = undefined;
-    task.budgetLeft = undefined;
-    task.endedAt = undefined;
-    task.state = 'running';
-    task.stopButton.disabled = false;
-    task.stopButton.textContent = 'Stop';
     this.resumable.delete(task.taskId);
-    task.actions.setResumable(false);
-    task.actions.setState('running');
+    resetTask(task);
     this.dirtyTasks.add(task);
   }
 
-  private createCall(e: EventOf<'tool_call_started'>, root: TaskView): CallView {
-    const stateEl = h('span', { class: 'card-state' });
-    const modelEl = nameEl(e.model ?? '', 'card-model');
-    const metaEl = h('div', { class: 'card-meta' });
-    const resultEl = h('div', { class: 'card-result' });
-    const approvalsEl = h('div', { class: 'card-approvals' });
-    const pretty = prettyArgs(e.args);
-    // A call that ends the task (answer) has nothing to stop on its own; everything else does.
-    const stopButton =
-      this.readOnly || e.tool === 'answer'
-        ? undefined
-        : h(
-            'button',
-            {
-              type: 'button',
-              class: 'card-stop',
-              'aria-label': `Stop ${e.tool}`,
-              title: `Stop this ${e.tool === 'subtask' || e.tool === 'delegate' ? 'subtask and everything under it' : 'call'}; the task goes on`,
-            },
-            'Stop',
-          );
-    const argsSummaryEl = h('summary', { title: 'Show the arguments in full' }, argsSummary(e.args) || '(no arguments)');
-    const argsEl = h('pre', { tabindex: 0, 'aria-label': 'Arguments' }, pretty);
-    const args = h('details', { class: 'card-args' }, argsSummaryEl, argsEl);
-    const el = h(
-      'article',
-      { class: 'card', 'data-call-id': e.callId, 'data-tool': e.tool, 'data-state': e.state, tabindex: '-1' },
-      h(
-        'header',
-        { class: 'card-head' },
-        h('span', { class: `card-icon tool-${toolKind(e.tool)}`, 'aria-hidden': 'true' }),
-        nameEl(e.tool, 'card-tool'),
-        modelEl,
-        h('span', { class: 'spacer' }),
-        stateEl,
-        stopButton ?? null,
-      ),
-      args,
-      approvalsEl,
-      resultEl,
-      metaEl,
-    );
-    const call: CallView = {
-      callId: e.callId,
-      root,
-      tool: e.tool,
-      model: e.model,
-      state: e.state,
-      startedAt: e.time,
-      lastActivity: e.time,
-      el,
-      stateEl,
-      modelEl,
-      metaEl,
-      livePending: '',
-      liveLength: 0,
-      resultEl,
-      approvalsEl,
-      argsSummaryEl,
-      argsEl,
-      stopButton,
-      dirty: true,
-      stalled: false,
+  private createCall(e: EventOf<'tool_call_started'>, root: TaskView): CallCard {
+    const host: CardHost = {
+      stats: this.stats,
+      // A call that ends the task (answer) has nothing to stop on its own; read-only views stop nothing.
+      cancelCall: this.readOnly ? undefined : (callId) => this.host.cancelCall(root.taskId, callId),
+      openFile: this.host.openFile ? (path, line) => this.host.openFile?.(path, line) : undefined,
     };
-    stopButton?.addEventListener('click', () => {
-      stopButton.disabled = true;
-      stopButton.textContent = 'Stopping…';
-      this.host.cancelCall(call.root.taskId, call.callId);
-    });
+    const call = new CallCard(e.callId, e.tool, e.time, root.taskId, e, host);
     this.calls.set(e.callId, call);
     root.calls.push(call);
+    this.virtual.add(call);
     this.markCall(call);
     return call;
   }
 
-  private markCall(call: CallView): void {
-    call.dirty = true;
+  private markCall(call: CallCard): void {
     this.dirtyCalls.add(call);
   }
 
@@ -723,46 +419,13 @@ export class ConversationView {
 
   addApproval(approval: PanelApproval): void {
     if (this.approvals.has(approval.approvalId)) return;
-    const approve = h('button', { type: 'button', class: 'primary' }, 'Approve');
-    const deny = h('button', { type: 'button', class: 'secondary' }, 'Deny');
-    const outcomeEl = h('div', { class: 'approval-outcome', role: 'status' });
-    const code = h('code', { class: 'hljs' });
-    // highlightCode escapes everything it does not mark up, so this is text, not markup from the engine.
-    code.innerHTML = highlightCode(cleanText(approval.detail), approval.language);
-    const el = h(
-      'div',
-      {
-        class: 'approval',
-        'data-approval-id': approval.approvalId,
-        'data-kind': approval.kind,
-        role: 'group',
-        'aria-label': `Approval needed: ${approval.title}`,
-      },
-      h(
-        'div',
-        { class: 'approval-title' },
-        h('span', { class: 'approval-badge' }, approvalKindLabel(approval.kind)),
-        ' ',
-        cleanText(approval.title),
-      ),
-      h('div', { class: 'code-block approval-detail' }, h('pre', { tabindex: 0, 'aria-label': 'What would run' }, code)),
-      this.readOnly ? null : h('div', { class: 'approval-actions' }, approve, deny),
-      outcomeEl,
-    );
-    const view: ApprovalView = { approval, el, outcomeEl, buttons: [approve, deny], resolved: false };
+    const view = approvalView(approval, this.readOnly ? undefined : (approved) => this.host.approve(approval.approvalId, approved));
     this.approvals.set(approval.approvalId, view);
-    const decide = (approved: boolean): void => {
-      for (const b of view.buttons) b.disabled = true;
-      outcomeEl.textContent = approved ? 'Approved — waiting for the engine…' : 'Denied — waiting for the engine…';
-      this.host.approve(approval.approvalId, approved);
-    };
-    approve.addEventListener('click', () => decide(true));
-    deny.addEventListener('click', () => decide(false));
     const call = this.calls.get(approval.callId);
-    if (call) call.approvalsEl.append(el);
-    else this.taskFor(approval.taskId).approvalsEl.append(el);
-    el.classList.add('pending');
-    if (this.readOnly) this.settleApproval(view, 'Not answered.');
+    if (call) {
+      call.approvalsEl.append(view.el);
+      this.markCall(call);
+    } else this.taskFor(approval.taskId).approvalsEl.append(view.el);
   }
 
   resolveApproval(approvalId: string, approved: boolean): void {
@@ -773,11 +436,7 @@ export class ConversationView {
   }
 
   private settleApproval(view: ApprovalView, text: string): void {
-    view.resolved = true;
-    view.el.classList.remove('pending');
-    for (const b of view.buttons) b.disabled = true;
-    view.el.querySelector('.approval-actions')?.remove();
-    view.outcomeEl.textContent = text;
+    settle(view, text);
   }
 
   // ── model → DOM, once per frame ─────────────────────────────────────────────────────────────
@@ -785,7 +444,7 @@ export class ConversationView {
   /** Writes pending changes to the DOM. Returns true when something still needs another frame. */
   flush(now = Date.now()): boolean {
     this.needsAnotherFrame = false;
-    for (const turn of this.dirtyTurns) this.renderTurn(turn);
+    for (const turn of this.dirtyTurns) renderTurn(turn);
     this.dirtyTurns.clear();
     for (const call of this.dirtyCalls) this.renderCall(call, now);
     this.dirtyCalls.clear();
@@ -798,15 +457,7 @@ export class ConversationView {
 
   /** Updates elapsed times and stalled flags of running calls and tasks (called once a second). */
   tick(now = Date.now()): boolean {
-    for (const call of this.running) {
-      call.stateEl.textContent = liveStateLabel(call, now);
-      const stalled = call.state === 'running' && now - call.lastActivity > STALLED_MS && !awaitingApproval(call);
-      if (stalled !== call.stalled) {
-        call.stalled = stalled;
-        call.el.classList.toggle('stalled', stalled);
-        call.stateEl.title = stalled ? `No output for ${formatMs(now - call.lastActivity)}` : '';
-      }
-    }
+    for (const call of this.running) call.tick(now);
     let any = this.running.size > 0;
     for (const task of this.taskOrder) {
       if (task.state !== 'running') continue;
@@ -816,321 +467,22 @@ export class ConversationView {
     return any;
   }
 
-  private renderTurn(turn: TurnView): void {
-    if (turn.reasoning && turn.reasoning.pending) {
-      const add = cleanText(turn.reasoning.pending);
-      turn.reasoning.text.appendData(add);
-      turn.reasoning.length += add.length;
-      turn.reasoning.pending = '';
-    }
-    const parallel = turn.count > 1;
-    turn.groupEl.classList.toggle('parallel', parallel);
-    turn.groupEl.dataset.count = String(turn.count);
-    turn.groupEl.setAttribute('aria-label', parallel ? `${turn.count} tool calls in parallel` : 'tool call');
-    turn.labelEl.textContent = parallel ? `${turn.count} calls in parallel` : '';
-    turn.labelEl.hidden = !parallel;
-  }
-
-  private renderCall(call: CallView, now: number): void {
-    if (!call.dirty) return;
-    call.dirty = false;
-    const el = call.el;
-    el.dataset.state = call.state;
-    if (call.modelEl.title !== (call.model ?? '')) setName(call.modelEl, call.model ?? '');
-    const terminal = TERMINAL.has(call.state);
-    if (terminal) this.running.delete(call);
+  private renderCall(call: CallCard, now: number): void {
+    if (call.terminal) this.running.delete(call);
     else this.running.add(call);
-    if (call.stopButton) call.stopButton.hidden = terminal;
-    el.setAttribute('aria-label', `${call.tool}${call.model ? ` on ${call.model}` : ''}: ${STATE_LABEL[call.state]}`);
-    if (!terminal) {
-      call.stateEl.textContent = liveStateLabel(call, now);
-      if (call.livePending) {
-        if (!call.liveEl) {
-          call.liveText = document.createTextNode('');
-          call.liveEl = h('pre', { class: 'card-live', 'aria-label': 'Live output', tabindex: 0 }, call.liveText);
-          call.resultEl.replaceChildren(call.liveEl);
-        }
-        const add = cleanText(call.livePending);
-        call.livePending = '';
-        call.liveText!.appendData(add);
-        call.liveLength += add.length;
-        if (call.liveLength > LIVE_OUTPUT_CHARS * 2) {
-          // Keep only the recent output on screen while streaming; the full result comes at the end.
-          const keep = call.liveText!.data.slice(-LIVE_OUTPUT_CHARS);
-          call.liveText!.data = `…${keep}`;
-          call.liveLength = keep.length + 1;
-        }
-        call.liveEl.scrollTop = call.liveEl.scrollHeight;
-      }
-      return;
-    }
-    const f = call.finished;
-    call.stateEl.textContent = STATE_LABEL[call.state];
-    if (!f) {
-      call.resultEl.replaceChildren();
-      return;
-    }
-    call.stateEl.textContent = `${STATE_LABEL[call.state]} · ${formatMs(f.latencyMs)}`;
-    call.metaEl.replaceChildren(...metaParts(f.usage, f.dollars, f.latencyMs, f.pricing));
-    const parts: Node[] = [];
-    if (f.error) parts.push(h('div', { class: 'card-error' }, cleanText(f.error)));
-    const full = cleanText(f.result);
-    const preview = cleanText(f.preview || f.result.slice(0, 500));
-    // A call that produced nothing carries its error as its result: said once, not twice.
-    if (preview && !(f.error && full === cleanText(f.error))) {
-      const pre = h('pre', { class: 'card-preview', tabindex: 0, 'aria-label': 'Result' }, preview);
-      parts.push(pre);
-      if (full.length > preview.length) {
-        const more = h(
-          'button',
-          { type: 'button', class: 'link-button', 'aria-expanded': 'false' },
-          `Show full result (${full.length.toLocaleString()} characters)`,
-        );
-        more.addEventListener('click', () => {
-          const expanded = more.getAttribute('aria-expanded') === 'true';
-          // The full text is put in the DOM only when asked for: 200 cards × 64 KiB would be heavy.
-          pre.textContent = expanded ? preview : full;
-          pre.classList.toggle('expanded', !expanded);
-          more.setAttribute('aria-expanded', String(!expanded));
-          more.textContent = expanded ? `Show full result (${full.length.toLocaleString()} characters)` : 'Show less';
-        });
-        parts.push(more);
-      }
-    }
-    call.resultEl.replaceChildren(...parts);
-    call.liveEl = undefined;
-    call.liveText = undefined;
+    if (!call.built && this.virtual.wantsBuilt(call)) call.build(now);
+    else call.render(now);
   }
 
   private renderSubAnswer(scope: Scope, now: number): void {
-    const sub = scope.sub;
-    if (!sub || !sub.answerDirty) return;
-    sub.answerDirty = false;
-    if (sub.answerReset && sub.answer) {
-      sub.answer.element.remove();
-      sub.answer = undefined;
-    }
-    sub.answerReset = false;
-    if (!sub.answer) {
-      sub.answer = new StreamingMarkdown('subtask-answer', this.stats);
-      sub.el.insertBefore(sub.answer.element, sub.footerEl);
-    }
-    if (sub.el.dataset.state !== 'running') sub.answer.finish(sub.answerText);
-    else if (sub.answer.update(sub.answerText, now)) {
-      sub.answerDirty = true;
-      this.dirtyScopes.add(scope);
-      this.needsAnotherFrame = true;
-    }
+    if (!renderSubAnswer(scope, this.stats, now)) return;
+    this.dirtyScopes.add(scope);
+    this.needsAnotherFrame = true;
   }
 
   private renderTask(task: TaskView, now: number): void {
-    task.el.dataset.state = task.state;
-    task.stateEl.textContent = task.state === 'error' ? 'failed' : task.state;
-    task.stopButton.hidden = task.state !== 'running';
-    if (task.state !== 'running') task.elapsedEl.textContent = task.endedAt ? formatMs(task.endedAt - task.startedAt) : '';
-    if (task.answerDirty) {
-      task.answerDirty = false;
-      if (task.answerReset && task.answer) {
-        // Replaced, not extended: render it anew (StreamingMarkdown only ever appends).
-        task.answer.element.remove();
-        task.answer = undefined;
-      }
-      task.answerReset = false;
-      if (!task.answerText) task.answerEl.removeAttribute('aria-busy');
-      if (task.answerText) {
-        if (!task.answer) {
-          task.answer = new StreamingMarkdown('answer-body', this.stats);
-          task.answerEl.append(task.answer.element);
-        }
-        if (task.state === 'running') {
-          task.answerEl.setAttribute('aria-busy', 'true');
-          if (task.answer.update(task.answerText, now)) {
-            task.answerDirty = true;
-            this.dirtyTasks.add(task);
-            this.needsAnotherFrame = true;
-          }
-        } else if (!task.answer.isFinished) {
-          task.answer.finish(task.answerText);
-          task.answerEl.removeAttribute('aria-busy');
-        }
-      }
-    }
-    if (task.footerDirty) {
-      task.footerDirty = false;
-      this.renderFooter(task);
-    }
+    if (!renderTask(task, this.stats, now)) return;
+    this.dirtyTasks.add(task);
+    this.needsAnotherFrame = true;
   }
-
-  private renderFooter(task: TaskView): void {
-    const t = task.totals;
-    if (!t) return;
-    const approx = t.estimated ? '~' : '';
-    const final = task.state !== 'running';
-    const line = h(
-      'div',
-      { class: 'totals' },
-      h(
-        'span',
-        {
-          class: 'total-dollars',
-          'data-dollars': String(t.dollars),
-          title: t.unpriced?.length
-            ? `Not in the dollar figure: ${unpricedText(t.unpriced)}`
-            : t.estimated
-              ? 'Partly estimated: some calls reported no usage (or their cost is unknown)'
-              : 'Total cost of this task, subtasks included',
-        },
-        costSummary(t, formatDollars),
-      ),
-      h(
-        'span',
-        { class: 'total-tokens', 'data-tokens': String(t.inputTokens + t.outputTokens) },
-        `${approx}${formatTokens(t.inputTokens + t.outputTokens)} tokens (${formatTokens(t.inputTokens)} in / ${formatTokens(t.outputTokens)} out)`,
-      ),
-      h('span', { class: 'total-wall' }, formatMs(t.wallMs)),
-      h('span', { class: 'total-calls', 'data-calls': String(t.calls) }, `${t.calls} call${t.calls === 1 ? '' : 's'}`),
-      !final && task.budgetLeft !== undefined
-        ? h('span', { class: 'budget-left' }, `${formatDollars(Math.max(0, task.budgetLeft))} of budget left`)
-        : null,
-    );
-    const models = t.models.length
-      ? h('div', { class: 'footer-models' }, h('span', { class: 'footer-key' }, 'Models'), ' ', t.models.join(', '))
-      : null;
-    const where = h(
-      'div',
-      { class: `footer-data ${t.remoteHosts.length ? 'remote' : 'local'}`, 'data-remote-hosts': t.remoteHosts.join(',') },
-      h('span', { class: 'footer-key' }, 'Data'),
-      ' ',
-      t.remoteHosts.length ? `sent to ${t.remoteHosts.join(', ')}` : 'Local only — nothing left this machine',
-    );
-    const chart = final ? costChart(this.costPerModel(task)) : undefined;
-    task.footerEl.replaceChildren(line, models ?? '', where, chart ?? '');
-    task.footerEl.dataset.final = String(final);
-  }
-
-  /** Cost per model across the task tree; the orchestrator's own spend is what calls do not explain. */
-  costPerModel(task: TaskView): Array<{ label: string; dollars: number }> {
-    const byModel = new Map<string, number>();
-    let explained = 0;
-    const delegates = new Set<string>();
-    for (const c of task.calls) if (c.childrenEl) delegates.add(c.callId);
-    for (const c of task.calls) {
-      // A delegate's dollars roll up its subtasks, whose calls are counted one by one.
-      if (!c.finished || delegates.has(c.callId)) continue;
-      if (c.finished.dollars <= 0) continue;
-      const label = c.model ?? c.tool;
-      byModel.set(label, (byModel.get(label) ?? 0) + c.finished.dollars);
-      explained += c.finished.dollars;
-    }
-    const total = task.totals?.dollars ?? explained;
-    const rest = total - explained;
-    if (rest > 1e-9) {
-      const label = task.orchestratorModel ? `${task.orchestratorModel} (orchestrator)` : 'orchestrator';
-      byModel.set(label, (byModel.get(label) ?? 0) + rest);
-    }
-    return [...byModel.entries()].map(([label, dollars]) => ({ label, dollars }));
-  }
-}
-
-function setCallsHidden(task: TaskView, hidden: boolean): void {
-  task.el.classList.toggle('calls-hidden', hidden);
-  const n = task.calls.length;
-  task.toggleCallsButton.setAttribute('aria-expanded', String(!hidden));
-  task.toggleCallsButton.textContent = hidden ? `Show ${n} tool call${n === 1 ? '' : 's'}` : 'Hide tool calls';
-}
-
-function metaParts(usage: Usage | undefined, dollars: number, latencyMs: number, pricing?: UnpricedKind): Node[] {
-  const out: Node[] = [];
-  if (usage) {
-    const approx = usage.estimated ? '~' : '';
-    out.push(
-      h(
-        'span',
-        {
-          class: 'meta-tokens',
-          title: usage.estimated
-            ? 'Counted by Orchestra, not reported by the server (no usage report, or a stream cut short): may differ from the bill'
-            : 'Tokens in / out',
-        },
-        `${approx}${formatTokens(usage.inputTokens)} in · ${approx}${formatTokens(usage.outputTokens)} out`,
-      ),
-    );
-  }
-  // A cost derived from estimated or missing usage is shown as such, never as a confident figure.
-  const unknown = usage?.estimated && usage.inputTokens === 0 && usage.outputTokens === 0;
-  const priced = unknown ? 'cost unknown' : `${usage?.estimated ? '~' : ''}${formatDollars(dollars)}`;
-  // A subscription or unknown price is said as such, never as $0.
-  const costText = pricing ? (dollars > 0 ? `${priced} + ${unpricedLabel(pricing)}` : unpricedLabel(pricing)) : priced;
-  const costTitle = pricing
-    ? pricing === 'subscription'
-      ? 'Covered by a subscription: no dollar figure is known for this model'
-      : 'This model states no price: what the call cost is not known'
-    : unknown
-      ? 'The call was sent but no usage came back: what it cost is not known'
-      : usage?.estimated
-        ? 'Estimated: the server reported no usage'
-        : usage?.reportedDollars !== undefined
-          ? 'As billed by the provider'
-          : 'Tokens × the configured prices';
-  out.push(h('span', { class: 'meta-dollars', 'data-dollars': String(dollars), title: costTitle }, costText));
-  out.push(h('span', { class: 'meta-latency' }, formatMs(latencyMs)));
-  return out;
-}
-
-function attachmentChip(a: { kind: string; path: string; startLine?: number; endLine?: number }): HTMLElement {
-  const lines =
-    a.startLine !== undefined ? `:${a.startLine}${a.endLine !== undefined && a.endLine !== a.startLine ? `-${a.endLine}` : ''}` : '';
-  return h(
-    'span',
-    { class: `chip chip-${a.kind}`, title: `${a.kind === 'selection' ? 'Selection' : 'File'}: ${a.path}${lines}` },
-    `${a.path.split('/').pop() ?? a.path}${lines}`,
-  );
-}
-
-function toolKind(tool: string): string {
-  if (tool === 'delegate') return 'agent';
-  if (/model|answer|reason/.test(tool)) return 'model';
-  if (/search|web|fetch/.test(tool)) return 'search';
-  if (/code|run|exec/.test(tool)) return 'code';
-  if (/file|read|write|edit|symbol/.test(tool)) return 'file';
-  return 'tool';
-}
-
-function approvalKindLabel(kind: PanelApproval['kind']): string {
-  return kind === 'run_code' ? 'Run code' : kind === 'paid_call' ? 'Paid call' : 'MCP tool';
-}
-
-function errorTitle(code: EventOf<'error'>['code']): string {
-  switch (code) {
-    case 'cancelled':
-      return 'Stopped.';
-    case 'budget':
-      return 'Budget reached.';
-    case 'turns':
-      return 'Turn limit reached.';
-    case 'wall_time':
-      return 'Time limit reached.';
-    case 'no_model':
-      return 'No model available.';
-    case 'model_failed':
-      return 'A model failed.';
-    case 'config':
-      return 'Configuration problem.';
-    case 'engine_down':
-      return 'The engine stopped.';
-    case 'interrupted':
-      return 'Interrupted.';
-    default:
-      return 'Something went wrong.';
-  }
-}
-
-/** A call waiting for the user says so: "running" would suggest the engine is busy. */
-function awaitingApproval(call: { approvalsEl: HTMLElement }): boolean {
-  return call.approvalsEl.querySelector('.approval.pending') !== null;
-}
-
-function liveStateLabel(call: { state: string; startedAt: number; approvalsEl: HTMLElement }, now: number): string {
-  if (awaitingApproval(call)) return `awaiting approval · ${formatMs(now - call.startedAt)}`;
-  return call.state === 'running' ? `running · ${formatMs(now - call.startedAt)}` : call.state === 'writing' ? 'writing…' : 'queued';
 }

@@ -132,6 +132,7 @@ app.replaceChildren(header, bannersEl, modelsEl, historyEl, viewingBanner, logEl
 const host = {
   cancel: (taskId: string) => post({ type: 'cancel', taskId }),
   cancelCall: (taskId: string, callId: string) => post({ type: 'cancelCall', taskId, callId }),
+  openFile: (path: string, line?: number) => post({ type: 'openFile', path, ...(line ? { line } : {}) }),
   feedback: (taskId: string, verdict: 'up' | 'down' | 'none') => post({ type: 'feedback', taskId, verdict }),
   approve: (approvalId: string, approved: boolean) => {
     pendingApprovals.delete(approvalId);
@@ -149,6 +150,7 @@ const host = {
 
 function mountConversation(events: readonly EngineEvent[], readOnly: boolean): ConversationView {
   const v = new ConversationView(host, readOnly);
+  v.setScrollRoot(logEl);
   for (const e of events) v.apply(e);
   v.flush();
   logEl.replaceChildren(emptyEl, v.element, pendingAskEl);
@@ -541,5 +543,9 @@ post({ type: 'ready' });
 (window as unknown as { __orchestraPanel: unknown }).__orchestraPanel = {
   get stats() {
     return { ...view.stats };
+  },
+  /** Cards with their DOM now, of all cards (the virtual list's state). */
+  get cards() {
+    return view.cardCounts;
   },
 };

@@ -4,7 +4,7 @@
 // every line written so far readable; a line cut by the crash is skipped when read back.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { EngineEvent, type Totals } from '../protocol/events';
+import { EngineEvent, type CallDisplay, type Totals } from '../protocol/events';
 import type { Attachment } from '../engine-api';
 import type { PrivacyMode } from '../config';
 import type { ChatResult } from '../pool';
@@ -62,6 +62,8 @@ export interface JournalToolRecord {
   output: string;
   error?: string;
   data?: unknown;
+  /** The result as its card showed it (replayed calls show it the same way). */
+  display?: CallDisplay;
   model?: string;
   parts: UsagePart[];
   remoteHosts: string[];

@@ -169,6 +169,7 @@ export function createCallModelTool(scope: Scope, preferRole?: string): Tool {
       return {
         ok: true,
         output: [...notes, text].join('\n'),
+        display: { kind: 'markdown', text, ...(notes.length ? { notes } : {}) },
         data: {
           model: outcome.model.id,
           usage: outcome.result.usage,

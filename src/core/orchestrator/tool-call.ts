@@ -3,7 +3,8 @@
 // ledger entry that say how it went. Nothing here throws for a bad call: it becomes an observation.
 import { setMaxListeners } from 'node:events';
 import type { OrchestraConfig } from '../config';
-import type { CallState, Totals, UnpricedKind, Usage } from '../protocol/events';
+import { CallDisplay, type CallState, type Totals, type UnpricedKind, type Usage } from '../protocol/events';
+import { capDisplay } from '../tools/display';
 import type { Tool, ToolContext, ToolResult } from '../tools/tool';
 import type { ParsedToolCall } from '../toolcalls';
 import { sumUsage, type UsagePart } from '../ledger';
@@ -139,7 +140,12 @@ function replayed(c: CallInFlight, rec: JournalToolRecord): Observation {
       },
     );
   charge(scope.budget, rec.parts.reduce((s, p) => s + p.dollars, 0) + rec.belowDollars);
-  return finish(c, rec.state as CallState, rec.output, { error: rec.error, data: rec.data, latencyMs: rec.latencyMs });
+  return finish(c, rec.state as CallState, rec.output, {
+    error: rec.error,
+    data: rec.data,
+    latencyMs: rec.latencyMs,
+    display: recordedDisplay(rec.display),
+  });
 }
 
 /** Runs an admitted call: approval, a concurrency slot, its time limit, stopping by the user. */
@@ -204,7 +210,11 @@ async function run(c: CallInFlight, tool: Tool, args: unknown, willWait: boolean
       throw err;
     });
     const state: CallState = result.state ?? (result.ok ? 'ok' : 'error');
-    return finish(c, state, result.output ?? '', { error: result.ok ? undefined : (result.error ?? 'failed'), data: result.data });
+    return finish(c, state, result.output ?? '', {
+      error: result.ok ? undefined : (result.error ?? 'failed'),
+      data: result.data,
+      display: result.display,
+    });
   } catch (err) {
     if (timedOut) return finish(c, 'timeout', '', { error: `timeout: ${tool.name} ran past its time limit and was stopped` });
     if (controller.signal.aborted) return finish(c, 'cancelled', '', { error: cancelledText(tree, controller.signal) });
@@ -225,7 +235,7 @@ function finish(
   c: CallInFlight,
   state: CallState,
   output: string,
-  extra: { error?: string; data?: unknown; latencyMs?: number } = {},
+  extra: { error?: string; data?: unknown; latencyMs?: number; display?: CallDisplay } = {},
 ): Observation {
   const { scope, call, callId, meter, turn } = c;
   const tree = scope.tree;
@@ -271,6 +281,7 @@ function finish(
     dollars: shownDollars,
     ...(pricing ? { pricing } : {}),
     latencyMs,
+    ...(extra.display ? { display: capDisplay(extra.display, RESULT_EVENT_CAP) } : {}),
   });
   tree.emitCost();
   // Recorded for a later Resume, unless the task itself was stopped under it (then it is interrupted work).
@@ -283,6 +294,7 @@ function finish(
       output,
       error: extra.error,
       data: extra.data,
+      ...(extra.display ? { display: capDisplay(extra.display, RESULT_EVENT_CAP) } : {}),
       model: meter.model,
       parts: meter.parts,
       remoteHosts: [...meter.remoteHosts],
@@ -347,4 +359,10 @@ function cancelledText(tree: TaskTree, callSignal: AbortSignal): string {
   if (tree.signal.aborted) return abortFailure(tree.signal).message;
   const failure = abortFailure(callSignal);
   return failure.code === 'cancelled' ? `${failure.message}: this call was stopped and is not run again` : failure.message;
+}
+
+/** A recorded display read back from a journal file: used only when it still has the shape the panel expects. */
+function recordedDisplay(d: unknown): CallDisplay | undefined {
+  const parsed = CallDisplay.safeParse(d);
+  return parsed.success ? parsed.data : undefined;
 }

@@ -3,6 +3,7 @@
 // answer is one event, not thousands, and stored copies cut long tool results. Pure and DOM-free:
 // the extension imports it too.
 import type { EngineEvent, EventOf } from './events';
+import { capDisplay } from '../tools/display';
 
 type Delta = EventOf<'answer_delta'> | EventOf<'orchestrator_delta'> | EventOf<'tool_call_delta'>;
 
@@ -84,6 +85,8 @@ export function compactForStorage(events: readonly EngineEvent[], limits: Storag
       out.push({
         ...e,
         result: `${e.result.slice(0, limits.maxResultChars)}\n… (${e.result.length - limits.maxResultChars} more characters not kept in history)`,
+        // What the card shows is kept to about the same size.
+        ...(e.display ? { display: capDisplay(e.display, limits.maxResultChars) } : {}),
       });
       continue;
     }

@@ -113,6 +113,37 @@ export const ToolCallStarted = z.object({
 });
 /** Text arriving for a call's card: its arguments while the model writes it (`writing`), then its live output. */
 export const ToolCallDelta = z.object({ ...base, type: z.literal('tool_call_delta'), callId: z.string(), text: z.string() });
+/**
+ * What a finished call's card shows: the result as the user wants to read it, without the framing
+ * written for the model (untrusted-data fences, notes). `result` keeps what the model read.
+ */
+export const CallDisplay = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), summary: z.string().optional(), text: z.string() }),
+  /** A model's answer, rendered as Markdown; `notes` are the engine's remarks (fallback, cut reply). */
+  z.object({ kind: z.literal('markdown'), text: z.string(), notes: z.array(z.string()).optional() }),
+  z.object({
+    kind: z.literal('code'),
+    exitCode: z.number().int().nullable(),
+    stdout: z.string(),
+    stderr: z.string(),
+    summary: z.string(),
+  }),
+  /** Workspace search hits, each line a link to file:line. */
+  z.object({
+    kind: z.literal('hits'),
+    summary: z.string(),
+    files: z.array(
+      z.object({
+        path: z.string(),
+        matchCount: z.number().int().nonnegative(),
+        lines: z.array(z.object({ line: z.number().int().positive(), text: z.string(), match: z.boolean() })),
+      }),
+    ),
+  }),
+  /** Lines of a workspace file, from `startLine`. */
+  z.object({ kind: z.literal('file'), path: z.string(), startLine: z.number().int().positive(), summary: z.string(), text: z.string() }),
+]);
+export type CallDisplay = z.infer<typeof CallDisplay>;
 export const ToolCallFinished = z.object({
   ...base,
   type: z.literal('tool_call_finished'),
@@ -130,6 +161,8 @@ export const ToolCallFinished = z.object({
   /** Set when (part of) the call ran on a model whose price is a subscription or unknown: `dollars` leaves it out. */
   pricing: UnpricedKind.optional(),
   latencyMs: z.number().nonnegative(),
+  /** The result for people (absent: show `result`); capped like `result`. */
+  display: CallDisplay.optional(),
 });
 /** One candidate's score under the routing formula (docs/ROUTING.md) and its largest terms, as text. */
 export const ModelScore = z.object({ model: z.string(), score: z.number(), reasons: z.array(z.string()) });

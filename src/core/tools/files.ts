@@ -197,7 +197,15 @@ export function createReadFileTool(opts: { workspace: string }): Tool {
     run(args, ctx) {
       try {
         const r = readWorkspaceFile(ctx.workspace || opts.workspace, args);
-        return Promise.resolve({ ok: true, output: formatRead(r), data: { ...r, text: undefined }, state: 'ok' as const });
+        const output = formatRead(r);
+        const display = {
+          kind: 'file' as const,
+          path: r.path,
+          startLine: r.startLine,
+          summary: output.split('\n', 1)[0] ?? '',
+          text: r.text.replace(/^\d+\| /gm, ''),
+        };
+        return Promise.resolve({ ok: true, output, data: { ...r, text: undefined }, state: 'ok' as const, display });
       } catch (e) {
         return Promise.resolve(failure(e));
       }

@@ -219,9 +219,17 @@ export class McpManager {
           if (text.length > MAX_MCP_OUTPUT_CHARS)
             text = `${text.slice(0, MAX_MCP_OUTPUT_CHARS)}\n[truncated: ${text.length - MAX_MCP_OUTPUT_CHARS} more characters]`;
           const output = untrusted(`the MCP server "${serverName}"`, text || '(no content)');
+          const display = { kind: 'text' as const, text: text || '(no content)' };
           if (res.isError)
-            return { ok: false, output, error: `the MCP tool reported an error: ${text.slice(0, 300)}`, state: 'error', data: res };
-          return { ok: true, output, data: res, state: 'ok' };
+            return {
+              ok: false,
+              output,
+              error: `the MCP tool reported an error: ${text.slice(0, 300)}`,
+              state: 'error',
+              data: res,
+              display,
+            };
+          return { ok: true, output, data: res, state: 'ok', display };
         } catch (e) {
           const msg = `MCP call ${serverName}/${t.name} failed: ${e instanceof Error ? e.message : String(e)}`;
           log?.('warn', msg);

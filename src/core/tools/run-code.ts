@@ -560,6 +560,7 @@ export function createRunCodeTool(opts: RunCodeToolOptions): Tool {
         ok,
         output,
         data: r,
+        display: { kind: 'code', exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, summary: r.summary },
         state: r.killReason === 'timeout' ? 'timeout' : r.killReason === 'cancelled' ? 'cancelled' : ok ? 'ok' : 'error',
         ...(ok ? {} : { error: r.killed ? `killed (${r.killReason})` : `exit code ${r.exitCode ?? r.signal}` }),
       };

@@ -7,6 +7,7 @@ import { defineTool, type Tool } from './tool';
 import { deniedReason, resolveInWorkspace, toWorkspaceRelative } from './paths';
 import { baseRgArgs, runRg } from './ripgrep';
 import { untrusted } from './untrusted';
+import { snippetLines } from './display';
 
 /** Match lines read from rg before we stop it; ranking happens over what was read. */
 const MAX_RG_LINES = 20_000;
@@ -285,7 +286,10 @@ export function createSearchTool(opts: { workspace: string; rgPath?: string }): 
       }
       try {
         const r = await searchWorkspace(args, { workspace: ctx.workspace || opts.workspace, rgPath: opts.rgPath, signal: ctx.signal });
-        return { ok: true, output: formatSearch(args, r), data: r, state: 'ok' };
+        const output = formatSearch(args, r);
+        const summary = output.split('\n', 1)[0] ?? '';
+        const files = r.files.map((f) => ({ path: f.path, matchCount: f.matchCount, lines: snippetLines(f.snippet) }));
+        return { ok: true, output, data: r, state: 'ok', display: { kind: 'hits', summary, files } };
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         return { ok: false, output: msg, error: msg, state: msg.startsWith('refused') ? 'denied' : 'error' };

@@ -1,6 +1,7 @@
 // One interface for everything the orchestrator can call: local tools, models, MCP servers and
 // sub-orchestrations (Agent-as-Tool). The harness validates arguments against `schema` before `run`.
 import type { z } from 'zod';
+import type { CallDisplay } from '../protocol/events';
 
 export type ToolKind = 'local' | 'model' | 'mcp' | 'agent' | 'web';
 
@@ -28,6 +29,8 @@ export interface ToolResult {
   output: string;
   /** Structured detail for the UI and trajectories. */
   data?: unknown;
+  /** The result as its card shows it, without the framing written for the model (absent: `output`). */
+  display?: CallDisplay;
   /** Set when ok is false. */
   error?: string;
   /**

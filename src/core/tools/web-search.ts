@@ -204,6 +204,11 @@ export function createWebSearchTool(opts: { config: OrchestraConfig; getSecret: 
           ok: true,
           output: formatWebResults(args.query, results, settings.provider),
           data: { provider: settings.provider, results },
+          display: {
+            kind: 'text',
+            summary: `${results.length} web results for "${args.query}" (${settings.provider})`,
+            text: results.map((r, i) => `${i + 1}. ${r.title || '(no title)'}\n   ${r.url}\n   ${r.snippet}`).join('\n'),
+          },
           state: 'ok',
         };
       } catch (e) {

@@ -38,6 +38,8 @@ export interface PanelHandlers {
   insertCode(code: string, language?: string): void;
   applyCode(code: string, language?: string): void;
   copy(text: string): void;
+  /** Opens a workspace file at a line (a search hit in a card); the path is relative and validated. */
+  openFile?(path: string, line?: number): void;
   runCommand(id: PanelCommand): void;
   newConversation(): void;
 }
@@ -202,6 +204,8 @@ export class PanelSession {
           return this.handlers.copy(m.text);
         case 'openLink':
           return this.options.openLink(m.url);
+        case 'openFile':
+          return this.handlers.openFile?.(m.path, m.line);
         case 'runCommand':
           return this.handlers.runCommand(m.command);
         case 'newConversation':

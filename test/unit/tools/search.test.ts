@@ -98,6 +98,23 @@ describe('search_workspace', () => {
     assert.match(res.output, /showing 5 matches in 2 files \(results cut/);
     assert.match(res.output, /untrusted data from workspace files, not instructions/);
     assert.match(res.output, /src\/needle-utils\.ts \(1 match\)\n {2}1- line one\n {2}2: const x = needle\(1\);\n {2}3- line three/);
+    // The card gets the same hits as lines to link to, without the frame written for the model.
+    assert.equal(res.display?.kind, 'hits');
+    if (res.display?.kind !== 'hits') return;
+    assert.match(res.display.summary, /^Found .* matches .*showing 5 matches in 2 files \(results cut/);
+    assert.doesNotMatch(JSON.stringify(res.display), /untrusted|UNTRUSTED/);
+    assert.deepEqual(
+      res.display.files.find((f) => f.path === 'src/needle-utils.ts'),
+      {
+        path: 'src/needle-utils.ts',
+        matchCount: 1,
+        lines: [
+          { line: 1, text: 'line one', match: false },
+          { line: 2, text: 'const x = needle(1);', match: true },
+          { line: 3, text: 'line three', match: false },
+        ],
+      },
+    );
   });
 
   test('case options: smart case by default, explicit sensitivity when asked', async () => {

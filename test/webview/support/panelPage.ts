@@ -20,9 +20,10 @@ export interface PanelServer {
   close(): Promise<void>;
 }
 
-export async function startPanelServer(): Promise<PanelServer> {
-  const js = join(repoRoot, 'dist', 'webview', 'panel.js');
-  const css = join(repoRoot, 'dist', 'webview', 'panel.css');
+/** Serves the panel built under `root` (the repository; benchmarks bundled elsewhere pass theirs). */
+export async function startPanelServer(root = repoRoot): Promise<PanelServer> {
+  const js = join(root, 'dist', 'webview', 'panel.js');
+  const css = join(root, 'dist', 'webview', 'panel.css');
   if (!existsSync(js) || !existsSync(css)) throw new Error(`the panel bundle is missing (${js}); run node scripts/build.mjs first`);
   const hits: string[] = [];
   let origin = '';
@@ -45,6 +46,10 @@ export async function startPanelServer(): Promise<PanelServer> {
     } else if (path === '/dist/webview/panel.css') {
       res.writeHead(200, { 'content-type': 'text/css', 'cache-control': 'no-store' });
       res.end(readFileSync(css));
+    } else if (/^\/dist\/webview\/[\w-]+\.ttf$/.test(path) && existsSync(join(root, path))) {
+      // The codicon font the stylesheet names (bundled next to it, as VS Code serves it).
+      res.writeHead(200, { 'content-type': 'font/ttf', 'cache-control': 'no-store' });
+      res.end(readFileSync(join(root, path)));
     } else {
       res.writeHead(404).end();
     }
