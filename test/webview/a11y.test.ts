@@ -131,13 +131,14 @@ describe('panel accessibility', () => {
         .click();
       await p.settle();
       await checkAxe(p, 'models and history open');
-      // The composer's menus: the orchestrator picker's (one model unavailable, with its reason) and the privacy chip's.
+      // The composer's orchestrator menu (one model unavailable, with its reason); the privacy switch with a
+      // mode the rules refuse, and focused.
       await p.page.locator('.orchestrator-picker').click();
       await checkAxe(p, 'orchestrator menu open');
       await p.page.keyboard.press('Escape');
-      await p.page.locator('.privacy-chip').click();
-      await checkAxe(p, 'privacy menu open');
-      await p.page.keyboard.press('Escape');
+      await p.send([{ type: 'status', status: { ...STATUS, privacyRefusals: { 'local-only': 'the workspace is not trusted' } } }]);
+      await p.page.locator('.privacy-option[aria-checked="true"]').focus();
+      await checkAxe(p, 'privacy switch, one mode refused');
     } finally {
       await p.close();
     }
