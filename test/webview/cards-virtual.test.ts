@@ -32,11 +32,12 @@ interface PageCounts {
   nodes: number;
   built: number;
   total: number;
+  gaps: number;
 }
 
 const counts = (page: Page): Promise<PageCounts> =>
   page.evaluate(() => {
-    const c = (window as unknown as { __orchestraPanel: { cards: { built: number; total: number } } }).__orchestraPanel.cards;
+    const c = (window as unknown as { __orchestraPanel: { cards: { built: number; total: number; gaps: number } } }).__orchestraPanel.cards;
     return { nodes: document.getElementsByTagName('*').length, ...c };
   });
 
@@ -48,6 +49,9 @@ async function liveNodes(page: Page): Promise<number> {
   await cdp.detach();
   return c.nodes;
 }
+
+/** Waits past the virtual list's gathering of far turns into spacers (at most every 250 ms). */
+const gathered = (page: Page): Promise<void> => page.waitForTimeout(600);
 
 const frame = (page: Page): Promise<void> =>
   page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
@@ -64,9 +68,14 @@ test('2,000 cards: only those near the viewport are built, the DOM stays bounded
     await page.locator('.card[data-call-id="c1999"] .card-head').waitFor();
     await frame(page);
     const log = page.locator('.log');
+    await gathered(page);
     const loaded = await counts(page);
+    assert.ok(loaded.gaps > 0, 'runs of far turns are held by spacers');
     assert.equal(loaded.total, CARDS + 1);
-    assert.equal(await page.locator('.card').count(), CARDS + 1, 'every card keeps its place in the page');
+    // Far turns are out of the page, held by spacers of their height: far fewer card elements than cards.
+    await gathered(page);
+    const cardEls = await page.locator('.card').count();
+    assert.ok(cardEls <= NEAR_CARDS, `far cards are out of the page (${cardEls} card elements for ${CARDS + 1} cards)`);
     // A built card is a few dozen nodes; a far one is an empty shell.
     const perBuilt = await page.locator('.card[data-call-id="c1999"]').evaluate((e) => e.getElementsByTagName('*').length);
     assert.ok(perBuilt >= 10, `a built card has its content (${perBuilt} nodes)`);
@@ -102,6 +111,21 @@ test('2,000 cards: only those near the viewport are built, the DOM stays bounded
     assert.ok(worst.built <= NEAR_CARDS, `built cards stay bounded while scrolling (at most ${worst.built})`);
     assert.ok(worst.nodes < bound, `the DOM stays bounded while scrolling (${worst.nodes} elements, bound ${bound})`);
 
+    // In the middle, far turns going into spacers and coming back move nothing on screen.
+    await log.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await frame(page);
+    const id = await page.locator('.card:not(.card--placeholder)').nth(3).getAttribute('data-call-id');
+    const anchor = page.locator(`.card[data-call-id="${id}"]`);
+    const where = (): Promise<number> => anchor.evaluate((e) => e.getBoundingClientRect().top);
+    const top = await where();
+    await gathered(page);
+    await log.evaluate((el) => (el.scrollTop += 1500));
+    await frame(page);
+    await gathered(page);
+    await log.evaluate((el) => (el.scrollTop -= 1500));
+    await frame(page);
+    assert.equal(await where(), top, 'the page keeps its length and nothing jumps as far turns leave and come back');
+
     // Far from the top: the streaming card and the focused one stay built; the streaming one still streams.
     assert.equal(await page.locator('.card[data-call-id="c3"] .card-toggle').evaluate((b) => b === document.activeElement), true);
     await p.send(['line 1\n', 'line 2\n'].map((text) => ({ type: 'event', event: s.ev('tool_call_delta', { callId: 'live', text }) })));
@@ -131,4 +155,30 @@ test('2,000 cards: only those near the viewport are built, the DOM stays bounded
   } finally {
     await p.close();
   }
+});
+
+test('the page holds about as many elements at 4,000 cards as at 2,000: its size follows the viewport, not the session', async () => {
+  const sizes = [CARDS, CARDS * 2];
+  const seen: PageCounts[] = [];
+  for (const n of sizes) {
+    const p = await openPanel(browser, server, { width: 520, height: 900 });
+    try {
+      const session = longSession(new EventScript(`size${n}`), n);
+      for (let i = 0; i < session.length; i += 1000) await p.send([{ type: 'events', events: session.slice(i, i + 1000) }]);
+      const log = p.page.locator('.log');
+      await log.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+      await frame(p.page);
+      await gathered(p.page);
+      seen.push(await counts(p.page));
+    } finally {
+      await p.close();
+    }
+  }
+  const [small, big] = seen;
+  assert.equal(big.total, CARDS * 2 + 1);
+  // Every card built or every shell in the page would add thousands of elements for 2,000 more cards.
+  assert.ok(
+    big.nodes - small.nodes < CARDS / 10,
+    `2,000 more cards add ${big.nodes - small.nodes} elements (${small.nodes} → ${big.nodes})`,
+  );
 });

@@ -67,10 +67,10 @@ export class ConversationView {
   }
 
   /** How many cards have their DOM now, and how many there are (the virtual list's state, for tests and benches). */
-  get cardCounts(): { built: number; total: number } {
+  get cardCounts(): { built: number; total: number; gaps: number } {
     let built = 0;
     for (const c of this.calls.values()) if (c.built) built++;
-    return { built, total: this.calls.size };
+    return { built, total: this.calls.size, gaps: this.virtual.gapCount };
   }
 
   /** The element the conversation scrolls in: cards near its visible part are built. */
@@ -356,6 +356,7 @@ export class ConversationView {
     const turn: TurnView = { el, groupEl, labelEl, count: 0 };
     // Keep turns in order even if events of an earlier turn arrive late.
     const later = [...scope.turns.entries()].filter(([n]) => n > turnNo).sort((a, b) => a[0] - b[0])[0];
+    if (later) this.virtual.bringBack(later[1].el);
     if (later) scope.bodyEl.insertBefore(el, later[1].el);
     else scope.bodyEl.append(el);
     scope.turns.set(turnNo, turn);
