@@ -89,7 +89,7 @@ export async function switchOrchestrator(host: ComposerSettingsHost, id: string)
   return { ok: true, message: `Orchestrator: ${id} (saved in ${SCOPE_NAMES[scope]}).${runningNote(host, 'orchestrator')}` };
 }
 
-/** For each privacy mode, why switching to it would be refused now; the chip shows those unavailable. */
+/** For each privacy mode, why switching to it would be refused now; the composer shows those unavailable. */
 export function privacyRefusals(): Partial<Record<PrivacyMode, string>> {
   const s = scopes('privacyMode');
   const out: Partial<Record<PrivacyMode, string>> = {};

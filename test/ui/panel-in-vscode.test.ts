@@ -2,7 +2,7 @@
 // code-server package) in headless Chromium, the Orchestra view opened from the activity bar, a question
 // typed into the panel, the task's tool cards, an inline approval and the answer streamed from the
 // project's scripted model server over real HTTP; then `@orchestra` asked in VS Code's Chat view; the
-// composer's orchestrator picker and privacy chip writing the settings; last, the panel at 280 and
+// composer's orchestrator picker and privacy switch writing the settings; last, the panel at 280 and
 // 800 px in the dark, light and high-contrast themes. Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -464,7 +464,7 @@ function userSettingsWith(re: RegExp): string[] {
   return walk(join(scratch, 'user-data')).filter((f) => f.endsWith('settings.json') && re.test(readFileSync(f, 'utf8')));
 }
 
-test('the composer: another orchestrator picked in the menu answers the next question; privacy switched in the chip, refused against orchestra.json', async () => {
+test('the composer: another orchestrator picked in the menu answers the next question; privacy switched in one click, refused against orchestra.json', async () => {
   const frame = await panelFrame(page);
   await newConversation(frame);
   const settingsFile = join(scratch, 'workspace', '.vscode', 'settings.json');
@@ -490,30 +490,33 @@ test('the composer: another orchestrator picked in the menu answers the next que
   await frame.locator('.question-input').press('Enter');
   await frame.locator('.task[data-state="running"]').waitFor({ timeout: 30_000 });
 
-  // Privacy in the chip: the workspace settings set it, so the switch is written there, for the next question.
-  await frame.locator('.privacy-chip').click();
-  await frame.getByRole('menuitemradio', { name: /Open weights/ }).click();
+  // Privacy in one click: the workspace settings set it, so the switch is written there, for the next question.
+  const privacy = frame.getByRole('radiogroup', { name: 'Privacy mode' });
+  assert.equal(await privacy.locator('[aria-checked="true"]').getAttribute('data-value'), 'local-only');
+  await privacy.getByRole('radio', { name: /^Open weights/ }).click();
   await notice.filter({ hasText: 'Privacy: Open weights (saved in the workspace settings).' }).waitFor({ timeout: 30_000 });
   assert.match(await notice.innerText(), /applies from the next question: the running task keeps the privacy mode it started with/);
   assert.match(readFileSync(settingsFile, 'utf8'), /"orchestra\.privacyMode":\s*"open-weights-only"/);
-  await frame.locator('.privacy-chip[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
+  await frame
+    .locator('.privacy-switch[data-mode="open-weights-only"] .privacy-option[data-value="open-weights-only"][aria-checked="true"]')
+    .waitFor({ timeout: 30_000 });
   await frame.locator('.task .answer', { hasText: 'Answered by orch-b.' }).waitFor({ timeout: 60_000 });
   assert.equal(models.requestsFor('orch-b').length - before.b, 1, 'orch-b orchestrated the question');
   assert.equal(models.requestsFor('orch').length, before.orch, 'orch was not asked');
 
-  // The workspace's orchestra.json keeps local-only: the looser modes are unavailable in the chip, with
+  // The workspace's orchestra.json keeps local-only: the looser modes are unavailable in the switch, with
   // the reason; the Set privacy mode command refuses too, and nothing is written.
   const configFile = join(scratch, 'workspace', 'orchestra.json');
   writeFileSync(configFile, JSON.stringify({ privacyMode: 'local-only' }));
   try {
-    await frame.locator('.privacy-chip[data-mode="local-only"]').waitFor({ timeout: 30_000 });
-    await frame.locator('.privacy-chip').click();
-    const any = frame.getByRole('menuitemradio', { name: /Any model/ });
-    assert.equal(await any.getAttribute('aria-disabled'), 'true');
-    assert.match(await any.innerText(), /"local-only" in orchestra\.json/);
+    await frame.locator('.privacy-switch[data-mode="local-only"]').waitFor({ timeout: 30_000 });
+    const any = privacy.getByRole('radio', { name: /^Any model/ });
+    await frame.locator('.privacy-option[data-value="any"][aria-disabled="true"]').waitFor({ timeout: 30_000 });
+    assert.match((await any.getAttribute('title')) ?? '', /unavailable: .*"local-only" in orchestra\.json/);
+    await any.hover();
     await page.screenshot({ path: join(artifacts, 'panel-privacy-locked.png') });
-    await any.click({ force: true });
-    await page.keyboard.press('Escape');
+    await any.click({ force: true }); // Playwright will not click what is aria-disabled; a person can.
+    await notice.filter({ hasText: /Any model is unavailable: .*"local-only" in orchestra\.json/ }).waitFor({ timeout: 30_000 });
     await page.keyboard.press('F1');
     await page.keyboard.type('Orchestra: Set privacy mode');
     await page.waitForTimeout(400);
@@ -530,7 +533,7 @@ test('the composer: another orchestrator picked in the menu answers the next que
   } finally {
     rmSync(configFile, { force: true });
   }
-  await frame.locator('.privacy-chip[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
+  await frame.locator('.privacy-switch[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
 });
 
 test('the panel at 280 and 800 px in the dark, light and high-contrast themes: one-line header, nothing sideways (screenshots)', async () => {

@@ -131,13 +131,14 @@ describe('panel accessibility', () => {
         .click();
       await p.settle();
       await checkAxe(p, 'models and history open');
-      // The composer's menus: the orchestrator picker's (one model unavailable, with its reason) and the privacy chip's.
+      // The composer's orchestrator menu (one model unavailable, with its reason); the privacy switch with a
+      // mode the rules refuse, and focused.
       await p.page.locator('.orchestrator-picker').click();
       await checkAxe(p, 'orchestrator menu open');
       await p.page.keyboard.press('Escape');
-      await p.page.locator('.privacy-chip').click();
-      await checkAxe(p, 'privacy menu open');
-      await p.page.keyboard.press('Escape');
+      await p.send([{ type: 'status', status: { ...STATUS, privacyRefusals: { 'local-only': 'the workspace is not trusted' } } }]);
+      await p.page.locator('.privacy-option[aria-checked="true"]').focus();
+      await checkAxe(p, 'privacy switch, one mode refused');
     } finally {
       await p.close();
     }
@@ -152,7 +153,10 @@ describe('panel accessibility', () => {
       const controls = await p.page.evaluate(() => {
         const all = Array.from(
           document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, summary, [tabindex]:not([tabindex="-1"])'),
-        ).filter((el) => !(el as HTMLButtonElement).disabled && el.checkVisibility() && el.getClientRects().length > 0);
+        )
+          .filter((el) => !(el as HTMLButtonElement).disabled && el.checkVisibility() && el.getClientRects().length > 0)
+          // A radio group is one Tab stop (its checked option); the arrows reach the others (checked below).
+          .filter((el) => !(el.tabIndex === -1 && el.closest('[role="radiogroup"]')));
         all.forEach((el, i) => el.setAttribute('data-a11y-id', String(i)));
         return all.map(
           (el) =>
@@ -176,6 +180,25 @@ describe('panel accessibility', () => {
       assert.deepEqual(missed, [], 'controls Tab never reached');
       const unseen = [...reached].filter(([, f]) => /^none|0px/.test(f.outline) && f.shadow === 'none').map(([id]) => controls[Number(id)]);
       assert.deepEqual(unseen, [], 'controls that show no focus ring when focused from the keyboard');
+      // The privacy switch: from its Tab stop the arrows reach every option, each with its focus ring.
+      await p.page.locator('.privacy-option[aria-checked="true"]').focus();
+      const options = new Map<string, string>();
+      for (let i = 0; i < 3; i++) {
+        await p.page.keyboard.press('ArrowRight');
+        const f = await p.page.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          return {
+            value: el.getAttribute('data-value') ?? '',
+            outline: `${getComputedStyle(el).outlineStyle} ${getComputedStyle(el).outlineWidth}`,
+          };
+        });
+        options.set(f.value, f.outline);
+      }
+      assert.deepEqual([...options.keys()].sort(), ['any', 'local-only', 'open-weights-only']);
+      assert.ok(
+        [...options.values()].every((o) => !/^none|0px/.test(o)),
+        JSON.stringify([...options]),
+      );
     } finally {
       await p.close();
     }

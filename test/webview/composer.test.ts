@@ -1,6 +1,6 @@
-// The composer's orchestrator picker and privacy chip in the built panel, in headless Chromium: what
-// they show, the menus they open (by mouse and by keyboard), the models the rules exclude shown
-// unavailable with the reason, the message each switch posts to the extension, and the extension's
+// The composer's orchestrator picker and privacy switch in the built panel, in headless Chromium: what
+// they show, the picker's menu and the switch's one-click modes (by mouse and by keyboard), the models
+// and modes the rules exclude shown unavailable with the reason, the message each switch posts to the extension, and the extension's
 // answer (saved, or refused with the reason) shown in the composer.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,7 +144,7 @@ describe('composer: orchestrator picker', () => {
       await p.page.keyboard.press('ArrowDown');
       await p.page.keyboard.press('Tab');
       assert.equal(await p.page.locator('#orchestrator-menu').isVisible(), false);
-      assert.match((await focused(p)) ?? '', /privacy-chip/);
+      assert.equal(await focused(p), 'local-only', 'the privacy switch, on the mode in force');
     });
   });
 
@@ -157,20 +157,36 @@ describe('composer: orchestrator picker', () => {
   });
 });
 
-describe('composer: privacy chip', () => {
-  test('shows the mode; one click opens the modes, a pick posts the switch; a refusal is shown with its reason', async () => {
+describe('composer: privacy switch', () => {
+  const modes = (p: PanelPage) =>
+    p.page
+      .getByRole('radiogroup', { name: 'Privacy mode' })
+      .getByRole('radio')
+      .evaluateAll((els) =>
+        els.map(
+          (e) =>
+            `${e.getAttribute('data-value')}:${e.getAttribute('aria-checked')}:${e.getAttribute('aria-disabled') ?? '-'}:${(e as HTMLElement).innerText.trim()}`,
+        ),
+      );
+
+  test('shows the three modes, the one in force checked; one click posts the switch; a refusal is shown with its reason', async () => {
     await withPanel(async (p) => {
-      const chip = p.page.getByRole('button', { name: /^Privacy: Local only/ });
-      assert.equal(await chip.getAttribute('data-mode'), 'local-only');
-      assert.match(await chip.innerText(), /Local only/);
-      await chip.click();
-      const menu = p.page.getByRole('menu', { name: 'Privacy mode' });
-      const modes = await menu
-        .getByRole('menuitemradio')
-        .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-value')}:${e.getAttribute('aria-checked')}`));
-      assert.deepEqual(modes, ['any:false', 'open-weights-only:false', 'local-only:true']);
-      await menu.getByRole('menuitemradio', { name: /Any model/ }).click();
+      const group = p.page.getByRole('radiogroup', { name: 'Privacy mode' });
+      assert.equal(await group.getAttribute('data-mode'), 'local-only');
+      assert.deepEqual(await modes(p), ['any:false:-:Any', 'open-weights-only:false:-:Open', 'local-only:true:-:Local']);
+      // The full name and what it means are the accessible name and the tooltip.
+      const any = group.getByRole('radio', { name: /^Any model: Local and remote models and tools may be used\.$/ });
+      assert.equal(await any.count(), 1);
+      assert.match((await any.getAttribute('title')) ?? '', /^Privacy: Any model — Local and remote/);
+      assert.match(
+        (await group.getByRole('radio', { name: /^Local only/ }).getAttribute('title')) ?? '',
+        /Nothing leaves this machine.*\(in force\)/,
+      );
+      // One click: the switch is posted, no menu in between.
+      await any.click();
       assert.deepEqual(await switches(p), [{ type: 'setPrivacyMode', mode: 'any' }]);
+      assert.equal(await p.page.locator('[role="menu"]:visible').count(), 0, 'no menu opened');
+      assert.match(await p.page.locator('.composer-notice').innerText(), /Switching the privacy mode/);
       // The extension refuses (orchestra.json keeps local-only): the composer says why, as an error.
       const reason =
         'Privacy stays as it is: the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it).';
@@ -178,37 +194,75 @@ describe('composer: privacy chip', () => {
       const notice = p.page.locator('.composer-notice');
       assert.equal(await notice.innerText(), reason);
       assert.equal(await notice.getAttribute('data-ok'), 'false');
-      assert.equal(await chip.getAttribute('data-mode'), 'local-only', 'the chip still shows the mode in force');
-      // Keyboard: Enter opens it on the current mode, ArrowUp moves, Enter picks.
-      await chip.focus();
-      await p.page.keyboard.press('Enter');
-      assert.equal(await focused(p), 'local-only');
-      await p.page.keyboard.press('ArrowUp');
-      await p.page.keyboard.press('Enter');
+      assert.equal(await group.getAttribute('data-mode'), 'local-only', 'the switch still shows the mode in force');
+      // Clicking the mode in force posts nothing.
+      await group.getByRole('radio', { name: /^Local only/ }).click();
+      assert.equal((await switches(p)).length, 1);
+      // Open weights in one click; the status that follows checks it.
+      await group.getByRole('radio', { name: /^Open weights/ }).click();
       assert.deepEqual((await switches(p)).at(-1), { type: 'setPrivacyMode', mode: 'open-weights-only' });
-      // Picking the mode in force posts nothing.
-      await chip.click();
-      await menu.getByRole('menuitemradio', { name: /Local only/ }).click();
-      assert.equal((await switches(p)).length, 2);
+      await p.send([{ type: 'status', status: { ...STATUS, privacyMode: 'open-weights-only' } }]);
+      assert.deepEqual(await modes(p), ['any:false:-:Any', 'open-weights-only:true:-:Open', 'local-only:false:-:Local']);
+      assert.equal(await group.getAttribute('data-mode'), 'open-weights-only');
     });
   });
 
-  test('modes the workspace keeps from being chosen are unavailable, with the reason', async () => {
+  test('keyboard: Tab lands on the mode in force, the arrows move (wrapping) and switch, Tab leaves and comes back to the mode in force', async () => {
+    await withPanel(async (p) => {
+      await p.page.locator('.orchestrator-picker').focus();
+      await p.page.keyboard.press('Tab');
+      assert.equal(await focused(p), 'local-only', 'one tab stop: the mode in force');
+      await p.page.keyboard.press('ArrowRight');
+      assert.equal(await focused(p), 'any', 'the arrows wrap around');
+      assert.deepEqual(await switches(p), [{ type: 'setPrivacyMode', mode: 'any' }]);
+      await p.page.keyboard.press('ArrowLeft');
+      assert.equal(await focused(p), 'local-only');
+      assert.equal((await switches(p)).length, 1, 'moving back to the mode in force posts nothing');
+      await p.page.keyboard.press('ArrowUp');
+      assert.equal(await focused(p), 'open-weights-only');
+      assert.deepEqual((await switches(p)).at(-1), { type: 'setPrivacyMode', mode: 'open-weights-only' });
+      // The status arrives while focus is in the group: focus stays where it is.
+      await p.send([{ type: 'status', status: { ...STATUS, privacyMode: 'open-weights-only' } }]);
+      assert.equal(await focused(p), 'open-weights-only');
+      await p.page.keyboard.press('Space');
+      assert.equal((await switches(p)).length, 2, 'Space on the mode in force posts nothing');
+      await p.page.keyboard.press('Home');
+      assert.equal(await focused(p), 'any');
+      await p.page.keyboard.press('Tab');
+      assert.equal(await focused(p), 'budget-input', 'Tab leaves the group');
+      await p.page.keyboard.press('Shift+Tab');
+      assert.equal(await focused(p), 'open-weights-only', 'and comes back to the mode in force');
+      assert.deepEqual((await switches(p)).at(-1), { type: 'setPrivacyMode', mode: 'any' });
+      assert.equal((await switches(p)).length, 3);
+    });
+  });
+
+  test('modes the workspace keeps from being chosen are unavailable, with the reason on hover and when chosen', async () => {
     await withPanel(async (p) => {
       const reason = 'the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it)';
       await p.send([{ type: 'status', status: { ...STATUS, privacyRefusals: { any: reason, 'open-weights-only': reason } } }]);
-      await p.page.locator('.privacy-chip').click();
-      const items = p.page.getByRole('menu', { name: 'Privacy mode' }).getByRole('menuitemradio');
-      const state = await items.evaluateAll((els) =>
-        els.map((e) => `${e.getAttribute('data-value')}:${e.getAttribute('aria-disabled') ?? '-'}`),
-      );
-      assert.deepEqual(state, ['any:true', 'open-weights-only:true', 'local-only:-']);
-      assert.match(await items.nth(0).innerText(), /"local-only" in orchestra\.json/);
-      assert.match((await items.nth(0).getAttribute('title')) ?? '', /stays in force/);
-      await items.nth(0).click({ force: true });
-      await p.page.keyboard.press('Home');
+      assert.deepEqual(await modes(p), ['any:false:true:Any', 'open-weights-only:false:true:Open', 'local-only:true:-:Local']);
+      const any = p.page.locator('.privacy-option[data-value="any"]');
+      assert.equal(await any.getAttribute('title'), `Any model — unavailable: ${reason}`);
+      assert.match((await any.getAttribute('aria-label')) ?? '', /Unavailable: the privacy mode is "local-only" in orchestra\.json/);
+      assert.equal(await any.evaluate((e) => getComputedStyle(e).cursor), 'not-allowed', 'it looks unavailable under the pointer');
+      // A click says why, and posts nothing (force: Playwright will not click what is aria-disabled; a person can).
+      await any.click({ force: true });
+      const notice = p.page.locator('.composer-notice');
+      assert.equal(await notice.innerText(), `Any model is unavailable: ${reason}.`);
+      assert.equal(await notice.getAttribute('data-ok'), 'false');
+      // The arrows reach an unavailable mode (so its reason can be read) but do not switch to it.
+      await p.page.locator('.privacy-option[data-value="local-only"]').focus();
+      await p.page.keyboard.press('ArrowLeft');
+      assert.equal(await focused(p), 'open-weights-only');
       await p.page.keyboard.press('Enter');
+      assert.equal(await notice.innerText(), `Open weights is unavailable: ${reason}.`);
+      await p.page.keyboard.press('End');
+      await p.page.keyboard.press('Space');
       assert.deepEqual(await switches(p), [], 'nothing is posted');
+      // The mode in force is never shown unavailable, whatever the refusals say.
+      await p.send([{ type: 'status', status: { ...STATUS, privacyRefusals: { 'local-only': 'x', any: reason } } }]);
+      assert.deepEqual(await modes(p), ['any:false:true:Any', 'open-weights-only:false:-:Open', 'local-only:true:-:Local']);
     });
   });
 
@@ -228,7 +282,7 @@ describe('composer: privacy chip', () => {
 });
 
 describe('composer: at 260 px', () => {
-  test('the picker, the chip and their open menus stay inside the panel; the long name is shortened with the full name on hover', async () => {
+  test('the picker, its open menu and the privacy switch stay inside the panel, the switch whole and legible; the long name is shortened with the full name on hover', async () => {
     await withPanel(async (p) => {
       const locked = 'the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it)';
       await p.send([
@@ -239,21 +293,26 @@ describe('composer: at 260 px', () => {
         assert.ok(box && box.x >= 0 && box.x + box.width <= 260.5, `${sel} at ${JSON.stringify(box)}`);
       };
       await inside('.orchestrator-picker');
-      await inside('.privacy-chip');
+      await inside('.privacy-switch');
+      for (const mode of ['any', 'open-weights-only', 'local-only']) await inside(`.privacy-option[data-value="${mode}"]`);
+      // Nothing in the switch is cut or shrunk: each option shows its whole label at the panel's text size.
+      const fit = await p.page.evaluate(() =>
+        Array.from(document.querySelectorAll<HTMLElement>('.privacy-option')).map((o) => ({
+          whole: o.scrollWidth <= o.clientWidth,
+          px: parseFloat(getComputedStyle(o.querySelector('.privacy-short')!).fontSize),
+          body: parseFloat(getComputedStyle(document.body).fontSize),
+        })),
+      );
+      for (const f of fit) assert.ok(f.whole && f.px >= 12 && f.px >= f.body, JSON.stringify(fit));
       assert.equal(await p.page.locator('.orchestrator-picker .mid-name').getAttribute('title'), LONG);
-      for (const [button, menu] of [
-        ['.orchestrator-picker', '#orchestrator-menu'],
-        ['.privacy-chip', '#privacy-menu'],
-      ]) {
-        await p.page.locator(button).click();
-        await inside(menu);
-        for (const item of await p.page.locator(`${menu} [role="menuitemradio"]`).all()) {
-          const b = await item.boundingBox();
-          assert.ok(b && b.x >= 0 && b.x + b.width <= 260.5, `${menu} item at ${JSON.stringify(b)}`);
-        }
-        assert.equal(await p.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true);
-        await p.page.keyboard.press('Escape');
+      await p.page.locator('.orchestrator-picker').click();
+      await inside('#orchestrator-menu');
+      for (const item of await p.page.locator('#orchestrator-menu [role="menuitemradio"]').all()) {
+        const b = await item.boundingBox();
+        assert.ok(b && b.x >= 0 && b.x + b.width <= 260.5, `menu item at ${JSON.stringify(b)}`);
       }
+      assert.equal(await p.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), true);
+      await p.page.keyboard.press('Escape');
     }, 260);
   });
 });

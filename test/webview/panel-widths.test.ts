@@ -2,7 +2,8 @@
 // headless Chromium with a busy task on screen: nothing pokes out sideways (the page, every card, the
 // composer and its Stop button, the totals), the header keeps to one line, a wide code block scrolls
 // inside its own box, long model and tool names are shortened in the middle with the full name on
-// hover, and the composer's orchestrator picker and privacy chip, open or closed, stay inside too.
+// hover, and the composer's orchestrator picker (open or closed) and its privacy switch (every option
+// whole, at the panel's text size) stay inside too.
 // Screenshots of each width and theme go to test-artifacts/webview/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -132,7 +133,9 @@ describe('panel: any width, any theme', () => {
           assert.ok(m.headerHeight < m.lineHeight * 2 + 8, `${where}: the header is ${m.headerHeight} px tall`);
           for (const sel of [
             '.composer .orchestrator-picker',
-            '.composer .privacy-chip',
+            '.composer .privacy-switch',
+            '.composer .privacy-option[data-value="any"]',
+            '.composer .privacy-option[data-value="local-only"]',
             '.composer .stop-all',
             '.composer .send-button',
             '.task-footer .totals',
@@ -141,8 +144,20 @@ describe('panel: any width, any theme', () => {
             const box = await p.page.locator(sel).first().boundingBox();
             assert.ok(box && box.x >= 0 && box.x + box.width <= width + 0.5, `${where}: ${sel} at ${JSON.stringify(box)}`);
           }
-          // The composer's menus open inside the panel, their long names shortened too.
-          for (const button of ['.orchestrator-picker', '.privacy-chip']) {
+          // The privacy switch never shrinks its labels to fit: the composer's controls wrap instead.
+          const switchText = await p.page.evaluate(() =>
+            Array.from(document.querySelectorAll<HTMLElement>('.privacy-option')).map((o) => ({
+              whole: o.scrollWidth <= o.clientWidth,
+              px: parseFloat(getComputedStyle(o).fontSize),
+              body: parseFloat(getComputedStyle(document.body).fontSize),
+            })),
+          );
+          assert.ok(
+            switchText.length === 3 && switchText.every((o) => o.whole && o.px >= 12 && o.px >= o.body),
+            `${where}: the privacy switch's options ${JSON.stringify(switchText)}`,
+          );
+          // The orchestrator menu opens inside the panel, its long names shortened too.
+          for (const button of ['.orchestrator-picker']) {
             await p.page.locator(button).click();
             const open = await p.page.evaluate(measure);
             assert.deepEqual(open.outside, [], `${where}, ${button} open: elements outside the panel`);

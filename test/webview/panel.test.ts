@@ -944,8 +944,10 @@ describe('panel: state, history, controls', () => {
       assert.equal(await p.page.locator('.pending-ask').isHidden(), true);
       assert.match(await p.page.locator('.task .chips').innerText(), /a\.ts:3-4/, 'the attachment chip moves to the task');
 
-      await p.page.locator('.privacy-chip').click();
-      await p.page.getByRole('menuitemradio', { name: /Local only/ }).click();
+      await p.page
+        .getByRole('radiogroup', { name: 'Privacy mode' })
+        .getByRole('radio', { name: /^Local only/ })
+        .click();
       await p.page.locator('.budget-input').fill('1.25');
       await p.page.locator('.budget-input').press('Tab');
       const posted = await p.posted();
@@ -958,7 +960,7 @@ describe('panel: state, history, controls', () => {
         [{ type: 'setBudget', dollars: 1.25 }],
       );
       // Keyboard: the controls are reachable with Tab and show a focus outline.
-      await p.page.locator('.privacy-chip').focus();
+      await p.page.locator('.privacy-option[aria-checked="true"]').focus();
       await p.page.keyboard.press('Tab');
       assert.equal(await p.page.evaluate(() => document.activeElement?.className), 'budget-input');
     });

@@ -1,20 +1,13 @@
-// The panel's composer: the question box with its attached context, the orchestrator picker and the
-// privacy chip (each a one-click menu; the extension writes the setting or says why it will not),
-// the per-task budget, Stop and Send. It knows the status the extension sent and whether tasks run;
-// what a sent question does to the conversation is main.ts's.
+// The panel's composer: the question box with its attached context, the orchestrator picker (a
+// one-click menu) and the privacy switch (one click per mode; the extension writes the setting or says
+// why it will not), the per-task budget, Stop and Send. It knows the status the extension sent and
+// whether tasks run; what a sent question does to the conversation is main.ts's.
 import type { PanelAttachment, PanelModel, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
 import { h } from './format';
 import { PopupMenu, type MenuChoice } from './menu';
 import { priceText } from './models-panel';
 import { nameEl } from './names';
-
-type PrivacyMode = PanelStatus['privacyMode'];
-
-const PRIVACY: Array<{ mode: PrivacyMode; label: string; detail: string }> = [
-  { mode: 'any', label: 'Any model', detail: 'Local and remote models and tools may be used.' },
-  { mode: 'open-weights-only', label: 'Open weights', detail: 'Only open-weights models, which may still run remotely.' },
-  { mode: 'local-only', label: 'Local only', detail: 'Nothing leaves this machine: local models and tools only.' },
-];
+import { PrivacySwitch } from './privacy-switch';
 
 export interface ComposerHost {
   post(msg: PanelToExtension): void;
@@ -69,7 +62,7 @@ export class Composer {
   private readonly hint = h('div', { class: 'composer-hint' });
   /** What the last switch did (saved where, applies from the next question) or why it was refused. */
   private readonly notice = h('div', { class: 'composer-notice', role: 'status' });
-  private readonly privacy: PopupMenu;
+  private readonly privacy: PrivacySwitch;
   private readonly orchestrator: PopupMenu;
 
   constructor(private readonly host: ComposerHost) {
@@ -79,11 +72,9 @@ export class Composer {
       placeholder: 'Ask a coding question… (Enter to send, Shift+Enter for a new line)',
       'aria-label': 'Question',
     });
-    this.privacy = new PopupMenu({
-      id: 'privacy-menu',
-      buttonClass: 'composer-chip privacy-chip',
-      menuLabel: 'Privacy mode',
-      onPick: (mode) => this.switching('privacyMode', () => host.post({ type: 'setPrivacyMode', mode: mode as PrivacyMode })),
+    this.privacy = new PrivacySwitch({
+      pick: (mode) => this.switching('privacyMode', () => host.post({ type: 'setPrivacyMode', mode })),
+      refused: (label, reason) => this.showNotice(`${label} is unavailable: ${reason}.`, false),
     });
     this.orchestrator = new PopupMenu({
       id: 'orchestrator-menu',
@@ -104,7 +95,7 @@ export class Composer {
         'div',
         { class: 'composer-actions' },
         this.orchestrator.button,
-        this.privacy.button,
+        this.privacy.element,
         h(
           'label',
           { class: 'field', for: 'budget' },
@@ -118,7 +109,6 @@ export class Composer {
       this.notice,
       this.hint,
       this.orchestrator.menu,
-      this.privacy.menu,
     );
     this.wire();
     this.renderChips();
@@ -168,7 +158,7 @@ export class Composer {
     if (status) {
       if (document.activeElement !== this.budget) this.budget.value = String(status.budgetDollars);
       this.element.dataset.privacy = status.privacyMode;
-      this.renderPrivacy(status.privacyMode, status.privacyRefusals ?? {});
+      this.privacy.render(status.privacyMode, status.privacyRefusals ?? {});
       this.renderOrchestrator(status);
     }
     this.stopButton.hidden = running === 0;
@@ -182,30 +172,6 @@ export class Composer {
         : running
           ? 'A task is running; a new question starts another.'
           : '';
-  }
-
-  private renderPrivacy(mode: PrivacyMode, refusals: Partial<Record<PrivacyMode, string>>): void {
-    const shown = PRIVACY.find((p) => p.mode === mode) ?? PRIVACY[0];
-    const b = this.privacy.button;
-    b.dataset.mode = mode;
-    b.setAttribute('aria-label', `Privacy: ${shown.label}. Change the privacy mode`);
-    b.title = `Privacy: ${shown.label} — ${shown.detail} Click to change.`;
-    b.replaceChildren(
-      h('span', { class: 'chip-glyph', 'aria-hidden': 'true' }, mode === 'any' ? '◎' : mode === 'local-only' ? '⌂' : '◇'),
-      shown.label,
-      h('span', { class: 'chip-caret', 'aria-hidden': 'true' }, '▾'),
-    );
-    this.privacy.setChoices(
-      // The mode in force is never unavailable: picking it changes nothing.
-      PRIVACY.map((p) => ({
-        value: p.mode,
-        label: p.label,
-        name: p.label,
-        detail: p.detail,
-        disabledReason: p.mode === mode ? undefined : refusals[p.mode],
-      })),
-      mode,
-    );
   }
 
   private renderOrchestrator(status: PanelStatus): void {

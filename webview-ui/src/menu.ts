@@ -1,5 +1,5 @@
-// A small pop-up menu of choices behind a button (the composer's orchestrator picker and privacy
-// chip): one choice is current (a menuitemradio, checked), others may be unavailable with the reason
+// A small pop-up menu of choices behind a button (the composer's orchestrator picker): one choice
+// is current (a menuitemradio, checked), others may be unavailable with the reason
 // shown under them and on hover. Keyboard as in VS Code's own menus: Enter, Space or the arrows open
 // it, the arrows, Home and End move, Enter or Space picks, Escape closes and gives focus back.
 import { h } from './format';

@@ -132,7 +132,7 @@ export function renderEmptyState(el: HTMLElement, status: PanelStatus | undefine
         'ul',
         { class: 'hints' },
         h('li', {}, 'Select code in the editor and use “Ask about selection” to attach it.'),
-        h('li', {}, 'Set the privacy chip below to “Local only” to keep everything on this machine.'),
+        h('li', {}, 'Set Privacy below to “Local” to keep everything on this machine.'),
       ),
     );
   }
