@@ -417,7 +417,10 @@ test('a reload mid-task: the panel shows the task as it was, with its cost; Resu
   await page.screenshot({ path: join(artifacts, 'panel-interrupted.png') });
 
   await task.locator('.resume-task').click();
-  await frame.locator('.task .answer', { hasText: 'Both halves are done: quick and slow.' }).waitFor({ timeout: 60_000 });
+  // The answer streams in before the task's end arrives: wait for the task to be done with it.
+  await frame
+    .locator('.task[data-state="done"] .answer', { hasText: 'Both halves are done: quick and slow.' })
+    .waitFor({ timeout: 60_000 });
   assert.equal(await frame.locator('.task').last().getAttribute('data-state'), 'done');
   // The server's request log: nothing that answered was asked again; the interrupted call was.
   assert.equal(models.requestsFor('orch').length - before.orch, 2, "the orchestrator's first turn once, then its second");
