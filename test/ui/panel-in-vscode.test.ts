@@ -352,7 +352,8 @@ test('a follow-up continues the conversation: the first answer is in the second 
   });
   await frame.locator('.question-input').fill('Which city is the capital of France?');
   await frame.locator('.question-input').press('Enter');
-  await frame.locator('.task .answer', { hasText: 'Paris is the capital of France.' }).waitFor({ timeout: 60_000 });
+  // Done, not only answered: the answer streams in before the task ends, and a question sent before then waits.
+  await frame.locator('.task[data-state="done"] .answer', { hasText: 'Paris is the capital of France.' }).waitFor({ timeout: 60_000 });
   await frame.locator('.question-input').fill('How many people live there?');
   await frame.locator('.question-input').press('Enter');
   await frame.locator('.task .answer', { hasText: 'About 2.1 million people live in Paris.' }).waitFor({ timeout: 60_000 });
