@@ -136,6 +136,10 @@ describe('panel: routing', () => {
       await p.send([msg(recorded('up', 100))]);
       assert.equal(await up.getAttribute('aria-pressed'), 'true');
       assert.equal(await down.getAttribute('aria-pressed'), 'false');
+      // Icons from the bundled codicon font (emoji showed as empty boxes without an emoji font); the pressed one filled.
+      assert.equal(await up.locator('.codicon-thumbsup-filled').count(), 1);
+      assert.equal(await down.locator('.codicon-thumbsdown').count(), 1);
+      assert.match(await up.evaluate((b) => getComputedStyle(b.querySelector('.codicon')!).fontFamily), /codicon/);
       assert.equal(await task.locator('.feedback-status').innerText(), 'Counted for orch-backup (orchestrator), backup (code).');
       await up.click();
       assert.deepEqual((await sent()).at(-1), { type: 'feedback', taskId: 't-route', verdict: 'none' }, 'pressing it again withdraws');

@@ -14,11 +14,12 @@ export interface FeedbackBar {
 
 export function feedbackBar(send: (verdict: Verdict) => void): FeedbackBar {
   const status = h('span', { class: 'feedback-status', role: 'status' });
-  const button = (verdict: 'up' | 'down', symbol: string, label: string) => {
+  // Codicons, not emoji: a machine without an emoji font (a bare Linux desktop, code-server) showed empty boxes.
+  const button = (verdict: 'up' | 'down', label: string) => {
     const b = h(
       'button',
       { type: 'button', class: 'feedback-button', 'data-verdict': verdict, 'aria-pressed': 'false', title: label, 'aria-label': label },
-      symbol,
+      h('i', { class: `codicon codicon-thumbs${verdict}`, 'aria-hidden': 'true' }),
     );
     // Pressing the pressed one again withdraws the verdict.
     b.addEventListener('click', () => {
@@ -27,14 +28,20 @@ export function feedbackBar(send: (verdict: Verdict) => void): FeedbackBar {
     });
     return b;
   };
-  const up = button('up', '👍', 'Good answer: counts for the models that served it');
-  const down = button('down', '👎', 'Bad answer: counts against the models that served it');
+  const up = button('up', 'Good answer: counts for the models that served it');
+  const down = button('down', 'Bad answer: counts against the models that served it');
+  /** The pressed one shows its filled icon as well as its pressed style. */
+  const show = (b: HTMLElement, pressed: boolean, verdict: 'up' | 'down') => {
+    b.setAttribute('aria-pressed', String(pressed));
+    const icon = b.querySelector('.codicon');
+    if (icon) icon.className = `codicon codicon-thumbs${verdict}${pressed ? '-filled' : ''}`;
+  };
   const el = h('div', { class: 'feedback', role: 'group', 'aria-label': 'Rate this answer' }, up, down, status);
   return {
     el,
     recorded(e) {
-      up.setAttribute('aria-pressed', String(e.verdict === 'up'));
-      down.setAttribute('aria-pressed', String(e.verdict === 'down'));
+      show(up, e.verdict === 'up', 'up');
+      show(down, e.verdict === 'down', 'down');
       const who = e.models.map((m) => `${cleanText(m.model)} (${cleanText(m.role)})`).join(', ');
       status.textContent = e.verdict === 'none' ? 'Rating withdrawn.' : `Counted for ${who || 'no model'}.`;
     },
