@@ -3,14 +3,13 @@
 // answer streaming and done, history and the model list open — in the dark and the light theme; every
 // control is reached with Tab and shows where the focus is; the streaming status is announced in a
 // live region.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import type { PanelStatus } from '../../src/protocol/panel';
 import { mainScenario, msg } from './support/events';
-import { launchChromium, openPanel, repoRoot, startPanelServer, type PanelPage, type PanelServer } from './support/panelPage';
+import { openPanel, repoRoot, type PanelPage, panelSuite } from './support/panelPage';
 
 const AXE = readFileSync(join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
 
@@ -46,18 +45,7 @@ const STATUS: PanelStatus = {
   ],
 };
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 interface Violation {
   id: string;
@@ -106,7 +94,7 @@ async function checkAxe(p: PanelPage, state: string): Promise<void> {
 
 describe('panel accessibility', () => {
   test('axe-core: no serious or critical violation, empty and with a task in every stage, dark and light', async () => {
-    const p = await openPanel(browser, server);
+    const p = await openPanel(suite.browser, suite.server);
     try {
       await p.send([{ type: 'status', status: STATUS }]);
       await checkAxe(p, 'empty');
@@ -145,7 +133,7 @@ describe('panel accessibility', () => {
   });
 
   test('every control is reached with Tab, and the focus shows on each', async () => {
-    const p = await openPanel(browser, server);
+    const p = await openPanel(suite.browser, suite.server);
     try {
       const s = mainScenario('keys');
       await p.send([{ type: 'status', status: STATUS }, ...[...s.start, ...s.progress, ...s.approvalTurn].map(msg)]);
@@ -205,7 +193,7 @@ describe('panel accessibility', () => {
   });
 
   test('the streaming status is announced in a polite live region: started, answering, approval, done', async () => {
-    const p = await openPanel(browser, server);
+    const p = await openPanel(suite.browser, suite.server);
     try {
       const region = p.page.locator('[role="status"][aria-live="polite"].status-announcer');
       assert.equal(await region.count(), 1);

@@ -3,26 +3,15 @@
 // back to where it was (memory stays flat); no main-thread task over 50 ms while scrolling (the
 // long-task observer); an opened card, a streaming card and the focused card keep working; the
 // status is still announced. Find-in-page only sees built cards (the known limit of virtualising).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { EventScript, totals } from './support/events';
 import { longSession } from './support/long-session';
 import { describeLongTasks, ownLongTasks, watchLongTasks } from './support/longTasks';
-import { launchChromium, openPanel, startPanelServer, type PanelServer } from './support/panelPage';
+import { openPanel, panelSuite } from './support/panelPage';
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 const CARDS = 2_000;
 /** The most cards that can be near the viewport at once (see the first assertion), pinned ones included. */
@@ -57,7 +46,7 @@ const frame = (page: Page): Promise<void> =>
   page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
 
 test('2,000 cards: only those near the viewport are built, the DOM stays bounded, scrolling has no long task', async (t) => {
-  const p = await openPanel(browser, server, { width: 520, height: 900 });
+  const p = await openPanel(suite.browser, suite.server, { width: 520, height: 900 });
   try {
     const { page } = p;
     const s = new EventScript('long');
@@ -94,7 +83,7 @@ test('2,000 cards: only those near the viewport are built, the DOM stays bounded
 
     // Scroll through it all, a screen at a time, watching long tasks, built cards and the DOM.
     const height = await log.evaluate((el) => el.scrollHeight);
-    const watch = await watchLongTasks(browser, page);
+    const watch = await watchLongTasks(suite.browser, page);
     let worst = loaded;
     for (let y = 0; y <= height; y += 700) {
       await log.evaluate((el, top) => (el.scrollTop = top), y);
@@ -161,7 +150,7 @@ test('the page holds about as many elements at 4,000 cards as at 2,000: its size
   const sizes = [CARDS, CARDS * 2];
   const seen: PageCounts[] = [];
   for (const n of sizes) {
-    const p = await openPanel(browser, server, { width: 520, height: 900 });
+    const p = await openPanel(suite.browser, suite.server, { width: 520, height: 900 });
     try {
       const session = longSession(new EventScript(`size${n}`), n);
       for (let i = 0; i < session.length; i += 1000) await p.send([{ type: 'events', events: session.slice(i, i + 1000) }]);

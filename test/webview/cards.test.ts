@@ -2,25 +2,13 @@
 // font bundled and allowed by the CSP), and opened, the result drawn for its kind — search hits that
 // open file:line in the editor, a program's output with its exit code and its code highlighted, a
 // model's answer as Markdown, file lines — and never the untrusted-data frame written for the model.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { untrusted } from '../../src/core/tools/untrusted';
 import { EventScript, msg } from './support/events';
-import { launchChromium, openPanel, startPanelServer, type PanelServer } from './support/panelPage';
+import { openPanel, panelSuite } from './support/panelPage';
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 function scenario(s: EventScript) {
   // A turn each: one card per row, with the room a card has in an editor-wide panel.
@@ -118,7 +106,7 @@ function scenario(s: EventScript) {
 }
 
 test('one line per call with a codicon; opened, each result is drawn for its kind, never the frame written for the model', async () => {
-  const p = await openPanel(browser, server, { width: 720, height: 1400 });
+  const p = await openPanel(suite.browser, suite.server, { width: 720, height: 1400 });
   try {
     const { page } = p;
     await p.send(scenario(new EventScript('t1')).map(msg));

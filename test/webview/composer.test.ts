@@ -2,11 +2,10 @@
 // they show, the picker's menu and the switch's one-click modes (by mouse and by keyboard), the models
 // and modes the rules exclude shown unavailable with the reason, the message each switch posts to the extension, and the extension's
 // answer (saved, or refused with the reason) shown in the composer.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import type { PanelStatus } from '../../src/protocol/panel';
-import { launchChromium, openPanel, startPanelServer, type PanelPage, type PanelServer } from './support/panelPage';
+import { openPanel, type PanelPage, panelSuite } from './support/panelPage';
 
 const LONG = 'Qwen2.5-Coder-32B-Instruct-orchestrator-finetune-Q5_K_M';
 
@@ -42,21 +41,10 @@ const STATUS: PanelStatus = {
   ],
 };
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 async function withPanel(fn: (p: PanelPage) => Promise<void>, width = 480): Promise<void> {
-  const p = await openPanel(browser, server, { width, height: 700 });
+  const p = await openPanel(suite.browser, suite.server, { width, height: 700 });
   try {
     await p.send([{ type: 'status', status: STATUS }]);
     await fn(p);

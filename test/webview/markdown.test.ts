@@ -3,26 +3,14 @@
 // tests), a 20 KB wide table and a 1 MB run of brackets. No task of the panel may pass 50 ms (the
 // long-task threshold; support/longTasks.ts says how a busy machine is told apart), what is beyond a
 // cap shows as plain text under a notice, and nothing is lost.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { EventScript, msg, totals } from './support/events';
-import { launchChromium, openPanel, startPanelServer, type PanelPage, type PanelServer } from './support/panelPage';
+import { openPanel, type PanelPage, panelSuite } from './support/panelPage';
 import { PATHOLOGICAL } from '../support/pathological-markdown';
 import { describeLongTasks, ownLongTasks, watchLongTasks, type LongTask } from './support/longTasks';
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 /**
  * Streams `answer` into a fresh task as the engine would (deltas of `chunk` characters, `perFrame` of
@@ -49,7 +37,7 @@ async function streamAnswer(p: PanelPage, taskId: string, answer: string, chunk:
     (window as unknown as { __answer: string }).__answer = a;
   }, answer);
   await p.settle();
-  const watch = await watchLongTasks(browser, p.page);
+  const watch = await watchLongTasks(suite.browser, p.page);
   await p.page.evaluate(
     async ({ delta, done, chunk, perFrame }) => {
       const text = (window as unknown as { __answer: string }).__answer;
@@ -82,7 +70,7 @@ async function answerText(p: PanelPage, taskId: string): Promise<string> {
 
 describe('panel: hostile Markdown stays fast', () => {
   test("markdown-it's pathological shapes in one 117 KB answer: no long task, each shape capped with a notice", async () => {
-    const p = await openPanel(browser, server);
+    const p = await openPanel(suite.browser, suite.server);
     try {
       const shapes = Object.entries(PATHOLOGICAL);
       const answer = shapes.map(([name, make]) => `## ${name}\n\n${make(5_000)}`).join('\n\n');
@@ -111,7 +99,7 @@ describe('panel: hostile Markdown stays fast', () => {
   });
 
   test('a 20 KB wide table: no long task, shown as plain text with a notice', async () => {
-    const p = await openPanel(browser, server);
+    const p = await openPanel(suite.browser, suite.server);
     try {
       const cols = 1_250;
       const row = (cell: string) => `|${` ${cell} |`.repeat(cols)}`;
@@ -129,7 +117,7 @@ describe('panel: hostile Markdown stays fast', () => {
   });
 
   test('a 1 MB run of brackets: no long task, streamed as plain text past the size cap, all of it kept', async () => {
-    const p = await openPanel(browser, server);
+    const p = await openPanel(suite.browser, suite.server);
     try {
       const answer = `Start.\n\n${'['.repeat(1 << 20)}`;
       const long = await streamAnswer(p, 'brackets', answer, 4_096, 4);

@@ -5,26 +5,14 @@
 // hover, and the composer's orchestrator picker (open or closed) and its privacy switch (every option
 // whole, at the panel's text size) stay inside too.
 // Screenshots of each width and theme go to test-artifacts/webview/.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { busyTask, LONG_MODEL, LONG_ORCHESTRATOR, LONG_TOOL } from './support/busy-task';
-import { launchChromium, openPanel, repoRoot, startPanelServer, type PanelServer, type PanelTheme } from './support/panelPage';
+import { openPanel, repoRoot, type PanelTheme, panelSuite } from './support/panelPage';
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 const WIDTHS = [260, 280, 800, 900];
 const THEMES: PanelTheme[] = ['dark', 'light', 'high-contrast'];
@@ -102,7 +90,7 @@ function measure(): Layout {
 
 describe('panel: any width, any theme', () => {
   test('260–900 px in dark, light and high contrast: no sideways overflow, a one-line header, code that scrolls in place', async () => {
-    const p = await openPanel(browser, server, { width: 260, height: 900 });
+    const p = await openPanel(suite.browser, suite.server, { width: 260, height: 900 });
     try {
       const busy = busyTask();
       await p.send(busy.messages);
@@ -187,7 +175,7 @@ describe('panel: any width, any theme', () => {
   });
 
   test('long model and tool names are shortened in the middle, the full name on hover', async () => {
-    const p = await openPanel(browser, server, { width: 280, height: 900 });
+    const p = await openPanel(suite.browser, suite.server, { width: 280, height: 900 });
     try {
       await p.send(busyTask().messages);
       for (const full of [LONG_MODEL, LONG_TOOL]) {

@@ -1,27 +1,15 @@
 // A call's card while the model is still writing it (state `writing`): it appears with the name, the
 // arguments stream into it, and when the call runs the card shows the whole arguments and only the
 // call's own output; a call cut by the token limit ends on its card with the reason.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { EventScript, msg } from './support/events';
-import { launchChromium, openPanel, startPanelServer, type PanelServer } from './support/panelPage';
+import { openPanel, panelSuite } from './support/panelPage';
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 test('a card appears while its call is written, streams the arguments, then runs with them', async () => {
-  const p = await openPanel(browser, server);
+  const p = await openPanel(suite.browser, suite.server);
   try {
     const s = new EventScript('w1');
     const { page } = p;

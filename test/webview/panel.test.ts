@@ -1,12 +1,11 @@
 // The built panel in headless Chromium, fed recorded engine event streams through the same
 // postMessage channel VS Code uses.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import type { EngineEvent } from '../../src/core/protocol/events';
 import type { PanelStatus } from '../../src/protocol/panel';
 import { EventScript, mainScenario, msg, totals } from './support/events';
-import { launchChromium, openPanel, startPanelServer, type PanelPage, type PanelServer } from './support/panelPage';
+import { openPanel, type PanelPage, panelSuite } from './support/panelPage';
 
 const READY_STATUS: PanelStatus = {
   privacyMode: 'any',
@@ -18,21 +17,10 @@ const READY_STATUS: PanelStatus = {
   orchestratorModel: 'orch-8b',
 };
 
-let browser: Browser;
-let server: PanelServer;
-
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 async function withPanel(fn: (p: PanelPage) => Promise<void>, opts?: { width?: number; height?: number }): Promise<void> {
-  const p = await openPanel(browser, server, opts);
+  const p = await openPanel(suite.browser, suite.server, opts);
   try {
     await fn(p);
     // The CSP must never have had to block anything the panel itself does.
@@ -391,7 +379,7 @@ describe('panel: a task streamed live', () => {
 describe('panel: hostile content renders inert', () => {
   test('scripts, javascript: links, event handlers, remote images and ANSI escapes do nothing', async () => {
     await withPanel(async (p) => {
-      const remote = `${server.origin}/remote-image.png`;
+      const remote = `${suite.server.origin}/remote-image.png`;
       const hostile = [
         '<script>window.__pwned = 1</script>',
         '[click me](javascript:window.__pwned=2)',
@@ -511,10 +499,11 @@ async function checkInert(p: PanelPage, remote: string): Promise<void> {
   assert.equal(report.escapes, false, 'no ANSI escapes in the page text');
   const unexpected = p.requests.filter(
     // The panel's own files: its page, bundle, stylesheet and the codicon font the stylesheet names.
-    (u) => !/\/(panel\.html|dist\/webview\/(panel\.(js|css)|codicon-\w+\.ttf))$/.test(new URL(u).pathname) || !u.startsWith(server.origin),
+    (u) =>
+      !/\/(panel\.html|dist\/webview\/(panel\.(js|css)|codicon-\w+\.ttf))$/.test(new URL(u).pathname) || !u.startsWith(suite.server.origin),
   );
   assert.deepEqual(unexpected, [], 'no request besides the panel itself');
-  assert.ok(!server.hits.some((h) => h.startsWith('/remote-image')), `the remote image ${remote} was never fetched`);
+  assert.ok(!suite.server.hits.some((h) => h.startsWith('/remote-image')), `the remote image ${remote} was never fetched`);
 }
 
 describe('panel: state, history, controls', () => {

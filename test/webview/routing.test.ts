@@ -1,26 +1,16 @@
 // The panel in headless Chromium shows why a model serves each call: a fallback as a step of the
 // call's card ("A down → B"), the orchestrator's own switch in its turn, and a ranked pick's reasons
 // with the runner-up; and the thumbs under an answer send the user's verdict and show what was recorded.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import type { EngineEvent } from '../../src/core/protocol/events';
 import { EventScript, msg, totals } from './support/events';
-import { launchChromium, openPanel, startPanelServer, type PanelPage, type PanelServer } from './support/panelPage';
+import { openPanel, type PanelPage, panelSuite } from './support/panelPage';
 
-let browser: Browser;
-let server: PanelServer;
-before(async () => {
-  server = await startPanelServer();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const suite = panelSuite();
 
 async function withPanel(fn: (p: PanelPage) => Promise<void>): Promise<void> {
-  const p = await openPanel(browser, server);
+  const p = await openPanel(suite.browser, suite.server);
   try {
     await fn(p);
   } finally {

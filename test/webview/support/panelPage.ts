@@ -1,12 +1,14 @@
 // Loads the built panel (dist/webview) in headless Chromium the way VS Code would: the real HTML with
 // its CSP and nonce, served from a loopback HTTP server, with a stand-in `acquireVsCodeApi` that
 // records what the panel posts and keeps its state (in sessionStorage too, so it survives a reload).
+import { after, before } from 'node:test';
 import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
-export { launchChromium } from '../../support/chromium';
+import { launchChromium } from '../../support/chromium';
+export { launchChromium };
 import { makeNonce, panelHtml } from '../../../src/extension/panel/panelHtml';
 
 // Bundled to out/test/webview/*.js: the repository root is three levels up.
@@ -251,4 +253,18 @@ export async function openPanel(browser: Browser, server: PanelServer, opts: { w
   };
   await pp.setTheme('dark');
   return pp;
+}
+
+/** One Chromium and one panel server for a test file: started before its tests, closed after them. */
+export function panelSuite(): { readonly browser: Browser; readonly server: PanelServer } {
+  const suite = {} as { browser: Browser; server: PanelServer };
+  before(async () => {
+    suite.server = await startPanelServer();
+    suite.browser = await launchChromium();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }
