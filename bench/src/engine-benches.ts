@@ -13,7 +13,7 @@ import type { EngineEvent } from '../../src/core/protocol/events';
 import { createWorkspaceTools } from '../../src/core/tools';
 import { dollarsFor } from '../../src/core/pool';
 import { startModelServer } from '../../test/support/model-server';
-import { alternate, median, ms, now, p95, ratio, type Bench } from './util';
+import { alternate, median, ms, now, p95, ratio, fanOutOrchestrator, type Bench } from './util';
 
 const host: EngineHost = {
   workspaceTrusted: true,
@@ -147,16 +147,7 @@ export const parallelSubtasks: Bench = async (ctx) => {
   const server = await startModelServer();
   const ws = tempWorkspace();
   try {
-    server.setHandler('orch', (body) =>
-      body.messages.some((m: any) => m.role === 'tool')
-        ? { content: 'All eight parts are done.' }
-        : {
-            toolCalls: Array.from({ length: N }, (_, i) => ({
-              name: 'call_model',
-              arguments: { model: 'expert', task: `Independent part ${i + 1} of the job.` },
-            })),
-          },
-    );
+    server.setHandler('orch', fanOutOrchestrator(N, 'All eight parts are done.'));
     server.setHandler('expert', () => ({ content: 'part done', latencyMs: L }));
     const make = (concurrency: number) =>
       createEngine(

@@ -10,7 +10,7 @@ import { parseConfig, type OrchestraConfigInput } from '../../src/core/config';
 import { createEngine } from '../../src/core/engine';
 import type { Engine, EngineHost } from '../../src/core/engine-api';
 import { startModelServer } from '../../test/support/model-server';
-import { median, ms, now, type Bench } from './util';
+import { median, ms, now, fanOutOrchestrator, type Bench } from './util';
 
 const host: EngineHost = {
   workspaceTrusted: true,
@@ -52,16 +52,7 @@ function startReplica(root: string): Promise<Replica> {
 export const replicaThroughput: Bench = async (ctx) => {
   const replicas = await Promise.all(Array.from({ length: 4 }, () => startReplica(ctx.root)));
   const orchServer = await startModelServer();
-  orchServer.setHandler('orch', (body) =>
-    body.messages.some((m: any) => m.role === 'tool')
-      ? { content: 'All parts are done.' }
-      : {
-          toolCalls: Array.from({ length: N }, (_, i) => ({
-            name: 'call_model',
-            arguments: { model: 'expert', task: `Independent part ${i + 1} of the job.` },
-          })),
-        },
-  );
+  orchServer.setHandler('orch', fanOutOrchestrator(N, 'All parts are done.'));
   const ws = mkdtempSync(join(tmpdir(), 'orchestra-bench-replicas-'));
   writeFileSync(join(ws, 'README.md'), '# bench\n');
   const make = (urls: string[]): Engine => {

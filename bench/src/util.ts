@@ -101,3 +101,19 @@ export function capture(
     });
   });
 }
+
+/**
+ * A scripted orchestrator that fans out: its first turn calls the expert `n` times in parallel, and
+ * once it has their results it answers `done`.
+ */
+export function fanOutOrchestrator(n: number, done: string): (body: { messages: Array<{ role: string }> }) => object {
+  return (body) =>
+    body.messages.some((m) => m.role === 'tool')
+      ? { content: done }
+      : {
+          toolCalls: Array.from({ length: n }, (_, i) => ({
+            name: 'call_model',
+            arguments: { model: 'expert', task: `Independent part ${i + 1} of the job.` },
+          })),
+        };
+}

@@ -62,7 +62,6 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     this.log = vscode.window.createOutputChannel('Orchestra', { log: true });
     this.settings = new SettingsWatcher(this.log);
     this.keys = new ApiKeys(context.secrets, userScopeSecretEndpoint, (message) => this.log.warn(message));
-    this.panel = new PanelBridge(this);
     this.languageModels = new LanguageModels(this.log);
     this.approvals = new ApprovalBroker(
       {
@@ -103,6 +102,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       findSymbols: (p) => findWorkspaceSymbols(p),
       hostChat: (p, token, sendDelta) => this.languageModels.chat(p, token, sendDelta),
     });
+    // After the engine client: the panel's conversation store asks it which journalled tasks still run.
+    this.panel = new PanelBridge(this);
 
     this.disposables.push(
       this.log,

@@ -68,9 +68,7 @@ export class PanelBridge implements vscode.Disposable {
       o.context.workspaceState,
       {
         library: new ConversationLibrary(o.conversationsDir()),
-        // The store reads its journals while Orchestra is still being assembled, before the engine client
-        // exists: then no task can be running (the engine process has not started).
-        isRunning: (taskId) => (o.engine as PanelHost['engine'] | undefined)?.runningTasks.includes(taskId) ?? false,
+        isRunning: (taskId) => o.engine.runningTasks.includes(taskId),
       },
       (level, message) => (level === 'error' ? o.log.error(`panel: ${message}`) : o.log.warn(`panel: ${message}`)),
       // Approvals shown inline can no longer be answered there: they get their modal.

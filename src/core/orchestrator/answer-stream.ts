@@ -36,11 +36,6 @@ export class AnswerStream {
     this.streamed += words;
   }
 
-  /** The text streamed so far. */
-  get text(): string {
-    return this.streamed;
-  }
-
   /** Takes back what was streamed (it was not the answer after all); returns it. */
   retract(): string {
     const was = this.streamed;

@@ -1,5 +1,7 @@
-// Reading model output that is still arriving: a JSON string field of tool-call arguments cut
-// mid-stream, and the text inside <answer> tags before the closing tag has come.
+// Reading model output that is still arriving, from the whole text so far: a JSON string field of
+// tool-call arguments cut mid-stream, the text inside <answer> tags, a reply's visible text. Streaming
+// uses the piece-by-piece readers (streaming-readers.ts), which are tested against these; a reply
+// demoted to reasoning is read here once.
 /** The value of a JSON string field read from JSON still being streamed (what has arrived of it so far). */
 export function partialJsonStringField(json: string, field: string): string | undefined {
   const m = new RegExp(`"${field}"\\s*:\\s*"`).exec(json);

@@ -12,7 +12,6 @@ export type { ToolCallScope } from './tool-call';
 export { observationText } from './observations';
 export type { Observation } from './observations';
 export { AnswerStream } from './answer-stream';
-export { partialJsonStringField, partialTaggedAnswer } from './partial-text';
 export { boundedUsage, planCall, settleUsage, unpricedOf } from './accounting';
 export { paddedPromptTokens, promptTokenBound } from '../tokens/counter';
 export { formatZodError, jsonSchemaOf, toOpenAITools } from './schemas';

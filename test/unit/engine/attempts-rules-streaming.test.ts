@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { dollarsFor } from '../../../src/core/pool';
 import { ROLE_PROMPTS, rolePromptFor } from '../../../src/core/prompts';
-import { partialJsonStringField, partialTaggedAnswer } from '../../../src/core/orchestrator/runtime';
+import { partialJsonStringField, partialTaggedAnswer } from '../../../src/core/orchestrator/partial-text';
 import type { Engine } from '../../../src/core/engine-api';
 import { config, model, newEngine, overlaps, recordingHost, runTask, scriptedServerSuite, toolNames } from './helpers';
 
