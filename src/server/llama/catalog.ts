@@ -1,7 +1,7 @@
 // Recommended open-weights GGUF models for running Orchestra with nothing else installed. Each file
-// is pinned to a repository revision, so its size and SHA-256 (the Git LFS pointer of that
-// revision) cannot change under us; where no hash could be obtained the entry says so instead of
-// inventing one, and only its size is checked.
+// has a SHA-256 whose source its entry records; where a repository revision is known the URL pins
+// it, so the size and hash (the Git LFS pointer of that revision) cannot change under us. A file
+// without a known hash would say so instead of inventing one, and only its size would be checked.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as os from 'node:os';
@@ -81,8 +81,8 @@ export const MODEL_CATALOG: readonly CatalogModel[] = [
     memoryBytes: Math.round(6.0 * GB),
     licence: 'Apache-2.0',
     licenceUrl: 'https://huggingface.co/Qwen/Qwen2.5-Coder-7B-Instruct/blob/main/LICENSE',
-    checksumSource:
-      'no SHA-256: the Hugging Face file listing of bartowski/Qwen2.5-Coder-7B-Instruct-GGUF could not be read from where this catalog was written, and no pinned copy of its LFS pointer was found; the download is checked for the GGUF header and the size the server announces only (run `orchestra local verify` to see its hash)',
+    sha256: '1664fccab734674a50763490a8c6931b70e3f2f8ec10031b54806d30e5f956b6',
+    checksumSource: `SHA-256 of Qwen2.5-Coder-7B-Instruct-Q4_K_M.gguf in bartowski/Qwen2.5-Coder-7B-Instruct-GGUF as recorded by LocalAI's model gallery (mudler/LocalAI, gallery/index.yaml, entry qwen2.5-coder-7b-instruct; added 2024-09-20 in b6af4f4467724bd9d59e6f7f573f513f927fc8e2 and recorded again 2024-11-12 in daf1b254761d9d3d4e9e2149eefdeb3238b97649; LocalAI checks it on every download); no pinned revision or exact size was found, so the file comes from main and is checked by this hash; ${NOT_CHECKED_HERE}`,
     homepage: 'https://huggingface.co/Qwen/Qwen2.5-Coder-7B-Instruct',
   },
 ];

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { makeModelDir } from '../../support/gguf';
 import { DownloadError, downloadFile, ensureDownloaded, GGUF_MAGIC, type DownloadProgress } from '../../../src/server/llama/download';
+import { MODEL_CATALOG } from '../../../src/server/llama/catalog';
 
 type Mode = 'normal' | 'cut-once' | 'cut-always' | 'stall' | 'silent' | 'missing' | 'html' | 'html-as-binary' | 'json';
 
@@ -292,5 +293,20 @@ describe('model downloads', () => {
     );
     assert.ok(readFileSync(dest).equals(payload), 'the file is untouched');
     assert.equal(ranges.length, 0);
+  });
+});
+
+describe('the built-in model catalog', () => {
+  test('every file has a SHA-256 and says where it comes from; a file without a pinned revision is checked by hash, not size', () => {
+    for (const m of MODEL_CATALOG) {
+      assert.match(m.sha256 ?? '', /^[0-9a-f]{64}$/, `${m.id} has a SHA-256`);
+      assert.match(m.checksumSource, /SHA-256|sha256/, `${m.id} records the source of its hash`);
+      assert.match(m.fileName, /\.gguf$/);
+      assert.ok(m.url.endsWith(`/${m.fileName}`), `${m.id}: the URL names the file it saves`);
+      const pinned = /\/resolve\/[0-9a-f]{40}\//.test(m.url);
+      // A revision pins the exact size; a file taken from a branch only has the approximate one.
+      assert.equal(Boolean(m.sizeExact), pinned, `${m.id}: exact size exactly when the revision is pinned`);
+    }
+    assert.equal(new Set(MODEL_CATALOG.map((m) => m.sha256)).size, MODEL_CATALOG.length, 'no hash copied between entries');
   });
 });
