@@ -78,6 +78,11 @@ describe('orchestra serve', () => {
       );
       const answer = await client.chat.completions.create({ model: 'local:tiny', messages, tools, temperature: 0 });
       assert.equal(answer.choices[0].message.content, 'Sunny today.');
+      // Started without --cpu: GPU offload is the default, and the load line says what it came to.
+      assert.ok(
+        lines.some((l) => /^loaded .*tiny\.gguf in \d+ ms \(.*, 1 threads, gpu: (none|\w+, \d+ layers offloaded)\)$/.test(l)),
+        lines.join('\n'),
+      );
     } finally {
       stop();
     }
