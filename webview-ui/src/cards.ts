@@ -3,6 +3,9 @@
 // The card keeps its own model (state, live output, result), so its DOM can be dropped while it is
 // far off screen and built again when it comes back (virtual-list.ts): a shell with the measured
 // height stays in place. Streaming cards, cards waiting for an approval or holding focus stay built.
+// Building is kept cheap because a fling builds several cards a frame: only the line is built, the
+// parts a finished card does not show (Stop, live output, error, the opened body) when it needs them,
+// and an opened body, once drawn, is kept with the card and put back as it was when the card returns.
 import type { EventOf } from '../../src/core/protocol/events';
 import { argsSummary, cleanText, formatMs, h } from './format';
 import type { MarkdownStats } from './markdown';
@@ -36,20 +39,23 @@ export interface CardHost {
   stats: MarkdownStats;
 }
 
-/** The DOM of a built card; absent while the card is a placeholder. */
+/** The DOM of a built card; absent while the card is a placeholder. Parts it does not show yet are made when needed. */
 interface CardParts {
   stateEl: HTMLElement;
   modelEl: HTMLElement;
   summaryEl: HTMLElement;
   metaEl: HTMLElement;
   toggle: HTMLButtonElement;
-  errorEl: HTMLElement;
-  liveEl: HTMLPreElement;
-  liveText: Text;
-  bodyEl: HTMLElement;
-  /** What the body was last drawn for: rebuilt when the call's arguments or result change. */
-  bodyFor?: unknown;
+  errorEl?: HTMLElement;
+  live?: { el: HTMLPreElement; text: Text };
   stopButton?: HTMLButtonElement;
+}
+
+/** An opened card's arguments and result, kept across rebuilds: drawn again only when what it shows changes. */
+interface CardBody {
+  el: HTMLElement;
+  /** What it was drawn for: the call's arguments, its result, or 'writing'. */
+  for?: unknown;
 }
 
 let bodyIds = 0;
@@ -76,6 +82,10 @@ export class CallCard {
   private live = '';
   private stopping = false;
   private parts?: CardParts;
+  /** Made the first time the card is opened; survives the card's DOM being dropped. */
+  private body?: CardBody;
+  /** The one-line summary of `args`, worked out once per arguments object. */
+  private summary?: { args: unknown; text: string };
 
   constructor(
     readonly callId: string,
@@ -112,13 +122,12 @@ export class CallCard {
     this.args = args;
     this.live = '';
     this.livePending = '';
-    if (this.parts) this.parts.liveText.data = '';
+    if (this.parts?.live) this.parts.live.text.data = '';
   }
 
-  /** Builds the card's DOM (again) from its model. */
+  /** Builds the card's DOM (again) from its model: the line, and the parts it shows now. */
   build(now: number): void {
     if (this.parts) return;
-    const bodyId = `card-body-${++bodyIds}`;
     const stateEl = h('span', { class: 'card-state' });
     const modelEl = nameEl(this.model ?? '', 'card-model');
     const summaryEl = h('span', { class: 'card-summary' });
@@ -129,7 +138,7 @@ export class CallCard {
         type: 'button',
         class: 'card-toggle',
         'aria-expanded': String(this.expanded),
-        'aria-controls': bodyId,
+        'aria-controls': this.body?.el.id,
         title: 'Show the arguments and the result',
       },
       h('i', { class: `codicon codicon-${this.expanded ? 'chevron-down' : 'chevron-right'} card-chevron`, 'aria-hidden': 'true' }),
@@ -138,11 +147,6 @@ export class CallCard {
       modelEl,
       summaryEl,
     );
-    const stopButton = this.host.cancelCall && this.tool !== 'answer' ? this.stopButton() : undefined;
-    const errorEl = h('div', { class: 'card-error' });
-    const liveText = document.createTextNode(this.live);
-    const liveEl = h('pre', { class: 'card-live', 'aria-label': 'Live output', tabindex: 0 }, liveText);
-    const bodyEl = h('div', { class: 'card-body', id: bodyId });
     toggle.addEventListener('click', () => {
       this.expanded = !this.expanded;
       this.renderBody();
@@ -150,15 +154,13 @@ export class CallCard {
     this.el.style.height = '';
     this.el.classList.remove('card--placeholder');
     this.el.replaceChildren(
-      h('header', { class: 'card-head' }, toggle, stateEl, metaEl, stopButton ?? null),
-      errorEl,
+      h('header', { class: 'card-head' }, toggle, stateEl, metaEl),
       this.routesEl,
       this.approvalsEl,
-      liveEl,
-      bodyEl,
+      ...(this.body ? [this.body.el] : []),
       ...(this.childrenEl ? [this.childrenEl] : []),
     );
-    this.parts = { stateEl, modelEl, summaryEl, metaEl, toggle, errorEl, liveEl, liveText, bodyEl, stopButton };
+    this.parts = { stateEl, modelEl, summaryEl, metaEl, toggle };
     this.render(now, true);
   }
 
@@ -210,20 +212,49 @@ export class CallCard {
     const p = this.parts;
     if (!p) return;
     if (all || p.modelEl.title !== (this.model ?? '')) setName(p.modelEl, this.model ?? '');
-    p.summaryEl.textContent = this.state === 'writing' ? '' : oneLineArgs(this.args) || '(no arguments)';
+    p.summaryEl.textContent = this.state === 'writing' ? '' : this.summaryText();
     p.summaryEl.title = p.summaryEl.textContent;
-    if (p.stopButton) p.stopButton.hidden = this.terminal;
-    p.liveEl.hidden = this.terminal || !this.live;
-    if (all) p.liveText.data = this.live;
-    if (!p.liveEl.hidden) p.liveEl.scrollTop = p.liveEl.scrollHeight;
+    this.renderStop(p);
+    this.renderLive(p, all);
     const f = this.finished;
     p.stateEl.textContent = this.terminal ? STATE_LABEL[this.state] : liveStateLabel(this, now);
     p.stateEl.title = this.terminal && f?.error ? cleanText(f.error) : '';
     p.metaEl.replaceChildren(...(f ? metaParts(f.usage, f.dollars, f.latencyMs, f.pricing) : []));
-    p.errorEl.hidden = !f?.error;
-    p.errorEl.textContent = f?.error ? cleanText(f.error) : '';
+    if (f?.error && !p.errorEl) this.routesEl.before((p.errorEl = h('div', { class: 'card-error' })));
+    if (p.errorEl) {
+      p.errorEl.hidden = !f?.error;
+      p.errorEl.textContent = f?.error ? cleanText(f.error) : '';
+    }
     el.classList.toggle('stalled', this.stalled);
     this.renderBody();
+  }
+
+  private summaryText(): string {
+    if (!this.summary || this.summary.args !== this.args)
+      this.summary = { args: this.args, text: oneLineArgs(this.args) || '(no arguments)' };
+    return this.summary.text;
+  }
+
+  /** Stop, on a call that can still be stopped (made then: a finished card never needs one). */
+  private renderStop(p: CardParts): void {
+    if (!p.stopButton && !this.terminal && this.host.cancelCall && this.tool !== 'answer') {
+      p.stopButton = this.stopButton();
+      p.metaEl.after(p.stopButton);
+    }
+    if (p.stopButton) p.stopButton.hidden = this.terminal;
+  }
+
+  /** The live output while the call runs (made when there is some). */
+  private renderLive(p: CardParts, all: boolean): void {
+    const show = !this.terminal && !!this.live;
+    if (show && !p.live) {
+      const text = document.createTextNode(this.live);
+      p.live = { el: h('pre', { class: 'card-live', 'aria-label': 'Live output', tabindex: 0 }, text), text };
+      this.approvalsEl.after(p.live.el);
+    } else if (p.live && all) p.live.text.data = this.live;
+    if (!p.live) return;
+    p.live.el.hidden = !show;
+    if (show) p.live.el.scrollTop = p.live.el.scrollHeight;
   }
 
   /** Moves pending live text into the model (capped) and, when built, onto the screen. */
@@ -232,27 +263,34 @@ export class CallCard {
     const add = cleanText(this.livePending);
     this.livePending = '';
     this.live += add;
-    const p = this.parts;
+    const live = this.parts?.live;
     if (this.live.length > LIVE_OUTPUT_CHARS * 2) {
       // Keep only the recent output while streaming; the full result comes at the end.
       this.live = `…${this.live.slice(-LIVE_OUTPUT_CHARS)}`;
-      if (p) p.liveText.data = this.live;
-    } else if (p) p.liveText.appendData(add);
+      if (live) live.text.data = this.live;
+    } else if (live) live.text.appendData(add);
   }
 
-  /** The expanded part: built only when open, and again when what it shows has changed. */
+  /** The opened part: made the first time the card is opened, drawn again only when what it shows has changed. */
   private renderBody(): void {
     const p = this.parts;
     if (!p) return;
     p.toggle.setAttribute('aria-expanded', String(this.expanded));
     p.toggle.firstElementChild!.className = `codicon codicon-${this.expanded ? 'chevron-down' : 'chevron-right'} card-chevron`;
     this.el.classList.toggle('expanded', this.expanded);
-    p.bodyEl.hidden = !this.expanded;
+    if (!this.body) {
+      if (!this.expanded) return;
+      this.body = { el: h('div', { class: 'card-body', id: `card-body-${++bodyIds}` }) };
+      (p.live?.el ?? this.approvalsEl).after(this.body.el);
+      p.toggle.setAttribute('aria-controls', this.body.el.id);
+    }
+    const body = this.body;
+    body.el.hidden = !this.expanded;
     const key = this.state === 'writing' ? 'writing' : (this.finished ?? this.args);
-    if (!this.expanded || p.bodyFor === key) return;
-    p.bodyFor = key;
+    if (!this.expanded || body.for === key) return;
+    body.for = key;
     const result = this.finished ? resultView(this.finished, this.host.stats, this.host.openFile) : [];
-    p.bodyEl.replaceChildren(
+    body.el.replaceChildren(
       this.state === 'writing'
         ? h('div', { class: 'card-note' }, 'The model is still writing the arguments.')
         : argsView(this.tool, this.args),
