@@ -21,21 +21,27 @@ async function load(p: PanelPage, cards: number): Promise<void> {
 
 /** Scrolls the log `step` px a frame until `to` (as the scroll bench does), then lets the panel rest. */
 async function fling(page: Page, to: number, step = 180): Promise<void> {
-  await page.evaluate(
-    async ({ to, step }) => {
-      const log = document.querySelector('.log') as HTMLElement;
-      const target = Math.max(0, Math.min(to, log.scrollHeight - log.clientHeight));
-      while (Math.abs(log.scrollTop - target) > 1) {
-        const dir = target > log.scrollTop ? 1 : -1;
-        log.scrollTop = dir > 0 ? Math.min(target, log.scrollTop + step) : Math.max(target, log.scrollTop - step);
-        await new Promise((r) => requestAnimationFrame(r));
-      }
-    },
-    { to, step },
-  );
-  // Past the virtual list's rest (what waits is built or dropped) and two frames to draw it.
-  await page.waitForTimeout(400);
-  await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+  // Built cards take their real height (shells held an estimate), so the end can move: go on until it is reached.
+  for (let pass = 0; pass < 5; pass++) {
+    const reached = await page.evaluate(
+      async ({ to, step }) => {
+        const log = document.querySelector('.log') as HTMLElement;
+        const target = (): number => Math.max(0, Math.min(to, log.scrollHeight - log.clientHeight));
+        const start = log.scrollTop;
+        while (Math.abs(log.scrollTop - target()) > 1) {
+          const t = target();
+          log.scrollTop = t > log.scrollTop ? Math.min(t, log.scrollTop + step) : Math.max(t, log.scrollTop - step);
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+        return Math.abs(start - log.scrollTop) <= 1;
+      },
+      { to, step },
+    );
+    // Past the virtual list's batching of far turns, and two frames to draw what it built.
+    await page.waitForTimeout(400);
+    await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+    if (reached && pass > 0) return;
+  }
 }
 
 /** The cards intersecting the visible part of the log: their ids, and those still empty shells. */

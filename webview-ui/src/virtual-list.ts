@@ -1,28 +1,19 @@
 // Keeps a long conversation light: once it holds more than VIRTUALISE_AFTER cards, only the cards
 // near the viewport have their DOM; the others are empty shells of their last measured height, so
-// the page keeps its length and scroll position. IntersectionObservers on the scroll box say which
-// are near (no layout reads on scroll). A card that streams, waits for an approval, holds subtasks or
-// has focus stays built (CallCard.pinned). Runs of far turns leave the page for one spacer each
-// (virtual-gaps.ts), so the page's size follows the viewport, not the session.
-// Cards are built and dropped in batches, not one by one as each crosses a line: every frame that
-// changes the page pays layout, paint and compositing for everything painted near the viewport, so
-// a fling that built 5 cards a frame paid that every frame; a batch every few frames pays it once.
+// the page keeps its length and scroll position. An IntersectionObserver on the scroll box says
+// which are near (no layout reads on scroll). A card that streams, waits for an approval, holds
+// subtasks or has focus stays built (CallCard.pinned). Runs of far turns leave the page for one spacer
+// each (virtual-gaps.ts), so the page's size follows the viewport, not the session.
 // Limit: find-in-page (Ctrl+F) sees only built cards.
 import type { CallCard } from './cards';
 import { findRuns, makeGaps, openGap, type Gap } from './virtual-gaps';
 
 /** Below this many cards every card stays built: nothing to gain, and find-in-page sees everything. */
 export const VIRTUALISE_AFTER = 300;
-/** Cards this far beyond the visible part of the scroll box are near: built in the next batch, dropped once past it. */
-const NEAR_MARGIN = '1000px 0px';
-/** A card that waits to be built and comes this close starts the batch (every card waiting is built): never a blank on screen. */
-const DUE_MARGIN = '500px 0px';
-/** Building a batch is spread over frames, this much of each at most: a long batch never stalls a frame. */
-const BUILD_BUDGET_MS = 8;
-/** Cards gone far are dropped together once this many wait (or when the next batch is built, or scrolling rests). */
-const DROP_BATCH = 24;
-/** Scrolling has rested when no card came or went for this long (ms): what waits is built or dropped then. */
-const REST_MS = 200;
+/** How far beyond the visible part of the scroll box cards are built, so scrolling never meets a blank. */
+const NEAR_MARGIN = '800px 0px';
+/** Building cards that came near is spread over frames, this much of each at most: a fast fling never stalls a frame. */
+const BUILD_BUDGET_MS = 6;
 /** What a closed card measures, before any card was measured. */
 const ONE_LINE_PX = 30;
 /** Far turns are gathered into gaps at most this often (ms): one layout read each time, none on scroll. */
@@ -31,17 +22,10 @@ const GAP_EVERY_MS = 250;
 export class CardVirtualiser {
   private readonly cards = new Map<Element, CallCard>();
   private observer: IntersectionObserver;
-  /** Watches only the cards waiting to be built: one coming close starts the batch. */
-  private dueObserver: IntersectionObserver;
   private root: Element | null = null;
-  /** Cards that came near and wait to be built, in the order they came (nearest the viewport first). */
+  /** Cards that came near and wait to be built, in the order they came. */
   private readonly queue = new Set<CallCard>();
-  /** Built cards that went far and wait to be dropped, with the height they had. */
-  private readonly leaving = new Map<CallCard, number>();
-  /** A batch is being built: the rest of it goes on in the next frames. */
-  private building = false;
   private draining = false;
-  private restTimer: ReturnType<typeof setTimeout> | undefined;
   private heightSum = 0;
   private measured = 0;
   /** The gap each card, turn and spacer out of the page is in. */
@@ -55,7 +39,6 @@ export class CardVirtualiser {
     private readonly threshold = VIRTUALISE_AFTER,
   ) {
     this.observer = this.makeObserver();
-    this.dueObserver = this.makeDueObserver();
   }
 
   /** Whether cards far from the viewport are unbuilt now. */
@@ -68,12 +51,9 @@ export class CardVirtualiser {
     if (root === this.root) return;
     this.root = root;
     this.observer.disconnect();
-    this.dueObserver.disconnect();
     this.observer = this.makeObserver();
-    this.dueObserver = this.makeDueObserver();
     for (const [el, card] of this.cards) if (!this.gapOf.has(card)) this.observer.observe(el);
     for (const gap of new Set(this.gapOf.values())) this.observer.observe(gap.spacer);
-    for (const card of this.queue) this.dueObserver.observe(card.el);
   }
 
   /** How many spacers hold turns out of the page now. */
@@ -135,8 +115,7 @@ export class CardVirtualiser {
 
   remove(card: CallCard): void {
     this.bringBack(card);
-    this.unqueue(card);
-    this.leaving.delete(card);
+    this.queue.delete(card);
     this.cards.delete(card.el);
     this.observer.unobserve(card.el);
     // Few cards left: every card is built again, so every turn is back in the page.
@@ -154,11 +133,8 @@ export class CardVirtualiser {
     return new IntersectionObserver((entries) => this.onEntries(entries), { root: this.root, rootMargin: NEAR_MARGIN });
   }
 
-  private makeDueObserver(): IntersectionObserver {
-    return new IntersectionObserver((entries) => this.onDue(entries), { root: this.root, rootMargin: DUE_MARGIN });
-  }
-
   private onEntries(entries: IntersectionObserverEntry[]): void {
+    const now = this.now();
     for (const e of entries) {
       const gap = this.gapOf.get(e.target);
       if (gap) {
@@ -171,80 +147,37 @@ export class CardVirtualiser {
       this.seen.add(card);
       card.near = e.isIntersecting;
       if (card.near) {
-        this.leaving.delete(card);
-        if (!card.built) this.enqueue(card);
+        if (!card.built) this.queue.add(card);
         continue;
       }
-      // Passed by before it was built, or built and now far: dropped with the next batch (a hidden card measures 0 and takes no room either way).
-      this.unqueue(card);
-      if (this.active && card.built && !card.pinned) this.leaving.set(card, e.boundingClientRect.height);
+      // Passed by before it was built, or built and now far: a shell (a hidden card measures 0 and takes no room either way).
+      this.queue.delete(card);
+      if (this.active && card.built && !card.pinned) {
+        const height = e.boundingClientRect.height;
+        if (height > 0) {
+          this.heightSum += height;
+          this.measured++;
+        }
+        card.unbuild(height);
+      }
     }
-    if (this.leaving.size >= DROP_BATCH) this.dropLeaving();
-    // Building waits for a card to come close; nothing is left waiting once scrolling rests.
-    if (this.building) this.drain();
-    this.restSoon();
+    this.drain(now);
     this.scheduleGaps();
   }
 
-  private enqueue(card: CallCard): void {
-    if (this.queue.has(card)) return;
-    this.queue.add(card);
-    this.dueObserver.observe(card.el);
-  }
-
-  private unqueue(card: CallCard): void {
-    if (this.queue.delete(card)) this.dueObserver.unobserve(card.el);
-  }
-
-  /** A waiting card came close: the whole batch (every card waiting) is built now. */
-  private onDue(entries: IntersectionObserverEntry[]): void {
-    if (!entries.some((e) => e.isIntersecting)) return;
-    this.building = true;
-    this.drain();
-  }
-
-  /** When no card came or went for a while, what waits is built or dropped: the next scroll starts with nothing to do. */
-  private restSoon(): void {
-    if (this.restTimer !== undefined) clearTimeout(this.restTimer);
-    this.restTimer = setTimeout(() => {
-      this.restTimer = undefined;
-      this.building = true;
-      this.drain();
-    }, REST_MS);
-  }
-
-  /** Drops the built cards that went far, all at once, leaving shells of their height. */
-  private dropLeaving(): void {
-    for (const [card, height] of this.leaving) {
-      if (card.near || !card.built || card.pinned) continue;
-      if (height > 0) {
-        this.heightSum += height;
-        this.measured++;
-      }
-      card.unbuild(height);
-    }
-    this.leaving.clear();
-  }
-
-  /** Builds waiting cards until the frame's budget is spent; the rest on the next frames. Drops what went far in the same frame. */
-  private drain(): void {
-    const now = this.now();
+  /** Builds waiting cards until the frame's budget is spent; the rest on the next frames. */
+  private drain(now: number): void {
     const start = performance.now();
-    if (this.leaving.size) this.dropLeaving();
     for (const card of this.queue) {
-      this.unqueue(card);
+      this.queue.delete(card);
       if (card.near && !card.built) card.build(now);
       if (performance.now() - start > BUILD_BUDGET_MS) break;
     }
-    if (!this.queue.size) {
-      this.building = false;
-      return;
-    }
-    if (this.draining) return;
+    if (!this.queue.size || this.draining) return;
     this.draining = true;
     requestAnimationFrame(() => {
       this.draining = false;
-      if (this.building) this.drain();
+      this.drain(this.now());
     });
   }
 }
