@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode } from '../core/config';
 import type { ModelInfo } from '../core/engine-api';
-import { automaticOrchestrator } from '../core/orchestrator/pick';
+import { automaticOrchestratorOf } from './models/model-rows';
 import { SECTION } from './settings';
 import { planPlainClear, planPlainWrite, planPrivacyWrite, SCOPE_NAMES, type SettingScopes, type WriteScope } from './setting-writes';
 import { fileValueAt, readWorkspaceConfigFile } from './workspace-config';
@@ -91,15 +91,6 @@ export async function switchOrchestrator(host: ComposerSettingsHost, id: string)
   return { ok: true, message: `Orchestrator: ${id} (saved in ${SCOPE_NAMES[scope]}).${runningNote(host, 'orchestrator')}` };
 }
 
-/**
- * The model the automatic choice resolves to now (`orchestrator.model` empty): the engine's rule over
- * the pool it last reported, the models the rules allow only; before it has, over the configured models.
- */
-export function automaticOrchestratorNow(host: Pick<ComposerSettingsHost, 'settings' | 'models'>): string | undefined {
-  const pool = host.models;
-  return (pool ? automaticOrchestrator(pool.filter((m) => m.eligible)) : automaticOrchestrator(host.settings.config.models))?.id;
-}
-
 /** Why "Automatic" would be refused now (orchestra.json names the orchestrator); undefined when it may be chosen. */
 export function automaticOrchestratorRefusal(): string | undefined {
   const plan = planPlainClear('orchestrator.model', scopes('orchestrator.model'), vscode.workspace.isTrusted);
@@ -117,7 +108,7 @@ export async function switchOrchestratorAutomatic(host: ComposerSettingsHost): P
     return { ok: false, message: `The orchestrator stays as it is: ${plan.reason}.` };
   }
   for (const scope of plan.scopes) await write('orchestrator.model', undefined, scope);
-  const now = automaticOrchestratorNow(host);
+  const now = automaticOrchestratorOf(host.settings.config, host.models);
   const resolves = now ? `, now ${now}` : ', though no model is eligible now';
   if (!plan.scopes.length) return { ok: true, message: `Orchestrator: Automatic already${resolves}.` };
   const where = plan.scopes.map((x) => SCOPE_NAMES[x]).join(' and ');

@@ -10,7 +10,8 @@ import { invalidSettingsMessage, type ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
 import type { PanelLocalModel, PanelModel, PanelStatus } from '../protocol/panel';
 import { ApprovalBroker } from './approvals';
-import { automaticOrchestratorNow, automaticOrchestratorRefusal, privacyRefusals } from './composer-settings';
+import { automaticOrchestratorRefusal, privacyRefusals } from './composer-settings';
+import { automaticOrchestratorOf } from './models/model-rows';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
@@ -373,7 +374,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     }
     const { state, message } = this.engineState();
     const problems = this.problems();
-    const automatic = automaticOrchestratorNow(this);
+    const automatic = automaticOrchestratorOf(config, this.poolModels);
     // "Automatic" in force is never refused: choosing it changes nothing.
     this.composerRefusals ??= {
       privacy: privacyRefusals(),

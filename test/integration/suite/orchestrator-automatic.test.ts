@@ -10,11 +10,11 @@ import { startModelServer, type ModelServer } from '../../support/model-server';
 import type { EngineEvent } from '../../../src/core/protocol/events';
 import type { OrchestraApi } from '../../../src/extension/extension';
 import {
-  automaticOrchestratorNow,
   automaticOrchestratorRefusal,
   switchOrchestratorAutomatic,
   type ComposerSettingsHost,
 } from '../../../src/extension/composer-settings';
+import { automaticOrchestratorOf } from '../../../src/extension/models/model-rows';
 import { readSettings } from '../../../src/extension/settings';
 import { parseConfig } from '../../../src/core/config';
 
@@ -87,7 +87,7 @@ describe('the orchestrator picker’s "Automatic"', function () {
     // An explicit empty user value ("automatic" everywhere) is the user's own: only the workspace's model goes.
     await config().update(KEY, '', Global);
     await config().update(KEY, 'picked', Workspace);
-    assert.equal(automaticOrchestratorNow(host()), 'auto');
+    assert.equal(automaticOrchestratorOf(host().settings.config, undefined), 'auto');
     const again = await switchOrchestratorAutomatic(host());
     assert.equal(again.message, 'Orchestrator: Automatic, now auto (removed from the workspace settings).');
     assert.deepEqual(scopes(), { user: '', workspace: undefined });
