@@ -464,7 +464,8 @@ test('the composer: another orchestrator picked in the menu answers the next que
   const cloud = menu.locator('[data-value="cloud"]');
   assert.equal(await cloud.getAttribute('aria-disabled'), 'true');
   assert.match(await cloud.innerText(), /local/i, 'the reason local-only excludes it');
-  assert.equal(await menu.locator('[aria-checked="true"]').getAttribute('data-value'), 'orch');
+  // Nothing set: "Automatic", first, is checked, named with the model it resolves to.
+  assert.match(await menu.locator('[aria-checked="true"]:first-child[data-value=""]').innerText(), /Automatic ·\s+orch\s/);
   await page.screenshot({ path: join(artifacts, 'panel-orchestrator-menu.png') });
   await menu.locator('[data-value="orch-b"]').click();
   const notice = frame.locator('.composer-notice');
@@ -524,9 +525,9 @@ test('the composer: another orchestrator picked in the menu answers the next que
   }
   await frame.locator('.privacy-switch[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
 
-  // "Automatic" (first, named with what it resolves to) removes orchestrator.model from the user settings.
+  // "Automatic" (first; unchecked while orch-b is set) removes orchestrator.model from the user settings.
   await frame.locator('.orchestrator-picker').click();
-  await menu.locator('[data-value=""][aria-checked="false"]', { hasText: /^Automatic ·\s+orch\s/ }).click();
+  await menu.locator('[data-value=""][aria-checked="false"]:first-child').click();
   await notice.filter({ hasText: 'Orchestrator: Automatic, now orch (removed from your user settings).' }).waitFor({ timeout: 30_000 });
   assert.deepEqual(userSettingsWith(/"orchestra\.orchestrator\.model"/), [], 'no settings file names the orchestrator');
   await frame.locator('.orchestrator-picker[data-automatic="true"][data-model="orch"]').waitFor({ timeout: 30_000 });

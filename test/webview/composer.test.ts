@@ -252,6 +252,25 @@ describe('composer: the picker’s "Automatic" entry', () => {
   });
 });
 
+describe('composer: the picker in a short panel', () => {
+  test('the menu is no taller than the room above the composer: nothing is cut off at the top, the rest scrolls', async () => {
+    const p = await openPanel(suite.browser, suite.server, { width: 320, height: 260 });
+    try {
+      const many = Array.from({ length: 8 }, (_, i) => ({ ...STATUS.models![1], id: `model-${i}` }));
+      await p.send([{ type: 'status', status: { ...STATUS, automaticOrchestrator: { active: false, model: 'orch-8b' }, models: many } }]);
+      await p.page.locator('.orchestrator-picker').click();
+      const box = await p.page.locator('#orchestrator-menu').boundingBox();
+      assert.ok(box && box.y >= 0, `the menu starts inside the panel: ${JSON.stringify(box)}`);
+      assert.equal(await p.page.locator('#orchestrator-menu').evaluate((m) => m.scrollHeight > m.clientHeight), true, 'it scrolls');
+      // The first entry is where a click lands (Playwright checks that nothing else takes the click).
+      await p.page.locator('#orchestrator-menu [data-value=""]').click({ timeout: 5000 });
+      assert.deepEqual(await switches(p), [{ type: 'setOrchestratorAutomatic' }]);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('composer: privacy switch', () => {
   const modes = (p: PanelPage) =>
     p.page

@@ -79,9 +79,19 @@ export class PopupMenu {
   open(where: 'current' | 'last' = 'current'): void {
     this.draw();
     this.menu.hidden = false;
+    this.fitRoom();
     this.button.setAttribute('aria-expanded', 'true');
     const items = this.items();
     this.focusItem(where === 'last' ? items.at(-1) : (items.find((i) => i.dataset.value === this.current) ?? items[0]));
+  }
+
+  /**
+   * It opens upward from its owner's top edge (panel.css): never taller than the room above it, the
+   * rest scrolling inside, so that no choice is cut off by the top of a short panel.
+   */
+  private fitRoom(): void {
+    const room = Math.floor((this.menu.offsetParent?.getBoundingClientRect().top ?? 0) - 4);
+    this.menu.style.maxHeight = room > 0 ? `min(60vh, ${Math.max(room, 80)}px)` : '';
   }
 
   close(refocus = true): void {
