@@ -2,7 +2,7 @@
 // the test suites. `--production` minifies without source maps (and builds no tests); `--watch`
 // rebuilds on change; `--dist DIR` puts the shipped bundles elsewhere than dist/ (packaging does).
 import * as esbuild from 'esbuild';
-import { mkdirSync, readdirSync, statSync, chmodSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, chmodSync, existsSync, rmSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,8 @@ if (!production) {
 }
 
 mkdirSync(resolve(root, dist), { recursive: true });
+// A test whose source was deleted or moved must not keep running (and counting) from an old bundle.
+if (!production) rmSync(resolve(root, 'out'), { recursive: true, force: true });
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching for changes…');

@@ -168,6 +168,7 @@ export const streamingPipeline: Bench = async (ctx) => {
         approve: noop,
         setPrivacyMode: noop,
         setOrchestrator: noop,
+        setOrchestratorAutomatic: noop,
         setBudget: noop,
         insertCode: noop,
         applyCode: noop,

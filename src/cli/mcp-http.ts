@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { readJsonBody, RequestBodyError } from '../server/http-body';
 import { isLoopbackHost } from '../server/llama/openai-server';
 import { createMcpServer, type McpContext } from './mcp-server';
 
@@ -37,31 +38,6 @@ function refuse(res: http.ServerResponse, status: number, message: string, heade
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
-}
-
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`request body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve(text ? JSON.parse(text) : undefined);
-      } catch {
-        reject(new Error('the request body is not valid JSON'));
-      }
-    });
-    req.on('error', reject);
-  });
 }
 
 export async function startMcpHttpServer(ctx: McpContext, opts: { host: string; port: number; token: string }): Promise<McpHttpServer> {
@@ -103,7 +79,7 @@ export async function startMcpHttpServer(ctx: McpContext, opts: { host: string; 
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? transports.get(sessionId) : undefined;
     if (req.method === 'POST') {
-      const body = await readJson(req);
+      const body = await readJsonBody(req, MAX_BODY_BYTES);
       if (existing) return existing.handleRequest(req, res, body);
       if (sessionId !== undefined) return refuse(res, 404, 'unknown session: initialize a new one');
       if (!isInitializeRequest(body)) return refuse(res, 400, 'no session: the first request must be initialize');
@@ -130,7 +106,8 @@ export async function startMcpHttpServer(ctx: McpContext, opts: { host: string; 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       ctx.log(`HTTP request failed: ${(err as Error).message}`);
-      if (!res.headersSent) refuse(res, 400, (err as Error).message);
+      // A body too large is a 413; anything else the request got wrong, a 400.
+      if (!res.headersSent) refuse(res, err instanceof RequestBodyError ? err.status : 400, (err as Error).message);
       else res.end();
     });
   });

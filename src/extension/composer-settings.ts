@@ -1,12 +1,14 @@
 // The two settings the panel's composer switches in one click — the privacy mode and the orchestrator
-// model — written where they take effect (setting-writes.ts), refused with the reason when they would
-// not (a stricter orchestra.json, an untrusted workspace, a model the rules exclude), and answered in
-// words the panel shows: what changed, where it was saved, and that a running task keeps its settings.
+// model (a pool member, or "Automatic": the setting cleared) — written where they take effect
+// (setting-writes.ts), refused with the reason when they would not (a stricter orchestra.json, an
+// untrusted workspace, a model the rules exclude), and answered in words the panel shows: what
+// changed, where it was saved, and that a running task keeps its settings.
 import * as vscode from 'vscode';
 import { PRIVACY_MODES, type OrchestraConfig, type PrivacyMode } from '../core/config';
 import type { ModelInfo } from '../core/engine-api';
+import { automaticOrchestratorOf } from './models/model-rows';
 import { SECTION } from './settings';
-import { planPlainWrite, planPrivacyWrite, SCOPE_NAMES, type SettingScopes, type WriteScope } from './setting-writes';
+import { planPlainClear, planPlainWrite, planPrivacyWrite, SCOPE_NAMES, type SettingScopes, type WriteScope } from './setting-writes';
 import { fileValueAt, readWorkspaceConfigFile } from './workspace-config';
 
 /** What a switch did, for the panel (and the log). */
@@ -87,6 +89,31 @@ export async function switchOrchestrator(host: ComposerSettingsHost, id: string)
   await write('orchestrator.model', id, scope);
   host.log.info(`orchestrator set to ${id} in ${SCOPE_NAMES[scope]}`);
   return { ok: true, message: `Orchestrator: ${id} (saved in ${SCOPE_NAMES[scope]}).${runningNote(host, 'orchestrator')}` };
+}
+
+/** Why "Automatic" would be refused now (orchestra.json names the orchestrator); undefined when it may be chosen. */
+export function automaticOrchestratorRefusal(): string | undefined {
+  const plan = planPlainClear('orchestrator.model', scopes('orchestrator.model'), vscode.workspace.isTrusted);
+  return plan.ok ? undefined : plan.reason;
+}
+
+/**
+ * "Automatic": removes `orchestrator.model` from the scope it takes effect from (and from any less
+ * specific one that would take over), so the engine picks; refused when orchestra.json names a model.
+ */
+export async function switchOrchestratorAutomatic(host: ComposerSettingsHost): Promise<SettingChange> {
+  const plan = planPlainClear('orchestrator.model', scopes('orchestrator.model'), vscode.workspace.isTrusted);
+  if (!plan.ok) {
+    host.log.warn(`orchestrator not set to automatic: ${plan.reason}`);
+    return { ok: false, message: `The orchestrator stays as it is: ${plan.reason}.` };
+  }
+  for (const scope of plan.scopes) await write('orchestrator.model', undefined, scope);
+  const now = automaticOrchestratorOf(host.settings.config, host.models);
+  const resolves = now ? `, now ${now}` : ', though no model is eligible now';
+  if (!plan.scopes.length) return { ok: true, message: `Orchestrator: Automatic already${resolves}.` };
+  const where = plan.scopes.map((x) => SCOPE_NAMES[x]).join(' and ');
+  host.log.info(`orchestrator set to automatic: orchestrator.model removed from ${where}`);
+  return { ok: true, message: `Orchestrator: Automatic${resolves} (removed from ${where}).${runningNote(host, 'orchestrator')}` };
 }
 
 /** For each privacy mode, why switching to it would be refused now; the composer shows those unavailable. */

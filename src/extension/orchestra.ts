@@ -10,7 +10,8 @@ import { invalidSettingsMessage, type ConfigProblem } from '../core/config';
 import type { ApprovalParams, LocalModelStatus } from '../protocol/engine-rpc';
 import type { PanelLocalModel, PanelModel, PanelStatus } from '../protocol/panel';
 import { ApprovalBroker } from './approvals';
-import { privacyRefusals } from './composer-settings';
+import { automaticOrchestratorRefusal, privacyRefusals } from './composer-settings';
+import { automaticOrchestratorOf } from './models/model-rows';
 import { EngineClient, EngineDownError, errorText } from './engine-client';
 import type { EngineState } from './engine-client';
 import { findWorkspaceSymbols } from './find-symbols';
@@ -44,7 +45,8 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
   /** The pool and the local GGUF models as the engine last reported them (for the panel). */
   private poolModels: ModelInfo[] | undefined;
   /** The privacy modes the panel's chip cannot switch to (read again when the settings change). */
-  private privacyRefusals: PanelStatus['privacyRefusals'];
+  /** What the composer's switches would refuse now (they read orchestra.json): computed once per settings change. */
+  private composerRefusals: { privacy: PanelStatus['privacyRefusals']; automatic: string | undefined } | undefined;
   private localModelStatus: LocalModelStatus[] | undefined;
   /** The quality estimates per model and role as the engine last reported them (the Models view shows them). */
   private qualityRows: QualityRow[] | undefined;
@@ -127,7 +129,7 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
         this.pushStatus();
       }),
       this.settings.onDidChange(() => {
-        this.privacyRefusals = undefined;
+        this.composerRefusals = undefined;
         this.pushStatus();
         this.engine.configure().catch((err) => this.log.error(`sending the settings to the engine failed: ${errorText(err)}`));
       }),
@@ -372,6 +374,13 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
     }
     const { state, message } = this.engineState();
     const problems = this.problems();
+    const automatic = automaticOrchestratorOf(config, this.poolModels);
+    // "Automatic" in force is never refused: choosing it changes nothing.
+    this.composerRefusals ??= {
+      privacy: privacyRefusals(),
+      automatic: config.orchestrator.model ? automaticOrchestratorRefusal() : undefined,
+    };
+    const refusals = this.composerRefusals;
     this.statusBar.update({
       privacyMode: config.privacyMode,
       sessionDollars: this.session.sessionDollars,
@@ -387,9 +396,9 @@ export class Orchestra implements vscode.Disposable, PanelHost, LocalModelsHost 
       modelCount: this.modelCount(),
       problems,
       settingsInvalid: this.settings.problems.length > 0,
-      orchestratorModel:
-        config.orchestrator.model || config.models.find((m) => m.roles.includes('orchestrator'))?.id || config.models[0]?.id,
-      privacyRefusals: (this.privacyRefusals ??= privacyRefusals()),
+      orchestratorModel: config.orchestrator.model || automatic,
+      automaticOrchestrator: { active: !config.orchestrator.model, model: automatic, refusal: refusals.automatic },
+      privacyRefusals: refusals.privacy,
       models: this.poolModels?.map(toPanelModel),
       localModels: this.localModelStatus?.map(toPanelLocalModel),
     });

@@ -15,7 +15,7 @@ import type { PanelHandlers } from './panel/OrchestraPanel';
 import type { AskTicket } from './panel/panelSession';
 import { ConversationLibrary } from '../core/conversations/library';
 import { openSettingsAt, writeSetting } from './settings';
-import { switchOrchestrator, switchPrivacyMode, type SettingChange } from './composer-settings';
+import { switchOrchestrator, switchOrchestratorAutomatic, switchPrivacyMode, type SettingChange } from './composer-settings';
 
 const PANEL_COMMANDS = {
   addModel: 'orchestra.addModel',
@@ -50,6 +50,8 @@ export class PanelBridge implements vscode.Disposable {
       setPrivacyMode: (mode: PrivacyMode) => void this.switchSetting('privacyMode', 'the privacy mode', () => switchPrivacyMode(o, mode)),
       setOrchestrator: (model: string) =>
         void this.switchSetting('orchestrator.model', 'the orchestrator', () => switchOrchestrator(o, model)),
+      setOrchestratorAutomatic: () =>
+        void this.switchSetting('orchestrator.model', 'the orchestrator', () => switchOrchestratorAutomatic(o)),
       setBudget: (dollars: number) => void this.run('set the budget', () => writeSetting('budget.maxDollarsPerTask', dollars)),
       insertCode: (code: string, language?: string) => void this.run('insert the code', () => insertCode(code, language)),
       applyCode: (code: string, language?: string) => void this.run('apply the code', () => applyCode(code, o.proposals, language)),

@@ -74,3 +74,37 @@ export function planPlainWrite(s: SettingScopes, trusted: boolean): WriteScope {
   if (s.workspaceValue !== undefined || s.fileValue !== undefined) return 'workspace';
   return 'user';
 }
+
+export type ClearPlan = { ok: true; scopes: WriteScope[] } | { ok: false; reason: string };
+
+const isSet = (v: unknown): boolean => v !== undefined && v !== '';
+
+/**
+ * Which editor scopes to remove an ordinary setting from so that it is empty where it takes effect
+ * (the orchestrator back to the automatic choice): the scope its value comes from, and each less
+ * specific one that would take over in turn, down to the first that is already empty. The order is
+ * folder, workspace, orchestra.json (where the editor's workspace settings say nothing), user; the
+ * panel does not edit orchestra.json, so a value there that would apply is refused, naming the file.
+ * Untrusted, only the user's settings apply (as in `planPlainWrite`). No scopes: already empty.
+ */
+export function planPlainClear(key: string, s: SettingScopes, trusted: boolean): ClearPlan {
+  const chain: Array<[WriteScope | 'file', unknown]> = trusted
+    ? [
+        ['folder', s.workspaceFolderValue],
+        ['workspace', s.workspaceValue],
+        ['file', s.fileValue],
+        ['user', s.globalValue],
+      ]
+    : [['user', s.globalValue]];
+  const scopes: WriteScope[] = [];
+  for (const [where, value] of chain) {
+    if (value === undefined) continue;
+    if (!isSet(value)) break;
+    if (where === 'file') {
+      const after = scopes.length ? `; removing it from ${scopes.map((x) => SCOPE_NAMES[x]).join(' and ')} would bring that back` : '';
+      return { ok: false, reason: `${key} is ${JSON.stringify(value)} in orchestra.json${after} (edit the file to clear it)` };
+    }
+    scopes.push(where);
+  }
+  return { ok: true, scopes };
+}

@@ -73,6 +73,8 @@ export const PanelToExtension = z.discriminatedUnion('type', [
   z.object({ type: z.literal('setPrivacyMode'), mode: PrivacyMode }),
   /** Make a pool member the orchestrator (`orchestrator.model`) from the next question on: the composer's picker. */
   z.object({ type: z.literal('setOrchestrator'), model: shortId }),
+  /** The picker's "Automatic": clear `orchestrator.model` where it takes effect, so the engine picks the orchestrator. */
+  z.object({ type: z.literal('setOrchestratorAutomatic') }),
   z.object({ type: z.literal('setBudget'), dollars: z.number().finite().nonnegative().max(10_000) }),
   z.object({ type: z.literal('insertCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
   z.object({ type: z.literal('applyCode'), code: z.string().max(2_000_000), language: z.string().max(100).optional() }),
@@ -162,7 +164,14 @@ export const PanelStatus = z.object({
    * to make a rule stricter), so the panel shows the problems as an error and cannot send.
    */
   settingsInvalid: z.boolean().optional(),
+  /** The orchestrator for the next question: `orchestrator.model`, else the automatic choice. */
   orchestratorModel: z.string().optional(),
+  /**
+   * The picker's "Automatic" entry: whether it is in force (`orchestrator.model` empty where it takes
+   * effect), the model it resolves to now (absent: no model is eligible), and why choosing it would be
+   * refused now (orchestra.json names a model), absent when it may be chosen.
+   */
+  automaticOrchestrator: z.object({ active: z.boolean(), model: z.string().optional(), refusal: z.string().optional() }).optional(),
   /**
    * The privacy modes the composer's chip cannot switch to now, each with the reason (a stricter
    * orchestra.json or user value, an untrusted workspace's own value); absent or empty: any.

@@ -6,13 +6,13 @@
 // 800 px in the dark, light and high-contrast themes. Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { startModelServer, type ModelServer } from '../support/model-server';
 import { launchChromium } from '../support/chromium';
-import { resizeSideBar, setColorTheme } from './support/workbench';
+import { resizeSideBar, setColorTheme, settingsFiles } from './support/workbench';
 
 const root = resolve(__dirname, '../../..');
 const artifacts = join(root, 'test-artifacts/ui');
@@ -223,14 +223,9 @@ test('an API key set through the command palette goes to SecretStorage and reach
     const html = await f.content().catch(() => '');
     assert.ok(!html.includes(CANARY), `the key appears in a frame (${f.url()})`);
   }
-  const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((n) => {
-      const p = join(d, n);
-      return statSync(p).isDirectory() ? walk(p) : [p];
-    });
-  const settingsFiles = walk(join(scratch, 'user-data')).filter((p) => p.endsWith('settings.json'));
-  assert.ok(settingsFiles.length > 0);
-  for (const f of settingsFiles) assert.ok(!readFileSync(f, 'utf8').includes(CANARY), `the key is in ${f}`);
+  const files = settingsFiles(join(scratch, 'user-data'));
+  assert.ok(files.length > 0);
+  for (const f of files) assert.ok(!readFileSync(f, 'utf8').includes(CANARY), `the key is in ${f}`);
   await page.screenshot({ path: join(artifacts, 'panel-api-key.png') });
 });
 
@@ -456,16 +451,9 @@ test('invalid settings: the panel names the misspelt key, cannot send, and runs 
 });
 
 /** The settings.json files under the VS Code server's user data that match `re`. */
-function userSettingsWith(re: RegExp): string[] {
-  const walk = (d: string): string[] =>
-    readdirSync(d).flatMap((n) => {
-      const p = join(d, n);
-      return statSync(p).isDirectory() ? walk(p) : [p];
-    });
-  return walk(join(scratch, 'user-data')).filter((f) => f.endsWith('settings.json') && re.test(readFileSync(f, 'utf8')));
-}
+const userSettingsWith = (re: RegExp) => settingsFiles(join(scratch, 'user-data')).filter((f) => re.test(readFileSync(f, 'utf8')));
 
-test('the composer: another orchestrator picked in the menu answers the next question; privacy switched in one click, refused against orchestra.json', async () => {
+test('the composer: another orchestrator picked in the menu answers the next question; privacy switched in one click, refused against orchestra.json; back to Automatic', async () => {
   const frame = await panelFrame(page);
   await newConversation(frame);
   const settingsFile = join(scratch, 'workspace', '.vscode', 'settings.json');
@@ -476,7 +464,8 @@ test('the composer: another orchestrator picked in the menu answers the next que
   const cloud = menu.locator('[data-value="cloud"]');
   assert.equal(await cloud.getAttribute('aria-disabled'), 'true');
   assert.match(await cloud.innerText(), /local/i, 'the reason local-only excludes it');
-  assert.equal(await menu.locator('[aria-checked="true"]').getAttribute('data-value'), 'orch');
+  // Nothing set: "Automatic", first, is checked, named with the model it resolves to.
+  assert.match(await menu.locator('[aria-checked="true"]:first-child[data-value=""]').innerText(), /Automatic ·\s+orch\s/);
   await page.screenshot({ path: join(artifacts, 'panel-orchestrator-menu.png') });
   await menu.locator('[data-value="orch-b"]').click();
   const notice = frame.locator('.composer-notice');
@@ -535,6 +524,13 @@ test('the composer: another orchestrator picked in the menu answers the next que
     rmSync(configFile, { force: true });
   }
   await frame.locator('.privacy-switch[data-mode="open-weights-only"]').waitFor({ timeout: 30_000 });
+
+  // "Automatic" (first; unchecked while orch-b is set) removes orchestrator.model from the user settings.
+  await frame.locator('.orchestrator-picker').click();
+  await menu.locator('[data-value=""][aria-checked="false"]:first-child').click();
+  await notice.filter({ hasText: 'Orchestrator: Automatic, now orch (removed from your user settings).' }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(userSettingsWith(/"orchestra\.orchestrator\.model"/), [], 'no settings file names the orchestrator');
+  await frame.locator('.orchestrator-picker[data-automatic="true"][data-model="orch"]').waitFor({ timeout: 30_000 });
 });
 
 test('the panel at 280 and 800 px in the dark, light and high-contrast themes: one-line header, nothing sideways (screenshots)', async () => {

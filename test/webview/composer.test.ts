@@ -59,7 +59,8 @@ async function withPanel(fn: (p: PanelPage) => Promise<void>, width = 480): Prom
   }
 }
 
-const switches = async (p: PanelPage) => (await p.posted()).filter((m) => m.type === 'setOrchestrator' || m.type === 'setPrivacyMode');
+const switches = async (p: PanelPage) =>
+  (await p.posted()).filter((m) => m.type === 'setOrchestrator' || m.type === 'setOrchestratorAutomatic' || m.type === 'setPrivacyMode');
 const focused = (p: PanelPage) =>
   p.page.evaluate(() => document.activeElement?.getAttribute('data-value') ?? document.activeElement?.className);
 
@@ -142,6 +143,131 @@ describe('composer: orchestrator picker', () => {
       await p.page.locator('.orchestrator-picker').click();
       assert.match(await p.page.locator('#orchestrator-menu').innerText(), /not listed its models yet/);
     });
+  });
+});
+
+describe('composer: the picker’s "Automatic" entry', () => {
+  const REASON = 'orchestrator.model is "orch-8b" in orchestra.json (edit the file to clear it)';
+  const AUTO: PanelStatus = { ...STATUS, automaticOrchestrator: { active: true, model: 'orch-8b' } };
+  const EXPLICIT: PanelStatus = { ...STATUS, orchestratorModel: LONG, automaticOrchestrator: { active: false, model: 'orch-8b' } };
+  const menu = (p: PanelPage) => p.page.getByRole('menu', { name: 'Orchestrator model' });
+  const entries = (p: PanelPage) =>
+    menu(p)
+      .getByRole('menuitemradio')
+      .evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-value')}:${e.getAttribute('aria-checked')}:${e.getAttribute('aria-disabled') ?? '-'}`),
+      );
+
+  test('nothing set: the button says Automatic with the model it picks now; the entry is first, checked, and names that model', async () => {
+    await withPanel(async (p) => {
+      await p.send([{ type: 'status', status: AUTO }]);
+      const picker = p.page.getByRole('button', { name: /^Orchestrator: Automatic \(orch-8b\)\. Change the orchestrator$/ });
+      assert.equal(await picker.count(), 1);
+      assert.match(await picker.innerText(), /Automatic ·\s+orch-8b/);
+      assert.equal(await picker.getAttribute('data-automatic'), 'true');
+      // The arrow opens the menu on the entry in force: Automatic.
+      await picker.focus();
+      await p.page.keyboard.press('ArrowDown');
+      assert.deepEqual(await entries(p), [':true:-', 'orch-8b:false:-', `${LONG}:false:-`, 'gpt-5:false:true']);
+      assert.equal(await focused(p), '', 'focus on Automatic');
+      const auto = menu(p).getByRole('menuitemradio', { name: /^Automatic · orch-8b/ });
+      assert.equal(await auto.count(), 1, 'its name says the model it resolves to');
+      assert.match(await auto.innerText(), /orchestrator role/);
+      // Enter on the entry in force changes nothing; picking a model by keyboard posts that model.
+      await p.page.keyboard.press('Enter');
+      assert.deepEqual(await switches(p), []);
+      await p.page.keyboard.press('ArrowDown');
+      await p.page.keyboard.press('ArrowDown');
+      await p.page.keyboard.press('ArrowDown');
+      assert.equal(await focused(p), LONG);
+      await p.page.keyboard.press('Enter');
+      assert.deepEqual(await switches(p), [{ type: 'setOrchestrator', model: LONG }]);
+      // No model allowed now: the button still says Automatic, with none.
+      await p.send([{ type: 'status', status: { ...AUTO, orchestratorModel: undefined, automaticOrchestrator: { active: true } } }]);
+      assert.equal(await p.page.getByRole('button', { name: /^Orchestrator: Automatic \(no model is allowed now\)/ }).count(), 1);
+    });
+  });
+
+  test('a model set: it is checked; Automatic picked by mouse or keyboard posts setOrchestratorAutomatic, and the next status checks it', async () => {
+    await withPanel(async (p) => {
+      await p.send([{ type: 'status', status: EXPLICIT }]);
+      const picker = p.page.locator('.orchestrator-picker');
+      assert.equal(await picker.getAttribute('data-automatic'), 'false');
+      assert.doesNotMatch(await picker.innerText(), /Automatic/);
+      await picker.click();
+      assert.deepEqual(await entries(p), [':false:-', 'orch-8b:false:-', `${LONG}:true:-`, 'gpt-5:false:true']);
+      await menu(p)
+        .getByRole('menuitemradio', { name: /^Automatic/ })
+        .click();
+      assert.equal(await menu(p).isVisible(), false);
+      assert.deepEqual(await switches(p), [{ type: 'setOrchestratorAutomatic' }]);
+      assert.match(await p.page.locator('.composer-notice').innerText(), /Switching the orchestrator/);
+      // By keyboard: Home reaches it, Space picks it.
+      await picker.focus();
+      await p.page.keyboard.press('ArrowDown');
+      assert.equal(await focused(p), LONG);
+      await p.page.keyboard.press('Home');
+      assert.equal(await focused(p), '');
+      await p.page.keyboard.press(' ');
+      assert.deepEqual((await switches(p)).at(-1), { type: 'setOrchestratorAutomatic' });
+      assert.equal((await switches(p)).length, 2);
+      await p.send([
+        {
+          type: 'settingResult',
+          setting: 'orchestrator.model',
+          ok: true,
+          message: 'Orchestrator: Automatic, now orch-8b (removed from your user settings).',
+        },
+        { type: 'status', status: AUTO },
+      ]);
+      assert.match(await p.page.locator('.composer-notice').innerText(), /removed from your user settings/);
+      assert.equal(await picker.getAttribute('data-automatic'), 'true');
+      await picker.click();
+      assert.equal(await menu(p).getByRole('menuitemradio', { checked: true }).getAttribute('data-value'), '');
+    });
+  });
+
+  test('orchestra.json names the model: Automatic is unavailable, with the reason shown, on hover and when picked; nothing is posted', async () => {
+    await withPanel(async (p) => {
+      await p.send([
+        { type: 'status', status: { ...EXPLICIT, automaticOrchestrator: { active: false, model: 'orch-8b', refusal: REASON } } },
+      ]);
+      await p.page.locator('.orchestrator-picker').click();
+      assert.deepEqual(await entries(p), [':false:true', 'orch-8b:false:-', `${LONG}:true:-`, 'gpt-5:false:true']);
+      const auto = menu(p).locator('[data-value=""]');
+      assert.match(await auto.innerText(), /in orchestra\.json \(edit the file to clear it\)/, 'the reason is shown');
+      assert.match((await auto.getAttribute('title')) ?? '', /in orchestra\.json/, 'and on hover');
+      await auto.click({ force: true }); // Playwright will not click what is aria-disabled; a person can.
+      const notice = p.page.locator('.composer-notice');
+      assert.equal(await notice.innerText(), `Automatic · orch-8b is unavailable: ${REASON}.`);
+      assert.equal(await notice.getAttribute('data-ok'), 'false');
+      assert.equal(await menu(p).isVisible(), true, 'the menu stays open');
+      await p.page.keyboard.press('Home');
+      await p.page.keyboard.press('Enter');
+      assert.deepEqual(await switches(p), [], 'nothing is posted');
+      // Automatic in force is never shown unavailable, whatever the status says.
+      await p.send([{ type: 'status', status: { ...AUTO, automaticOrchestrator: { active: true, model: 'orch-8b', refusal: REASON } } }]);
+      assert.deepEqual((await entries(p))[0], ':true:-');
+    });
+  });
+});
+
+describe('composer: the picker in a short panel', () => {
+  test('the menu is no taller than the room above the composer: nothing is cut off at the top, the rest scrolls', async () => {
+    const p = await openPanel(suite.browser, suite.server, { width: 320, height: 260 });
+    try {
+      const many = Array.from({ length: 8 }, (_, i) => ({ ...STATUS.models![1], id: `model-${i}` }));
+      await p.send([{ type: 'status', status: { ...STATUS, automaticOrchestrator: { active: false, model: 'orch-8b' }, models: many } }]);
+      await p.page.locator('.orchestrator-picker').click();
+      const box = await p.page.locator('#orchestrator-menu').boundingBox();
+      assert.ok(box && box.y >= 0, `the menu starts inside the panel: ${JSON.stringify(box)}`);
+      assert.equal(await p.page.locator('#orchestrator-menu').evaluate((m) => m.scrollHeight > m.clientHeight), true, 'it scrolls');
+      // The first entry is where a click lands (Playwright checks that nothing else takes the click).
+      await p.page.locator('#orchestrator-menu [data-value=""]').click({ timeout: 5000 });
+      assert.deepEqual(await switches(p), [{ type: 'setOrchestratorAutomatic' }]);
+    } finally {
+      await p.close();
+    }
   });
 });
 
@@ -274,7 +400,16 @@ describe('composer: at 260 px', () => {
     await withPanel(async (p) => {
       const locked = 'the privacy mode is "local-only" in orchestra.json and stays in force (edit the file to loosen it)';
       await p.send([
-        { type: 'status', status: { ...STATUS, orchestratorModel: LONG, privacyRefusals: { any: locked, 'open-weights-only': locked } } },
+        {
+          type: 'status',
+          status: {
+            ...STATUS,
+            orchestratorModel: LONG,
+            // "Automatic · <the long name>" on the button and first in the menu.
+            automaticOrchestrator: { active: true, model: LONG },
+            privacyRefusals: { any: locked, 'open-weights-only': locked },
+          },
+        },
       ]);
       const inside = async (sel: string) => {
         const box = await p.page.locator(sel).boundingBox();
@@ -293,6 +428,7 @@ describe('composer: at 260 px', () => {
       );
       for (const f of fit) assert.ok(f.whole && f.px >= 12 && f.px >= f.body, JSON.stringify(fit));
       assert.equal(await p.page.locator('.orchestrator-picker .mid-name').getAttribute('title'), LONG);
+      assert.equal(await p.page.locator('.orchestrator-picker .picker-auto').isVisible(), true);
       await p.page.locator('.orchestrator-picker').click();
       await inside('#orchestrator-menu');
       for (const item of await p.page.locator('#orchestrator-menu [role="menuitemradio"]').all()) {

@@ -51,6 +51,7 @@ function recordingHandlers(): { handlers: PanelHandlers; calls: Array<[string, .
     approve: rec('approve'),
     setPrivacyMode: rec('setPrivacyMode'),
     setOrchestrator: rec('setOrchestrator'),
+    setOrchestratorAutomatic: rec('setOrchestratorAutomatic'),
     setBudget: rec('setBudget'),
     insertCode: rec('insertCode'),
     applyCode: rec('applyCode'),
@@ -374,6 +375,7 @@ describe('panel session', () => {
     session.receive({ type: 'approve', approvalId: 'a1', approved: true });
     session.receive({ type: 'setPrivacyMode', mode: 'open-weights-only' });
     session.receive({ type: 'setOrchestrator', model: 'orch-b' });
+    session.receive({ type: 'setOrchestratorAutomatic' });
     session.receive({ type: 'setBudget', dollars: 2 });
     session.receive({ type: 'insertCode', code: 'x', language: 'ts' });
     session.receive({ type: 'applyCode', code: 'y' });
@@ -392,6 +394,7 @@ describe('panel session', () => {
       ['approve', 'a1', true],
       ['setPrivacyMode', 'open-weights-only'],
       ['setOrchestrator', 'orch-b'],
+      ['setOrchestratorAutomatic'],
       ['setBudget', 2],
       ['insertCode', 'x', 'ts'],
       ['applyCode', 'y', undefined],

@@ -1,5 +1,5 @@
 // The panel's composer: the question box with its attached context, the orchestrator picker (a
-// one-click menu) and the privacy switch (one click per mode; the extension writes the setting or says
+// one-click menu: "Automatic", then the pool) and the privacy switch (one click per mode; the extension writes the setting or says
 // why it will not), the per-task budget, Stop and Send. It knows the status the extension sent and
 // whether tasks run; what a sent question does to the conversation is main.ts's.
 import type { PanelAttachment, PanelModel, PanelStatus, PanelToExtension } from '../../src/protocol/panel';
@@ -23,6 +23,29 @@ export interface ComposerState {
   status: PanelStatus | undefined;
   /** Running tasks of the current conversation (none while an earlier one is viewed). */
   running: number;
+}
+
+/** The picker's value for "Automatic" (`orchestrator.model` cleared): no model id is empty. */
+const AUTOMATIC = '';
+
+type AutomaticStatus = NonNullable<PanelStatus['automaticOrchestrator']>;
+
+/** "Automatic · <the model it resolves to now>", first in the picker; unavailable while orchestra.json names a model. */
+function automaticChoice(auto: AutomaticStatus): MenuChoice {
+  return {
+    value: AUTOMATIC,
+    name: auto.model ? `Automatic · ${auto.model}` : 'Automatic',
+    label: h(
+      'span',
+      { class: 'menu-auto' },
+      auto.model ? 'Automatic ·' : 'Automatic',
+      auto.model ? nameEl(auto.model, 'menu-model') : null,
+    ),
+    detail: auto.model
+      ? 'Orchestra picks: the first allowed model with the orchestrator role, else the first allowed model'
+      : 'No model is allowed to orchestrate now',
+    disabledReason: auto.active ? undefined : auto.refusal,
+  };
 }
 
 /** A pool member as a choice of orchestrator: where it runs and its price, or why the rules exclude it. */
@@ -81,7 +104,12 @@ export class Composer {
       buttonClass: 'composer-chip orchestrator-picker',
       menuLabel: 'Orchestrator model',
       emptyText: 'The engine has not listed its models yet.',
-      onPick: (model) => this.switching('orchestrator.model', () => host.post({ type: 'setOrchestrator', model })),
+      onPick: (model) =>
+        this.switching('orchestrator.model', () =>
+          host.post(model === AUTOMATIC ? { type: 'setOrchestratorAutomatic' } : { type: 'setOrchestrator', model }),
+        ),
+      // As the privacy switch does: an unavailable choice says why, and nothing is posted.
+      onRefused: (name, reason) => this.showNotice(`${name} is unavailable: ${reason}.`, false),
     });
     this.askError.hidden = true;
     this.notice.hidden = true;
@@ -176,16 +204,28 @@ export class Composer {
 
   private renderOrchestrator(status: PanelStatus): void {
     const current = status.orchestratorModel;
+    const auto = status.automaticOrchestrator;
+    const automatic = auto?.active === true;
     const b = this.orchestrator.button;
     b.dataset.model = current ?? '';
-    b.setAttribute('aria-label', `Orchestrator: ${current ?? 'none'}. Change the orchestrator`);
-    b.title = current ? `Orchestrator for the next question: ${current}. Click to change.` : 'No orchestrator yet: add a model.';
+    b.dataset.automatic = String(automatic);
+    const said = automatic ? `Automatic (${current ?? 'no model is allowed now'})` : (current ?? 'none');
+    b.setAttribute('aria-label', `Orchestrator: ${said}. Change the orchestrator`);
+    b.title = automatic
+      ? `Orchestrator for the next question: picked automatically, now ${current ?? 'none'}. Click to change.`
+      : current
+        ? `Orchestrator for the next question: ${current}. Click to change.`
+        : 'No orchestrator yet: add a model.';
     b.replaceChildren(
       h('span', { class: 'wide-only picker-label' }, 'Orchestrator '),
-      current ? nameEl(current, 'picker-name') : h('span', { class: 'picker-name' }, 'none'),
+      ...(automatic ? [h('span', { class: 'picker-auto' }, current ? 'Automatic ·' : 'Automatic')] : []),
+      ...(current ? [nameEl(current, 'picker-name')] : automatic ? [] : [h('span', { class: 'picker-name' }, 'none')]),
       h('span', { class: 'chip-caret', 'aria-hidden': 'true' }, '▾'),
     );
-    this.orchestrator.setChoices((status.models ?? []).map(orchestratorChoice), current);
+    const models = (status.models ?? []).map(orchestratorChoice);
+    // Before the engine has listed its models the menu says so, rather than offer "Automatic" alone.
+    const choices = auto && models.length ? [automaticChoice(auto), ...models] : models;
+    this.orchestrator.setChoices(choices, automatic ? AUTOMATIC : current);
   }
 
   private send(): void {

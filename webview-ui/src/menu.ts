@@ -1,6 +1,6 @@
 // A small pop-up menu of choices behind a button (the composer's orchestrator picker): one choice
 // is current (a menuitemradio, checked), others may be unavailable with the reason
-// shown under them and on hover. Keyboard as in VS Code's own menus: Enter, Space or the arrows open
+// shown under them and on hover (and said, through the owner, when one is picked). Keyboard as in VS Code's own menus: Enter, Space or the arrows open
 // it, the arrows, Home and End move, Enter or Space picks, Escape closes and gives focus back.
 import { h } from './format';
 
@@ -24,7 +24,15 @@ export class PopupMenu {
   private current: string | undefined;
 
   constructor(
-    private readonly opts: { id: string; buttonClass: string; menuLabel: string; emptyText?: string; onPick(value: string): void },
+    private readonly opts: {
+      id: string;
+      buttonClass: string;
+      menuLabel: string;
+      emptyText?: string;
+      onPick(value: string): void;
+      /** An unavailable choice was picked: say why (the menu stays open, nothing is picked). */
+      onRefused?(name: string, reason: string): void;
+    },
   ) {
     this.button = h('button', {
       type: 'button',
@@ -71,9 +79,19 @@ export class PopupMenu {
   open(where: 'current' | 'last' = 'current'): void {
     this.draw();
     this.menu.hidden = false;
+    this.fitRoom();
     this.button.setAttribute('aria-expanded', 'true');
     const items = this.items();
     this.focusItem(where === 'last' ? items.at(-1) : (items.find((i) => i.dataset.value === this.current) ?? items[0]));
+  }
+
+  /**
+   * It opens upward from its owner's top edge (panel.css): never taller than the room above it, the
+   * rest scrolling inside, so that no choice is cut off by the top of a short panel.
+   */
+  private fitRoom(): void {
+    const room = Math.floor((this.menu.offsetParent?.getBoundingClientRect().top ?? 0) - 4);
+    this.menu.style.maxHeight = room > 0 ? `min(60vh, ${Math.max(room, 80)}px)` : '';
   }
 
   close(refocus = true): void {
@@ -121,9 +139,13 @@ export class PopupMenu {
   }
 
   private pick(item: HTMLElement): void {
-    // An unavailable choice stays in the menu (its reason is there to be read); picking it does nothing.
-    if (item.getAttribute('aria-disabled') === 'true') return;
     const value = item.dataset.value ?? '';
+    const choice = this.choices.find((c) => c.value === value);
+    // An unavailable choice stays in the menu (its reason is there to be read); picking it says why and picks nothing.
+    if (choice?.disabledReason !== undefined) {
+      this.opts.onRefused?.(choice.name, choice.disabledReason);
+      return;
+    }
     this.close();
     if (value !== this.current) this.opts.onPick(value);
   }

@@ -7,6 +7,14 @@ import { modelVerdict } from '../preferences';
 export type Dialect = 'general' | 'toolorchestra';
 
 /**
+ * The automatic choice when `orchestrator.model` is empty: among the models the rules allow (in pool
+ * order), the first with the `orchestrator` role, else the first. The composer's "Automatic" entry names it.
+ */
+export function automaticOrchestrator<M extends { roles: readonly string[] }>(eligible: readonly M[]): M | undefined {
+  return eligible.find((m) => m.roles.includes('orchestrator')) ?? eligible[0];
+}
+
+/**
  * The orchestrator model under the current rules, or why there is none. `requested` names a model the
  * user chose for this task (an answer retried with another model); it must exist and be eligible.
  */
@@ -25,7 +33,7 @@ export function pickOrchestrator(
     if (!v.eligible) return { error: `the orchestrator model cannot be used: ${v.reason}` };
   } else {
     const eligible = models.filter((m) => modelVerdict(m, config).eligible);
-    model = eligible.find((m) => m.roles.includes('orchestrator')) ?? eligible[0];
+    model = automaticOrchestrator(eligible);
     if (!model) {
       if (!models.length) return { error: 'no models are configured (add entries under "models")' };
       const why = models.map((m) => {

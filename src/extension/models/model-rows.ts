@@ -4,6 +4,7 @@
 // it is tested in plain Node.
 import type { ModelEntry, OrchestraConfig } from '../../core/config';
 import type { ModelInfo, QualityRow } from '../../core/engine-api';
+import { automaticOrchestrator } from '../../core/orchestrator/pick';
 import { hostOf, isLocalHost } from '../../core/pool/locality';
 
 /** Where a pool member comes from, which decides what can be done with it. */
@@ -68,12 +69,20 @@ export interface RowInputs {
   quality?: QualityRow[];
 }
 
-/** The orchestrator as the engine picks it: the setting, else the first with the role, else the first. */
-export function effectiveOrchestrator(config: OrchestraConfig, pool: ModelInfo[] | undefined): string | undefined {
-  if (config.orchestrator.model) return config.orchestrator.model;
-  // The settings' models come first in the pool, then the embedded ones.
+/**
+ * The model the automatic choice (`orchestrator.model` empty) resolves to, by the engine's rule: the
+ * settings' models first, then the engine's own (embedded, the editor's), as its pool lists them; the
+ * ones its last report says the rules exclude are passed over.
+ */
+export function automaticOrchestratorOf(config: OrchestraConfig, pool: readonly ModelInfo[] | undefined): string | undefined {
+  const reported = new Map((pool ?? []).map((m) => [m.id, m]));
   const all = [...config.models, ...(pool ?? []).filter((p) => !config.models.some((m) => m.id === p.id))];
-  return all.find((m) => m.roles.includes('orchestrator'))?.id ?? all[0]?.id;
+  return automaticOrchestrator(all.filter((m) => reported.get(m.id)?.eligible !== false))?.id;
+}
+
+/** The orchestrator as the engine picks it: the setting, else the automatic choice. */
+export function effectiveOrchestrator(config: OrchestraConfig, pool: readonly ModelInfo[] | undefined): string | undefined {
+  return config.orchestrator.model || automaticOrchestratorOf(config, pool);
 }
 
 function originOf(url: string): string | undefined {

@@ -34,6 +34,8 @@ export interface PanelHandlers {
   setPrivacyMode(mode: PrivacyMode): void;
   /** The composer's orchestrator picker: `orchestrator.model` for the next question on. */
   setOrchestrator(model: string): void;
+  /** The picker's "Automatic": `orchestrator.model` cleared where it takes effect. */
+  setOrchestratorAutomatic(): void;
   setBudget(dollars: number): void;
   insertCode(code: string, language?: string): void;
   applyCode(code: string, language?: string): void;
@@ -194,6 +196,8 @@ export class PanelSession {
           return this.handlers.setPrivacyMode(m.mode);
         case 'setOrchestrator':
           return this.handlers.setOrchestrator(m.model);
+        case 'setOrchestratorAutomatic':
+          return this.handlers.setOrchestratorAutomatic();
         case 'setBudget':
           return this.handlers.setBudget(m.dollars);
         case 'insertCode':

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { ModelEntryInput } from '../../core/config';
 import { RequestError, parseChatRequest } from './chat-request';
 import { newId, renderPrompt, runCompletion, type StreamSink } from './generate';
+import { readJsonBody, RequestBodyError } from '../http-body';
 import { readGgufInfo, type GgufInfo } from './gguf-info';
 import { guessRoles, modelIdForFile } from './registry';
 import { LlamaRuntime, type ChatFormat, type GpuLayers } from './runtime';
@@ -106,28 +107,10 @@ function sendError(
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** The request's JSON body; a body that cannot be taken is an OpenAI-style error with its status. */
 function readBody(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new RequestError(`request body larger than ${MAX_BODY_BYTES} bytes`, 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve(text ? JSON.parse(text) : undefined);
-      } catch {
-        reject(new RequestError('request body is not valid JSON'));
-      }
-    });
-    req.on('error', reject);
+  return readJsonBody(req, MAX_BODY_BYTES).catch((err: unknown) => {
+    throw err instanceof RequestBodyError ? new RequestError(err.message, err.status) : err;
   });
 }
 

@@ -4,38 +4,24 @@
 import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { startModelServer, type ModelServer } from '../../support/model-server';
-import type { EngineEvent } from '../../../src/core/protocol/events';
-import type { OrchestraApi } from '../../../src/extension/extension';
-import { activateOrchestra, until } from './helpers';
+import { scriptedEngineSuite, until } from './helpers';
 
 describe('Orchestra in the editor', function () {
   this.timeout(60_000);
-  let api: OrchestraApi;
-  let server: ModelServer;
-  const events: EngineEvent[] = [];
-  let sub: vscode.Disposable | undefined;
-
-  before(async () => {
-    api = await activateOrchestra();
-    server = await startModelServer({ usage: true });
-    sub = api.engine.onEvent((e) => events.push(e));
-    const config = vscode.workspace.getConfiguration('orchestra');
-    await config.update(
-      'models',
-      [{ id: 'orch', baseUrl: server.url, model: 'orch-editor', roles: ['orchestrator', 'general'], openWeights: true }],
-      vscode.ConfigurationTarget.Global,
-    );
-    await config.update('orchestrator.dialect', 'general', vscode.ConfigurationTarget.Global);
-    await until('the engine to know the model', async () => (await api.engine.listModels()).some((m) => m.baseUrl === server.url));
-  });
-
-  after(async () => {
-    sub?.dispose();
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const config = vscode.workspace.getConfiguration('orchestra');
-    for (const key of ['models', 'orchestrator.dialect']) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
-    await server?.close();
+  const suite = scriptedEngineSuite(['models', 'orchestrator.dialect'], {
+    before: async ({ api, server }) => {
+      const config = vscode.workspace.getConfiguration('orchestra');
+      await config.update(
+        'models',
+        [{ id: 'orch', baseUrl: server.url, model: 'orch-editor', roles: ['orchestrator', 'general'], openWeights: true }],
+        vscode.ConfigurationTarget.Global,
+      );
+      await config.update('orchestrator.dialect', 'general', vscode.ConfigurationTarget.Global);
+      await until('the engine to know the model', async () => (await api.engine.listModels()).some((m) => m.baseUrl === server.url));
+    },
+    after: async () => {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    },
   });
 
   async function openScratch(text: string): Promise<vscode.TextEditor> {
@@ -44,6 +30,7 @@ describe('Orchestra in the editor', function () {
   }
 
   it('Ask about selection sends the selected code, its file and lines to the model', async () => {
+    const { server, events } = suite;
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
     const doc = await vscode.workspace.openTextDocument(join(root, 'src/math.py'));
     const editor = await vscode.window.showTextDocument(doc);

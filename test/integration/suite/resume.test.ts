@@ -3,35 +3,16 @@
 // server's request log shows that nothing already answered was asked again.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateOrchestra, until } from './helpers';
-import { startModelServer } from '../../support/model-server';
-import type { ModelServer } from '../../support/model-server';
-import type { EngineEvent } from '../../../src/core/protocol/events';
-import type { OrchestraApi } from '../../../src/extension/extension';
+import { scriptedEngineSuite, until } from './helpers';
 
 const TOUCHED = ['models', 'orchestrator.model', 'orchestrator.dialect'];
 
 describe('Resume after an engine crash', function () {
   this.timeout(120_000);
-  let api: OrchestraApi;
-  let server: ModelServer;
-  const events: EngineEvent[] = [];
-  let sub: vscode.Disposable | undefined;
-
-  before(async () => {
-    api = await activateOrchestra();
-    server = await startModelServer({ usage: true });
-    sub = api.engine.onEvent((e) => events.push(e));
-  });
-
-  after(async () => {
-    sub?.dispose();
-    const config = vscode.workspace.getConfiguration('orchestra');
-    for (const key of TOUCHED) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
-    await server?.close();
-  });
+  const suite = scriptedEngineSuite(TOUCHED);
 
   it('a task cut by an engine crash resumes in the restarted engine without repeating an answered call', async () => {
+    const { api, server, events } = suite;
     const config = vscode.workspace.getConfiguration('orchestra');
     const price = { inputPricePerMillion: 1, outputPricePerMillion: 2 };
     await config.update(

@@ -5,11 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { activateOrchestra, until } from './helpers';
-import { startModelServer } from '../../support/model-server';
-import type { ModelServer } from '../../support/model-server';
-import type { EngineEvent } from '../../../src/core/protocol/events';
-import type { OrchestraApi } from '../../../src/extension/extension';
+import { scriptedEngineSuite, until } from './helpers';
 
 const TOUCHED = ['models', 'orchestrator.model', 'orchestrator.dialect', 'concurrency', 'tools.runCode.autoApprove'];
 const MARKER = `orchestra-stop-marker-${process.pid}`;
@@ -32,27 +28,13 @@ function processesWith(marker: string): number[] {
 
 describe('Stop reaches everything', function () {
   this.timeout(120_000);
-  let api: OrchestraApi;
-  let server: ModelServer;
-  const events: EngineEvent[] = [];
-  let sub: vscode.Disposable | undefined;
-
-  before(async () => {
-    api = await activateOrchestra();
-    server = await startModelServer({ usage: true });
-    sub = api.engine.onEvent((e) => events.push(e));
-    api.approvals?.setModalFallback(false);
-  });
-
-  after(async () => {
-    sub?.dispose();
-    const config = vscode.workspace.getConfiguration('orchestra');
-    for (const key of TOUCHED) await config.update(key, undefined, vscode.ConfigurationTarget.Global);
-    api?.approvals?.setModalFallback(true);
-    await server?.close();
+  const suite = scriptedEngineSuite(TOUCHED, {
+    before: ({ api }) => api.approvals?.setModalFallback(false),
+    after: ({ api }) => api?.approvals?.setModalFallback(true),
   });
 
   it('Stop during 8 parallel subtasks closes every connection, leaves no process and shows stopped with the cost so far', async () => {
+    const { api, server, events } = suite;
     const config = vscode.workspace.getConfiguration('orchestra');
     const price = { inputPricePerMillion: 1, outputPricePerMillion: 2 };
     await config.update(

@@ -1,7 +1,19 @@
 // Driving the VS Code workbench's look in the UI suite as a person would: the colour theme (the
 // `workbench.colorTheme` setting) picked from the command palette, and the primary side bar's width
-// set by dragging its edge.
+// set by dragging its edge; and where the server keeps its settings files.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
+
+/** Every settings.json under a VS Code server's user data folder (user, machine, profiles). */
+export function settingsFiles(userData: string): string[] {
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => {
+      const p = join(d, n);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
+  return walk(userData).filter((f) => f.endsWith('settings.json'));
+}
 
 export const THEMES = {
   // `name` is the setting's value; the theme picker lists it by `label`.

@@ -6,7 +6,14 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { OrchestraConfig } from '../../../src/core/config';
 import type { ModelInfo, QualityRow } from '../../../src/core/engine-api';
-import { modelRows, rowContext, rowDescription, rowDetails, type Reachability } from '../../../src/extension/models/model-rows';
+import {
+  automaticOrchestratorOf,
+  modelRows,
+  rowContext,
+  rowDescription,
+  rowDetails,
+  type Reachability,
+} from '../../../src/extension/models/model-rows';
 import { guessOpenWeights, parsePrices, uniqueId, validateBaseUrl } from '../../../src/extension/models/model-input';
 import { COMMANDS, EDITOR_COMMANDS } from '../../../src/extension/command-ids';
 
@@ -117,6 +124,23 @@ describe('Models view rows', () => {
       modelRows({ config: plain, pool: undefined, keyOrigins: new Map(), reach: new Map() }).map((r) => r.orchestrator),
       [true, false],
     );
+  });
+
+  test('the automatic choice (the picker\'s "Automatic"): the engine\'s rule over the pool, the models the rules allow only', () => {
+    const info = (id: string, roles: string[], eligible: boolean): ModelInfo => ({ ...embedded, id, roles, eligible });
+    // Before the engine has listed its pool: over the configured models.
+    assert.equal(automaticOrchestratorOf(config, undefined), 'orch');
+    // An excluded model with the role is passed over: the first allowed one with it, else the first allowed one.
+    const pool = [
+      info('orch', ['orchestrator'], false),
+      info('gpt', ['general'], false),
+      info('coder', ['code'], true),
+      info('local:orch', ['orchestrator'], true),
+    ];
+    assert.equal(automaticOrchestratorOf(config, pool), 'local:orch');
+    assert.equal(automaticOrchestratorOf(config, pool.slice(0, 3)), 'coder');
+    const none = OrchestraConfig.parse({ models: [config.models[0]] });
+    assert.equal(automaticOrchestratorOf(none, pool.slice(0, 1)), undefined, 'none is allowed');
   });
 });
 

@@ -18,6 +18,8 @@ export const BUSY_STATUS: PanelStatus = {
   modelCount: 3,
   problems: [],
   orchestratorModel: LONG_ORCHESTRATOR,
+  // Nothing set: the picker says "Automatic · <the long name>" and lists Automatic first.
+  automaticOrchestrator: { active: true, model: LONG_ORCHESTRATOR },
   models: [
     {
       id: LONG_ORCHESTRATOR,
