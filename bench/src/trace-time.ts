@@ -2,24 +2,13 @@
 // Chromium trace: on a shared, loaded machine wall-clock task times grow with the load, thread time
 // much less, so A/B comparisons of panel changes hold up better.
 import type { Browser, Page } from 'playwright-core';
-
-interface TraceEvent {
-  name: string;
-  ph: string;
-  ts: number;
-  dur?: number;
-  tdur?: number;
-  pid: number;
-  tid: number;
-  args?: { name?: string };
-}
+import { traceEvents } from '../../test/support/chromium-trace';
 
 /** Runs `work` while tracing `page`; returns the main thread's CPU milliseconds spent in top-level tasks. */
 export async function mainThreadCpuMs(browser: Browser, page: Page, work: () => Promise<void>): Promise<number> {
   await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   await work();
-  const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents?: TraceEvent[] } | TraceEvent[];
-  const events = Array.isArray(trace) ? trace : (trace.traceEvents ?? []);
+  const events = traceEvents(await browser.stopTracing());
   let best = 0;
   // Each renderer's main thread; the busiest is the page's (others belong to blank or service pages).
   for (const t of events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')) {

@@ -4,6 +4,7 @@
 // short task is stretched past 50 ms while the thread waits for a core. A task is the panel's when
 // its CPU time is over 50 ms too; on an idle machine the two are the same.
 import type { Browser, Page } from 'playwright-core';
+import { traceEvents, type TraceEvent } from '../../support/chromium-trace';
 
 export interface LongTask {
   /** Wall time the observer reported, ms. */
@@ -18,16 +19,6 @@ export interface LongTaskWatch {
 }
 
 const SYNC_MARK = 'orchestra-longtask-sync';
-
-interface TraceEvent {
-  name: string;
-  ph: string;
-  ts: number;
-  dur?: number;
-  tdur?: number;
-  pid: number;
-  tid: number;
-}
 
 export async function watchLongTasks(browser: Browser, page: Page): Promise<LongTaskWatch> {
   await browser.startTracing(page, { categories: ['toplevel', 'blink.user_timing'] });
@@ -47,8 +38,7 @@ export async function watchLongTasks(browser: Browser, page: Page): Promise<Long
         () => (window as unknown as { __longTasks: Array<{ start: number; duration: number }> }).__longTasks,
       );
       const buffer = await browser.stopTracing();
-      const parsed = JSON.parse(buffer.toString('utf8')) as { traceEvents?: TraceEvent[] } | TraceEvent[];
-      const events = Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? []);
+      const events = traceEvents(buffer);
       const mark = events.find((e) => e.name === SYNC_MARK);
       if (!mark) throw new Error('the trace has no sync mark: cannot attribute long tasks');
       const tasks = events.filter(
