@@ -5,12 +5,13 @@
 // server over real HTTP. Screenshots go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { startModelServer, type ModelServer } from '../support/model-server';
+import { settingsFiles } from './support/workbench';
 
 const root = resolve(__dirname, '../../..');
 const artifacts = join(root, 'test-artifacts/ui');
@@ -186,6 +187,12 @@ test('Remove: confirmed in the quick input, the row goes away', async () => {
   await page.waitForTimeout(200);
   await input.press('Enter');
   await row('helper-7b').waitFor({ state: 'detached', timeout: 30_000 });
-  // The orchestrator falls back to the model with the role.
+  // The orchestrator falls back to the model with the role: the setting is removed, not left naming nothing.
   await waitForLabel('orch', /^orch, orchestrator/);
+  const naming = settingsFiles(join(scratch, 'user-data')).filter((f) => /"orchestra\.orchestrator\.model"/.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(
+    naming.map((f) => `${f}: ${readFileSync(f, 'utf8')}`),
+    [],
+    'no user settings file names an orchestrator any more',
+  );
 });

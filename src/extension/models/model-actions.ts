@@ -4,6 +4,7 @@
 // refuses is not written, and the error names the field.
 import * as vscode from 'vscode';
 import { MODEL_ROLES, ModelEntry, type ModelEntryInput } from '../../core/config';
+import { switchOrchestrator, switchOrchestratorAutomatic } from '../composer-settings';
 import type { Orchestra } from '../orchestra';
 import { SECTION, writeSetting } from '../settings';
 import { formatPrice, type ModelRow } from './model-rows';
@@ -239,9 +240,14 @@ export async function removeModel(o: Orchestra, view: ModelsView, row: ModelRow)
     settingsOnly(row, 'removed here');
     const detail = `${row.model} at ${row.baseUrl}${row.key !== 'none' ? '; its API key is deleted from VS Code’s secret storage too' : ''}`;
     if (!(await confirm(`Remove the model ${row.id} from Orchestra?`, `Remove ${row.id}`, detail))) return false;
+    if (o.settings.config.orchestrator.model === row.id) {
+      // First back to the automatic choice, cleared where the setting takes effect (the composer's
+      // "Automatic"), so the settings never name a model that is gone; kept when that is refused.
+      const change = await switchOrchestratorAutomatic(o);
+      if (!change.ok) throw new Error(`${row.id} is the orchestrator and stays until it no longer is. ${change.message}`);
+    }
     await updateEntry(row.id, () => undefined);
     await o.keys.deleteModelKey(row.id);
-    if (o.settings.config.orchestrator.model === row.id) await writeSetting('orchestrator.model', '');
     await removeFromList('preferences.preferredModels', row.id);
   }
   o.log.info(`model ${row.id} removed`);
@@ -275,8 +281,9 @@ export async function clearModelKey(o: Orchestra, view: ModelsView, row: ModelRo
 
 export async function useAsOrchestrator(o: Orchestra, view: ModelsView, row: ModelRow): Promise<void> {
   settingsOnly(row, 'made the orchestrator (the setting names an orchestra.models entry)');
-  await writeSetting('orchestrator.model', row.id);
-  o.log.info(`orchestrator set to ${row.id}`);
+  // The composer's switch: refused for a model the rules exclude, written where it takes effect.
+  const change = await switchOrchestrator(o, row.id);
+  if (!change.ok) throw new Error(change.message);
   await view.refresh();
 }
 
