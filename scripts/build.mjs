@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, statSync, chmodSync, existsSync, rmSync } from 
 import { join, dirname, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
@@ -23,6 +24,21 @@ const common = {
   legalComments: production ? 'none' : 'inline',
 };
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'node-llama-cpp'] };
+
+// The BPE ranks of the OpenAI encodings (about 3.6 MB of JavaScript) are loaded on first use by
+// src/core/tokens/bpe.ts. Inlined, the engine process and the CLI would each carry a copy; instead
+// both load dist/bpe/<encoding>.js, built once beside them.
+const BPE_ENCODINGS = ['o200k_base', 'cl100k_base'];
+const require = createRequire(import.meta.url);
+const sharedBpe = {
+  name: 'shared-bpe',
+  setup(build) {
+    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/(o200k_base|cl100k_base)$/ }, (args) => ({
+      path: `./bpe/${args.path.split('/').pop()}.js`,
+      external: true,
+    }));
+  },
+};
 
 function listTests(dir) {
   if (!existsSync(join(root, dir))) return [];
@@ -43,8 +59,13 @@ const builds = [
     entryPoints: { extension: 'src/extension/extension.ts', 'extension-main': 'src/extension/extension-main.ts' },
     outdir: dist,
   },
-  { ...node, entryPoints: { server: 'src/server/server.ts' }, outdir: dist },
-  { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { server: 'src/server/server.ts' }, outdir: dist, plugins: [sharedBpe] },
+  { ...node, entryPoints: { cli: 'src/cli/cli.ts' }, outdir: dist, banner: { js: '#!/usr/bin/env node' }, plugins: [sharedBpe] },
+  {
+    ...node,
+    entryPoints: Object.fromEntries(BPE_ENCODINGS.map((e) => [`bpe/${e}`, require.resolve(`gpt-tokenizer/encoding/${e}`)])),
+    outdir: dist,
+  },
   {
     ...common,
     platform: 'browser',
