@@ -33,7 +33,7 @@ const require = createRequire(import.meta.url);
 const sharedBpe = {
   name: 'shared-bpe',
   setup(build) {
-    build.onResolve({ filter: /^gpt-tokenizer\/encoding\/(o200k_base|cl100k_base)$/ }, (args) => ({
+    build.onResolve({ filter: new RegExp(`^gpt-tokenizer/encoding/(${BPE_ENCODINGS.join('|')})$`) }, (args) => ({
       path: `./bpe/${args.path.split('/').pop()}.js`,
       external: true,
     }));

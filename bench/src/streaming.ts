@@ -173,6 +173,7 @@ export const streamingPipeline: Bench = async (ctx) => {
         insertCode: noop,
         applyCode: noop,
         copy: noop,
+        openFile: noop,
         runCommand: noop,
         newConversation: noop,
       },

@@ -56,6 +56,7 @@ function recordingHandlers(): { handlers: PanelHandlers; calls: Array<[string, .
     insertCode: rec('insertCode'),
     applyCode: rec('applyCode'),
     copy: rec('copy'),
+    openFile: rec('openFile'),
     runCommand: rec('runCommand'),
     newConversation: rec('newConversation'),
   };
@@ -380,6 +381,7 @@ describe('panel session', () => {
     session.receive({ type: 'insertCode', code: 'x', language: 'ts' });
     session.receive({ type: 'applyCode', code: 'y' });
     session.receive({ type: 'copy', text: 'z' });
+    session.receive({ type: 'openFile', path: 'src/a.ts', line: 12 });
     session.receive({ type: 'runCommand', command: 'discover' });
     session.receive({ type: 'runCommand', command: 'downloadLocalModel' });
     session.receive({ type: 'runCommand', command: 'useLocalModelFile' });
@@ -399,6 +401,7 @@ describe('panel session', () => {
       ['insertCode', 'x', 'ts'],
       ['applyCode', 'y', undefined],
       ['copy', 'z'],
+      ['openFile', 'src/a.ts', 12],
       ['runCommand', 'discover'],
       ['runCommand', 'downloadLocalModel'],
       ['runCommand', 'useLocalModelFile'],

@@ -1,7 +1,8 @@
-// A small pop-up menu of choices behind a button (the composer's orchestrator picker): one choice
-// is current (a menuitemradio, checked), others may be unavailable with the reason
-// shown under them and on hover (and said, through the owner, when one is picked). Keyboard as in VS Code's own menus: Enter, Space or the arrows open
-// it, the arrows, Home and End move, Enter or Space picks, Escape closes and gives focus back.
+// A small pop-up menu of choices behind a button (the composer's orchestrator picker): one choice is
+// current (a menuitemradio, checked), others may be unavailable with the reason shown under them and
+// on hover (and said, through the owner, when one is picked). Keyboard as in VS Code's own menus:
+// Enter, Space or the arrows open it, the arrows, Home and End move, Enter or Space picks, Escape
+// closes and gives focus back.
 import { h } from './format';
 
 export interface MenuChoice {

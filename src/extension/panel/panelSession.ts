@@ -41,7 +41,7 @@ export interface PanelHandlers {
   applyCode(code: string, language?: string): void;
   copy(text: string): void;
   /** Opens a workspace file at a line (a search hit in a card); the path is relative and validated. */
-  openFile?(path: string, line?: number): void;
+  openFile(path: string, line?: number): void;
   runCommand(id: PanelCommand): void;
   newConversation(): void;
 }
@@ -209,7 +209,7 @@ export class PanelSession {
         case 'openLink':
           return this.options.openLink(m.url);
         case 'openFile':
-          return this.handlers.openFile?.(m.path, m.line);
+          return this.handlers.openFile(m.path, m.line);
         case 'runCommand':
           return this.handlers.runCommand(m.command);
         case 'newConversation':
